@@ -1,0 +1,111 @@
+package io.losswatch.core;
+
+import io.losswatch.core.optim.Optimizer;
+import io.losswatch.core.problem.Problem;
+import io.losswatch.core.schedule.Schedule;
+
+/**
+ * Runs a {@link RunSpec} one step at a time, the way a torch training loop does:
+ * <pre>
+ *   loss, grad = f(θ)            record (t, loss, lr used for this step, ‖grad‖₂)
+ *   opt.step()
+ *   sched.step()                 (plateau: sched.step(loss))
+ * </pre>
+ * The values recorded for the step just taken are read back with {@link #loss()}, {@link #lr()} and
+ * {@link #gradNorm()}. A non-finite loss does not stop the trainer; callers decide. Not thread-safe, and
+ * allocation-free per step.
+ */
+public final class Trainer {
+  private final Problem problem;
+  private final Optimizer optimizer;
+  private final Schedule schedule;
+  private final double[] params;
+  private final double[] grad;
+  private final double baseLr;
+  private double lrScale = 1;
+  private long stepsTaken;
+  private double loss = Double.NaN;
+  private double lr = Double.NaN;
+  private double gradNorm = Double.NaN;
+
+  public Trainer(RunSpec spec) {
+    problem = spec.problem().create();
+    params = problem.initialParams();
+    grad = new double[params.length];
+    optimizer = spec.optimizer().create(params.length);
+    baseLr = spec.optimizer().lr();
+    schedule = spec.schedule().create(baseLr);
+    applySchedule();
+  }
+
+  /** Takes one step. */
+  public void step() {
+    problem.nextBatch();
+    loss = problem.evaluate(params, grad);
+    gradNorm = norm(grad);
+    lr = optimizer.lr();
+    optimizer.step(params, grad);
+    schedule.step(loss);
+    applySchedule();
+    stepsTaken++;
+  }
+
+  /**
+   * Sets the learning rate from the next step on. Under a schedule, the schedule's output is scaled by the
+   * same factor from then on, so its shape goes on from the new level.
+   */
+  public void setLr(double newLr) {
+    if (!(newLr > 0) || !Double.isFinite(newLr)) throw new IllegalArgumentException("lr must be > 0, got " + newLr);
+    double scheduled = schedule.lr();
+    // a schedule at zero (warmup's first step) has no level to scale: scale its base instead
+    lrScale = newLr / (scheduled > 0 ? scheduled : baseLr);
+    optimizer.setLr(newLr);
+  }
+
+  private void applySchedule() {
+    optimizer.setLr(schedule.lr() * lrScale);
+    double m = schedule.momentum();
+    if (!Double.isNaN(m)) optimizer.setMomentum(m);
+  }
+
+  private static double norm(double[] v) {
+    double s = 0;
+    for (double x : v) s += x * x;
+    return Math.sqrt(s);
+  }
+
+  /** Steps taken so far; the values below belong to the last of them. */
+  public long stepsTaken() {
+    return stepsTaken;
+  }
+
+  /** The loss at the parameters the last step started from. */
+  public double loss() {
+    return loss;
+  }
+
+  /** The learning rate the last step used. */
+  public double lr() {
+    return lr;
+  }
+
+  /** The L2 norm of the last step's gradient. */
+  public double gradNorm() {
+    return gradNorm;
+  }
+
+  /** The learning rate the next step will use. */
+  public double nextLr() {
+    return optimizer.lr();
+  }
+
+  /** Training accuracy at the current parameters for classification problems, NaN otherwise. */
+  public double accuracy() {
+    return problem.accuracy(params);
+  }
+
+  /** A copy of the current parameters. */
+  public double[] params() {
+    return params.clone();
+  }
+}

@@ -1,0 +1,235 @@
+package io.losswatch.core.config;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A small strict JSON reader and writer, so the core needs nothing beyond the JDK.
+ *
+ * <p>Objects become {@link LinkedHashMap} (key order kept, duplicate keys rejected), arrays {@link List},
+ * numbers {@link Double}, plus {@link String}, {@link Boolean} and {@code null}.
+ */
+public final class Json {
+  private final String s;
+  private int i;
+
+  private Json(String s) {
+    this.s = s;
+  }
+
+  /** Parses one JSON value; anything malformed is a {@link SpecException} on field "" saying where. */
+  public static Object parse(String text) {
+    if (text == null) throw new SpecException("", "invalid JSON: empty input");
+    Json p = new Json(text);
+    p.ws();
+    Object v = p.value(0);
+    p.ws();
+    if (p.i != text.length()) throw p.error("unexpected trailing content");
+    return v;
+  }
+
+  private Object value(int depth) {
+    if (depth > 64) throw error("nesting deeper than 64");
+    if (i >= s.length()) throw error("unexpected end of input");
+    char c = s.charAt(i);
+    switch (c) {
+      case '{': return object(depth);
+      case '[': return array(depth);
+      case '"': return string();
+      case 't': return literal("true", Boolean.TRUE);
+      case 'f': return literal("false", Boolean.FALSE);
+      case 'n': return literal("null", null);
+      default:
+        if (c == '-' || (c >= '0' && c <= '9')) return number();
+        throw error("unexpected character '" + c + "'");
+    }
+  }
+
+  private Map<String, Object> object(int depth) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    i++;
+    ws();
+    if (peek('}')) { i++; return m; }
+    while (true) {
+      ws();
+      if (!peek('"')) throw error("expected a string key");
+      String k = string();
+      ws();
+      expect(':');
+      ws();
+      Object v = value(depth + 1);
+      if (m.containsKey(k)) throw new SpecException(k, "duplicate key");
+      m.put(k, v);
+      ws();
+      if (peek(',')) { i++; continue; }
+      expect('}');
+      return m;
+    }
+  }
+
+  private List<Object> array(int depth) {
+    List<Object> l = new ArrayList<>();
+    i++;
+    ws();
+    if (peek(']')) { i++; return l; }
+    while (true) {
+      ws();
+      l.add(value(depth + 1));
+      ws();
+      if (peek(',')) { i++; continue; }
+      expect(']');
+      return l;
+    }
+  }
+
+  private String string() {
+    StringBuilder b = new StringBuilder();
+    i++;
+    while (true) {
+      if (i >= s.length()) throw error("unterminated string");
+      char c = s.charAt(i++);
+      if (c == '"') return b.toString();
+      if (c < 0x20) throw error("control character in string");
+      if (c != '\\') { b.append(c); continue; }
+      if (i >= s.length()) throw error("unterminated string");
+      char e = s.charAt(i++);
+      switch (e) {
+        case '"': case '\\': case '/': b.append(e); break;
+        case 'b': b.append('\b'); break;
+        case 'f': b.append('\f'); break;
+        case 'n': b.append('\n'); break;
+        case 'r': b.append('\r'); break;
+        case 't': b.append('\t'); break;
+        case 'u':
+          if (i + 4 > s.length()) throw error("bad \\u escape");
+          try {
+            b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
+          } catch (NumberFormatException x) {
+            throw error("bad \\u escape");
+          }
+          i += 4;
+          break;
+        default: throw error("bad escape '\\" + e + "'");
+      }
+    }
+  }
+
+  private Double number() {
+    int start = i;
+    if (peek('-')) i++;
+    if (peek('0')) i++;
+    else if (!digits()) throw error("bad number");
+    if (peek('.')) { i++; if (!digits()) throw error("bad number"); }
+    if (peek('e') || peek('E')) {
+      i++;
+      if (peek('+') || peek('-')) i++;
+      if (!digits()) throw error("bad number");
+    }
+    return Double.parseDouble(s.substring(start, i));
+  }
+
+  private boolean digits() {
+    int start = i;
+    while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') i++;
+    return i > start;
+  }
+
+  private Object literal(String word, Object v) {
+    if (!s.startsWith(word, i)) throw error("unexpected token");
+    i += word.length();
+    return v;
+  }
+
+  private boolean peek(char c) {
+    return i < s.length() && s.charAt(i) == c;
+  }
+
+  private void expect(char c) {
+    if (!peek(c)) throw error(i < s.length() ? "expected '" + c + "'" : "unexpected end of input");
+    i++;
+  }
+
+  private void ws() {
+    while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t' || s.charAt(i) == '\n' || s.charAt(i) == '\r')) i++;
+  }
+
+  private SpecException error(String what) {
+    return new SpecException("", "invalid JSON: " + what + " at offset " + i);
+  }
+
+  // ---- writing ----
+
+  /** Writes a tree of maps, lists, strings, numbers, booleans and nulls as compact JSON. */
+  public static String write(Object v) {
+    StringBuilder b = new StringBuilder();
+    write(b, v);
+    return b.toString();
+  }
+
+  public static void write(StringBuilder b, Object v) {
+    if (v == null) b.append("null");
+    else if (v instanceof String str) quote(b, str);
+    else if (v instanceof Boolean) b.append(v);
+    else if (v instanceof Number n) number(b, n.doubleValue());
+    else if (v instanceof Map<?, ?> m) {
+      b.append('{');
+      boolean first = true;
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (!first) b.append(',');
+        first = false;
+        quote(b, String.valueOf(e.getKey()));
+        b.append(':');
+        write(b, e.getValue());
+      }
+      b.append('}');
+    } else if (v instanceof List<?> l) {
+      b.append('[');
+      for (int k = 0; k < l.size(); k++) {
+        if (k > 0) b.append(',');
+        write(b, l.get(k));
+      }
+      b.append(']');
+    } else if (v instanceof double[] a) {
+      b.append('[');
+      for (int k = 0; k < a.length; k++) {
+        if (k > 0) b.append(',');
+        number(b, a[k]);
+      }
+      b.append(']');
+    } else {
+      quote(b, v.toString());
+    }
+  }
+
+  /** Integral values print without a fraction; non-finite ones as the strings "NaN", "Infinity", "-Infinity". */
+  public static void number(StringBuilder b, double d) {
+    if (!Double.isFinite(d)) b.append('"').append(d).append('"');
+    else b.append(Json.format(d));
+  }
+
+  /** A double as a person typed it: {@code -1} rather than {@code -1.0}; shortest round-trip otherwise. */
+  public static String format(double d) {
+    if (d == Math.rint(d) && Math.abs(d) < 1e15) return Long.toString((long) d);
+    return Double.toString(d);
+  }
+
+  public static void quote(StringBuilder b, String str) {
+    b.append('"');
+    for (int k = 0; k < str.length(); k++) {
+      char c = str.charAt(k);
+      switch (c) {
+        case '"': b.append("\\\""); break;
+        case '\\': b.append("\\\\"); break;
+        case '\n': b.append("\\n"); break;
+        case '\r': b.append("\\r"); break;
+        case '\t': b.append("\\t"); break;
+        default:
+          if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+          else b.append(c);
+      }
+    }
+    b.append('"');
+  }
+}

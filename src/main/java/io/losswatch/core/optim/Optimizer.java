@@ -1,0 +1,40 @@
+package io.losswatch.core.optim;
+
+/**
+ * A gradient-descent optimizer with {@code torch.optim} semantics, over one flat parameter vector (a single
+ * torch param group). It updates the parameters in place and allocates nothing per step: its state is sized
+ * once, at construction.
+ *
+ * <p>The learning rate and, where the algorithm has one, the momentum are mutable between steps, the way a
+ * torch scheduler writes {@code param_group['lr']} and {@code param_group['momentum']} (or Adam's beta1).
+ */
+public interface Optimizer {
+  /** One update of {@code params} from {@code grad}, as torch's {@code optimizer.step()}. */
+  void step(double[] params, double[] grad);
+
+  double lr();
+
+  void setLr(double lr);
+
+  /**
+   * Sets the momentum a one-cycle schedule cycles: SGD's and RMSprop's {@code momentum}, Adam's
+   * {@code betas[0]}. Only called when {@link Config#hasMomentum()} holds.
+   */
+  default void setMomentum(double momentum) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no momentum");
+  }
+
+  /** Validated hyperparameters, built once from a RunSpec; each {@link #create} call is a fresh optimizer. */
+  interface Config {
+    /** The optimizer's name in a RunSpec: sgd, adam, adamw, rmsprop, adagrad. */
+    String type();
+
+    /** The initial learning rate. */
+    double lr();
+
+    /** Whether a one-cycle schedule can cycle this optimizer's momentum (torch: 'momentum' or 'betas'). */
+    boolean hasMomentum();
+
+    Optimizer create(int dimension);
+  }
+}

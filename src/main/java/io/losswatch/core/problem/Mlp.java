@@ -1,0 +1,240 @@
+package io.losswatch.core.problem;
+
+import io.losswatch.core.config.Options;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * A one-hidden-layer perceptron on digits (1797 × 64, pixels ÷ 16): 64 → hidden (tanh) → 10, mean softmax
+ * cross-entropy over the current sample. Parameters, in order: W1 (64×hidden, W1[i*hidden + j]), b1 (hidden),
+ * W2 (hidden×10, W2[j*10 + k]), b2 (10).
+ *
+ * <p>Options: {@code hidden} (integer ≥ 1, default 32); {@code seed} (integer ≥ 0, default 0): the starting
+ * weights come from {@code new SplittableRandom(seed)}, drawn in layout order, W1 uniform in ±1/√64 and W2 in
+ * ±1/√hidden (torch's nn.Linear default), biases 0; {@code batch_size} (integer ≥ 1, absent = full batch).
+ *
+ * <p>Minibatches: the rows are shuffled by a second generator, {@code new SplittableRandom(seed ^
+ * 0x9E3779B97F4A7C15L)}. Each epoch resets the order to 0..n−1 and applies Fisher–Yates (for i from n−1 down to
+ * 1, swap i with {@code nextInt(i + 1)}), then cuts it into consecutive batches of batch_size (the last may be
+ * smaller, as torch's DataLoader with drop_last=False). Epoch 0 is shuffled at construction; the first
+ * {@link #nextBatch()} selects its batch 0, as does {@link #evaluate} before any nextBatch call.
+ */
+public final class Mlp implements Problem {
+  static final int IN = 64;
+  static final int OUT = 10;
+  /** The shuffling generator's seed is {@code seed ^ SHUFFLE_SALT}. */
+  static final long SHUFFLE_SALT = 0x9E3779B97F4A7C15L;
+
+  private static final class Data {
+    static final Dataset D = Dataset.load("digits").dividedBy(16);
+  }
+
+  /**
+   * @param hidden hidden units, at least 1
+   * @param seed weight-initialisation seed, at least 0
+   * @param batchSize rows per minibatch, or 0 for the full batch
+   */
+  public record Config(int hidden, int seed, int batchSize) implements Problem.Config {
+    public Config {
+      if (hidden < 1) throw new IllegalArgumentException("hidden must be >= 1, got " + hidden);
+      if (seed < 0) throw new IllegalArgumentException("seed must be >= 0, got " + seed);
+      if (batchSize < 0) throw new IllegalArgumentException("batchSize must be >= 0, got " + batchSize);
+    }
+
+    @Override
+    public String type() {
+      return "mlp";
+    }
+
+    @Override
+    public Problem create() {
+      return new Mlp(hidden, seed, batchSize);
+    }
+  }
+
+  /** Reads {@code hidden}, {@code seed} and {@code batch_size}. */
+  public static Config read(Options o) {
+    int hidden = o.integer("hidden", 32, 1);
+    int seed = o.integer("seed", 0, 0);
+    int batchSize = o.integer("batch_size", 0, 1);
+    return new Config(hidden, seed, batchSize);
+  }
+
+  private final Dataset d = Data.D;
+  private final int hidden;
+  private final int b1;
+  private final int w2;
+  private final int b2;
+  private final int dim;
+  private final double[] init;
+
+  /** Null for full batch; else the current epoch's row order. */
+  private final int[] perm;
+  private final int batchSize;
+  private final SplittableRandom shuffler;
+  private boolean started;
+  private int start;
+  private int end;
+
+  private final double[] h;
+  private final double[] dpre;
+  private final double[] z = new double[OUT];
+
+  /** @param batchSize rows per minibatch, or 0 for the full batch */
+  public Mlp(int hidden, int seed, int batchSize) {
+    if (hidden < 1 || seed < 0 || batchSize < 0) {
+      throw new IllegalArgumentException("bad mlp settings: hidden " + hidden + ", seed " + seed
+          + ", batch size " + batchSize);
+    }
+    this.hidden = hidden;
+    b1 = IN * hidden;
+    w2 = b1 + hidden;
+    b2 = w2 + hidden * OUT;
+    dim = b2 + OUT;
+    h = new double[hidden];
+    dpre = new double[hidden];
+
+    init = new double[dim];
+    SplittableRandom rng = new SplittableRandom(seed);
+    double bound1 = 1 / Math.sqrt(IN);
+    for (int k = 0; k < b1; k++) init[k] = rng.nextDouble(-bound1, bound1);
+    double bound2 = 1 / Math.sqrt(hidden);
+    for (int k = w2; k < b2; k++) init[k] = rng.nextDouble(-bound2, bound2);
+
+    int n = d.rows;
+    if (batchSize == 0) {
+      this.batchSize = n;
+      perm = null;
+      shuffler = null;
+    } else {
+      this.batchSize = batchSize;
+      perm = new int[n];
+      shuffler = new SplittableRandom(seed ^ SHUFFLE_SALT);
+      shuffle();
+    }
+    start = 0;
+    end = Math.min(this.batchSize, n);
+  }
+
+  @Override
+  public int dimension() {
+    return dim;
+  }
+
+  @Override
+  public double[] initialParams() {
+    return init.clone();
+  }
+
+  /** The number of hidden units. */
+  public int hidden() {
+    return hidden;
+  }
+
+  /** Rows in the current sample. */
+  public int currentBatchSize() {
+    return end - start;
+  }
+
+  @Override
+  public void nextBatch() {
+    if (perm == null) return;
+    if (!started) {
+      started = true;
+      return;
+    }
+    start = end;
+    if (start >= d.rows) {
+      shuffle();
+      start = 0;
+    }
+    end = Math.min(start + batchSize, d.rows);
+  }
+
+  private void shuffle() {
+    for (int i = 0; i < perm.length; i++) perm[i] = i;
+    for (int i = perm.length - 1; i > 0; i--) {
+      int j = shuffler.nextInt(i + 1);
+      int t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+  }
+
+  @Override
+  public double evaluate(double[] x, double[] grad) {
+    Arrays.fill(grad, 0, dim, 0.0);
+    double[] xs = d.x;
+    double inv = 1.0 / (end - start);
+    double sum = 0;
+    for (int t = start; t < end; t++) {
+      int r = perm == null ? t : perm[t];
+      int xo = r * IN;
+      int label = forward(x, r);
+      double m = max(z);
+      double s = 0;
+      for (int k = 0; k < OUT; k++) s += Math.exp(z[k] - m);
+      double lse = m + Math.log(s);
+      sum += lse - z[label];
+      // z becomes dLoss/dlogits for this row
+      for (int k = 0; k < OUT; k++) z[k] = (Math.exp(z[k] - lse) - (k == label ? 1 : 0)) * inv;
+      for (int k = 0; k < OUT; k++) grad[b2 + k] += z[k];
+      for (int j = 0; j < hidden; j++) {
+        double hj = h[j];
+        int o = w2 + j * OUT;
+        double acc = 0;
+        for (int k = 0; k < OUT; k++) {
+          grad[o + k] += hj * z[k];
+          acc += x[o + k] * z[k];
+        }
+        dpre[j] = acc * (1 - hj * hj);
+      }
+      for (int j = 0; j < hidden; j++) grad[b1 + j] += dpre[j];
+      for (int i = 0; i < IN; i++) {
+        double xi = xs[xo + i];
+        int o = i * hidden;
+        for (int j = 0; j < hidden; j++) grad[o + j] += xi * dpre[j];
+      }
+    }
+    return sum * inv;
+  }
+
+  /** The fraction of all rows whose argmax logit (first on ties) is the label. */
+  @Override
+  public double accuracy(double[] x) {
+    int hits = 0;
+    for (int r = 0; r < d.rows; r++) {
+      int label = forward(x, r);
+      int best = 0;
+      for (int k = 1; k < OUT; k++) if (z[k] > z[best]) best = k;
+      if (best == label) hits++;
+    }
+    return (double) hits / d.rows;
+  }
+
+  /** Fills {@link #h} (tanh activations) and {@link #z} (logits) for row r; returns its label. */
+  private int forward(double[] x, int r) {
+    double[] xs = d.x;
+    int xo = r * IN;
+    System.arraycopy(x, b1, h, 0, hidden);
+    for (int i = 0; i < IN; i++) {
+      double xi = xs[xo + i];
+      int o = i * hidden;
+      for (int j = 0; j < hidden; j++) h[j] += xi * x[o + j];
+    }
+    for (int j = 0; j < hidden; j++) h[j] = Math.tanh(h[j]);
+    System.arraycopy(x, b2, z, 0, OUT);
+    for (int j = 0; j < hidden; j++) {
+      double hj = h[j];
+      int o = w2 + j * OUT;
+      for (int k = 0; k < OUT; k++) z[k] += hj * x[o + k];
+    }
+    return (int) d.y[r];
+  }
+
+  private static double max(double[] a) {
+    double m = a[0];
+    for (int k = 1; k < a.length; k++) m = Math.max(m, a[k]);
+    return m;
+  }
+}

@@ -1,0 +1,38 @@
+package io.losswatch.core.problem;
+
+/**
+ * A training objective over a flat parameter vector: its loss and exact analytic gradient.
+ *
+ * <p>Implementations preallocate their work buffers, so {@link #evaluate} allocates nothing per step.
+ * A problem is used by one thread at a time.
+ */
+public interface Problem {
+  /** The number of parameters. */
+  int dimension();
+
+  /** A fresh copy of the starting point. */
+  double[] initialParams();
+
+  /**
+   * The loss at {@code x} over the current sample (the whole dataset, or the current minibatch), with the
+   * gradient written into {@code grad} (length {@link #dimension()}).
+   */
+  double evaluate(double[] x, double[] grad);
+
+  /** Moves to the next minibatch; the trainer calls it once before each step. No-op for full-batch problems. */
+  default void nextBatch() {
+  }
+
+  /** Training accuracy over the whole dataset in [0, 1] for classifiers; NaN for other problems. */
+  default double accuracy(double[] x) {
+    return Double.NaN;
+  }
+
+  /** A validated problem description that builds fresh, independent problem instances. */
+  interface Config {
+    /** The problem's name, as in the RunSpec's {@code problem.type}. */
+    String type();
+
+    Problem create();
+  }
+}

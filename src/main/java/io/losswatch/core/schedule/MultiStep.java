@@ -1,0 +1,50 @@
+package io.losswatch.core.schedule;
+
+import io.losswatch.core.config.Options;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code MultiStepLR}: multiplies the lr by {@code gamma} at each milestone step. A milestone listed k times
+ * multiplies by gamma^k, as torch's {@code Counter} does.
+ */
+public final class MultiStep implements Schedule {
+  /** torch's arguments: milestones is required, gamma defaults to 0.1. */
+  public record Config(int[] milestones, double gamma) implements Schedule.Config {
+    static Config read(Options o) {
+      int[] milestones = o.integers("milestones", null, 0);
+      if (milestones == null) throw o.fail("milestones", "is required");
+      double gamma = o.number("gamma", 0.1, v -> v > 0, "must be > 0");
+      return new Config(milestones, gamma);
+    }
+
+    @Override public String type() {
+      return "multistep";
+    }
+
+    @Override public Schedule create(double baseLr) {
+      return new MultiStep(this, baseLr);
+    }
+  }
+
+  private final Map<Long, Integer> counts = new TreeMap<>();
+  private final double gamma;
+  private double lr;
+  private long epoch;
+
+  private MultiStep(Config c, double baseLr) {
+    for (int m : c.milestones) counts.merge((long) m, 1, Integer::sum);
+    gamma = c.gamma;
+    lr = baseLr;
+  }
+
+  @Override public double lr() {
+    return lr;
+  }
+
+  @Override public void step(double loss) {
+    epoch++;
+    Integer k = counts.get(epoch);
+    if (k != null) lr = lr * Math.pow(gamma, k);
+  }
+}
