@@ -147,7 +147,7 @@ public final class Json {
   }
 
   private void expect(char c) {
-    if (!peek(c)) throw error(i < s.length() ? "expected '" + c + "'" : "unexpected end of input");
+    if (!peek(c)) throw error("expected '" + c + "'");
     i++;
   }
 
@@ -156,6 +156,7 @@ public final class Json {
   }
 
   private SpecException error(String what) {
+    if (i >= s.length()) what = "unexpected end of input";
     return new SpecException("", "invalid JSON: " + what + " at offset " + i);
   }
 

@@ -1,8 +1,6 @@
 package io.losswatch.core.schedule;
 
 import io.losswatch.core.config.Options;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * {@code MultiStepLR}: multiplies the lr by {@code gamma} at each milestone step. A milestone listed k times
@@ -27,13 +25,13 @@ public final class MultiStep implements Schedule {
     }
   }
 
-  private final Map<Long, Integer> counts = new TreeMap<>();
+  private final int[] milestones;   // with repeats: a step listed k times multiplies by gamma^k
   private final double gamma;
   private double lr;
   private long epoch;
 
   private MultiStep(Config c, double baseLr) {
-    for (int m : c.milestones) counts.merge((long) m, 1, Integer::sum);
+    milestones = c.milestones.clone();
     gamma = c.gamma;
     lr = baseLr;
   }
@@ -44,7 +42,8 @@ public final class MultiStep implements Schedule {
 
   @Override public void step(double loss) {
     epoch++;
-    Integer k = counts.get(epoch);
-    if (k != null) lr = lr * Math.pow(gamma, k);
+    int k = 0;
+    for (int m : milestones) if (m == epoch) k++;
+    if (k > 0) lr = lr * Math.pow(gamma, k);
   }
 }

@@ -166,6 +166,37 @@ class GradientCheckTest {
   }
 
   @Test
+  void mlpTanhAgreesWithMathTanh() {
+    SplittableRandom rng = new SplittableRandom(9);
+    for (int i = 0; i < 200_000; i++) {
+      double a = (2 * rng.nextDouble() - 1) * Math.pow(10, rng.nextInt(-12, 3));
+      assertEquals(Math.tanh(a), Mlp.tanh(a), 3e-16, "tanh(" + a + ")");
+      assertEquals(-Mlp.tanh(a), Mlp.tanh(-a), 0);
+    }
+    assertEquals(1, Mlp.tanh(Double.POSITIVE_INFINITY), 0);
+    assertEquals(-1, Mlp.tanh(Double.NEGATIVE_INFINITY), 0);
+    assertTrue(Double.isNaN(Mlp.tanh(Double.NaN)));
+    assertEquals(0, Mlp.tanh(0), 0);
+  }
+
+  @Test
+  void mlpNonFiniteWeightsPoisonEverything() {
+    Mlp p = new Mlp(8, 0, 0);
+    double[] g = new double[p.dimension()];
+    for (int k : new int[] {0, 5, 64 * 8 - 1, 64 * 8 + 3, p.dimension() - 1}) {
+      double[] x = p.initialParams();
+      x[k] = Double.POSITIVE_INFINITY;
+      assertTrue(Double.isNaN(p.evaluate(x, g)), "weight " + k);
+      x[k] = Double.NaN;
+      assertTrue(Double.isNaN(p.evaluate(x, g)), "weight " + k);
+    }
+    double[] x = p.initialParams();
+    x[0] = Double.NaN; // W1 of pixel 0, which is 0 in every image
+    p.evaluate(x, g);
+    for (double v : g) assertTrue(Double.isNaN(v));
+  }
+
+  @Test
   void mlpInitIsSeededInLayoutOrderLikeTorchLinear() {
     int hid = 8;
     double[] x = new Mlp(hid, 5, 0).initialParams();

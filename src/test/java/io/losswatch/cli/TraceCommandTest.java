@@ -1,0 +1,65 @@
+package io.losswatch.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TraceCommandTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int trace(String... args) {
+    return TraceCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void printsOneRowPerStepInShortestRoundTripForm() {
+    assertEquals(0, trace("--spec", "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":3}"));
+    assertEquals("step,loss,lr,grad_norm\n1,100.0,0.1,20.0\n2,64.0,0.1,16.0\n3,40.96000000000001,0.1,12.8\n",
+        out.toString(StandardCharsets.UTF_8));
+    assertEquals("", err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void nonFiniteValuesPrintAsJavaDoesAndDoNotStopTheTrace() {
+    assertEquals(0, trace("--spec", "{\"problem\":{\"type\":\"quadratic\",\"x0\":[1e300]},"
+        + "\"optimizer\":{\"type\":\"sgd\",\"lr\":3},\"steps\":16}"));
+    String[] rows = out.toString(StandardCharsets.UTF_8).split("\n");
+    assertEquals(17, rows.length);
+    assertEquals("1,Infinity,3.0,2.0E300", rows[1], "a finite gradient has a finite norm even when its square overflows");
+    assertEquals("16,NaN,3.0,NaN", rows[16], "x overflowed to infinity, then inf - inf");
+  }
+
+  @Test
+  void readsTheSpecFromAFile(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("run.json");
+    Files.writeString(f, "{\"problem\":\"rosenbrock\",\"optimizer\":\"adam\",\"steps\":2}");
+    assertEquals(0, trace("--spec", f.toString()));
+    assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("step,loss,lr,grad_norm\n1,24.199999999999996,0.001,"),
+        out.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void anInvalidSpecPrintsOneLineToStderrAndNothingToStdout() {
+    assertEquals(2, trace("--spec", "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":-1},\"steps\":3}"));
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertEquals(1, e.lines().count(), e);
+    assertTrue(e.contains("optimizer.lr: must be > 0, got -1"), e);
+  }
+
+  @Test
+  void aMissingFileIsAClearError() {
+    assertEquals(2, trace("--spec", "/nonexistent/run.json"));
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("/nonexistent/run.json"));
+  }
+}
