@@ -204,6 +204,15 @@ def run(spec):
 
 
 # ---------------------------------------------------------------- cases
+#
+# Every case must be well conditioned: a 1-ulp difference in a gradient (the Java core sums in another
+# order than torch's autograd) must stay far below the 1e-9 relative tolerance for the whole run.
+# Hence the adaptive optimizers (adam, adamw, rmsprop, adagrad) run on logreg, never on linreg or softmax:
+# there the bias gradient is exactly zero at the start in exact arithmetic (standardized target, balanced
+# classes), so in floating point it is pure rounding noise, which g / (sqrt(v) + eps) blows up to an
+# lr-sized step in a direction set by the noise. SGD is linear in the gradient and does not care.
+# Before adding a case, perturb every gradient by ~1e-15 of its norm and check the trajectory moves by
+# well under 1e-11 relative.
 
 CASES = []
 
@@ -228,24 +237,25 @@ case("sgd_nesterov_weight_decay_linreg", "linreg",
      {"type": "constant"})
 
 # Adam
-case("adam_defaults_linreg", "linreg", {"type": "adam"}, 150)
+case("adam_defaults_logreg", "logreg", {"type": "adam"}, 150)
 case("adam_rosenbrock", "rosenbrock", {"type": "adam", "lr": 0.01}, 200)
 case("adam_betas_eps", "ellipse", {"type": "adam", "lr": 0.1, "betas": [0.8, 0.95], "eps": 1e-6}, 150)
 case("adam_amsgrad", "rosenbrock", {"type": "adam", "lr": 0.02, "amsgrad": True}, 200)
 case("adam_weight_decay_logreg", "logreg", {"type": "adam", "lr": 0.01, "weight_decay": 0.01}, 150)
 
 # AdamW
-case("adamw_defaults_softmax", "softmax", {"type": "adamw"}, 150)
+case("adamw_defaults_logreg", "logreg", {"type": "adamw"}, 150)
 case("adamw_rosenbrock", "rosenbrock", {"type": "adamw", "lr": 0.01}, 200)
-case("adamw_amsgrad_wd", "softmax", {"type": "adamw", "lr": 0.05, "amsgrad": True, "weight_decay": 0.1}, 150)
+case("adamw_amsgrad_wd", "logreg", {"type": "adamw", "lr": 0.05, "amsgrad": True, "weight_decay": 0.1}, 150)
 
 # RMSprop
 case("rmsprop_defaults", "ellipse", {"type": "rmsprop"}, 150)
-case("rmsprop_alpha", "rosenbrock", {"type": "rmsprop", "lr": 0.005, "alpha": 0.9}, 200)
+# 120 steps: from about step 125 on, RMSprop bounces across the valley and amplifies 1-ulp differences
+case("rmsprop_alpha", "rosenbrock", {"type": "rmsprop", "lr": 0.005, "alpha": 0.9}, 120)
 case("rmsprop_momentum", {"type": "quadratic", "x0": [4.0, -3.0]}, {"type": "rmsprop", "lr": 0.01, "momentum": 0.9},
      150)
 case("rmsprop_centered", "ellipse", {"type": "rmsprop", "lr": 0.01, "centered": True}, 150)
-case("rmsprop_centered_momentum_wd", "linreg",
+case("rmsprop_centered_momentum_wd", "logreg",
      {"type": "rmsprop", "lr": 0.005, "centered": True, "momentum": 0.8, "weight_decay": 0.01, "eps": 1e-6}, 150)
 
 # Adagrad
@@ -254,7 +264,7 @@ case("adagrad_ellipse", "ellipse", {"type": "adagrad", "lr": 0.5}, 150)
 case("adagrad_lr_decay", "rosenbrock", {"type": "adagrad", "lr": 0.3, "lr_decay": 0.01}, 200)
 case("adagrad_initial_accumulator", "quadratic", {"type": "adagrad", "lr": 0.5, "initial_accumulator_value": 0.5},
      100)
-case("adagrad_weight_decay", "softmax", {"type": "adagrad", "lr": 0.1, "weight_decay": 0.01}, 150)
+case("adagrad_weight_decay", "logreg", {"type": "adagrad", "lr": 0.1, "weight_decay": 0.01}, 150)
 case("adagrad_eps", "ellipse", {"type": "adagrad", "lr": 0.5, "eps": 0.1}, 150)
 
 # step-style schedules
@@ -274,7 +284,7 @@ case("sched_cosine_restart_eta_min", "rosenbrock", {"type": "sgd", "lr": 1e-3, "
 case("sched_linear_defaults", "quadratic", {"type": "sgd", "lr": 0.1}, 60, {"type": "linear"})
 case("sched_linear_custom", "ellipse", {"type": "adam", "lr": 0.1}, 120,
      {"type": "linear", "start_factor": 1.0, "end_factor": 0.1, "total_iters": 80})
-case("sched_linear_rampup_softmax", "softmax", {"type": "rmsprop", "lr": 0.01}, 100,
+case("sched_linear_rampup_softmax", "softmax", {"type": "sgd", "lr": 0.5, "momentum": 0.5}, 100,
      {"type": "linear", "start_factor": 0.25, "end_factor": 0.75, "total_iters": 40})
 
 # one-cycle
@@ -291,7 +301,7 @@ case("onecycle_three_phase_rmsprop", "ellipse", {"type": "rmsprop", "lr": 0.01, 
 case("onecycle_no_cycle_adagrad", "logreg", {"type": "adagrad", "lr": 0.1}, 150,
      {"type": "onecycle", "max_lr": 0.5, "cycle_momentum": False, "div_factor": 10.0, "final_div_factor": 100.0,
       "pct_start": 0.25})
-case("onecycle_total_steps_larger", "linreg", {"type": "adamw", "lr": 0.01}, 150,
+case("onecycle_total_steps_larger", "logreg", {"type": "adamw", "lr": 0.01}, 150,
      {"type": "onecycle", "max_lr": 0.05, "total_steps": 300, "anneal_strategy": "linear",
       "base_momentum": 0.8, "max_momentum": 0.9})
 
@@ -308,7 +318,7 @@ case("plateau_rel_max_threshold", "logreg", {"type": "rmsprop", "lr": 0.02}, 150
       "min_lr": 1e-3})
 
 # warmup + cosine
-case("warmup_cosine_default_total", "softmax", {"type": "adam", "lr": 0.1}, 150,
+case("warmup_cosine_default_total", "softmax", {"type": "sgd", "lr": 0.5, "momentum": 0.9, "nesterov": True}, 150,
      {"type": "warmup_cosine", "warmup_steps": 20})
 case("warmup_cosine_explicit_total", "ellipse", {"type": "sgd", "lr": 0.05, "momentum": 0.9}, 120,
      {"type": "warmup_cosine", "warmup_steps": 10, "total_steps": 200})

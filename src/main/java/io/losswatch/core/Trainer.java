@@ -68,17 +68,11 @@ public final class Trainer {
     if (!Double.isNaN(m)) optimizer.setMomentum(m);
   }
 
-  /** The L2 norm, summed plainly as torch does, rescaled only when the squares overflow (finite g, huge norm). */
+  /** The L2 norm, summed plainly as torch's {@code vector_norm} does: squares that overflow give infinity. */
   static double norm(double[] v) {
     double s = 0;
     for (double x : v) s += x * x;
-    if (s != Double.POSITIVE_INFINITY) return Math.sqrt(s);
-    double max = 0;
-    for (double x : v) max = Math.max(max, Math.abs(x));
-    if (max == Double.POSITIVE_INFINITY) return max;
-    double scaled = 0;
-    for (double x : v) scaled += (x / max) * (x / max);
-    return max * Math.sqrt(scaled);
+    return Math.sqrt(s);
   }
 
   /** Steps taken so far; the values below belong to the last of them. */
