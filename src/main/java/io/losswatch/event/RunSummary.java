@@ -1,0 +1,29 @@
+package io.losswatch.event;
+
+import io.losswatch.core.RunSpec;
+
+/**
+ * What a run is and where it stands, as one immutable snapshot: served by REST, sent to WebSocket clients on
+ * every state change, and replaced (never mutated) by the run as it goes.
+ *
+ * @param step the last step taken (0 before the first)
+ * @param loss the last step's loss, lr and gradNorm likewise; NaN before the first step
+ * @param stepsPerSecond measured over the last second or so
+ * @param created epoch milliseconds, as {@code updated}
+ */
+public record RunSummary(String id, RunSpec spec, RunState state, long step, double loss, double lr, double gradNorm,
+    double bestLoss, double stepsPerSecond, long created, long updated) {
+
+  public static RunSummary created(String id, RunSpec spec, long now) {
+    return new RunSummary(id, spec, RunState.CREATED, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, now, now);
+  }
+
+  public String name() {
+    return spec.name();
+  }
+
+  public RunSummary withState(RunState s, long now) {
+    return new RunSummary(id, spec, s, step, loss, lr, gradNorm, bestLoss, s == RunState.RUNNING ? stepsPerSecond : 0,
+        created, now);
+  }
+}

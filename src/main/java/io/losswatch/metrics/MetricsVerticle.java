@@ -1,0 +1,78 @@
+package io.losswatch.metrics;
+
+import io.losswatch.event.Events;
+import io.losswatch.event.RunEvent;
+import io.losswatch.event.RunState;
+import io.losswatch.event.StepBatch;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Keeps each run's series current from the step stream, and bounded: a deleted run's series go at once, an
+ * ended run's after the retention, and at most {@code maxRuns} runs are carried (ended runs are dropped
+ * first, oldest first; beyond that a new run is not carried).
+ */
+public final class MetricsVerticle extends VerticleBase {
+  private final MeterRegistry registry;
+  private final long retentionMs;
+  private final int maxRuns;
+  private final Map<String, RunMeters> meters = new LinkedHashMap<>();
+  private final Map<String, Long> expiries = new LinkedHashMap<>();
+
+  public MetricsVerticle(MeterRegistry registry, long retentionMs, int maxRuns) {
+    this.registry = registry;
+    this.retentionMs = retentionMs;
+    this.maxRuns = maxRuns;
+  }
+
+  @Override
+  public Future<?> start() {
+    var steps = vertx.eventBus().<StepBatch>localConsumer(Events.STEPS, m -> {
+      RunMeters r = meters.get(m.body().run());
+      if (r != null) r.update(m.body());
+    });
+    var runs = vertx.eventBus().<RunEvent>localConsumer(Events.RUNS, m -> onRun(m.body()));
+    return Future.all(steps.completion(), runs.completion());
+  }
+
+  private void onRun(RunEvent e) {
+    String id = e.run();
+    cancelExpiry(id);
+    if (e.deleted()) {
+      drop(id);
+      return;
+    }
+    RunState state = e.summary().state();
+    if (!meters.containsKey(id) && state.isLive() && makeRoom()) {
+      meters.put(id, new RunMeters(registry, id, e.summary().spec()));
+    }
+    if (!state.isLive() && meters.containsKey(id)) {
+      expiries.put(id, vertx.setTimer(retentionMs, t -> {
+        expiries.remove(id);
+        drop(id);
+      }));
+    }
+  }
+
+  private boolean makeRoom() {
+    if (meters.size() < maxRuns) return true;
+    String victim = expiries.keySet().stream().findFirst().orElse(null);   // the oldest ended run
+    if (victim == null) return false;
+    cancelExpiry(victim);
+    drop(victim);
+    return true;
+  }
+
+  private void cancelExpiry(String id) {
+    Long timer = expiries.remove(id);
+    if (timer != null) vertx.cancelTimer(timer);
+  }
+
+  private void drop(String id) {
+    RunMeters r = meters.remove(id);
+    if (r != null) r.close();
+  }
+}
