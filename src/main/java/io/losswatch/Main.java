@@ -1,5 +1,6 @@
 package io.losswatch;
 
+import io.losswatch.cli.ServeCommand;
 import io.losswatch.cli.TraceCommand;
 
 /** The command line: {@code java -jar losswatch.jar <command> [options]}. */
@@ -10,6 +11,13 @@ public final class Main {
       usage: java -jar losswatch.jar <command> [options]
 
       commands:
+        serve (the default)           train, stream and serve: the page, REST, WebSocket and /metrics
+            --host H                  listen address (127.0.0.1)
+            --port P                  port (8080; 0 picks a free one)
+            --demo gallery|none       start the demo runs (gallery)
+            --metrics-retention D     how long an ended run's series stay in /metrics (10m)
+            --max-metric-runs N       runs carried in /metrics at most (500)
+            --max-runs N              runs kept at most (1000)
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
         help                          this text
       """;
@@ -18,13 +26,23 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args));
+    int status = run(args);
+    // serve returns 0 and keeps running on Vert.x's threads; everything else is done
+    boolean serving = status == 0 && (args.length == 0 || args[0].equals("serve") || (args[0].startsWith("--") && !isHelp(args[0])));
+    if (!serving) System.exit(status);
+  }
+
+  private static boolean isHelp(String a) {
+    return a.equals("--help") || a.equals("-h");
   }
 
   static int run(String[] args) {
-    String command = args.length == 0 ? "help" : args[0];
-    String[] rest = java.util.Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+    boolean flagsOnly = args.length == 0 || (args[0].startsWith("--") && !isHelp(args[0]));
+    String command = flagsOnly ? "serve" : args[0];
+    String[] rest = flagsOnly ? args : java.util.Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
+      case "serve":
+        return ServeCommand.run(rest, System.out, System.err);
       case "trace":
         return TraceCommand.run(rest, System.out, System.err);
       case "help": case "--help": case "-h":

@@ -6,10 +6,10 @@ import java.util.List;
 public final class Events {
   /** {@link StepBatch}es of every run, published. */
   public static final String STEPS = "losswatch.steps";
-  /** {@link RunEvent}s, published. */
+  /** {@link RunSummary}s, published on every change of a run's state, creation and deletion included. */
   public static final String RUNS = "losswatch.runs";
 
-  static final List<Class<?>> TYPES = List.of(StepBatch.class, RunEvent.class, RunCommand.class, RunSummary.class);
+  static final List<Class<?>> TYPES = List.of(StepBatch.class, RunCommand.class, RunSummary.class);
 
   private Events() {
   }

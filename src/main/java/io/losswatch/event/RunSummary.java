@@ -23,7 +23,6 @@ public record RunSummary(String id, RunSpec spec, RunState state, long step, dou
   }
 
   public RunSummary withState(RunState s, long now) {
-    return new RunSummary(id, spec, s, step, loss, lr, gradNorm, bestLoss, s == RunState.RUNNING ? stepsPerSecond : 0,
-        created, now);
+    return new RunSummary(id, spec, s, step, loss, lr, gradNorm, bestLoss, 0, created, now);
   }
 }

@@ -1,8 +1,8 @@
 package io.losswatch.metrics;
 
 import io.losswatch.event.Events;
-import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunState;
+import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -34,20 +34,20 @@ public final class MetricsVerticle extends VerticleBase {
       RunMeters r = meters.get(m.body().run());
       if (r != null) r.update(m.body());
     });
-    var runs = vertx.eventBus().<RunEvent>localConsumer(Events.RUNS, m -> onRun(m.body()));
+    var runs = vertx.eventBus().<RunSummary>localConsumer(Events.RUNS, m -> onRun(m.body()));
     return Future.all(steps.completion(), runs.completion());
   }
 
-  private void onRun(RunEvent e) {
-    String id = e.run();
+  private void onRun(RunSummary run) {
+    String id = run.id();
+    RunState state = run.state();
     cancelExpiry(id);
-    if (e.deleted()) {
+    if (state == RunState.DELETED) {
       drop(id);
       return;
     }
-    RunState state = e.summary().state();
     if (!meters.containsKey(id) && state.isLive() && makeRoom()) {
-      meters.put(id, new RunMeters(registry, id, e.summary().spec()));
+      meters.put(id, new RunMeters(registry, id, run.spec()));
     }
     if (!state.isLive() && meters.containsKey(id)) {
       expiries.put(id, vertx.setTimer(retentionMs, t -> {

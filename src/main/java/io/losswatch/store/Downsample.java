@@ -27,7 +27,7 @@ public final class Downsample {
       int min = from;
       int max = from;
       for (int i = from + 1; i < to; i++) {
-        if (src.loss()[i] < src.loss()[min]) min = i;
+        if (less(src.loss()[i], src.loss()[min])) min = i;
         if (greater(src.loss()[i], src.loss()[max])) max = i;
       }
       int[] keep = sorted(from, min, max, to - 1);
@@ -40,8 +40,13 @@ public final class Downsample {
     return out.build(src.run());
   }
 
-  private static boolean greater(double a, double b) {
+  /** Loss order with NaN above every number, so a NaN is kept as a bucket's maximum. */
+  public static boolean greater(double a, double b) {
     return Double.isNaN(a) ? !Double.isNaN(b) : a > b;
+  }
+
+  public static boolean less(double a, double b) {
+    return greater(b, a);
   }
 
   private static int[] sorted(int a, int b, int c, int d) {

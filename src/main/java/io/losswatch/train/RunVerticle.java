@@ -3,7 +3,6 @@ package io.losswatch.train;
 import io.losswatch.core.Trainer;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunCommand;
-import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
@@ -42,8 +41,10 @@ public final class RunVerticle extends VerticleBase {
   private long rateStep;
   private double measuredRate;
 
-  public RunVerticle(Run run) {
+  /** {@code trainer} is the run's first, built by the caller off the event loop. */
+  RunVerticle(Run run, Trainer trainer) {
     this.run = run;
+    this.trainer = trainer;
     this.stepsPerSecond = run.spec().stepsPerSecond();
   }
 
@@ -60,7 +61,7 @@ public final class RunVerticle extends VerticleBase {
   }
 
   private void begin() {
-    trainer = new Trainer(run.spec());
+    if (trainer == null || trainer.stepsTaken() > 0) trainer = new Trainer(run.spec());   // datasets are cached by now
     bestLoss = Double.NaN;
     rateNanos = System.nanoTime();
     rateStep = 0;
@@ -157,7 +158,7 @@ public final class RunVerticle extends VerticleBase {
     state = s;
     RunSummary summary = summary(s);
     run.summary(summary);
-    vertx.eventBus().publish(Events.RUNS, new RunEvent(summary, false));
+    vertx.eventBus().publish(Events.RUNS, summary);
   }
 
   private void cancelTimer() {

@@ -126,6 +126,20 @@ public final class Options {
     return out;
   }
 
+  /** An optional non-empty array of strings. */
+  public List<String> strings(String key) {
+    List<?> l = list(key, -1);
+    if (l == null) return null;
+    List<String> out = new ArrayList<>(l.size());
+    for (int k = 0; k < l.size(); k++) {
+      if (!(l.get(k) instanceof String s)) {
+        throw new SpecException(field(key) + "[" + k + "]", "must be a string, got " + describe(l.get(k)));
+      }
+      out.add(s);
+    }
+    return out;
+  }
+
   /** Rejects keys nobody read: {@code optimizer.betaz: unknown key for adam (known: lr, betas, ...)}. */
   public void done(String what) {
     for (String k : map.keySet()) {

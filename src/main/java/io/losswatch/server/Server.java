@@ -1,0 +1,71 @@
+package io.losswatch.server;
+
+import io.losswatch.event.LocalCodec;
+import io.losswatch.metrics.MetricsVerticle;
+import io.losswatch.metrics.ServerMeters;
+import io.losswatch.train.RunManager;
+import io.losswatch.train.RunRegistry;
+import io.losswatch.web.HttpVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+
+/** The whole server in one process: Vert.x, the codecs, the metrics, the HTTP verticle, the demo runs. */
+public final class Server {
+  private final Vertx vertx;
+  private final int port;
+  private final RunManager manager;
+  private final ServerMeters meters;
+
+  private Server(Vertx vertx, int port, RunManager manager, ServerMeters meters) {
+    this.vertx = vertx;
+    this.port = port;
+    this.manager = manager;
+    this.meters = meters;
+  }
+
+  public static Future<Server> start(ServerConfig config) {
+    return start(config, new VertxOptions());
+  }
+
+  /** Starts with the given Vert.x options (tests lower the blocked-thread limits). */
+  public static Future<Server> start(ServerConfig config, VertxOptions options) {
+    ServerMeters meters = new ServerMeters();
+    Vertx vertx = Vertx.builder()
+        .with(options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)))
+        .withMetrics(new MicrometerMetricsFactory(meters.registry()))
+        .build();
+    LocalCodec.registerAll(vertx.eventBus());
+    RunRegistry runs = new RunRegistry();
+    meters.bind(runs);
+    RunManager manager = new RunManager(vertx, runs, config.maxRuns());
+    HttpVerticle http = new HttpVerticle(manager, meters, config.host(), config.port());
+    return vertx.deployVerticle(new MetricsVerticle(meters.registry(), config.metricsRetentionMs(), config.maxMetricRuns()))
+        .compose(x -> vertx.deployVerticle(http))
+        .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())
+        .<Server>map(x -> new Server(vertx, http.actualPort(), manager, meters))
+        .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public RunManager manager() {
+    return manager;
+  }
+
+  public ServerMeters meters() {
+    return meters;
+  }
+
+  public Future<Void> close() {
+    return vertx.close();
+  }
+}

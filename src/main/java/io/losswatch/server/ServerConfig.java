@@ -1,0 +1,91 @@
+package io.losswatch.server;
+
+import io.losswatch.core.config.SpecException;
+import java.util.Locale;
+
+/**
+ * How the server runs, from the command line:
+ * {@code --host} (127.0.0.1), {@code --port} (8080; 0 picks a free one), {@code --demo gallery|none} (gallery),
+ * {@code --metrics-retention} (10m: how long an ended run's series stay), {@code --max-metric-runs} (500),
+ * {@code --max-runs} (1000).
+ */
+public record ServerConfig(String host, int port, boolean demo, long metricsRetentionMs, int maxMetricRuns,
+    int maxRuns) {
+
+  public static ServerConfig defaults() {
+    return new ServerConfig("127.0.0.1", 8080, true, 600_000, 500, 1000);
+  }
+
+  /** A copy listening on {@code port}, with no demo runs: what tests start. */
+  public ServerConfig forTest(int port) {
+    return new ServerConfig(host, port, false, metricsRetentionMs, maxMetricRuns, maxRuns);
+  }
+
+  public ServerConfig withMetricsRetentionMs(long ms) {
+    return new ServerConfig(host, port, demo, ms, maxMetricRuns, maxRuns);
+  }
+
+  /** Parses {@code --name value} and {@code --name=value} flags; a bad one is a {@link SpecException}. */
+  public static ServerConfig parse(String[] args) {
+    ServerConfig c = defaults();
+    for (int i = 0; i < args.length; i++) {
+      String name = args[i];
+      String value;
+      int eq = name.indexOf('=');
+      if (eq > 0) {
+        value = name.substring(eq + 1);
+        name = name.substring(0, eq);
+      } else if (i + 1 < args.length) {
+        value = args[++i];
+      } else {
+        throw new SpecException(name, "needs a value");
+      }
+      c = switch (name) {
+        case "--host" -> new ServerConfig(value, c.port, c.demo, c.metricsRetentionMs, c.maxMetricRuns, c.maxRuns);
+        case "--port" -> new ServerConfig(c.host, integer(name, value, 0, 65535), c.demo, c.metricsRetentionMs,
+            c.maxMetricRuns, c.maxRuns);
+        case "--demo" -> {
+          if (!value.equals("gallery") && !value.equals("none")) {
+            throw new SpecException(name, "must be gallery or none, got " + value);
+          }
+          yield new ServerConfig(c.host, c.port, value.equals("gallery"), c.metricsRetentionMs, c.maxMetricRuns,
+              c.maxRuns);
+        }
+        case "--metrics-retention" -> c.withMetricsRetentionMs(duration(name, value));
+        case "--max-metric-runs" -> new ServerConfig(c.host, c.port, c.demo, c.metricsRetentionMs,
+            integer(name, value, 1, 1_000_000), c.maxRuns);
+        case "--max-runs" -> new ServerConfig(c.host, c.port, c.demo, c.metricsRetentionMs, c.maxMetricRuns,
+            integer(name, value, 1, 1_000_000));
+        default -> throw new SpecException(name, "unknown option");
+      };
+    }
+    return c;
+  }
+
+  private static int integer(String name, String value, int min, int max) {
+    try {
+      int v = Integer.parseInt(value);
+      if (v >= min && v <= max) return v;
+    } catch (NumberFormatException ignored) {
+      // falls through to the message
+    }
+    throw new SpecException(name, "must be an integer in [" + min + ", " + max + "], got " + value);
+  }
+
+  /** A duration such as 500ms, 30s, 10m, 1h (a bare number is seconds). */
+  static long duration(String name, String value) {
+    String v = value.trim().toLowerCase(Locale.ROOT);
+    long unit = 1000;
+    if (v.endsWith("ms")) { unit = 1; v = v.substring(0, v.length() - 2); }
+    else if (v.endsWith("s")) { v = v.substring(0, v.length() - 1); }
+    else if (v.endsWith("m")) { unit = 60_000; v = v.substring(0, v.length() - 1); }
+    else if (v.endsWith("h")) { unit = 3_600_000; v = v.substring(0, v.length() - 1); }
+    try {
+      double d = Double.parseDouble(v);
+      if (d > 0 && Double.isFinite(d)) return Math.max(1, Math.round(d * unit));
+    } catch (NumberFormatException ignored) {
+      // falls through to the message
+    }
+    throw new SpecException(name, "must be a positive duration such as 30s, 10m or 1h, got " + value);
+  }
+}

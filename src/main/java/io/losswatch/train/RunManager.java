@@ -1,0 +1,74 @@
+package io.losswatch.train;
+
+import io.losswatch.core.RunSpec;
+import io.losswatch.core.Trainer;
+import io.losswatch.event.Events;
+import io.losswatch.event.RunCommand;
+import io.losswatch.event.RunState;
+import io.losswatch.event.RunSummary;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+
+/**
+ * Starts, commands and deletes runs: one {@link RunVerticle} per run, spread over the event loops by Vert.x.
+ * The one place that turns a spec into a live run, for the REST API and the demo gallery alike.
+ */
+public final class RunManager {
+  private final Vertx vertx;
+  private final RunRegistry runs;
+  private final int maxRuns;
+
+  public RunManager(Vertx vertx, RunRegistry runs, int maxRuns) {
+    this.vertx = vertx;
+    this.runs = runs;
+    this.maxRuns = maxRuns;
+  }
+
+  public RunRegistry runs() {
+    return runs;
+  }
+
+  /** Whether another run fits under the cap. */
+  public boolean full() {
+    return runs.size() >= maxRuns;
+  }
+
+  public int maxRuns() {
+    return maxRuns;
+  }
+
+  public Future<Run> launch(RunSpec spec, boolean demo) {
+    Run run = runs.add(spec, demo);
+    vertx.eventBus().publish(Events.RUNS, run.summary());
+    // the first trainer of a problem may read its dataset: off the event loop
+    return vertx.executeBlocking(() -> new Trainer(spec), false)
+        .compose(trainer -> vertx.deployVerticle(new RunVerticle(run, trainer)))
+        .map(id -> {
+      run.deploymentId(id);
+      return run;
+    });
+  }
+
+  /**
+   * Sends a command to a run's verticle. Fails with a {@link ReplyException} whose failure code is an HTTP
+   * status: 409 when the run is in the wrong state for it (or already gone).
+   */
+  public Future<RunSummary> command(Run run, RunCommand command) {
+    return vertx.eventBus().<RunSummary>request(Events.commands(run.id()), command)
+        .map(m -> m.body())
+        .recover(e -> e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS
+            ? Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409,
+                "run " + run.id() + " is " + run.summary().state().label()))
+            : Future.failedFuture(e));
+  }
+
+  /** Stops the run if it is going, forgets it, and tells everyone it is gone. */
+  public Future<Void> delete(Run run) {
+    runs.remove(run.id());
+    Future<Void> undeployed = run.deploymentId() == null ? Future.succeededFuture() : vertx.undeploy(run.deploymentId());
+    return undeployed.onComplete(x -> vertx.eventBus().publish(Events.RUNS,
+        run.summary().withState(RunState.DELETED, System.currentTimeMillis())));
+  }
+}

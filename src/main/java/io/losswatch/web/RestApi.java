@@ -1,0 +1,165 @@
+package io.losswatch.web;
+
+import io.losswatch.core.RunSpec;
+import io.losswatch.core.config.Json;
+import io.losswatch.core.config.Options;
+import io.losswatch.core.config.SpecException;
+import io.losswatch.event.RunCommand;
+import io.losswatch.event.RunSummary;
+import io.losswatch.event.StepBatch;
+import io.losswatch.train.Run;
+import io.losswatch.train.RunManager;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The REST API: JSON in and out, one small handler per route. Every error is
+ * {@code {"error": "...", "field": "..."}} with a 4xx status; no stack trace ever reaches a client.
+ */
+final class RestApi {
+  static final int MAX_BODY_BYTES = 64 * 1024;
+  private static final Logger LOG = Logger.getLogger(RestApi.class.getName());
+  private static final String JSON = "application/json; charset=utf-8";
+  private final RunManager manager;
+
+  RestApi(RunManager manager) {
+    this.manager = manager;
+  }
+
+  void mount(Router router) {
+    router.post("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.post("/api/runs").handler(this::create);
+    router.get("/api/runs").handler(this::list);
+    router.get("/api/runs/:id").handler(this::get);
+    router.get("/api/runs/:id/steps").handler(this::steps);
+    router.post("/api/runs/:id/lr").handler(this::setLr);
+    router.post("/api/runs/:id/pause").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.PAUSE)));
+    router.post("/api/runs/:id/resume").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.RESUME)));
+    router.post("/api/runs/:id/stop").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.STOP)));
+    router.delete("/api/runs/:id").handler(this::delete);
+    router.get("/health").handler(ctx -> ok(ctx, 200,
+        "{\"status\":\"ok\",\"runs\":" + manager.runs().size() + "}"));
+    router.route().failureHandler(RestApi::failure);
+    for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
+      router.errorHandler(status, RestApi::failure);
+    }
+  }
+
+  private void create(RoutingContext ctx) {
+    RunSpec spec = RunSpec.from(body(ctx));
+    if (manager.full()) throw new ApiError(429, "too many runs: at most " + manager.maxRuns(), null);
+    manager.launch(spec, false)
+        .onSuccess(run -> ok(ctx, 201, Wire.summary(run.summary())))
+        .onFailure(ctx::fail);
+  }
+
+  private void list(RoutingContext ctx) {
+    StringBuilder b = new StringBuilder("[");
+    for (Run r : manager.runs().all()) {
+      if (b.length() > 1) b.append(',');
+      Wire.summary(b, r.summary());
+    }
+    ok(ctx, 200, b.append(']').toString());
+  }
+
+  private void get(RoutingContext ctx) {
+    ok(ctx, 200, Wire.summary(run(ctx).summary()));
+  }
+
+  private void steps(RoutingContext ctx) {
+    Run run = run(ctx);
+    long last = run.history().lastStep();
+    long from = query(ctx, "from", 1, 1);
+    long to = query(ctx, "to", Math.max(last, from), 1);
+    if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
+    int maxPoints = (int) Math.min(Integer.MAX_VALUE, query(ctx, "max_points", 0, 4));
+    StepBatch b = run.history().read(from, to, maxPoints);
+    ok(ctx, 200, Wire.steps(b, 0, b.size(), false));
+  }
+
+  private void setLr(RoutingContext ctx) {
+    Run run = run(ctx);
+    Options o = Options.of("", body(ctx));
+    double lr = o.number("lr", v -> v > 0, "must be > 0");
+    o.done("an lr change");
+    reply(ctx, manager.command(run, new RunCommand(RunCommand.Kind.SET_LR, lr)));
+  }
+
+  private void command(RoutingContext ctx, RunCommand command) {
+    reply(ctx, manager.command(run(ctx), command));
+  }
+
+  private void delete(RoutingContext ctx) {
+    manager.delete(run(ctx)).onComplete(x -> ctx.response().setStatusCode(204).end());
+  }
+
+  private void reply(RoutingContext ctx, Future<RunSummary> f) {
+    f.onSuccess(s -> ok(ctx, 200, Wire.summary(s))).onFailure(ctx::fail);
+  }
+
+  private Run run(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    return manager.runs().get(id).orElseThrow(() -> ApiError.notFound(id));
+  }
+
+  private static Object body(RoutingContext ctx) {
+    String text = ctx.body().asString();
+    if (text == null || text.isBlank()) throw new ApiError(400, "a JSON body is required", null);
+    return Json.parse(text);
+  }
+
+  private static long query(RoutingContext ctx, String name, long def, long min) {
+    String v = ctx.queryParams().get(name);
+    if (v == null || v.isEmpty()) return def;
+    long n;
+    try {
+      n = Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new ApiError(400, name + ": must be an integer, got " + Json.write(v), name);
+    }
+    if (n < min) throw new ApiError(400, name + ": must be >= " + min + ", got " + n, name);
+    return n;
+  }
+
+  private static void ok(RoutingContext ctx, int status, String json) {
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(json);
+  }
+
+  /** Maps whatever went wrong to a status and the JSON error body. */
+  static void failure(RoutingContext ctx) {
+    Throwable t = ctx.failure();
+    int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+    String message;
+    String field = null;
+    if (t instanceof ApiError e) {
+      status = e.status;
+      message = e.getMessage();
+      field = e.field;
+    } else if (t instanceof SpecException e) {
+      status = 400;
+      message = e.getMessage();
+      field = e.field();
+    } else if (t instanceof ReplyException e && e.failureCode() >= 400 && e.failureCode() < 500) {
+      status = e.failureCode();
+      message = e.getMessage();
+    } else {
+      message = switch (status) {
+        case 404 -> "no such resource: " + ctx.request().method() + " " + ctx.request().path();
+        case 405 -> "method " + ctx.request().method() + " not allowed on " + ctx.request().path();
+        case 413 -> "request body too large: at most " + MAX_BODY_BYTES + " bytes";
+        case 415 -> "unsupported media type";
+        case 400 -> "bad request";
+        default -> "internal error";
+      };
+      if (status >= 500) LOG.log(Level.WARNING, "failed " + ctx.request().method() + " " + ctx.request().path(), t);
+    }
+    if (ctx.response().ended()) return;
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Wire.error(message, field));
+  }
+}

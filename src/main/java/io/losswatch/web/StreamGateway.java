@@ -1,0 +1,58 @@
+package io.losswatch.web;
+
+import io.losswatch.event.Events;
+import io.losswatch.event.RunSummary;
+import io.losswatch.event.StepBatch;
+import io.losswatch.metrics.ServerMeters;
+import io.losswatch.train.RunRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ServerWebSocket;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The WebSocket stream at {@code /ws}: fans every run's batches and state changes out to the sessions
+ * subscribed to them. All sessions and both consumers live on the HTTP verticle's event loop, so nothing
+ * here needs a lock.
+ */
+final class StreamGateway {
+  static final String PATH = "/ws";
+  private final Vertx vertx;
+  private final RunRegistry runs;
+  private final ServerMeters meters;
+  private final Map<ServerWebSocket, WsSession> sessions = new LinkedHashMap<>();
+
+  StreamGateway(Vertx vertx, RunRegistry runs, ServerMeters meters) {
+    this.vertx = vertx;
+    this.runs = runs;
+    this.meters = meters;
+  }
+
+  Future<?> start() {
+    var steps = vertx.eventBus().<StepBatch>localConsumer(Events.STEPS, m -> {
+      if (sessions.isEmpty()) return;
+      StepBatch b = m.body();
+      Subscription.BatchStats stats = Subscription.BatchStats.of(b);
+      for (WsSession s : sessions.values()) s.onBatch(b, stats);
+    });
+    var states = vertx.eventBus().<RunSummary>localConsumer(Events.RUNS, m -> {
+      for (WsSession s : sessions.values()) s.onRun(m.body());
+    });
+    return Future.all(steps.completion(), states.completion());
+  }
+
+  /** Takes a freshly accepted socket; handlers are set synchronously, before any frame can arrive. */
+  void attach(ServerWebSocket ws) {
+    WsSession session = new WsSession(vertx, ws, runs, meters.wsDropped());
+    sessions.put(ws, session);
+    meters.wsClients().incrementAndGet();
+    ws.textMessageHandler(session::onText);
+    ws.binaryMessageHandler(b -> session.send(Wire.wsError("binary messages are not supported; send JSON text")));
+    ws.exceptionHandler(e -> ws.close());
+    ws.closeHandler(v -> {
+      if (sessions.remove(ws) != null) meters.wsClients().decrementAndGet();
+      session.close();
+    });
+  }
+}

@@ -1,0 +1,121 @@
+package io.losswatch.web;
+
+import static io.losswatch.store.Downsample.greater;
+import static io.losswatch.store.Downsample.less;
+
+import io.losswatch.event.StepBatch;
+
+/**
+ * One client's interest in one run. In {@code all} mode it tracks a pending gap; in {@code live} mode it holds
+ * the bucket since the last message: its minimum-loss, maximum-loss and last points, so a spike between two
+ * messages is never hidden (NaN counts as the maximum).
+ */
+final class Subscription {
+  enum Mode { LIVE, ALL }
+
+  /** Where a batch's extreme losses are, computed once per batch and shared by every subscriber. */
+  record BatchStats(int min, int max) {
+    static BatchStats of(StepBatch b) {
+      int min = 0;
+      int max = 0;
+      for (int i = 1; i < b.size(); i++) {
+        if (less(b.loss()[i], b.loss()[min])) min = i;
+        if (greater(b.loss()[i], b.loss()[max])) max = i;
+      }
+      return new BatchStats(min, max);
+    }
+  }
+
+  final String run;
+  Mode mode;
+  long intervalMs;
+  long sentThrough;     // the last step this client has (or was told it missed)
+  long gapFrom;         // all mode: first skipped step, 0 when none
+  long gapTo;
+  long lastSent;
+  // live bucket: three points (min, max, last), columnar; count 0 when empty
+  private final long[] step = new long[3];
+  private final double[] loss = new double[3];
+  private final double[] lr = new double[3];
+  private final double[] gradNorm = new double[3];
+  private final long[] t = new long[3];
+  private boolean pending;
+
+  Subscription(String run, Mode mode, double hz) {
+    this.run = run;
+    configure(mode, hz);
+  }
+
+  void configure(Mode mode, double hz) {
+    this.mode = mode;
+    this.intervalMs = Math.max(1, Math.round(1000 / hz));
+  }
+
+  /** The index of the first step of {@code b} this client does not have yet, or -1. */
+  int firstNew(StepBatch b) {
+    if (b.lastStep() <= sentThrough) return -1;
+    int i = 0;
+    while (b.step()[i] <= sentThrough) i++;
+    return i;
+  }
+
+  void restart() {
+    sentThrough = 0;
+    gapFrom = 0;
+    gapTo = 0;
+    pending = false;
+  }
+
+  boolean pending() {
+    return pending;
+  }
+
+  void accumulate(StepBatch b, int from, BatchStats stats) {
+    int min = from == 0 ? stats.min() : from;
+    int max = min;
+    if (from == 0) {
+      max = stats.max();
+    } else {
+      for (int i = from; i < b.size(); i++) {
+        if (less(b.loss()[i], b.loss()[min])) min = i;
+        if (greater(b.loss()[i], b.loss()[max])) max = i;
+      }
+    }
+    if (!pending || less(b.loss()[min], loss[0])) put(0, b, min);
+    if (!pending || greater(b.loss()[max], loss[1])) put(1, b, max);
+    put(2, b, b.size() - 1);
+    pending = true;
+    sentThrough = b.lastStep();
+  }
+
+  /** Sends the pending bucket as one steps message (its distinct points in step order). */
+  void flushLive(WsSession session) {
+    if (!pending) return;
+    StepBatch.Builder out = new StepBatch.Builder(3);
+    long prev = -1;
+    for (int k : byStep()) {
+      if (step[k] == prev) continue;
+      out.add(step[k], loss[k], lr[k], gradNorm[k], t[k]);
+      prev = step[k];
+    }
+    StepBatch b = out.build(run);
+    session.send(Wire.steps(b, 0, b.size(), true));
+    pending = false;
+    lastSent = System.currentTimeMillis();
+  }
+
+  private int[] byStep() {
+    Integer[] k = {0, 1, 2};
+    java.util.Arrays.sort(k, (a, c) -> Long.compare(step[a], step[c]));
+    return new int[] {k[0], k[1], k[2]};
+  }
+
+  private void put(int slot, StepBatch b, int i) {
+    step[slot] = b.step()[i];
+    loss[slot] = b.loss()[i];
+    lr[slot] = b.lr()[i];
+    gradNorm[slot] = b.gradNorm()[i];
+    t[slot] = b.t()[i];
+  }
+
+}

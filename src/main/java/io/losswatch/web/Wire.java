@@ -1,0 +1,102 @@
+package io.losswatch.web;
+
+import io.losswatch.core.config.Json;
+import io.losswatch.event.RunSummary;
+import io.losswatch.event.StepBatch;
+import java.time.Instant;
+
+/**
+ * Every JSON the server sends, written in one place. Doubles print in round-trip form; non-finite ones as
+ * the strings "NaN", "Infinity", "-Infinity" (JSON has no such numbers); values a run has not produced
+ * yet as null.
+ */
+final class Wire {
+  private Wire() {
+  }
+
+  static String summary(RunSummary s) {
+    StringBuilder b = new StringBuilder(512);
+    summary(b, s);
+    return b.toString();
+  }
+
+  static void summary(StringBuilder b, RunSummary s) {
+    boolean started = s.step() > 0;
+    b.append("{\"id\":");
+    Json.quote(b, s.id());
+    b.append(",\"name\":");
+    Json.quote(b, s.name());
+    b.append(",\"state\":\"").append(s.state().label()).append("\",\"spec\":");
+    Json.write(b, s.spec().json());
+    b.append(",\"step\":").append(s.step());
+    field(b, "loss", s.loss(), started);
+    field(b, "lr", s.lr(), started);
+    field(b, "grad_norm", s.gradNorm(), started);
+    field(b, "best_loss", s.bestLoss(), started);
+    field(b, "steps_per_second", s.stepsPerSecond(), true);
+    b.append(",\"created\":\"").append(Instant.ofEpochMilli(s.created()))
+        .append("\",\"updated\":\"").append(Instant.ofEpochMilli(s.updated())).append("\"}");
+  }
+
+  private static void field(StringBuilder b, String name, double v, boolean present) {
+    b.append(",\"").append(name).append("\":");
+    if (present) Json.number(b, v);
+    else b.append("null");
+  }
+
+  static String runMessage(RunSummary s) {
+    StringBuilder b = new StringBuilder(600).append("{\"type\":\"run\",\"run\":");
+    summary(b, s);
+    return b.append('}').toString();
+  }
+
+  /** The columns of {@code batch} at indices [from, to), as a REST body or (with a run id) a WebSocket message. */
+  static String steps(StepBatch batch, int from, int to, boolean message) {
+    StringBuilder b = new StringBuilder(64 + (to - from) * 80);
+    if (message) {
+      b.append("{\"type\":\"steps\",\"run\":");
+      Json.quote(b, batch.run());
+      b.append(',');
+    } else {
+      b.append('{');
+    }
+    b.append("\"step\":[");
+    for (int i = from; i < to; i++) (i > from ? b.append(',') : b).append(batch.step()[i]);
+    column(b, "loss", batch.loss(), from, to);
+    column(b, "lr", batch.lr(), from, to);
+    column(b, "grad_norm", batch.gradNorm(), from, to);
+    b.append("],\"t\":[");
+    for (int i = from; i < to; i++) (i > from ? b.append(',') : b).append(batch.t()[i]);
+    return b.append("]}").toString();
+  }
+
+  private static void column(StringBuilder b, String name, double[] v, int from, int to) {
+    b.append("],\"").append(name).append("\":[");
+    for (int i = from; i < to; i++) {
+      if (i > from) b.append(',');
+      Json.number(b, v[i]);
+    }
+  }
+
+  static String gap(String run, long from, long to) {
+    StringBuilder b = new StringBuilder(80).append("{\"type\":\"gap\",\"run\":");
+    Json.quote(b, run);
+    return b.append(",\"from\":").append(from).append(",\"to\":").append(to).append('}').toString();
+  }
+
+  static String error(String message, String field) {
+    StringBuilder b = new StringBuilder(120).append("{\"error\":");
+    Json.quote(b, message);
+    if (field != null && !field.isEmpty()) {
+      b.append(",\"field\":");
+      Json.quote(b, field);
+    }
+    return b.append('}').toString();
+  }
+
+  static String wsError(String message) {
+    StringBuilder b = new StringBuilder(120).append("{\"type\":\"error\",\"message\":");
+    Json.quote(b, message);
+    return b.append('}').toString();
+  }
+}

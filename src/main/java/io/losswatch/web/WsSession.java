@@ -1,0 +1,215 @@
+package io.losswatch.web;
+
+import io.losswatch.core.config.Json;
+import io.losswatch.core.config.Options;
+import io.losswatch.core.config.SpecException;
+import io.losswatch.event.RunState;
+import io.losswatch.event.RunSummary;
+import io.losswatch.event.StepBatch;
+import io.losswatch.train.Run;
+import io.losswatch.train.RunRegistry;
+import io.micrometer.core.instrument.Counter;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ServerWebSocket;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One WebSocket client: its subscriptions and its outbound flow. Lives on the gateway's event loop only.
+ *
+ * <p>Flow control never touches a run: the socket's queue is bounded ({@link #QUEUE_BYTES}); when it is full,
+ * live subscriptions keep conflating into their pending bucket, and all-mode subscriptions skip batches and
+ * later send one {@code gap} for the skipped range. A client whose queue stays full for {@link #STALL_MS} is
+ * closed.
+ */
+final class WsSession {
+  static final int QUEUE_BYTES = 64 * 1024;
+  static final long STALL_MS = 10_000;
+  static final int HISTORY_POINTS = 2000;
+  static final double MAX_HZ = 1000;
+
+  private final Vertx vertx;
+  private final ServerWebSocket ws;
+  private final RunRegistry runs;
+  private final Counter dropped;
+  private final Map<String, Subscription> subs = new LinkedHashMap<>();
+  private Subscription.Mode wildcard;   // non-null: runs created later are subscribed too
+  private double wildcardHz;
+  private long timer = -1;
+  private long period;
+  private long fullSince;
+
+  WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, Counter dropped) {
+    this.vertx = vertx;
+    this.ws = ws;
+    this.runs = runs;
+    this.dropped = dropped;
+    ws.setWriteQueueMaxSize(QUEUE_BYTES);
+    ws.drainHandler(v -> flush(System.currentTimeMillis(), true));
+    resetTimer(1000);
+  }
+
+  void onText(String text) {
+    try {
+      Options o = Options.of("", Json.parse(text));
+      String op = o.choice("op", null, "subscribe", "unsubscribe");
+      List<String> ids = o.strings("runs");
+      if (ids == null) throw o.fail("runs", "is required: [\"*\"] or a list of run ids");
+      if (op.equals("subscribe")) {
+        Subscription.Mode mode = o.choice("mode", "live", "live", "all").equals("all")
+            ? Subscription.Mode.ALL : Subscription.Mode.LIVE;
+        double hz = o.number("max_hz", 20, v -> v > 0 && v <= MAX_HZ, "must be in (0, " + (int) MAX_HZ + "]");
+        o.done("a subscribe message");
+        subscribe(ids, mode, hz);
+      } else {
+        o.done("an unsubscribe message");
+        unsubscribe(ids);
+      }
+    } catch (SpecException e) {
+      send(Wire.wsError(e.getMessage()));
+    }
+  }
+
+  private void subscribe(List<String> ids, Subscription.Mode mode, double hz) {
+    for (String id : ids) {
+      if (id.equals("*")) {
+        wildcard = mode;
+        wildcardHz = hz;
+        for (Run r : runs.all()) add(r, mode, hz);
+      } else {
+        Run r = runs.get(id).orElse(null);
+        if (r == null) send(Wire.wsError("runs: no run with id " + Json.write(id)));
+        else add(r, mode, hz);
+      }
+    }
+    long fastest = subs.values().stream().filter(s -> s.mode == Subscription.Mode.LIVE)
+        .mapToLong(s -> s.intervalMs).min().orElse(1000);
+    if (fastest != period) resetTimer(fastest);
+  }
+
+  /** Subscribes to one run: its summary, its history so far, then live batches after that history. */
+  private void add(Run run, Subscription.Mode mode, double hz) {
+    Subscription existing = subs.get(run.id());
+    if (existing != null) {
+      existing.configure(mode, hz);
+      return;
+    }
+    Subscription s = new Subscription(run.id(), mode, hz);
+    subs.put(run.id(), s);
+    send(Wire.runMessage(run.summary()));
+    StepBatch history = run.history().read(1, Long.MAX_VALUE, HISTORY_POINTS);
+    if (history.size() > 0) {
+      send(Wire.steps(history, 0, history.size(), true));
+      s.sentThrough = history.lastStep();
+    }
+  }
+
+  private void unsubscribe(List<String> ids) {
+    for (String id : ids) {
+      if (id.equals("*")) {
+        wildcard = null;
+        subs.clear();
+      } else {
+        subs.remove(id);
+      }
+    }
+  }
+
+  void onBatch(StepBatch b, Subscription.BatchStats stats) {
+    Subscription s = subs.get(b.run());
+    if (s == null) {
+      if (wildcard == null) return;
+      Run run = runs.get(b.run()).orElse(null);
+      if (run == null) return;
+      add(run, wildcard, wildcardHz);
+      s = subs.get(b.run());
+    }
+    int from = s.firstNew(b);
+    if (from < 0) return;
+    if (s.mode == Subscription.Mode.LIVE) {
+      s.accumulate(b, from, stats);
+      return;
+    }
+    if (s.gapFrom > 0 || full()) {
+      if (s.gapFrom == 0) s.gapFrom = b.step()[from];
+      s.gapTo = b.lastStep();
+      dropped.increment();
+      flushGap(s);
+    } else {
+      send(Wire.steps(b, from, b.size(), true));
+    }
+    s.sentThrough = b.lastStep();
+  }
+
+  void onRun(RunSummary summary) {
+    Subscription s = subs.get(summary.id());
+    if (s == null && wildcard != null && summary.state() == RunState.CREATED) {
+      runs.get(summary.id()).ifPresent(r -> add(r, wildcard, wildcardHz));
+      return;
+    }
+    if (s == null) return;
+    if (summary.state() == RunState.RUNNING && summary.step() == 0) s.restart();   // a demo starting over
+    if (summary.state() == RunState.DELETED) subs.remove(summary.id());
+    else s.flushLive(this);   // whatever is pending belongs before the state change
+    send(Wire.runMessage(summary));
+  }
+
+  private void tick() {
+    long now = System.currentTimeMillis();
+    if (full()) {
+      if (fullSince == 0) fullSince = now;
+      else if (now - fullSince >= STALL_MS) {
+        ws.close((short) 1008, "no progress for 10 s");
+        return;
+      }
+    } else {
+      fullSince = 0;
+    }
+    flush(now, false);
+  }
+
+  private void flush(long now, boolean drained) {
+    for (Subscription s : subs.values()) {
+      if (full()) {
+        if (s.mode == Subscription.Mode.LIVE && s.pending() && !drained) dropped.increment();
+        continue;
+      }
+      if (s.mode == Subscription.Mode.ALL) flushGap(s);
+      else if (now - s.lastSent >= s.intervalMs) s.flushLive(this);
+    }
+  }
+
+  private void flushGap(Subscription s) {
+    if (s.gapFrom == 0 || full()) return;
+    send(Wire.gap(s.run, s.gapFrom, s.gapTo));
+    s.gapFrom = 0;
+    s.gapTo = 0;
+  }
+
+  boolean full() {
+    return !ws.isClosed() && ws.writeQueueFull();
+  }
+
+  void send(String text) {
+    if (!ws.isClosed()) ws.writeTextMessage(text);
+  }
+
+  private void resetTimer(long ms) {
+    if (timer != -1) vertx.cancelTimer(timer);
+    period = ms;
+    timer = vertx.setPeriodic(ms, id -> tick());
+  }
+
+  void close() {
+    if (timer != -1) vertx.cancelTimer(timer);
+    timer = -1;
+    subs.clear();
+  }
+
+  /** For tests and diagnostics: the run ids this client follows. */
+  List<String> subscribed() {
+    return new ArrayList<>(subs.keySet());
+  }
+}
