@@ -4,9 +4,10 @@ import java.util.List;
 
 /** Event-bus addresses and the types that travel on them, all local-only and passed by reference. */
 public final class Events {
-  /** {@link StepBatch}es of every run, published. */
-  public static final String STEPS = "losswatch.steps";
-  /** {@link RunSummary}s, published on every change of a run's state, creation and deletion included. */
+  /**
+   * Everything runs tell: {@link StepBatch}es, and {@link RunSummary}s on every change of state (creation and
+   * deletion included), published. One address, so a consumer sees a run's last batch before its end.
+   */
   public static final String RUNS = "losswatch.runs";
 
   static final List<Class<?>> TYPES = List.of(StepBatch.class, RunCommand.class, RunSummary.class);

@@ -30,12 +30,14 @@ public final class MetricsVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    var steps = vertx.eventBus().<StepBatch>localConsumer(Events.STEPS, m -> {
-      RunMeters r = meters.get(m.body().run());
-      if (r != null) r.update(m.body());
-    });
-    var runs = vertx.eventBus().<RunSummary>localConsumer(Events.RUNS, m -> onRun(m.body()));
-    return Future.all(steps.completion(), runs.completion());
+    return vertx.eventBus().localConsumer(Events.RUNS, m -> {
+      if (m.body() instanceof StepBatch b) {
+        RunMeters r = meters.get(b.run());
+        if (r != null) r.update(b);
+      } else if (m.body() instanceof RunSummary s) {
+        onRun(s);
+      }
+    }).completion();
   }
 
   private void onRun(RunSummary run) {

@@ -132,7 +132,7 @@ public final class RunVerticle extends VerticleBase {
       rateStep = step;
     }
     run.summary(summary(state));
-    vertx.eventBus().publish(Events.STEPS, b);
+    vertx.eventBus().publish(Events.RUNS, b);
   }
 
   private RunSummary summary(RunState s) {

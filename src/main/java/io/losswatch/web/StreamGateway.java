@@ -30,16 +30,15 @@ final class StreamGateway {
   }
 
   Future<?> start() {
-    var steps = vertx.eventBus().<StepBatch>localConsumer(Events.STEPS, m -> {
+    return vertx.eventBus().localConsumer(Events.RUNS, m -> {
       if (sessions.isEmpty()) return;
-      StepBatch b = m.body();
-      Subscription.BatchStats stats = Subscription.BatchStats.of(b);
-      for (WsSession s : sessions.values()) s.onBatch(b, stats);
-    });
-    var states = vertx.eventBus().<RunSummary>localConsumer(Events.RUNS, m -> {
-      for (WsSession s : sessions.values()) s.onRun(m.body());
-    });
-    return Future.all(steps.completion(), states.completion());
+      if (m.body() instanceof StepBatch b) {
+        Subscription.BatchStats stats = Subscription.BatchStats.of(b);
+        for (WsSession s : sessions.values()) s.onBatch(b, stats);
+      } else if (m.body() instanceof RunSummary summary) {
+        for (WsSession s : sessions.values()) s.onRun(summary);
+      }
+    }).completion();
   }
 
   /** Takes a freshly accepted socket; handlers are set synchronously, before any frame can arrive. */

@@ -28,6 +28,8 @@ final class WsSession {
   static final int QUEUE_BYTES = 64 * 1024;
   static final long STALL_MS = 10_000;
   static final int HISTORY_POINTS = 2000;
+  /** Steps per message at most (about 100 kB), well under common clients' 256 kB message limit. */
+  static final int MAX_STEPS_PER_MESSAGE = 1000;
   static final double MAX_HZ = 1000;
 
   private final Vertx vertx;
@@ -101,7 +103,7 @@ final class WsSession {
     send(Wire.runMessage(run.summary()));
     StepBatch history = run.history().read(1, Long.MAX_VALUE, HISTORY_POINTS);
     if (history.size() > 0) {
-      send(Wire.steps(history, 0, history.size(), true));
+      sendSteps(history, 0);
       s.sentThrough = history.lastStep();
     }
   }
@@ -138,7 +140,7 @@ final class WsSession {
       dropped.increment();
       flushGap(s);
     } else {
-      send(Wire.steps(b, from, b.size(), true));
+      sendSteps(b, from);
     }
     s.sentThrough = b.lastStep();
   }
@@ -151,8 +153,10 @@ final class WsSession {
     }
     if (s == null) return;
     if (summary.state() == RunState.RUNNING && summary.step() == 0) s.restart();   // a demo starting over
+    // whatever is pending (a bucket, a gap) belongs before the state change, full queue or not
+    s.flushLive(this);
+    if (s.gapFrom > 0) sendGap(s);
     if (summary.state() == RunState.DELETED) subs.remove(summary.id());
-    else s.flushLive(this);   // whatever is pending belongs before the state change
     send(Wire.runMessage(summary));
   }
 
@@ -182,7 +186,10 @@ final class WsSession {
   }
 
   private void flushGap(Subscription s) {
-    if (s.gapFrom == 0 || full()) return;
+    if (s.gapFrom > 0 && !full()) sendGap(s);
+  }
+
+  private void sendGap(Subscription s) {
     send(Wire.gap(s.run, s.gapFrom, s.gapTo));
     s.gapFrom = 0;
     s.gapTo = 0;
@@ -190,6 +197,12 @@ final class WsSession {
 
   boolean full() {
     return !ws.isClosed() && ws.writeQueueFull();
+  }
+
+  private void sendSteps(StepBatch b, int from) {
+    for (int i = from; i < b.size(); i += MAX_STEPS_PER_MESSAGE) {
+      send(Wire.steps(b, i, Math.min(b.size(), i + MAX_STEPS_PER_MESSAGE), true));
+    }
   }
 
   void send(String text) {

@@ -1,0 +1,185 @@
+package io.losswatch.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.losswatch.core.config.Json;
+import io.losswatch.server.Server;
+import io.losswatch.server.ServerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * The real server on a free port, with the blocked-thread checker made strict (an event-loop task over
+ * 100 ms is reported), plain JDK HTTP for REST, and Vert.x's WebSocket client for the stream.
+ */
+final class TestServer implements AutoCloseable {
+  /** Slices take a few ms; a regression that runs a whole run in one go takes far longer than this. */
+  static final long MAX_EVENT_LOOP_MS = 250;
+  private static final Logger CHECKER = Logger.getLogger("io.vertx.core.impl.BlockedThreadChecker");
+
+  final Server server;
+  // the client's own event loops are not under test: only the server's limit is strict
+  final Vertx clientVertx = Vertx.vertx(new VertxOptions().setMaxEventLoopExecuteTime(60).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS));
+  final WebSocketClient wsClient = clientVertx.createWebSocketClient();
+  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  final List<String> blocked = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final Handler checker = new Handler() {
+    @Override public void publish(LogRecord r) {
+      StringBuilder where = new StringBuilder(r.getMessage());
+      if (r.getThrown() != null) {
+        for (StackTraceElement e : r.getThrown().getStackTrace()) where.append("\n    at ").append(e);
+      }
+      blocked.add(where.toString());
+    }
+
+    @Override public void flush() {
+    }
+
+    @Override public void close() {
+    }
+  };
+
+  TestServer() throws Exception {
+    this(ServerConfig.defaults().forTest(0));
+  }
+
+  TestServer(ServerConfig config) throws Exception {
+    VertxOptions options = new VertxOptions()
+        .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+        .setBlockedThreadCheckInterval(20).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+        .setWarningExceptionTime(MAX_EVENT_LOOP_MS).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
+    server = await(Server.start(config, options));
+    CHECKER.addHandler(checker);   // from here on: start-up's one-time class loading is not under test
+  }
+
+  static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  int port() {
+    return server.port();
+  }
+
+  record Response(int status, String body, String contentType) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> json() {
+      return (Map<String, Object>) Json.parse(body);
+    }
+
+    @SuppressWarnings("unchecked")
+    List<Object> list() {
+      return (List<Object>) Json.parse(body);
+    }
+  }
+
+  Response request(String method, String path, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
+        .timeout(Duration.ofSeconds(10));
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) b.header("Content-Type", "application/json");
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return new Response(r.statusCode(), r.body(), r.headers().firstValue("content-type").orElse(""));
+  }
+
+  Response get(String path) throws Exception {
+    return request("GET", path, null);
+  }
+
+  Response post(String path, String body) throws Exception {
+    return request("POST", path, body);
+  }
+
+  /** Creates a run and returns its id. */
+  String create(String spec) throws Exception {
+    Response r = post("/api/runs", spec);
+    assertEquals(201, r.status, r.body);
+    return (String) r.json().get("id");
+  }
+
+  /** A WebSocket client that queues every message it receives, parsed. */
+  final class Client implements AutoCloseable {
+    final WebSocket ws;
+    final LinkedBlockingQueue<String> inbox = new LinkedBlockingQueue<>();
+
+    Client() throws Exception {
+      ws = await(wsClient.webSocket()
+          .textMessageHandler(inbox::add)   // parsed on the test's thread, not the client's event loop
+          .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port()).setURI("/ws")));
+    }
+
+    void send(String json) throws Exception {
+      await(ws.writeTextMessage(json));
+    }
+
+    /** The next message that matches, skipping others; fails after the timeout. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> next(Predicate<Map<String, Object>> p, long seconds) throws InterruptedException {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (true) {
+        long left = end - System.nanoTime();
+        String text = left > 0 ? inbox.poll(left, TimeUnit.NANOSECONDS) : null;
+        assertTrue(text != null, "timed out waiting for a message");
+        Map<String, Object> m = (Map<String, Object>) Json.parse(text);
+        if (p.test(m)) return m;
+      }
+    }
+
+    @Override public void close() throws Exception {
+      if (!ws.isClosed()) await(ws.close());
+    }
+  }
+
+  Client client() throws Exception {
+    return new Client();
+  }
+
+  static Predicate<Map<String, Object>> type(String type) {
+    return m -> type.equals(m.get("type"));
+  }
+
+  static Predicate<Map<String, Object>> runState(String run, String state) {
+    return m -> "run".equals(m.get("type")) && m.get("run") instanceof Map<?, ?> r
+        && run.equals(r.get("id")) && state.equals(r.get("state"));
+  }
+
+  /** A double as the server writes it: a number, or "NaN"/"Infinity"/"-Infinity". */
+  static double num(Object o) {
+    return o instanceof String s ? Double.parseDouble(s) : ((Number) o).doubleValue();
+  }
+
+  static List<Double> nums(Object list) {
+    List<Double> out = new ArrayList<>();
+    for (Object o : (List<?>) list) out.add(num(o));
+    return out;
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      await(server.close());
+      await(clientVertx.close());
+    } finally {
+      CHECKER.removeHandler(checker);
+    }
+    assertTrue(blocked.isEmpty(), "an event loop was blocked: " + blocked);
+  }
+}
