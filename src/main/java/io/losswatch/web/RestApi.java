@@ -33,7 +33,7 @@ final class RestApi {
   }
 
   void mount(Router router) {
-    router.post("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.post("/api/runs").handler(this::create);
     router.get("/api/runs").handler(this::list);
     router.get("/api/runs/:id").handler(this::get);
