@@ -48,6 +48,31 @@ class JarIT {
   }
 
   @Test
+  void serveStartsTheDemoGalleryAndSaysWhereToLook() throws Exception {
+    Path jar = Path.of(System.getProperty("losswatch.jar", "target/losswatch.jar"));
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", jar.toString(), "--port", "0").redirectErrorStream(true).start();
+    try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String page = null;
+      for (String line = out.readLine(); line != null && page == null; line = out.readLine()) {
+        if (line.trim().startsWith("page")) page = line.trim().substring(4).trim();
+      }
+      assertTrue(page != null && page.startsWith("http://127.0.0.1:"), "prints the page address: " + page);
+      var http = java.net.http.HttpClient.newHttpClient();
+      String runs = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(page + "api/runs")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      for (String name : List.of("textbook: sgd lr=0.001", "textbook: sgd lr=1.1", "rosenbrock: adam",
+          "rosenbrock: adagrad", "logreg: warmup_cosine")) {
+        assertTrue(runs.contains("\"name\":\"" + name + "\""), name + " in " + runs);
+      }
+      assertEquals(12, runs.split("\"id\":").length - 1, "the gallery has twelve runs");
+    } finally {
+      p.destroy();
+      assertTrue(p.waitFor(20, TimeUnit.SECONDS), "stops on SIGTERM");
+    }
+  }
+
+  @Test
   void anInvalidSpecExitsTwo() throws Exception {
     Result r = java("trace", "--spec", "{\"problem\":\"nope\",\"optimizer\":\"adam\",\"steps\":2}");
     assertEquals(2, r.status);

@@ -6,16 +6,17 @@ import io.losswatch.core.RunSpec;
  * What a run is and where it stands, as one immutable snapshot: served by REST, sent to WebSocket clients on
  * every state change, and replaced (never mutated) by the run as it goes.
  *
+ * @param cycle how many times the run started over (demo runs do, when they end); 0 at first
  * @param step the last step taken (0 before the first)
  * @param loss the last step's loss, lr and gradNorm likewise; NaN before the first step
  * @param stepsPerSecond measured over the last second or so
  * @param created epoch milliseconds, as {@code updated}
  */
-public record RunSummary(String id, RunSpec spec, RunState state, long step, double loss, double lr, double gradNorm,
+public record RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
     double bestLoss, double stepsPerSecond, long created, long updated) {
 
   public static RunSummary created(String id, RunSpec spec, long now) {
-    return new RunSummary(id, spec, RunState.CREATED, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, now, now);
+    return new RunSummary(id, spec, RunState.CREATED, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, now, now);
   }
 
   public String name() {
@@ -23,6 +24,6 @@ public record RunSummary(String id, RunSpec spec, RunState state, long step, dou
   }
 
   public RunSummary withState(RunState s, long now) {
-    return new RunSummary(id, spec, s, step, loss, lr, gradNorm, bestLoss, 0, created, now);
+    return new RunSummary(id, spec, s, cycle, step, loss, lr, gradNorm, bestLoss, 0, created, now);
   }
 }

@@ -15,6 +15,7 @@ public final class Run {
   private final StepHistory history;
   private volatile RunSummary summary;
   private volatile String deploymentId;
+  private volatile int cycle;
 
   Run(String id, RunSpec spec, boolean demo, long now) {
     this.id = id;
@@ -39,6 +40,20 @@ public final class Run {
 
   public StepHistory history() {
     return history;
+  }
+
+  /**
+   * How many times the run started over. Readers take it before reading the history: then a restart they
+   * miss shows as a newer cycle later, never as a history that went backwards unnoticed.
+   */
+  public int cycle() {
+    return cycle;
+  }
+
+  /** Starts a new cycle: the count first, then the history is emptied. */
+  void startOver() {
+    cycle++;
+    history.clear();
   }
 
   public RunSummary summary() {

@@ -138,7 +138,7 @@ public final class RunVerticle extends VerticleBase {
   private RunSummary summary(RunState s) {
     RunSummary old = run.summary();
     long step = trainer.stepsTaken();
-    return new RunSummary(run.id(), run.spec(), s, step, trainer.loss(), trainer.lr(), trainer.gradNorm(), bestLoss,
+    return new RunSummary(run.id(), run.spec(), s, run.cycle(), step, trainer.loss(), trainer.lr(), trainer.gradNorm(), bestLoss,
         s == RunState.RUNNING ? measuredRate : 0, old.created(), System.currentTimeMillis());
   }
 
@@ -148,7 +148,7 @@ public final class RunVerticle extends VerticleBase {
     if (run.demo() && !undeployed) {
       restartTimer = vertx.setTimer(DEMO_RESTART_MS, id -> {
         restartTimer = -1;
-        run.history().clear();
+        run.startOver();
         begin();
       });
     }

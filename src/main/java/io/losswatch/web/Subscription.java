@@ -27,6 +27,7 @@ final class Subscription {
   }
 
   final String run;
+  int cycle;            // the run's cycle this client's steps belong to
   Mode mode;
   long intervalMs;
   long sentThrough;     // the last step this client has (or was told it missed)
@@ -59,7 +60,9 @@ final class Subscription {
     return i;
   }
 
-  void restart() {
+  /** The run started over: its steps count from 1 again. */
+  void restart(int newCycle) {
+    cycle = newCycle;
     sentThrough = 0;
     gapFrom = 0;
     gapTo = 0;

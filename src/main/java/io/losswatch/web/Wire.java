@@ -28,7 +28,7 @@ final class Wire {
     Json.quote(b, s.name());
     b.append(",\"state\":\"").append(s.state().label()).append("\",\"spec\":");
     Json.write(b, s.spec().json());
-    b.append(",\"step\":").append(s.step());
+    b.append(",\"cycle\":").append(s.cycle()).append(",\"step\":").append(s.step());
     field(b, "loss", s.loss(), started);
     field(b, "lr", s.lr(), started);
     field(b, "grad_norm", s.gradNorm(), started);

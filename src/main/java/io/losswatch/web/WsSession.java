@@ -99,6 +99,7 @@ final class WsSession {
       return;
     }
     Subscription s = new Subscription(run.id(), mode, hz);
+    s.cycle = run.cycle();   // before the history: see Run.cycle()
     subs.put(run.id(), s);
     send(Wire.runMessage(run.summary()));
     StepBatch history = run.history().read(1, Long.MAX_VALUE, HISTORY_POINTS);
@@ -152,11 +153,11 @@ final class WsSession {
       return;
     }
     if (s == null) return;
-    if (summary.state() == RunState.RUNNING && summary.step() == 0) s.restart();   // a demo starting over
     // whatever is pending (a bucket, a gap) belongs before the state change, full queue or not
     s.flushLive(this);
     if (s.gapFrom > 0) sendGap(s);
     if (summary.state() == RunState.DELETED) subs.remove(summary.id());
+    if (summary.cycle() > s.cycle) s.restart(summary.cycle());   // a demo starting over
     send(Wire.runMessage(summary));
   }
 

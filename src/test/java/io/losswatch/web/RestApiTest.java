@@ -105,6 +105,21 @@ class RestApiTest {
   }
 
   @Test
+  void aDemoRunStartsOverWhenItEnds() throws Exception {
+    try (TestServer.Client c = server.client()) {
+      c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"all\"}");
+      String id = TestServer.await(server.server.manager().launch(io.losswatch.core.RunSpec.parse(
+          "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":1.1},\"steps\":20}"), true)).id();
+      c.next(runState(id, "finished"), 10);
+      Map<String, Object> again = c.next(runState(id, "running"), 10);
+      assertEquals(0.0, TestServer.num(((Map<?, ?>) again.get("run")).get("step")), "from the start");
+      Map<String, Object> steps = c.next(m -> "steps".equals(m.get("type")) && id.equals(m.get("run")), 10);
+      assertEquals(1.0, nums(steps.get("step")).get(0), "its steps count from 1 again");
+      assertEquals(204, server.request("DELETE", "/api/runs/" + id, null).status());
+    }
+  }
+
+  @Test
   void pauseResumeStopAndDeleteDoWhatTheySay() throws Exception {
     String id = server.create(PACED);
     try (TestServer.Client c = server.client()) {

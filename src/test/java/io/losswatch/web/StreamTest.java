@@ -70,7 +70,7 @@ class StreamTest {
     String spec = "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\",\"lr\":0.01,\"amsgrad\":true},"
         + "\"schedule\":{\"type\":\"onecycle\",\"max_lr\":0.05},\"steps\":20000,\"steps_per_second\":10000}";
     try (TestServer.Client c = server.client()) {
-      c.send("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"all\"}");
+      c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"all\"}");
       String run = server.create(spec);
       List<double[]> got = collect(c, run, "finished", null);
       List<double[]> want = trace(spec);
@@ -117,7 +117,7 @@ class StreamTest {
     List<Integer> sizes = new ArrayList<>();
     List<double[]> got;
     try (TestServer.Client c = server.client()) {
-      c.send("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"live\",\"max_hz\":10}");
+      c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"live\",\"max_hz\":10}");
       String run = server.create(spec);
       got = collect(c, run, "finished", sizes);
     }
@@ -159,8 +159,8 @@ class StreamTest {
     String spec = "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":300000,"
         + "\"steps_per_second\":60000}";
     try (TestServer.Client stalled = server.client(); TestServer.Client reader = server.client()) {
-      stalled.send("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"all\"}");
-      reader.send("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"all\"}");
+      stalled.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"all\"}");
+      reader.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"all\"}");
       stalled.ws.pause();   // stops reading: its TCP window and then its server-side queue fill up
       String run = server.create(spec);
       List<double[]> got = collect(reader, run, "finished", null);

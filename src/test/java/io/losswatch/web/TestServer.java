@@ -130,6 +130,16 @@ final class TestServer implements AutoCloseable {
       await(ws.writeTextMessage(json));
     }
 
+    /**
+     * Subscribes and waits until the server has processed it: a client's messages are handled in order, so
+     * the error answering a bogus message sent right after proves the subscription is in place.
+     */
+    void subscribe(String json) throws Exception {
+      send(json);
+      send("{\"op\":\"barrier\"}");
+      next(m -> "error".equals(m.get("type")) && String.valueOf(m.get("message")).contains("barrier"), 10);
+    }
+
     /** The next message that matches, skipping others; fails after the timeout. */
     @SuppressWarnings("unchecked")
     Map<String, Object> next(Predicate<Map<String, Object>> p, long seconds) throws InterruptedException {
