@@ -1,6 +1,7 @@
 package io.losswatch.cli;
 
 import io.losswatch.core.RunSpec;
+import io.losswatch.core.TraceCsv;
 import io.losswatch.core.Trainer;
 import io.losswatch.core.config.SpecException;
 import java.io.BufferedWriter;
@@ -19,8 +20,6 @@ import java.nio.file.Path;
  * An invalid spec prints one line to stderr, nothing to stdout, and exits with status 2.
  */
 public final class TraceCommand {
-  public static final String HEADER = "step,loss,lr,grad_norm";
-
   private TraceCommand() {
   }
 
@@ -63,15 +62,12 @@ public final class TraceCommand {
   /** Writes the header and one row per step of the run. */
   public static void write(RunSpec spec, Writer w) throws IOException {
     Trainer trainer = new Trainer(spec);
-    w.write(HEADER);
-    w.write('\n');
+    w.write(TraceCsv.HEADER);
     StringBuilder row = new StringBuilder(96);
     for (int t = 0; t < spec.steps(); t++) {
       trainer.step();
       row.setLength(0);
-      row.append(trainer.stepsTaken()).append(',').append(trainer.loss()).append(',')
-          .append(trainer.lr()).append(',').append(trainer.gradNorm()).append('\n');
-      w.append(row);
+      w.append(TraceCsv.row(row, trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm()));
     }
   }
 

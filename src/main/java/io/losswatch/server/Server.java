@@ -3,10 +3,15 @@ package io.losswatch.server;
 import io.losswatch.event.LocalCodec;
 import io.losswatch.metrics.MetricsVerticle;
 import io.losswatch.metrics.ServerMeters;
+import io.losswatch.store.RunHistory;
+import io.losswatch.store.RunStore;
+import io.losswatch.store.StoreVerticle;
 import io.losswatch.train.RunManager;
 import io.losswatch.train.RunRegistry;
 import io.losswatch.web.HttpVerticle;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -18,12 +23,14 @@ public final class Server {
   private final int port;
   private final RunManager manager;
   private final ServerMeters meters;
+  private final RunStore store;
 
-  private Server(Vertx vertx, int port, RunManager manager, ServerMeters meters) {
+  private Server(Vertx vertx, int port, RunManager manager, ServerMeters meters, RunStore store) {
     this.vertx = vertx;
     this.port = port;
     this.manager = manager;
     this.meters = meters;
+    this.store = store;
   }
 
   public static Future<Server> start(ServerConfig config) {
@@ -40,12 +47,16 @@ public final class Server {
     LocalCodec.registerAll(vertx.eventBus());
     RunRegistry runs = new RunRegistry();
     meters.bind(runs);
-    RunManager manager = new RunManager(vertx, runs, config.maxRuns());
+    RunStore store = new RunStore(config.dataDir());
+    for (RunStore.Restored r : store.loadAll()) runs.restore(r.summary(), new RunHistory(r.summary().id(), r.log()));
+    RunManager manager = new RunManager(vertx, runs, store, config.maxRuns());
     HttpVerticle http = new HttpVerticle(manager, meters, config.host(), config.port());
     return vertx.deployVerticle(new MetricsVerticle(meters.registry(), config.metricsRetentionMs(), config.maxMetricRuns()))
+        .compose(x -> vertx.deployVerticle(new StoreVerticle(store, runs),
+            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .compose(x -> vertx.deployVerticle(http))
         .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())
-        .<Server>map(x -> new Server(vertx, http.actualPort(), manager, meters))
+        .<Server>map(x -> new Server(vertx, http.actualPort(), manager, meters, store))
         .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
   }
 
@@ -65,7 +76,8 @@ public final class Server {
     return meters;
   }
 
+  /** Stops Vert.x, then closes the logs: once the verticles are gone nothing writes. */
   public Future<Void> close() {
-    return vertx.close();
+    return vertx.close().onComplete(x -> store.close());
   }
 }

@@ -1,33 +1,57 @@
 package io.losswatch.server;
 
 import io.losswatch.core.config.SpecException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
  * How the server runs, from the command line:
  * {@code --host} (127.0.0.1), {@code --port} (8080; 0 picks a free one), {@code --demo gallery|none} (gallery),
- * {@code --metrics-retention} (10m: how long an ended run's series stay), {@code --max-metric-runs} (500),
- * {@code --max-runs} (1000).
+ * {@code --data-dir} (./losswatch-data: every run's history), {@code --metrics-retention} (10m: how long an
+ * ended run's series stay), {@code --max-metric-runs} (500), {@code --max-runs} (1000).
  */
-public record ServerConfig(String host, int port, boolean demo, long metricsRetentionMs, int maxMetricRuns,
-    int maxRuns) {
+public record ServerConfig(String host, int port, boolean demo, Path dataDir, long metricsRetentionMs,
+    int maxMetricRuns, int maxRuns) {
 
   public static ServerConfig defaults() {
-    return new ServerConfig("127.0.0.1", 8080, true, 600_000, 500, 1000);
+    return new ServerConfig("127.0.0.1", 8080, true, Path.of("losswatch-data"), 600_000, 500, 1000);
   }
 
-  /** A copy listening on {@code port}, with no demo runs: what tests start. */
+  /** What tests start: a free port, no demo runs, a fresh data folder of its own. */
   public ServerConfig forTest(int port) {
-    return new ServerConfig(host, port, false, metricsRetentionMs, maxMetricRuns, maxRuns);
+    try {
+      return new ServerConfig(host, port, false, Files.createTempDirectory("losswatch-test"), metricsRetentionMs,
+          maxMetricRuns, maxRuns);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public ServerConfig withDataDir(Path dir) {
+    return new ServerConfig(host, port, demo, dir, metricsRetentionMs, maxMetricRuns, maxRuns);
+  }
+
+  public ServerConfig withDemo(boolean on) {
+    return new ServerConfig(host, port, on, dataDir, metricsRetentionMs, maxMetricRuns, maxRuns);
   }
 
   public ServerConfig withMetricsRetentionMs(long ms) {
-    return new ServerConfig(host, port, demo, ms, maxMetricRuns, maxRuns);
+    return new ServerConfig(host, port, demo, dataDir, ms, maxMetricRuns, maxRuns);
   }
 
   /** Parses {@code --name value} and {@code --name=value} flags; a bad one is a {@link SpecException}. */
   public static ServerConfig parse(String[] args) {
-    ServerConfig c = defaults();
+    ServerConfig d = defaults();
+    String host = d.host;
+    int port = d.port;
+    boolean demo = d.demo;
+    Path dataDir = d.dataDir;
+    long retention = d.metricsRetentionMs;
+    int maxMetricRuns = d.maxMetricRuns;
+    int maxRuns = d.maxRuns;
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       String value;
@@ -40,26 +64,23 @@ public record ServerConfig(String host, int port, boolean demo, long metricsRete
       } else {
         throw new SpecException(name, "needs a value");
       }
-      c = switch (name) {
-        case "--host" -> new ServerConfig(value, c.port, c.demo, c.metricsRetentionMs, c.maxMetricRuns, c.maxRuns);
-        case "--port" -> new ServerConfig(c.host, integer(name, value, 0, 65535), c.demo, c.metricsRetentionMs,
-            c.maxMetricRuns, c.maxRuns);
+      switch (name) {
+        case "--host" -> host = value;
+        case "--port" -> port = integer(name, value, 0, 65535);
         case "--demo" -> {
           if (!value.equals("gallery") && !value.equals("none")) {
             throw new SpecException(name, "must be gallery or none, got " + value);
           }
-          yield new ServerConfig(c.host, c.port, value.equals("gallery"), c.metricsRetentionMs, c.maxMetricRuns,
-              c.maxRuns);
+          demo = value.equals("gallery");
         }
-        case "--metrics-retention" -> c.withMetricsRetentionMs(duration(name, value));
-        case "--max-metric-runs" -> new ServerConfig(c.host, c.port, c.demo, c.metricsRetentionMs,
-            integer(name, value, 1, 1_000_000), c.maxRuns);
-        case "--max-runs" -> new ServerConfig(c.host, c.port, c.demo, c.metricsRetentionMs, c.maxMetricRuns,
-            integer(name, value, 1, 1_000_000));
+        case "--data-dir" -> dataDir = Path.of(value);
+        case "--metrics-retention" -> retention = duration(name, value);
+        case "--max-metric-runs" -> maxMetricRuns = integer(name, value, 1, 1_000_000);
+        case "--max-runs" -> maxRuns = integer(name, value, 1, 1_000_000);
         default -> throw new SpecException(name, "unknown option");
-      };
+      }
     }
-    return c;
+    return new ServerConfig(host, port, demo, dataDir, retention, maxMetricRuns, maxRuns);
   }
 
   private static int integer(String name, String value, int min, int max) {
@@ -76,10 +97,18 @@ public record ServerConfig(String host, int port, boolean demo, long metricsRete
   static long duration(String name, String value) {
     String v = value.trim().toLowerCase(Locale.ROOT);
     long unit = 1000;
-    if (v.endsWith("ms")) { unit = 1; v = v.substring(0, v.length() - 2); }
-    else if (v.endsWith("s")) { v = v.substring(0, v.length() - 1); }
-    else if (v.endsWith("m")) { unit = 60_000; v = v.substring(0, v.length() - 1); }
-    else if (v.endsWith("h")) { unit = 3_600_000; v = v.substring(0, v.length() - 1); }
+    if (v.endsWith("ms")) {
+      unit = 1;
+      v = v.substring(0, v.length() - 2);
+    } else if (v.endsWith("s")) {
+      v = v.substring(0, v.length() - 1);
+    } else if (v.endsWith("m")) {
+      unit = 60_000;
+      v = v.substring(0, v.length() - 1);
+    } else if (v.endsWith("h")) {
+      unit = 3_600_000;
+      v = v.substring(0, v.length() - 1);
+    }
     try {
       double d = Double.parseDouble(v);
       if (d > 0 && Double.isFinite(d)) return Math.max(1, Math.round(d * unit));

@@ -2,7 +2,7 @@ package io.losswatch.train;
 
 import io.losswatch.core.RunSpec;
 import io.losswatch.event.RunSummary;
-import io.losswatch.store.StepHistory;
+import io.losswatch.store.RunHistory;
 
 /**
  * A run as the rest of the server sees it: its spec, its history, and its latest summary. The summary is an
@@ -12,17 +12,17 @@ public final class Run {
   private final String id;
   private final RunSpec spec;
   private final boolean demo;
-  private final StepHistory history;
+  private final RunHistory history;
   private volatile RunSummary summary;
   private volatile String deploymentId;
   private volatile int cycle;
 
-  Run(String id, RunSpec spec, boolean demo, long now) {
+  Run(String id, RunSpec spec, boolean demo, RunHistory history, RunSummary summary) {
     this.id = id;
     this.spec = spec;
     this.demo = demo;
-    this.history = new StepHistory(id);
-    this.summary = RunSummary.created(id, spec, now);
+    this.history = history;
+    this.summary = summary;
   }
 
   public String id() {
@@ -38,7 +38,7 @@ public final class Run {
     return demo;
   }
 
-  public StepHistory history() {
+  public RunHistory history() {
     return history;
   }
 

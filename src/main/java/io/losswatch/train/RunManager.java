@@ -6,6 +6,9 @@ import io.losswatch.event.Events;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
+import io.losswatch.store.RunHistory;
+import io.losswatch.store.RunStore;
+import io.losswatch.store.StepLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -18,12 +21,17 @@ import io.vertx.core.eventbus.ReplyFailure;
 public final class RunManager {
   private final Vertx vertx;
   private final RunRegistry runs;
+  private final RunStore store;
   private final int maxRuns;
 
-  public RunManager(Vertx vertx, RunRegistry runs, int maxRuns) {
+  public RunManager(Vertx vertx, RunRegistry runs, RunStore store, int maxRuns) {
     this.vertx = vertx;
     this.runs = runs;
+    this.store = store;
     this.maxRuns = maxRuns;
+  }
+
+  private record Prepared(Trainer trainer, StepLog log) {
   }
 
   public RunRegistry runs() {
@@ -39,16 +47,19 @@ public final class RunManager {
     return maxRuns;
   }
 
+  /** Starts a run; demo runs are kept in memory only, every other run is persisted. */
   public Future<Run> launch(RunSpec spec, boolean demo) {
-    Run run = runs.add(spec, demo);
-    vertx.eventBus().publish(Events.RUNS, run.summary());
-    // the first trainer of a problem may read its dataset: off the event loop
-    return vertx.executeBlocking(() -> new Trainer(spec), false)
-        .compose(trainer -> vertx.deployVerticle(new RunVerticle(run, trainer)))
-        .map(id -> {
-      run.deploymentId(id);
-      return run;
-    });
+    String id = runs.newId();
+    // a problem's first trainer may read its dataset, and a log means files: off the event loop
+    return vertx.executeBlocking(() -> new Prepared(new Trainer(spec), demo ? null : store.create(id)), false)
+        .compose(p -> {
+          Run run = runs.add(id, spec, demo, new RunHistory(id, p.log));
+          vertx.eventBus().publish(Events.RUNS, run.summary());
+          return vertx.deployVerticle(new RunVerticle(run, p.trainer)).map(deployment -> {
+            run.deploymentId(deployment);
+            return run;
+          });
+        });
   }
 
   /**

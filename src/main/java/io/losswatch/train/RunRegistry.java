@@ -2,6 +2,8 @@ package io.losswatch.train;
 
 import io.losswatch.core.RunSpec;
 import io.losswatch.event.RunState;
+import io.losswatch.event.RunSummary;
+import io.losswatch.store.RunHistory;
 import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.Comparator;
@@ -15,12 +17,18 @@ public final class RunRegistry {
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
 
-  /** A new run in state {@code created}, with a fresh id. */
-  public Run add(RunSpec spec, boolean demo) {
-    while (true) {
-      Run run = new Run(newId(), spec, demo, System.currentTimeMillis());
-      if (runs.putIfAbsent(run.id(), run) == null) return run;
-    }
+  /** A new run in state {@code created}, under an id from {@link #newId()}. */
+  public Run add(String id, RunSpec spec, boolean demo, RunHistory history) {
+    Run run = new Run(id, spec, demo, history, RunSummary.created(id, spec, System.currentTimeMillis()));
+    if (runs.putIfAbsent(id, run) != null) throw new IllegalStateException("run id " + id + " is taken");
+    return run;
+  }
+
+  /** A run read back from disk at start-up; it has no verticle. */
+  public Run restore(RunSummary summary, RunHistory history) {
+    Run run = new Run(summary.id(), summary.spec(), false, history, summary);
+    runs.put(run.id(), run);
+    return run;
   }
 
   public Optional<Run> get(String id) {
@@ -49,9 +57,11 @@ public final class RunRegistry {
     return runs.values().stream().filter(r -> r.summary().state() == state).count();
   }
 
-  private String newId() {
+  /** A fresh id no run has. */
+  public String newId() {
     char[] c = new char[8];
     for (int i = 0; i < c.length; i++) c[i] = ALPHABET[random.nextInt(ALPHABET.length)];
-    return new String(c);
+    String id = new String(c);
+    return runs.containsKey(id) ? newId() : id;
   }
 }

@@ -1,6 +1,7 @@
 package io.losswatch.web;
 
 import io.losswatch.core.RunSpec;
+import io.losswatch.core.TraceCsv;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.config.SpecException;
@@ -24,6 +25,7 @@ import java.util.logging.Logger;
  */
 final class RestApi {
   static final int MAX_BODY_BYTES = 64 * 1024;
+  private static final int CSV_CHUNK = 1 << 16;
   private static final Logger LOG = Logger.getLogger(RestApi.class.getName());
   private static final String JSON = "application/json; charset=utf-8";
   private final RunManager manager;
@@ -38,6 +40,7 @@ final class RestApi {
     router.get("/api/runs").handler(this::list);
     router.get("/api/runs/:id").handler(this::get);
     router.get("/api/runs/:id/steps").handler(this::steps);
+    router.get("/api/runs/:id/steps.csv").handler(this::csv);
     router.post("/api/runs/:id/lr").handler(this::setLr);
     router.post("/api/runs/:id/pause").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.PAUSE)));
     router.post("/api/runs/:id/resume").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.RESUME)));
@@ -79,8 +82,38 @@ final class RestApi {
     long to = query(ctx, "to", Math.max(last, from), 1);
     if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
     int maxPoints = (int) Math.min(Integer.MAX_VALUE, query(ctx, "max_points", 0, 4));
-    StepBatch b = run.history().read(from, to, maxPoints);
-    ok(ctx, 200, Wire.steps(b, 0, b.size(), false));
+    // a range may reach back into the log on disk, and a long one makes a big body: off the event loop
+    ctx.vertx().executeBlocking(() -> {
+      StepBatch b = run.history().read(from, to, maxPoints);
+      return Wire.steps(b, 0, b.size(), false);
+    }, false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
+  }
+
+  /** The whole run in the trace CSV format, streamed in chunks formatted off the event loop. */
+  private void csv(RoutingContext ctx) {
+    Run run = run(ctx);
+    long last = run.history().lastStep();
+    ctx.response().setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "text/csv; charset=utf-8")
+        .putHeader("Content-Disposition", "attachment; filename=\"" + run.id() + ".csv\"");
+    csvChunk(ctx, run, 1, last, true);
+  }
+
+  private void csvChunk(RoutingContext ctx, Run run, long from, long last, boolean header) {
+    if (from > last) {
+      ctx.response().end();
+      return;
+    }
+    long to = Math.min(last, from + CSV_CHUNK - 1);
+    ctx.vertx().executeBlocking(() -> {
+      StepBatch b = run.history().read(from, to, 0);
+      StringBuilder out = new StringBuilder(b.size() * 80 + 32);
+      if (header) out.append(TraceCsv.HEADER);
+      for (int i = 0; i < b.size(); i++) TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i]);
+      return out.toString();
+    }, true)
+        .compose(text -> ctx.response().write(text))   // completes once written: the client sets the pace
+        .onSuccess(v -> csvChunk(ctx, run, to + 1, last, false))
+        .onFailure(e -> ctx.response().reset());
   }
 
   private void setLr(RoutingContext ctx) {

@@ -1,23 +1,23 @@
 package io.losswatch.web;
 
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.StaticHandler;
 
-/** The page at {@code /}: for now a short guide to the endpoints. */
+/**
+ * The live page: {@code /} serves the files under {@code webroot/} on the classpath (index.html, app.js,
+ * app.css), {@code /webjars/*} the WebJars (uPlot). Mounted after the REST API and {@code /metrics}, so it
+ * never shadows them; the WebSocket upgrade at {@code /ws} never reaches the router.
+ */
 final class StaticPage {
   private StaticPage() {
   }
 
   static void mount(Router router) {
-    router.get("/").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
-        .end("""
-            <!doctype html><meta charset="utf-8"><title>losswatch</title>
-            <h1>losswatch</h1>
-            <ul>
-              <li><a href="/api/runs">/api/runs</a>: runs (REST)</li>
-              <li><code>/ws</code>: the live step stream (WebSocket)</li>
-              <li><a href="/metrics">/metrics</a>: Prometheus</li>
-            </ul>
-            """));
+    // versioned paths: cacheable for a day (the default)
+    router.get("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
+    // the page itself changes with the jar: browsers revalidate every time (Last-Modified / 304)
+    // (never under /api, /metrics, /health or /ws: their own 404 and 405 answers stay theirs)
+    router.getWithRegex("/(?!api(/|$)|metrics$|health$|ws$).*")
+        .handler(StaticHandler.create("webroot").setMaxAgeSeconds(0));
   }
 }

@@ -34,6 +34,8 @@ final class Subscription {
   long gapFrom;         // all mode: first skipped step, 0 when none
   long gapTo;
   long lastSent;
+  /** Non-null while the history is being read from disk: what arrives meanwhile, to replay after it. */
+  java.util.ArrayDeque<Object> backlog;
   // live bucket: three points (min, max, last), columnar; count 0 when empty
   private final long[] step = new long[3];
   private final double[] loss = new double[3];

@@ -7,10 +7,12 @@ import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.train.Run;
+import io.losswatch.store.RunHistory;
 import io.losswatch.train.RunRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -102,11 +104,29 @@ final class WsSession {
     s.cycle = run.cycle();   // before the history: see Run.cycle()
     subs.put(run.id(), s);
     send(Wire.runMessage(run.summary()));
-    StepBatch history = run.history().read(1, Long.MAX_VALUE, HISTORY_POINTS);
-    if (history.size() > 0) {
-      sendSteps(history, 0);
-      s.sentThrough = history.lastStep();
+    RunHistory h = run.history();
+    if (h.inMemory(1)) {
+      sendHistory(s, h.read(1, Long.MAX_VALUE, HISTORY_POINTS));
+      return;
     }
+    s.backlog = new ArrayDeque<>();
+    vertx.executeBlocking(() -> h.read(1, Long.MAX_VALUE, HISTORY_POINTS), false).onComplete(ar -> {
+      if (subs.get(run.id()) != s) return;   // unsubscribed meanwhile
+      if (ar.succeeded()) sendHistory(s, ar.result());
+      else send(Wire.wsError("cannot read the history of run " + run.id()));
+      ArrayDeque<Object> held = s.backlog;
+      s.backlog = null;
+      for (Object o : held) {
+        if (o instanceof StepBatch b) onBatch(b, Subscription.BatchStats.of(b));
+        else onRun((RunSummary) o);
+      }
+    });
+  }
+
+  private void sendHistory(Subscription s, StepBatch history) {
+    if (history.size() == 0) return;
+    sendSteps(history, 0);
+    s.sentThrough = history.lastStep();
   }
 
   private void unsubscribe(List<String> ids) {
@@ -128,6 +148,10 @@ final class WsSession {
       if (run == null) return;
       add(run, wildcard, wildcardHz);
       s = subs.get(b.run());
+    }
+    if (s.backlog != null) {
+      s.backlog.add(b);
+      return;
     }
     int from = s.firstNew(b);
     if (from < 0) return;
@@ -153,6 +177,10 @@ final class WsSession {
       return;
     }
     if (s == null) return;
+    if (s.backlog != null) {
+      s.backlog.add(summary);
+      return;
+    }
     // whatever is pending (a bucket, a gap) belongs before the state change, full queue or not
     s.flushLive(this);
     if (s.gapFrom > 0) sendGap(s);
