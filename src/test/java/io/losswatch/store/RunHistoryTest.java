@@ -1,0 +1,99 @@
+package io.losswatch.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.losswatch.event.StepBatch;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunHistoryTest {
+  /** Steps from..to with a smooth loss, a spike at 777 and a NaN at 1234 (when in range). */
+  static StepBatch steps(long from, long to) {
+    StepBatch.Builder b = new StepBatch.Builder(16);
+    for (long s = from; s <= to; s++) {
+      double loss = s == 777 ? 1e6 : s == 1234 ? Double.NaN : 1.0 / s;
+      b.add(s, loss, 0.01 * s, 2.0 / s, 1_700_000_000_000L + s);
+    }
+    return b.build("r");
+  }
+
+  @Test
+  void appendsAndReadsBackExactlyAcrossDiskAndMemory(@TempDir Path dir) throws Exception {
+    StepLog log = StepLog.open(dir);
+    RunHistory h = new RunHistory("r", log);
+    for (long s = 1; s <= 300_000; s += 1000) {
+      StepBatch b = steps(s, s + 999);
+      h.append(b);
+      log.append(b);
+      h.persisted(b.lastStep());
+    }
+    assertEquals(300_000, h.lastStep());
+    assertTrue(h.memorySteps() <= 2 * RunHistory.WINDOW + 1000, "memory is bounded: " + h.memorySteps());
+    assertTrue(!h.inMemory(1) && h.inMemory(300_000 - 100));
+    StepBatch r = h.read(770, 780, 0);
+    assertEquals(11, r.size());
+    for (int i = 0; i < r.size(); i++) {
+      long s = 770 + i;
+      assertEquals(s, r.step()[i]);
+      assertEquals(s == 777 ? 1e6 : 1.0 / s, r.loss()[i]);
+      assertEquals(0.01 * s, r.lr()[i]);
+      assertEquals(2.0 / s, r.gradNorm()[i]);
+      assertEquals(1_700_000_000_000L + s, r.t()[i]);
+    }
+    StepBatch across = h.read(250_000, 299_999, 0);   // disk then memory, as one range
+    assertEquals(50_000, across.size());
+    for (int i = 0; i < across.size(); i++) assertEquals(250_000 + i, across.step()[i]);
+    log.close();
+  }
+
+  @Test
+  void downsamplingKeepsFirstLastSpikeAndNaN(@TempDir Path dir) throws Exception {
+    StepLog log = StepLog.open(dir);
+    RunHistory h = new RunHistory("r", log);
+    StepBatch b = steps(1, 100_000);
+    h.append(b);
+    log.append(b);
+    h.persisted(100_000);
+    StepBatch d = h.read(1, 100_000, 400);
+    assertTrue(d.size() <= 400, "at most max_points: " + d.size());
+    assertEquals(1, d.step()[0]);
+    assertEquals(100_000, d.lastStep());
+    boolean spike = false;
+    boolean nan = false;
+    for (int i = 0; i < d.size(); i++) {
+      spike |= d.step()[i] == 777 && d.loss()[i] == 1e6;
+      nan |= d.step()[i] == 1234 && Double.isNaN(d.loss()[i]);
+      if (i > 0) assertTrue(d.step()[i] > d.step()[i - 1], "in step order, no repeats");
+    }
+    assertTrue(spike, "the spike survives");
+    assertTrue(nan, "the NaN survives");
+    log.close();
+  }
+
+  @Test
+  void aTornTailIsCutBackToTheLastWholeRecord(@TempDir Path dir) throws Exception {
+    StepLog log = StepLog.open(dir);
+    log.append(steps(1, 100));
+    log.close();
+    // a kill mid-write: three bytes of a 101st loss, and the t column one record short
+    try (FileChannel ch = FileChannel.open(dir.resolve("loss.f64"), StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}), 800);
+    }
+    try (FileChannel ch = FileChannel.open(dir.resolve("t.i64"), StandardOpenOption.WRITE)) {
+      ch.truncate(99 * 8 + 5);
+    }
+    StepLog again = StepLog.open(dir);
+    assertEquals(99, again.count());
+    RunHistory h = new RunHistory("r", again);
+    StepBatch r = h.read(1, 1000, 0);
+    assertEquals(99, r.size());
+    assertEquals(1.0 / 99, r.loss()[98]);
+    again.append(steps(100, 110));   // and it goes on from there
+    assertEquals(110, again.count());
+    again.close();
+  }
+}
