@@ -6,6 +6,8 @@
   const KEYS = ['loss', 'lr', 'grad_norm'];
   const MAX_POINTS = 4000;   // per run; beyond it the older points are thinned 2:1, spikes kept
   const MAX_MARKS = 50;      // non-finite markers kept per run
+  // uPlot labels no axis whose range reaches 1e17: scales stop at ±1e15, larger values run off the chart
+  const SCALE_CAP = 1e15, MAX_DRAWN = 1e300;   // beyond 1e300 (a diverging run reaches 1e308): not drawn
   const PALETTE = ['#2f6fdb', '#e8590c', '#2b8a3e', '#ae3ec9', '#0c8599', '#c2255c', '#5c940d', '#f08c00',
     '#364fc7', '#862e9c', '#087f5b', '#d9480f'];
   const SCHEDULE_PARAM = {   // the form's one schedule field, per schedule: [key, default]
@@ -32,9 +34,8 @@
   const fmt = v => {
     if (v === null || v === undefined) return '–';
     if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : (v > 0 ? '∞' : '−∞');
-    const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2).replace('e+', 'e');
-    return String(+v.toPrecision(4));
+    const a = Math.abs(v), r = +v.toPrecision(4);
+    return a !== 0 && (a < 1e-3 || a >= 1e5) ? r.toExponential().replace('e+', 'e') : String(r);
   };
 
   // ---- runs and their series ----
@@ -215,7 +216,9 @@
       body = { lr };
     }
     const res = await call(method, path, body);
-    if (res.ok) notice(`${act}: ok`); else notice(res.message, true);
+    const name = runs.has(id) ? runs.get(id).summary.name : id;
+    if (res.ok) notice(`${name}: ${act === 'lr' ? `lr → ${fmt(body.lr)}` : act}`);
+    else notice(`${name}: ${res.message}`, true);
   }
 
   /** fetch with JSON in and out; a 4xx/5xx becomes {ok:false, message} from the server's {error, field}. */
@@ -256,14 +259,39 @@
         width: el.clientWidth || 600,
         height: key === 'loss' ? 260 : 180,
         legend: { show: false },
-        scales: { x: { time: false }, y: log[key] ? { distr: 3, log: 10 } : {} },
+        scales: { x: { time: false }, y: { ...(log[key] ? { distr: 3, log: 10 } : {}), range: cappedRange(log[key]) } },
         axes: [{ label: 'step', labelSize: 18, size: 36 },
-          { size: 64, values: (u, vals) => vals.map(fmt) }],
+          { size: 64, values: (u, vals) => vals.map(fmt), ...(log[key] ? { splits: logSplits, filter: (u, splits) => splits } : {}) }],
         series: [{}, ...drawn.map(r => ({ label: r.summary.name, stroke: r.color, width: 1.5,
           points: { show: false } }))],
         hooks: { draw: [u => drawMarks(u, drawn)] },
       }, [[]].concat(drawn.map(() => [])), el);
     }
+  }
+
+  /** uPlot's own range, its bounds kept within ±SCALE_CAP. */
+  function cappedRange(isLog) {
+    const cap = v => Math.max(-SCALE_CAP, Math.min(SCALE_CAP, v));
+    return (u, min, max) => {
+      if (!Number.isFinite(min) || !Number.isFinite(max)) return [min, max];
+      const r = isLog ? uPlot.rangeLog(cap(min), cap(max), 10, true) : uPlot.rangeNum(cap(min), cap(max), 0.1, true);
+      return [cap(r[0]), cap(r[1])];
+    };
+  }
+
+  /** Decades (every n-th when there are many, so a range of 1e-5..1e300 stays readable); 2 and 5 too when few. */
+  function logSplits(u, axisIdx, min, max) {
+    const lo = Math.floor(Math.log10(min)), hi = Math.ceil(Math.log10(max));
+    const stride = Math.max(1, Math.ceil((hi - lo) / 6)), mult = hi - lo <= 2 ? [1, 2, 5] : [1];
+    const out = [];
+    for (let e = lo; e <= hi; e++) {
+      if (e % stride !== 0) continue;
+      for (const m of mult) {
+        const v = m * 10 ** e;
+        if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) out.push(v);
+      }
+    }
+    return out;
   }
 
   /** One aligned table for all drawn runs ([x, run1 loss, lr, grad, run2 loss, …]); gaps where needed. */
@@ -272,31 +300,39 @@
     const tables = drawn.map(r => [r.series.step, ...KEYS.map(k => r.series[k])]);
     const joined = tables.length ? uPlot.join(tables) : [[]];
     KEYS.forEach((key, ki) => {
-      let hiddenPoints = 0, points = 0;
+      let nonPositive = 0, offScale = 0, points = 0;
       const cols = drawn.map((r, ri) => joined[1 + ri * KEYS.length + ki].map(v => {
         if (v === undefined) return undefined;              // another run's step: skipped, line continues
         if (v === null || !Number.isFinite(v)) return null; // a gap; marked by drawMarks
-        if (log[key] && v <= 0) { hiddenPoints++; return null; }
+        if (log[key] && v <= 0) { nonPositive++; return null; }
+        if (Math.abs(v) > SCALE_CAP) offScale++;
+        if (Math.abs(v) > MAX_DRAWN) return null;
         points++;
         return v;
       }));
       charts[key].setData([joined[0], ...cols]);
       $(`#chart-${key}`).dataset.points = points;
       api.points[key] = points;
-      $(`.hidden-note[data-chart="${key}"]`).textContent =
-        hiddenPoints ? `${hiddenPoints} values ≤ 0 not drawn (log scale)` : '';
+      $(`.hidden-note[data-chart="${key}"]`).textContent = [
+        nonPositive ? `${nonPositive} values ≤ 0 not drawn (log scale)` : '',
+        offScale ? `${offScale} values beyond ±1e15 run off the chart` : ''].filter(Boolean).join('; ');
     });
   }
 
   /** Red dashed lines where a drawn run had a non-finite value or diverged, labelled. */
   function drawMarks(u, drawn) {
-    const ctx = u.ctx, { top, height } = u.bbox, px = uPlot.pxRatio || 1;
+    const ctx = u.ctx, { left, top, width, height } = u.bbox, px = uPlot.pxRatio || 1;
     ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
     ctx.strokeStyle = '#d92d20';
     ctx.fillStyle = '#d92d20';
     ctx.setLineDash([4 * px, 3 * px]);
     ctx.lineWidth = px;
     ctx.font = `${11 * px}px system-ui, sans-serif`;
+    ctx.textAlign = 'left';   // uPlot leaves its axis labels' alignment behind
+    ctx.textBaseline = 'alphabetic';
     let row = 0;
     for (const r of drawn) {
       for (const m of marksOf(r)) {
@@ -308,20 +344,21 @@
         ctx.stroke();
         const text = `${r.summary.name}: ${m.label}`;
         const w = ctx.measureText(text).width;
-        ctx.fillText(text, Math.max(u.bbox.left, x - w - 4 * px), top + (12 + 13 * (row++ % 6)) * px);
+        const tx = x - w - 4 * px >= left ? x - w - 4 * px : x + 4 * px;   // left of the line if it fits
+        ctx.fillText(text, tx, top + (12 + 13 * (row++ % 6)) * px);
       }
     }
     ctx.restore();
   }
 
   function marksOf(r) {
-    const marks = r.marks.slice(0, 5);
+    const marks = r.marks.slice(0, 5).map(m => ({ ...m }));
     if (r.summary.state === 'diverged') {
       const at = marks.find(m => m.step === r.summary.step);
       if (at) at.label = `diverged (${at.label})`;
       else marks.push({ step: r.summary.step, label: 'diverged' });
     }
-    return marks.map(m => ({ ...m }));
+    return marks;
   }
 
   // ---- one frame draws whatever changed since the last ----

@@ -21,17 +21,24 @@ public final class Trainer {
   private final Schedule schedule;
   private final double[] params;
   private final double[] grad;
+  private final double[] before;     // the parameters before the last step
+  private final double[] lastUpdate;  // the step before's update, for the geometry below
   private final double baseLr;
   private double lrScale = 1;
   private long stepsTaken;
   private double loss = Double.NaN;
   private double lr = Double.NaN;
   private double gradNorm = Double.NaN;
+  private double updateCosine = Double.NaN;
+  private double predictedDecrease = Double.NaN;
+  private double efficiency = Double.NaN;
 
   public Trainer(RunSpec spec) {
     problem = spec.problem().create();
     params = problem.initialParams();
     grad = new double[params.length];
+    before = new double[params.length];
+    lastUpdate = new double[params.length];
     optimizer = spec.optimizer().create(params.length);
     baseLr = spec.optimizer().lr();
     schedule = spec.schedule().create(baseLr);
@@ -41,10 +48,15 @@ public final class Trainer {
   /** Takes one step. */
   public void step() {
     problem.nextBatch();
+    double previousLoss = loss;
     loss = problem.evaluate(params, grad);
     gradNorm = norm(grad);
     lr = optimizer.lr();
+    // how much of the decrease the last update promised (first order: -g·Δ) it delivered
+    efficiency = (previousLoss - loss) / predictedDecrease;
+    System.arraycopy(params, 0, before, 0, params.length);
     optimizer.step(params, grad);
+    measureUpdate();
     schedule.step(loss);
     applySchedule();
     stepsTaken++;
@@ -60,6 +72,24 @@ public final class Trainer {
     // a schedule at zero (warmup's first step) has no level to scale: scale its base instead
     lrScale = newLr / (scheduled > 0 ? scheduled : baseLr);
     optimizer.setLr(newLr);
+  }
+
+  /** The update's cosine with the previous one, and the decrease it predicts to first order. */
+  private void measureUpdate() {
+    double dot = 0;
+    double norm = 0;
+    double lastNorm = 0;
+    double predicted = 0;
+    for (int i = 0; i < params.length; i++) {
+      double d = params[i] - before[i];
+      dot += d * lastUpdate[i];
+      norm += d * d;
+      lastNorm += lastUpdate[i] * lastUpdate[i];
+      predicted -= grad[i] * d;
+      lastUpdate[i] = d;
+    }
+    updateCosine = dot / Math.sqrt(norm * lastNorm);
+    predictedDecrease = predicted;
   }
 
   private void applySchedule() {
@@ -93,6 +123,23 @@ public final class Trainer {
   /** The L2 norm of the last step's gradient. */
   public double gradNorm() {
     return gradNorm;
+  }
+
+  /**
+   * The cosine between the last update and the one before (NaN until there are two, or if either is zero):
+   * near −1 when the parameters overshoot the minimum step after step.
+   */
+  public double updateCosine() {
+    return updateCosine;
+  }
+
+  /**
+   * The last step's loss decrease as a fraction of what the update before it promised to first order
+   * (−g·Δ): near 1 when steps are small against the curvature (a larger lr would give proportionally more),
+   * near 0 or below when they overshoot. NaN until known. On minibatches it is noisy.
+   */
+  public double efficiency() {
+    return efficiency;
   }
 
   /** The learning rate the next step will use. */

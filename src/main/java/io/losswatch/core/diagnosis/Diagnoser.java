@@ -1,0 +1,197 @@
+package io.losswatch.core.diagnosis;
+
+/**
+ * Classifies a run step by step from its loss and, for runs trained in-process, its update geometry (the
+ * cosine between successive updates, and how much of the first-order predicted decrease a step delivered).
+ * Pure and allocation-free per step; one instance per run, fed from one thread.
+ *
+ * <p>The rules, over a window of {@link #WINDOW} steps of an exponentially smoothed loss (so a noisy
+ * minibatch loss does not flap):
+ * <ul>
+ *   <li>non_finite: a NaN or infinite loss or gradient, at once;
+ *   <li>diverging: the smoothed loss grew over ×4 in the window with most steps up, or sits over ×1000
+ *       above its running minimum — at once, with the steps left before the loss overflows;
+ *   <li>oscillating: successive updates point in opposite directions on average (cosine &lt; −0.5), or the
+ *       loss alternates up and down with no net progress;
+ *   <li>converged: the gradient has all but vanished (under 1e-4 of its largest), or the lr was annealed
+ *       under 1% of its peak and the loss stopped moving;
+ *   <li>too_slow: under 1% relative improvement per step while each step delivers what its first-order
+ *       prediction promised (efficiency &gt; 0.9: steps are small against the curvature, so a larger one
+ *       would give proportionally more), or — without geometry — the loss creeps while the gradient is
+ *       not small;
+ *   <li>converging otherwise.
+ * </ul>
+ * Other verdicts must hold for {@link #HOLD} steps in a row before they replace the current one, and
+ * too_slow and oscillating are left past looser thresholds than they are entered (hysteresis). While a
+ * schedule raises the lr (a warmup), the run is not called too slow. A warmup's rising lr and a one-cycle peak bend the loss by far less than ×4, so they are
+ * not mistaken for divergence.
+ */
+public final class Diagnoser {
+  public static final int WINDOW = 20;
+  public static final int HOLD = 20;
+  private static final double ALPHA = 2.0 / (WINDOW + 1);
+
+  private final double[] smooth = new double[WINDOW + 1];
+  private final double[] raw = new double[WINDOW + 1];
+  private final double[] lrs = new double[WINDOW + 1];
+  private final double[] cosines = new double[WINDOW];
+  private final double[] efficiencies = new double[WINDOW];
+  private int n;
+  private double ewma = Double.NaN;
+  private double minSmooth = Double.POSITIVE_INFINITY;
+  private double maxGrad;
+  private double maxLr;
+  private Diagnosis current = Diagnosis.UNKNOWN;
+  private Verdict candidate = Verdict.UNKNOWN;
+  private long candidateSince;
+  private int candidateCount;
+
+  /** Forgets the past (after an lr change: a new regime deserves a fresh look). */
+  public void reset() {
+    n = 0;
+    ewma = Double.NaN;
+    minSmooth = Double.POSITIVE_INFINITY;
+    maxGrad = 0;
+    maxLr = 0;
+    candidateCount = 0;
+  }
+
+  public Diagnosis current() {
+    return current;
+  }
+
+  /**
+   * Takes one step; returns true when the diagnosis changed. {@code cosine} and {@code efficiency} are NaN
+   * for runs without update geometry.
+   */
+  public boolean observe(long step, double loss, double lr, double gradNorm, double cosine, double efficiency) {
+    if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+      return set(new Diagnosis(Verdict.NON_FINITE, "cut the lr ÷10 to " + fmt(lr / 10) + " and start again",
+          nice(lr / 10), step, (Double.isFinite(loss) ? "gradient norm " : "loss ") + (Double.isFinite(loss) ? gradNorm : loss)
+              + " at step " + step));
+    }
+    ewma = Double.isNaN(ewma) ? loss : ewma + ALPHA * (loss - ewma);
+    int slot = n % (WINDOW + 1);
+    smooth[slot] = ewma;
+    raw[slot] = loss;
+    lrs[slot] = lr;
+    cosines[n % WINDOW] = cosine;
+    efficiencies[n % WINDOW] = Math.max(-5, Math.min(5, efficiency));
+    n++;
+    minSmooth = Math.min(minSmooth, ewma);
+    maxGrad = Math.max(maxGrad, gradNorm);
+    maxLr = Math.max(maxLr, lr);
+    if (n <= WINDOW) return false;
+    Diagnosis d = classify(step, loss, lr, gradNorm);
+    if (d.verdict() == current.verdict()) {
+      candidateCount = 0;
+      // a schedule moves the lr every step: only a suggestion that moved by over 10% is news
+      if (d.hasAdvice() != current.hasAdvice()
+          || (d.hasAdvice() && Math.abs(d.suggestedLr() / current.suggestedLr() - 1) > 0.1)) {
+        return set(new Diagnosis(d.verdict(), d.advice(), d.suggestedLr(), current.sinceStep(), d.evidence()));
+      }
+      return false;
+    }
+    if (d.verdict() != candidate || candidateCount == 0) {
+      candidate = d.verdict();
+      candidateSince = step;
+      candidateCount = 0;
+    }
+    candidateCount++;
+    boolean urgent = d.verdict() == Verdict.DIVERGING || current.verdict() == Verdict.UNKNOWN;
+    if (!urgent && candidateCount < HOLD) return false;
+    return set(new Diagnosis(d.verdict(), d.advice(), d.suggestedLr(), urgent ? step : candidateSince, d.evidence()));
+  }
+
+  private boolean set(Diagnosis d) {
+    boolean changed = !d.equals(current);
+    current = d;
+    candidateCount = 0;
+    return changed;
+  }
+
+  private Diagnosis classify(long step, double loss, double lr, double gradNorm) {
+    double now = smooth[(n - 1) % (WINDOW + 1)];
+    double then = smooth[n % (WINDOW + 1)];   // WINDOW steps ago
+    double ratio = now / then;
+    int ups = 0;
+    int flips = 0;
+    for (int k = WINDOW - 1; k >= 0; k--) {   // oldest change first
+      double delta = rawAgo(k) - rawAgo(k + 1);
+      if (delta > 0) ups++;
+      if (k < WINDOW - 1 && delta * (rawAgo(k + 1) - rawAgo(k + 2)) < 0) flips++;
+    }
+    double cos = mean(cosines);
+    double eff = mean(efficiencies);
+    double perStep = 1 - Math.pow(ratio, 1.0 / WINDOW);   // relative improvement per step
+    if ((ratio > 4 && ups >= 0.7 * WINDOW) || (minSmooth > 0 && now > 1000 * minSmooth)) {
+      double rawRatio = rawAgo(0) / rawAgo(WINDOW);   // the smoothed loss lags: the raw one tells the pace
+      double growth = Math.max(rawRatio > 1 ? rawRatio : ratio, 1 + 1e-12);
+      long left = (long) Math.ceil(Math.log(Double.MAX_VALUE / Math.max(loss, Double.MIN_NORMAL))
+          / (Math.log(growth) / WINDOW));
+      return advice(Verdict.DIVERGING, lr / 10, step,
+          "the loss grew ×" + fmt(ratio) + " over the last " + WINDOW + " steps (" + ups + " of them up), now "
+              + fmt(now / minSmooth) + "× its minimum; it overflows in about " + left + " steps",
+          "cut the lr ÷10 to " + fmt(lr / 10) + "; the loss overflows in about " + left + " steps");
+    }
+    // band hysteresis: a verdict is entered past one threshold and left past a looser one
+    boolean wasOscillating = current.verdict() == Verdict.OSCILLATING;
+    if (cos < (wasOscillating ? -0.3 : -0.5) || (flips >= 0.8 * (WINDOW - 1) && ratio > 0.99)) {
+      return advice(Verdict.OSCILLATING, lr / 10, step,
+          cos < -0.5 ? "successive updates point in opposite directions (mean cosine " + fmt(cos) + ")"
+              : "the loss alternated up and down " + flips + " times in " + WINDOW + " steps with no net progress",
+          "cut the lr ÷10 to " + fmt(lr / 10));
+    }
+    if (gradNorm <= 1e-4 * maxGrad || (lr < 0.01 * maxLr && Math.abs(perStep) < 1e-4)) {
+      return new Diagnosis(Verdict.CONVERGED, null, Double.NaN, step, gradNorm <= 1e-4 * maxGrad
+          ? "the gradient norm fell to " + fmt(gradNorm / maxGrad) + " of its largest"
+          : "the schedule annealed the lr to " + fmt(lr / maxLr) + " of its peak");
+    }
+    boolean linear = Double.isNaN(eff) ? gradNorm > 0.01 * maxGrad : eff > 0.9;
+    boolean rising = lr > 1.05 * lrs[n % (WINDOW + 1)];   // a warmup is raising the lr already
+    double slow = current.verdict() == Verdict.TOO_SLOW ? 0.02 : 0.01;
+    if (perStep < slow && perStep > -0.001 && linear && !rising) {
+      return advice(Verdict.TOO_SLOW, lr * 10, step,
+          "the loss improves " + fmt(100 * perStep) + "% per step"
+              + (Double.isNaN(eff) ? "" : ", and each step delivers " + fmt(100 * eff)
+                  + "% of its first-order promise: steps are small against the curvature"),
+          "raise the lr ×10 to " + fmt(lr * 10));
+    }
+    return new Diagnosis(Verdict.CONVERGING, "keep the lr", Double.NaN, step,
+        "the loss improves " + fmt(100 * perStep) + "% per step");
+  }
+
+  /** The raw loss {@code k} steps ago (0: this step), for k ≤ WINDOW. */
+  private double rawAgo(int k) {
+    return raw[(n - 1 - k) % (WINDOW + 1)];
+  }
+
+  private static Diagnosis advice(Verdict v, double suggested, long step, String evidence, String advice) {
+    return new Diagnosis(v, advice, nice(suggested), step, evidence);
+  }
+
+  /** lr/10 and lr·10 as a person writes them: 1.1/10 is 0.11, not 0.11000000000000001. */
+  static double nice(double v) {
+    return Double.isFinite(v) && v != 0 ? new java.math.BigDecimal(v).round(new java.math.MathContext(12)).doubleValue() : v;
+  }
+
+  private static double mean(double[] xs) {
+    double s = 0;
+    int k = 0;
+    for (double x : xs) {
+      if (!Double.isNaN(x)) {
+        s += x;
+        k++;
+      }
+    }
+    return k == 0 ? Double.NaN : s / k;
+  }
+
+  /** Three significant digits, for people. */
+  static String fmt(double v) {
+    if (!Double.isFinite(v)) return String.valueOf(v);
+    java.math.BigDecimal b = new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros();
+    double a = Math.abs(v);
+    return a != 0 && (a >= 1e6 || a < 1e-4) ? b.toString() : b.toPlainString();
+  }
+}
