@@ -6,6 +6,7 @@
   const KEYS = ['loss', 'lr', 'grad_norm'];
   const MAX_POINTS = 4000;   // per run; beyond it the older points are thinned 2:1, spikes kept
   const MAX_MARKS = 50;      // non-finite markers kept per run
+  const MAX_DRAW_GAP_MS = 250;
   // uPlot labels no axis whose range reaches 1e17: scales stop at ±1e15, larger values run off the chart
   const SCALE_CAP = 1e15, MAX_DRAWN = 1e300;   // beyond 1e300 (a diverging run reaches 1e308): not drawn
   const PALETTE = ['#2f6fdb', '#e8590c', '#2b8a3e', '#ae3ec9', '#0c8599', '#c2255c', '#5c940d', '#f08c00',
@@ -23,11 +24,11 @@
   const log = { loss: true, lr: false, grad_norm: true };
   const charts = {};               // key -> uPlot
   let colorNext = 0;
-  let frame = 0, structureDirty = true, chartsDirty = false, drawnT = 0, lagShown = 0;
+  let frame = 0, structureDirty = true, chartsDirty = false, drawnT = 0, lagShown = 0, nextDraw = 0, drawMs = 0;
   let ws = null, backoff = 500;
 
   // what tests (and the curious) can read: series[id] = {step, loss, lr, grad_norm, t}
-  const api = window.losswatch = { series: {}, runs: {}, lag: null, points: {} };
+  const api = window.losswatch = { series: {}, runs: {}, lag: null, points: {}, drawMs: 0 };
 
   // ---- numbers ----
   const num = v => (v === null || v === undefined ? null : typeof v === 'number' ? v : Number(v));
@@ -176,7 +177,7 @@
     for (const b of tr.querySelectorAll('button[data-act]')) {
       const a = b.dataset.act;
       b.disabled = a === 'pause' ? s.state !== 'running' : a === 'resume' ? s.state !== 'paused'
-        : a === 'stop' || a === 'lr' ? !live : false;
+        : a === 'stop' || a === 'lr' || a === 'apply' ? !live : false;
     }
     r.rowDirty = false;
   }
@@ -189,7 +190,8 @@
     cell.textContent = '';
     if (!d) return;
     const verdict = document.createElement('b');
-    verdict.textContent = d.verdict || '';
+    verdict.textContent = String(d.verdict || '').replace(/_/g, ' ');
+    cell.title = [d.evidence, d.since_step ? `since step ${d.since_step}` : ''].filter(Boolean).join('\n');
     cell.append(verdict, ' ', d.advice || '');
     if (typeof d.suggested_lr === 'number') {
       const b = document.createElement('button');
@@ -366,16 +368,23 @@
     if (!frame) frame = requestAnimationFrame(render);
   }
 
-  function render() {
+  function render(now) {
     frame = 0;
-    if (structureDirty) { buildCharts(); structureDirty = false; chartsDirty = true; }
-    if (chartsDirty) { updateCharts(); chartsDirty = false; }
     for (const r of runs.values()) if (r.rowDirty) updateRow(r);
-    if (drawnT) {
-      const t = drawnT;
-      drawnT = 0;
-      queueMicrotask(() => showLag(Date.now() - t));   // after uPlot's own microtask that paints
-    }
+    if (structureDirty) { buildCharts(); structureDirty = false; chartsDirty = true; nextDraw = 0; }
+    if (!chartsDirty) return;
+    if (now < nextDraw) { schedule(); return; }   // many runs on a slow machine: charts skip frames
+    chartsDirty = false;
+    const t0 = performance.now(), t = drawnT;
+    drawnT = 0;
+    updateCharts();
+    queueMicrotask(() => {   // after uPlot's own microtask that paints
+      const cost = performance.now() - t0;
+      drawMs = drawMs ? 0.8 * drawMs + 0.2 * cost : cost;
+      api.drawMs = drawMs;
+      nextDraw = t0 + Math.min(MAX_DRAW_GAP_MS, 4 * drawMs);   // charts take at most a quarter of the time
+      if (t) showLag(Date.now() - t);
+    });
   }
 
   function showLag(ms) {

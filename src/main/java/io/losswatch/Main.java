@@ -18,6 +18,8 @@ public final class Main {
             --metrics-retention D     how long an ended run's series stay in /metrics (10m)
             --max-metric-runs N       runs carried in /metrics at most (500)
             --max-runs N              runs kept at most (1000)
+            --data-dir D              where every run's history is kept (./losswatch-data)
+            --alert-webhook URL       POST every alert there as JSON (retried, deduplicated)
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
         help                          this text
       """;

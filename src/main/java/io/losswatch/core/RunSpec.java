@@ -23,15 +23,15 @@ import java.util.Map;
  *  "steps": 500,
  *  "steps_per_second": 20}
  * </pre>
- * {@code steps_per_second} paces a run on the server (0 or absent: as fast as the machine goes); the
- * headless trace ignores it.
+ * {@code steps_per_second} paces a run on the server (0 or absent: as fast as the machine goes) and
+ * {@code auto_lr} lets it apply its diagnosis' advice by itself; the headless trace ignores both.
  * Hyperparameter keys are torch's keyword names. Any unknown key, wrong JSON type, non-finite or
  * out-of-range value, or missing required field is a {@link SpecException} naming the field and the value.
  *
  * @param json the description as given, for echoing back to whoever asks what a run is
  */
 public record RunSpec(String name, Problem.Config problem, Optimizer.Config optimizer, Schedule.Config schedule,
-    int steps, double stepsPerSecond, Map<String, Object> json) {
+    int steps, double stepsPerSecond, boolean autoLr, Map<String, Object> json) {
 
   public static RunSpec parse(String text) {
     return from(Json.parse(text));
@@ -44,6 +44,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     String name = o.string("name", null);
     int steps = o.integer("steps", 1);
     double stepsPerSecond = o.number("steps_per_second", 0, v -> v >= 0, "must be >= 0");
+    boolean autoLr = o.bool("auto_lr", false);
     Problem.Config problem = Problems.read(section(o, "problem"));
     Optimizer.Config optimizer = Optimizers.read(section(o, "optimizer"));
     Schedule.Config schedule = o.has("schedule")
@@ -55,7 +56,8 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     }
     o.done("a run spec");
     if (name == null) name = problem.type() + " " + optimizer.type() + " lr=" + Json.format(optimizer.lr());
-    return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, (Map<String, Object>) tree);
+    return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr,
+        (Map<String, Object>) tree);
   }
 
   private static Options section(Options o, String key) {

@@ -5,12 +5,12 @@ import java.util.List;
 /** Event-bus addresses and the types that travel on them, all local-only and passed by reference. */
 public final class Events {
   /**
-   * Everything runs tell: {@link StepBatch}es, and {@link RunSummary}s on every change of state (creation and
-   * deletion included), published. One address, so a consumer sees a run's last batch before its end.
+   * Everything runs tell: {@link StepBatch}es, {@link RunSummary}s on every change of state or diagnosis
+   * (creation and deletion included), and {@link Alert}s, published. One address, so a consumer sees a run's last batch before its end.
    */
   public static final String RUNS = "losswatch.runs";
 
-  static final List<Class<?>> TYPES = List.of(StepBatch.class, RunCommand.class, RunSummary.class);
+  static final List<Class<?>> TYPES = List.of(StepBatch.class, RunCommand.class, RunSummary.class, Alert.class);
 
   private Events() {
   }

@@ -1,6 +1,8 @@
 package io.losswatch.event;
 
 import io.losswatch.core.RunSpec;
+import io.losswatch.core.diagnosis.Diagnosis;
+import java.util.List;
 
 /**
  * What a run is and where it stands, as one immutable snapshot: served by REST, sent to WebSocket clients on
@@ -11,12 +13,16 @@ import io.losswatch.core.RunSpec;
  * @param loss the last step's loss, lr and gradNorm likewise; NaN before the first step
  * @param stepsPerSecond measured over the last second or so
  * @param created epoch milliseconds, as {@code updated}
+ * @param diagnosis the verdict on the run's learning rate and the advice that goes with it
+ * @param lrChanges the learning-rate changes made during the run (the last hundred), oldest first
  */
 public record RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
-    double bestLoss, double stepsPerSecond, long created, long updated) {
+    double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis,
+    List<LrChange> lrChanges) {
 
   public static RunSummary created(String id, RunSpec spec, long now) {
-    return new RunSummary(id, spec, RunState.CREATED, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, now, now);
+    return new RunSummary(id, spec, RunState.CREATED, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, now, now,
+        Diagnosis.UNKNOWN, List.of());
   }
 
   public String name() {
@@ -24,6 +30,7 @@ public record RunSummary(String id, RunSpec spec, RunState state, int cycle, lon
   }
 
   public RunSummary withState(RunState s, long now) {
-    return new RunSummary(id, spec, s, cycle, step, loss, lr, gradNorm, bestLoss, 0, created, now);
+    return new RunSummary(id, spec, s, cycle, step, loss, lr, gradNorm, bestLoss, 0, created, now, diagnosis,
+        lrChanges);
   }
 }

@@ -1,12 +1,15 @@
 package io.losswatch.metrics;
 
+import io.losswatch.event.Alert;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -21,11 +24,16 @@ public final class MetricsVerticle extends VerticleBase {
   private final int maxRuns;
   private final Map<String, RunMeters> meters = new LinkedHashMap<>();
   private final Map<String, Long> expiries = new LinkedHashMap<>();
+  private final Map<Alert.Kind, Counter> alerts = new EnumMap<>(Alert.Kind.class);
 
   public MetricsVerticle(MeterRegistry registry, long retentionMs, int maxRuns) {
     this.registry = registry;
     this.retentionMs = retentionMs;
     this.maxRuns = maxRuns;
+    for (Alert.Kind k : Alert.Kind.values()) {
+      alerts.put(k, Counter.builder("losswatch.alerts").description("Alerts raised, by kind")
+          .tag("kind", k.label()).register(registry));
+    }
   }
 
   @Override
@@ -36,6 +44,8 @@ public final class MetricsVerticle extends VerticleBase {
         if (r != null) r.update(b);
       } else if (m.body() instanceof RunSummary s) {
         onRun(s);
+      } else if (m.body() instanceof Alert a) {
+        alerts.get(a.kind()).increment();
       }
     }).completion();
   }
@@ -51,7 +61,9 @@ public final class MetricsVerticle extends VerticleBase {
     if (!meters.containsKey(id) && state.isLive() && makeRoom()) {
       meters.put(id, new RunMeters(registry, id, run.spec()));
     }
-    if (!state.isLive() && meters.containsKey(id)) {
+    RunMeters r = meters.get(id);
+    if (r != null) r.diagnosis(run.diagnosis().verdict());
+    if (!state.isLive() && r != null) {
       expiries.put(id, vertx.setTimer(retentionMs, t -> {
         expiries.remove(id);
         drop(id);

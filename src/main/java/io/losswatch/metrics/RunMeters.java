@@ -1,6 +1,7 @@
 package io.losswatch.metrics;
 
 import io.losswatch.core.RunSpec;
+import io.losswatch.core.diagnosis.Verdict;
 import io.losswatch.event.StepBatch;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -12,11 +13,15 @@ import java.util.List;
 /**
  * One run's series: gauges {@code losswatch_loss}, {@code losswatch_learning_rate}, {@code losswatch_grad_norm},
  * {@code losswatch_step} and the counter {@code losswatch_steps_total}, labelled run, name, problem, optimizer
- * and schedule. Written by one thread, read by the scrape; {@link #close()} removes every series.
+ * and schedule; and {@code losswatch_run_diagnosis{…, verdict}}, 1 for the run's current verdict only. Written
+ * by one thread, read by the scrape; {@link #close()} removes every series.
  */
 final class RunMeters implements AutoCloseable {
   private final MeterRegistry registry;
   private final List<Meter> meters;
+  private final Tags tags;
+  private Verdict verdict;
+  private Meter diagnosis;
   private final Counter steps;
   private volatile double loss = Double.NaN;
   private volatile double lr = Double.NaN;
@@ -25,7 +30,7 @@ final class RunMeters implements AutoCloseable {
 
   RunMeters(MeterRegistry registry, String run, RunSpec spec) {
     this.registry = registry;
-    Tags tags = Tags.of("run", run, "name", spec.name(), "problem", spec.problem().type(),
+    tags = Tags.of("run", run, "name", spec.name(), "problem", spec.problem().type(),
         "optimizer", spec.optimizer().type(), "schedule", spec.schedule().type());
     steps = Counter.builder("losswatch.steps").description("Optimizer steps taken").tags(tags).register(registry);
     meters = List.of(
@@ -49,7 +54,17 @@ final class RunMeters implements AutoCloseable {
     steps.increment(b.size());
   }
 
+  /** Moves the run's one diagnosis series to {@code v}. */
+  void diagnosis(Verdict v) {
+    if (v == verdict) return;
+    if (diagnosis != null) registry.remove(diagnosis);
+    verdict = v;
+    diagnosis = Gauge.builder("losswatch.run.diagnosis", () -> 1).description("1 for the run's current verdict")
+        .tags(tags.and("verdict", v.label())).register(registry);
+  }
+
   @Override public void close() {
     meters.forEach(registry::remove);
+    if (diagnosis != null) registry.remove(diagnosis);
   }
 }

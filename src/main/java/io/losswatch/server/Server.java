@@ -1,5 +1,6 @@
 package io.losswatch.server;
 
+import io.losswatch.alert.AlertVerticle;
 import io.losswatch.event.LocalCodec;
 import io.losswatch.metrics.MetricsVerticle;
 import io.losswatch.metrics.ServerMeters;
@@ -54,6 +55,7 @@ public final class Server {
     return vertx.deployVerticle(new MetricsVerticle(meters.registry(), config.metricsRetentionMs(), config.maxMetricRuns()))
         .compose(x -> vertx.deployVerticle(new StoreVerticle(store, runs),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
+        .compose(x -> vertx.deployVerticle(new AlertVerticle(runs, config.alertWebhook())))
         .compose(x -> vertx.deployVerticle(http))
         .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())
         .<Server>map(x -> new Server(vertx, http.actualPort(), manager, meters, store))

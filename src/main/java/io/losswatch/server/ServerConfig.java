@@ -11,35 +11,40 @@ import java.util.Locale;
  * How the server runs, from the command line:
  * {@code --host} (127.0.0.1), {@code --port} (8080; 0 picks a free one), {@code --demo gallery|none} (gallery),
  * {@code --data-dir} (./losswatch-data: every run's history), {@code --metrics-retention} (10m: how long an
- * ended run's series stay), {@code --max-metric-runs} (500), {@code --max-runs} (1000).
+ * ended run's series stay), {@code --max-metric-runs} (500), {@code --max-runs} (1000), {@code --alert-webhook}
+ * (none: a URL that receives every alert as JSON).
  */
 public record ServerConfig(String host, int port, boolean demo, Path dataDir, long metricsRetentionMs,
-    int maxMetricRuns, int maxRuns) {
+    int maxMetricRuns, int maxRuns, String alertWebhook) {
 
   public static ServerConfig defaults() {
-    return new ServerConfig("127.0.0.1", 8080, true, Path.of("losswatch-data"), 600_000, 500, 1000);
+    return new ServerConfig("127.0.0.1", 8080, true, Path.of("losswatch-data"), 600_000, 500, 1000, null);
   }
 
   /** What tests start: a free port, no demo runs, a fresh data folder of its own. */
   public ServerConfig forTest(int port) {
     try {
       return new ServerConfig(host, port, false, Files.createTempDirectory("losswatch-test"), metricsRetentionMs,
-          maxMetricRuns, maxRuns);
+          maxMetricRuns, maxRuns, alertWebhook);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   public ServerConfig withDataDir(Path dir) {
-    return new ServerConfig(host, port, demo, dir, metricsRetentionMs, maxMetricRuns, maxRuns);
+    return new ServerConfig(host, port, demo, dir, metricsRetentionMs, maxMetricRuns, maxRuns, alertWebhook);
   }
 
   public ServerConfig withDemo(boolean on) {
-    return new ServerConfig(host, port, on, dataDir, metricsRetentionMs, maxMetricRuns, maxRuns);
+    return new ServerConfig(host, port, on, dataDir, metricsRetentionMs, maxMetricRuns, maxRuns, alertWebhook);
   }
 
   public ServerConfig withMetricsRetentionMs(long ms) {
-    return new ServerConfig(host, port, demo, dataDir, ms, maxMetricRuns, maxRuns);
+    return new ServerConfig(host, port, demo, dataDir, ms, maxMetricRuns, maxRuns, alertWebhook);
+  }
+
+  public ServerConfig withAlertWebhook(String url) {
+    return new ServerConfig(host, port, demo, dataDir, metricsRetentionMs, maxMetricRuns, maxRuns, url);
   }
 
   /** Parses {@code --name value} and {@code --name=value} flags; a bad one is a {@link SpecException}. */
@@ -52,6 +57,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     long retention = d.metricsRetentionMs;
     int maxMetricRuns = d.maxMetricRuns;
     int maxRuns = d.maxRuns;
+    String webhook = d.alertWebhook;
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       String value;
@@ -77,10 +83,16 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
         case "--metrics-retention" -> retention = duration(name, value);
         case "--max-metric-runs" -> maxMetricRuns = integer(name, value, 1, 1_000_000);
         case "--max-runs" -> maxRuns = integer(name, value, 1, 1_000_000);
+        case "--alert-webhook" -> {
+          if (!value.startsWith("http://") && !value.startsWith("https://")) {
+            throw new SpecException(name, "must be an http:// or https:// URL, got " + value);
+          }
+          webhook = value;
+        }
         default -> throw new SpecException(name, "unknown option");
       }
     }
-    return new ServerConfig(host, port, demo, dataDir, retention, maxMetricRuns, maxRuns);
+    return new ServerConfig(host, port, demo, dataDir, retention, maxMetricRuns, maxRuns, webhook);
   }
 
   private static int integer(String name, String value, int min, int max) {

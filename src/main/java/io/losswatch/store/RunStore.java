@@ -3,6 +3,7 @@ package io.losswatch.store;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.config.SpecException;
+import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import java.io.IOException;
@@ -125,7 +126,8 @@ public final class RunStore {
     logs.put(id, log);
     long created = ((Number) m.get("created")).longValue();
     long updated = ((Number) m.get("updated")).longValue();
-    RunSummary s = new RunSummary(id, spec, state, 0, n, loss, lr, grad, best, 0, created, updated);
+    RunSummary s = new RunSummary(id, spec, state, 0, n, loss, lr, grad, best, 0, created, updated,
+        Diagnosis.UNKNOWN, List.of());
     return new Restored(s, log);
   }
 

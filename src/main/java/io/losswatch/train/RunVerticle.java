@@ -1,6 +1,11 @@
 package io.losswatch.train;
 
 import io.losswatch.core.Trainer;
+import io.losswatch.core.diagnosis.Diagnoser;
+import io.losswatch.core.diagnosis.Diagnosis;
+import io.losswatch.core.diagnosis.Verdict;
+import io.losswatch.event.Alert;
+import io.losswatch.event.LrChange;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
@@ -9,6 +14,10 @@ import io.losswatch.event.StepBatch;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -21,15 +30,23 @@ import java.util.logging.Logger;
  */
 public final class RunVerticle extends VerticleBase {
   static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
-  static final int MAX_BATCH = 8192;
+  static final int MAX_BATCH = 4096;
   /** A demo run that ended waits this long before starting over, so its end can be seen. */
   static final long DEMO_RESTART_MS = 3000;
+  /** A too_slow verdict that lasts this many steps becomes an alert. */
+  static final int SLOW_ALERT_STEPS = 200;
+  private static final Set<Verdict> ACTIONABLE = EnumSet.of(Verdict.TOO_SLOW, Verdict.OSCILLATING, Verdict.DIVERGING);
   private static final Logger LOG = Logger.getLogger(RunVerticle.class.getName());
 
   private final Run run;
   private final double stepsPerSecond;
   private final StepBatch.Builder batch = new StepBatch.Builder(256);
   private Trainer trainer;
+  private final Diagnoser diagnoser = new Diagnoser();
+  private final List<LrChange> lrChanges = new ArrayList<>();
+  private boolean diagnosisChanged;
+  private long lastAutoStep = Long.MIN_VALUE / 2;
+  private long slowAlertedSince = -1;
   private RunState state = RunState.CREATED;
   private double bestLoss = Double.NaN;
   private long timer = -1;
@@ -63,6 +80,9 @@ public final class RunVerticle extends VerticleBase {
   private void begin() {
     if (trainer == null || trainer.stepsTaken() > 0) trainer = new Trainer(run.spec());   // datasets are cached by now
     bestLoss = Double.NaN;
+    diagnoser.reset();
+    lrChanges.clear();
+    slowAlertedSince = -1;
     rateNanos = System.nanoTime();
     rateStep = 0;
     measuredRate = 0;
@@ -102,6 +122,7 @@ public final class RunVerticle extends VerticleBase {
         batch.add(trainer.stepsTaken(), loss, trainer.lr(), trainer.gradNorm(),
             startMillis + (now - start) / 1_000_000);
         if (loss < bestLoss || Double.isNaN(bestLoss)) bestLoss = loss;
+        diagnose();
         if (!Double.isFinite(loss) || !Double.isFinite(trainer.gradNorm())) {
           end = RunState.DIVERGED;
           break;
@@ -116,6 +137,8 @@ public final class RunVerticle extends VerticleBase {
       end = RunState.FAILED;
     }
     publishBatch();
+    if (diagnosisChanged) announceDiagnosis();
+    checkSlow();
     if (end != null) finish(end);
     else if (stepsPerSecond <= 0) context.runOnContext(v -> slice(Long.MAX_VALUE));
   }
@@ -138,8 +161,63 @@ public final class RunVerticle extends VerticleBase {
   private RunSummary summary(RunState s) {
     RunSummary old = run.summary();
     long step = trainer.stepsTaken();
-    return new RunSummary(run.id(), run.spec(), s, run.cycle(), step, trainer.loss(), trainer.lr(), trainer.gradNorm(), bestLoss,
-        s == RunState.RUNNING ? measuredRate : 0, old.created(), System.currentTimeMillis());
+    return new RunSummary(run.id(), run.spec(), s, run.cycle(), step, trainer.loss(), trainer.lr(), trainer.gradNorm(),
+        bestLoss, s == RunState.RUNNING ? measuredRate : 0, old.created(), System.currentTimeMillis(),
+        diagnoser.current(), List.copyOf(lrChanges));
+  }
+
+  /** Feeds the step just taken to the diagnoser; with auto_lr, follows its advice at most once a window. */
+  private void diagnose() {
+    long step = trainer.stepsTaken();
+    diagnosisChanged |= diagnoser.observe(step, trainer.loss(), trainer.lr(), trainer.gradNorm(),
+        trainer.updateCosine(), trainer.efficiency());
+    Diagnosis d = diagnoser.current();
+    if (run.spec().autoLr() && d.hasAdvice() && ACTIONABLE.contains(d.verdict())
+        && step - lastAutoStep >= Diagnoser.WINDOW) {
+      lastAutoStep = step;
+      changeLr(d.suggestedLr(), "auto");
+    }
+  }
+
+  /** Tells everyone the new diagnosis, and raises the alerts it calls for. */
+  private void announceDiagnosis() {
+    diagnosisChanged = false;
+    Diagnosis d = diagnoser.current();
+    switch (d.verdict()) {
+      case DIVERGING -> alert(Alert.Kind.DIVERGING, d);
+      case NON_FINITE -> alert(Alert.Kind.NON_FINITE, d);
+      default -> { }
+    }
+    RunSummary s = summary(state);
+    run.summary(s);
+    vertx.eventBus().publish(Events.RUNS, s);
+  }
+
+  /** A too_slow verdict is only worth an alert once it has lasted. */
+  private void checkSlow() {
+    Diagnosis d = diagnoser.current();
+    if (d.verdict() != Verdict.TOO_SLOW || slowAlertedSince == d.sinceStep()) return;
+    if (trainer.stepsTaken() - d.sinceStep() >= SLOW_ALERT_STEPS) {
+      slowAlertedSince = d.sinceStep();
+      alert(Alert.Kind.TOO_SLOW, d);
+    }
+  }
+
+  private void alert(Alert.Kind kind, Diagnosis d) {
+    String message = run.spec().name() + ": " + d.verdict().label() + " since step " + d.sinceStep() + ": "
+        + d.evidence() + (d.advice() == null ? "" : ". Advice: " + d.advice());
+    vertx.eventBus().publish(Events.RUNS, new Alert(run.id(), run.spec().name(), kind, trainer.stepsTaken(), message,
+        d.suggestedLr(), System.currentTimeMillis()));
+  }
+
+  /** Sets the lr from the next step on, records the change, and starts the diagnosis afresh. */
+  private void changeLr(double lr, String cause) {
+    double from = trainer.nextLr();
+    trainer.setLr(lr);
+    diagnoser.reset();
+    diagnosisChanged = true;
+    lrChanges.add(new LrChange(trainer.stepsTaken() + 1, from, trainer.nextLr(), cause));
+    if (lrChanges.size() > 100) lrChanges.remove(0);
   }
 
   private void finish(RunState end) {
@@ -169,13 +247,19 @@ public final class RunVerticle extends VerticleBase {
   private void onCommand(Message<RunCommand> m) {
     RunCommand c = m.body();
     switch (c.kind()) {
-      case SET_LR -> {
+      case SET_LR, APPLY_ADVICE -> {
         if (!state.isLive()) {
           refuse(m, "cannot change the lr");
           return;
         }
-        trainer.setLr(c.lr());
-        run.summary(summary(state));
+        Diagnosis d = diagnoser.current();
+        if (c.kind() == RunCommand.Kind.APPLY_ADVICE && !d.hasAdvice()) {
+          m.fail(409, "run " + run.id() + " has no advice to apply (" + d.verdict().label() + ")");
+          return;
+        }
+        changeLr(c.kind() == RunCommand.Kind.SET_LR ? c.lr() : d.suggestedLr(),
+            c.kind() == RunCommand.Kind.SET_LR ? "set" : "advice");
+        announceDiagnosis();
       }
       case PAUSE -> {
         if (state != RunState.RUNNING) {

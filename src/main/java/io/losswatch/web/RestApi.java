@@ -42,6 +42,7 @@ final class RestApi {
     router.get("/api/runs/:id/steps").handler(this::steps);
     router.get("/api/runs/:id/steps.csv").handler(this::csv);
     router.post("/api/runs/:id/lr").handler(this::setLr);
+    router.post("/api/runs/:id/apply-advice").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.APPLY_ADVICE)));
     router.post("/api/runs/:id/pause").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.PAUSE)));
     router.post("/api/runs/:id/resume").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.RESUME)));
     router.post("/api/runs/:id/stop").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.STOP)));

@@ -1,5 +1,6 @@
 package io.losswatch.web;
 
+import io.losswatch.event.Alert;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
@@ -33,10 +34,13 @@ final class StreamGateway {
     return vertx.eventBus().localConsumer(Events.RUNS, m -> {
       if (sessions.isEmpty()) return;
       if (m.body() instanceof StepBatch b) {
-        Subscription.BatchStats stats = Subscription.BatchStats.of(b);
-        for (WsSession s : sessions.values()) s.onBatch(b, stats);
+        Fanout f = new Fanout(b);
+        for (WsSession s : sessions.values()) s.onBatch(f);
       } else if (m.body() instanceof RunSummary summary) {
         for (WsSession s : sessions.values()) s.onRun(summary);
+      } else if (m.body() instanceof Alert alert) {
+        String text = Wire.alert(alert);
+        for (WsSession s : sessions.values()) s.onAlert(alert, text);
       }
     }).completion();
   }

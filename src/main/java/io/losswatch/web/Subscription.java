@@ -13,19 +13,6 @@ import io.losswatch.event.StepBatch;
 final class Subscription {
   enum Mode { LIVE, ALL }
 
-  /** Where a batch's extreme losses are, computed once per batch and shared by every subscriber. */
-  record BatchStats(int min, int max) {
-    static BatchStats of(StepBatch b) {
-      int min = 0;
-      int max = 0;
-      for (int i = 1; i < b.size(); i++) {
-        if (less(b.loss()[i], b.loss()[min])) min = i;
-        if (greater(b.loss()[i], b.loss()[max])) max = i;
-      }
-      return new BatchStats(min, max);
-    }
-  }
-
   final String run;
   int cycle;            // the run's cycle this client's steps belong to
   Mode mode;
@@ -75,11 +62,12 @@ final class Subscription {
     return pending;
   }
 
-  void accumulate(StepBatch b, int from, BatchStats stats) {
-    int min = from == 0 ? stats.min() : from;
+  void accumulate(Fanout f, int from) {
+    StepBatch b = f.batch;
+    int min = from == 0 ? f.min : from;
     int max = min;
     if (from == 0) {
-      max = stats.max();
+      max = f.max;
     } else {
       for (int i = from; i < b.size(); i++) {
         if (less(b.loss()[i], b.loss()[min])) min = i;

@@ -1,6 +1,9 @@
 package io.losswatch.web;
 
 import io.losswatch.core.config.Json;
+import io.losswatch.core.diagnosis.Diagnosis;
+import io.losswatch.event.Alert;
+import io.losswatch.event.LrChange;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import java.time.Instant;
@@ -34,8 +37,42 @@ final class Wire {
     field(b, "grad_norm", s.gradNorm(), started);
     field(b, "best_loss", s.bestLoss(), started);
     field(b, "steps_per_second", s.stepsPerSecond(), true);
+    b.append(",\"diagnosis\":");
+    diagnosis(b, s.diagnosis());
+    b.append(",\"lr_changes\":[");
+    for (int i = 0; i < s.lrChanges().size(); i++) {
+      LrChange c = s.lrChanges().get(i);
+      b.append(i > 0 ? ",{\"step\":" : "{\"step\":").append(c.step());
+      field(b, "from", c.from(), true);
+      field(b, "to", c.to(), true);
+      b.append(",\"cause\":\"").append(c.cause()).append("\"}");
+    }
+    b.append(']');
     b.append(",\"created\":\"").append(Instant.ofEpochMilli(s.created()))
         .append("\",\"updated\":\"").append(Instant.ofEpochMilli(s.updated())).append("\"}");
+  }
+
+  private static void diagnosis(StringBuilder b, Diagnosis d) {
+    b.append("{\"verdict\":\"").append(d.verdict().label()).append("\",\"advice\":");
+    if (d.advice() == null) b.append("null");
+    else Json.quote(b, d.advice());
+    field(b, "suggested_lr", d.suggestedLr(), d.hasAdvice());
+    b.append(",\"since_step\":").append(d.sinceStep()).append(",\"evidence\":");
+    Json.quote(b, d.evidence());
+    b.append('}');
+  }
+
+  static String alert(Alert a) {
+    StringBuilder b = new StringBuilder(300).append("{\"type\":\"alert\",\"run\":");
+    Json.quote(b, a.run());
+    b.append(",\"name\":");
+    Json.quote(b, a.name());
+    b.append(",\"kind\":\"").append(a.kind().label()).append("\",\"step\":").append(a.step())
+        .append(",\"message\":");
+    Json.quote(b, a.message());
+    field(b, "suggested_lr", a.suggestedLr(), !Double.isNaN(a.suggestedLr()));
+    b.append(",\"time\":\"").append(Instant.ofEpochMilli(a.time())).append("\"}");
+    return b.toString();
   }
 
   private static void field(StringBuilder b, String name, double v, boolean present) {

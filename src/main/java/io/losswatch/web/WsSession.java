@@ -3,6 +3,7 @@ package io.losswatch.web;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.config.SpecException;
+import io.losswatch.event.Alert;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
@@ -30,8 +31,6 @@ final class WsSession {
   static final int QUEUE_BYTES = 64 * 1024;
   static final long STALL_MS = 10_000;
   static final int HISTORY_POINTS = 2000;
-  /** Steps per message at most (about 100 kB), well under common clients' 256 kB message limit. */
-  static final int MAX_STEPS_PER_MESSAGE = 1000;
   static final double MAX_HZ = 1000;
 
   private final Vertx vertx;
@@ -117,15 +116,16 @@ final class WsSession {
       ArrayDeque<Object> held = s.backlog;
       s.backlog = null;
       for (Object o : held) {
-        if (o instanceof StepBatch b) onBatch(b, Subscription.BatchStats.of(b));
-        else onRun((RunSummary) o);
+        if (o instanceof StepBatch b) onBatch(new Fanout(b));
+        else if (o instanceof RunSummary r) onRun(r);
+        else send((String) o);   // an alert, already written
       }
     });
   }
 
   private void sendHistory(Subscription s, StepBatch history) {
     if (history.size() == 0) return;
-    sendSteps(history, 0);
+    for (String m : Fanout.messages(history, 0)) send(m);
     s.sentThrough = history.lastStep();
   }
 
@@ -140,7 +140,8 @@ final class WsSession {
     }
   }
 
-  void onBatch(StepBatch b, Subscription.BatchStats stats) {
+  void onBatch(Fanout f) {
+    StepBatch b = f.batch;
     Subscription s = subs.get(b.run());
     if (s == null) {
       if (wildcard == null) return;
@@ -156,7 +157,7 @@ final class WsSession {
     int from = s.firstNew(b);
     if (from < 0) return;
     if (s.mode == Subscription.Mode.LIVE) {
-      s.accumulate(b, from, stats);
+      s.accumulate(f, from);
       return;
     }
     if (s.gapFrom > 0 || full()) {
@@ -165,7 +166,7 @@ final class WsSession {
       dropped.increment();
       flushGap(s);
     } else {
-      sendSteps(b, from);
+      for (String m : from == 0 ? f.messages() : Fanout.messages(b, from)) send(m);
     }
     s.sentThrough = b.lastStep();
   }
@@ -187,6 +188,13 @@ final class WsSession {
     if (summary.state() == RunState.DELETED) subs.remove(summary.id());
     if (summary.cycle() > s.cycle) s.restart(summary.cycle());   // a demo starting over
     send(Wire.runMessage(summary));
+  }
+
+  void onAlert(Alert alert, String text) {
+    Subscription s = subs.get(alert.run());
+    if (s == null) return;
+    if (s.backlog != null) s.backlog.add(text);
+    else send(text);
   }
 
   private void tick() {
@@ -226,12 +234,6 @@ final class WsSession {
 
   boolean full() {
     return !ws.isClosed() && ws.writeQueueFull();
-  }
-
-  private void sendSteps(StepBatch b, int from) {
-    for (int i = from; i < b.size(); i += MAX_STEPS_PER_MESSAGE) {
-      send(Wire.steps(b, i, Math.min(b.size(), i + MAX_STEPS_PER_MESSAGE), true));
-    }
   }
 
   void send(String text) {

@@ -33,7 +33,7 @@ import java.util.logging.Logger;
  */
 final class TestServer implements AutoCloseable {
   /** Slices take a few ms; a regression that runs a whole run in one go takes far longer than this. */
-  static final long MAX_EVENT_LOOP_MS = 250;
+  static final long MAX_EVENT_LOOP_MS = 500;
   private static final Logger CHECKER = Logger.getLogger("io.vertx.core.impl.BlockedThreadChecker");
 
   final Server server;

@@ -46,8 +46,9 @@ public final class Diagnoser {
   private long candidateSince;
   private int candidateCount;
 
-  /** Forgets the past (after an lr change: a new regime deserves a fresh look). */
+  /** Forgets the past (after an lr change: a new regime deserves a fresh look); the verdict is unknown again. */
   public void reset() {
+    current = Diagnosis.UNKNOWN;
     n = 0;
     ewma = Double.NaN;
     minSmooth = Double.POSITIVE_INFINITY;

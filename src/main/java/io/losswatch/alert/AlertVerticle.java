@@ -1,0 +1,65 @@
+package io.losswatch.alert;
+
+import io.losswatch.core.diagnosis.Diagnosis;
+import io.losswatch.event.Alert;
+import io.losswatch.event.Events;
+import io.losswatch.event.RunState;
+import io.losswatch.event.RunSummary;
+import io.losswatch.train.Run;
+import io.losswatch.train.RunRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Watches for runs that stall (running, yet no step for {@link #STALL_MS}) and raises a {@code stalled}
+ * alert once per stall; and, with {@code --alert-webhook}, hands every alert to the {@link Webhook}.
+ */
+public final class AlertVerticle extends VerticleBase {
+  static final long STALL_MS = 30_000;
+  private final RunRegistry runs;
+  private final String webhookUrl;
+  private final Map<String, Long> stalledAt = new HashMap<>();   // run → the step it stalled at
+  private final long stallMs;
+
+  public AlertVerticle(RunRegistry runs, String webhookUrl) {
+    this(runs, webhookUrl, STALL_MS);
+  }
+
+  AlertVerticle(RunRegistry runs, String webhookUrl, long stallMs) {
+    this.runs = runs;
+    this.webhookUrl = webhookUrl;
+    this.stallMs = stallMs;
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.setPeriodic(Math.max(100, stallMs / 5), id -> checkStalls(System.currentTimeMillis()));
+    if (webhookUrl == null) return Future.succeededFuture();
+    Webhook webhook = new Webhook(vertx, webhookUrl);
+    return vertx.eventBus().localConsumer(Events.RUNS, m -> {
+      if (m.body() instanceof Alert a) webhook.send(a);
+    }).completion();
+  }
+
+  private void checkStalls(long now) {
+    for (Run run : runs.unordered()) {
+      RunSummary s = run.summary();
+      Long at = stalledAt.get(run.id());
+      if (s.state() != RunState.RUNNING || (at != null && s.step() != at)) {
+        stalledAt.remove(run.id());   // moving again, or not meant to move
+        continue;
+      }
+      if (at == null && now - s.updated() >= stallMs) {
+        stalledAt.put(run.id(), s.step());
+        Diagnosis d = s.diagnosis();
+        vertx.eventBus().publish(Events.RUNS, new Alert(run.id(), s.name(), Alert.Kind.STALLED, s.step(),
+            s.name() + ": stalled: running, yet no step for " + (now - s.updated()) / 1000 + " s after step "
+                + s.step() + (d.hasAdvice() ? ". Advice: " + d.advice() : ""),
+            Double.NaN, now));
+      }
+    }
+    stalledAt.keySet().retainAll(runs.unordered().stream().map(Run::id).toList());
+  }
+}

@@ -1,0 +1,14 @@
+package io.losswatch.event;
+
+import java.util.Locale;
+
+/** Something a person should know about a run now, with advice on the learning rate where there is some. */
+public record Alert(String run, String name, Kind kind, long step, String message, double suggestedLr, long time) {
+  public enum Kind {
+    DIVERGING, NON_FINITE, TOO_SLOW, STALLED;
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+}
