@@ -1,0 +1,120 @@
+package io.losswatch.web;
+
+import static io.losswatch.web.TestServer.num;
+import static io.losswatch.web.TestServer.type;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.losswatch.server.ServerConfig;
+import io.vertx.core.http.HttpServer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The diagnosis as clients see it: in summaries, as alerts, in /metrics, at the webhook, and applied. */
+class DiagnosisApiTest {
+  private static String textbook(String lr, String extra) {
+    return "{\"name\":\"lr=" + lr + "\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":" + lr + "},"
+        + "\"steps\":100000,\"steps_per_second\":200" + extra + "}";
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> diagnosis(Map<String, Object> summary) {
+    return (Map<String, Object>) summary.get("diagnosis");
+  }
+
+  @Test
+  void textbookVerdictsAlertsAdviceAndMetrics() throws Exception {
+    List<String> hooked = new CopyOnWriteArrayList<>();
+    AtomicInteger calls = new AtomicInteger();
+    try (TestServer probe = new TestServer()) {
+      // a webhook receiver that fails its first call, to see the retry
+      HttpServer receiver = TestServer.await(probe.clientVertx.createHttpServer().requestHandler(req -> req.body()
+          .onSuccess(body -> {
+            if (calls.incrementAndGet() == 1) {
+              req.response().setStatusCode(503).end();
+            } else {
+              hooked.add(body.toString());
+              req.response().setStatusCode(204).end();
+            }
+          })).listen(0, "127.0.0.1"));
+      String hook = "http://127.0.0.1:" + receiver.actualPort() + "/alerts";
+      try (TestServer server = new TestServer(ServerConfig.defaults().forTest(0).withAlertWebhook(hook));
+           TestServer.Client c = server.client()) {
+        c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"live\"}");
+        String slow = server.create(textbook("0.001", ""));
+        String right = server.create(textbook("0.1", ""));
+        String bouncy = server.create(textbook("0.9", ""));
+        String wild = server.create(textbook("1.1", ""));
+
+        Map<String, Object> alert = c.next(m -> "alert".equals(m.get("type")) && wild.equals(m.get("run")), 30);
+        assertEquals("diverging", alert.get("kind"));
+        assertEquals(0.11, num(alert.get("suggested_lr")));
+        assertTrue(((String) alert.get("message")).contains("lr=1.1"), (String) alert.get("message"));
+        assertTrue(num(alert.get("step")) > 0);
+
+        MetricsTest.waitUntil(() -> "too_slow".equals(diagnosis(server.get("/api/runs/" + slow).json()).get("verdict")));
+        MetricsTest.waitUntil(() -> "oscillating".equals(diagnosis(server.get("/api/runs/" + bouncy).json()).get("verdict")));
+        Map<String, Object> d = diagnosis(server.get("/api/runs/" + wild).json());
+        assertEquals("diverging", d.get("verdict"));
+        assertEquals(0.11, num(d.get("suggested_lr")));
+        assertTrue(((String) d.get("advice")).contains("÷10"));
+        assertEquals(0.09, num(diagnosis(server.get("/api/runs/" + bouncy).json()).get("suggested_lr")));
+        Map<String, Object> s = diagnosis(server.get("/api/runs/" + slow).json());
+        assertEquals(0.01, num(s.get("suggested_lr")));
+        assertTrue(num(s.get("since_step")) > 0 && s.get("evidence") instanceof String);
+        String v = (String) diagnosis(server.get("/api/runs/" + right).json()).get("verdict");
+        assertTrue(v.equals("converging") || v.equals("converged"), v);
+
+        // one click: the suggested lr is applied from the next step on, and recorded
+        Map<String, Object> applied = server.post("/api/runs/" + slow + "/apply-advice", "").json();
+        List<?> changes = (List<?>) applied.get("lr_changes");
+        Map<?, ?> change = (Map<?, ?>) changes.get(changes.size() - 1);
+        assertEquals("advice", change.get("cause"));
+        assertEquals(0.01, num(change.get("to")));
+        assertEquals(0.001, num(change.get("from")));
+        double from = num(change.get("step"));
+        Map<String, Object> steps = c.next(m -> "steps".equals(m.get("type")) && slow.equals(m.get("run"))
+            && TestServer.nums(m.get("step")).get(0) >= from, 10);
+        assertEquals(0.01, TestServer.nums(steps.get("lr")).get(0));
+        TestServer.Response none = server.post("/api/runs/" + right + "/apply-advice", "");
+        assertEquals(409, none.status(), "converging: nothing to apply");
+        assertTrue(((String) none.json().get("error")).contains("no advice"));
+
+        String metrics = server.get("/metrics").body();
+        assertTrue(metrics.contains("losswatch_run_diagnosis{name=\"lr=1.1\"") && metrics.contains("verdict=\"diverging\""),
+            "the verdict is in /metrics");
+        List<MetricsTest.Sample> samples = MetricsTest.parse(metrics);
+        assertEquals(1, samples.stream().filter(x -> x.name().equals("losswatch_run_diagnosis")
+            && wild.equals(x.labels().get("run"))).count(), "one verdict series per run");
+        assertTrue(samples.stream().anyMatch(x -> x.name().equals("losswatch_alerts_total")
+            && "diverging".equals(x.labels().get("kind")) && x.value() >= 1));
+
+        MetricsTest.waitUntil(() -> hooked.stream().anyMatch(b -> b.contains("\"kind\":\"diverging\"")
+            && b.contains(wild)));
+        assertTrue(calls.get() >= 2, "retried after the 503");
+        String body = hooked.stream().filter(b -> b.contains(wild)).findFirst().orElseThrow();
+        assertTrue(body.contains("\"suggested_lr\":0.11") && body.contains("\"id\":\"" + wild + ":diverging:"), body);
+        assertEquals(1, hooked.stream().filter(b -> b.contains(wild) && b.contains("diverging")).count(),
+            "delivered once");
+      }
+    }
+  }
+
+  @Test
+  void autoLrAppliesTheAdviceByItselfAndRecordsIt() throws Exception {
+    try (TestServer server = new TestServer(); TestServer.Client c = server.client()) {
+      c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"live\"}");
+      String id = server.create(textbook("0.001", ",\"auto_lr\":true"));
+      Map<String, Object> m = c.next(x -> "run".equals(x.get("type")) && x.get("run") instanceof Map<?, ?> r
+          && id.equals(r.get("id")) && !((List<?>) r.get("lr_changes")).isEmpty(), 30);
+      Map<?, ?> change = (Map<?, ?>) ((List<?>) ((Map<?, ?>) m.get("run")).get("lr_changes")).get(0);
+      assertEquals("auto", change.get("cause"));
+      assertEquals(0.01, num(change.get("to")));
+      c.next(type("steps"), 10);
+      assertEquals(204, server.request("DELETE", "/api/runs/" + id, null).status());
+    }
+  }
+}
