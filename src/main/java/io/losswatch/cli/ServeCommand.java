@@ -17,7 +17,7 @@ public final class ServeCommand {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     ServerConfig config;
     try {
-      config = ServerConfig.parse(args);
+      config = ServerConfig.parse(args, System.getenv("LOSSWATCH_TOKEN"));
     } catch (SpecException e) {
       err.println("serve: " + e.getMessage());
       return 2;
@@ -42,7 +42,7 @@ public final class ServeCommand {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       CompletableFuture<Void> closed = server.close().toCompletionStage().toCompletableFuture();
       try {
-        closed.get(10, TimeUnit.SECONDS);
+        closed.get(15, TimeUnit.SECONDS);
       } catch (Exception ignored) {
         // exiting anyway
       }

@@ -12,6 +12,9 @@ import io.losswatch.train.RunRegistry;
 import io.losswatch.web.HttpVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.losswatch.train.Run;
+import java.util.ArrayList;
+import java.util.List;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -21,14 +24,14 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 /** The whole server in one process: Vert.x, the codecs, the metrics, the HTTP verticle, the demo runs. */
 public final class Server {
   private final Vertx vertx;
-  private final int port;
+  private final HttpVerticle http;
   private final RunManager manager;
   private final ServerMeters meters;
   private final RunStore store;
 
-  private Server(Vertx vertx, int port, RunManager manager, ServerMeters meters, RunStore store) {
+  private Server(Vertx vertx, HttpVerticle http, RunManager manager, ServerMeters meters, RunStore store) {
     this.vertx = vertx;
-    this.port = port;
+    this.http = http;
     this.manager = manager;
     this.meters = meters;
     this.store = store;
@@ -51,19 +54,19 @@ public final class Server {
     RunStore store = new RunStore(config.dataDir());
     for (RunStore.Restored r : store.loadAll()) runs.restore(r.summary(), new RunHistory(r.summary().id(), r.log()));
     RunManager manager = new RunManager(vertx, runs, store, config.maxRuns());
-    HttpVerticle http = new HttpVerticle(manager, meters, config.host(), config.port());
+    HttpVerticle http = new HttpVerticle(manager, meters, config);
     return vertx.deployVerticle(new MetricsVerticle(meters.registry(), config.metricsRetentionMs(), config.maxMetricRuns()))
         .compose(x -> vertx.deployVerticle(new StoreVerticle(store, runs),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .compose(x -> vertx.deployVerticle(new AlertVerticle(runs, config.alertWebhook())))
         .compose(x -> vertx.deployVerticle(http))
         .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())
-        .<Server>map(x -> new Server(vertx, http.actualPort(), manager, meters, store))
+        .<Server>map(x -> new Server(vertx, http, manager, meters, store))
         .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
   }
 
   public int port() {
-    return port;
+    return http.actualPort();
   }
 
   public Vertx vertx() {
@@ -78,8 +81,28 @@ public final class Server {
     return meters;
   }
 
-  /** Stops Vert.x, then closes the logs: once the verticles are gone nothing writes. */
+  /**
+   * Shuts down gracefully (SIGTERM comes here): every run stops at a step boundary, the store writes what
+   * it still holds, WebSocket clients are closed with 1001 (going away), then Vert.x stops and the logs
+   * close. Runs cut off this way come back as {@code interrupted}.
+   */
   public Future<Void> close() {
-    return vertx.close().onComplete(x -> store.close());
+    List<Future<?>> stopped = new ArrayList<>();
+    for (Run run : manager.runs().unordered()) {
+      if (run.deploymentId() != null) stopped.add(vertx.undeploy(run.deploymentId()).recover(e -> Future.succeededFuture()));
+    }
+    return Future.join(stopped)
+        .compose(x -> flushed(System.currentTimeMillis() + 10_000))
+        .compose(x -> http.goAway())
+        .eventually(() -> vertx.close())
+        .onComplete(x -> store.close());
+  }
+
+  /** Completes once every persisted run's log holds its whole history (or at the deadline). */
+  private Future<Void> flushed(long deadline) {
+    boolean behind = manager.runs().unordered().stream()
+        .anyMatch(r -> r.history().log() != null && r.history().log().count() < r.history().lastStep());
+    if (!behind || System.currentTimeMillis() > deadline) return Future.succeededFuture();
+    return vertx.timer(10).compose(x -> flushed(deadline));
   }
 }

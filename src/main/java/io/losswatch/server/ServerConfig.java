@@ -5,61 +5,85 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * How the server runs, from the command line:
- * {@code --host} (127.0.0.1), {@code --port} (8080; 0 picks a free one), {@code --demo gallery|none} (gallery),
- * {@code --data-dir} (./losswatch-data: every run's history), {@code --metrics-retention} (10m: how long an
- * ended run's series stay), {@code --max-metric-runs} (500), {@code --max-runs} (1000), {@code --alert-webhook}
- * (none: a URL that receives every alert as JSON).
+ * How the server runs. Command-line flags, with defaults:
+ * <pre>
+ *   --host H                 127.0.0.1
+ *   --port P                 8080 (0 picks a free one)
+ *   --demo gallery|none      gallery
+ *   --data-dir D             ./losswatch-data: every run's history
+ *   --metrics-retention D    10m: how long an ended run's series stay in /metrics
+ *   --max-metric-runs N      500: runs carried in /metrics at most
+ *   --max-runs N             1000: runs kept at most
+ *   --max-steps N            100000000: steps one run may ask for
+ *   --max-clients N          10000: WebSocket connections at most
+ *   --alert-webhook URL      none: POST every alert there as JSON
+ *   --token T                none (or LOSSWATCH_TOKEN): a bearer token every change must carry
+ *   --allow-origin O         also accept WebSocket handshakes from this origin (repeatable)
+ *   --insecure               allow a non-loopback --host without a token
+ * </pre>
  */
 public record ServerConfig(String host, int port, boolean demo, Path dataDir, long metricsRetentionMs,
-    int maxMetricRuns, int maxRuns, String alertWebhook) {
+    int maxMetricRuns, int maxRuns, int maxSteps, int maxClients, String alertWebhook, String token,
+    List<String> allowedOrigins, boolean insecure) {
 
   public static ServerConfig defaults() {
-    return new ServerConfig("127.0.0.1", 8080, true, Path.of("losswatch-data"), 600_000, 500, 1000, null);
+    return new ServerConfig("127.0.0.1", 8080, true, Path.of("losswatch-data"), 600_000, 500, 1000, 100_000_000,
+        10_000, null, null, List.of(), false);
   }
 
   /** What tests start: a free port, no demo runs, a fresh data folder of its own. */
   public ServerConfig forTest(int port) {
     try {
-      return new ServerConfig(host, port, false, Files.createTempDirectory("losswatch-test"), metricsRetentionMs,
-          maxMetricRuns, maxRuns, alertWebhook);
+      return toBuilder().port(port).demo(false).dataDir(Files.createTempDirectory("losswatch-test")).build();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   public ServerConfig withDataDir(Path dir) {
-    return new ServerConfig(host, port, demo, dir, metricsRetentionMs, maxMetricRuns, maxRuns, alertWebhook);
-  }
-
-  public ServerConfig withDemo(boolean on) {
-    return new ServerConfig(host, port, on, dataDir, metricsRetentionMs, maxMetricRuns, maxRuns, alertWebhook);
+    return toBuilder().dataDir(dir).build();
   }
 
   public ServerConfig withMetricsRetentionMs(long ms) {
-    return new ServerConfig(host, port, demo, dataDir, ms, maxMetricRuns, maxRuns, alertWebhook);
+    return toBuilder().metricsRetentionMs(ms).build();
   }
 
   public ServerConfig withAlertWebhook(String url) {
-    return new ServerConfig(host, port, demo, dataDir, metricsRetentionMs, maxMetricRuns, maxRuns, url);
+    return toBuilder().alertWebhook(url).build();
   }
 
-  /** Parses {@code --name value} and {@code --name=value} flags; a bad one is a {@link SpecException}. */
-  public static ServerConfig parse(String[] args) {
-    ServerConfig d = defaults();
-    String host = d.host;
-    int port = d.port;
-    boolean demo = d.demo;
-    Path dataDir = d.dataDir;
-    long retention = d.metricsRetentionMs;
-    int maxMetricRuns = d.maxMetricRuns;
-    int maxRuns = d.maxRuns;
-    String webhook = d.alertWebhook;
+  public ServerConfig withToken(String t) {
+    return toBuilder().token(t).build();
+  }
+
+  public ServerConfig withLimits(int maxRuns, int maxSteps, int maxClients) {
+    return toBuilder().maxRuns(maxRuns).maxSteps(maxSteps).maxClients(maxClients).build();
+  }
+
+  /** Whether the host is a loopback address, reachable from this machine only. */
+  public boolean loopback() {
+    return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
+  }
+
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Parses the flags above; a bad one, or an exposed host without a token, is a {@link SpecException}. */
+  public static ServerConfig parse(String[] args, String envToken) {
+    Builder b = defaults().toBuilder();
+    if (envToken != null && !envToken.isBlank()) b.token(envToken);
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
+      if (name.equals("--insecure")) {
+        b.insecure(true);
+        continue;
+      }
       String value;
       int eq = name.indexOf('=');
       if (eq > 0) {
@@ -71,28 +95,37 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
         throw new SpecException(name, "needs a value");
       }
       switch (name) {
-        case "--host" -> host = value;
-        case "--port" -> port = integer(name, value, 0, 65535);
+        case "--host" -> b.host(value);
+        case "--port" -> b.port(integer(name, value, 0, 65535));
         case "--demo" -> {
           if (!value.equals("gallery") && !value.equals("none")) {
             throw new SpecException(name, "must be gallery or none, got " + value);
           }
-          demo = value.equals("gallery");
+          b.demo(value.equals("gallery"));
         }
-        case "--data-dir" -> dataDir = Path.of(value);
-        case "--metrics-retention" -> retention = duration(name, value);
-        case "--max-metric-runs" -> maxMetricRuns = integer(name, value, 1, 1_000_000);
-        case "--max-runs" -> maxRuns = integer(name, value, 1, 1_000_000);
+        case "--data-dir" -> b.dataDir(Path.of(value));
+        case "--metrics-retention" -> b.metricsRetentionMs(duration(name, value));
+        case "--max-metric-runs" -> b.maxMetricRuns(integer(name, value, 1, 1_000_000));
+        case "--max-runs" -> b.maxRuns(integer(name, value, 1, 1_000_000));
+        case "--max-steps" -> b.maxSteps(integer(name, value, 1, Integer.MAX_VALUE));
+        case "--max-clients" -> b.maxClients(integer(name, value, 1, 1_000_000));
         case "--alert-webhook" -> {
           if (!value.startsWith("http://") && !value.startsWith("https://")) {
             throw new SpecException(name, "must be an http:// or https:// URL, got " + value);
           }
-          webhook = value;
+          b.alertWebhook(value);
         }
+        case "--token" -> b.token(value);
+        case "--allow-origin" -> b.allowOrigin(value);
         default -> throw new SpecException(name, "unknown option");
       }
     }
-    return new ServerConfig(host, port, demo, dataDir, retention, maxMetricRuns, maxRuns, webhook);
+    ServerConfig c = b.build();
+    if (!c.loopback() && c.token == null && !c.insecure) {
+      throw new SpecException("--host", c.host + " is reachable from other machines: set --token (or LOSSWATCH_TOKEN)"
+          + " so only you can change runs, or pass --insecure");
+    }
+    return c;
   }
 
   private static int integer(String name, String value, int min, int max) {
@@ -128,5 +161,57 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
       // falls through to the message
     }
     throw new SpecException(name, "must be a positive duration such as 30s, 10m or 1h, got " + value);
+  }
+
+  /** A mutable copy, for changing a few fields. */
+  public static final class Builder {
+    private String host;
+    private int port;
+    private boolean demo;
+    private Path dataDir;
+    private long metricsRetentionMs;
+    private int maxMetricRuns;
+    private int maxRuns;
+    private int maxSteps;
+    private int maxClients;
+    private String alertWebhook;
+    private String token;
+    private final List<String> allowedOrigins;
+    private boolean insecure;
+
+    private Builder(ServerConfig c) {
+      host = c.host;
+      port = c.port;
+      demo = c.demo;
+      dataDir = c.dataDir;
+      metricsRetentionMs = c.metricsRetentionMs;
+      maxMetricRuns = c.maxMetricRuns;
+      maxRuns = c.maxRuns;
+      maxSteps = c.maxSteps;
+      maxClients = c.maxClients;
+      alertWebhook = c.alertWebhook;
+      token = c.token;
+      allowedOrigins = new ArrayList<>(c.allowedOrigins);
+      insecure = c.insecure;
+    }
+
+    public Builder host(String v) { host = v; return this; }
+    public Builder port(int v) { port = v; return this; }
+    public Builder demo(boolean v) { demo = v; return this; }
+    public Builder dataDir(Path v) { dataDir = v; return this; }
+    public Builder metricsRetentionMs(long v) { metricsRetentionMs = v; return this; }
+    public Builder maxMetricRuns(int v) { maxMetricRuns = v; return this; }
+    public Builder maxRuns(int v) { maxRuns = v; return this; }
+    public Builder maxSteps(int v) { maxSteps = v; return this; }
+    public Builder maxClients(int v) { maxClients = v; return this; }
+    public Builder alertWebhook(String v) { alertWebhook = v; return this; }
+    public Builder token(String v) { token = v; return this; }
+    public Builder allowOrigin(String v) { allowedOrigins.add(v); return this; }
+    public Builder insecure(boolean v) { insecure = v; return this; }
+
+    public ServerConfig build() {
+      return new ServerConfig(host, port, demo, dataDir, metricsRetentionMs, maxMetricRuns, maxRuns, maxSteps,
+          maxClients, alertWebhook, token, List.copyOf(allowedOrigins), insecure);
+    }
   }
 }

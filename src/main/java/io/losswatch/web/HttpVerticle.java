@@ -1,6 +1,7 @@
 package io.losswatch.web;
 
 import io.losswatch.metrics.ServerMeters;
+import io.losswatch.server.ServerConfig;
 import io.losswatch.train.RunManager;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -13,35 +14,42 @@ import io.vertx.ext.web.Router;
 public final class HttpVerticle extends VerticleBase {
   private final RunManager manager;
   private final ServerMeters meters;
-  private final String host;
-  private final int port;
+  private final ServerConfig config;
   private HttpServer server;
+  private StreamGateway gateway;
 
-  public HttpVerticle(RunManager manager, ServerMeters meters, String host, int port) {
+  public HttpVerticle(RunManager manager, ServerMeters meters, ServerConfig config) {
     this.manager = manager;
     this.meters = meters;
-    this.host = host;
-    this.port = port;
+    this.config = config;
   }
 
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
-    new RestApi(manager).mount(router);
+    new RestApi(manager, config.token(), config.maxSteps()).mount(router);
     router.get("/metrics").handler(ctx -> vertx.executeBlocking(() -> meters.registry().scrape(), false)
         .onSuccess(text -> ctx.response()
             .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(text))
         .onFailure(ctx::fail));
     StaticPage.mount(router);
-    StreamGateway gateway = new StreamGateway(vertx, manager.runs(), meters);
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
+    gateway = new StreamGateway(vertx, manager.runs(), meters);
+    OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
         .webSocketHandshakeHandler(hs -> {
-          if (StreamGateway.PATH.equals(hs.path())) hs.accept();
-          else hs.reject(404);
+          if (!StreamGateway.PATH.equals(hs.path())) hs.reject(404);
+          else if (!origins.allows(hs.headers().get(HttpHeaders.ORIGIN), hs.headers().get(HttpHeaders.HOST))) hs.reject(403);
+          else if (gateway.clients() >= config.maxClients()) hs.reject(503);
+          else hs.accept();
         })
         .webSocketHandler(gateway::attach)
         .requestHandler(router);
     return gateway.start().compose(v -> server.listen());
+  }
+
+  /** Closes every WebSocket with 1001 (going away): the server is shutting down. */
+  public Future<Void> goAway() {
+    return gateway.closeAll();
   }
 
   /** The port actually bound (useful with port 0). */

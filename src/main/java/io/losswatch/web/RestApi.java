@@ -13,6 +13,9 @@ import io.losswatch.train.RunManager;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -29,12 +32,18 @@ final class RestApi {
   private static final Logger LOG = Logger.getLogger(RestApi.class.getName());
   private static final String JSON = "application/json; charset=utf-8";
   private final RunManager manager;
+  private final byte[] token;
+  private final int maxSteps;
 
-  RestApi(RunManager manager) {
+  /** {@code token}: when set, every POST and DELETE must carry {@code Authorization: Bearer <token>}. */
+  RestApi(RunManager manager, String token, int maxSteps) {
     this.manager = manager;
+    this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+    this.maxSteps = maxSteps;
   }
 
   void mount(Router router) {
+    router.route("/api/*").handler(this::authorize);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.post("/api/runs").handler(this::create);
     router.get("/api/runs").handler(this::list);
@@ -55,8 +64,26 @@ final class RestApi {
     }
   }
 
+  /** Reading never needs the token; changing anything does, when one is set. */
+  private void authorize(RoutingContext ctx) {
+    HttpMethod m = ctx.request().method();
+    if (token != null && (m == HttpMethod.POST || m == HttpMethod.DELETE || m == HttpMethod.PUT)) {
+      String h = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+      byte[] given = h != null && h.startsWith("Bearer ") ? h.substring(7).trim().getBytes(StandardCharsets.UTF_8) : null;
+      if (given == null || !MessageDigest.isEqual(given, token)) {   // constant time: no timing oracle
+        ctx.response().putHeader("WWW-Authenticate", "Bearer");
+        throw new ApiError(401, given == null ? "this server needs a bearer token to change anything"
+            : "wrong bearer token", null);
+      }
+    }
+    ctx.next();
+  }
+
   private void create(RoutingContext ctx) {
     RunSpec spec = RunSpec.from(body(ctx));
+    if (spec.steps() > maxSteps) {
+      throw new ApiError(429, "steps: at most " + maxSteps + " per run on this server, got " + spec.steps(), "steps");
+    }
     if (manager.full()) throw new ApiError(429, "too many runs: at most " + manager.maxRuns(), null);
     manager.launch(spec, false)
         .onSuccess(run -> ok(ctx, 201, Wire.summary(run.summary())))

@@ -9,7 +9,9 @@ import io.losswatch.train.RunRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -43,6 +45,18 @@ final class StreamGateway {
         for (WsSession s : sessions.values()) s.onAlert(alert, text);
       }
     }).completion();
+  }
+
+  int clients() {
+    return sessions.size();
+  }
+
+  Future<Void> closeAll() {
+    List<Future<Void>> closed = new ArrayList<>();
+    for (ServerWebSocket ws : new ArrayList<>(sessions.keySet())) {
+      if (!ws.isClosed()) closed.add(ws.close((short) 1001, "server shutting down"));
+    }
+    return Future.join(closed).mapEmpty();
   }
 
   /** Takes a freshly accepted socket; handlers are set synchronously, before any frame can arrive. */

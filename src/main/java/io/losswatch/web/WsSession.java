@@ -13,6 +13,7 @@ import io.losswatch.train.RunRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,6 +33,11 @@ final class WsSession {
   static final long STALL_MS = 10_000;
   static final int HISTORY_POINTS = 2000;
   static final double MAX_HZ = 1000;
+  /** Inbound limits: a message this long closes the connection (1009); more than this many a minute are refused. */
+  static final int MAX_MESSAGE_BYTES = 4096;
+  static final int MAX_MESSAGES_PER_MINUTE = 100;
+  private final long[] recent = new long[MAX_MESSAGES_PER_MINUTE];   // arrival times, a ring
+  private int received;
 
   private final Vertx vertx;
   private final ServerWebSocket ws;
@@ -55,6 +61,18 @@ final class WsSession {
   }
 
   void onText(String text) {
+    if (text.length() > MAX_MESSAGE_BYTES || text.getBytes(StandardCharsets.UTF_8).length > MAX_MESSAGE_BYTES) {
+      ws.close((short) 1009, "message over " + MAX_MESSAGE_BYTES + " bytes");
+      return;
+    }
+    long now = System.nanoTime();
+    int slot = received % MAX_MESSAGES_PER_MINUTE;
+    if (received >= MAX_MESSAGES_PER_MINUTE && now - recent[slot] < 60_000_000_000L) {
+      send(Wire.wsError("too many messages: at most " + MAX_MESSAGES_PER_MINUTE + " a minute; this one was ignored"));
+      return;
+    }
+    recent[slot] = now;
+    received++;
     try {
       Options o = Options.of("", Json.parse(text));
       String op = o.choice("op", null, "subscribe", "unsubscribe");
