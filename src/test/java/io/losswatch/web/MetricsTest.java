@@ -101,9 +101,13 @@ class MetricsTest {
 
   /** Polls a condition the server reaches asynchronously, for at most 10 s. */
   static void waitUntil(Check c) throws Exception {
+    waitUntil(c, "condition not reached in 10 s");
+  }
+
+  static void waitUntil(Check c, String what) throws Exception {
     long end = System.nanoTime() + 10_000_000_000L;
     while (!c.ok()) {
-      assertTrue(System.nanoTime() < end, "condition not reached in 10 s");
+      assertTrue(System.nanoTime() < end, what);
       Thread.onSpinWait();
     }
   }
