@@ -39,7 +39,7 @@ public final class HttpVerticle extends VerticleBase {
         .webSocketHandshakeHandler(hs -> {
           if (!StreamGateway.PATH.equals(hs.path())) hs.reject(404);
           else if (!origins.allows(hs.headers().get(HttpHeaders.ORIGIN), hs.headers().get(HttpHeaders.HOST))) hs.reject(403);
-          else if (gateway.clients() >= config.maxClients()) hs.reject(503);
+          else if (meters.wsClients().get() >= config.maxClients()) hs.reject(503);   // over all instances
           else hs.accept();
         })
         .webSocketHandler(gateway::attach)

@@ -47,10 +47,6 @@ final class StreamGateway {
     }).completion();
   }
 
-  int clients() {
-    return sessions.size();
-  }
-
   Future<Void> closeAll() {
     List<Future<Void>> closed = new ArrayList<>();
     for (ServerWebSocket ws : new ArrayList<>(sessions.keySet())) {
