@@ -1,0 +1,285 @@
+package io.losswatch.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.losswatch.core.config.Json;
+import io.losswatch.server.Server;
+import io.losswatch.server.ServerConfig;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The real thing: the server in this JVM, Debian's Prometheus scraping it every second with alerts.yml, the textbook
+ * runs at lr 1.1 (diverges) and 0.1 (converges). The divergence alert must fire for the first and nothing for the
+ * second; then every query of every dashboard panel, variables filled in, must return data. Panels on series the
+ * server does not export (yet) are reported as skipped on stdout instead of failing.
+ */
+class RealPrometheusTest {
+  private static final String PROMETHEUS = "/usr/bin/prometheus";
+  private static final Duration ALERT_DEADLINE = Duration.ofSeconds(90);
+  private static final Duration QUERY_DEADLINE = Duration.ofSeconds(45);
+  private static final Pattern METRIC = Pattern.compile("\\b((?:losswatch|vertx|jvm|process|system)_[a-zA-Z0-9_]+)");
+  private static final Pattern LABEL_VALUES = Pattern.compile("label_values\\((.*),\\s*(\\w+)\\)");
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @Test
+  void alertsFireAndEveryPanelHasData() throws Exception {
+    Ops.requireTool(PROMETHEUS, "RealPrometheusTest");
+    Path tmp = Files.createTempDirectory("losswatch-prometheus");
+    Server server = Server.start(ServerConfig.defaults().forTest(0)).toCompletionStage().toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
+    Process prometheus = null;
+    try {
+      System.gc();   // the GC panels read jvm_gc_pause_seconds, which exists once a collection happened
+      String lw = "http://127.0.0.1:" + server.port();
+      String diverging = createRun(lw, "1.1");
+      String converging = createRun(lw, "0.1");
+
+      int promPort = freePort();
+      String prom = "http://127.0.0.1:" + promPort;
+      Path config = tmp.resolve("prometheus.yml");
+      Files.writeString(config, String.join("\n",
+          "global:",
+          "  scrape_interval: 1s",
+          "  evaluation_interval: 1s",
+          "rule_files:",
+          "  - " + Ops.repo().resolve("dashboards/prometheus/alerts.yml"),
+          "scrape_configs:",
+          "  - job_name: losswatch",
+          "    static_configs:",
+          "      - targets: [\"127.0.0.1:" + server.port() + "\"]",
+          ""));
+      Path log = tmp.resolve("prometheus.log");
+      prometheus = new ProcessBuilder(PROMETHEUS, "--config.file=" + config,
+          "--storage.tsdb.path=" + tmp.resolve("data"), "--web.listen-address=127.0.0.1:" + promPort,
+          "--log.level=warn")
+          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      waitReady(prom, prometheus, log);
+
+      // the divergence alert fires for lr=1.1; no alert, not even pending, for lr=0.1
+      boolean diagnosis = metrics(lw).contains("losswatch_run_diagnosis{");
+      Set<String> expected = new TreeSet<>(List.of("LosswatchLossExploding"));
+      if (diagnosis) expected.add("LosswatchDiagnosisDiverging");
+      Set<String> seenForBad = new TreeSet<>();
+      Set<String> seenForGood = new TreeSet<>();
+      long end = System.nanoTime() + ALERT_DEADLINE.toNanos();
+      while (!seenForBad.containsAll(expected)) {
+        if (System.nanoTime() > end) {
+          fail("within " + ALERT_DEADLINE.toSeconds() + " s, only " + seenForBad + " fired for lr=1.1, not all of "
+              + expected + "; alerts: " + get(prom + "/api/v1/alerts") + "\nprometheus log:\n" + Files.readString(log));
+        }
+        for (Map<String, Object> a : alerts(prom)) {
+          Map<String, Object> labels = Ops.map(a.get("labels"));
+          if (diverging.equals(labels.get("run")) && "firing".equals(a.get("state"))) {
+            seenForBad.add((String) labels.get("alertname"));
+          }
+          if (converging.equals(labels.get("run"))) seenForGood.add(labels.get("alertname") + " (" + a.get("state") + ")");
+        }
+        pause();
+      }
+      assertTrue(seenForGood.isEmpty(), "alerts for the converging lr=0.1 run: " + seenForGood);
+      System.out.println("RealPrometheusTest: fired for lr=1.1: " + seenForBad
+          + (diagnosis ? "" : "; losswatch_run_diagnosis is not in /metrics, LosswatchDiagnosisDiverging not awaited"));
+
+      checkPanels(lw, prom, diverging + "|" + converging, Set.of(diverging, converging));
+      assertTrue(seenForGoodAfter(prom, converging).isEmpty(),
+          "alerts for the converging lr=0.1 run: " + seenForGoodAfter(prom, converging));
+    } finally {
+      if (prometheus != null) {
+        prometheus.destroy();
+        if (!prometheus.waitFor(10, TimeUnit.SECONDS)) prometheus.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+      server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      deleteTree(tmp);
+    }
+  }
+
+  /** Runs every dashboard query, with the variables filled in, until each returns data or the deadline passes. */
+  private void checkPanels(String lw, String prom, String runRegex, Set<String> runIds) throws Exception {
+    String exported = metrics(lw);
+    Map<String, String> queries = new LinkedHashMap<>();     // what → PromQL
+    Map<String, String> variableQueries = new LinkedHashMap<>();
+    List<String> skipped = new ArrayList<>();
+    for (Path f : Ops.dashboardFiles()) {
+      Map<String, Object> d = Ops.dashboard(f);
+      String title = (String) d.get("title");
+      Map<String, String> what = new LinkedHashMap<>();
+      for (Map<String, Object> p : Ops.panels(d)) {
+        List<Map<String, Object>> targets = Ops.list(p.get("targets"));
+        for (Map<String, Object> t : targets) {
+          what.put(title + " / panel \"" + Ops.title(p) + "\" " + t.get("refId"), (String) t.get("expr"));
+        }
+      }
+      for (Map<String, Object> a : Ops.prometheusAnnotations(d)) {
+        what.put(title + " / annotation \"" + a.get("name") + "\"", (String) a.get("expr"));
+      }
+      for (Map<String, Object> v : Ops.variables(d)) {
+        if ("query".equals(v.get("type"))) {
+          variableQueries.put(title + " / variable " + v.get("name"), Ops.variableQuery(v));
+        }
+      }
+      for (Map.Entry<String, String> e : what.entrySet()) {
+        Set<String> missing = missingMetrics(e.getValue(), exported);
+        if (missing.isEmpty()) queries.put(e.getKey(), fill(e.getValue(), runRegex));
+        else skipped.add(e.getKey() + " (" + String.join(", ", missing) + " not in /metrics)");
+      }
+    }
+    for (String s : skipped) System.out.println("SKIPPED RealPrometheusTest query: " + s);
+
+    // variables: label_values(selector, label) through the label values API; the run ids must be among them
+    for (Map.Entry<String, String> v : variableQueries.entrySet()) {
+      Matcher m = LABEL_VALUES.matcher(v.getValue());
+      assertTrue(m.matches(), v.getKey() + ": not label_values(...): " + v.getValue());
+      String values = get(prom + "/api/v1/label/" + m.group(2) + "/values?match[]="
+          + enc(fill(m.group(1), runRegex)));
+      List<?> data = (List<?>) Ops.map(Json.parse(values)).get("data");
+      assertTrue(data != null && !data.isEmpty(), v.getKey() + " has no values: " + values);
+      if (m.group(2).equals("run")) assertTrue(data.containsAll(runIds), v.getKey() + ": " + data);
+    }
+
+    Map<String, String> empty = new LinkedHashMap<>(queries);
+    long end = System.nanoTime() + QUERY_DEADLINE.toNanos();
+    while (true) {
+      for (var it = empty.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<String, String> e = it.next();
+        Map<String, Object> r = Ops.map(Json.parse(get(prom + "/api/v1/query?query=" + enc(e.getValue()))));
+        assertEquals("success", r.get("status"), e.getKey() + ": " + e.getValue() + " → " + r);
+        if (!Ops.list(Ops.map(r.get("data")).get("result")).isEmpty()) it.remove();
+      }
+      if (empty.isEmpty() || System.nanoTime() > end) break;
+      pause();
+    }
+    StringBuilder why = new StringBuilder();
+    empty.forEach((k, v) -> why.append("\n  ").append(k).append(": ").append(v));
+    assertTrue(empty.isEmpty(), "queries without data after " + QUERY_DEADLINE.toSeconds() + " s:" + why);
+    System.out.println("RealPrometheusTest: " + queries.size() + " dashboard queries returned data, "
+        + variableQueries.size() + " variables had values, " + skipped.size() + " skipped");
+  }
+
+  /** The variables of the dashboards as a test fills them: $run the runs made here, every other one "match all". */
+  static String fill(String expr, String runRegex) {
+    Matcher m = Ops.VARIABLE.matcher(expr);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String name = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
+      String value = switch (name) {
+        case "run" -> runRegex;
+        case "__rate_interval", "__range", "__range_s" -> name.equals("__range_s") ? "300" : name.equals("__range")
+            ? "5m" : "1m";
+        case "__interval" -> "15s";
+        case "__interval_ms" -> "15000";
+        default -> ".*";
+      };
+      m.appendReplacement(out, Matcher.quoteReplacement(value));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  private static Set<String> missingMetrics(String expr, String exported) {
+    Set<String> missing = new LinkedHashSet<>();
+    Matcher m = METRIC.matcher(expr);
+    while (m.find()) {
+      String name = m.group(1);
+      if (!Pattern.compile("(?m)^" + Pattern.quote(name) + "[{ ]").matcher(exported).find()) missing.add(name);
+    }
+    return missing;
+  }
+
+  private String createRun(String lw, String lr) throws Exception {
+    String spec = "{\"name\":\"lr=" + lr + "\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":" + lr
+        + "},\"steps\":100000,\"steps_per_second\":20}";
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(lw + "/api/runs"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(spec))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(201, r.statusCode(), r.body());
+    return (String) Ops.map(Json.parse(r.body())).get("id");
+  }
+
+  private List<Map<String, Object>> alerts(String prom) throws Exception {
+    return Ops.list(Ops.map(Ops.map(Json.parse(get(prom + "/api/v1/alerts"))).get("data")).get("alerts"));
+  }
+
+  private Set<String> seenForGoodAfter(String prom, String run) throws Exception {
+    Set<String> out = new TreeSet<>();
+    for (Map<String, Object> a : alerts(prom)) {
+      Map<String, Object> labels = Ops.map(a.get("labels"));
+      if (run.equals(labels.get("run"))) out.add(labels.get("alertname") + " (" + a.get("state") + ")");
+    }
+    return out;
+  }
+
+  private String metrics(String lw) throws Exception {
+    return get(lw + "/metrics");
+  }
+
+  private String get(String url) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) fail("GET " + url + " → " + r.statusCode() + ": " + r.body());
+    return r.body();
+  }
+
+  private void waitReady(String prom, Process p, Path log) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < end) {
+      if (!p.isAlive()) fail("prometheus exited " + p.exitValue() + ":\n" + Files.readString(log));
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(prom + "/-/ready"))
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) return;
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      pause();
+    }
+    fail("prometheus not ready in 30 s:\n" + Files.readString(log));
+  }
+
+  /** The polling period: each poll has a deadline; this only spaces the requests. */
+  private static void pause() throws InterruptedException {
+    Thread.sleep(250);
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) return;
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+}
