@@ -1,5 +1,6 @@
 package io.losswatch;
 
+import io.losswatch.bench.BenchCommand;
 import io.losswatch.cli.ServeCommand;
 import io.losswatch.cli.TraceCommand;
 
@@ -21,6 +22,7 @@ public final class Main {
             --data-dir D              where every run's history is kept (./losswatch-data)
             --alert-webhook URL       POST every alert there as JSON (retried, deduplicated)
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
+        bench [--quick]               measure the live server (run it with java -Xmx2g); see BENCHMARKS.md
         help                          this text
       """;
 
@@ -47,6 +49,8 @@ public final class Main {
         return ServeCommand.run(rest, System.out, System.err);
       case "trace":
         return TraceCommand.run(rest, System.out, System.err);
+      case "bench":
+        return BenchCommand.run(rest, System.out);
       case "help": case "--help": case "-h":
         System.out.print(HELP);
         return 0;

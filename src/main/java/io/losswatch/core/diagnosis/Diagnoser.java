@@ -34,8 +34,12 @@ public final class Diagnoser {
   private final double[] smooth = new double[WINDOW + 1];
   private final double[] raw = new double[WINDOW + 1];
   private final double[] lrs = new double[WINDOW + 1];
-  private final double[] cosines = new double[WINDOW];
-  private final double[] efficiencies = new double[WINDOW];
+  // the window's statistics are kept as running sums: this runs every step of every run
+  private final Window cosines = new Window(WINDOW);
+  private final Window efficiencies = new Window(WINDOW);
+  private final Window ups = new Window(WINDOW);        // 1 when the loss went up at that step
+  private final Window flips = new Window(WINDOW - 1);  // 1 when it turned around there
+  private double lastDelta;
   private int n;
   private double ewma = Double.NaN;
   private double minSmooth = Double.POSITIVE_INFINITY;
@@ -50,6 +54,10 @@ public final class Diagnoser {
   public void reset() {
     current = Diagnosis.UNKNOWN;
     n = 0;
+    cosines.clear();
+    efficiencies.clear();
+    ups.clear();
+    flips.clear();
     ewma = Double.NaN;
     minSmooth = Double.POSITIVE_INFINITY;
     maxGrad = 0;
@@ -76,32 +84,39 @@ public final class Diagnoser {
     smooth[slot] = ewma;
     raw[slot] = loss;
     lrs[slot] = lr;
-    cosines[n % WINDOW] = cosine;
-    efficiencies[n % WINDOW] = Math.max(-5, Math.min(5, efficiency));
+    cosines.add(cosine);
+    efficiencies.add(Math.max(-5, Math.min(5, efficiency)));
+    if (n > 0) {
+      double delta = loss - raw[(n - 1) % (WINDOW + 1)];
+      ups.add(delta > 0 ? 1 : 0);
+      if (n > 1) flips.add(delta * lastDelta < 0 ? 1 : 0);
+      lastDelta = delta;
+    }
     n++;
     minSmooth = Math.min(minSmooth, ewma);
     maxGrad = Math.max(maxGrad, gradNorm);
     maxLr = Math.max(maxLr, lr);
     if (n <= WINDOW) return false;
-    Diagnosis d = classify(step, loss, lr, gradNorm);
-    if (d.verdict() == current.verdict()) {
+    Verdict v = classify(loss, lr, gradNorm);
+    if (v == current.verdict()) {
       candidateCount = 0;
       // a schedule moves the lr every step: only a suggestion that moved by over 10% is news
-      if (d.hasAdvice() != current.hasAdvice()
-          || (d.hasAdvice() && Math.abs(d.suggestedLr() / current.suggestedLr() - 1) > 0.1)) {
-        return set(new Diagnosis(d.verdict(), d.advice(), d.suggestedLr(), current.sinceStep(), d.evidence()));
+      double suggested = suggestion(v, lr);
+      if (Double.isNaN(suggested) != !current.hasAdvice()
+          || (current.hasAdvice() && Math.abs(suggested / current.suggestedLr() - 1) > 0.1)) {
+        return set(describe(v, current.sinceStep(), loss, lr, gradNorm));
       }
       return false;
     }
-    if (d.verdict() != candidate || candidateCount == 0) {
-      candidate = d.verdict();
+    if (v != candidate || candidateCount == 0) {
+      candidate = v;
       candidateSince = step;
       candidateCount = 0;
     }
     candidateCount++;
-    boolean urgent = d.verdict() == Verdict.DIVERGING || current.verdict() == Verdict.UNKNOWN;
+    boolean urgent = v == Verdict.DIVERGING || current.verdict() == Verdict.UNKNOWN;
     if (!urgent && candidateCount < HOLD) return false;
-    return set(new Diagnosis(d.verdict(), d.advice(), d.suggestedLr(), urgent ? step : candidateSince, d.evidence()));
+    return set(describe(v, urgent ? step : candidateSince, loss, lr, gradNorm));
   }
 
   private boolean set(Diagnosis d) {
@@ -111,55 +126,69 @@ public final class Diagnoser {
     return changed;
   }
 
-  private Diagnosis classify(long step, double loss, double lr, double gradNorm) {
-    double now = smooth[(n - 1) % (WINDOW + 1)];
+  // what the last classification measured, for describe()
+  private double ratio;
+  private double now;
+  private double cos;
+  private double eff;
+  private double perStep;
+
+  /** The verdict for this step, from numbers alone: it runs every step, so it builds no strings. */
+  private Verdict classify(double loss, double lr, double gradNorm) {
+    now = smooth[(n - 1) % (WINDOW + 1)];
     double then = smooth[n % (WINDOW + 1)];   // WINDOW steps ago
-    double ratio = now / then;
-    int ups = 0;
-    int flips = 0;
-    for (int k = WINDOW - 1; k >= 0; k--) {   // oldest change first
-      double delta = rawAgo(k) - rawAgo(k + 1);
-      if (delta > 0) ups++;
-      if (k < WINDOW - 1 && delta * (rawAgo(k + 1) - rawAgo(k + 2)) < 0) flips++;
-    }
-    double cos = mean(cosines);
-    double eff = mean(efficiencies);
-    double perStep = 1 - Math.pow(ratio, 1.0 / WINDOW);   // relative improvement per step
-    if ((ratio > 4 && ups >= 0.7 * WINDOW) || (minSmooth > 0 && now > 1000 * minSmooth)) {
-      double rawRatio = rawAgo(0) / rawAgo(WINDOW);   // the smoothed loss lags: the raw one tells the pace
-      double growth = Math.max(rawRatio > 1 ? rawRatio : ratio, 1 + 1e-12);
-      long left = (long) Math.ceil(Math.log(Double.MAX_VALUE / Math.max(loss, Double.MIN_NORMAL))
-          / (Math.log(growth) / WINDOW));
-      return advice(Verdict.DIVERGING, lr / 10, step,
-          "the loss grew ×" + fmt(ratio) + " over the last " + WINDOW + " steps (" + ups + " of them up), now "
-              + fmt(now / minSmooth) + "× its minimum; it overflows in about " + left + " steps",
-          "cut the lr ÷10 to " + fmt(lr / 10) + "; the loss overflows in about " + left + " steps");
-    }
+    ratio = now / then;
+    cos = cosines.mean();
+    eff = efficiencies.mean();
+    perStep = 1 - Math.pow(ratio, 1.0 / WINDOW);   // relative improvement per step
+    if ((ratio > 4 && ups.sum() >= 0.7 * WINDOW) || (minSmooth > 0 && now > 1000 * minSmooth)) return Verdict.DIVERGING;
     // band hysteresis: a verdict is entered past one threshold and left past a looser one
     boolean wasOscillating = current.verdict() == Verdict.OSCILLATING;
-    if (cos < (wasOscillating ? -0.3 : -0.5) || (flips >= 0.8 * (WINDOW - 1) && ratio > 0.99)) {
-      return advice(Verdict.OSCILLATING, lr / 10, step,
-          cos < -0.5 ? "successive updates point in opposite directions (mean cosine " + fmt(cos) + ")"
-              : "the loss alternated up and down " + flips + " times in " + WINDOW + " steps with no net progress",
-          "cut the lr ÷10 to " + fmt(lr / 10));
+    if (cos < (wasOscillating ? -0.3 : -0.5) || (flips.sum() >= 0.8 * (WINDOW - 1) && ratio > 0.99)) {
+      return Verdict.OSCILLATING;
     }
-    if (gradNorm <= 1e-4 * maxGrad || (lr < 0.01 * maxLr && Math.abs(perStep) < 1e-4)) {
-      return new Diagnosis(Verdict.CONVERGED, null, Double.NaN, step, gradNorm <= 1e-4 * maxGrad
-          ? "the gradient norm fell to " + fmt(gradNorm / maxGrad) + " of its largest"
-          : "the schedule annealed the lr to " + fmt(lr / maxLr) + " of its peak");
-    }
+    if (gradNorm <= 1e-4 * maxGrad || (lr < 0.01 * maxLr && Math.abs(perStep) < 1e-4)) return Verdict.CONVERGED;
     boolean linear = Double.isNaN(eff) ? gradNorm > 0.01 * maxGrad : eff > 0.9;
     boolean rising = lr > 1.05 * lrs[n % (WINDOW + 1)];   // a warmup is raising the lr already
     double slow = current.verdict() == Verdict.TOO_SLOW ? 0.02 : 0.01;
-    if (perStep < slow && perStep > -0.001 && linear && !rising) {
-      return advice(Verdict.TOO_SLOW, lr * 10, step,
-          "the loss improves " + fmt(100 * perStep) + "% per step"
-              + (Double.isNaN(eff) ? "" : ", and each step delivers " + fmt(100 * eff)
-                  + "% of its first-order promise: steps are small against the curvature"),
-          "raise the lr ×10 to " + fmt(lr * 10));
-    }
-    return new Diagnosis(Verdict.CONVERGING, "keep the lr", Double.NaN, step,
-        "the loss improves " + fmt(100 * perStep) + "% per step");
+    if (perStep < slow && perStep > -0.001 && linear && !rising) return Verdict.TOO_SLOW;
+    return Verdict.CONVERGING;
+  }
+
+  private static double suggestion(Verdict v, double lr) {
+    return switch (v) {
+      case DIVERGING, OSCILLATING, NON_FINITE -> lr / 10;
+      case TOO_SLOW -> lr * 10;
+      default -> Double.NaN;
+    };
+  }
+
+  /** The verdict with its advice and evidence, in words: built only when the diagnosis changes. */
+  private Diagnosis describe(Verdict v, long since, double loss, double lr, double gradNorm) {
+    double to = nice(suggestion(v, lr));
+    return switch (v) {
+      case DIVERGING -> {
+        double rawRatio = rawAgo(0) / rawAgo(WINDOW);   // the smoothed loss lags: the raw one tells the pace
+        double growth = Math.max(rawRatio > 1 ? rawRatio : ratio, 1 + 1e-12);
+        long left = (long) Math.ceil(Math.log(Double.MAX_VALUE / Math.max(loss, Double.MIN_NORMAL))
+            / (Math.log(growth) / WINDOW));
+        yield new Diagnosis(v, "cut the lr ÷10 to " + fmt(to) + "; the loss overflows in about " + left + " steps", to,
+            since, "the loss grew ×" + fmt(ratio) + " over the last " + WINDOW + " steps (" + (int) ups.sum() + " of them up), now "
+                + fmt(now / minSmooth) + "× its minimum; it overflows in about " + left + " steps");
+      }
+      case OSCILLATING -> new Diagnosis(v, "cut the lr ÷10 to " + fmt(to), to, since, cos < -0.3
+          ? "successive updates point in opposite directions (mean cosine " + fmt(cos) + ")"
+          : "the loss alternated up and down " + (int) flips.sum() + " times in " + WINDOW + " steps with no net progress");
+      case CONVERGED -> new Diagnosis(v, null, Double.NaN, since, gradNorm <= 1e-4 * maxGrad
+          ? "the gradient norm fell to " + fmt(gradNorm / maxGrad) + " of its largest"
+          : "the schedule annealed the lr to " + fmt(lr / maxLr) + " of its peak");
+      case TOO_SLOW -> new Diagnosis(v, "raise the lr ×10 to " + fmt(to), to, since,
+          "the loss improves " + fmt(100 * perStep) + "% per step" + (Double.isNaN(eff) ? ""
+              : ", and each step delivers " + fmt(100 * eff) + "% of its first-order promise: steps are small against"
+                  + " the curvature"));
+      default -> new Diagnosis(Verdict.CONVERGING, "keep the lr", Double.NaN, since,
+          "the loss improves " + fmt(100 * perStep) + "% per step");
+    };
   }
 
   /** The raw loss {@code k} steps ago (0: this step), for k ≤ WINDOW. */
@@ -167,25 +196,50 @@ public final class Diagnoser {
     return raw[(n - 1 - k) % (WINDOW + 1)];
   }
 
-  private static Diagnosis advice(Verdict v, double suggested, long step, String evidence, String advice) {
-    return new Diagnosis(v, advice, nice(suggested), step, evidence);
-  }
-
   /** lr/10 and lr·10 as a person writes them: 1.1/10 is 0.11, not 0.11000000000000001. */
   static double nice(double v) {
     return Double.isFinite(v) && v != 0 ? new java.math.BigDecimal(v).round(new java.math.MathContext(12)).doubleValue() : v;
   }
 
-  private static double mean(double[] xs) {
-    double s = 0;
-    int k = 0;
-    for (double x : xs) {
-      if (!Double.isNaN(x)) {
-        s += x;
-        k++;
+  /** The last {@code size} values, their sum and mean kept as they come and go (NaNs are skipped). */
+  private static final class Window {
+    private final double[] values;
+    private int next;
+    private double sum;
+    private int count;
+
+    Window(int size) {
+      values = new double[size];
+      java.util.Arrays.fill(values, Double.NaN);
+    }
+
+    void add(double v) {
+      double old = values[next];
+      if (!Double.isNaN(old)) {
+        sum -= old;
+        count--;
+      }
+      values[next] = v;
+      next = (next + 1) % values.length;
+      if (!Double.isNaN(v)) {
+        sum += v;
+        count++;
       }
     }
-    return k == 0 ? Double.NaN : s / k;
+
+    double sum() {
+      return sum;
+    }
+
+    double mean() {
+      return count == 0 ? Double.NaN : sum / count;
+    }
+
+    void clear() {
+      java.util.Arrays.fill(values, Double.NaN);
+      sum = 0;
+      count = 0;
+    }
   }
 
   /** Three significant digits, for people. */

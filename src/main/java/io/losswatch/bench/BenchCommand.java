@@ -1,0 +1,287 @@
+package io.losswatch.bench;
+
+import io.losswatch.core.RunSpec;
+import io.losswatch.core.Trainer;
+import io.losswatch.core.config.Json;
+import io.losswatch.event.RunState;
+import io.losswatch.server.Server;
+import io.losswatch.server.ServerConfig;
+import io.losswatch.train.Run;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code losswatch bench [--quick] [--only=pipeline|ws-all|ws-live|metrics]}: the live server's throughput, latency, scrape time and memory, measured
+ * in-process over loopback (the live-mode load comes from a separate process), each figure beside its
+ * target. Run it with {@code java -Xmx2g -jar target/losswatch.jar bench}; BENCHMARKS.md has the results.
+ */
+public final class BenchCommand {
+  private static final String ROSENBROCK = "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\",\"lr\":0.001},\"steps\":%d%s}";
+  private final boolean quick;
+  private final PrintStream out;
+  private final List<String[]> rows = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private BenchCommand(boolean quick, PrintStream out) {
+    this.quick = quick;
+    this.out = out;
+  }
+
+  public static int run(String[] args, PrintStream out) {
+    BenchCommand b = new BenchCommand(Arrays.asList(args).contains("--quick"), out);
+    try {
+      out.printf("losswatch bench%s: %d cores, max heap %d MiB, %s%n", b.quick ? " --quick" : "",
+          Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20, java.time.Instant.now());
+      String only = args.length > 0 && args[args.length - 1].startsWith("--only=") ? args[args.length - 1].substring(7) : "";
+      if (only.isEmpty() || only.equals("pipeline")) b.pipeline();
+      if (only.isEmpty() || only.equals("ws-all")) b.webSocketAll();
+      if (only.isEmpty() || only.equals("ws-live")) b.webSocketLive();
+      if (only.isEmpty() || only.equals("metrics")) b.metricsAndMemory();
+      b.print();
+      return 0;
+    } catch (Exception e) {
+      b.print();
+      out.println("bench failed: " + e);
+      e.printStackTrace(out);
+      return 1;
+    }
+  }
+
+  private void row(String figure, String measured, String target, boolean met) {
+    rows.add(new String[] {figure, measured, target, met ? "met" : "MISSED"});
+    out.printf("  %-58s %-26s target %-16s %s%n", figure, measured, target, met ? "met" : "MISSED");
+  }
+
+  private void print() {
+    out.println();
+    out.println("| figure | measured | target | |");
+    out.println("|---|---|---|---|");
+    for (String[] r : rows) out.println("| " + String.join(" | ", r) + " |");
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.MINUTES);
+  }
+
+  private Server server(ServerConfig.Builder b) throws Exception {
+    Path data = Files.createTempDirectory("losswatch-bench");
+    return await(Server.start(b.port(0).demo(false).dataDir(data).build()));
+  }
+
+  private String post(Server s, String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  @SuppressWarnings("unchecked")
+  private String create(Server s, String spec) throws Exception {
+    return (String) ((Map<String, Object>) Json.parse(post(s, "/api/runs", spec))).get("id");
+  }
+
+  private static void waitFor(Server s, List<String> ids, RunState state) throws InterruptedException {
+    while (!ids.stream().allMatch(id -> s.manager().runs().get(id).map(r -> r.summary().state() == state).orElse(false))) {
+      Thread.sleep(5);
+    }
+  }
+
+  /** Unthrottled runs → event bus → metrics and history store, no subscriber. */
+  private void pipeline() throws Exception {
+    out.println("pipeline");
+    long steps = quick ? 1_000_000 : 5_000_000;
+    Trainer raw = new Trainer(RunSpec.parse(String.format(ROSENBROCK, steps, "")));
+    long t0 = System.nanoTime();
+    for (long i = 0; i < steps; i++) raw.step();
+    double rawNs = (System.nanoTime() - t0) / (double) steps;
+    Server s = server(ServerConfig.defaults().toBuilder());
+    try {
+      waitFor(s, List.of(create(s, String.format(ROSENBROCK, steps, ""))), RunState.FINISHED);   // JIT warm-up
+      long start = System.nanoTime();
+      String one = create(s, String.format(ROSENBROCK, steps, ""));
+      waitFor(s, List.of(one), RunState.FINISHED);
+      double aloneNs = (System.nanoTime() - start) / (double) steps;
+      row("monitoring cost per step (one run: publish, metrics, store)", String.format("%.3f µs (%.0f vs %.0f ns/step)",
+          (aloneNs - rawNs) / 1000, aloneNs, rawNs), "≤ 1 µs", aloneNs - rawNs <= 1000);
+      int runs = Runtime.getRuntime().availableProcessors();
+      List<String> ids = new ArrayList<>();
+      start = System.nanoTime();
+      for (int i = 0; i < runs; i++) ids.add(create(s, String.format(ROSENBROCK, steps, "")));
+      waitFor(s, ids, RunState.FINISHED);
+      double trained = (System.nanoTime() - start) / 1e9;
+      while (ids.stream().map(id -> s.manager().runs().get(id).orElseThrow().history())
+          .anyMatch(h -> h.log().count() < h.lastStep())) {
+        Thread.sleep(5);
+      }
+      double stored = (System.nanoTime() - start) / 1e9;
+      row("pipeline, " + runs + " unthrottled runs, aggregate", String.format("%.2f M steps/s", runs * steps / trained / 1e6),
+          "≥ 1 M steps/s", runs * steps / trained >= 1e6);
+      row("  … until the store has written every step", String.format("%.2f M steps/s", runs * steps / stored / 1e6),
+          "", true);
+    } finally {
+      await(s.close());
+    }
+  }
+
+  /** One all-mode subscriber to a 1M-step run: every step, in order, no gap. */
+  private void webSocketAll() throws Exception {
+    out.println("websocket all mode");
+    long steps = quick ? 200_000 : 1_000_000;
+    for (String pace : List.of("", ",\"steps_per_second\":300000")) {
+      Server s = server(ServerConfig.defaults().toBuilder());
+      Vertx client = Vertx.vertx();
+      try {
+        WebSocketClient wc = client.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(1 << 22));
+        AtomicLong received = new AtomicLong();
+        AtomicLong lastStep = new AtomicLong();
+        AtomicLong disorder = new AtomicLong();
+        AtomicLong gaps = new AtomicLong();
+        AtomicLong first = new AtomicLong();
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        WebSocket ws = await(wc.webSocket().textMessageHandler(text -> {
+          if (text.startsWith("{\"type\":\"steps\"")) {
+            first.compareAndSet(0, System.nanoTime());
+            String steps0 = text.substring(text.indexOf("\"step\":[") + 8, text.indexOf(']', text.indexOf("\"step\":[")));
+            String[] ss = steps0.split(",");
+            if (Long.parseLong(ss[0]) != lastStep.get() + 1) disorder.incrementAndGet();
+            lastStep.set(Long.parseLong(ss[ss.length - 1]));
+            received.addAndGet(ss.length);
+          } else if (text.startsWith("{\"type\":\"gap\"")) {
+            gaps.incrementAndGet();
+            Map<?, ?> g = (Map<?, ?>) Json.parse(text);
+            lastStep.set(((Number) g.get("to")).longValue());
+          } else if (text.contains("\"state\":\"finished\"")) {
+            done.complete(System.nanoTime());
+          }
+        }).connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(s.port()).setURI("/ws")));
+        await(ws.writeTextMessage("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"all\"}"));
+        Thread.sleep(200);
+        create(s, String.format(ROSENBROCK, steps, pace));
+        long end = done.get(10, TimeUnit.MINUTES);
+        double rate = received.get() / ((end - first.get()) / 1e9);
+        String label = "all mode, 1 subscriber, " + steps / 1000 + "k steps " + (pace.isEmpty() ? "unthrottled" : "paced 300k/s");
+        row(label, String.format("%.0f k steps/s, %d gaps", rate / 1000, gaps.get()),
+            "≥ 250k/s, no gap", rate >= 250_000 && gaps.get() == 0 && received.get() == steps && disorder.get() == 0);
+      } finally {
+        await(client.close());
+        await(s.close());
+      }
+    }
+  }
+
+  /** 1,000 live subscribers to 10 runs, from a load generator in its own process. */
+  private void webSocketLive() throws Exception {
+    out.println("websocket live mode");
+    int clients = quick ? 200 : 1000;
+    Server s = server(ServerConfig.defaults().toBuilder());
+    try {
+      for (int i = 0; i < 10; i++) create(s, String.format(ROSENBROCK, 100_000_000, ",\"steps_per_second\":500"));
+      Map<?, ?> r = loadGenerator(s.port(), clients, quick ? 5 : 15, "live", false);
+      double p50 = ((Number) r.get("p50_ms")).doubleValue();
+      double p99 = ((Number) r.get("p99_ms")).doubleValue();
+      row(clients + " live subscribers × 10 runs, newest step → client, p50", String.format("%.0f ms", p50), "≤ 5 ms", p50 <= 5);
+      row("  … p99", String.format("%.0f ms", p99), "≤ 50 ms", p99 <= 50);
+      row("  … including the wait in the bucket (≤ 1/max_hz = 50 ms), p50 / p99",
+          String.format("%.0f / %.0f ms", ((Number) r.get("p50_with_bucket_ms")).doubleValue(),
+              ((Number) r.get("p99_with_bucket_ms")).doubleValue()), "", true);
+      row("  … messages received", String.format("%.0f /s", ((Number) r.get("messages_per_s")).doubleValue()), "", true);
+    } finally {
+      await(s.close());
+    }
+  }
+
+  private Map<?, ?> loadGenerator(int port, int clients, int seconds, String mode, boolean idle) throws Exception {
+    String jar = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path").isEmpty() ? jar : System.getProperty("java.class.path"),
+        LoadGenerator.class.getName(), String.valueOf(port), String.valueOf(clients), String.valueOf(seconds), mode));
+    if (idle) cmd.add("idle");
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String line = new String(p.getInputStream().readAllBytes()).trim();
+    p.waitFor(5, TimeUnit.MINUTES);
+    return (Map<?, ?>) Json.parse(line.substring(line.lastIndexOf('{')));
+  }
+
+  private static long heapAfterGc() throws InterruptedException {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(50);
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /** /metrics with 1k and 10k series, heap per run, heap per idle subscriber. */
+  private void metricsAndMemory() throws Exception {
+    out.println("metrics and memory");
+    Server s = server(ServerConfig.defaults().toBuilder().maxRuns(5000).maxMetricRuns(5000));
+    try {
+      long heap0 = heapAfterGc();
+      int created = 0;
+      for (int target : quick ? new int[] {1000} : new int[] {1000, 10_000}) {
+        while (series(s) < target) {
+          for (int i = 0; i < 50; i++) create(s, String.format(ROSENBROCK, 100_000_000, ",\"steps_per_second\":1"));
+          created += 50;
+          Thread.sleep(1200);   // each run takes a step, which brings its diagnosis series
+        }
+        long n = series(s);
+        double[] ms = new double[30];
+        for (int i = 0; i < ms.length; i++) {
+          long t = System.nanoTime();
+          http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/metrics")).build(),
+              HttpResponse.BodyHandlers.discarding());
+          ms[i] = (System.nanoTime() - t) / 1e6;
+        }
+        Arrays.sort(ms);
+        double limit = target <= 1000 ? 2 : 20;
+        row("/metrics with " + n + " series, median of 30 scrapes", String.format("%.1f ms (p90 %.1f)", ms[15], ms[27]),
+            "≤ " + (int) limit + " ms", ms[15] <= limit);
+      }
+      long perRun = (heapAfterGc() - heap0) / created;
+      row("heap per run (paced, live, with its meters and window)", String.format("%.1f KiB (%d runs)", perRun / 1024.0, created),
+          "reported", true);
+      for (Run r : s.manager().runs().unordered()) s.manager().delete(r);
+      int idle = quick ? 1000 : 10_000;
+      long before = heapAfterGc();
+      CompletableFuture<Map<?, ?>> gen = CompletableFuture.supplyAsync(() -> {
+        try {
+          return loadGenerator(s.port(), idle, 10, "live", true);
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      while (s.meters().wsClients().get() < idle && !gen.isDone()) Thread.sleep(100);
+      long during = heapAfterGc();
+      int connected = s.meters().wsClients().get();
+      gen.get(5, TimeUnit.MINUTES);
+      row("heap per idle WebSocket subscriber", String.format("%.1f KiB (%d connected)", (during - before) / 1024.0 / Math.max(1, connected),
+          connected), "reported", true);
+      row(connected + " idle subscribers in this heap", String.format("%d MiB used of %d MiB", during >> 20,
+          Runtime.getRuntime().maxMemory() >> 20), "fit in 2 GiB", connected >= idle && Runtime.getRuntime().maxMemory() <= (2L << 30) + (64 << 20));
+    } finally {
+      await(s.close());
+    }
+  }
+
+  private long series(Server s) throws Exception {
+    String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    return text.lines().filter(l -> !l.isEmpty() && !l.startsWith("#")).count();
+  }
+}
