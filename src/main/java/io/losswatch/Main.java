@@ -21,6 +21,11 @@ public final class Main {
             --max-runs N              runs kept at most (1000)
             --data-dir D              where every run's history is kept (./losswatch-data)
             --alert-webhook URL       POST every alert there as JSON (retried, deduplicated)
+            --max-steps N             steps one run may ask for (100000000)
+            --max-clients N           WebSocket connections at most (10000)
+            --token T                 changes need "Authorization: Bearer T" (or set LOSSWATCH_TOKEN)
+            --allow-origin O          also accept WebSocket handshakes from pages at origin O
+            --insecure                allow a non-loopback --host without a token
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
         bench [--quick]               measure the live server (run it with java -Xmx2g); see BENCHMARKS.md
         help                          this text
