@@ -90,6 +90,10 @@
   function onSteps(m) {
     const r = runs.get(m.run);
     if (!r) return;
+    if (m.cycle > r.summary.cycle) {   // a demo run started over: its steps count from 1 again
+      r.summary.cycle = m.cycle;
+      clearSeries(r);
+    }
     const s = r.series;
     let last = s.step.length ? s.step[s.step.length - 1] : 0;
     for (let i = 0; i < m.step.length; i++) {

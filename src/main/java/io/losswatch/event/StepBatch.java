@@ -5,9 +5,10 @@ package io.losswatch.event;
  * run to every consumer (history, metrics, WebSocket clients). Arrays are never written after construction;
  * consumers must not write them either.
  *
+ * @param cycle the run's cycle these steps belong to (a demo run starting over begins a new one at step 1)
  * @param t each step's wall-clock time, epoch milliseconds
  */
-public record StepBatch(String run, long[] step, double[] loss, double[] lr, double[] gradNorm, long[] t) {
+public record StepBatch(String run, int cycle, long[] step, double[] loss, double[] lr, double[] gradNorm, long[] t) {
   public int size() {
     return step.length;
   }
@@ -18,6 +19,11 @@ public record StepBatch(String run, long[] step, double[] loss, double[] lr, dou
 
   public long lastStep() {
     return step[step.length - 1];
+  }
+
+  /** The same steps, labelled with another cycle. */
+  public StepBatch withCycle(int c) {
+    return new StepBatch(run, c, step, loss, lr, gradNorm, t);
   }
 
   /** Collects one slice's steps, then freezes them into a batch; reused across slices. */
@@ -51,9 +57,14 @@ public record StepBatch(String run, long[] step, double[] loss, double[] lr, dou
       return n;
     }
 
-    /** The batch so far, copied out; the builder starts empty again. */
+    /** The batch so far (of cycle 0), copied out; the builder starts empty again. */
     public StepBatch build(String run) {
-      StepBatch b = new StepBatch(run, java.util.Arrays.copyOf(step, n), java.util.Arrays.copyOf(loss, n),
+      return build(run, 0);
+    }
+
+    /** The batch so far, copied out; the builder starts empty again. */
+    public StepBatch build(String run, int cycle) {
+      StepBatch b = new StepBatch(run, cycle, java.util.Arrays.copyOf(step, n), java.util.Arrays.copyOf(loss, n),
           java.util.Arrays.copyOf(lr, n), java.util.Arrays.copyOf(gradNorm, n), java.util.Arrays.copyOf(t, n));
       n = 0;
       return b;

@@ -27,6 +27,7 @@ public final class RunHistory {
   private long[] t = new long[1024];
   private int n;
   private long persisted;
+  private int cycle;
 
   /** A history whose older steps live in {@code log}; {@code null} keeps everything in memory. */
   public RunHistory(String run, StepLog log) {
@@ -60,8 +61,9 @@ public final class RunHistory {
     if (drop > WINDOW) reallocate(drop, n - drop);   // in chunks, so trimming stays amortized
   }
 
-  /** Forgets everything (a demo run starting over; the store truncates the log itself). */
+  /** Forgets everything and starts the next cycle (a demo run starting over; demo runs have no log). */
   public synchronized void clear() {
+    cycle++;
     base = 1;
     persisted = 0;
     n = 0;
@@ -78,6 +80,10 @@ public final class RunHistory {
     t = Arrays.copyOfRange(t, drop, drop + c);
     base += drop;
     n = keep;
+  }
+
+  public synchronized int cycle() {
+    return cycle;
   }
 
   /** The number of the last step, 0 when there is none. */
@@ -108,7 +114,9 @@ public final class RunHistory {
     long[] time;
     long first;
     int size;
+    int c;
     synchronized (this) {
+      c = cycle;
       s = step;
       l = loss;
       r = lr;
@@ -120,15 +128,15 @@ public final class RunHistory {
     long last = first + size - 1;
     from = Math.max(1, from);
     to = Math.min(to, last);
-    if (to < from) return new StepBatch.Builder(1).build(run);
+    if (to < from) return new StepBatch.Builder(1).build(run, c);
     Columns memory = new ArrayColumns(s, l, r, g, time, size);
     if (from >= first) {
       int lo = (int) (from - first);
-      return Downsample.m4(run, memory, lo, lo + (int) (to - from + 1), maxPoints);
+      return Downsample.m4(run, memory, lo, lo + (int) (to - from + 1), maxPoints).withCycle(c);
     }
     try {
       Columns disk = log.map(from, Math.min(to, first - 1));
-      return Downsample.m4(run, new Joined(disk, memory), 0, (int) (to - from + 1), maxPoints);
+      return Downsample.m4(run, new Joined(disk, memory), 0, (int) (to - from + 1), maxPoints).withCycle(c);
     } catch (IOException e) {
       throw new UncheckedIOException("reading the log of run " + run, e);
     }

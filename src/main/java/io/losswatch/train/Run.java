@@ -15,7 +15,6 @@ public final class Run {
   private final RunHistory history;
   private volatile RunSummary summary;
   private volatile String deploymentId;
-  private volatile int cycle;
 
   Run(String id, RunSpec spec, boolean demo, RunHistory history, RunSummary summary) {
     this.id = id;
@@ -42,17 +41,13 @@ public final class Run {
     return history;
   }
 
-  /**
-   * How many times the run started over. Readers take it before reading the history: then a restart they
-   * miss shows as a newer cycle later, never as a history that went backwards unnoticed.
-   */
+  /** How many times the run started over (demo runs do); every batch and history read carries it. */
   public int cycle() {
-    return cycle;
+    return history.cycle();
   }
 
-  /** Starts a new cycle: the count first, then the history is emptied. */
+  /** Starts a new cycle: an empty history, counted. */
   void startOver() {
-    cycle++;
     history.clear();
   }
 

@@ -98,7 +98,7 @@ public final class RunVerticle extends VerticleBase {
     }
     paceNanos = System.nanoTime();
     paceStep = trainer.stepsTaken();
-    long period = Math.max(1, Math.min(50, Math.round(1000 / stepsPerSecond)));
+    long period = Math.max(1, Math.min(1000, Math.round(1000 / stepsPerSecond)));   // a slow run wakes seldom
     timer = vertx.setPeriodic(period, id -> {
       long due = (long) ((System.nanoTime() - paceNanos) * stepsPerSecond / 1e9) - (trainer.stepsTaken() - paceStep);
       if (due > 0) slice(due);
@@ -145,7 +145,7 @@ public final class RunVerticle extends VerticleBase {
 
   private void publishBatch() {
     if (batch.size() == 0) return;
-    StepBatch b = batch.build(run.id());
+    StepBatch b = batch.build(run.id(), run.cycle());
     run.history().append(b);   // before publishing: whoever sees the batch finds it in the history too
     long now = System.nanoTime();
     long step = trainer.stepsTaken();

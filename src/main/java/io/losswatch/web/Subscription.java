@@ -91,7 +91,7 @@ final class Subscription {
       out.add(step[k], loss[k], lr[k], gradNorm[k], t[k]);
       prev = step[k];
     }
-    StepBatch b = out.build(run);
+    StepBatch b = out.build(run, cycle);
     session.send(Wire.steps(b, 0, b.size(), true));
     pending = false;
     lastSent = System.currentTimeMillis();

@@ -93,7 +93,7 @@ final class Wire {
     if (message) {
       b.append("{\"type\":\"steps\",\"run\":");
       Json.quote(b, batch.run());
-      b.append(',');
+      b.append(",\"cycle\":").append(batch.cycle()).append(',');
     } else {
       b.append('{');
     }

@@ -15,7 +15,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -118,7 +117,7 @@ final class WsSession {
       return;
     }
     Subscription s = new Subscription(run.id(), mode, hz);
-    s.cycle = run.cycle();   // before the history: see Run.cycle()
+    s.cycle = run.cycle();
     subs.put(run.id(), s);
     send(Wire.runMessage(run.summary()));
     RunHistory h = run.history();
@@ -142,6 +141,7 @@ final class WsSession {
   }
 
   private void sendHistory(Subscription s, StepBatch history) {
+    s.cycle = history.cycle();
     if (history.size() == 0) return;
     for (String m : Fanout.messages(history, 0)) send(m);
     s.sentThrough = history.lastStep();
@@ -172,6 +172,8 @@ final class WsSession {
       s.backlog.add(b);
       return;
     }
+    if (b.cycle() < s.cycle) return;             // a cycle this client has left behind
+    if (b.cycle() > s.cycle) s.restart(b.cycle());   // a demo run started over: steps count from 1 again
     int from = s.firstNew(b);
     if (from < 0) return;
     if (s.mode == Subscription.Mode.LIVE) {
@@ -270,8 +272,4 @@ final class WsSession {
     subs.clear();
   }
 
-  /** For tests and diagnostics: the run ids this client follows. */
-  List<String> subscribed() {
-    return new ArrayList<>(subs.keySet());
-  }
 }
