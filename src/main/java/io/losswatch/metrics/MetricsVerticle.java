@@ -22,12 +22,13 @@ public final class MetricsVerticle extends VerticleBase {
   private final MeterRegistry registry;
   private final long retentionMs;
   private final int maxRuns;
-  private final Map<String, RunMeters> meters = new LinkedHashMap<>();
+  private final RunSeries meters;
   private final Map<String, Long> expiries = new LinkedHashMap<>();
   private final Map<Alert.Kind, Counter> alerts = new EnumMap<>(Alert.Kind.class);
 
-  public MetricsVerticle(MeterRegistry registry, long retentionMs, int maxRuns) {
-    this.registry = registry;
+  public MetricsVerticle(ServerMeters server, long retentionMs, int maxRuns) {
+    this.registry = server.registry();
+    this.meters = server.runSeries();
     this.retentionMs = retentionMs;
     this.maxRuns = maxRuns;
     for (Alert.Kind k : Alert.Kind.values()) {
@@ -58,11 +59,9 @@ public final class MetricsVerticle extends VerticleBase {
       drop(id);
       return;
     }
-    if (!meters.containsKey(id) && state.isLive() && makeRoom()) {
-      meters.put(id, new RunMeters(registry, id, run.spec()));
-    }
+    if (meters.get(id) == null && state.isLive() && makeRoom()) meters.put(id, new RunMeters(id, run.spec()));
     RunMeters r = meters.get(id);
-    if (r != null) r.diagnosis(run.diagnosis().verdict());
+    if (r != null) r.verdict = run.diagnosis().verdict();
     if (!state.isLive() && r != null) {
       expiries.put(id, vertx.setTimer(retentionMs, t -> {
         expiries.remove(id);
@@ -86,7 +85,6 @@ public final class MetricsVerticle extends VerticleBase {
   }
 
   private void drop(String id) {
-    RunMeters r = meters.remove(id);
-    if (r != null) r.close();
+    meters.remove(id);
   }
 }

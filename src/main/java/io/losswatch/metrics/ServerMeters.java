@@ -15,6 +15,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
+ * Owns the Prometheus registry (the process-wide series below, JVM and Vert.x) and the per-run series.
  * The process-wide series: {@code losswatch_runs{state}}, {@code losswatch_ws_clients},
  * {@code losswatch_ws_dropped_total}, and the JVM's. Owns the Prometheus registry everything registers into.
  */
@@ -22,6 +23,7 @@ public final class ServerMeters {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger wsClients = new AtomicInteger();
   private final Counter wsDropped;
+  private final RunSeries runSeries = new RunSeries();
 
   public ServerMeters() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -47,6 +49,17 @@ public final class ServerMeters {
 
   public PrometheusMeterRegistry registry() {
     return registry;
+  }
+
+  RunSeries runSeries() {
+    return runSeries;
+  }
+
+  /** The whole exposition (text format 0.0.4): the registry's series, then every run's. Blocks: call off the loop. */
+  public String scrape() {
+    StringBuilder b = new StringBuilder(registry.scrape());
+    runSeries.write(b);
+    return b.toString();
   }
 
   public AtomicInteger wsClients() {

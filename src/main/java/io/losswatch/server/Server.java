@@ -63,7 +63,7 @@ public final class Server {
     ServerConfig bound = config.port() == 0 ? config.toBuilder().port(freePort(config.host())).build() : config;
     HttpVerticle http = new HttpVerticle(manager, meters, bound);
     List<HttpVerticle> more = new ArrayList<>();
-    return vertx.deployVerticle(new MetricsVerticle(meters.registry(), config.metricsRetentionMs(), config.maxMetricRuns()))
+    return vertx.deployVerticle(new MetricsVerticle(meters, config.metricsRetentionMs(), config.maxMetricRuns()))
         .compose(x -> vertx.deployVerticle(new StoreVerticle(store, runs),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .compose(x -> vertx.deployVerticle(new AlertVerticle(runs, config.alertWebhook())))

@@ -28,7 +28,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     new RestApi(manager, config.token(), config.maxSteps()).mount(router);
-    router.get("/metrics").handler(ctx -> vertx.executeBlocking(() -> meters.registry().scrape(), false)
+    router.get("/metrics").handler(ctx -> vertx.executeBlocking(() -> meters.scrape(), false)
         .onSuccess(text -> ctx.response()
             .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(text))
         .onFailure(ctx::fail));

@@ -1,0 +1,64 @@
+package io.losswatch.metrics;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Every run's series, written straight into the Prometheus text format. There can be thousands of runs,
+ * and a registry that builds a snapshot object per series and per scrape costs microseconds a series; these
+ * are a few plain numbers per run, so they are written directly, after the registry's own (process-wide)
+ * series, in the same exposition. Thread-safe: the metrics verticle adds and removes, any thread scrapes.
+ */
+final class RunSeries {
+  private final Map<String, RunMeters> runs = new ConcurrentSkipListMap<>();
+
+  void put(String run, RunMeters m) {
+    runs.put(run, m);
+  }
+
+  RunMeters get(String run) {
+    return runs.get(run);
+  }
+
+  RunMeters remove(String run) {
+    return runs.remove(run);
+  }
+
+  int size() {
+    return runs.size();
+  }
+
+  void write(StringBuilder b) {
+    if (runs.isEmpty()) return;
+    gauge(b, "losswatch_loss", "Loss at the latest step", m -> m.loss);
+    gauge(b, "losswatch_learning_rate", "Learning rate used by the latest step", m -> m.lr);
+    gauge(b, "losswatch_grad_norm", "L2 norm of the latest step's gradient", m -> m.gradNorm);
+    gauge(b, "losswatch_step", "Latest step number", m -> m.step);
+    family(b, "losswatch_steps_total", "Optimizer steps taken", "counter");
+    for (RunMeters m : runs.values()) sample(b, "losswatch_steps_total", m.labels, m.steps);
+    family(b, "losswatch_run_diagnosis", "1 for the run's current verdict", "gauge");
+    for (RunMeters m : runs.values()) {
+      b.append("losswatch_run_diagnosis").append(m.labels).append(",verdict=\"").append(m.verdict.label())
+          .append("\"} 1.0\n");
+    }
+  }
+
+  private void gauge(StringBuilder b, String name, String help, ToDoubleFunction<RunMeters> value) {
+    family(b, name, help, "gauge");
+    for (RunMeters m : runs.values()) sample(b, name, m.labels, value.applyAsDouble(m));
+  }
+
+  private static void family(StringBuilder b, String name, String help, String type) {
+    b.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    b.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+  }
+
+  private static void sample(StringBuilder b, String name, String labels, double v) {
+    b.append(name).append(labels).append("} ");
+    if (Double.isNaN(v)) b.append("NaN");
+    else if (Double.isInfinite(v)) b.append(v > 0 ? "+Inf" : "-Inf");
+    else b.append(v);
+    b.append('\n');
+  }
+}
