@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code losswatch bench [--quick] [--only=pipeline|ws-all|ws-live|metrics]}: the live server's throughput, latency, scrape time and memory, measured
+ * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|metrics]}: the live server's throughput, latency, scrape time and memory, measured
  * in-process over loopback (the live-mode load comes from a separate process), each figure beside its
  * target. Run it with {@code java -Xmx2g -jar target/losswatch.jar bench}; BENCHMARKS.md has the results.
  */
@@ -53,6 +53,7 @@ public final class BenchCommand {
           Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20, java.time.Instant.now());
       String only = args.length > 0 && args[args.length - 1].startsWith("--only=") ? args[args.length - 1].substring(7) : "";
       if (only.isEmpty() || only.equals("pipeline")) b.pipeline();
+      if (only.isEmpty() || only.equals("history")) b.history();
       if (only.isEmpty() || only.equals("ws-all")) b.webSocketAll();
       if (only.isEmpty() || only.equals("ws-live")) b.webSocketLive();
       if (only.isEmpty() || only.equals("metrics")) b.metricsAndMemory();
@@ -135,6 +136,32 @@ public final class BenchCommand {
           "≥ 1 M steps/s", runs * steps / trained >= 1e6);
       row("  … until the store has written every step", String.format("%.2f M steps/s", runs * steps / stored / 1e6),
           "", true);
+    } finally {
+      await(s.close());
+    }
+  }
+
+  /** A downsampled overview of a whole 1M-step run, most of it read back from its log on disk. */
+  private void history() throws Exception {
+    out.println("history");
+    long steps = quick ? 200_000 : 1_000_000;
+    Server s = server(ServerConfig.defaults().toBuilder());
+    try {
+      String id = create(s, String.format(ROSENBROCK, steps, ""));
+      waitFor(s, List.of(id), RunState.FINISHED);
+      var h = s.manager().runs().get(id).orElseThrow().history();
+      while (h.log().count() < steps) Thread.sleep(5);
+      URI uri = URI.create("http://127.0.0.1:" + s.port() + "/api/runs/" + id + "/steps?max_points=2000");
+      for (int i = 0; i < 20; i++) http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding());
+      double[] ms = new double[20];
+      for (int i = 0; i < ms.length; i++) {
+        long t = System.nanoTime();
+        http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+        ms[i] = (System.nanoTime() - t) / 1e6;
+      }
+      Arrays.sort(ms);
+      row("GET steps?max_points=2000 over a " + steps / 1000 + "k-step run (" + h.memorySteps() + " in memory)",
+          String.format("%.1f ms (p90 %.1f)", ms[10], ms[18]), "≤ 50 ms", ms[10] <= 50);
     } finally {
       await(s.close());
     }
@@ -241,6 +268,7 @@ public final class BenchCommand {
           Thread.sleep(1200);   // each run takes a step, which brings its diagnosis series
         }
         long n = series(s);
+        for (int i = 0; i < 100; i++) series(s);   // warm-up: the JIT compiles the scrape path first
         double[] ms = new double[30];
         for (int i = 0; i < ms.length; i++) {
           long t = System.nanoTime();
