@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,16 @@ final class StreamGateway {
     this.meters = meters;
   }
 
+  /** Live buckets are flushed on this tick, shared by every session of this verticle. */
+  static final long TICK_MS = 10;
+
   Future<?> start() {
+    vertx.setPeriodic(TICK_MS, id -> {
+      if (sessions.isEmpty()) return;
+      long now = System.currentTimeMillis();
+      Map<String, String> written = new HashMap<>();
+      for (WsSession s : new ArrayList<>(sessions.values())) s.tick(now, written);
+    });
     return vertx.eventBus().localConsumer(Events.RUNS, m -> {
       if (sessions.isEmpty()) return;
       if (m.body() instanceof StepBatch b) {

@@ -4,6 +4,7 @@ import static io.losswatch.store.Downsample.greater;
 import static io.losswatch.store.Downsample.less;
 
 import io.losswatch.event.StepBatch;
+import java.util.Map;
 
 /**
  * One client's interest in one run. In {@code all} mode it tracks a pending gap; in {@code live} mode it holds
@@ -21,6 +22,7 @@ final class Subscription {
   long gapFrom;         // all mode: first skipped step, 0 when none
   long gapTo;
   long lastSent;
+  private long bucketFrom;   // the last step before the pending bucket: with the run, cycle and last step, it names the bucket
   /** Non-null while the history is being read from disk: what arrives meanwhile, to replay after it. */
   java.util.ArrayDeque<Object> backlog;
   // live bucket: three points (min, max, last), columnar; count 0 when empty
@@ -74,6 +76,7 @@ final class Subscription {
         if (greater(b.loss()[i], b.loss()[max])) max = i;
       }
     }
+    if (!pending) bucketFrom = sentThrough;
     if (!pending || less(b.loss()[min], loss[0])) put(0, b, min);
     if (!pending || greater(b.loss()[max], loss[1])) put(1, b, max);
     put(2, b, b.size() - 1);
@@ -81,26 +84,35 @@ final class Subscription {
     sentThrough = b.lastStep();
   }
 
-  /** Sends the pending bucket as one steps message (its distinct points in step order). */
-  void flushLive(WsSession session) {
+  /**
+   * Sends the pending bucket as one steps message (its distinct points in step order). Clients whose
+   * buckets cover the same steps of the same run get the same message: {@code written} keeps each one
+   * written this tick, so a thousand subscribers cost one formatting.
+   */
+  void flushLive(WsSession session, Map<String, String> written, long now) {
     if (!pending) return;
+    String key = run + ':' + cycle + ':' + bucketFrom + ':' + step[2];
+    session.send(written.computeIfAbsent(key, k -> message()));
+    pending = false;
+    lastSent = now;
+  }
+
+  private String message() {
+    int a = 0;
+    int b = 1;
+    int c = 2;
+    if (step[a] > step[b]) { int x = a; a = b; b = x; }
+    if (step[b] > step[c]) { int x = b; b = c; c = x; }
+    if (step[a] > step[b]) { int x = a; a = b; b = x; }
     StepBatch.Builder out = new StepBatch.Builder(3);
     long prev = -1;
-    for (int k : byStep()) {
+    for (int k : new int[] {a, b, c}) {
       if (step[k] == prev) continue;
       out.add(step[k], loss[k], lr[k], gradNorm[k], t[k]);
       prev = step[k];
     }
-    StepBatch b = out.build(run, cycle);
-    session.send(Wire.steps(b, 0, b.size(), true));
-    pending = false;
-    lastSent = System.currentTimeMillis();
-  }
-
-  private int[] byStep() {
-    Integer[] k = {0, 1, 2};
-    java.util.Arrays.sort(k, (a, c) -> Long.compare(step[a], step[c]));
-    return new int[] {k[0], k[1], k[2]};
+    StepBatch batch = out.build(run, cycle);
+    return Wire.steps(batch, 0, batch.size(), true);
   }
 
   private void put(int slot, StepBatch b, int i) {

@@ -31,7 +31,8 @@ final class WsSession {
   static final int QUEUE_BYTES = 64 * 1024;
   static final long STALL_MS = 10_000;
   static final int HISTORY_POINTS = 2000;
-  static final double MAX_HZ = 1000;
+  /** The gateway ticks every 10 ms, so live mode goes up to 100 messages a second per run. */
+  static final double MAX_HZ = 100;
   /** Inbound limits: a message this long closes the connection (1009); more than this many a minute are refused. */
   static final int MAX_MESSAGE_BYTES = 4096;
   static final int MAX_MESSAGES_PER_MINUTE = 100;
@@ -45,8 +46,6 @@ final class WsSession {
   private final Map<String, Subscription> subs = new LinkedHashMap<>();
   private Subscription.Mode wildcard;   // non-null: runs created later are subscribed too
   private double wildcardHz;
-  private long timer = -1;
-  private long period;
   private long fullSince;
 
   WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, Counter dropped) {
@@ -55,8 +54,7 @@ final class WsSession {
     this.runs = runs;
     this.dropped = dropped;
     ws.setWriteQueueMaxSize(QUEUE_BYTES);
-    ws.drainHandler(v -> flush(System.currentTimeMillis(), true));
-    resetTimer(1000);
+    ws.drainHandler(v -> flush(System.currentTimeMillis(), true, new java.util.HashMap<>()));
   }
 
   void onText(String text) {
@@ -104,9 +102,6 @@ final class WsSession {
         else add(r, mode, hz);
       }
     }
-    long fastest = subs.values().stream().filter(s -> s.mode == Subscription.Mode.LIVE)
-        .mapToLong(s -> s.intervalMs).min().orElse(1000);
-    if (fastest != period) resetTimer(fastest);
   }
 
   /** Subscribes to one run: its summary, its history so far, then live batches after that history. */
@@ -203,7 +198,7 @@ final class WsSession {
       return;
     }
     // whatever is pending (a bucket, a gap) belongs before the state change, full queue or not
-    s.flushLive(this);
+    s.flushLive(this, new java.util.HashMap<>(), System.currentTimeMillis());
     if (s.gapFrom > 0) sendGap(s);
     if (summary.state() == RunState.DELETED) subs.remove(summary.id());
     if (summary.cycle() > s.cycle) s.restart(summary.cycle());   // a demo starting over
@@ -217,8 +212,8 @@ final class WsSession {
     else send(text);
   }
 
-  private void tick() {
-    long now = System.currentTimeMillis();
+  /** Called by the gateway every tick: the stall watch, then the live buckets that are due. */
+  void tick(long now, Map<String, String> written) {
     if (full()) {
       if (fullSince == 0) fullSince = now;
       else if (now - fullSince >= STALL_MS) {
@@ -228,17 +223,19 @@ final class WsSession {
     } else {
       fullSince = 0;
     }
-    flush(now, false);
+    flush(now, false, written);
   }
 
-  private void flush(long now, boolean drained) {
+  private void flush(long now, boolean drained, Map<String, String> written) {
     for (Subscription s : subs.values()) {
       if (full()) {
         if (s.mode == Subscription.Mode.LIVE && s.pending() && !drained) dropped.increment();
         continue;
       }
       if (s.mode == Subscription.Mode.ALL) flushGap(s);
-      else if (now - s.lastSent >= s.intervalMs) s.flushLive(this);
+      // due when the wall clock enters a new interval: every client flushes on the same tick, so clients
+      // following the same run at the same rate hold the same buckets and share their messages
+      else if (now / s.intervalMs != s.lastSent / s.intervalMs) s.flushLive(this, written, now);
     }
   }
 
@@ -260,15 +257,7 @@ final class WsSession {
     if (!ws.isClosed()) ws.writeTextMessage(text);
   }
 
-  private void resetTimer(long ms) {
-    if (timer != -1) vertx.cancelTimer(timer);
-    period = ms;
-    timer = vertx.setPeriodic(ms, id -> tick());
-  }
-
   void close() {
-    if (timer != -1) vertx.cancelTimer(timer);
-    timer = -1;
     subs.clear();
   }
 
