@@ -204,8 +204,13 @@ public final class BenchCommand {
         long end = done.get(10, TimeUnit.MINUTES);
         double rate = received.get() / ((end - first.get()) / 1e9);
         String label = "all mode, 1 subscriber, " + steps / 1000 + "k steps " + (pace.isEmpty() ? "unthrottled" : "paced 300k/s");
-        row(label, String.format("%.0f k steps/s, %d gaps", rate / 1000, gaps.get()),
-            "≥ 250k/s, no gap", rate >= 250_000 && gaps.get() == 0 && received.get() == steps && disorder.get() == 0);
+        boolean whole = gaps.get() == 0 && received.get() == steps && disorder.get() == 0;
+        if (pace.isEmpty()) {
+          row(label, String.format("%.0f k steps/s, %d gaps", rate / 1000, gaps.get()), "≥ 250k/s, no gap",
+              rate >= 250_000 && whole);
+        } else {   // the producer sets the pace here: only "every step, in order" is judged
+          row(label, String.format("%.0f k steps/s, %d gaps", rate / 1000, gaps.get()), "no gap", whole);
+        }
       } finally {
         await(client.close());
         await(s.close());
