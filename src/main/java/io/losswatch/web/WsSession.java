@@ -18,6 +18,8 @@ import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * One WebSocket client: its subscriptions and its outbound flow. Lives on the gateway's event loop only.
@@ -28,6 +30,7 @@ import java.util.Map;
  * closed.
  */
 final class WsSession {
+  private static final Logger LOG = Logger.getLogger(WsSession.class.getName());
   static final int QUEUE_BYTES = 64 * 1024;
   static final long STALL_MS = 10_000;
   static final int HISTORY_POINTS = 2000;
@@ -87,6 +90,9 @@ final class WsSession {
       }
     } catch (SpecException e) {
       send(Wire.wsError(e.getMessage()));
+    } catch (RuntimeException e) {   // a bug, not the client's fault: say so without the details, keep serving
+      LOG.log(Level.WARNING, "WebSocket message not handled: " + text, e);
+      send(Wire.wsError("internal error: this message could not be handled"));
     }
   }
 

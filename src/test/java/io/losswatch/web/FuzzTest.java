@@ -122,6 +122,7 @@ class FuzzTest {
       assertFalse(c.ws.isClosed(), "seed " + seed);
       for (String text : c.inbox) {
         assertNoStackTrace(text, "seed " + seed);
+        assertFalse(text.contains("internal error"), "seed " + seed + ": " + text);
         assertTrue(Json.parse(text) instanceof Map, text);
       }
     }

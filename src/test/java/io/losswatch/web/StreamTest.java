@@ -185,6 +185,8 @@ class StreamTest {
       assertTrue(((String) c.next(type("error"), 5).get("message")).startsWith("mode: must be one of"));
       c.send("{\"op\":\"subscribe\",\"runs\":[\"nope\"]}");
       assertTrue(((String) c.next(type("error"), 5).get("message")).contains("no run with id \"nope\""));
+      c.send("{\"runs\":[\"*\"]}");
+      assertTrue(((String) c.next(type("error"), 5).get("message")).startsWith("op: is required"));
       c.send("{\"op\":\"dance\",\"runs\":[\"*\"]}");
       assertTrue(((String) c.next(type("error"), 5).get("message")).startsWith("op: must be one of"));
       c.send("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"max_hz\":0}");

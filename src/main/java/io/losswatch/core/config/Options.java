@@ -69,6 +69,7 @@ public final class Options {
   /** A string restricted to a few values, as torch's {@code mode="min"|"max"}. */
   public String choice(String key, String def, String... allowed) {
     String s = string(key, def);
+    if (s == null) throw fail(key, "is required (one of \"" + String.join("\", \"", allowed) + "\")");
     if (!List.of(allowed).contains(s)) {
       throw fail(key, "must be one of \"" + String.join("\", \"", allowed) + "\", got \"" + s + "\"");
     }
