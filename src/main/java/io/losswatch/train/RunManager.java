@@ -57,6 +57,7 @@ public final class RunManager {
           vertx.eventBus().publish(Events.RUNS, run.summary());
           return vertx.deployVerticle(new RunVerticle(run, p.trainer)).map(deployment -> {
             run.deploymentId(deployment);
+            if (runs.get(id).isEmpty()) vertx.undeploy(deployment);   // deleted while it was starting
             return run;
           });
         });

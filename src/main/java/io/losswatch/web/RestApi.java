@@ -29,6 +29,8 @@ import java.util.logging.Logger;
 final class RestApi {
   static final int MAX_BODY_BYTES = 64 * 1024;
   private static final int CSV_CHUNK = 1 << 16;
+  /** An exact answer this long is about 200 MB of JSON: past it, downsample or export. */
+  static final int MAX_EXACT_POINTS = 2_000_000;
   private static final Logger LOG = Logger.getLogger(RestApi.class.getName());
   private static final String JSON = "application/json; charset=utf-8";
   private final RunManager manager;
@@ -110,6 +112,10 @@ final class RestApi {
     long to = query(ctx, "to", Math.max(last, from), 1);
     if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
     int maxPoints = (int) Math.min(Integer.MAX_VALUE, query(ctx, "max_points", 0, 4));
+    if (maxPoints == 0 && Math.min(to, last) - from + 1 > MAX_EXACT_POINTS) {
+      throw new ApiError(400, "to: at most " + MAX_EXACT_POINTS + " steps in one answer without max_points; ask for a"
+          + " smaller range, set max_points, or fetch steps.csv", "to");
+    }
     // a range may reach back into the log on disk, and a long one makes a big body: off the event loop
     ctx.vertx().executeBlocking(() -> {
       StepBatch b = run.history().read(from, to, maxPoints);
