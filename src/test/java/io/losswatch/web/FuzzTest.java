@@ -9,9 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -19,24 +16,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Property-based fuzzing from seeded generators (print the seed to replay a failure): whatever arrives, the
  * server answers 2xx or 4xx with a JSON error, never a stack trace, and keeps serving.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class FuzzTest {
+class FuzzTest extends SharedServer {
   private static final List<String> KEYS = List.of("name", "problem", "optimizer", "schedule", "steps",
       "steps_per_second", "auto_lr", "type", "lr", "momentum", "betas", "eps", "weight_decay", "x0", "hidden",
       "batch_size", "T_max", "max_lr", "milestones", "gamma", "op", "runs", "mode", "max_hz", "\u0000", "üñí");
   private static final List<String> TYPES = List.of("quadratic", "rosenbrock", "mlp", "sgd", "adam", "adamw",
       "rmsprop", "adagrad", "cosine", "onecycle", "plateau", "warmup_cosine", "step", "subscribe", "*", "");
-  private TestServer server;
-
-  @BeforeAll
-  void start() throws Exception {
-    server = new TestServer();
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    server.close();
-  }
 
   /** A random JSON value, biased towards what the parser must judge. */
   static String value(SplittableRandom r, int depth) {

@@ -10,29 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The REST API over real HTTP. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class RestApiTest {
+class RestApiTest extends SharedServer {
   private static final String PACED = "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},"
       + "\"steps\":100000,\"steps_per_second\":100}";
-  private TestServer server;
-
-  @BeforeAll
-  void start() throws Exception {
-    server = new TestServer();
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    server.close();
-  }
 
   @Test
   void createReturnsTheSummaryAndTheRunTrains() throws Exception {

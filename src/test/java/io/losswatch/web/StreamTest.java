@@ -13,25 +13,10 @@ import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** The WebSocket stream, against the real server. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class StreamTest {
-  private TestServer server;
-
-  @BeforeAll
-  void start() throws Exception {
-    server = new TestServer();
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    server.close();
-  }
+class StreamTest extends SharedServer {
 
   /** Columns of the trace CSV for a spec: step, loss, lr, grad_norm. */
   private static List<double[]> trace(String spec) throws Exception {
