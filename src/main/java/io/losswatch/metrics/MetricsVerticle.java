@@ -27,7 +27,7 @@ public final class MetricsVerticle extends VerticleBase {
   private final Map<Alert.Kind, Counter> alerts = new EnumMap<>(Alert.Kind.class);
 
   public MetricsVerticle(ServerMeters server, long retentionMs, int maxRuns) {
-    this.registry = server.registry();
+    this.registry = server.own();
     this.meters = server.runSeries();
     this.retentionMs = retentionMs;
     this.maxRuns = maxRuns;
