@@ -39,7 +39,7 @@ public final class BenchCommand {
   private final boolean quick;
   private final PrintStream out;
   private final List<String[]> rows = new ArrayList<>();
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();   // as Prometheus
 
   private BenchCommand(boolean quick, PrintStream out) {
     this.quick = quick;
@@ -273,7 +273,7 @@ public final class BenchCommand {
           Thread.sleep(1200);   // each run takes a step, which brings its diagnosis series
         }
         long n = series(s);
-        for (int i = 0; i < 100; i++) series(s);   // warm-up: the JIT compiles the scrape path first
+        for (int i = 0; i < 300; i++) series(s);   // warm-up: the JIT compiles the scrape path first
         double[] ms = new double[30];
         for (int i = 0; i < ms.length; i++) {
           long t = System.nanoTime();
