@@ -21,6 +21,7 @@ public final class Main {
             --max-runs N              runs kept at most (1000)
             --data-dir D              where every run's history is kept (./losswatch-data)
             --alert-webhook URL       POST every alert there as JSON (retried, deduplicated)
+            --stall-after D           alert when a running run takes no step for this long (30s)
             --max-steps N             steps one run may ask for (100000000)
             --max-clients N           WebSocket connections at most (10000)
             --token T                 changes need "Authorization: Bearer T" (or set LOSSWATCH_TOKEN)

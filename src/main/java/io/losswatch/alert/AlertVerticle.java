@@ -13,21 +13,16 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Watches for runs that stall (running, yet no step for {@link #STALL_MS}) and raises a {@code stalled}
+ * Watches for runs that stall (running, yet no step for {@code --stall-after}) and raises a {@code stalled}
  * alert once per stall; and, with {@code --alert-webhook}, hands every alert to the {@link Webhook}.
  */
 public final class AlertVerticle extends VerticleBase {
-  static final long STALL_MS = 30_000;
   private final RunRegistry runs;
   private final String webhookUrl;
   private final Map<String, Long> stalledAt = new HashMap<>();   // run → the step it stalled at
   private final long stallMs;
 
-  public AlertVerticle(RunRegistry runs, String webhookUrl) {
-    this(runs, webhookUrl, STALL_MS);
-  }
-
-  AlertVerticle(RunRegistry runs, String webhookUrl, long stallMs) {
+  public AlertVerticle(RunRegistry runs, String webhookUrl, long stallMs) {
     this.runs = runs;
     this.webhookUrl = webhookUrl;
     this.stallMs = stallMs;

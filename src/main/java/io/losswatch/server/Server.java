@@ -66,7 +66,7 @@ public final class Server {
     return vertx.deployVerticle(new MetricsVerticle(meters, config.metricsRetentionMs(), config.maxMetricRuns()))
         .compose(x -> vertx.deployVerticle(new StoreVerticle(store, runs),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
-        .compose(x -> vertx.deployVerticle(new AlertVerticle(runs, config.alertWebhook())))
+        .compose(x -> vertx.deployVerticle(new AlertVerticle(runs, config.alertWebhook(), config.stallAfterMs())))
         .compose(x -> vertx.deployVerticle(http))
         .compose(x -> moreHttp(vertx, manager, meters, bound, more))
         .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())

@@ -22,18 +22,19 @@ import java.util.Locale;
  *   --max-steps N            100000000: steps one run may ask for
  *   --max-clients N          10000: WebSocket connections at most
  *   --alert-webhook URL      none: POST every alert there as JSON
+ *   --stall-after D          30s: a running run with no step for this long raises a "stalled" alert
  *   --token T                none (or LOSSWATCH_TOKEN): a bearer token every change must carry
  *   --allow-origin O         also accept WebSocket handshakes from this origin (repeatable)
  *   --insecure               allow a non-loopback --host without a token
  * </pre>
  */
 public record ServerConfig(String host, int port, boolean demo, Path dataDir, long metricsRetentionMs,
-    int maxMetricRuns, int maxRuns, int maxSteps, int maxClients, String alertWebhook, String token,
-    List<String> allowedOrigins, boolean insecure) {
+    int maxMetricRuns, int maxRuns, int maxSteps, int maxClients, String alertWebhook, long stallAfterMs,
+    String token, List<String> allowedOrigins, boolean insecure) {
 
   public static ServerConfig defaults() {
     return new ServerConfig("127.0.0.1", 8080, true, Path.of("losswatch-data"), 600_000, 500, 1000, 100_000_000,
-        10_000, null, null, List.of(), false);
+        10_000, null, 30_000, null, List.of(), false);
   }
 
   /** What tests start: a free port, no demo runs, a fresh data folder of its own. */
@@ -115,6 +116,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
           }
           b.alertWebhook(value);
         }
+        case "--stall-after" -> b.stallAfterMs(duration(name, value));
         case "--token" -> b.token(value);
         case "--allow-origin" -> b.allowOrigin(value);
         default -> throw new SpecException(name, "unknown option");
@@ -175,6 +177,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     private int maxSteps;
     private int maxClients;
     private String alertWebhook;
+    private long stallAfterMs;
     private String token;
     private final List<String> allowedOrigins;
     private boolean insecure;
@@ -190,6 +193,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
       maxSteps = c.maxSteps;
       maxClients = c.maxClients;
       alertWebhook = c.alertWebhook;
+      stallAfterMs = c.stallAfterMs;
       token = c.token;
       allowedOrigins = new ArrayList<>(c.allowedOrigins);
       insecure = c.insecure;
@@ -205,13 +209,14 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     public Builder maxSteps(int v) { maxSteps = v; return this; }
     public Builder maxClients(int v) { maxClients = v; return this; }
     public Builder alertWebhook(String v) { alertWebhook = v; return this; }
+    public Builder stallAfterMs(long v) { stallAfterMs = v; return this; }
     public Builder token(String v) { token = v; return this; }
     public Builder allowOrigin(String v) { allowedOrigins.add(v); return this; }
     public Builder insecure(boolean v) { insecure = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(host, port, demo, dataDir, metricsRetentionMs, maxMetricRuns, maxRuns, maxSteps,
-          maxClients, alertWebhook, token, List.copyOf(allowedOrigins), insecure);
+          maxClients, alertWebhook, stallAfterMs, token, List.copyOf(allowedOrigins), insecure);
     }
   }
 }
