@@ -34,8 +34,8 @@ final class WsSession {
   static final int QUEUE_BYTES = 64 * 1024;
   static final long STALL_MS = 10_000;
   static final int HISTORY_POINTS = 2000;
-  /** The gateway ticks every 10 ms, so live mode goes up to 100 messages a second per run. */
-  static final double MAX_HZ = 100;
+  /** Accepted up to this; the gateway ticks every 10 ms, so live mode sends at most 100 messages a second a run. */
+  static final double MAX_HZ = 1000;
   /** Inbound limits: a message this long closes the connection (1009); more than this many a minute are refused. */
   static final int MAX_MESSAGE_BYTES = 4096;
   static final int MAX_MESSAGES_PER_MINUTE = 100;
