@@ -31,6 +31,7 @@ import java.util.logging.Logger;
 public final class RunVerticle extends VerticleBase {
   static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
   static final int MAX_BATCH = 4096;
+  static final long MIN_PACE_PERIOD_MS = 20;
   /** A demo run that ended waits this long before starting over, so its end can be seen. */
   static final long DEMO_RESTART_MS = 3000;
   /** A too_slow verdict that lasts this many steps becomes an alert. */
@@ -98,7 +99,9 @@ public final class RunVerticle extends VerticleBase {
     }
     paceNanos = System.nanoTime();
     paceStep = trainer.stepsTaken();
-    long period = Math.max(1, Math.min(1000, Math.round(1000 / stepsPerSecond)));   // a slow run wakes seldom
+    // at most 50 wake-ups a second (a fast pace takes several steps per batch: every consumer handles each
+    // batch, so batches of one step cost every subscriber dearly), at least one (a slow run wakes seldom)
+    long period = Math.max(MIN_PACE_PERIOD_MS, Math.min(1000, Math.round(1000 / stepsPerSecond)));
     timer = vertx.setPeriodic(period, id -> {
       long due = (long) ((System.nanoTime() - paceNanos) * stepsPerSecond / 1e9) - (trainer.stepsTaken() - paceStep);
       if (due > 0) slice(due);
