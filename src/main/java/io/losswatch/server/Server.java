@@ -15,28 +15,27 @@ import io.vertx.core.Future;
 import io.losswatch.train.Run;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
-/** The whole server in one process: Vert.x, the codecs, the metrics, the HTTP verticle, the demo runs. */
+/** The whole server in one process: Vert.x, the codecs, the store, the metrics, the HTTP verticles, the demo runs. */
 public final class Server {
   static final int HTTP_INSTANCES = Math.max(1, Runtime.getRuntime().availableProcessors());
   private final Vertx vertx;
-  private final HttpVerticle http;
-  private final List<HttpVerticle> moreHttp;
+  private final int port;
+  private final List<HttpVerticle> http;
   private final RunManager manager;
   private final ServerMeters meters;
   private final RunStore store;
 
-  private Server(Vertx vertx, HttpVerticle http, List<HttpVerticle> moreHttp, RunManager manager, ServerMeters meters,
+  private Server(Vertx vertx, int port, List<HttpVerticle> http, RunManager manager, ServerMeters meters,
       RunStore store) {
     this.vertx = vertx;
+    this.port = port;
     this.http = http;
-    this.moreHttp = moreHttp;
     this.manager = manager;
     this.meters = meters;
     this.store = store;
@@ -61,21 +60,21 @@ public final class Server {
     RunManager manager = new RunManager(vertx, runs, store, config.maxRuns());
     // every HTTP verticle must bind the same port, so "any free port" is chosen here, once
     ServerConfig bound = config.port() == 0 ? config.toBuilder().port(freePort(config.host())).build() : config;
-    HttpVerticle http = new HttpVerticle(manager, meters, bound);
-    List<HttpVerticle> more = new ArrayList<>();
+    // one HTTP verticle per core, all on that port: Vert.x spreads the connections, so fan-out uses every core
+    List<HttpVerticle> http = new ArrayList<>();
+    for (int i = 0; i < HTTP_INSTANCES; i++) http.add(new HttpVerticle(manager, meters, bound));
     return vertx.deployVerticle(new MetricsVerticle(meters, config.metricsRetentionMs(), config.maxMetricRuns()))
         .compose(x -> vertx.deployVerticle(new StoreVerticle(store, runs),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .compose(x -> vertx.deployVerticle(new AlertVerticle(runs, config.alertWebhook(), config.stallAfterMs())))
-        .compose(x -> vertx.deployVerticle(http))
-        .compose(x -> moreHttp(vertx, manager, meters, bound, more))
+        .compose(x -> Future.all(http.stream().map(vertx::deployVerticle).toList()))
         .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())
-        .<Server>map(x -> new Server(vertx, http, more, manager, meters, store))
+        .<Server>map(x -> new Server(vertx, bound.port(), http, manager, meters, store))
         .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
   }
 
   public int port() {
-    return http.actualPort();
+    return port;
   }
 
   public Vertx vertx() {
@@ -102,25 +101,10 @@ public final class Server {
     }
     return Future.join(stopped)
         .compose(x -> flushed(System.currentTimeMillis() + 10_000))
-        .compose(x -> Future.join(Stream.concat(Stream.of(http), moreHttp.stream()).map(HttpVerticle::goAway).toList()))
+        .compose(x -> Future.join(http.stream().map(HttpVerticle::goAway).toList()))
         .<Void>mapEmpty()
         .eventually(() -> vertx.close())
         .onComplete(x -> store.close());
-  }
-
-  /**
-   * One HTTP verticle per core beyond the first, on the port the first one bound: Vert.x spreads the
-   * connections over them, so WebSocket fan-out uses every core.
-   */
-  private static Future<?> moreHttp(Vertx vertx, RunManager manager, ServerMeters meters, ServerConfig bound,
-      List<HttpVerticle> out) {
-    List<Future<?>> deployed = new ArrayList<>();
-    for (int i = 1; i < HTTP_INSTANCES; i++) {
-      HttpVerticle h = new HttpVerticle(manager, meters, bound);
-      out.add(h);
-      deployed.add(vertx.deployVerticle(h));
-    }
-    return Future.all(deployed);
   }
 
   private static int freePort(String host) {

@@ -15,7 +15,6 @@ public final class HttpVerticle extends VerticleBase {
   private final RunManager manager;
   private final ServerMeters meters;
   private final ServerConfig config;
-  private HttpServer server;
   private StreamGateway gateway;
 
   public HttpVerticle(RunManager manager, ServerMeters meters, ServerConfig config) {
@@ -35,7 +34,7 @@ public final class HttpVerticle extends VerticleBase {
     StaticPage.mount(router);
     gateway = new StreamGateway(vertx, manager.runs(), meters);
     OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
         .webSocketHandshakeHandler(hs -> {
           if (!StreamGateway.PATH.equals(hs.path())) hs.reject(404);
           else if (!origins.allows(hs.headers().get(HttpHeaders.ORIGIN), hs.headers().get(HttpHeaders.HOST))) hs.reject(403);
@@ -50,10 +49,5 @@ public final class HttpVerticle extends VerticleBase {
   /** Closes every WebSocket with 1001 (going away): the server is shutting down. */
   public Future<Void> goAway() {
     return gateway.closeAll();
-  }
-
-  /** The port actually bound (useful with port 0). */
-  public int actualPort() {
-    return server.actualPort();
   }
 }

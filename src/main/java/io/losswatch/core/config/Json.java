@@ -192,13 +192,6 @@ public final class Json {
         write(b, l.get(k));
       }
       b.append(']');
-    } else if (v instanceof double[] a) {
-      b.append('[');
-      for (int k = 0; k < a.length; k++) {
-        if (k > 0) b.append(',');
-        number(b, a[k]);
-      }
-      b.append(']');
     } else {
       quote(b, v.toString());
     }

@@ -191,9 +191,4 @@ public final class Options {
     String json = Json.write(v);
     return json.length() <= 60 ? json : json.substring(0, 57) + "...";
   }
-
-  /** Keys read so far, for messages. */
-  public List<String> known() {
-    return new ArrayList<>(known);
-  }
 }
