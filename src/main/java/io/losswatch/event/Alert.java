@@ -5,7 +5,9 @@ import java.util.Locale;
 /** Something a person should know about a run now, with advice on the learning rate where there is some. */
 public record Alert(String run, String name, Kind kind, long step, String message, double suggestedLr, long time) {
   public enum Kind {
-    DIVERGING, NON_FINITE, TOO_SLOW, STALLED;
+    DIVERGING, NON_FINITE, TOO_SLOW, STALLED,
+    /** The run's steps cannot be written (a full disk): it is paused until they can. */
+    STORAGE;
 
     public String label() {
       return name().toLowerCase(Locale.ROOT);

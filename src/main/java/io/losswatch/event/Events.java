@@ -10,7 +10,8 @@ public final class Events {
    */
   public static final String RUNS = "losswatch.runs";
 
-  static final List<Class<?>> TYPES = List.of(StepBatch.class, RunCommand.class, RunSummary.class, Alert.class);
+  static final List<Class<?>> TYPES = List.of(StepBatch.class, RunCommand.class, RunSummary.class, Alert.class,
+      Written.class);
 
   private Events() {
   }
@@ -18,5 +19,10 @@ public final class Events {
   /** Where a run's verticle takes {@link RunCommand}s (request/reply). */
   public static String commands(String run) {
     return "losswatch.run." + run;
+  }
+
+  /** Where the store tells a run how far its steps are on disk ({@link Written}, sent). */
+  public static String written(String run) {
+    return "losswatch.run." + run + ".written";
   }
 }

@@ -15,14 +15,18 @@ import java.util.List;
  * @param created epoch milliseconds, as {@code updated}
  * @param diagnosis the verdict on the run's learning rate and the advice that goes with it
  * @param lrChanges the learning-rate changes made during the run (the last hundred), oldest first
+ * @param reason why the run is paused when nobody asked it to ({@code "storage"}: its steps cannot be written;
+ *     it resumes by itself when they can), null otherwise
  */
 public record RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
     double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis,
-    List<LrChange> lrChanges) {
+    List<LrChange> lrChanges, String reason) {
+  /** A run paused because its steps cannot be written; it resumes by itself once they can. */
+  public static final String STORAGE = "storage";
 
   public static RunSummary created(String id, RunSpec spec, long now) {
     return new RunSummary(id, spec, RunState.CREATED, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, now, now,
-        Diagnosis.UNKNOWN, List.of());
+        Diagnosis.UNKNOWN, List.of(), null);
   }
 
   public String name() {
@@ -31,6 +35,6 @@ public record RunSummary(String id, RunSpec spec, RunState state, int cycle, lon
 
   public RunSummary withState(RunState s, long now) {
     return new RunSummary(id, spec, s, cycle, step, loss, lr, gradNorm, bestLoss, 0, created, now, diagnosis,
-        lrChanges);
+        lrChanges, null);
   }
 }

@@ -64,7 +64,7 @@ public final class Server {
     List<HttpVerticle> http = new ArrayList<>();
     for (int i = 0; i < HTTP_INSTANCES; i++) http.add(new HttpVerticle(manager, meters, bound));
     return vertx.deployVerticle(new MetricsVerticle(meters, config.metricsRetentionMs(), config.maxMetricRuns()))
-        .compose(x -> vertx.deployVerticle(new StoreVerticle(store, runs),
+        .compose(x -> vertx.deployVerticle(new StoreVerticle(store),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .compose(x -> vertx.deployVerticle(new AlertVerticle(runs, config.alertWebhook(), config.stallAfterMs())))
         .compose(x -> Future.all(http.stream().map(vertx::deployVerticle).toList()))

@@ -8,23 +8,28 @@ import java.util.Arrays;
 /**
  * Every step of one run: a recent window in memory, the rest in the run's {@link StepLog} on disk. Memory
  * stays bounded however long the run goes: it holds the last {@link #WINDOW} steps plus whatever the store
- * has not yet written, nothing more. Steps are numbered 1, 2, … without gaps within a cycle.
+ * has not yet written (the run waits when that reaches {@link #MAX_UNWRITTEN}), and nothing once the run has
+ * ended and is all on disk ({@link #release()}). Steps are numbered 1, 2, … without gaps within a cycle.
  *
  * <p>The run appends; the store reports what it persisted; anyone reads. A reader takes a consistent view
  * of the window under the lock and reads it outside: appends only write past the view's end, and trimming
  * and growth swap in new arrays, so a view never changes under its reader.
  */
 public final class RunHistory {
-  /** Steps kept in memory once they are on disk. */
-  public static final int WINDOW = 1 << 16;
+  /** Steps kept in memory once they are on disk: a subscriber's recent history, read without the disk. */
+  public static final int WINDOW = 1 << 12;
+  /** Steps a run may be ahead of its log: it waits for the store beyond this (backpressure). */
+  public static final int MAX_UNWRITTEN = 1 << 14;
+  private static final long[] NO_LONGS = {};
+  private static final double[] NO_DOUBLES = {};
   private final String run;
   private final StepLog log;   // null: memory only (demo runs)
   private long base = 1;        // the step at index 0
-  private long[] step = new long[1024];
-  private double[] loss = new double[1024];
-  private double[] lr = new double[1024];
-  private double[] gradNorm = new double[1024];
-  private long[] t = new long[1024];
+  private long[] step = NO_LONGS;
+  private double[] loss = NO_DOUBLES;
+  private double[] lr = NO_DOUBLES;
+  private double[] gradNorm = NO_DOUBLES;
+  private long[] t = NO_LONGS;
   private int n;
   private long persisted;
   private int cycle;
@@ -43,6 +48,11 @@ public final class RunHistory {
     return log;
   }
 
+  /** Whether the steps go to disk (demo runs' do not). */
+  public boolean persistent() {
+    return log != null;
+  }
+
   public synchronized void append(StepBatch b) {
     if (n + b.size() > step.length) reallocate(0, n + b.size());
     System.arraycopy(b.step(), 0, step, n, b.size());
@@ -59,6 +69,23 @@ public final class RunHistory {
     long keepFrom = Math.min(persisted + 1, base + n - WINDOW);
     int drop = (int) (keepFrom - base);
     if (drop > WINDOW) reallocate(drop, n - drop);   // in chunks, so trimming stays amortized
+  }
+
+  /** Steps taken but not yet on disk: what the run waits on beyond {@link #MAX_UNWRITTEN}. */
+  public synchronized long unwritten() {
+    return log == null ? 0 : base + n - 1 - persisted;
+  }
+
+  /** Lets go of the memory window once every step is on disk (the run ended): reads go to the log. */
+  public synchronized void release() {
+    if (log == null || unwritten() > 0) return;
+    base += n;
+    n = 0;
+    step = NO_LONGS;
+    loss = NO_DOUBLES;
+    lr = NO_DOUBLES;
+    gradNorm = NO_DOUBLES;
+    t = NO_LONGS;
   }
 
   /** Forgets everything and starts the next cycle (a demo run starting over; demo runs have no log). */

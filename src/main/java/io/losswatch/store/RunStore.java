@@ -7,11 +7,13 @@ import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -40,14 +42,23 @@ public final class RunStore {
   public record Restored(RunSummary summary, StepLog log) {
   }
 
-  /** A new, empty log for a run. */
-  public StepLog create(String id) {
+  /**
+   * A new run's folder: its {@code run.json}, durable before the run takes a step, and an empty log. Fails
+   * (a full disk, say) before anything of the run exists but a folder the next start skips.
+   */
+  public StepLog create(RunSummary created) throws IOException {
     try {
-      StepLog log = StepLog.open(root.resolve(id));
-      logs.put(id, log);
+      StepLog log = StepLog.open(root.resolve(created.id()));
+      writeMeta(created);
+      logs.put(created.id(), log);
       return log;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create the log of run " + id + " under " + root, e);
+      try {
+        delete(created.id());
+      } catch (IOException again) {
+        e.addSuppressed(again);
+      }
+      throw e;
     }
   }
 
@@ -55,24 +66,40 @@ public final class RunStore {
     return logs.get(id);
   }
 
-  /** Records a run's latest summary (atomically: a kill leaves the old file or the new one). */
+  /**
+   * Records a run's latest summary, atomically and durably: the new file is forced, renamed over the old one
+   * and the folder forced, so a kill or a power cut leaves the old file or the new one, never a torn one.
+   */
   public void writeMeta(RunSummary s) throws IOException {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", s.id());
     m.put("state", s.state().label());
     m.put("created", (double) s.created());
     m.put("updated", (double) s.updated());
+    m.put("step", (double) s.step());
+    if (!Double.isNaN(s.bestLoss())) m.put("best_loss", s.bestLoss());
     m.put("spec", s.spec().json());
     Path dir = root.resolve(s.id());
     Path tmp = dir.resolve("run.json.tmp");
-    Files.writeString(tmp, Json.write(m), StandardCharsets.UTF_8);
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer b = ByteBuffer.wrap(Json.write(m).getBytes(StandardCharsets.UTF_8));
+      while (b.hasRemaining()) ch.write(b);
+      ch.force(true);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp);   // frees what it took of a full disk
+      throw e;
+    }
     Files.move(tmp, dir.resolve("run.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);   // the rename itself is durable once the folder is
+    }
   }
 
   /** Closes a run's log and removes its files. */
   public void delete(String id) throws IOException {
     StepLog log = logs.remove(id);
-    if (log != null) log.close();
+    if (log != null) log.closeWriter();
     Path dir = root.resolve(id);
     if (!Files.exists(dir)) return;
     try (Stream<Path> files = Files.walk(dir)) {
@@ -112,32 +139,50 @@ public final class RunStore {
     if (state.isLive()) state = RunState.INTERRUPTED;
     StepLog log = StepLog.open(dir);
     long n = log.count();
-    double best = Double.NaN;
+    // the best loss up to the step run.json was written at is in it: only the steps after it are scanned
+    long known = m.get("best_loss") == null ? 0 : Math.min(n, ((Number) m.get("step")).longValue());
+    double best = known == 0 ? Double.NaN : number(m.get("best_loss"));
     double loss = Double.NaN;
     double lr = Double.NaN;
     double grad = Double.NaN;
     if (n > 0) {
-      Columns c = log.map(1, n);
-      for (int i = 0; i < n; i++) if (c.loss(i) < best || Double.isNaN(best)) best = c.loss(i);
-      loss = c.loss((int) n - 1);
-      lr = c.lr((int) n - 1);
-      grad = c.gradNorm((int) n - 1);
+      Columns c = log.map(Math.min(known + 1, n), n);   // at least the last step, for its values
+      for (int i = 0; i < c.size(); i++) if (c.loss(i) < best || Double.isNaN(best)) best = c.loss(i);
+      loss = c.loss(c.size() - 1);
+      lr = c.lr(c.size() - 1);
+      grad = c.gradNorm(c.size() - 1);
     }
     logs.put(id, log);
     long created = ((Number) m.get("created")).longValue();
     long updated = ((Number) m.get("updated")).longValue();
     RunSummary s = new RunSummary(id, spec, state, 0, n, loss, lr, grad, best, 0, created, updated,
-        Diagnosis.UNKNOWN, List.of());
+        Diagnosis.UNKNOWN, List.of(), null);
     return new Restored(s, log);
   }
 
-  /** Closes every log. */
+  /** A double as {@link Json} writes it: a number, or "NaN", "Infinity", "-Infinity". */
+  private static double number(Object o) {
+    return o instanceof String str ? Double.parseDouble(str) : ((Number) o).doubleValue();
+  }
+
+  /** Forces what every open log wrote since its last force (the periodic fsync). */
+  public void force() {
+    for (StepLog log : logs.values()) {
+      try {
+        log.force();
+      } catch (IOException e) {
+        LOG.warning("cannot force " + log.dir() + ": " + e.getMessage());
+      }
+    }
+  }
+
+  /** Forces and closes every log's writer. */
   public void close() {
     for (StepLog log : logs.values()) {
       try {
-        log.close();
+        log.closeWriter();
       } catch (IOException e) {
-        LOG.log(Level.FINE, "closing " + log.dir(), e);
+        LOG.log(Level.WARNING, "cannot force " + log.dir() + ": " + e.getMessage());
       }
     }
   }

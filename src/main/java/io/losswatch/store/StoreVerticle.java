@@ -4,49 +4,143 @@ import io.losswatch.event.Events;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.train.RunRegistry;
+import io.losswatch.event.Written;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.io.IOException;
-import java.util.logging.Level;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.logging.Logger;
 
 /**
- * Writes every batch of every persisted run to its log, and each state change to its {@code run.json}.
- * Deployed as a worker: the file I/O never touches an event loop. Its consumer queues what it has not
- * written yet; nothing is dropped, however slow the disk or any reader.
+ * Writes every batch of every persisted run to its log, and each change of a run's state to its
+ * {@code run.json}. Deployed as a worker: the file I/O never touches an event loop.
+ *
+ * <p>After each write it tells the run how far its steps are on disk ({@link Written}); a run waits when it
+ * gets {@link RunHistory#MAX_UNWRITTEN} steps ahead, so what is queued here stays bounded. A write that fails
+ * (a full disk) is reported to the run once, which pauses; the run's batches are kept and tried again every
+ * {@link #RETRY_MS} until they go through, from the exact step where writing stopped.
+ *
+ * <p>Durability: logs are forced (fsync) every {@link #FORCE_MS} and when their run ends; {@code run.json}
+ * is forced on every write. A kill loses only what was not yet written; a power cut, at most the last
+ * {@link #FORCE_MS} besides.
  */
 public final class StoreVerticle extends VerticleBase {
+  static final long FORCE_MS = 2000;
+  static final long RETRY_MS = 500;
   private static final Logger LOG = Logger.getLogger(StoreVerticle.class.getName());
   private final RunStore store;
-  private final RunRegistry runs;
+  /** Runs whose writes failed: the batches not yet written, oldest first. */
+  private final Map<String, ArrayDeque<StepBatch>> failing = new HashMap<>();
+  /** The newest summary of each run whose run.json could not be written. */
+  private final Map<String, RunSummary> unrecorded = new HashMap<>();
+  private final Map<String, RunState> recorded = new HashMap<>();
 
-  public StoreVerticle(RunStore store, RunRegistry runs) {
+  public StoreVerticle(RunStore store) {
     this.store = store;
-    this.runs = runs;
   }
 
   @Override
   public Future<?> start() {
+    vertx.setPeriodic(FORCE_MS, id -> store.force());
+    vertx.setPeriodic(RETRY_MS, id -> retry());
     return vertx.eventBus().localConsumer(Events.RUNS, m -> {
-      try {
-        if (m.body() instanceof StepBatch b) write(b);
-        else if (m.body() instanceof RunSummary s) record(s);
-      } catch (IOException e) {
-        LOG.log(Level.WARNING, "store: " + e.getMessage(), e);
-      }
+      if (m.body() instanceof StepBatch b) write(b);
+      else if (m.body() instanceof RunSummary s) record(s);
     }).completion();
   }
 
-  private void write(StepBatch b) throws IOException {
+  private void write(StepBatch b) {
     StepLog log = store.log(b.run());
     if (log == null) return;   // not persisted (a demo run), or already deleted
-    log.append(b);
-    runs.get(b.run()).ifPresent(r -> r.history().persisted(b.lastStep()));
+    ArrayDeque<StepBatch> queue = failing.get(b.run());
+    if (queue != null) {
+      queue.add(b);   // behind the ones that failed; the run has been told to pause
+      return;
+    }
+    try {
+      tell(b.run(), log.append(b), null);
+    } catch (IOException e) {
+      queue = new ArrayDeque<>();
+      queue.add(b);
+      failing.put(b.run(), queue);
+      String why = reason(e);
+      LOG.warning("run " + b.run() + ": cannot write steps from " + (log.count() + 1) + " (" + why
+          + "); the run is paused and its steps are kept until they can be written");
+      tell(b.run(), log.count(), why);
+    }
   }
 
-  private void record(RunSummary s) throws IOException {
-    if (s.state() == RunState.DELETED) store.delete(s.id());
-    else if (store.log(s.id()) != null) store.writeMeta(s);
+  /** Tries the failed writes again, each run's from where it stopped; a run that catches up is told so. */
+  private void retry() {
+    for (Iterator<Map.Entry<String, ArrayDeque<StepBatch>>> it = failing.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, ArrayDeque<StepBatch>> e = it.next();
+      StepLog log = store.log(e.getKey());
+      try {
+        while (!e.getValue().isEmpty()) {
+          log.append(e.getValue().peek());
+          e.getValue().poll();
+        }
+      } catch (IOException stillFull) {
+        continue;
+      }
+      it.remove();
+      LOG.info("run " + e.getKey() + ": writing again, " + log.count() + " steps on disk");
+      tell(e.getKey(), log.count(), null);
+      if (!recorded.getOrDefault(e.getKey(), RunState.CREATED).isLive()) close(log);
+    }
+    for (Iterator<RunSummary> it = unrecorded.values().iterator(); it.hasNext(); ) {
+      if (writeMeta(it.next())) it.remove();
+    }
+  }
+
+  private void record(RunSummary s) {
+    String id = s.id();
+    if (s.state() == RunState.DELETED) {
+      failing.remove(id);
+      unrecorded.remove(id);
+      recorded.remove(id);
+      try {
+        store.delete(id);
+      } catch (IOException e) {
+        LOG.warning("run " + id + ": cannot remove its files: " + reason(e));
+      }
+      return;
+    }
+    StepLog log = store.log(id);
+    if (log == null || recorded.getOrDefault(id, RunState.CREATED) == s.state() && !unrecorded.containsKey(id)) return;
+    recorded.put(id, s.state());
+    // an ended run's last batch came before this summary: its log is complete, durable and closed
+    if (!s.state().isLive() && !failing.containsKey(id)) close(log);
+    if (writeMeta(s)) unrecorded.remove(id);
+    else unrecorded.put(id, s);
+  }
+
+  private boolean writeMeta(RunSummary s) {
+    try {
+      store.writeMeta(s);
+      return true;
+    } catch (IOException e) {
+      if (!unrecorded.containsKey(s.id())) LOG.warning("run " + s.id() + ": cannot write run.json: " + reason(e));
+      return false;
+    }
+  }
+
+  private void close(StepLog log) {
+    try {
+      log.closeWriter();
+    } catch (IOException e) {
+      LOG.warning("cannot force " + log.dir() + ": " + reason(e));
+    }
+  }
+
+  private void tell(String run, long upTo, String fault) {
+    vertx.eventBus().send(Events.written(run), new Written(run, upTo, fault));
+  }
+
+  private static String reason(IOException e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 }

@@ -13,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import java.io.IOException;
 
 /**
  * Starts, commands and deletes runs: one {@link RunVerticle} per run, spread over the event loops by Vert.x.
@@ -47,13 +48,17 @@ public final class RunManager {
     return maxRuns;
   }
 
-  /** Starts a run; demo runs are kept in memory only, every other run is persisted. */
+  /**
+   * Starts a run; demo runs are kept in memory only, every other run is persisted. Fails with a
+   * {@link ReplyException} of code 507 when the run's files cannot be created (a full disk).
+   */
   public Future<Run> launch(RunSpec spec, boolean demo) {
-    String id = runs.newId();
+    RunSummary created = RunSummary.created(runs.newId(), spec, System.currentTimeMillis());
+    String id = created.id();
     // a problem's first trainer may read its dataset, and a log means files: off the event loop
-    return vertx.executeBlocking(() -> new Prepared(new Trainer(spec), demo ? null : store.create(id)), false)
+    return vertx.executeBlocking(() -> new Prepared(new Trainer(spec), demo ? null : create(created)), false)
         .compose(p -> {
-          Run run = runs.add(id, spec, demo, new RunHistory(id, p.log));
+          Run run = runs.add(created, demo, new RunHistory(id, p.log));
           vertx.eventBus().publish(Events.RUNS, run.summary());
           return vertx.deployVerticle(new RunVerticle(run, p.trainer)).map(deployment -> {
             run.deploymentId(deployment);
@@ -61,6 +66,15 @@ public final class RunManager {
             return run;
           });
         });
+  }
+
+  private StepLog create(RunSummary created) {
+    try {
+      return store.create(created);
+    } catch (IOException e) {
+      throw new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 507, "storage: cannot create the files of a new run: "
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+    }
   }
 
   /**

@@ -18,9 +18,9 @@ public final class RunRegistry {
   private final SecureRandom random = new SecureRandom();
 
   /** A new run in state {@code created}, under an id from {@link #newId()}. */
-  public Run add(String id, RunSpec spec, boolean demo, RunHistory history) {
-    Run run = new Run(id, spec, demo, history, RunSummary.created(id, spec, System.currentTimeMillis()));
-    if (runs.putIfAbsent(id, run) != null) throw new IllegalStateException("run id " + id + " is taken");
+  public Run add(RunSummary created, boolean demo, RunHistory history) {
+    Run run = new Run(created.id(), created.spec(), demo, history, created);
+    if (runs.putIfAbsent(run.id(), run) != null) throw new IllegalStateException("run id " + run.id() + " is taken");
     return run;
   }
 

@@ -11,6 +11,8 @@ import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
+import io.losswatch.event.Written;
+import io.losswatch.store.RunHistory;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -27,6 +29,11 @@ import java.util.logging.Logger;
  * slice takes steps for at most {@link #SLICE_NANOS}, appends them to the run's history, publishes them as one
  * {@link StepBatch}, and yields. Paced runs ({@code steps_per_second} &gt; 0) take the steps that are due on a
  * timer instead. Commands arrive as messages, so the run's state is only ever touched on its own thread.
+ *
+ * <p>A persisted run never gets more than {@link RunHistory#MAX_UNWRITTEN} steps ahead of the store: it waits
+ * for the store's {@link Written} word (backpressure), it ends only once its last step is on disk, and it
+ * pauses (reason {@code storage}, one alert) while its steps cannot be written, resuming by itself when they
+ * can. An ended run lets go of its trainer and its memory window, and its verticle goes away.
  */
 public final class RunVerticle extends VerticleBase {
   static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
@@ -53,6 +60,13 @@ public final class RunVerticle extends VerticleBase {
   private long timer = -1;
   private long restartTimer = -1;
   private boolean undeployed;
+  /** The state the run reached, held until its last step is on disk. */
+  private RunState ending;
+  /** Whether the store reported a failed write it has not yet caught up with. */
+  private boolean storageFault;
+  /** Whether this run paused itself for that fault (and so resumes by itself after it). */
+  private boolean pausedForStorage;
+  private boolean sliceQueued;
   private long paceNanos;
   private long paceStep;
   private long rateNanos;
@@ -69,7 +83,8 @@ public final class RunVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     var commands = vertx.eventBus().<RunCommand>localConsumer(Events.commands(run.id()), this::onCommand);
-    return commands.completion().onSuccess(v -> context.runOnContext(x -> begin()));
+    var written = vertx.eventBus().<Written>localConsumer(Events.written(run.id()), m -> onWritten(m.body()));
+    return Future.all(commands.completion(), written.completion()).onSuccess(v -> context.runOnContext(x -> begin()));
   }
 
   @Override
@@ -94,9 +109,10 @@ public final class RunVerticle extends VerticleBase {
   private void schedule() {
     if (undeployed || state != RunState.RUNNING) return;
     if (stepsPerSecond <= 0) {
-      context.runOnContext(v -> slice(Long.MAX_VALUE));
+      wake();
       return;
     }
+    cancelTimer();
     paceNanos = System.nanoTime();
     paceStep = trainer.stepsTaken();
     // at most 50 wake-ups a second (a fast pace takes several steps per batch: every consumer handles each
@@ -108,9 +124,20 @@ public final class RunVerticle extends VerticleBase {
     });
   }
 
+  /** Queues the next slice of an unpaced run, unless one is queued already (there is one chain of slices). */
+  private void wake() {
+    if (stepsPerSecond > 0 || sliceQueued) return;
+    sliceQueued = true;
+    context.runOnContext(v -> {
+      sliceQueued = false;
+      slice(Long.MAX_VALUE);
+    });
+  }
+
   /** Takes up to {@code budget} steps within the time slice, then publishes them and yields. */
   private void slice(long budget) {
-    if (undeployed || state != RunState.RUNNING) return;
+    if (undeployed || state != RunState.RUNNING || ending != null) return;
+    if (run.history().unwritten() >= RunHistory.MAX_UNWRITTEN) return;   // the store's next word wakes it
     long start = System.nanoTime();
     long deadline = start + SLICE_NANOS;
     long startMillis = System.currentTimeMillis();
@@ -143,7 +170,7 @@ public final class RunVerticle extends VerticleBase {
     if (diagnosisChanged) announceDiagnosis();
     checkSlow();
     if (end != null) finish(end);
-    else if (stepsPerSecond <= 0) context.runOnContext(v -> slice(Long.MAX_VALUE));
+    else wake();
   }
 
   private void publishBatch() {
@@ -163,10 +190,11 @@ public final class RunVerticle extends VerticleBase {
 
   private RunSummary summary(RunState s) {
     RunSummary old = run.summary();
+    if (trainer == null) return old.withState(s, System.currentTimeMillis());   // ended: nothing moves any more
     long step = trainer.stepsTaken();
     return new RunSummary(run.id(), run.spec(), s, run.cycle(), step, trainer.loss(), trainer.lr(), trainer.gradNorm(),
         bestLoss, s == RunState.RUNNING ? measuredRate : 0, old.created(), System.currentTimeMillis(),
-        diagnoser.current(), List.copyOf(lrChanges));
+        diagnoser.current(), List.copyOf(lrChanges), storageFault && s == RunState.PAUSED ? RunSummary.STORAGE : null);
   }
 
   /** Feeds the step just taken to the diagnoser; with auto_lr, follows its advice at most once a window. */
@@ -207,10 +235,52 @@ public final class RunVerticle extends VerticleBase {
   }
 
   private void alert(Alert.Kind kind, Diagnosis d) {
-    String message = run.spec().name() + ": " + d.verdict().label() + " since step " + d.sinceStep() + ": "
-        + d.evidence() + (d.advice() == null ? "" : ". Advice: " + d.advice());
-    vertx.eventBus().publish(Events.RUNS, new Alert(run.id(), run.spec().name(), kind, trainer.stepsTaken(), message,
-        d.suggestedLr(), System.currentTimeMillis()));
+    alert(kind, d.verdict().label() + " since step " + d.sinceStep() + ": " + d.evidence()
+        + (d.advice() == null ? "" : ". Advice: " + d.advice()), d.suggestedLr());
+  }
+
+  private void alert(Alert.Kind kind, String what, double suggestedLr) {
+    vertx.eventBus().publish(Events.RUNS, new Alert(run.id(), run.spec().name(), kind, run.summary().step(),
+        run.spec().name() + ": " + what, suggestedLr, System.currentTimeMillis()));
+  }
+
+  /**
+   * The store's word on how far the steps are on disk: frees the memory they held, wakes a run that waited
+   * for it, ends a run that waited for its last step; a failed write pauses the run until the store catches up.
+   */
+  private void onWritten(Written w) {
+    RunHistory h = run.history();
+    h.persisted(w.upTo());
+    if (w.failed()) {
+      if (!storageFault) storagePause(w);
+      return;
+    }
+    if (storageFault && h.unwritten() == 0) storageResume();
+    if (h.unwritten() == 0 && ending != null && state == RunState.RUNNING) end(ending);
+    else if (h.unwritten() == 0 && !state.isLive()) retire();
+    else if (state == RunState.RUNNING) wake();   // it may have waited for this word
+  }
+
+  private void storagePause(Written w) {
+    storageFault = true;
+    if (state == RunState.RUNNING) {
+      cancelTimer();
+      pausedForStorage = true;
+      changeState(RunState.PAUSED);
+    }
+    alert(Alert.Kind.STORAGE, "paused: its steps from " + (w.upTo() + 1) + " cannot be written (" + w.fault()
+        + "); they are kept, and the run resumes by itself once they are written", Double.NaN);
+  }
+
+  private void storageResume() {
+    storageFault = false;
+    if (pausedForStorage) {
+      pausedForStorage = false;
+      changeState(RunState.RUNNING);
+      schedule();
+    } else if (state == RunState.PAUSED) {
+      changeState(RunState.PAUSED);   // paused by a person: it stays so, without the reason
+    }
   }
 
   /** Sets the lr from the next step on, records the change, and starts the diagnosis afresh. */
@@ -223,8 +293,15 @@ public final class RunVerticle extends VerticleBase {
     if (lrChanges.size() > 100) lrChanges.remove(0);
   }
 
+  /** The run reached its end: it takes that state once its last step is on disk. */
   private void finish(RunState end) {
     cancelTimer();
+    if (run.history().unwritten() > 0) ending = end;
+    else end(end);
+  }
+
+  private void end(RunState end) {
+    ending = null;
     changeState(end);
     if (run.demo() && !undeployed) {
       restartTimer = vertx.setTimer(DEMO_RESTART_MS, id -> {
@@ -240,6 +317,18 @@ public final class RunVerticle extends VerticleBase {
     RunSummary summary = summary(s);
     run.summary(summary);
     vertx.eventBus().publish(Events.RUNS, summary);
+    if (!s.isLive()) {
+      trainer = null;   // a demo run builds a new one when it starts over
+      if (run.history().unwritten() == 0) retire();
+    }
+  }
+
+  /** An ended run that is all on disk keeps only its summary: no memory window, no verticle. */
+  private void retire() {
+    if (run.demo() || undeployed) return;
+    run.history().release();
+    undeployed = true;
+    vertx.undeploy(context.deploymentID());
   }
 
   private void cancelTimer() {
@@ -265,16 +354,20 @@ public final class RunVerticle extends VerticleBase {
         announceDiagnosis();
       }
       case PAUSE -> {
-        if (state != RunState.RUNNING) {
-          refuse(m, "cannot pause");
+        if (state == RunState.PAUSED && pausedForStorage) {
+          pausedForStorage = false;   // paused for storage, and now by a person too: it stays paused after
+        } else if (state != RunState.RUNNING || ending != null) {
+          refuse(m, ending != null ? "cannot pause: it took its last step" : "cannot pause");
           return;
+        } else {
+          cancelTimer();
+          changeState(RunState.PAUSED);
         }
-        cancelTimer();
-        changeState(RunState.PAUSED);
       }
       case RESUME -> {
-        if (state != RunState.PAUSED) {
-          refuse(m, "cannot resume");
+        if (state != RunState.PAUSED || storageFault) {
+          refuse(m, storageFault ? "cannot resume while its steps cannot be written (storage); it resumes by itself"
+              + " once they are" : "cannot resume");
           return;
         }
         changeState(RunState.RUNNING);
@@ -288,6 +381,8 @@ public final class RunVerticle extends VerticleBase {
         if (restartTimer != -1) vertx.cancelTimer(restartTimer);
         restartTimer = -1;
         cancelTimer();
+        ending = null;
+        pausedForStorage = false;
         changeState(RunState.STOPPED);
       }
     }

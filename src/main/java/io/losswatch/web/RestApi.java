@@ -212,7 +212,7 @@ final class RestApi {
       status = 400;
       message = e.getMessage();
       field = e.field();
-    } else if (t instanceof ReplyException e && e.failureCode() >= 400 && e.failureCode() < 500) {
+    } else if (t instanceof ReplyException e && e.failureCode() >= 400 && e.failureCode() < 600) {   // deliberate
       status = e.failureCode();
       message = e.getMessage();
     } else {

@@ -29,7 +29,10 @@ final class Wire {
     Json.quote(b, s.id());
     b.append(",\"name\":");
     Json.quote(b, s.name());
-    b.append(",\"state\":\"").append(s.state().label()).append("\",\"spec\":");
+    b.append(",\"state\":\"").append(s.state().label()).append("\",\"reason\":");
+    if (s.reason() == null) b.append("null");
+    else Json.quote(b, s.reason());
+    b.append(",\"spec\":");
     Json.write(b, s.spec().json());
     b.append(",\"cycle\":").append(s.cycle()).append(",\"step\":").append(s.step());
     field(b, "loss", s.loss(), started);

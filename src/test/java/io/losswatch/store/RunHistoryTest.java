@@ -1,6 +1,7 @@
 package io.losswatch.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.losswatch.event.StepBatch;
@@ -47,7 +48,7 @@ class RunHistoryTest {
     StepBatch across = h.read(250_000, 299_999, 0);   // disk then memory, as one range
     assertEquals(50_000, across.size());
     for (int i = 0; i < across.size(); i++) assertEquals(250_000 + i, across.step()[i]);
-    log.close();
+    log.closeWriter();
   }
 
   @Test
@@ -71,14 +72,14 @@ class RunHistoryTest {
     }
     assertTrue(spike, "the spike survives");
     assertTrue(nan, "the NaN survives");
-    log.close();
+    log.closeWriter();
   }
 
   @Test
   void aTornTailIsCutBackToTheLastWholeRecord(@TempDir Path dir) throws Exception {
     StepLog log = StepLog.open(dir);
     log.append(steps(1, 100));
-    log.close();
+    log.closeWriter();
     // a kill mid-write: three bytes of a 101st loss, and the t column one record short
     try (FileChannel ch = FileChannel.open(dir.resolve("loss.f64"), StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}), 800);
@@ -94,6 +95,57 @@ class RunHistoryTest {
     assertEquals(1.0 / 99, r.loss()[98]);
     again.append(steps(100, 110));   // and it goes on from there
     assertEquals(110, again.count());
-    again.close();
+    again.closeWriter();
+  }
+
+  @Test
+  void aZeroFilledTailIsNoStepsAndAppendsAreExactlyOnce(@TempDir Path dir) throws Exception {
+    StepLog log = StepLog.open(dir);
+    log.append(steps(1, 100));
+    log.closeWriter();
+    // a power cut after the files grew but before their data reached the disk: zeros where records were
+    for (String f : new String[] {"loss.f64", "lr.f64", "grad_norm.f64", "t.i64"}) {
+      try (FileChannel ch = FileChannel.open(dir.resolve(f), StandardOpenOption.WRITE)) {
+        ch.write(java.nio.ByteBuffer.allocate(40 * 8), 100 * 8);
+      }
+    }
+    StepLog again = StepLog.open(dir);
+    assertEquals(100, again.count(), "zeros are not steps");
+    assertEquals(100, again.append(steps(90, 100)), "steps already on disk are skipped");
+    assertEquals(120, again.append(steps(95, 120)), "a retried batch writes only what is new");
+    assertThrows(IllegalStateException.class, () -> again.append(steps(122, 130)), "a hole is refused");
+    StepBatch r = new RunHistory("r", again).read(1, 200, 0);
+    assertEquals(120, r.size());
+    for (int i = 0; i < r.size(); i++) assertEquals(i + 1, r.step()[i]);
+    assertEquals(1.0 / 120, r.loss()[119]);
+    again.closeWriter();
+  }
+
+  @Test
+  void aLogPastTwoGibibytesPerColumnReadsAcrossTheLimit(@TempDir Path dir) throws Exception {
+    // 2^28 + 10 records: each column file is past the 2 GiB one mapping can hold; sparse, so it costs no disk
+    long n = (1L << 28) + 10;
+    long first = (1L << 28) - 5;
+    for (String f : new String[] {"loss.f64", "lr.f64", "grad_norm.f64", "t.i64"}) {
+      try (FileChannel ch = FileChannel.open(dir.resolve(f), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) (n - first + 1) * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (long s = first; s <= n; s++) {
+          if (f.equals("t.i64")) b.putLong(1_700_000_000_000L + s);
+          else b.putDouble(s);
+        }
+        ch.write(b.flip(), (first - 1) * 8);
+      }
+    }
+    StepLog log = StepLog.open(dir);
+    assertEquals(n, log.count());
+    StepBatch r = new RunHistory("r", log).read(first, n, 0);
+    assertEquals(n - first + 1, r.size());
+    for (int i = 0; i < r.size(); i++) {
+      assertEquals(first + i, r.step()[i]);
+      assertEquals((double) (first + i), r.loss()[i]);
+      assertEquals(1_700_000_000_000L + first + i, r.t()[i]);
+    }
+    assertEquals(n + 1, log.append(steps(n + 1, n + 1)), "and it goes on past the limit");
+    log.closeWriter();
   }
 }
