@@ -73,7 +73,7 @@ final class RestApi {
   }
 
   private void create(RoutingContext ctx) {
-    RunSpec spec = RunSpec.from(body(ctx));
+    RunSpec spec = RunSpec.from(RequestInput.json(ctx));
     if (spec.steps() > maxSteps) {
       throw new ApiError(429, "steps: at most " + maxSteps + " per run on this server, got " + spec.steps(), "steps");
     }
@@ -104,10 +104,10 @@ final class RestApi {
   private void steps(RoutingContext ctx) {
     Run run = run(ctx);
     long last = run.history().lastStep();
-    long from = query(ctx, "from", 1, 1, Long.MAX_VALUE);
-    long to = query(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
+    long from = RequestInput.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
+    long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
     if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
-    int maxPoints = (int) query(ctx, "max_points", 0, 4, MAX_POINTS);
+    int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
     if (maxPoints == 0 && Math.min(to, last) - from + 1 > MAX_EXACT_POINTS) {
       throw new ApiError(400, "to: at most " + MAX_EXACT_POINTS + " steps in one answer without max_points; ask for a"
           + " smaller range, set max_points, or fetch steps.csv", "to");
@@ -148,7 +148,7 @@ final class RestApi {
 
   private void setLr(RoutingContext ctx) {
     Run run = run(ctx);
-    Options o = Options.of("", body(ctx));
+    Options o = Options.of("", RequestInput.json(ctx));
     double lr = o.number("lr", v -> v > 0, "must be > 0");
     o.done("an lr change");
     reply(ctx, manager.command(run, new RunCommand(RunCommand.Kind.SET_LR, lr)));
@@ -156,13 +156,13 @@ final class RestApi {
 
   private void command(RoutingContext ctx, RunCommand command) {
     Run run = run(ctx);
-    noBody(ctx);
+    RequestInput.none(ctx);
     reply(ctx, manager.command(run, command));
   }
 
   private void delete(RoutingContext ctx) {
     Run run = run(ctx);
-    noBody(ctx);
+    RequestInput.none(ctx);
     manager.delete(run).onComplete(x -> ctx.response().setStatusCode(204).end());
   }
 
@@ -173,37 +173,6 @@ final class RestApi {
   private Run run(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     return manager.runs().get(id).orElseThrow(() -> ApiError.notFound(id));
-  }
-
-  private static Object body(RoutingContext ctx) {
-    String text = ctx.body().asString();
-    if (text == null || text.isBlank()) throw new ApiError(400, "a JSON body is required", null);
-    return Json.parse(text);
-  }
-
-  /** A command without arguments takes no body, or an empty JSON object. */
-  private static void noBody(RoutingContext ctx) {
-    String text = ctx.body().asString();
-    if (text == null || text.isBlank()) return;
-    if (!(Json.parse(text) instanceof java.util.Map<?, ?> m) || !m.isEmpty()) {
-      throw new ApiError(400, ctx.request().method() + " " + ctx.request().path() + " takes no arguments: send {} or"
-          + " no body", null);
-    }
-  }
-
-  private static long query(RoutingContext ctx, String name, long def, long min, long max) {
-    String v = ctx.queryParams().get(name);
-    if (v == null || v.isEmpty()) return def;
-    long n;
-    try {
-      n = Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      if (v.trim().matches("\\+?[0-9]+")) throw new ApiError(400, name + ": at most " + max + ", got " + v.trim(), name);
-      throw new ApiError(400, name + ": must be an integer, got " + Json.write(v), name);
-    }
-    if (n < min) throw new ApiError(400, name + ": must be >= " + min + ", got " + n, name);
-    if (n > max) throw new ApiError(400, name + ": at most " + max + ", got " + n, name);
-    return n;
   }
 
   private static void ok(RoutingContext ctx, int status, String json) {
@@ -236,6 +205,10 @@ final class RestApi {
         case 400 -> "bad request";
         default -> "internal error";
       };
+      if (status == 400 && ctx.request().authority() == null) {   // the router refuses HTTP/1.1 without a Host
+        message = "Host: a Host header is required";
+        field = "Host";
+      }
       if (status >= 500) LOG.log(Level.WARNING, "failed " + ctx.request().method() + " " + ctx.request().path(), t);
     }
     if (ctx.response().ended()) return;
