@@ -50,10 +50,16 @@ final class HostPolicy {
   }
 
   /**
-   * Null when a request may go on, else why not: 400 without exactly one valid Host (or HTTP/2 authority),
-   * 403 for a host not allowed. {@code hostHeaders}: every Host header; {@code authority}: as Vert.x parsed it.
+   * Null when a request may go on, else why not: 403 when a Host (or the HTTP/2 authority) names a host not
+   * allowed, else 400 without exactly one valid one. {@code hostHeaders}: every Host header; {@code authority}:
+   * as Vert.x parsed it.
    */
   ApiError check(List<String> hostHeaders, HostAndPort authority) {
+    for (String h : hostHeaders) {
+      HostAndPort given = HostAndPort.parseAuthority(h, -1);
+      if (given != null && !given.host().isEmpty() && !allows(given.host())) return forbidden(given.host());
+    }
+    if (authority != null && !authority.host().isEmpty() && !allows(authority.host())) return forbidden(authority.host());
     if (hostHeaders.size() > 1) return new ApiError(400, "Host: send exactly one Host header", "Host");
     if (authority == null && !hostHeaders.isEmpty()) {
       return new ApiError(400, "Host: must be host or host:port, got " + quote(hostHeaders.get(0)), "Host");
@@ -61,11 +67,14 @@ final class HostPolicy {
     if (authority == null || authority.host().isEmpty()) {
       return new ApiError(400, "Host: a Host header is required", "Host");
     }
-    if (allows(authority.host())) return null;
-    return new ApiError(403, "Host " + quote(authority.host()) + " is not allowed: this server answers requests"
-        + " addressed to its listening address, localhost or a loopback address, so a page on another site"
-        + " cannot point its name here (DNS rebinding); if this is a name the server is really reached by,"
-        + " start it with --allow-host", "Host");
+    return null;
+  }
+
+  private static ApiError forbidden(String host) {
+    return new ApiError(403, "Host " + quote(host) + " is not allowed: this server answers requests addressed to"
+        + " its listening address, localhost or a loopback address, so a page on another site cannot point its"
+        + " name here (DNS rebinding); if this is a name the server is really reached by, start it with"
+        + " --allow-host", "Host");
   }
 
   private static String quote(String s) {

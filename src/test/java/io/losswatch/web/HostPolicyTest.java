@@ -56,7 +56,9 @@ class HostPolicyTest {
     assertTrue(e.getMessage().contains("--allow-host"), e.getMessage());
     assertEquals(400, p.check(List.of(), null).status);
     assertEquals(400, p.check(List.of("a b"), null).status);
-    assertEquals(400, p.check(List.of("localhost", "evil.example"), HostAndPort.create("localhost", -1)).status);
+    assertEquals(403, p.check(List.of("localhost", "evil.example"), HostAndPort.create("localhost", -1)).status,
+        "a foreign Host anywhere is refused as such");
+    assertEquals(400, p.check(List.of("localhost", "127.0.0.1"), HostAndPort.create("localhost", -1)).status);
     assertEquals(400, p.check(List.of(""), HostAndPort.create("", -1)).status);
   }
 }

@@ -135,7 +135,8 @@ class HostileRequestTest extends SharedServer {
   void aRequestNeedsExactlyOneValidHost() throws Exception {
     refused(server.raw("GET", "/api/runs", List.of(), null), 400, "Host");
     refused(server.raw("GET", "/metrics", List.of("Host: "), null), 400, "Host");
-    refused(server.raw("GET", "/api/runs", List.of("Host: localhost", "Host: evil.example"), null), 400, "Host");
+    refused(server.raw("GET", "/api/runs", List.of("Host: localhost", "Host: 127.0.0.1"), null), 400, "Host");
+    refused(server.raw("GET", "/api/runs", List.of("Host: localhost", "Host: evil.example"), null), 403, "Host");
     refused(server.raw("GET", "/api/runs", List.of("Host: evil.example:http"), null), 400, "Host");
     assertEquals(400, server.handshake(List.of()));
   }
