@@ -227,10 +227,13 @@
     else notice(`${name}: ${res.message}`, true);
   }
 
-  /** fetch with JSON in and out; a 4xx/5xx becomes {ok:false, message} from the server's {error, field}. */
+  /**
+   * fetch with JSON in and out; a 4xx/5xx becomes {ok:false, message} from the server's {error, field}. Every
+   * change is typed application/json, even without a body: the server refuses other types (cross-site forms).
+   */
   async function call(method, path, body) {
     try {
-      const res = await fetch(path, { method, headers: body ? { 'Content-Type': 'application/json' } : {},
+      const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json' },
         body: body ? JSON.stringify(body) : undefined });
       const text = await res.text();
       let json = null;

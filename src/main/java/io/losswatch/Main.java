@@ -25,7 +25,9 @@ public final class Main {
             --max-steps N             steps one run may ask for (100000000)
             --max-clients N           WebSocket connections at most (10000)
             --token T                 changes need "Authorization: Bearer T" (or set LOSSWATCH_TOKEN)
-            --allow-origin O          also accept WebSocket handshakes from pages at origin O
+            --allow-origin O          also accept changes and WebSocket handshakes from pages at origin O
+            --allow-host H            also answer requests whose Host is H (say, the name a proxy or
+                                      Prometheus reaches this server by); repeatable
             --insecure                allow a non-loopback --host without a token
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
         bench [--quick]               measure the live server (run it with java -Xmx2g); see BENCHMARKS.md

@@ -1,6 +1,7 @@
 package io.losswatch.cli;
 
 import io.losswatch.core.config.SpecException;
+import io.losswatch.server.Hosts;
 import io.losswatch.server.Server;
 import io.losswatch.server.ServerConfig;
 import java.io.PrintStream;
@@ -32,10 +33,13 @@ public final class ServeCommand {
       err.println("serve: cannot start: " + e);
       return 1;
     }
-    String http = "http://" + config.host() + ":" + server.port();
+    // where a browser on this machine finds it: a wildcard is no address to browse to (nor an allowed Host)
+    String host = Hosts.wildcard(config.host()) ? "localhost"
+        : config.host().contains(":") && !config.host().startsWith("[") ? "[" + config.host() + "]" : config.host();
+    String http = "http://" + host + ":" + server.port();
     out.println("losswatch is running" + (config.demo() ? " with the demo gallery" : ""));
     out.println("  page       " + http + "/");
-    out.println("  WebSocket  ws://" + config.host() + ":" + server.port() + "/ws");
+    out.println("  WebSocket  ws://" + host + ":" + server.port() + "/ws");
     out.println("  REST       " + http + "/api/runs");
     out.println("  metrics    " + http + "/metrics");
     out.flush();

@@ -24,17 +24,18 @@ import java.util.Locale;
  *   --alert-webhook URL      none: POST every alert there as JSON
  *   --stall-after D          30s: a running run with no step for this long raises a "stalled" alert
  *   --token T                none (or LOSSWATCH_TOKEN): a bearer token every change must carry
- *   --allow-origin O         also accept WebSocket handshakes from this origin (repeatable)
+ *   --allow-origin O         also accept changes and WebSocket handshakes from pages at this origin (repeatable)
+ *   --allow-host H           also answer requests whose Host is H (repeatable): a name this server is reached by
  *   --insecure               allow a non-loopback --host without a token
  * </pre>
  */
 public record ServerConfig(String host, int port, boolean demo, Path dataDir, long metricsRetentionMs,
     int maxMetricRuns, int maxRuns, int maxSteps, int maxClients, String alertWebhook, long stallAfterMs,
-    String token, List<String> allowedOrigins, boolean insecure) {
+    String token, List<String> allowedOrigins, List<String> allowedHosts, boolean insecure) {
 
   public static ServerConfig defaults() {
     return new ServerConfig("127.0.0.1", 8080, true, Path.of("losswatch-data"), 600_000, 500, 1000, 100_000_000,
-        10_000, null, 30_000, null, List.of(), false);
+        10_000, null, 30_000, null, List.of(), List.of(), false);
   }
 
   /** What tests start: a free port, no demo runs, a fresh data folder of its own. */
@@ -66,9 +67,12 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     return toBuilder().maxRuns(maxRuns).maxSteps(maxSteps).maxClients(maxClients).build();
   }
 
-  /** Whether the host is a loopback address, reachable from this machine only. */
+  /**
+   * Whether the host is reachable from this machine only: exactly {@code localhost} or a loopback IP literal
+   * (127.0.0.0/8, ::1), judged from the text, never by resolving it.
+   */
   public boolean loopback() {
-    return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
+    return Hosts.loopback(host);
   }
 
   public Builder toBuilder() {
@@ -117,8 +121,18 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
           b.alertWebhook(value);
         }
         case "--stall-after" -> b.stallAfterMs(duration(name, value));
-        case "--token" -> b.token(value);
+        case "--token" -> {
+          // an empty token could never be matched: it would lock every change out, or look like protection
+          if (value.isBlank()) throw new SpecException(name, "must not be empty");
+          b.token(value);
+        }
         case "--allow-origin" -> b.allowOrigin(value);
+        case "--allow-host" -> {
+          if (!Hosts.valid(value)) {
+            throw new SpecException(name, "must be a host name or an IP address, without a port, got " + value);
+          }
+          b.allowHost(Hosts.normal(value));
+        }
         default -> throw new SpecException(name, "unknown option");
       }
     }
@@ -180,6 +194,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     private long stallAfterMs;
     private String token;
     private final List<String> allowedOrigins;
+    private final List<String> allowedHosts;
     private boolean insecure;
 
     private Builder(ServerConfig c) {
@@ -196,6 +211,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
       stallAfterMs = c.stallAfterMs;
       token = c.token;
       allowedOrigins = new ArrayList<>(c.allowedOrigins);
+      allowedHosts = new ArrayList<>(c.allowedHosts);
       insecure = c.insecure;
     }
 
@@ -212,11 +228,13 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     public Builder stallAfterMs(long v) { stallAfterMs = v; return this; }
     public Builder token(String v) { token = v; return this; }
     public Builder allowOrigin(String v) { allowedOrigins.add(v); return this; }
+    public Builder allowHost(String v) { allowedHosts.add(v); return this; }
     public Builder insecure(boolean v) { insecure = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(host, port, demo, dataDir, metricsRetentionMs, maxMetricRuns, maxRuns, maxSteps,
-          maxClients, alertWebhook, stallAfterMs, token, List.copyOf(allowedOrigins), insecure);
+          maxClients, alertWebhook, stallAfterMs, token, List.copyOf(allowedOrigins), List.copyOf(allowedHosts),
+          insecure);
     }
   }
 }

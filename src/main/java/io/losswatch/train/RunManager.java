@@ -14,6 +14,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Starts, commands and deletes runs: one {@link RunVerticle} per run, spread over the event loops by Vert.x.
@@ -24,6 +25,7 @@ public final class RunManager {
   private final RunRegistry runs;
   private final RunStore store;
   private final int maxRuns;
+  private final AtomicInteger starting = new AtomicInteger();   // places reserved by runs not yet registered
 
   public RunManager(Vertx vertx, RunRegistry runs, RunStore store, int maxRuns) {
     this.vertx = vertx;
@@ -41,7 +43,18 @@ public final class RunManager {
 
   /** Whether another run fits under the cap. */
   public boolean full() {
-    return runs.size() >= maxRuns;
+    // starting first: a run moves from starting into runs by add, then release, so it is never counted zero times
+    return starting.get() + runs.size() >= maxRuns;
+  }
+
+  /**
+   * Takes a place under the cap for a run about to start, before its asynchronous start: two requests on two
+   * event loops cannot both take the last one. Given back once the run is registered, or its start failed.
+   */
+  private synchronized boolean reserve() {
+    if (full()) return false;
+    starting.incrementAndGet();
+    return true;
   }
 
   public int maxRuns() {
@@ -49,16 +62,26 @@ public final class RunManager {
   }
 
   /**
-   * Starts a run; demo runs are kept in memory only, every other run is persisted. Fails with a
-   * {@link ReplyException} of code 507 when the run's files cannot be created (a full disk).
+   * Starts a run; demo runs are kept in memory only, every other run is persisted. Other than demo runs, a run
+   * over the cap fails with a {@link ReplyException} of code 429, and one whose files cannot be created (a full
+   * disk) with 507.
    */
   public Future<Run> launch(RunSpec spec, boolean demo) {
+    if (!demo && !reserve()) {
+      return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 429, "too many runs: at most " + maxRuns));
+    }
     RunSummary created = RunSummary.created(runs.newId(), spec, System.currentTimeMillis());
     String id = created.id();
     // a problem's first trainer may read its dataset, and a log means files: off the event loop
     return vertx.executeBlocking(() -> new Prepared(new Trainer(spec), demo ? null : create(created)), false)
+        .onFailure(e -> release(demo))
         .compose(p -> {
-          Run run = runs.add(created, demo, new RunHistory(id, p.log));
+          Run run;
+          try {
+            run = runs.add(created, demo, new RunHistory(id, p.log));
+          } finally {
+            release(demo);   // registered (or not): runs.size() counts it from here on
+          }
           vertx.eventBus().publish(Events.RUNS, run.summary());
           return vertx.deployVerticle(new RunVerticle(run, p.trainer)).map(deployment -> {
             run.deploymentId(deployment);
@@ -75,6 +98,10 @@ public final class RunManager {
       throw new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 507, "storage: cannot create the files of a new run: "
           + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
     }
+  }
+
+  private void release(boolean demo) {
+    if (!demo) starting.decrementAndGet();
   }
 
   /**

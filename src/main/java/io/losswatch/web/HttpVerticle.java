@@ -26,17 +26,26 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
-    new RestApi(manager, config.token(), config.maxSteps()).mount(router);
+    HostPolicy hosts = HostPolicy.of(config.host(), config.allowedHosts());
+    OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
+    // first of all, for every route: the Host (RestApi's failure handler writes the refusal)
+    router.route().handler(ctx -> {
+      ApiError refused = hosts.check(ctx.request().headers().getAll(HttpHeaders.HOST), ctx.request().authority());
+      if (refused != null) ctx.fail(refused);
+      else ctx.next();
+    });
+    new RestApi(manager, origins, config.token(), config.maxSteps()).mount(router);
     router.get("/metrics").handler(ctx -> vertx.executeBlocking(() -> meters.scrape(), false)
         .onSuccess(text -> ctx.response()
             .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(text))
         .onFailure(ctx::fail));
     StaticPage.mount(router);
     gateway = new StreamGateway(vertx, manager.runs(), meters);
-    OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
     HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
         .webSocketHandshakeHandler(hs -> {
-          if (!StreamGateway.PATH.equals(hs.path())) hs.reject(404);
+          ApiError refused = hosts.check(hs.headers().getAll(HttpHeaders.HOST), hs.authority());
+          if (refused != null) hs.reject(refused.status);
+          else if (!StreamGateway.PATH.equals(hs.path())) hs.reject(404);
           else if (!origins.allows(hs.headers().get(HttpHeaders.ORIGIN), hs.headers().get(HttpHeaders.HOST))) hs.reject(403);
           else if (meters.wsClients().get() >= config.maxClients()) hs.reject(503);   // over all instances
           else hs.accept();

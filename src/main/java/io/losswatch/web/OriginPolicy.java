@@ -1,14 +1,15 @@
 package io.losswatch.web;
 
+import io.losswatch.server.Hosts;
 import java.net.URI;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Which pages may open the WebSocket: the server's own origin, any origin on this machine's loopback
- * (localhost, 127.0.0.1, [::1]) and the configured extras. A handshake without an Origin header comes from
- * a program, not a browser page, and is let in: the check exists to stop other sites' pages from
- * reading the stream through a visitor's browser (cross-site WebSocket hijacking).
+ * Which pages may open the WebSocket or change runs: the server's own origin, any origin on this machine's
+ * loopback (localhost, 127.0.0.0/8, [::1]) and the configured extras. A request without an Origin header
+ * comes from a program, not a browser page, and is let in: the check exists to stop other sites' pages from
+ * reading the stream (cross-site WebSocket hijacking) or changing runs through a visitor's browser.
  */
 final class OriginPolicy {
   private final List<String> extra;
@@ -25,7 +26,7 @@ final class OriginPolicy {
       URI u = URI.create(o);
       String host = u.getHost();
       if (host == null) return false;
-      if (host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]") || host.equals("::1")) return true;
+      if (Hosts.loopback(host)) return true;
       return hostHeader != null && u.getAuthority() != null && u.getAuthority().equalsIgnoreCase(hostHeader);
     } catch (IllegalArgumentException e) {
       return false;

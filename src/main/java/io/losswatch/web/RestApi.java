@@ -14,8 +14,6 @@ import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -31,21 +29,29 @@ final class RestApi {
   private static final int CSV_CHUNK = 1 << 16;
   /** An exact answer this long is about 200 MB of JSON: past it, downsample or export. */
   static final int MAX_EXACT_POINTS = 2_000_000;
+  /** A downsampled answer this long is about 1 MB of JSON, more than any chart has pixels for. */
+  static final int MAX_POINTS = 10_000;
+  /**
+   * One step runs on an event loop, whole: at most this many multiply-adds ({@link RunSpec#stepCost}), about
+   * 20 ms (measured: 0.7 to 1.0 ns each, for mlp steps of every shape on a shared 2-core machine; an mlp of
+   * hidden 96 on the full batch, or of hidden 4096 on batches of 32, is about the limit).
+   */
+  static final long MAX_STEP_COST = 20_000_000;
   private static final Logger LOG = Logger.getLogger(RestApi.class.getName());
   private static final String JSON = "application/json; charset=utf-8";
   private final RunManager manager;
-  private final byte[] token;
+  private final ChangeGuard guard;
   private final int maxSteps;
 
-  /** {@code token}: when set, every POST and DELETE must carry {@code Authorization: Bearer <token>}. */
-  RestApi(RunManager manager, String token, int maxSteps) {
+  /** {@code token}: when set, every change must carry {@code Authorization: Bearer <token>}. */
+  RestApi(RunManager manager, OriginPolicy origins, String token, int maxSteps) {
     this.manager = manager;
-    this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+    this.guard = new ChangeGuard(origins, token);
     this.maxSteps = maxSteps;
   }
 
   void mount(Router router) {
-    router.route("/api/*").handler(this::authorize);
+    router.route("/api/*").handler(guard);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.post("/api/runs").handler(this::create);
     router.get("/api/runs").handler(this::list);
@@ -66,27 +72,17 @@ final class RestApi {
     }
   }
 
-  /** Reading never needs the token; changing anything does, when one is set. */
-  private void authorize(RoutingContext ctx) {
-    HttpMethod m = ctx.request().method();
-    if (token != null && (m == HttpMethod.POST || m == HttpMethod.DELETE || m == HttpMethod.PUT)) {
-      String h = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-      byte[] given = h != null && h.startsWith("Bearer ") ? h.substring(7).trim().getBytes(StandardCharsets.UTF_8) : null;
-      if (given == null || !MessageDigest.isEqual(given, token)) {   // constant time: no timing oracle
-        ctx.response().putHeader("WWW-Authenticate", "Bearer");
-        throw new ApiError(401, given == null ? "this server needs a bearer token to change anything"
-            : "wrong bearer token", null);
-      }
-    }
-    ctx.next();
-  }
-
   private void create(RoutingContext ctx) {
-    RunSpec spec = RunSpec.from(body(ctx));
+    RunSpec spec = RunSpec.from(RequestInput.json(ctx));
     if (spec.steps() > maxSteps) {
       throw new ApiError(429, "steps: at most " + maxSteps + " per run on this server, got " + spec.steps(), "steps");
     }
-    if (manager.full()) throw new ApiError(429, "too many runs: at most " + manager.maxRuns(), null);
+    if (spec.stepCost() > MAX_STEP_COST) {
+      throw new ApiError(400, "problem: one step would take about " + spec.stepCost() + " multiply-adds, over this"
+          + " server's limit of " + MAX_STEP_COST + " (about 20 ms, as a step runs on an event loop); lower "
+          + (spec.problem().type().equals("mlp") ? "problem.hidden or problem.batch_size" : "the problem's size"),
+          "problem");
+    }
     manager.launch(spec, false)
         .onSuccess(run -> ok(ctx, 201, Wire.summary(run.summary())))
         .onFailure(ctx::fail);
@@ -108,10 +104,10 @@ final class RestApi {
   private void steps(RoutingContext ctx) {
     Run run = run(ctx);
     long last = run.history().lastStep();
-    long from = query(ctx, "from", 1, 1);
-    long to = query(ctx, "to", Math.max(last, from), 1);
+    long from = RequestInput.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
+    long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
     if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
-    int maxPoints = (int) Math.min(Integer.MAX_VALUE, query(ctx, "max_points", 0, 4));
+    int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
     if (maxPoints == 0 && Math.min(to, last) - from + 1 > MAX_EXACT_POINTS) {
       throw new ApiError(400, "to: at most " + MAX_EXACT_POINTS + " steps in one answer without max_points; ask for a"
           + " smaller range, set max_points, or fetch steps.csv", "to");
@@ -152,18 +148,22 @@ final class RestApi {
 
   private void setLr(RoutingContext ctx) {
     Run run = run(ctx);
-    Options o = Options.of("", body(ctx));
+    Options o = Options.of("", RequestInput.json(ctx));
     double lr = o.number("lr", v -> v > 0, "must be > 0");
     o.done("an lr change");
     reply(ctx, manager.command(run, new RunCommand(RunCommand.Kind.SET_LR, lr)));
   }
 
   private void command(RoutingContext ctx, RunCommand command) {
-    reply(ctx, manager.command(run(ctx), command));
+    Run run = run(ctx);
+    RequestInput.none(ctx);
+    reply(ctx, manager.command(run, command));
   }
 
   private void delete(RoutingContext ctx) {
-    manager.delete(run(ctx)).onComplete(x -> ctx.response().setStatusCode(204).end());
+    Run run = run(ctx);
+    RequestInput.none(ctx);
+    manager.delete(run).onComplete(x -> ctx.response().setStatusCode(204).end());
   }
 
   private void reply(RoutingContext ctx, Future<RunSummary> f) {
@@ -173,25 +173,6 @@ final class RestApi {
   private Run run(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     return manager.runs().get(id).orElseThrow(() -> ApiError.notFound(id));
-  }
-
-  private static Object body(RoutingContext ctx) {
-    String text = ctx.body().asString();
-    if (text == null || text.isBlank()) throw new ApiError(400, "a JSON body is required", null);
-    return Json.parse(text);
-  }
-
-  private static long query(RoutingContext ctx, String name, long def, long min) {
-    String v = ctx.queryParams().get(name);
-    if (v == null || v.isEmpty()) return def;
-    long n;
-    try {
-      n = Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      throw new ApiError(400, name + ": must be an integer, got " + Json.write(v), name);
-    }
-    if (n < min) throw new ApiError(400, name + ": must be >= " + min + ", got " + n, name);
-    return n;
   }
 
   private static void ok(RoutingContext ctx, int status, String json) {
@@ -224,6 +205,10 @@ final class RestApi {
         case 400 -> "bad request";
         default -> "internal error";
       };
+      if (status == 400 && ctx.request().authority() == null) {   // the router refuses HTTP/1.1 without a Host
+        message = "Host: a Host header is required";
+        field = "Host";
+      }
       if (status >= 500) LOG.log(Level.WARNING, "failed " + ctx.request().method() + " " + ctx.request().path(), t);
     }
     if (ctx.response().ended()) return;

@@ -57,6 +57,14 @@ class TraceCommandTest {
   }
 
   @Test
+  void anOversizedMlpIsOneLineNamingTheFieldNotAStackTrace() {
+    assertEquals(2, trace("--spec", "{\"problem\":{\"type\":\"mlp\",\"hidden\":40000000},\"optimizer\":\"adam\","
+        + "\"steps\":1}"));
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+    assertEquals("trace: invalid spec: problem.hidden: at most 4096, got 40000000\n", err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
   void aMissingFileIsAClearError() {
     assertEquals(2, trace("--spec", "/nonexistent/run.json"));
     assertEquals("", out.toString(StandardCharsets.UTF_8));

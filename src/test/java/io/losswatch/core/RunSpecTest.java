@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.losswatch.core.config.Json;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.core.optim.Adam;
 import io.losswatch.core.optim.Sgd;
 import io.losswatch.core.schedule.OneCycle;
 import io.losswatch.core.schedule.Plateau;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -82,6 +84,35 @@ class RunSpecTest {
     if (colon > 0 && !expected.startsWith("invalid") && !expected.startsWith("a run")) {
       assertEquals(expected.substring(0, colon), e.field());
     }
+  }
+
+  @Test
+  void aNameIsAtMost256CharactersAndASpecAtMost4KiB() {
+    String spec = "{" + P + ",\"optimizer\":\"adam\",\"name\":\"%s\"}";
+    assertEquals(256, RunSpec.parse(spec.formatted("n".repeat(256))).name().length());
+    String emoji = "\uD83D\uDE00".repeat(256);   // 256 characters, 512 UTF-16 units
+    assertEquals(emoji, RunSpec.parse(spec.formatted(emoji)).name(), "characters are code points");
+    SpecException e = assertThrows(SpecException.class, () -> RunSpec.parse(spec.formatted("n".repeat(257))));
+    assertEquals("name", e.field());
+    assertEquals("name: at most 256 characters, got 257", e.getMessage());
+    e = assertThrows(SpecException.class, () -> RunSpec.parse(spec.formatted("n".repeat(60_000))));
+    assertEquals("name: at most 256 characters, got 60000", e.getMessage());
+
+    e = assertThrows(SpecException.class, () -> RunSpec.parse(ofBytes(4097, "")));
+    assertEquals("", e.field());
+    assertEquals("a run spec must be at most 4096 bytes as compact JSON, got 4097", e.getMessage());
+    assertEquals(4096, Json.write(RunSpec.parse(ofBytes(4096, "")).json()).getBytes(StandardCharsets.UTF_8).length);
+    RunSpec.parse(ofBytes(4096, "    "));   // whitespace is not counted
+  }
+
+  /** A valid spec of exactly {@code bytes} bytes as compact UTF-8 JSON (a name of two-byte é, x0 ones). */
+  private static String ofBytes(int bytes, String space) {
+    String head = "{\"name\":\"" + "é".repeat(200) + "\"," + space + "\"optimizer\":\"adam\",\"steps\":1,"
+        + "\"problem\":{\"type\":\"quadratic\",\"x0\":[";
+    int left = bytes - (head.length() - space.length() + 200) - "]}}".length();   // é is one char, two bytes
+    StringBuilder x0 = new StringBuilder(left % 2 == 0 ? "10" : "1");   // "1,1,...": n ones take 2n - 1 bytes
+    while (x0.length() < left) x0.append(",1");
+    return head + x0 + "]}}";
   }
 
   @Test

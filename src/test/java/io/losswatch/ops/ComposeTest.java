@@ -1,9 +1,12 @@
 package io.losswatch.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.losswatch.core.config.SpecException;
 import io.losswatch.server.ServerConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +55,22 @@ class ComposeTest {
       } else {
         String[] parts = String.valueOf(p).replace("/tcp", "").split(":");
         out.add(new int[] {Integer.parseInt(parts[parts.length - 2]), Integer.parseInt(parts[parts.length - 1])});
+      }
+    }
+    return out;
+  }
+
+  /** The host address each port is published on: the short syntax's host_ip, the long one's host_ip, or "" (all). */
+  private static List<String> hostIps(Map<String, Object> service) {
+    List<String> out = new ArrayList<>();
+    Object ports = service.get("ports");
+    if (ports == null) return out;
+    for (Object p : (List<?>) ports) {
+      if (p instanceof Map<?, ?> m) {
+        out.add(m.get("host_ip") == null ? "" : String.valueOf(m.get("host_ip")));
+      } else {
+        String[] parts = String.valueOf(p).replace("/tcp", "").split(":");
+        out.add(parts.length >= 3 ? parts[parts.length - 3] : "");
       }
     }
     return out;
@@ -112,6 +131,22 @@ class ComposeTest {
   }
 
   @Test
+  void everyPortIsPublishedOnLoopbackOnly() {
+    // Prometheus' lifecycle API, Alertmanager and Grafana's admin/admin have no real authentication
+    for (String name : PORTS.keySet()) {
+      List<String> ips = hostIps(service(name));
+      assertTrue(!ips.isEmpty() && ips.stream().allMatch("127.0.0.1"::equals), name + " publishes on " + ips);
+    }
+  }
+
+  @Test
+  void theServerTakesItsTokenFromTheEnvironmentAndRequiresIt() {
+    Object token = Ops.map(service("losswatch").get("environment")).get("LOSSWATCH_TOKEN");
+    assertTrue(String.valueOf(token).matches("\\$\\{LOSSWATCH_TOKEN:\\?[^}$]+}"),
+        "LOSSWATCH_TOKEN comes from the environment, required (${LOSSWATCH_TOKEN:?message}): " + token);
+  }
+
+  @Test
   void servicesAreWhereTheConfigsLookForThem() {
     Map<String, Object> prom = Ops.yaml(Ops.repo().resolve("dashboards/prometheus/prometheus.yml"));
     List<Map<String, Object>> jobs = Ops.list(prom.get("scrape_configs"));
@@ -145,19 +180,38 @@ class ComposeTest {
   }
 
   @Test
-  void theServerAcceptsItsCommandLine() {
-    List<String> command = strings(service("losswatch").get("command"));
-    ServerConfig c = ServerConfig.parse(command.toArray(String[]::new), null);   // throws on an unknown option
+  void theServerAcceptsItsCommandLineGivenAToken() {
+    String[] command = strings(service("losswatch").get("command")).toArray(String[]::new);
+    ServerConfig c = ServerConfig.parse(command, "from-the-environment");   // throws on an unknown option
     assertEquals(8080, c.port());
     assertEquals("0.0.0.0", c.host());
+    assertFalse(c.insecure(), "no --insecure");
+    assertThrows(SpecException.class, () -> ServerConfig.parse(command, null), "exposed: refused without a token");
+    // Prometheus scrapes losswatch:8080: that Host must pass the server's Host check
+    Map<String, Object> prom = Ops.yaml(Ops.repo().resolve("dashboards/prometheus/prometheus.yml"));
+    for (Map<String, Object> job : Ops.list(prom.get("scrape_configs"))) {
+      if (!"losswatch".equals(job.get("job_name"))) continue;
+      for (Map<String, Object> sc : Ops.list(job.get("static_configs"))) {
+        for (String target : strings(sc.get("targets"))) {
+          String host = target.substring(0, target.lastIndexOf(':'));
+          assertTrue(c.allowedHosts().contains(host), host + " is not an --allow-host of " + List.of(command));
+        }
+      }
+    }
+
     Matcher cmd = Pattern.compile("(?m)^CMD \\[(.*)]$").matcher(Ops.read(Ops.repo().resolve("Dockerfile")));
     assertTrue(cmd.find(), "the Dockerfile has no CMD [...]");
     List<String> args = new ArrayList<>();
     Matcher a = Pattern.compile("\"([^\"]*)\"").matcher(cmd.group(1));
     while (a.find()) args.add(a.group(1));
-    ServerConfig d = ServerConfig.parse(args.toArray(String[]::new), null);
+    ServerConfig d = ServerConfig.parse(args.toArray(String[]::new), "from-the-environment");
     assertEquals(8080, d.port());
     assertEquals("0.0.0.0", d.host());
+    assertFalse(d.insecure(), "no --insecure in the Dockerfile");
+    assertThrows(SpecException.class, () -> ServerConfig.parse(args.toArray(String[]::new), null),
+        "the image refuses to start without LOSSWATCH_TOKEN");
+    assertFalse(Ops.read(Ops.repo().resolve("Dockerfile")).contains("--insecure"));
+    assertFalse(Ops.read(Ops.repo().resolve("docker-compose.yml")).contains("--insecure"));
   }
 
   @Test

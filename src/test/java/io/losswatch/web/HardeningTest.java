@@ -57,10 +57,10 @@ class HardeningTest {
       assertEquals(401, r.status());
       assertTrue(((String) r.json().get("error")).contains("bearer token"));
       var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + server.port() + "/api/runs"))
-          .header("Authorization", "Bearer wrong").POST(java.net.http.HttpRequest.BodyPublishers.ofString(SPEC)).build();
+          .header("Authorization", "Bearer wrong").header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(SPEC)).build();
       assertEquals(401, server.http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());
       req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + server.port() + "/api/runs"))
-          .header("Authorization", "Bearer s3cret").POST(java.net.http.HttpRequest.BodyPublishers.ofString(SPEC)).build();
+          .header("Authorization", "Bearer s3cret").header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(SPEC)).build();
       var created = server.http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString());
       assertEquals(201, created.statusCode());
       assertEquals(200, server.get("/api/runs").status(), "reading needs no token");

@@ -95,9 +95,68 @@ final class TestServer implements AutoCloseable {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
         .timeout(Duration.ofSeconds(10));
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) b.header("Content-Type", "application/json");
+    // every change is typed JSON, even without a body, as the server requires
+    if (!method.equals("GET") && !method.equals("HEAD")) b.header("Content-Type", "application/json");
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     return new Response(r.statusCode(), r.body(), r.headers().firstValue("content-type").orElse(""));
+  }
+
+  /**
+   * One request over a plain socket, written exactly as given (JDK clients refuse to set Host): the header
+   * lines, then Connection: close and the body's Content-Length. Reads the whole answer.
+   */
+  Response raw(String method, String path, List<String> headers, byte[] body) throws Exception {
+    StringBuilder head = new StringBuilder(method + " " + path + " HTTP/1.1\r\n");
+    for (String h : headers) head.append(h).append("\r\n");
+    head.append("Connection: close\r\n");
+    if (body != null) head.append("Content-Length: ").append(body.length).append("\r\n");
+    head.append("\r\n");
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(head.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      if (body != null) s.getOutputStream().write(body);
+      s.getOutputStream().flush();
+      String text = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      int end = text.indexOf("\r\n\r\n");
+      String[] lines = text.substring(0, end).split("\r\n");
+      String type = "";
+      boolean chunked = false;
+      for (String l : lines) {
+        String lower = l.toLowerCase(java.util.Locale.ROOT);
+        if (lower.startsWith("content-type:")) type = l.substring(13).trim();
+        if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) chunked = true;
+      }
+      String rest = text.substring(end + 4);
+      return new Response(Integer.parseInt(lines[0].split(" ")[1]), chunked ? unchunk(rest) : rest, type);
+    }
+  }
+
+  private static String unchunk(String s) {
+    StringBuilder out = new StringBuilder();
+    int i = 0;
+    while (true) {
+      int eol = s.indexOf("\r\n", i);
+      int n = Integer.parseInt(s.substring(i, eol).trim(), 16);
+      if (n == 0) return out.toString();
+      out.append(s, eol + 2, eol + 2 + n);   // ASCII bodies only: chunk sizes count bytes
+      i = eol + 2 + n + 2;
+    }
+  }
+
+  /** The status a WebSocket handshake to /ws gets, with these header lines (Host among them, or not). */
+  int handshake(List<String> headers) throws Exception {
+    List<String> all = new ArrayList<>(headers);
+    all.addAll(List.of("Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13"));
+    StringBuilder head = new StringBuilder("GET /ws HTTP/1.1\r\n");
+    for (String h : all) head.append(h).append("\r\n");
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(head.append("\r\n").toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      String status = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+          java.nio.charset.StandardCharsets.ISO_8859_1)).readLine();
+      return Integer.parseInt(status.split(" ")[1]);
+    }
   }
 
   Response get(String path) throws Exception {

@@ -84,36 +84,62 @@ public final class Json {
     }
   }
 
+  /**
+   * A string. A {@code \\u} escape takes exactly four hex digits, and UTF-16 surrogates must come in pairs, high
+   * then low, whether raw or escaped: a lone one is no character at all, and would break whoever reads the
+   * text next (its UTF-8 encoding, a browser's JSON.parse of a JSON.stringify).
+   */
   private String string() {
     StringBuilder b = new StringBuilder();
     i++;
+    int highAt = -1;   // where an unpaired high surrogate started
     while (true) {
       if (i >= s.length()) throw error("unterminated string");
+      int at = i;
       char c = s.charAt(i++);
-      if (c == '"') return b.toString();
-      if (c < 0x20) throw error("control character in string");
-      if (c != '\\') { b.append(c); continue; }
-      if (i >= s.length()) throw error("unterminated string");
-      char e = s.charAt(i++);
-      switch (e) {
-        case '"': case '\\': case '/': b.append(e); break;
-        case 'b': b.append('\b'); break;
-        case 'f': b.append('\f'); break;
-        case 'n': b.append('\n'); break;
-        case 'r': b.append('\r'); break;
-        case 't': b.append('\t'); break;
-        case 'u':
-          if (i + 4 > s.length()) throw error("bad \\u escape");
-          try {
-            b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-          } catch (NumberFormatException x) {
-            throw error("bad \\u escape");
-          }
-          i += 4;
-          break;
-        default: throw error("bad escape '\\" + e + "'");
+      if (c == '"') {
+        if (highAt >= 0) throw error("lone high surrogate", highAt);
+        return b.toString();
       }
+      if (c < 0x20) throw error("control character in string");
+      if (c == '\\') c = escape();
+      if (highAt >= 0 && !Character.isLowSurrogate(c)) throw error("lone high surrogate", highAt);
+      if (highAt < 0 && Character.isLowSurrogate(c)) throw error("lone low surrogate", at);
+      highAt = Character.isHighSurrogate(c) ? at : -1;
+      b.append(c);
     }
+  }
+
+  /** The character an escape after its backslash stands for. */
+  private char escape() {
+    if (i >= s.length()) throw error("unterminated string");
+    char e = s.charAt(i++);
+    switch (e) {
+      case '"': case '\\': case '/': return e;
+      case 'b': return '\b';
+      case 'f': return '\f';
+      case 'n': return '\n';
+      case 'r': return '\r';
+      case 't': return '\t';
+      case 'u':
+        int v = 0;
+        for (int k = 0; k < 4; k++) {
+          int d = i + k < s.length() ? hex(s.charAt(i + k)) : -1;
+          if (d < 0) throw error("bad \\u escape: needs exactly four hex digits", i - 2);
+          v = v * 16 + d;
+        }
+        i += 4;
+        return (char) v;
+      default: throw error("bad escape '\\" + e + "'");
+    }
+  }
+
+  /** An ASCII hex digit's value, else -1 (Character.digit would take other scripts' digits too). */
+  private static int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
   }
 
   private Double number() {
@@ -157,7 +183,11 @@ public final class Json {
 
   private SpecException error(String what) {
     if (i >= s.length()) what = "unexpected end of input";
-    return new SpecException("", "invalid JSON: " + what + " at offset " + i);
+    return error(what, i);
+  }
+
+  private static SpecException error(String what, int at) {
+    return new SpecException("", "invalid JSON: " + what + " at offset " + at);
   }
 
   // ---- writing ----

@@ -103,6 +103,16 @@ public final class Options {
     return integer(field(key), v, min);
   }
 
+  /** An optional integer in [{@code min}, {@code max}]: "{@code at most max, got v}" above it. */
+  public int integer(String key, int def, int min, int max) {
+    Object v = raw(key);
+    if (v == null) return def;
+    if (v instanceof Double d && d == Math.rint(d) && d > max) {
+      throw fail(key, "at most " + max + ", got " + describe(v));
+    }
+    return integer(field(key), v, min);
+  }
+
   /** A required integer of at least {@code min}. */
   public int integer(String key, int min) {
     if (raw(key) == null) throw fail(key, "is required");

@@ -11,6 +11,16 @@ public final class Ellipse implements Problem {
     }
 
     @Override
+    public long parameters() {
+      return 2;
+    }
+
+    @Override
+    public long evaluationCost() {
+      return 6;
+    }
+
+    @Override
     public Problem create() {
       return new Ellipse();
     }

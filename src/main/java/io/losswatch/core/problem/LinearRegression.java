@@ -20,6 +20,16 @@ public final class LinearRegression implements Problem {
     }
 
     @Override
+    public long parameters() {
+      return 11;
+    }
+
+    @Override
+    public long evaluationCost() {
+      return 442L * 2 * 11;   // 442 rows: forward and backward over w (10) and b
+    }
+
+    @Override
     public Problem create() {
       return new LinearRegression();
     }

@@ -20,6 +20,16 @@ public final class LogisticRegression implements Problem {
     }
 
     @Override
+    public long parameters() {
+      return 31;
+    }
+
+    @Override
+    public long evaluationCost() {
+      return 569L * (2 * 31 + 3 * EXP);   // 569 rows: forward, backward, a few exp and log
+    }
+
+    @Override
     public Problem create() {
       return new LogisticRegression();
     }

@@ -9,9 +9,10 @@ import java.util.SplittableRandom;
  * cross-entropy over the current sample. Parameters, in order: W1 (64×hidden, W1[i*hidden + j]), b1 (hidden),
  * W2 (hidden×10, W2[j*10 + k]), b2 (10).
  *
- * <p>Options: {@code hidden} (integer ≥ 1, default 32); {@code seed} (integer ≥ 0, default 0): the starting
- * weights come from {@code new SplittableRandom(seed)}, drawn in layout order, W1 uniform in ±1/√64 and W2 in
- * ±1/√hidden (torch's nn.Linear default), biases 0; {@code batch_size} (integer ≥ 1, absent = full batch).
+ * <p>Options: {@code hidden} (integer in [1, 4096], default 32); {@code seed} (integer ≥ 0, default 0): the
+ * starting weights come from {@code new SplittableRandom(seed)}, drawn in layout order, W1 uniform in ±1/√64 and
+ * W2 in ±1/√hidden (torch's nn.Linear default), biases 0; {@code batch_size} (integer in [1, 1000000], absent =
+ * full batch; past the 1797 rows it is the full batch).
  *
  * <p>Minibatches: the rows are shuffled by a second generator, {@code new SplittableRandom(seed ^
  * 0x9E3779B97F4A7C15L)}. Each epoch resets the order to 0..n−1 and applies Fisher–Yates (for i from n−1 down to
@@ -28,6 +29,13 @@ public final class Mlp implements Problem {
   static final int OUT = 10;
   /** The shuffling generator's seed is {@code seed ^ SHUFFLE_SALT}. */
   static final long SHUFFLE_SALT = 0x9E3779B97F4A7C15L;
+  /** Hidden units at most: 4096 make 307,210 parameters, about 2.4 MB per copy the trainer keeps. */
+  public static final int MAX_HIDDEN = 4096;
+  /** Rows per batch at most; any number past the data's rows is the full batch. */
+  public static final int MAX_BATCH = 1_000_000;
+  /** The digits' rows and their mean count of nonzero pixels (of 64), for the cost estimate. */
+  static final int ROWS = 1797;
+  static final int MEAN_NONZERO = 33;
 
   /**
    * The pixels ÷ 16, also in compressed sparse rows (about half the pixels are 0): row r's nonzero pixels are
@@ -66,14 +74,34 @@ public final class Mlp implements Problem {
    */
   public record Config(int hidden, int seed, int batchSize) implements Problem.Config {
     public Config {
-      if (hidden < 1) throw new IllegalArgumentException("hidden must be >= 1, got " + hidden);
+      if (hidden < 1 || hidden > MAX_HIDDEN) {
+        throw new IllegalArgumentException("hidden must be in [1, " + MAX_HIDDEN + "], got " + hidden);
+      }
       if (seed < 0) throw new IllegalArgumentException("seed must be >= 0, got " + seed);
-      if (batchSize < 0) throw new IllegalArgumentException("batchSize must be >= 0, got " + batchSize);
+      if (batchSize < 0 || batchSize > MAX_BATCH) {
+        throw new IllegalArgumentException("batchSize must be in [0, " + MAX_BATCH + "], got " + batchSize);
+      }
     }
 
     @Override
     public String type() {
       return "mlp";
+    }
+
+    @Override
+    public long parameters() {
+      return dimension(hidden);
+    }
+
+    /**
+     * Per row and hidden unit: the input layer forward and back over the lit pixels, the output layer's three
+     * passes, a tanh; per row, the softmax; per step, the finiteness scan of W1 and the gradient's reset.
+     */
+    @Override
+    public long evaluationCost() {
+      long rows = batchSize == 0 ? ROWS : Math.min(batchSize, ROWS);
+      long perRow = Math.addExact(Math.multiplyExact((long) hidden, 2L * MEAN_NONZERO + 3L * OUT + EXP), 2 * OUT * EXP);
+      return Math.addExact(Math.multiplyExact(rows, perRow), Math.multiplyExact((long) IN + 1, hidden) + parameters());
     }
 
     @Override
@@ -84,9 +112,9 @@ public final class Mlp implements Problem {
 
   /** Reads {@code hidden}, {@code seed} and {@code batch_size}. */
   public static Config read(Options o) {
-    int hidden = o.integer("hidden", 32, 1);
+    int hidden = o.integer("hidden", 32, 1, MAX_HIDDEN);
     int seed = o.integer("seed", 0, 0);
-    int batchSize = o.integer("batch_size", 0, 1);
+    int batchSize = o.integer("batch_size", 0, 1, MAX_BATCH);
     return new Config(hidden, seed, batchSize);
   }
 
@@ -112,15 +140,16 @@ public final class Mlp implements Problem {
 
   /** @param batchSize rows per minibatch, or 0 for the full batch */
   public Mlp(int hidden, int seed, int batchSize) {
-    if (hidden < 1 || seed < 0 || batchSize < 0) {
+    if (hidden < 1 || hidden > MAX_HIDDEN || seed < 0 || batchSize < 0 || batchSize > MAX_BATCH) {
       throw new IllegalArgumentException("bad mlp settings: hidden " + hidden + ", seed " + seed
           + ", batch size " + batchSize);
     }
     this.hidden = hidden;
-    b1 = IN * hidden;
+    // exact: an overflowing size must fail here, not allocate a wrong-sized or negative array
+    dim = Math.toIntExact(dimension(hidden));
+    b1 = Math.multiplyExact(IN, hidden);
     w2 = b1 + hidden;
     b2 = w2 + hidden * OUT;
-    dim = b2 + OUT;
     h = new double[hidden];
     dpre = new double[hidden];
 
@@ -149,6 +178,11 @@ public final class Mlp implements Problem {
   @Override
   public int dimension() {
     return dim;
+  }
+
+  /** W1, b1, W2, b2: (64 + 1 + 10) · hidden + 10, in long. */
+  static long dimension(int hidden) {
+    return Math.addExact(Math.multiplyExact(IN + 1L + OUT, hidden), OUT);
   }
 
   @Override

@@ -28,11 +28,24 @@ public interface Problem {
     return Double.NaN;
   }
 
+  /** What {@link Config#evaluationCost} counts an exp, log or tanh as: about 20 multiply-adds. */
+  long EXP = 20;
+
   /** A validated problem description that builds fresh, independent problem instances. */
   interface Config {
     /** The problem's name, as in the RunSpec's {@code problem.type}. */
     String type();
 
     Problem create();
+
+    /** The number of parameters its problems have, known without building one. */
+    long parameters();
+
+    /**
+     * About how many multiply-adds one {@link Problem#evaluate} takes (an exp, log or tanh counting as
+     * {@link #EXP}), estimated from the description alone, so a server can refuse work too heavy for one step
+     * before any of it runs.
+     */
+    long evaluationCost();
   }
 }

@@ -23,6 +23,16 @@ public final class Quadratic implements Problem {
     }
 
     @Override
+    public long parameters() {
+      return x0.length;
+    }
+
+    @Override
+    public long evaluationCost() {
+      return 2L * x0.length;
+    }
+
+    @Override
     public Problem create() {
       return new Quadratic(x0);
     }

@@ -14,6 +14,16 @@ public final class Rosenbrock implements Problem {
     }
 
     @Override
+    public long parameters() {
+      return 2;
+    }
+
+    @Override
+    public long evaluationCost() {
+      return 12;
+    }
+
+    @Override
     public Problem create() {
       return new Rosenbrock();
     }

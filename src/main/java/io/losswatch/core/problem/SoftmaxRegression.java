@@ -23,6 +23,16 @@ public final class SoftmaxRegression implements Problem {
     }
 
     @Override
+    public long parameters() {
+      return 15;
+    }
+
+    @Override
+    public long evaluationCost() {
+      return 150L * (2 * 15 + 4 * EXP);   // 150 rows: 4 × 3 weights and 3 biases, a few exp
+    }
+
+    @Override
     public Problem create() {
       return new SoftmaxRegression();
     }

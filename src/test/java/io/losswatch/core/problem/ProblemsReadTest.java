@@ -92,6 +92,15 @@ class ProblemsReadTest {
     rejects("{\"type\":\"mlp\",\"hidden\":2.5}", "problem.hidden: must be an integer, got 2.5");
     rejects("{\"type\":\"mlp\",\"seed\":-1}", "problem.seed: must be >= 0, got -1");
     rejects("{\"type\":\"mlp\",\"batch_size\":0}", "problem.batch_size: must be >= 1, got 0");
-    rejects("{\"type\":\"mlp\",\"hidden\":1e12}", "problem.hidden: must be an integer");
+    rejects("{\"type\":\"mlp\",\"hidden\":1e12}", "problem.hidden: at most 4096, got 1000000000000");
+  }
+
+  @Test
+  void capsTheMlpsSizes() {
+    rejects("{\"type\":\"mlp\",\"hidden\":100000}", "problem.hidden: at most 4096, got 100000");
+    rejects("{\"type\":\"mlp\",\"hidden\":40000000}", "problem.hidden: at most 4096, got 40000000");
+    rejects("{\"type\":\"mlp\",\"batch_size\":1000001}", "problem.batch_size: at most 1000000, got 1000001");
+    rejects("{\"type\":\"mlp\",\"batch_size\":1e300}", "problem.batch_size: at most 1000000, got 1.0E300");
+    assertEquals(new Mlp.Config(4096, 0, 1_000_000), read("{\"type\":\"mlp\",\"hidden\":4096,\"batch_size\":1000000}"));
   }
 }
