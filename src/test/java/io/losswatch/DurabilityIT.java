@@ -169,4 +169,32 @@ class DurabilityIT {
       }
     }
   }
+
+  /** The server process' heap in use after a full GC, as jcmd reports it. */
+  private static long heapAfterGc(Server s) throws Exception {
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    String pid = Long.toString(s.process.pid());
+    for (int i = 0; i < 2; i++) new ProcessBuilder(jcmd, pid, "GC.run").start().waitFor(30, TimeUnit.SECONDS);
+    Process info = new ProcessBuilder(jcmd, pid, "GC.heap_info").start();
+    String out = new String(info.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(out);
+    assertTrue(m.find(), out);
+    return Long.parseLong(m.group(1)) * 1024;
+  }
+
+  @Test
+  void aFinishedRunKeepsAFewKilobytes(@TempDir Path dir) throws Exception {
+    try (Server s = new Server(dir.resolve("data"), dir.resolve("server.log"))) {
+      String first = create(s, "warm-up", 100_000);
+      until(s, List.of(first), 100_000);
+      long before = heapAfterGc(s);
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < 60; i++) ids.add(create(s, "run " + i, 100_000));
+      until(s, ids, 100_000);
+      long grown = heapAfterGc(s) - before;
+      long perRun = grown / ids.size();
+      System.out.printf("DurabilityIT: 60 finished 100k-step runs: heap %+d KB after a full GC%n", grown / 1024);
+      assertTrue(perRun < 32 * 1024, "a finished 100k-step run keeps " + perRun + " bytes of heap");
+    }
+  }
 }

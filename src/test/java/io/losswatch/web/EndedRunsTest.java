@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.losswatch.server.ServerConfig;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,16 +11,15 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A finished run costs a few KB, no file handle and no verticle, however long it ran. */
+/**
+ * A finished run keeps no file handle and no verticle, however long it ran, and its history is read from disk.
+ * (Its heap, a few KB, is measured on the jar by {@code DurabilityIT}: a full GC here would stop the event
+ * loops this test server watches.)
+ */
 class EndedRunsTest {
   private static final String SPEC = "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\",\"lr\":0.01},"
       + "\"steps\":100000}";
-  private static final int RUNS = 60;
-
-  private static long heapAfterGc() {
-    for (int i = 0; i < 3; i++) System.gc();
-    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-  }
+  private static final int RUNS = 20;
 
   /** This process' open files under {@code dir} (Linux: /proc/self/fd). */
   private static List<Path> openFiles(Path dir) throws Exception {
@@ -47,19 +45,15 @@ class EndedRunsTest {
   }
 
   @Test
-  void endedRunsLetGoOfTheirMemoryFilesAndVerticles(@TempDir Path data) throws Exception {
+  void endedRunsLetGoOfTheirFilesAndVerticles(@TempDir Path data) throws Exception {
     try (TestServer server = new TestServer(ServerConfig.defaults().forTest(0).withDataDir(data))) {
       finishAll(server, List.of(server.create(SPEC)));   // warms up what every run loads once
       int deployments = server.server.vertx().deploymentIDs().size();
-      long before = heapAfterGc();
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < RUNS; i++) ids.add(server.create(SPEC));
       finishAll(server, ids);
       MetricsTest.waitUntil(() -> server.server.vertx().deploymentIDs().size() <= deployments,
           "an ended run's verticle goes away");
-      long perRun = (heapAfterGc() - before) / RUNS;
-      System.out.printf("EndedRunsTest: %d finished runs of 100k steps: %d bytes of heap each%n", RUNS, perRun);
-      assertTrue(perRun < 64 * 1024, "a finished 100k-step run keeps " + perRun + " bytes of heap");
       assertEquals(List.of(), openFiles(data), "no file of an ended run stays open");
       // and its history is still all there, read from disk
       assertEquals(100_000, TestServer.nums(server.get("/api/runs/" + ids.get(7) + "/steps?from=99990").json()
