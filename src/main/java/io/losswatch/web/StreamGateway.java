@@ -25,12 +25,14 @@ final class StreamGateway {
   private final Vertx vertx;
   private final RunRegistry runs;
   private final ServerMeters meters;
+  private final HistoryCache histories;
   private final Map<ServerWebSocket, WsSession> sessions = new LinkedHashMap<>();
 
   StreamGateway(Vertx vertx, RunRegistry runs, ServerMeters meters) {
     this.vertx = vertx;
     this.runs = runs;
     this.meters = meters;
+    this.histories = new HistoryCache(vertx);
   }
 
   /** Live buckets are flushed on this tick, shared by every session of this verticle. */
@@ -49,7 +51,8 @@ final class StreamGateway {
         Fanout f = new Fanout(b);
         for (WsSession s : sessions.values()) s.onBatch(f);
       } else if (m.body() instanceof RunSummary summary) {
-        for (WsSession s : sessions.values()) s.onRun(summary);
+        String text = Wire.runMessage(summary);
+        for (WsSession s : sessions.values()) s.onRun(summary, text);
       } else if (m.body() instanceof Alert alert) {
         String text = Wire.alert(alert);
         for (WsSession s : sessions.values()) s.onAlert(alert, text);
@@ -59,23 +62,21 @@ final class StreamGateway {
 
   Future<Void> closeAll() {
     List<Future<Void>> closed = new ArrayList<>();
-    for (ServerWebSocket ws : new ArrayList<>(sessions.keySet())) {
-      if (!ws.isClosed()) closed.add(ws.close((short) 1001, "server shutting down"));
-    }
+    for (WsSession s : new ArrayList<>(sessions.values())) closed.add(s.close((short) 1001, "server shutting down"));
     return Future.join(closed).mapEmpty();
   }
 
   /** Takes a freshly accepted socket; handlers are set synchronously, before any frame can arrive. */
   void attach(ServerWebSocket ws) {
-    WsSession session = new WsSession(vertx, ws, runs, meters.wsDropped());
+    WsSession session = new WsSession(ws, runs, histories, meters.wsDropped());
     sessions.put(ws, session);
     meters.wsClients().incrementAndGet();
-    ws.textMessageHandler(session::onText);
-    ws.binaryMessageHandler(b -> session.send(Wire.wsError("binary messages are not supported; send JSON text")));
+    ws.textMessageHandler(new WsRequests(session)::onText);
+    ws.binaryMessageHandler(b -> session.notice(Wire.wsError("binary messages are not supported; send JSON text")));
     ws.exceptionHandler(e -> ws.close());
     ws.closeHandler(v -> {
       if (sessions.remove(ws) != null) meters.wsClients().decrementAndGet();
-      session.close();
+      session.closed();
     });
   }
 }

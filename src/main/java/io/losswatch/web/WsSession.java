@@ -1,20 +1,19 @@
 package io.losswatch.web;
 
 import io.losswatch.core.config.Json;
-import io.losswatch.core.config.Options;
-import io.losswatch.core.config.SpecException;
 import io.losswatch.event.Alert;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.train.Run;
 import io.losswatch.store.RunHistory;
+import io.losswatch.train.Run;
 import io.losswatch.train.RunRegistry;
 import io.micrometer.core.instrument.Counter;
-import io.vertx.core.Vertx;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,79 +23,38 @@ import java.util.logging.Logger;
 /**
  * One WebSocket client: its subscriptions and its outbound flow. Lives on the gateway's event loop only.
  *
- * <p>Flow control never touches a run: the socket's queue is bounded ({@link #QUEUE_BYTES}); when it is full,
- * live subscriptions keep conflating into their pending bucket, and all-mode subscriptions skip batches and
- * later send one {@code gap} for the skipped range. A client whose queue stays full for {@link #STALL_MS} is
- * closed.
+ * <p>Flow control never touches a run, and everything sent counts against the client's bounded queue
+ * ({@link Outbound}). When it is full, nothing is buffered as text: each subscription keeps its newest summary,
+ * its history waits (the text stays in the shared {@link HistoryCache}), live buckets keep conflating and
+ * all-mode steps become one {@code gap}; alerts and errors wait up to {@link #MAX_NOTICES}, later ones are
+ * dropped. What is pending goes out on a later tick, in the run's order: summary, history, then steps, a
+ * pending bucket or gap before the state change that followed it.
  */
 final class WsSession {
   private static final Logger LOG = Logger.getLogger(WsSession.class.getName());
-  static final int QUEUE_BYTES = 64 * 1024;
-  static final long STALL_MS = 10_000;
-  static final int HISTORY_POINTS = 2000;
-  /** Accepted up to this; the gateway ticks every 10 ms, so live mode sends at most 100 messages a second a run. */
-  static final double MAX_HZ = 1000;
-  /** Inbound limits: a message this long closes the connection (1009); more than this many a minute are refused. */
-  static final int MAX_MESSAGE_BYTES = 4096;
-  static final int MAX_MESSAGES_PER_MINUTE = 100;
-  private final long[] recent = new long[MAX_MESSAGES_PER_MINUTE];   // arrival times, a ring
-  private int received;
+  /** Alerts and errors kept while the queue is full. */
+  static final int MAX_NOTICES = 8;
+  /** History reads one client may have under way; the others wait their turn. */
+  static final int MAX_LOADING = 4;
 
-  private final Vertx vertx;
-  private final ServerWebSocket ws;
+  private final Outbound out;
   private final RunRegistry runs;
+  private final HistoryCache histories;
   private final Counter dropped;
   private final Map<String, Subscription> subs = new LinkedHashMap<>();
+  private final ArrayDeque<String> notices = new ArrayDeque<>();
   private Subscription.Mode wildcard;   // non-null: runs created later are subscribed too
   private double wildcardHz;
-  private long fullSince;
+  private int loading;
 
-  WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, Counter dropped) {
-    this.vertx = vertx;
-    this.ws = ws;
+  WsSession(ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped) {
+    this.out = new Outbound(ws);
     this.runs = runs;
+    this.histories = histories;
     this.dropped = dropped;
-    ws.setWriteQueueMaxSize(QUEUE_BYTES);
-    ws.drainHandler(v -> flush(System.currentTimeMillis(), true, new java.util.HashMap<>()));
   }
 
-  void onText(String text) {
-    if (text.length() > MAX_MESSAGE_BYTES || text.getBytes(StandardCharsets.UTF_8).length > MAX_MESSAGE_BYTES) {
-      ws.close((short) 1009, "message over " + MAX_MESSAGE_BYTES + " bytes");
-      return;
-    }
-    long now = System.nanoTime();
-    int slot = received % MAX_MESSAGES_PER_MINUTE;
-    if (received >= MAX_MESSAGES_PER_MINUTE && now - recent[slot] < 60_000_000_000L) {
-      send(Wire.wsError("too many messages: at most " + MAX_MESSAGES_PER_MINUTE + " a minute; this one was ignored"));
-      return;
-    }
-    recent[slot] = now;
-    received++;
-    try {
-      Options o = Options.of("", Json.parse(text));
-      String op = o.choice("op", null, "subscribe", "unsubscribe");
-      List<String> ids = o.strings("runs");
-      if (ids == null) throw o.fail("runs", "is required: [\"*\"] or a list of run ids");
-      if (op.equals("subscribe")) {
-        Subscription.Mode mode = o.choice("mode", "live", "live", "all").equals("all")
-            ? Subscription.Mode.ALL : Subscription.Mode.LIVE;
-        double hz = o.number("max_hz", 20, v -> v > 0 && v <= MAX_HZ, "must be in (0, " + (int) MAX_HZ + "]");
-        o.done("a subscribe message");
-        subscribe(ids, mode, hz);
-      } else {
-        o.done("an unsubscribe message");
-        unsubscribe(ids);
-      }
-    } catch (SpecException e) {
-      send(Wire.wsError(e.getMessage()));
-    } catch (RuntimeException e) {   // a bug, not the client's fault: say so without the details, keep serving
-      LOG.log(Level.WARNING, "WebSocket message not handled: " + text, e);
-      send(Wire.wsError("internal error: this message could not be handled"));
-    }
-  }
-
-  private void subscribe(List<String> ids, Subscription.Mode mode, double hz) {
+  void subscribe(List<String> ids, Subscription.Mode mode, double hz) {
     for (String id : ids) {
       if (id.equals("*")) {
         wildcard = mode;
@@ -104,13 +62,13 @@ final class WsSession {
         for (Run r : runs.all()) add(r, mode, hz);
       } else {
         Run r = runs.get(id).orElse(null);
-        if (r == null) send(Wire.wsError("runs: no run with id " + Json.write(id)));
+        if (r == null) notice(Wire.wsError("runs: no run with id " + Json.write(id)));
         else add(r, mode, hz);
       }
     }
   }
 
-  /** Subscribes to one run: its summary, its history so far, then live batches after that history. */
+  /** Subscribes to one run: its summary, its history so far, then live steps after that history. */
   private void add(Run run, Subscription.Mode mode, double hz) {
     Subscription existing = subs.get(run.id());
     if (existing != null) {
@@ -119,36 +77,12 @@ final class WsSession {
     }
     Subscription s = new Subscription(run.id(), mode, hz);
     s.cycle = run.cycle();
+    s.summary(run.summary(), null);
     subs.put(run.id(), s);
-    send(Wire.runMessage(run.summary()));
-    RunHistory h = run.history();
-    if (h.inMemory(1)) {
-      sendHistory(s, h.read(1, Long.MAX_VALUE, HISTORY_POINTS));
-      return;
-    }
-    s.backlog = new ArrayDeque<>();
-    vertx.executeBlocking(() -> h.read(1, Long.MAX_VALUE, HISTORY_POINTS), false).onComplete(ar -> {
-      if (subs.get(run.id()) != s) return;   // unsubscribed meanwhile
-      if (ar.succeeded()) sendHistory(s, ar.result());
-      else send(Wire.wsError("cannot read the history of run " + run.id()));
-      ArrayDeque<Object> held = s.backlog;
-      s.backlog = null;
-      for (Object o : held) {
-        if (o instanceof StepBatch b) onBatch(new Fanout(b));
-        else if (o instanceof RunSummary r) onRun(r);
-        else send((String) o);   // an alert, already written
-      }
-    });
+    flush(s, null, System.currentTimeMillis(), false);
   }
 
-  private void sendHistory(Subscription s, StepBatch history) {
-    s.cycle = history.cycle();
-    if (history.size() == 0) return;
-    send(Wire.steps(history, 0, history.size(), true));   // one message: at most 2,000 points, about 200 kB
-    s.sentThrough = history.lastStep();
-  }
-
-  private void unsubscribe(List<String> ids) {
+  void unsubscribe(List<String> ids) {
     for (String id : ids) {
       if (id.equals("*")) {
         wildcard = null;
@@ -163,108 +97,173 @@ final class WsSession {
     StepBatch b = f.batch;
     Subscription s = subs.get(b.run());
     if (s == null) {
-      if (wildcard == null) return;
-      Run run = runs.get(b.run()).orElse(null);
-      if (run == null) return;
-      add(run, wildcard, wildcardHz);
-      s = subs.get(b.run());
+      if (wildcard != null) runs.get(b.run()).ifPresent(r -> add(r, wildcard, wildcardHz));
+      return;   // a new subscriber's history holds this batch
     }
-    if (s.backlog != null) {
-      s.backlog.add(b);
-      return;
+    if (b.cycle() < s.cycle || s.history == Subscription.History.DUE) return;
+    if (b.cycle() > s.cycle) {   // a demo run started over: steps count from 1 again
+      s.restart(b.cycle());
+      if (s.history == Subscription.History.LOADING) {
+        s.historyDue();   // that history is the old cycle's
+        return;
+      }
     }
-    if (b.cycle() < s.cycle) return;             // a cycle this client has left behind
-    if (b.cycle() > s.cycle) s.restart(b.cycle());   // a demo run started over: steps count from 1 again
     int from = s.firstNew(b);
     if (from < 0) return;
     if (s.mode == Subscription.Mode.LIVE) {
       s.accumulate(f, from);
       return;
     }
-    if (s.gapFrom > 0 || full()) {
-      if (s.gapFrom == 0) s.gapFrom = b.step()[from];
+    if (s.history == Subscription.History.LOADING) {
+      s.hold(f);
+      return;
+    }
+    long now = System.currentTimeMillis();
+    if (s.gapFrom > 0 || s.summary != null) flush(s, null, now, false);   // what waits goes first
+    int sent = 0;   // steps messages of this batch written
+    String[] messages = null;
+    if (s.gapFrom == 0 && s.summary == null && out.room()) {
+      messages = from == 0 ? f.messages() : Fanout.messages(b, from);
+      while (sent < messages.length && out.send(messages[sent])) sent++;
+    }
+    if (messages == null || sent < messages.length) {   // the rest is a gap, for REST to fill
+      if (s.gapFrom == 0) s.gapFrom = b.step()[from + sent * Fanout.MAX_STEPS_PER_MESSAGE];
       s.gapTo = b.lastStep();
       dropped.increment();
-      flushGap(s);
-    } else {
-      for (String m : from == 0 ? f.messages() : Fanout.messages(b, from)) send(m);
     }
     s.sentThrough = b.lastStep();
   }
 
-  void onRun(RunSummary summary) {
+  void onRun(RunSummary summary, String text) {
     Subscription s = subs.get(summary.id());
-    if (s == null && wildcard != null && summary.state() == RunState.CREATED) {
-      runs.get(summary.id()).ifPresent(r -> add(r, wildcard, wildcardHz));
+    if (s == null) {
+      if (wildcard != null && summary.state() == RunState.CREATED) {
+        runs.get(summary.id()).ifPresent(r -> add(r, wildcard, wildcardHz));
+      }
       return;
     }
-    if (s == null) return;
-    if (s.backlog != null) {
-      s.backlog.add(summary);
+    boolean deleted = summary.state() == RunState.DELETED;
+    if (deleted && !s.announced) {   // the client never heard of it
+      subs.remove(summary.id());
       return;
     }
-    // whatever is pending (a bucket, a gap) belongs before the state change, full queue or not
-    s.flushLive(this, new java.util.HashMap<>(), System.currentTimeMillis());
-    if (s.gapFrom > 0) sendGap(s);
-    if (summary.state() == RunState.DELETED) subs.remove(summary.id());
-    if (summary.cycle() > s.cycle) s.restart(summary.cycle());   // a demo starting over
-    send(Wire.runMessage(summary));
+    long now = System.currentTimeMillis();
+    if (summary.cycle() > s.cycle) {   // a demo starting over: the old cycle's bucket or gap first, if they fit
+      if (s.history == Subscription.History.SENT) flush(s, null, now, true);
+      s.restart(summary.cycle());
+      if (s.history == Subscription.History.LOADING) s.historyDue();
+    }
+    if (s.summary != null) dropped.increment();   // conflated: the client gets the newer one
+    if (deleted) s.history = Subscription.History.SENT;   // nothing more to read
+    s.summary(summary, text);
+    flush(s, null, now, true);
+    if (s.ended) subs.remove(s.run);
   }
 
   void onAlert(Alert alert, String text) {
-    Subscription s = subs.get(alert.run());
-    if (s == null) return;
-    if (s.backlog != null) s.backlog.add(text);
-    else send(text);
+    if (subs.containsKey(alert.run())) notice(text);
   }
 
-  /** Called by the gateway every tick: the stall watch, then the live buckets that are due. */
+  /** Called by the gateway every tick: the stall watch, then whatever is pending and due. */
   void tick(long now, Map<String, String> written) {
-    if (full()) {
-      if (fullSince == 0) fullSince = now;
-      else if (now - fullSince >= STALL_MS) {
-        ws.close((short) 1008, "no progress for 10 s");
-        return;
-      }
-    } else {
-      fullSince = 0;
-    }
-    flush(now, false, written);
-  }
-
-  private void flush(long now, boolean drained, Map<String, String> written) {
-    for (Subscription s : subs.values()) {
-      if (full()) {
-        if (s.mode == Subscription.Mode.LIVE && s.pending() && !drained) dropped.increment();
-        continue;
-      }
-      if (s.mode == Subscription.Mode.ALL) flushGap(s);
-      // due when the wall clock enters a new interval: every client flushes on the same tick, so clients
-      // following the same run at the same rate hold the same buckets and share their messages
-      else if (now / s.intervalMs != s.lastSent / s.intervalMs) s.flushLive(this, written, now);
+    if (out.watch(now)) return;
+    while (!notices.isEmpty() && out.send(notices.peek())) notices.poll();
+    for (Iterator<Subscription> it = subs.values().iterator(); it.hasNext(); ) {
+      Subscription s = it.next();
+      flush(s, written, now, false);
+      if (s.ended) it.remove();
     }
   }
 
-  private void flushGap(Subscription s) {
-    if (s.gapFrom > 0 && !full()) sendGap(s);
+  /**
+   * Sends what {@code s} has pending, in order, as far as the queue allows. A live bucket goes when due (the
+   * wall clock entered a new interval: clients following a run at the same rate then hold the same buckets
+   * and share their messages), or at once when {@code force}d or a state change waits behind it.
+   */
+  private void flush(Subscription s, Map<String, String> written, long now, boolean force) {
+    if (s.history == Subscription.History.LOADING) return;
+    if (s.history == Subscription.History.DUE) {
+      if (s.summary == null || sendSummary(s)) startHistory(s);
+      return;
+    }
+    if (s.summary != null && s.summaryFirst && !sendSummary(s)) return;
+    if (s.gapFrom > 0) {
+      if (!out.send(Wire.gap(s.run, s.gapFrom, s.gapTo))) return;
+      s.gapFrom = 0;
+      s.gapTo = 0;
+    }
+    if (s.pending() && (force || s.summary != null || now / s.intervalMs != s.lastSent / s.intervalMs)
+        && !s.flushLive(out, written, now)) {
+      dropped.increment();   // due, but the queue is full: it keeps conflating
+      return;
+    }
+    if (s.summary != null) {   // nothing of the steps waits before it now; what comes later goes after it
+      s.summaryFirst = true;
+      sendSummary(s);
+    }
   }
 
-  private void sendGap(Subscription s) {
-    send(Wire.gap(s.run, s.gapFrom, s.gapTo));
-    s.gapFrom = 0;
-    s.gapTo = 0;
+  private boolean sendSummary(Subscription s) {
+    if (!out.send(s.summaryText != null ? s.summaryText : Wire.runMessage(s.summary))) return false;
+    s.announced = true;
+    s.ended = s.summary.state() == RunState.DELETED;
+    s.summary = null;
+    s.summaryText = null;
+    return true;
   }
 
-  boolean full() {
-    return !ws.isClosed() && ws.writeQueueFull();
+  /** Reads the history (once per run and last step, for every client: {@link HistoryCache}) when there is room. */
+  private void startHistory(Subscription s) {
+    if (loading >= MAX_LOADING || !out.room()) return;
+    Run run = runs.get(s.run).orElse(null);
+    if (run == null) return;   // being deleted: its deletion settles this subscription
+    RunHistory h = run.history();
+    int cycle = h.cycle();
+    long last = h.lastStep();
+    s.loading(cycle, last);
+    Future<HistoryCache.Overview> f = histories.get(s.run, h, cycle, last);
+    if (f.isComplete()) {
+      historyRead(s, f);
+      return;
+    }
+    loading++;
+    f.onComplete(ar -> {
+      loading--;
+      historyRead(s, ar);
+      if (s.ended && subs.get(s.run) == s) subs.remove(s.run);
+    });
   }
 
-  void send(String text) {
-    if (!ws.isClosed()) ws.writeTextMessage(text);
+  private void historyRead(Subscription s, AsyncResult<HistoryCache.Overview> ar) {
+    if (subs.get(s.run) != s || s.history != Subscription.History.LOADING) return;   // gone or restarted meanwhile
+    if (ar.failed()) {
+      LOG.log(Level.WARNING, "cannot read the history of run " + s.run, ar.cause());
+      notice(Wire.wsError("cannot read the history of run " + s.run));
+    } else if (ar.result().cycle() != s.cycle || !(ar.result().message() == null || out.send(ar.result().message()))) {
+      s.historyDue();   // no room after all (or a demo run started over): read again later
+      return;
+    }
+    s.history = Subscription.History.SENT;
+    ArrayDeque<Fanout> held = s.takeHeld();
+    if (held != null) for (Fanout f : held) onBatch(f);
+    flush(s, null, System.currentTimeMillis(), false);
   }
 
-  void close() {
+  /** An alert or an error: sent now if it fits, else kept (a few), else dropped. */
+  void notice(String text) {
+    if (notices.isEmpty() && out.send(text)) return;
+    if (notices.size() < MAX_NOTICES) notices.add(text);
+    else dropped.increment();
+  }
+
+  /** Closes with {@code status}, cutting the connection if the close cannot complete. */
+  Future<Void> close(short status, String reason) {
+    return out.close(status, reason, System.currentTimeMillis());
+  }
+
+  /** The connection is gone. */
+  void closed() {
     subs.clear();
+    notices.clear();
   }
-
 }

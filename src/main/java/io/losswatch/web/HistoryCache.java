@@ -1,0 +1,59 @@
+package io.losswatch.web;
+
+import io.losswatch.event.StepBatch;
+import io.losswatch.store.RunHistory;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs' history overviews (the steps message of at most {@link #POINTS} points a subscriber gets first),
+ * each read and written once and shared by the sessions of one gateway. Keyed by run, cycle and last step:
+ * a finished run's overview is computed once however many clients subscribe, a run nobody asks for costs
+ * nothing, and the few most recent stay ({@link #CAPACITY}, least recently used out first). Reading and
+ * formatting happen on a worker; the map is touched on the gateway's event loop only.
+ */
+final class HistoryCache {
+  static final int CAPACITY = 64;
+  static final int POINTS = 2000;
+  /** Overviews computed, by every cache: tests read it. */
+  static final AtomicLong LOADS = new AtomicLong();
+
+  /** A run's steps 1..{@code lastStep} of {@code cycle}, downsampled, as one message; null when it has none. */
+  record Overview(int cycle, long lastStep, String message) {
+  }
+
+  private final Vertx vertx;
+  private final Map<String, Future<Overview>> entries = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override protected boolean removeEldestEntry(Map.Entry<String, Future<Overview>> eldest) {
+      return size() > CAPACITY;
+    }
+  };
+
+  HistoryCache(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  /** The overview of {@code run}'s steps up to {@code last} in {@code cycle}: cached, being read, or read now. */
+  Future<Overview> get(String run, RunHistory history, int cycle, long last) {
+    if (last == 0) return Future.succeededFuture(new Overview(cycle, 0, null));
+    String key = run + ':' + cycle + ':' + last;
+    Future<Overview> f = entries.get(key);
+    if (f != null) return f;
+    Future<Overview> loaded = vertx.executeBlocking(() -> load(history, last), false);
+    entries.put(key, loaded);
+    loaded.onComplete(ar -> {
+      if (ar.failed() || ar.result().cycle() != cycle) entries.remove(key, loaded);   // a demo run started over
+    });
+    return loaded;
+  }
+
+  private static Overview load(RunHistory history, long last) {
+    LOADS.incrementAndGet();
+    StepBatch b = history.read(1, last, POINTS);
+    return new Overview(b.cycle(), b.size() == 0 ? 0 : b.lastStep(),
+        b.size() == 0 ? null : Wire.steps(b, 0, b.size(), true));
+  }
+}

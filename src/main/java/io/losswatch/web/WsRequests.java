@@ -1,0 +1,62 @@
+package io.losswatch.web;
+
+import io.losswatch.core.config.Json;
+import io.losswatch.core.config.Options;
+import io.losswatch.core.config.SpecException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A client's messages: checked against its limits ({@link InboundLimits}), read, and applied to its session.
+ * A bad or excess message gets an error and changes nothing; one over {@link #MAX_MESSAGE_BYTES} closes the
+ * connection (1009).
+ */
+final class WsRequests {
+  private static final Logger LOG = Logger.getLogger(WsRequests.class.getName());
+  static final int MAX_MESSAGE_BYTES = 4096;
+  /** Accepted up to this; the gateway ticks every 10 ms, so live mode sends at most 100 messages a second a run. */
+  static final double MAX_HZ = 1000;
+  private final WsSession session;
+  private final InboundLimits limits = new InboundLimits();
+
+  WsRequests(WsSession session) {
+    this.session = session;
+  }
+
+  void onText(String text) {
+    if (text.length() > MAX_MESSAGE_BYTES || text.getBytes(StandardCharsets.UTF_8).length > MAX_MESSAGE_BYTES) {
+      session.close((short) 1009, "message over " + MAX_MESSAGE_BYTES + " bytes");
+      return;
+    }
+    long now = System.nanoTime();
+    if (!limits.message(now)) {
+      session.notice(Wire.wsError("too many messages: at most " + InboundLimits.MAX_MESSAGES_PER_MINUTE
+          + " a minute; this one was ignored"));
+      return;
+    }
+    try {
+      Options o = Options.of("", Json.parse(text));
+      String op = o.choice("op", null, "subscribe", "unsubscribe");
+      List<String> ids = o.strings("runs");
+      if (ids == null) throw o.fail("runs", "is required: [\"*\"] or a list of run ids");
+      if (op.equals("subscribe")) {
+        Subscription.Mode mode = o.choice("mode", "live", "live", "all").equals("all")
+            ? Subscription.Mode.ALL : Subscription.Mode.LIVE;
+        double hz = o.number("max_hz", 20, v -> v > 0 && v <= MAX_HZ, "must be in (0, " + (int) MAX_HZ + "]");
+        o.done("a subscribe message");
+        if (limits.subscribe(now)) session.subscribe(ids, mode, hz);
+        else session.notice(Wire.wsError(InboundLimits.subscribeRefusal()));
+      } else {
+        o.done("an unsubscribe message");
+        session.unsubscribe(ids);
+      }
+    } catch (SpecException e) {
+      session.notice(Wire.wsError(e.getMessage()));
+    } catch (RuntimeException e) {   // a bug, not the client's fault: say so without the details, keep serving
+      LOG.log(Level.WARNING, "WebSocket message not handled: " + text, e);
+      session.notice(Wire.wsError("internal error: this message could not be handled"));
+    }
+  }
+}
