@@ -423,6 +423,7 @@
     socket.onmessage = ev => {
       const m = JSON.parse(ev.data);
       if (m.type === 'steps') onSteps(m);
+      else if (m.type === 'frame') for (const e of m.runs) onSteps(e);
       else if (m.type === 'run') onRun(m.run);
       else if (m.type === 'alert') notice(`${m.name}: ${m.message}`, true);
       else if (m.type === 'error') notice(`server: ${m.message}`, true);

@@ -9,49 +9,79 @@ import io.vertx.core.internal.http.WebSocketInternal;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * One client's outbound side: a queue bounded in bytes, a progress watch, and a close that always ends.
+ * One client's outbound side: a queue bounded in bytes, a measure of how far behind the client reads, and a
+ * close that always ends.
  *
  * <p>The queue counts what was handed to the socket and is not yet on the network (Vert.x's queue and Netty's
  * buffer together). {@link #send} writes only while fewer than {@link #QUEUE_BYTES} wait, so the queue never
- * exceeds its bound by more than one message, whatever the message. ({@code writeQueueFull()} would not do:
- * it turns true only once 16 messages wait behind Netty's buffer, whatever their size.)
+ * exceeds its bound by more than one message. ({@code writeQueueFull()} would not do: it turns true only once
+ * 16 messages wait behind Netty's buffer, whatever their size.)
  *
- * <p>Progress is the client reading: a ping with a random payload goes out every {@link #PING_MS} behind
- * whatever was sent before it, and its pong proves the client read all that. (The bytes leaving the process
- * prove nothing: the kernels' buffers take megabytes from a client that never reads.) A client that leaves a
- * ping unanswered for {@link #STALL_MS}, or whose queue does not move for that long, is cut off: the TCP
- * connection is reset. A graceful close cannot help then, as its close frame waits behind the very bytes that
- * do not move, and Vert.x starts its closing timeout only once that frame is written: the connection would
- * stay open, and the session with it, for as long as the client wished.
+ * <p>The bytes leaving the process say nothing of the client: the kernels' buffers take megabytes from a
+ * client that never reads. So a ping with a random payload follows the data every {@link #PING_MS} (every
+ * {@link #IDLE_PING_MS} when nothing is sent), and its pong proves the client read everything before it. The
+ * age of the oldest unanswered ping is the client's {@link #lag}: a client more than {@link #MAX_LAG_MS} behind
+ * is sent nothing new (so it never gets further behind than that), and live data goes only to a client less
+ * than {@link #LIVE_LAG_MS} behind (its buckets conflate meanwhile: what it reads is never stale). A ping left
+ * unanswered for {@link #STALL_MS} cuts the client off: the TCP connection is reset. A graceful close cannot
+ * help then, as its close frame waits behind the very bytes that do not move, and Vert.x starts its closing
+ * timeout only once that frame is written.
  */
 final class Outbound {
   static final int QUEUE_BYTES = 64 * 1024;
   static final long STALL_MS = 10_000;
-  static final long PING_MS = 1000;
+  static final long PING_MS = 100;
+  static final long IDLE_PING_MS = 1000;
+  static final long MAX_LAG_MS = 1000;
+  static final long LIVE_LAG_MS = 150;
   /** How long a graceful close may take before the connection is cut. */
   static final long CLOSE_GRACE_MS = 1000;
+  private static final int MAX_PINGS = (int) (STALL_MS / PING_MS) + 2;
   private final ServerWebSocket ws;
   private long queued;        // chars handed to the socket, not yet on the network (the JSON is ASCII but for names)
-  private long written;       // messages that reached the network
-  private long seenWritten;
-  private long movedAt;       // the last tick at which the queue was empty or had moved
-  private long ping;          // the payload of the ping awaiting its pong, 0 when none
-  private long pingAt;        // when it (or the last one) was sent
+  private final long[] pings = new long[MAX_PINGS];     // unanswered pings' payloads, oldest first (a ring)
+  private final long[] pingedAt = new long[MAX_PINGS];
+  private int oldest;
+  private int unanswered;
+  private long lastPing;
+  private boolean sentSincePing;
+  private long now;           // the clock at the last watch
   private long closingAt;     // 0 while open
   private boolean cut;
 
   Outbound(ServerWebSocket ws) {
     this.ws = ws;
+    this.now = System.currentTimeMillis();
+    this.lastPing = now;
     ws.pongHandler(this::pong);
   }
 
+  /** Pongs come in the order of their pings: one answers it and every ping before it. */
   private void pong(Buffer payload) {
-    if (payload.length() == 8 && payload.getLong(0) == ping) ping = 0;   // unsolicited pongs prove nothing
+    if (payload.length() != 8) return;
+    long p = payload.getLong(0);
+    for (int k = 0; k < unanswered; k++) {
+      if (pings[(oldest + k) % MAX_PINGS] == p) {
+        oldest = (oldest + k + 1) % MAX_PINGS;
+        unanswered -= k + 1;
+        return;
+      }
+    }   // unsolicited pongs prove nothing
+  }
+
+  /** How far behind the client reads: the age of its oldest unanswered ping, 0 when it has answered all. */
+  long lag() {
+    return unanswered == 0 ? 0 : now - pingedAt[oldest];
   }
 
   /** Whether a message may be written now. */
   boolean room() {
-    return queued < QUEUE_BYTES && closingAt == 0 && !cut && !ws.isClosed();
+    return queued < QUEUE_BYTES && lag() < MAX_LAG_MS && closingAt == 0 && !cut && !ws.isClosed();
+  }
+
+  /** Whether live data may be written now: there is room, and the client reads close behind. */
+  boolean fresh() {
+    return room() && lag() < LIVE_LAG_MS;
   }
 
   /** Writes {@code text} if there is room; false (nothing written) otherwise. */
@@ -59,42 +89,45 @@ final class Outbound {
     if (!room()) return false;
     int n = text.length();
     queued += n;
+    sentSincePing = true;
     // completes on this event loop once written to the network, or failed when the connection goes
-    ws.writeTextMessage(text).onComplete(ar -> {
-      queued -= n;
-      written++;
-    });
+    ws.writeTextMessage(text).onComplete(ar -> queued -= n);
     return true;
   }
 
   /** Closes gracefully with {@code status}; {@link #watch} cuts the connection if that takes too long. */
-  Future<Void> close(short status, String reason, long now) {
-    if (closingAt == 0) closingAt = now;
+  Future<Void> close(short status, String reason, long at) {
+    if (closingAt == 0) closingAt = at;
     return ws.isClosed() ? Future.succeededFuture() : ws.close(status, reason);
   }
 
   /**
-   * Called every tick: pings, and cuts off a client that made no progress for {@link #STALL_MS}, or whose close
-   * did not complete in {@link #CLOSE_GRACE_MS}. True when the session is closing and should send nothing more.
+   * Called every tick: pings, and cuts off a client that left a ping unanswered for {@link #STALL_MS}, or
+   * whose close did not complete in {@link #CLOSE_GRACE_MS}. True when the session is closing and should send
+   * nothing more.
    */
-  boolean watch(long now) {
+  boolean watch(long at) {
+    now = at;
     if (cut || ws.isClosed()) return true;
     if (closingAt > 0) {
       if (now - closingAt >= CLOSE_GRACE_MS) cut();
       return true;
     }
-    if (ping == 0 && now - pingAt >= PING_MS) {
-      ping = ThreadLocalRandom.current().nextLong() | 1;
-      pingAt = now;
-      ws.writePing(Buffer.buffer(8).appendLong(ping));
+    if (lag() >= STALL_MS) {
+      cut();
+      return true;
     }
-    if (queued <= 0 || written != seenWritten) {
-      seenWritten = written;
-      movedAt = now;
+    if (unanswered < MAX_PINGS && now - lastPing >= (sentSincePing ? PING_MS : IDLE_PING_MS)) {
+      long p = ThreadLocalRandom.current().nextLong();
+      int slot = (oldest + unanswered) % MAX_PINGS;
+      pings[slot] = p;
+      pingedAt[slot] = now;
+      unanswered++;
+      lastPing = now;
+      sentSincePing = false;
+      ws.writePing(Buffer.buffer(8).appendLong(p));
     }
-    if (now - movedAt < STALL_MS && (ping == 0 || now - pingAt < STALL_MS)) return false;
-    cut();
-    return true;
+    return false;
   }
 
   /** Resets the connection: the kernel drops the unsent bytes too, instead of holding them for minutes. */

@@ -68,7 +68,7 @@ final class StreamGateway {
 
   /** Takes a freshly accepted socket; handlers are set synchronously, before any frame can arrive. */
   void attach(ServerWebSocket ws) {
-    WsSession session = new WsSession(ws, runs, histories, meters.wsDropped());
+    WsSession session = new WsSession(vertx, ws, runs, histories, meters.wsDropped());
     sessions.put(ws, session);
     meters.wsClients().incrementAndGet();
     ws.textMessageHandler(new WsRequests(session)::onText);

@@ -93,13 +93,44 @@ final class Wire {
   /** The columns of {@code batch} at indices [from, to), as a REST body or (with a run id) a WebSocket message. */
   static String steps(StepBatch batch, int from, int to, boolean message) {
     StringBuilder b = new StringBuilder(64 + (to - from) * 80);
-    if (message) {
-      b.append("{\"type\":\"steps\",\"run\":");
-      Json.quote(b, batch.run());
-      b.append(",\"cycle\":").append(batch.cycle()).append(',');
-    } else {
-      b.append('{');
+    if (message) b.append("{\"type\":\"steps\",");
+    else b.append('{');
+    if (message) run(b, batch);
+    return columns(b, batch, from, to).append('}').toString();
+  }
+
+  /** A run's history as a live subscriber gets it first: a steps message, marked when points were left out. */
+  static String overview(StepBatch batch, boolean downsampled) {
+    StringBuilder b = new StringBuilder(64 + batch.size() * 80).append("{\"type\":\"steps\",");
+    run(b, batch).append("\"downsampled\":").append(downsampled).append(',');
+    return columns(b, batch, 0, batch.size()).append('}').toString();
+  }
+
+  /** One run's part of a live frame: {@code {"run":…,"cycle":…,"step":[…],…}}. */
+  static String frameEntry(StepBatch batch) {
+    StringBuilder b = new StringBuilder(64 + batch.size() * 80).append('{');
+    return columns(run(b, batch), batch, 0, batch.size()).append('}').toString();
+  }
+
+  /** A live frame: every run's bucket due for one client at one tick, {@code t} the server's clock. */
+  static String frame(long t, Iterable<String> entries) {
+    StringBuilder b = new StringBuilder(1024).append("{\"type\":\"frame\",\"t\":").append(t).append(",\"runs\":[");
+    boolean first = true;
+    for (String e : entries) {
+      if (!first) b.append(',');
+      first = false;
+      b.append(e);
     }
+    return b.append("]}").toString();
+  }
+
+  private static StringBuilder run(StringBuilder b, StepBatch batch) {
+    b.append("\"run\":");
+    Json.quote(b, batch.run());
+    return b.append(",\"cycle\":").append(batch.cycle()).append(',');
+  }
+
+  private static StringBuilder columns(StringBuilder b, StepBatch batch, int from, int to) {
     b.append("\"step\":[");
     for (int i = from; i < to; i++) (i > from ? b.append(',') : b).append(batch.step()[i]);
     column(b, "loss", batch.loss(), from, to);
@@ -107,7 +138,7 @@ final class Wire {
     column(b, "grad_norm", batch.gradNorm(), from, to);
     b.append("],\"t\":[");
     for (int i = from; i < to; i++) (i > from ? b.append(',') : b).append(batch.t()[i]);
-    return b.append("]}").toString();
+    return b.append(']');
   }
 
   private static void column(StringBuilder b, String name, double[] v, int from, int to) {
@@ -116,12 +147,6 @@ final class Wire {
       if (i > from) b.append(',');
       Json.number(b, v[i]);
     }
-  }
-
-  static String gap(String run, long from, long to) {
-    StringBuilder b = new StringBuilder(80).append("{\"type\":\"gap\",\"run\":");
-    Json.quote(b, run);
-    return b.append(",\"from\":").append(from).append(",\"to\":").append(to).append('}').toString();
   }
 
   static String error(String message, String field) {

@@ -42,11 +42,16 @@ final class WsRequests {
       List<String> ids = o.strings("runs");
       if (ids == null) throw o.fail("runs", "is required: [\"*\"] or a list of run ids");
       if (op.equals("subscribe")) {
-        Subscription.Mode mode = o.choice("mode", "live", "live", "all").equals("all")
-            ? Subscription.Mode.ALL : Subscription.Mode.LIVE;
+        WsSession.Mode mode = o.choice("mode", "live", "live", "all").equals("all")
+            ? WsSession.Mode.ALL : WsSession.Mode.LIVE;
         double hz = o.number("max_hz", 20, v -> v > 0 && v <= MAX_HZ, "must be in (0, " + (int) MAX_HZ + "]");
+        if (mode == WsSession.Mode.LIVE && o.has("from_step")) {
+          throw o.fail("from_step", "is for mode \"all\" (live mode starts with an overview of the whole run)");
+        }
+        long fromStep = (long) o.number("from_step", 1, v -> v >= 1 && v == Math.rint(v) && v < 1e15,
+            "must be an integer >= 1");
         o.done("a subscribe message");
-        if (limits.subscribe(now)) session.subscribe(ids, mode, hz);
+        if (limits.subscribe(now)) session.subscribe(ids, mode, hz, fromStep);
         else session.notice(Wire.wsError(InboundLimits.subscribeRefusal()));
       } else {
         o.done("an unsubscribe message");

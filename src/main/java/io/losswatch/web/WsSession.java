@@ -11,8 +11,10 @@ import io.losswatch.train.RunRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,63 +25,71 @@ import java.util.logging.Logger;
 /**
  * One WebSocket client: its subscriptions and its outbound flow. Lives on the gateway's event loop only.
  *
- * <p>Flow control never touches a run, and everything sent counts against the client's bounded queue
- * ({@link Outbound}). When it is full, nothing is buffered as text: each subscription keeps its newest summary,
- * its history waits (the text stays in the shared {@link HistoryCache}), live buckets keep conflating and
- * all-mode steps become one {@code gap}; alerts and errors wait up to {@link #MAX_NOTICES}, later ones are
- * dropped. What is pending goes out on a later tick, in the run's order: summary, history, then steps, a
- * pending bucket or gap before the state change that followed it.
+ * <p>Everything sent counts against the client's bounded queue ({@link Outbound}), and nothing is buffered as
+ * text per client. In {@code live} mode the client gets one frame per tick with every run's bucket that is
+ * due, and only while it reads close behind; meanwhile buckets keep conflating, so it never reads stale
+ * steps. In {@code all} mode it gets every step exactly once, at its own pace: from the batches while it
+ * keeps up, from the history when it is behind ({@link ExactSubscription}). Alerts and errors wait up to
+ * {@link #MAX_NOTICES}; later ones are dropped and counted.
  */
 final class WsSession {
+  enum Mode { LIVE, ALL }
+
   private static final Logger LOG = Logger.getLogger(WsSession.class.getName());
   /** Alerts and errors kept while the queue is full. */
   static final int MAX_NOTICES = 8;
   /** History reads one client may have under way; the others wait their turn. */
   static final int MAX_LOADING = 4;
 
+  private final Vertx vertx;
   private final Outbound out;
   private final RunRegistry runs;
   private final HistoryCache histories;
   private final Counter dropped;
   private final Map<String, Subscription> subs = new LinkedHashMap<>();
   private final ArrayDeque<String> notices = new ArrayDeque<>();
-  private Subscription.Mode wildcard;   // non-null: runs created later are subscribed too
+  private Mode wildcard;   // non-null: runs created later are subscribed too
   private double wildcardHz;
   private int loading;
+  private boolean framesHeld;   // the client lags: due frames are held back (counted once as dropped)
 
-  WsSession(ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped) {
+  WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped) {
+    this.vertx = vertx;
     this.out = new Outbound(ws);
     this.runs = runs;
     this.histories = histories;
     this.dropped = dropped;
   }
 
-  void subscribe(List<String> ids, Subscription.Mode mode, double hz) {
+  /** Subscribes to runs ({@code "*"}: every run, and those created later); {@code fromStep} applies in all mode. */
+  void subscribe(List<String> ids, Mode mode, double hz, long fromStep) {
     for (String id : ids) {
       if (id.equals("*")) {
         wildcard = mode;
         wildcardHz = hz;
-        for (Run r : runs.all()) add(r, mode, hz);
+        for (Run r : runs.all()) add(r, mode, hz, fromStep);
       } else {
         Run r = runs.get(id).orElse(null);
         if (r == null) notice(Wire.wsError("runs: no run with id " + Json.write(id)));
-        else add(r, mode, hz);
+        else add(r, mode, hz, fromStep);
       }
     }
   }
 
-  /** Subscribes to one run: its summary, its history so far, then live steps after that history. */
-  private void add(Run run, Subscription.Mode mode, double hz) {
-    Subscription existing = subs.get(run.id());
-    if (existing != null) {
-      existing.configure(mode, hz);
-      return;
+  /** Subscribes to one run: its summary first, then its history (an overview, or every step), then what comes. */
+  private Subscription add(Run run, Mode mode, double hz, long fromStep) {
+    Subscription s = subs.get(run.id());
+    if (s instanceof LiveSubscription live && mode == Mode.LIVE) {
+      live.rate(hz);
+      return s;
     }
-    Subscription s = new Subscription(run.id(), mode, hz);
-    s.cycle = run.cycle();
+    if (s instanceof ExactSubscription && mode == Mode.ALL) return s;
+    s = mode == Mode.LIVE ? new LiveSubscription(run.id(), run.cycle(), hz)
+        : new ExactSubscription(run.id(), run.cycle(), fromStep);
     s.summary(run.summary(), null);
     subs.put(run.id(), s);
-    flush(s, null, System.currentTimeMillis(), false);
+    advance(s, null);
+    return s;
   }
 
   void unsubscribe(List<String> ids) {
@@ -97,123 +107,107 @@ final class WsSession {
     StepBatch b = f.batch;
     Subscription s = subs.get(b.run());
     if (s == null) {
-      if (wildcard != null) runs.get(b.run()).ifPresent(r -> add(r, wildcard, wildcardHz));
-      return;   // a new subscriber's history holds this batch
+      Run run = wildcard == null ? null : runs.get(b.run()).orElse(null);
+      if (run == null) return;
+      s = add(run, wildcard, wildcardHz, 1);
     }
-    if (b.cycle() < s.cycle || s.history == Subscription.History.DUE) return;
-    if (b.cycle() > s.cycle) {   // a demo run started over: steps count from 1 again
-      s.restart(b.cycle());
-      if (s.history == Subscription.History.LOADING) {
-        s.historyDue();   // that history is the old cycle's
-        return;
-      }
+    if (b.cycle() < s.cycle) return;   // a cycle the run has left
+    if (b.cycle() > s.cycle) s.restart(b.cycle());   // a demo run started over (its message usually comes first)
+    if (s instanceof LiveSubscription live) {
+      if (live.overview != LiveSubscription.Overview.DUE) live.accumulate(f);   // else the overview will hold it
+    } else {
+      advanceExact((ExactSubscription) s, f);
     }
-    int from = s.firstNew(b);
-    if (from < 0) return;
-    if (s.mode == Subscription.Mode.LIVE) {
-      s.accumulate(f, from);
-      return;
-    }
-    if (s.history == Subscription.History.LOADING) {
-      s.hold(f);
-      return;
-    }
-    long now = System.currentTimeMillis();
-    if (s.gapFrom > 0 || s.summary != null) flush(s, null, now, false);   // what waits goes first
-    int sent = 0;   // steps messages of this batch written
-    String[] messages = null;
-    if (s.gapFrom == 0 && s.summary == null && out.room()) {
-      messages = from == 0 ? f.messages() : Fanout.messages(b, from);
-      while (sent < messages.length && out.send(messages[sent])) sent++;
-    }
-    if (messages == null || sent < messages.length) {   // the rest is a gap, for REST to fill
-      if (s.gapFrom == 0) s.gapFrom = b.step()[from + sent * Fanout.MAX_STEPS_PER_MESSAGE];
-      s.gapTo = b.lastStep();
-      dropped.increment();
-    }
-    s.sentThrough = b.lastStep();
   }
 
   void onRun(RunSummary summary, String text) {
     Subscription s = subs.get(summary.id());
     if (s == null) {
-      if (wildcard != null && summary.state() == RunState.CREATED) {
-        runs.get(summary.id()).ifPresent(r -> add(r, wildcard, wildcardHz));
-      }
+      Run run = wildcard == null || summary.state() != RunState.CREATED ? null : runs.get(summary.id()).orElse(null);
+      if (run != null) add(run, wildcard, wildcardHz, 1);
       return;
     }
-    boolean deleted = summary.state() == RunState.DELETED;
-    if (deleted && !s.announced) {   // the client never heard of it
+    if (summary.state() == RunState.DELETED && !s.introduced()) {   // the client never heard of it
       subs.remove(summary.id());
       return;
     }
-    long now = System.currentTimeMillis();
-    if (summary.cycle() > s.cycle) {   // a demo starting over: the old cycle's bucket or gap first, if they fit
-      if (s.history == Subscription.History.SENT) flush(s, null, now, true);
-      s.restart(summary.cycle());
-      if (s.history == Subscription.History.LOADING) s.historyDue();
-    }
-    if (s.summary != null) dropped.increment();   // conflated: the client gets the newer one
-    if (deleted) s.history = Subscription.History.SENT;   // nothing more to read
+    if (summary.cycle() > s.cycle) s.restart(summary.cycle());   // a demo run starting over
     s.summary(summary, text);
-    flush(s, null, now, true);
+    advance(s, null);
     if (s.ended) subs.remove(s.run);
   }
 
+  /** An alert follows the state change published before it: it waits while that does. */
   void onAlert(Alert alert, String text) {
-    if (subs.containsKey(alert.run())) notice(text);
+    Subscription s = subs.get(alert.run());
+    if (s == null) return;
+    if (!s.summaryWaiting()) notice(text);
+    else if (!s.holdAlert(text)) dropped.increment();
   }
 
-  /** Called by the gateway every tick: the stall watch, then whatever is pending and due. */
+  /** Sends the summary waiting in {@code s} if it may go, then the alerts that followed it; false if it still waits. */
+  private boolean announce(Subscription s) {
+    if (!s.sendSummary(out)) return false;
+    for (String alert : s.takeAlerts()) notice(alert);
+    return true;
+  }
+
+  /** Called by the gateway every tick: the progress watch, what waits, then the frame of due live buckets. */
   void tick(long now, Map<String, String> written) {
     if (out.watch(now)) return;
     while (!notices.isEmpty() && out.send(notices.peek())) notices.poll();
+    sendFrame(now, written);
     for (Iterator<Subscription> it = subs.values().iterator(); it.hasNext(); ) {
       Subscription s = it.next();
-      flush(s, written, now, false);
+      advance(s, null);
       if (s.ended) it.remove();
     }
   }
 
   /**
-   * Sends what {@code s} has pending, in order, as far as the queue allows. A live bucket goes when due (the
-   * wall clock entered a new interval: clients following a run at the same rate then hold the same buckets
-   * and share their messages), or at once when {@code force}d or a state change waits behind it.
+   * One message with every live bucket due now, if the client reads close behind; else the buckets keep
+   * conflating. Clients due the same buckets share the frame's text ({@code written}, for this tick).
    */
-  private void flush(Subscription s, Map<String, String> written, long now, boolean force) {
-    if (s.history == Subscription.History.LOADING) return;
-    if (s.history == Subscription.History.DUE) {
-      if (s.summary == null || sendSummary(s)) startHistory(s);
+  private void sendFrame(long now, Map<String, String> written) {
+    List<LiveSubscription> due = null;
+    for (Subscription s : subs.values()) {
+      if (s instanceof LiveSubscription live && live.overview == LiveSubscription.Overview.SENT && live.due(now)) {
+        if (due == null) due = new ArrayList<>();
+        due.add(live);
+      }
+    }
+    if (due == null) return;
+    // a client that lags gets no frame: its buckets grow, and it reads the newest once it has caught up; unless a
+    // state change waits behind a bucket, which a client must not miss
+    if (!out.fresh() && (!out.room() || due.stream().noneMatch(Subscription::summaryWaiting))) {
+      if (!framesHeld) dropped.increment();
+      framesHeld = true;
       return;
     }
-    if (s.summary != null && s.summaryFirst && !sendSummary(s)) return;
-    if (s.gapFrom > 0) {
-      if (!out.send(Wire.gap(s.run, s.gapFrom, s.gapTo))) return;
-      s.gapFrom = 0;
-      s.gapTo = 0;
+    framesHeld = false;
+    List<String> entries = new ArrayList<>(due.size());
+    StringBuilder key = new StringBuilder("frame");
+    for (LiveSubscription live : due) {
+      key.append('|').append(live.key());
+      entries.add(live.take(written, now));
     }
-    if (s.pending() && (force || s.summary != null || now / s.intervalMs != s.lastSent / s.intervalMs)
-        && !s.flushLive(out, written, now)) {
-      dropped.increment();   // due, but the queue is full: it keeps conflating
-      return;
-    }
-    if (s.summary != null) {   // nothing of the steps waits before it now; what comes later goes after it
-      s.summaryFirst = true;
-      sendSummary(s);
-    }
+    out.send(written.computeIfAbsent(key.toString(), k -> Wire.frame(now, entries)));
   }
 
-  private boolean sendSummary(Subscription s) {
-    if (!out.send(s.summaryText != null ? s.summaryText : Wire.runMessage(s.summary))) return false;
-    s.announced = true;
-    s.ended = s.summary.state() == RunState.DELETED;
-    s.summary = null;
-    s.summaryText = null;
-    return true;
+  private void advance(Subscription s, Fanout f) {
+    if (s instanceof LiveSubscription live) advanceLive(live);
+    else advanceExact((ExactSubscription) s, f);
   }
 
-  /** Reads the history (once per run and last step, for every client: {@link HistoryCache}) when there is room. */
-  private void startHistory(Subscription s) {
+  /** Live: the summary that introduces the run, its overview when there is room, then state changes in turn. */
+  private void advanceLive(LiveSubscription s) {
+    if (!s.introduced() && !announce(s)) return;
+    if (s.overview == LiveSubscription.Overview.DUE) startOverview(s);
+    if (s.overview == LiveSubscription.Overview.SENT) announce(s);
+  }
+
+  /** Reads the overview (once per run and last step, for every client: {@link HistoryCache}) when there is room. */
+  private void startOverview(LiveSubscription s) {
     if (loading >= MAX_LOADING || !out.room()) return;
     Run run = runs.get(s.run).orElse(null);
     if (run == null) return;   // being deleted: its deletion settles this subscription
@@ -223,30 +217,97 @@ final class WsSession {
     s.loading(cycle, last);
     Future<HistoryCache.Overview> f = histories.get(s.run, h, cycle, last);
     if (f.isComplete()) {
-      historyRead(s, f);
+      overviewRead(s, f);
       return;
     }
     loading++;
     f.onComplete(ar -> {
       loading--;
-      historyRead(s, ar);
-      if (s.ended && subs.get(s.run) == s) subs.remove(s.run);
+      overviewRead(s, ar);
     });
   }
 
-  private void historyRead(Subscription s, AsyncResult<HistoryCache.Overview> ar) {
-    if (subs.get(s.run) != s || s.history != Subscription.History.LOADING) return;   // gone or restarted meanwhile
+  private void overviewRead(LiveSubscription s, AsyncResult<HistoryCache.Overview> ar) {
+    if (subs.get(s.run) != s || s.overview != LiveSubscription.Overview.LOADING) return;   // gone or restarted
     if (ar.failed()) {
       LOG.log(Level.WARNING, "cannot read the history of run " + s.run, ar.cause());
       notice(Wire.wsError("cannot read the history of run " + s.run));
     } else if (ar.result().cycle() != s.cycle || !(ar.result().message() == null || out.send(ar.result().message()))) {
-      s.historyDue();   // no room after all (or a demo run started over): read again later
+      s.overviewDue();   // no room after all (or a demo run started over): read again later
       return;
     }
-    s.history = Subscription.History.SENT;
-    ArrayDeque<Fanout> held = s.takeHeld();
-    if (held != null) for (Fanout f : held) onBatch(f);
-    flush(s, null, System.currentTimeMillis(), false);
+    s.overview = LiveSubscription.Overview.SENT;
+    announce(s);
+  }
+
+  /**
+   * All mode: the summary that introduces the run, then the steps from the cursor on — from {@code f} when it
+   * holds the next one (the batch as it comes), else from the history — then any state change whose steps are
+   * all out.
+   */
+  private void advanceExact(ExactSubscription s, Fanout f) {
+    if (!s.introduced() && !announce(s)) return;
+    if (!s.reading && f != null && f.batch.cycle() == s.cycle) {
+      StepBatch b = f.batch;
+      if (b.firstStep() > s.next) s.behind = true;   // steps before this batch are missing: the history has them
+      else if (s.next <= b.lastStep() && !s.behind) sendFrom(s, f);
+    }
+    if (!s.reading && s.behind) catchUp(s);
+    announce(s);
+  }
+
+  /** Sends the batch's steps from the cursor on, as long as there is room; the rest is read later. */
+  private void sendFrom(ExactSubscription s, Fanout f) {
+    StepBatch b = f.batch;
+    int i = 0;
+    while (b.step()[i] < s.next) i++;
+    String[] messages = i == 0 ? f.messages() : Fanout.messages(b, i);
+    for (int k = 0; k < messages.length; k++) {
+      if (!out.send(messages[k])) {
+        s.behind = true;
+        return;
+      }
+      s.next = b.step()[Math.min(b.size(), i + (k + 1) * Fanout.MAX_STEPS_PER_MESSAGE) - 1] + 1;
+    }
+  }
+
+  /** Reads the next chunk of the history off the event loop, if the client has room; caught up, it stops. */
+  private void catchUp(ExactSubscription s) {
+    if (loading >= MAX_LOADING || !out.room()) return;
+    Run run = runs.get(s.run).orElse(null);
+    if (run == null) return;
+    RunHistory h = run.history();
+    if (h.cycle() != s.cycle) return;   // the run started over: its message restarts this subscription
+    long last = h.lastStep();
+    if (s.next > last) {   // caught up: the batches bring the rest (any not yet here start right at the cursor)
+      s.behind = false;
+      return;
+    }
+    long from = s.next;
+    long to = Math.min(last, from + ExactSubscription.CHUNK - 1);
+    s.reading = true;
+    loading++;
+    vertx.executeBlocking(() -> Chunk.read(h, from, to), false).onComplete(ar -> {
+      loading--;
+      s.reading = false;
+      if (subs.get(s.run) != s) return;
+      if (ar.failed()) {
+        LOG.log(Level.WARNING, "cannot read steps " + from + ".." + to + " of run " + s.run, ar.cause());
+        notice(Wire.wsError("cannot read the history of run " + s.run + " from step " + from));
+        return;   // the next tick tries again
+      }
+      Chunk c = ar.result();
+      if (c.cycle() == s.cycle && (c.text() == null || out.send(c.text()))) s.next = to + 1;
+      advanceExact(s, null);
+    });
+  }
+
+  /** Steps of a run's history as one all-mode message (null: there were none), read and written off the event loop. */
+  private record Chunk(int cycle, String text) {
+    static Chunk read(RunHistory h, long from, long to) {
+      StepBatch b = h.read(from, to, 0);
+      return new Chunk(b.cycle(), b.size() == 0 ? null : Wire.steps(b, 0, b.size(), true));
+    }
   }
 
   /** An alert or an error: sent now if it fits, else kept (a few), else dropped. */

@@ -152,7 +152,7 @@ class SlowClientTest {
         for (int i = 0; i < 20; i++) {
           TestServer.Client c = server.client();
           clients.add(c);
-          c.send("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\"}");
+          c.send("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"live\"}");
         }
         for (TestServer.Client c : clients) {
           while (true) {
@@ -171,6 +171,7 @@ class SlowClientTest {
       Map<String, Object> first = (Map<String, Object>) Json.parse(histories.get(0));
       int points = ((List<?>) first.get("step")).size();
       assertTrue(points > 0 && points <= 2000, "downsampled to at most 2,000 points: " + points);
+      assertEquals(Boolean.TRUE, first.get("downsampled"), "and marked so");
       assertTrue(histories.stream().allMatch(histories.get(0)::equals), "every client got the same overview");
       // once per gateway: the server runs one HTTP verticle per core, each with its own cache
       long gateways = Math.max(1, Runtime.getRuntime().availableProcessors());

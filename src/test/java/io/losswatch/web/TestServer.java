@@ -178,6 +178,7 @@ final class TestServer implements AutoCloseable {
   final class Client implements AutoCloseable {
     final WebSocket ws;
     final LinkedBlockingQueue<String> inbox = new LinkedBlockingQueue<>();
+    private final java.util.ArrayDeque<Map<String, Object>> expanded = new java.util.ArrayDeque<>();
 
     Client() throws Exception {
       ws = await(wsClient.webSocket()
@@ -199,10 +200,39 @@ final class TestServer implements AutoCloseable {
       next(m -> "error".equals(m.get("type")) && String.valueOf(m.get("message")).contains("barrier"), 10);
     }
 
-    /** The next message that matches, skipping others; fails after the timeout. */
+    /**
+     * The next message that matches, skipping others; fails after the timeout. A live {@code frame} is read as
+     * one {@code steps} message per run it holds (marked {@code "frame": t}), so a test can follow a run's
+     * steps in either mode; {@link #nextRaw} sees frames as they come.
+     */
     @SuppressWarnings("unchecked")
     Map<String, Object> next(Predicate<Map<String, Object>> p, long seconds) throws InterruptedException {
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (true) {
+        Map<String, Object> m = expanded.poll();
+        if (m == null) {
+          m = poll(x -> true, end);
+          if ("frame".equals(m.get("type"))) {
+            for (Object entry : (List<Object>) m.get("runs")) {
+              Map<String, Object> steps = new java.util.LinkedHashMap<>((Map<String, Object>) entry);
+              steps.put("type", "steps");
+              steps.put("frame", m.get("t"));
+              expanded.add(steps);
+            }
+            continue;
+          }
+        }
+        if (p.test(m)) return m;
+      }
+    }
+
+    /** The next message as sent (frames whole) that matches, skipping others; fails after the timeout. */
+    Map<String, Object> nextRaw(Predicate<Map<String, Object>> p, long seconds) throws InterruptedException {
+      return poll(p, System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds));
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> poll(Predicate<Map<String, Object>> p, long end) throws InterruptedException {
       while (true) {
         long left = end - System.nanoTime();
         String text = left > 0 ? inbox.poll(left, TimeUnit.NANOSECONDS) : null;

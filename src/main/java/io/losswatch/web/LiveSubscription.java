@@ -1,0 +1,138 @@
+package io.losswatch.web;
+
+import static io.losswatch.store.Downsample.greater;
+import static io.losswatch.store.Downsample.less;
+
+import io.losswatch.event.StepBatch;
+import java.util.Map;
+
+/**
+ * A {@code live} subscription: first the run's history as one overview (sent when the queue has room; its
+ * text stays in the {@link HistoryCache}), then at most {@code max_hz} updates a second, each the bucket of
+ * steps since the last: its minimum-loss, maximum-loss and last points, so a spike between two updates is
+ * never hidden (NaN counts as the maximum). Buckets go out in the client's frames; while the client lags,
+ * a bucket keeps growing, so what the client reads next is the newest. A few hundred bytes, however far
+ * behind the client is.
+ */
+final class LiveSubscription extends Subscription {
+  /** Where the run's history overview stands: not sent (steps are ignored: it will hold them), being read, sent. */
+  enum Overview { DUE, LOADING, SENT }
+
+  long intervalMs;
+  Overview overview = Overview.DUE;
+  private long sentThrough;  // the last step this client has, or has in its pending bucket
+  private long lastSent;     // when the last bucket went out
+  private long bucketFrom;   // the last step before the pending bucket: with the run, cycle and last step, it names it
+  private boolean pending;
+  // the bucket: three points (min, max, last), columnar
+  private final long[] step = new long[3];
+  private final double[] loss = new double[3];
+  private final double[] lr = new double[3];
+  private final double[] gradNorm = new double[3];
+  private final long[] t = new long[3];
+
+  LiveSubscription(String run, int cycle, double hz) {
+    super(run, cycle);
+    rate(hz);
+  }
+
+  void rate(double hz) {
+    intervalMs = Math.max(1, Math.round(1000 / hz));
+  }
+
+  @Override void restart(int newCycle) {
+    super.restart(newCycle);
+    overview = Overview.DUE;   // the new cycle's history (what there is of it) comes first
+    forget(0);
+  }
+
+  /** The overview being read holds steps 1..{@code last} of {@code c}; later ones come in buckets. */
+  void loading(int c, long last) {
+    overview = Overview.LOADING;
+    cycle = c;
+    forget(last);
+  }
+
+  /** The overview must be read again (it could not be sent): it will hold whatever was pending. */
+  void overviewDue() {
+    overview = Overview.DUE;
+    forget(0);
+  }
+
+  private void forget(long through) {
+    sentThrough = through;
+    pending = false;
+  }
+
+  @Override boolean stepsOut(long s) {
+    return overview == Overview.SENT && !pending;
+  }
+
+  /** Adds the steps of {@code f} this client has not had to the pending bucket. */
+  void accumulate(Fanout f) {
+    StepBatch b = f.batch;
+    if (b.lastStep() <= sentThrough) return;
+    int from = 0;
+    while (b.step()[from] <= sentThrough) from++;
+    int min = from == 0 ? f.min : from;
+    int max = from == 0 ? f.max : from;
+    if (from > 0) {
+      for (int i = from; i < b.size(); i++) {
+        if (less(b.loss()[i], b.loss()[min])) min = i;
+        if (greater(b.loss()[i], b.loss()[max])) max = i;
+      }
+    }
+    if (!pending) bucketFrom = sentThrough;
+    if (!pending || less(b.loss()[min], loss[0])) put(0, b, min);
+    if (!pending || greater(b.loss()[max], loss[1])) put(1, b, max);
+    put(2, b, b.size() - 1);
+    pending = true;
+    sentThrough = b.lastStep();
+  }
+
+  /** Whether a bucket waits and its interval has come: the wall clock entered a new one since the last went out. */
+  boolean due(long now) {
+    return pending && now / intervalMs != lastSent / intervalMs;
+  }
+
+  /**
+   * The pending bucket as a frame entry, which it leaves. Clients whose buckets cover the same steps of the
+   * same run share one text: {@code written} keeps each one written this tick.
+   */
+  String take(Map<String, String> written, long now) {
+    String entry = written.computeIfAbsent(key(), k -> entry());
+    pending = false;
+    lastSent = now;
+    return entry;
+  }
+
+  /** The pending bucket's name: the same steps of the same run make the same entry. */
+  String key() {
+    return run + ':' + cycle + ':' + bucketFrom + ':' + step[2];
+  }
+
+  private String entry() {
+    int a = 0;
+    int b = 1;
+    int c = 2;
+    if (step[a] > step[b]) { int x = a; a = b; b = x; }
+    if (step[b] > step[c]) { int x = b; b = c; c = x; }
+    if (step[a] > step[b]) { int x = a; a = b; b = x; }
+    StepBatch.Builder out = new StepBatch.Builder(3);
+    long prev = -1;
+    for (int k : new int[] {a, b, c}) {
+      if (step[k] == prev) continue;
+      out.add(step[k], loss[k], lr[k], gradNorm[k], t[k]);
+      prev = step[k];
+    }
+    return Wire.frameEntry(out.build(run, cycle));
+  }
+
+  private void put(int slot, StepBatch b, int i) {
+    step[slot] = b.step()[i];
+    loss[slot] = b.loss()[i];
+    lr[slot] = b.lr()[i];
+    gradNorm[slot] = b.gradNorm()[i];
+    t[slot] = b.t()[i];
+  }
+}
