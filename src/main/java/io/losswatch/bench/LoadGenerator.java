@@ -16,10 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A WebSocket load generator, run as its own process so its work doesn't share the server's JVM:
- * {@code java -cp losswatch.jar io.losswatch.bench.LoadGenerator <port> <clients> <seconds> <mode> [subscribe|idle]}.
- * Each client subscribes to every run ({@code "*"}); for each steps message it records the receipt time minus
- * the newest step's timestamp (the step-to-client latency) and minus the oldest one (which adds the wait in
- * the live bucket). Prints one JSON line of percentiles.
+ * {@code java -cp losswatch.jar io.losswatch.bench.LoadGenerator <port> <clients> <seconds> <mode> [subscribe|idle]
+ * [stalled]}. Each client subscribes to every run ({@code "*"}); for each run in each live frame (or each
+ * steps message in all mode) it records the receipt time minus the newest step's timestamp (the step-to-client
+ * latency) and minus the oldest one (which adds the wait in the live bucket). {@code stalled} more clients
+ * subscribe and then never read. Prints one JSON line of percentiles.
  */
 public final class LoadGenerator {
   private LoadGenerator() {
@@ -31,6 +32,7 @@ public final class LoadGenerator {
     int seconds = Integer.parseInt(args[2]);
     String mode = args[3];
     boolean idle = args.length > 4 && args[4].equals("idle");
+    int stalled = args.length > 5 ? Integer.parseInt(args[5]) : 0;
     Vertx vertx = Vertx.vertx();
     WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(clients + 10)
         .setMaxMessageSize(1 << 22));
@@ -42,17 +44,26 @@ public final class LoadGenerator {
       WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws");
       connected.add(ws.webSocket().textMessageHandler(text -> {
         long now = System.currentTimeMillis();
-        if (!text.startsWith("{\"type\":\"steps\"")) return;
-        int at = text.lastIndexOf("\"t\":[");
-        String[] t = text.substring(at + 5, text.length() - 2).split(",");
-        newest.add(now - Long.parseLong(t[t.length - 1]));
-        oldest.add(now - Long.parseLong(t[0]));
+        if (!text.startsWith("{\"type\":\"steps\"") && !text.startsWith("{\"type\":\"frame\"")) return;
+        // every run's "t":[…] column: its first and last step times
+        for (int at = text.indexOf("\"t\":["); at >= 0; at = text.indexOf("\"t\":[", at + 5)) {
+          int end = text.indexOf(']', at);
+          String[] t = text.substring(at + 5, end).split(",");
+          newest.add(now - Long.parseLong(t[t.length - 1]));
+          oldest.add(now - Long.parseLong(t[0]));
+        }
         messages.incrementAndGet();
       }).connect(o).compose(s -> idle ? Future.succeededFuture(s)
           : s.writeTextMessage("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"" + mode + "\",\"max_hz\":20}").map(s)));
       if (i % 200 == 199) Future.join(new ArrayList<>(connected)).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
     Future.join(new ArrayList<>(connected)).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    for (int i = 0; i < stalled; i++) {   // subscribe, then never read again
+      WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws");
+      ws.webSocket().connect(o).compose(s -> s.writeTextMessage(
+          "{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"" + mode + "\",\"max_hz\":20}").map(s))
+          .onSuccess(WebSocket::pause);
+    }
     long failed = connected.stream().filter(Future::failed).count();
     System.err.println("connected " + (clients - failed) + " of " + clients);
     Thread.sleep(1000);   // the first second is history and warm-up: not measured (a bench, not a test)

@@ -39,6 +39,8 @@ public final class RunVerticle extends VerticleBase {
   static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
   static final int MAX_BATCH = 4096;
   static final long MIN_PACE_PERIOD_MS = 20;
+  /** How long before the wall clock's frame boundaries a paced run takes its steps. */
+  static final long PACE_LEAD_MS = 4;
   /** A demo run that ended waits this long before starting over, so its end can be seen. */
   static final long DEMO_RESTART_MS = 3000;
   /** A too_slow verdict that lasts this many steps becomes an alert. */
@@ -118,7 +120,10 @@ public final class RunVerticle extends VerticleBase {
     // at most 50 wake-ups a second (a fast pace takes several steps per batch: every consumer handles each
     // batch, so batches of one step cost every subscriber dearly), at least one (a slow run wakes seldom)
     long period = Math.max(MIN_PACE_PERIOD_MS, Math.min(1000, Math.round(1000 / stepsPerSecond)));
-    timer = vertx.setPeriodic(period, id -> {
+    // on the wall clock's grid, just before each multiple of the period: WebSocket frames go out on that grid
+    // (StreamGateway), so a step taken here is seen within milliseconds, not up to a period later
+    long first = Math.floorMod(period - PACE_LEAD_MS - System.currentTimeMillis(), period) + 1;
+    timer = vertx.setPeriodic(first, period, id -> {
       long due = (long) ((System.nanoTime() - paceNanos) * stepsPerSecond / 1e9) - (trainer.stepsTaken() - paceStep);
       if (due > 0) slice(due);
     });

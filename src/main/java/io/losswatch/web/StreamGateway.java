@@ -39,7 +39,8 @@ final class StreamGateway {
   static final long TICK_MS = 10;
 
   Future<?> start() {
-    vertx.setPeriodic(TICK_MS, id -> {
+    // a millisecond into each tick of the wall clock: frames are due on its boundaries (and paced runs step just before)
+    vertx.setPeriodic(TICK_MS - System.currentTimeMillis() % TICK_MS + 1, TICK_MS, id -> {
       if (sessions.isEmpty()) return;
       long now = System.currentTimeMillis();
       Map<String, String> written = new HashMap<>();

@@ -52,6 +52,7 @@ final class WsSession {
   private double wildcardHz;
   private int loading;
   private boolean framesHeld;   // the client lags: due frames are held back (counted once as dropped)
+  private long lastFrame;
 
   WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped) {
     this.vertx = vertx;
@@ -170,13 +171,15 @@ final class WsSession {
    */
   private void sendFrame(long now, Map<String, String> written) {
     List<LiveSubscription> due = null;
+    long every = Long.MAX_VALUE;   // frames go when the wall clock enters a new interval of the fastest run
     for (Subscription s : subs.values()) {
       if (s instanceof LiveSubscription live && live.overview == LiveSubscription.Overview.SENT && live.due(now)) {
         if (due == null) due = new ArrayList<>();
         due.add(live);
+        every = Math.min(every, live.intervalMs);
       }
     }
-    if (due == null) return;
+    if (due == null || now / every == lastFrame / every) return;
     // a client that lags gets no frame: its buckets grow, and it reads the newest once it has caught up; unless a
     // state change waits behind a bucket, which a client must not miss
     if (!out.fresh() && (!out.room() || due.stream().noneMatch(Subscription::summaryWaiting))) {
@@ -185,6 +188,7 @@ final class WsSession {
       return;
     }
     framesHeld = false;
+    lastFrame = now;
     List<String> entries = new ArrayList<>(due.size());
     StringBuilder key = new StringBuilder("frame");
     for (LiveSubscription live : due) {
