@@ -14,6 +14,15 @@ public final class Downsample {
 
   /** The points of {@code src} in index range [lo, hi), every one, or at most {@code maxPoints} (≥ 4) if positive. */
   static StepBatch m4(String run, Columns src, int lo, int hi, int maxPoints) {
+    return m4(run, src, lo, hi, maxPoints, null);
+  }
+
+  /**
+   * As above; with {@code blocks} (the log's loss extremes per block of {@link Blocks#SIZE} steps) a bucket's
+   * whole blocks are read from their records instead of step by step, and bucket edges fall on block edges,
+   * so a long run costs about what a short one does.
+   */
+  static StepBatch m4(String run, Columns src, int lo, int hi, int maxPoints, Blocks.View blocks) {
     int n = hi - lo;
     StepBatch.Builder out = new StepBatch.Builder(Math.max(1, maxPoints > 0 ? Math.min(n, maxPoints) : n));
     if (maxPoints <= 0 || n <= maxPoints) {
@@ -21,19 +30,28 @@ public final class Downsample {
       return out.build(run);
     }
     int buckets = Math.max(1, maxPoints / 4);
+    boolean snap = blocks != null && n / buckets >= 2 * Blocks.SIZE;
     int[] keep = new int[4];
+    int from = lo;
     for (int b = 0; b < buckets; b++) {
-      int from = lo + (int) ((long) n * b / buckets);
-      int to = lo + (int) ((long) n * (b + 1) / buckets);
+      int to = b == buckets - 1 ? hi : lo + (int) ((long) n * (b + 1) / buckets);
+      if (snap && b < buckets - 1) to = Math.min(hi, blockEdge(src, to));
       if (from >= to) continue;
       int min = from;
       int max = from;
-      double minLoss = src.loss(from);
-      double maxLoss = minLoss;
-      for (int i = from + 1; i < to; i++) {
-        double l = src.loss(i);
-        if (less(l, minLoss)) { min = i; minLoss = l; }
-        if (greater(l, maxLoss)) { max = i; maxLoss = l; }
+      for (int i = from; i < to; ) {
+        long j = (src.step(i) - 1) / Blocks.SIZE;
+        if (blocks != null && (src.step(i) - 1) % Blocks.SIZE == 0 && j < blocks.count() && i + Blocks.SIZE <= to) {
+          int at = (int) (blocks.minStep(j) - src.step(i)) + i;
+          if (less(blocks.min(j), src.loss(min))) min = at;
+          at = (int) (blocks.maxStep(j) - src.step(i)) + i;
+          if (greater(blocks.max(j), src.loss(max))) max = at;
+          i += Blocks.SIZE;
+          continue;
+        }
+        if (less(src.loss(i), src.loss(min))) min = i;
+        if (greater(src.loss(i), src.loss(max))) max = i;
+        i++;
       }
       keep[0] = from;
       keep[1] = min;
@@ -41,8 +59,16 @@ public final class Downsample {
       keep[3] = to - 1;
       java.util.Arrays.sort(keep);
       for (int k = 0; k < 4; k++) if (k == 0 || keep[k] != keep[k - 1]) copy(src, keep[k], out);
+      from = to;
     }
     return out.build(run);
+  }
+
+  /** The index nearest {@code i} where a block of the log begins (steps are numbered from 1, without gaps). */
+  private static int blockEdge(Columns src, int i) {
+    long step = src.step(i);
+    long edge = Math.round((double) (step - 1) / Blocks.SIZE) * Blocks.SIZE + 1;
+    return (int) (i + edge - step);
   }
 
   /** Loss order with NaN above every number, so a NaN is kept as a bucket's maximum. */

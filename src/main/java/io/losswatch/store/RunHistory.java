@@ -163,7 +163,8 @@ public final class RunHistory {
     }
     try {
       Columns disk = log.map(from, Math.min(to, first - 1));
-      return Downsample.m4(run, new Joined(disk, memory), 0, (int) (to - from + 1), maxPoints).withCycle(c);
+      Blocks.View blocks = maxPoints > 0 ? log.blocks() : null;   // a long overview reads these, not every step
+      return Downsample.m4(run, new Joined(disk, memory), 0, (int) (to - from + 1), maxPoints, blocks).withCycle(c);
     } catch (IOException e) {
       throw new UncheckedIOException("reading the log of run " + run, e);
     }

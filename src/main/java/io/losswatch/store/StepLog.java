@@ -32,13 +32,15 @@ public final class StepLog {
   private final Path dir;
   private volatile long count;
   private long forced;
-  private FileChannel[] writer;   // null while closed
+  private Blocks partial;         // the block being filled: its extremes so far
+  private FileChannel[] writer;   // the columns, then the blocks; null while closed
   private ByteBuffer buffer;
 
-  private StepLog(Path dir, long count) {
+  private StepLog(Path dir, long count, Blocks partial) {
     this.dir = dir;
     this.count = count;
     this.forced = count;
+    this.partial = partial;
   }
 
   /** Opens (creating if need be) the log in {@code dir}, cut back to its last whole, non-zero record. */
@@ -50,10 +52,51 @@ public final class StepLog {
       for (FileChannel c : ch) whole = Math.min(whole, c.size() / 8);
       whole = lastNonZero(ch[T], whole);
       for (FileChannel c : ch) if (c.size() != whole * 8) c.truncate(whole * 8);
-      return new StepLog(dir, whole);
+      return new StepLog(dir, whole, repairBlocks(dir, ch[0], whole));
     } finally {
       close(ch);
     }
+  }
+
+  /**
+   * Makes {@code loss.blocks} hold exactly the whole blocks of the first {@code records} steps: records that a
+   * kill or a power cut left torn or zero-filled (or a log from before blocks) are rebuilt from the loss column.
+   * Returns the partial block after them.
+   */
+  private static Blocks repairBlocks(Path dir, FileChannel loss, long records) throws IOException {
+    long need = records / Blocks.SIZE;
+    try (FileChannel blocks = FileChannel.open(dir.resolve(Blocks.FILE), StandardOpenOption.CREATE,
+        StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long have = Math.min(need, blocks.size() / Blocks.RECORD);
+      ByteBuffer b = ByteBuffer.allocate(BUFFER_RECORDS * Blocks.RECORD).order(ByteOrder.LITTLE_ENDIAN);
+      for (long j = 0; j < have; ) {   // the first record that is not its block's, and all after it, are rebuilt
+        int n = (int) Math.min(have - j, BUFFER_RECORDS);
+        read(blocks, b.clear().limit(n * Blocks.RECORD), j * Blocks.RECORD);
+        int ok = 0;
+        while (ok < n && Blocks.valid(b, ok * Blocks.RECORD, j + ok)) ok++;
+        if (ok < n) have = j + ok;
+        j += n;
+      }
+      blocks.truncate(have * Blocks.RECORD);
+      Blocks partial = new Blocks();
+      ByteBuffer out = ByteBuffer.allocate(Blocks.RECORD).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer in = ByteBuffer.allocate(BUFFER_RECORDS * 8).order(ByteOrder.LITTLE_ENDIAN);
+      for (long step = have * Blocks.SIZE + 1; step <= records; ) {
+        int n = (int) Math.min(records - step + 1, BUFFER_RECORDS);
+        read(loss, in.clear().limit(n * 8), (step - 1) * 8);
+        for (int i = 0; i < n; i++, step++) {
+          if (partial.add(step, in.getDouble(i * 8))) {
+            partial.write(out.clear());
+            blocks.write(out.flip(), (step / Blocks.SIZE - 1) * Blocks.RECORD);
+          }
+        }
+      }
+      return partial;
+    }
+  }
+
+  private static void read(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+    while (b.hasRemaining() && ch.read(b, pos + b.position()) >= 0) { }
   }
 
   /** The number of records up to the last one whose time is not 0: what a power cut zero-filled is not a step. */
@@ -61,9 +104,7 @@ public final class StepLog {
     ByteBuffer b = ByteBuffer.allocate(BUFFER_RECORDS * 8).order(ByteOrder.LITTLE_ENDIAN);
     while (records > 0) {
       int n = (int) Math.min(records, BUFFER_RECORDS);
-      b.clear().limit(n * 8);
-      long pos = (records - n) * 8;
-      while (b.hasRemaining() && t.read(b, pos + b.position()) >= 0) { }
+      read(t, b.clear().limit(n * 8), (records - n) * 8);
       for (int i = n - 1; i >= 0; i--) if (b.getLong(i * 8) != 0) return records - n + i + 1;
       records -= n;
     }
@@ -91,10 +132,16 @@ public final class StepLog {
           + b.firstStep() + " would leave a hole");
     }
     if (writer == null) {
-      writer = channels(dir, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      writer = java.util.Arrays.copyOf(channels(dir, StandardOpenOption.CREATE, StandardOpenOption.WRITE), FILES.length + 1);
+      writer[FILES.length] = FileChannel.open(dir.resolve(Blocks.FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       buffer = ByteBuffer.allocate(BUFFER_RECORDS * 8).order(ByteOrder.LITTLE_ENDIAN);
     }
     int first = (int) (count + 1 - b.firstStep());
+    long blocksBefore = count / Blocks.SIZE;
+    Blocks next = partial.copy();
+    ByteBuffer records = ByteBuffer.allocate(((b.size() - first) / Blocks.SIZE + 1) * Blocks.RECORD)
+        .order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = first; i < b.size(); i++) if (next.add(b.step()[i], b.loss()[i])) next.write(records);
     try {
       for (int from = first; from < b.size(); from += BUFFER_RECORDS) {
         int to = Math.min(b.size(), from + BUFFER_RECORDS);
@@ -113,14 +160,18 @@ public final class StepLog {
           for (long p = pos; buf.hasRemaining(); ) p += writer[c].write(buf, p);
         }
       }
+      records.flip();
+      for (long p = blocksBefore * Blocks.RECORD; records.hasRemaining(); ) p += writer[FILES.length].write(records, p);
     } catch (IOException e) {
       try {
-        for (FileChannel c : writer) c.truncate(count * 8);
+        for (int c = 0; c < FILES.length; c++) writer[c].truncate(count * 8);
+        writer[FILES.length].truncate(blocksBefore * Blocks.RECORD);
       } catch (IOException again) {
         e.addSuppressed(again);   // the next open cuts the torn tail all the same
       }
       throw e;
     }
+    partial = next;
     count += b.size() - first;
     return count;
   }
@@ -141,6 +192,16 @@ public final class StepLog {
       close(writer);
       writer = null;
       buffer = null;
+    }
+  }
+
+  /** The whole blocks' loss extremes on disk now (at least those of the steps {@link #count()} covered before). */
+  Blocks.View blocks() throws IOException {
+    long n = count / Blocks.SIZE;
+    if (n == 0) return new Blocks.View(ByteBuffer.allocate(0), 0);
+    try (FileChannel ch = FileChannel.open(dir.resolve(Blocks.FILE), StandardOpenOption.READ)) {
+      ByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, 0, n * Blocks.RECORD).order(ByteOrder.LITTLE_ENDIAN);
+      return new Blocks.View(m, n);
     }
   }
 

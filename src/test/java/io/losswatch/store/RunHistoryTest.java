@@ -148,4 +148,41 @@ class RunHistoryTest {
     assertEquals(n + 1, log.append(steps(n + 1, n + 1)), "and it goes on past the limit");
     log.closeWriter();
   }
+
+  @Test
+  void anOverviewOfALongLogReadsBlocksAndKeepsEveryExtreme(@TempDir Path dir) throws Exception {
+    // 3M steps of noise, with 60 spikes, 60 dips and a NaN planted a bucket or more apart: each is its bucket's
+    // extreme, so each must be in a 2,000-point overview, read from the blocks' records
+    int n = 3_000_000;
+    java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+    java.util.Map<Long, Double> planted = new java.util.HashMap<>();
+    for (int k = 0; k < 121; k++) {
+      long step = 10_000 + k * 24_000L + random.nextInt(10_000);
+      planted.put(step, k == 60 ? Double.NaN : k % 2 == 0 ? 1e6 + k : -1e6 - k);
+    }
+    StepLog log = StepLog.open(dir);
+    StepBatch.Builder b = new StepBatch.Builder(65_536);
+    for (long s = 1; s <= n; s++) {
+      b.add(s, planted.getOrDefault(s, random.nextDouble()), 0.01, 1, 1_700_000_000_000L + s);
+      if (b.size() == 65_536 || s == n) log.append(b.build("r"));
+    }
+    RunHistory h = new RunHistory("r", log);
+    StepBatch d = h.read(1, n, 2000);
+    assertTrue(d.size() <= 2000, "at most max_points: " + d.size());
+    assertEquals(1, d.step()[0]);
+    assertEquals(n, d.lastStep());
+    java.util.Map<Long, Double> got = new java.util.HashMap<>();
+    for (int i = 0; i < d.size(); i++) {
+      if (i > 0) assertTrue(d.step()[i] > d.step()[i - 1], "in step order, no repeats");
+      got.put(d.step()[i], d.loss()[i]);
+    }
+    for (var e : planted.entrySet()) {
+      assertEquals(e.getValue(), got.get(e.getKey()), "the extreme at step " + e.getKey() + " is in the overview");
+    }
+    // and after a restart, from blocks rebuilt out of the loss column (a log from before blocks)
+    log.closeWriter();
+    java.nio.file.Files.delete(dir.resolve("loss.blocks"));
+    StepBatch again = new RunHistory("r", StepLog.open(dir)).read(1, n, 2000);
+    assertEquals(java.util.Arrays.toString(d.step()), java.util.Arrays.toString(again.step()));
+  }
 }
