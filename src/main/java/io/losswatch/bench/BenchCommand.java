@@ -128,7 +128,7 @@ public final class BenchCommand {
       waitFor(s, ids, RunState.FINISHED);
       double trained = (System.nanoTime() - start) / 1e9;
       while (ids.stream().map(id -> s.manager().runs().get(id).orElseThrow().history())
-          .anyMatch(h -> h.log().count() < h.lastStep())) {
+          .anyMatch(h -> h.log().lastStep() < h.lastStep())) {
         Thread.sleep(5);
       }
       double stored = (System.nanoTime() - start) / 1e9;

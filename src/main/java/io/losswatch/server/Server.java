@@ -118,7 +118,7 @@ public final class Server {
   /** Completes once every persisted run's log holds its whole history (or at the deadline). */
   private Future<Void> flushed(long deadline) {
     boolean behind = manager.runs().unordered().stream()
-        .anyMatch(r -> r.history().log() != null && r.history().log().count() < r.history().lastStep());
+        .anyMatch(r -> r.history().log() != null && r.history().log().lastStep() < r.history().lastStep());
     if (!behind || System.currentTimeMillis() > deadline) return Future.succeededFuture();
     return vertx.timer(10).compose(x -> flushed(deadline));
   }

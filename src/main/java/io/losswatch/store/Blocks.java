@@ -6,54 +6,55 @@ import static io.losswatch.store.Downsample.less;
 import java.nio.ByteBuffer;
 
 /**
- * The loss extremes of a log's whole blocks of {@link #SIZE} steps, kept beside the columns in
- * {@code loss.blocks}: per block, the steps of its minimum and maximum loss and those losses (NaN ranks above
+ * The loss extremes of a log's whole blocks of {@link #SIZE} records, kept beside the columns in
+ * {@code loss.blocks}: per block, where its minimum and maximum loss are and those losses (NaN ranks above
  * every number, as in {@link Downsample}). An overview reads a few records per bucket instead of every step,
- * so its cost follows the number of buckets, not the length of the run. Block j holds steps
- * {@code j·SIZE + 1 .. (j + 1)·SIZE}; a record is 32 little-endian bytes: min step, min loss, max step, max loss.
+ * so its cost follows the number of buckets, not the length of the run. Block j holds records
+ * {@code j·SIZE .. (j + 1)·SIZE − 1}; its entry is 32 little-endian bytes: the min's record + 1, the min, the
+ * max's record + 1, the max (counted from 1, so that a zero-filled entry is no block's).
  *
- * <p>An instance is the block being filled; {@link #add} folds in one step at a time.
+ * <p>An instance is the block being filled; {@link #add} folds in one record at a time.
  */
 final class Blocks {
   static final int SIZE = 4096;
   static final int RECORD = 32;
   static final String FILE = "loss.blocks";
-  private long minStep;
+  private long minAt;
   private double min;
-  private long maxStep;
+  private long maxAt;
   private double max;
   private int filled;
 
   Blocks copy() {
     Blocks c = new Blocks();
-    c.minStep = minStep;
+    c.minAt = minAt;
     c.min = min;
-    c.maxStep = maxStep;
+    c.maxAt = maxAt;
     c.max = max;
     c.filled = filled;
     return c;
   }
 
-  /** Folds in step {@code step} (the next one) with its loss; true when that completed the block. */
-  boolean add(long step, double loss) {
+  /** Folds in record {@code record} (the next one) with its loss; true when that completed the block. */
+  boolean add(long record, double loss) {
     if (filled == 0 || less(loss, min)) {
       min = loss;
-      minStep = step;
+      minAt = record;
     }
     if (filled == 0 || greater(loss, max)) {
       max = loss;
-      maxStep = step;
+      maxAt = record;
     }
     return ++filled == SIZE;
   }
 
-  /** Writes the completed block's record and starts the next block. */
+  /** Writes the completed block's entry and starts the next block. */
   void write(ByteBuffer out) {
-    out.putLong(minStep).putDouble(min).putLong(maxStep).putDouble(max);
+    out.putLong(minAt + 1).putDouble(min).putLong(maxAt + 1).putDouble(max);
     filled = 0;
   }
 
-  /** Whether the record at {@code at} of {@code b} is block {@code j}'s: a zero-filled or torn one is not. */
+  /** Whether the entry at {@code at} of {@code b} is block {@code j}'s: a zero-filled or torn one is not. */
   static boolean valid(ByteBuffer b, int at, long j) {
     long lo = j * SIZE + 1;
     long hi = (j + 1) * SIZE;
@@ -62,14 +63,14 @@ final class Blocks {
     return minAt >= lo && minAt <= hi && maxAt >= lo && maxAt <= hi;
   }
 
-  /** The complete blocks' records, mapped: read by index. */
+  /** The complete blocks' entries, mapped: read by block. */
   record View(ByteBuffer records, long count) {
-    long minStep(long j) {
-      return records.getLong((int) (j * RECORD));
+    long minRecord(long j) {
+      return records.getLong((int) (j * RECORD)) - 1;
     }
 
-    long maxStep(long j) {
-      return records.getLong((int) (j * RECORD + 16));
+    long maxRecord(long j) {
+      return records.getLong((int) (j * RECORD + 16)) - 1;
     }
 
     double min(long j) {

@@ -2,6 +2,33 @@ package io.losswatch.store;
 
 /** A run of steps, read column by column: an in-memory batch, a mapped log, or both end to end. */
 interface Columns {
+  /** No steps. */
+  Columns EMPTY = new Columns() {
+    @Override public int size() {
+      return 0;
+    }
+
+    @Override public long step(int i) {
+      throw new IndexOutOfBoundsException(i);
+    }
+
+    @Override public double loss(int i) {
+      throw new IndexOutOfBoundsException(i);
+    }
+
+    @Override public double lr(int i) {
+      throw new IndexOutOfBoundsException(i);
+    }
+
+    @Override public double gradNorm(int i) {
+      throw new IndexOutOfBoundsException(i);
+    }
+
+    @Override public long t(int i) {
+      throw new IndexOutOfBoundsException(i);
+    }
+  };
+
   int size();
 
   long step(int i);

@@ -14,15 +14,15 @@ public final class Downsample {
 
   /** The points of {@code src} in index range [lo, hi), every one, or at most {@code maxPoints} (≥ 4) if positive. */
   static StepBatch m4(String run, Columns src, int lo, int hi, int maxPoints) {
-    return m4(run, src, lo, hi, maxPoints, null);
+    return m4(run, src, lo, hi, maxPoints, 0, null);
   }
 
   /**
-   * As above; with {@code blocks} (the log's loss extremes per block of {@link Blocks#SIZE} steps) a bucket's
-   * whole blocks are read from their records instead of step by step, and bucket edges fall on block edges,
-   * so a long run costs about what a short one does.
+   * As above, where index 0 of {@code src} is record {@code record0} of a log whose loss extremes per block of
+   * {@link Blocks#SIZE} records are {@code blocks}: a bucket's whole blocks are read from their entries instead of
+   * record by record, and bucket edges fall on block edges, so a long run costs about what a short one does.
    */
-  static StepBatch m4(String run, Columns src, int lo, int hi, int maxPoints, Blocks.View blocks) {
+  static StepBatch m4(String run, Columns src, int lo, int hi, int maxPoints, long record0, Blocks.View blocks) {
     int n = hi - lo;
     StepBatch.Builder out = new StepBatch.Builder(Math.max(1, maxPoints > 0 ? Math.min(n, maxPoints) : n));
     if (maxPoints <= 0 || n <= maxPoints) {
@@ -35,17 +35,19 @@ public final class Downsample {
     int from = lo;
     for (int b = 0; b < buckets; b++) {
       int to = b == buckets - 1 ? hi : lo + (int) ((long) n * (b + 1) / buckets);
-      if (snap && b < buckets - 1) to = Math.min(hi, blockEdge(src, to));
+      if (snap && b < buckets - 1) {   // the nearest block edge
+        long edge = Math.round((double) (record0 + to) / Blocks.SIZE) * Blocks.SIZE;
+        to = (int) Math.min(hi, edge - record0);
+      }
       if (from >= to) continue;
       int min = from;
       int max = from;
       for (int i = from; i < to; ) {
-        long j = (src.step(i) - 1) / Blocks.SIZE;
-        if (blocks != null && (src.step(i) - 1) % Blocks.SIZE == 0 && j < blocks.count() && i + Blocks.SIZE <= to) {
-          int at = (int) (blocks.minStep(j) - src.step(i)) + i;
-          if (less(blocks.min(j), src.loss(min))) min = at;
-          at = (int) (blocks.maxStep(j) - src.step(i)) + i;
-          if (greater(blocks.max(j), src.loss(max))) max = at;
+        long record = record0 + i;
+        long j = record / Blocks.SIZE;
+        if (blocks != null && record % Blocks.SIZE == 0 && j < blocks.count() && i + Blocks.SIZE <= to) {
+          if (less(blocks.min(j), src.loss(min))) min = (int) (blocks.minRecord(j) - record0);
+          if (greater(blocks.max(j), src.loss(max))) max = (int) (blocks.maxRecord(j) - record0);
           i += Blocks.SIZE;
           continue;
         }
@@ -62,13 +64,6 @@ public final class Downsample {
       from = to;
     }
     return out.build(run);
-  }
-
-  /** The index nearest {@code i} where a block of the log begins (steps are numbered from 1, without gaps). */
-  private static int blockEdge(Columns src, int i) {
-    long step = src.step(i);
-    long edge = Math.round((double) (step - 1) / Blocks.SIZE) * Blocks.SIZE + 1;
-    return (int) (i + edge - step);
   }
 
   /** Loss order with NaN above every number, so a NaN is kept as a bucket's maximum. */

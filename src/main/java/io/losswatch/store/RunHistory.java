@@ -9,11 +9,12 @@ import java.util.Arrays;
  * Every step of one run: a recent window in memory, the rest in the run's {@link StepLog} on disk. Memory
  * stays bounded however long the run goes: it holds the last {@link #WINDOW} steps plus whatever the store
  * has not yet written (the run waits when that reaches {@link #MAX_UNWRITTEN}), and nothing once the run has
- * ended and is all on disk ({@link #release()}). Steps are numbered 1, 2, … without gaps within a cycle.
+ * ended and is all on disk ({@link #release()}). Steps only grow within a cycle; they need not be consecutive.
  *
- * <p>The run appends; the store reports what it persisted; anyone reads. A reader takes a consistent view
- * of the window under the lock and reads it outside: appends only write past the view's end, and trimming
- * and growth swap in new arrays, so a view never changes under its reader.
+ * <p>Positions count records: record r is the r-th step the run took (from 0), on disk below the window,
+ * in memory from it. The run appends; the store reports how many records it persisted; anyone reads. A reader
+ * takes a consistent view of the window under the lock and reads it outside: appends only write past the
+ * view's end, and trimming and growth swap in new arrays, so a view never changes under its reader.
  */
 public final class RunHistory {
   /** Steps kept in memory once they are on disk: a subscriber's recent history, read without the disk. */
@@ -24,14 +25,14 @@ public final class RunHistory {
   private static final double[] NO_DOUBLES = {};
   private final String run;
   private final StepLog log;   // null: memory only (demo runs)
-  private long base = 1;        // the step at index 0
+  private long first;           // the record at index 0 of the window
   private long[] step = NO_LONGS;
   private double[] loss = NO_DOUBLES;
   private double[] lr = NO_DOUBLES;
   private double[] gradNorm = NO_DOUBLES;
   private long[] t = NO_LONGS;
   private int n;
-  private long persisted;
+  private long persisted;       // records on disk
   private int cycle;
 
   /** A history whose older steps live in {@code log}; {@code null} keeps everything in memory. */
@@ -40,7 +41,7 @@ public final class RunHistory {
     this.log = log;
     if (log != null) {
       persisted = log.count();
-      base = persisted + 1;
+      first = persisted;
     }
   }
 
@@ -63,23 +64,23 @@ public final class RunHistory {
     n += b.size();
   }
 
-  /** The store has written every step up to {@code upTo}: memory may let go of them beyond the window. */
-  public synchronized void persisted(long upTo) {
-    persisted = Math.max(persisted, upTo);
-    long keepFrom = Math.min(persisted + 1, base + n - WINDOW);
-    int drop = (int) (keepFrom - base);
+  /** The store has written the first {@code records} records: memory may let go of them beyond the window. */
+  public synchronized void persisted(long records) {
+    persisted = Math.max(persisted, records);
+    long keepFrom = Math.min(persisted, first + n - WINDOW);
+    int drop = (int) (keepFrom - first);
     if (drop > WINDOW) reallocate(drop, n - drop);   // in chunks, so trimming stays amortized
   }
 
   /** Steps taken but not yet on disk: what the run waits on beyond {@link #MAX_UNWRITTEN}. */
   public synchronized long unwritten() {
-    return log == null ? 0 : base + n - 1 - persisted;
+    return log == null ? 0 : first + n - persisted;
   }
 
   /** Lets go of the memory window once every step is on disk (the run ended): reads go to the log. */
   public synchronized void release() {
     if (log == null || unwritten() > 0) return;
-    base += n;
+    first += n;
     n = 0;
     step = NO_LONGS;
     loss = NO_DOUBLES;
@@ -91,7 +92,7 @@ public final class RunHistory {
   /** Forgets everything and starts the next cycle (a demo run starting over; demo runs have no log). */
   public synchronized void clear() {
     cycle++;
-    base = 1;
+    first = 0;
     persisted = 0;
     n = 0;
     reallocate(0, 1024);
@@ -105,7 +106,7 @@ public final class RunHistory {
     lr = Arrays.copyOfRange(lr, drop, drop + c);
     gradNorm = Arrays.copyOfRange(gradNorm, drop, drop + c);
     t = Arrays.copyOfRange(t, drop, drop + c);
-    base += drop;
+    first += drop;
     n = keep;
   }
 
@@ -113,9 +114,9 @@ public final class RunHistory {
     return cycle;
   }
 
-  /** The number of the last step, 0 when there is none. */
+  /** The last step, 0 when there is none. */
   public synchronized long lastStep() {
-    return base + n - 1;
+    return n > 0 ? step[n - 1] : log == null ? 0 : log.lastStep();
   }
 
   /** The steps held in memory. */
@@ -123,15 +124,10 @@ public final class RunHistory {
     return n;
   }
 
-  /** Whether {@link #read} for a range starting at {@code from} stays in memory (cheap, fine on an event loop). */
-  public synchronized boolean inMemory(long from) {
-    return from >= base || lastStep() < from;
-  }
-
   /**
    * Steps {@code from}..{@code to} (inclusive, clipped to what exists), every one, or M4-downsampled to at
    * most {@code maxPoints} when that is positive. Reads the disk when the range starts before the window:
-   * then it blocks, so call it on a worker unless {@link #inMemory} says otherwise.
+   * it may block, so call it off the event loop.
    */
   public StepBatch read(long from, long to, int maxPoints) {
     long[] s;
@@ -139,7 +135,7 @@ public final class RunHistory {
     double[] r;
     double[] g;
     long[] time;
-    long first;
+    long start;
     int size;
     int c;
     synchronized (this) {
@@ -149,25 +145,35 @@ public final class RunHistory {
       r = lr;
       g = gradNorm;
       time = t;
-      first = base;
+      start = first;
       size = n;
     }
-    long last = first + size - 1;
-    from = Math.max(1, from);
-    to = Math.min(to, last);
-    if (to < from) return new StepBatch.Builder(1).build(run, c);
-    Columns memory = new ArrayColumns(s, l, r, g, time, size);
-    if (from >= first) {
-      int lo = (int) (from - first);
-      return Downsample.m4(run, memory, lo, lo + (int) (to - from + 1), maxPoints).withCycle(c);
-    }
     try {
-      Columns disk = log.map(from, Math.min(to, first - 1));
+      // the records of the range: on disk below the window's start, in memory from it
+      long lo = size > 0 && from >= s[0] ? start + lowerBound(s, size, from) : log == null ? 0 : log.find(from, start);
+      long hi = size > 0 && to >= s[0] ? start + lowerBound(s, size, to == Long.MAX_VALUE ? to : to + 1)
+          : log == null ? 0 : log.find(to == Long.MAX_VALUE ? to : to + 1, start);
+      if (hi <= lo) return new StepBatch.Builder(1).build(run, c);
+      Columns memory = new ArrayColumns(s, l, r, g, time, size);
+      if (lo >= start) return Downsample.m4(run, memory, (int) (lo - start), (int) (hi - start), maxPoints).withCycle(c);
+      Columns disk = log.map(lo, Math.min(hi, start));
       Blocks.View blocks = maxPoints > 0 ? log.blocks() : null;   // a long overview reads these, not every step
-      return Downsample.m4(run, new Joined(disk, memory), 0, (int) (to - from + 1), maxPoints, blocks).withCycle(c);
+      return Downsample.m4(run, new Joined(disk, memory), 0, (int) (hi - lo), maxPoints, lo, blocks).withCycle(c);
     } catch (IOException e) {
       throw new UncheckedIOException("reading the log of run " + run, e);
     }
+  }
+
+  /** The first index in {@code s[0..size)} whose step is at least {@code step} ({@code size} if none). */
+  private static int lowerBound(long[] s, int size, long step) {
+    int lo = 0;
+    int hi = size;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (s[mid] < step) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private record ArrayColumns(long[] s, double[] l, double[] r, double[] g, long[] time, int size)

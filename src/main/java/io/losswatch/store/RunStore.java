@@ -140,13 +140,13 @@ public final class RunStore {
     StepLog log = StepLog.open(dir);
     long n = log.count();
     // the best loss up to the step run.json was written at is in it: only the steps after it are scanned
-    long known = m.get("best_loss") == null ? 0 : Math.min(n, ((Number) m.get("step")).longValue());
-    double best = known == 0 ? Double.NaN : number(m.get("best_loss"));
+    double best = m.get("best_loss") == null ? Double.NaN : number(m.get("best_loss"));
+    long known = Double.isNaN(best) ? 0 : log.find(((Number) m.get("step")).longValue() + 1, n);
     double loss = Double.NaN;
     double lr = Double.NaN;
     double grad = Double.NaN;
     if (n > 0) {
-      Columns c = log.map(Math.min(known + 1, n), n);   // at least the last step, for its values
+      Columns c = log.map(Math.min(known, n - 1), n);   // at least the last step, for its values
       for (int i = 0; i < c.size(); i++) if (c.loss(i) < best || Double.isNaN(best)) best = c.loss(i);
       loss = c.loss(c.size() - 1);
       lr = c.lr(c.size() - 1);
@@ -155,7 +155,7 @@ public final class RunStore {
     logs.put(id, log);
     long created = ((Number) m.get("created")).longValue();
     long updated = ((Number) m.get("updated")).longValue();
-    RunSummary s = new RunSummary(id, spec, state, 0, n, loss, lr, grad, best, 0, created, updated,
+    RunSummary s = new RunSummary(id, spec, state, 0, log.lastStep(), loss, lr, grad, best, 0, created, updated,
         Diagnosis.UNKNOWN, List.of(), null);
     return new Restored(s, log);
   }

@@ -11,34 +11,39 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * One run's steps on disk, one file per column of little-endian 8-byte values ({@code loss.f64},
- * {@code lr.f64}, {@code grad_norm.f64}, {@code t.i64}); step k is record k − 1, so steps need no column.
- * Columns keep range scans cheap: downsampling reads the loss file alone.
+ * One run's steps on disk, one file per column of little-endian 8-byte values ({@code step.i64},
+ * {@code loss.f64}, {@code lr.f64}, {@code grad_norm.f64}, {@code t.i64}), a record per step. Steps only grow,
+ * but need not be consecutive (a training script may log every k steps). Columns keep range scans cheap:
+ * downsampling reads the loss file alone, and {@link Blocks} spares it even that for long runs.
  *
- * <p>The files only ever hold whole records shared by all four columns: opening cuts a tail torn by a kill,
- * or zero-filled by a power cut (no step has time 0), and a failed append cuts back what it wrote. So a full
- * disk costs the steps not yet written, never the ones before them, and writing resumes where it stopped.
+ * <p>The files only ever hold whole records shared by all columns: opening cuts a tail torn by a kill, or
+ * zero-filled by a power cut (no step has time 0), and a failed append cuts back what it wrote. So a full disk
+ * costs the steps not yet written, never the ones before them, and writing resumes where it stopped.
  *
  * <p>Holds no file handle while idle: the writer's channels are open from the first append until
  * {@link #closeWriter()} (a run's end), and each read opens, maps and closes. One thread appends; any thread
  * reads what {@link #count()} covers.
  */
 public final class StepLog {
-  private static final String[] FILES = {"loss.f64", "lr.f64", "grad_norm.f64", "t.i64"};
+  private static final String[] FILES = {"loss.f64", "lr.f64", "grad_norm.f64", "t.i64", "step.i64"};
+  private static final int LOSS = 0;
   private static final int T = 3;
+  private static final int STEP = 4;
   /** Records per mapped region: a region must stay under 2 GiB, so a run of any length can be read. */
   private static final int REGION_SHIFT = 24;
   private static final int BUFFER_RECORDS = 8192;
   private final Path dir;
   private volatile long count;
+  private volatile long lastStep;
   private long forced;
   private Blocks partial;         // the block being filled: its extremes so far
   private FileChannel[] writer;   // the columns, then the blocks; null while closed
   private ByteBuffer buffer;
 
-  private StepLog(Path dir, long count, Blocks partial) {
+  private StepLog(Path dir, long count, long lastStep, Blocks partial) {
     this.dir = dir;
     this.count = count;
+    this.lastStep = lastStep;
     this.forced = count;
     this.partial = partial;
   }
@@ -46,20 +51,54 @@ public final class StepLog {
   /** Opens (creating if need be) the log in {@code dir}, cut back to its last whole, non-zero record. */
   public static StepLog open(Path dir) throws IOException {
     Files.createDirectories(dir);
+    numberSteps(dir);
     FileChannel[] ch = channels(dir, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     try {
       long whole = Long.MAX_VALUE;
       for (FileChannel c : ch) whole = Math.min(whole, c.size() / 8);
       whole = lastNonZero(ch[T], whole);
       for (FileChannel c : ch) if (c.size() != whole * 8) c.truncate(whole * 8);
-      return new StepLog(dir, whole, repairBlocks(dir, ch[0], whole));
+      long last = whole == 0 ? 0 : readLong(ch[STEP], whole - 1);
+      return new StepLog(dir, whole, last, repairBlocks(dir, ch[LOSS], whole));
     } finally {
       close(ch);
     }
   }
 
+  /** A log written before steps had a column numbered them 1, 2, … : it gets that column. */
+  private static void numberSteps(Path dir) throws IOException {
+    Path steps = dir.resolve(FILES[STEP]);
+    if (Files.exists(steps) || !Files.exists(dir.resolve(FILES[T]))) return;
+    long n = Files.size(dir.resolve(FILES[T])) / 8;
+    Path tmp = dir.resolve(FILES[STEP] + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer b = ByteBuffer.allocate(BUFFER_RECORDS * 8).order(ByteOrder.LITTLE_ENDIAN);
+      for (long s = 1; s <= n; ) {
+        b.clear();
+        for (int i = 0; i < BUFFER_RECORDS && s <= n; i++) b.putLong(s++);
+        b.flip();
+        while (b.hasRemaining()) ch.write(b);
+      }
+      ch.force(true);
+    }
+    Files.move(tmp, steps, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** The number of records up to the last one whose time is not 0: what a power cut zero-filled is not a step. */
+  private static long lastNonZero(FileChannel t, long records) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(BUFFER_RECORDS * 8).order(ByteOrder.LITTLE_ENDIAN);
+    while (records > 0) {
+      int n = (int) Math.min(records, BUFFER_RECORDS);
+      read(t, b.clear().limit(n * 8), (records - n) * 8);
+      for (int i = n - 1; i >= 0; i--) if (b.getLong(i * 8) != 0) return records - n + i + 1;
+      records -= n;
+    }
+    return 0;
+  }
+
   /**
-   * Makes {@code loss.blocks} hold exactly the whole blocks of the first {@code records} steps: records that a
+   * Makes {@code loss.blocks} hold exactly the whole blocks of the first {@code records} records: records that a
    * kill or a power cut left torn or zero-filled (or a log from before blocks) are rebuilt from the loss column.
    * Returns the partial block after them.
    */
@@ -81,13 +120,13 @@ public final class StepLog {
       Blocks partial = new Blocks();
       ByteBuffer out = ByteBuffer.allocate(Blocks.RECORD).order(ByteOrder.LITTLE_ENDIAN);
       ByteBuffer in = ByteBuffer.allocate(BUFFER_RECORDS * 8).order(ByteOrder.LITTLE_ENDIAN);
-      for (long step = have * Blocks.SIZE + 1; step <= records; ) {
-        int n = (int) Math.min(records - step + 1, BUFFER_RECORDS);
-        read(loss, in.clear().limit(n * 8), (step - 1) * 8);
-        for (int i = 0; i < n; i++, step++) {
-          if (partial.add(step, in.getDouble(i * 8))) {
+      for (long r = have * Blocks.SIZE; r < records; ) {
+        int n = (int) Math.min(records - r, BUFFER_RECORDS);
+        read(loss, in.clear().limit(n * 8), r * 8);
+        for (int i = 0; i < n; i++, r++) {
+          if (partial.add(r, in.getDouble(i * 8))) {
             partial.write(out.clear());
-            blocks.write(out.flip(), (step / Blocks.SIZE - 1) * Blocks.RECORD);
+            blocks.write(out.flip(), (r / Blocks.SIZE) * Blocks.RECORD);
           }
         }
       }
@@ -99,49 +138,45 @@ public final class StepLog {
     while (b.hasRemaining() && ch.read(b, pos + b.position()) >= 0) { }
   }
 
-  /** The number of records up to the last one whose time is not 0: what a power cut zero-filled is not a step. */
-  private static long lastNonZero(FileChannel t, long records) throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(BUFFER_RECORDS * 8).order(ByteOrder.LITTLE_ENDIAN);
-    while (records > 0) {
-      int n = (int) Math.min(records, BUFFER_RECORDS);
-      read(t, b.clear().limit(n * 8), (records - n) * 8);
-      for (int i = n - 1; i >= 0; i--) if (b.getLong(i * 8) != 0) return records - n + i + 1;
-      records -= n;
-    }
-    return 0;
+  private static long readLong(FileChannel ch, long record) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    read(ch, b, record * 8);
+    return b.getLong(0);
   }
 
   public Path dir() {
     return dir;
   }
 
-  /** Steps on disk. */
+  /** Records (steps) on disk. */
   public long count() {
     return count;
   }
 
+  /** The last step on disk, 0 when there is none. */
+  public long lastStep() {
+    return lastStep;
+  }
+
   /**
-   * Appends the steps of {@code b} past {@link #count()} and returns the new count. Steps already on disk are
-   * skipped, so a batch retried after a failure is never written twice; a batch that would leave a hole is
-   * refused. A failed write cuts every column back to the last whole record and rethrows.
+   * Appends the steps of {@code b} after {@link #lastStep()} and returns the new count. Steps already on disk
+   * are skipped, so a batch retried after a failure is never written twice. A failed write cuts every column
+   * back to the last whole record and rethrows.
    */
   public synchronized long append(StepBatch b) throws IOException {
-    if (b.size() == 0 || b.lastStep() <= count) return count;
-    if (b.firstStep() > count + 1) {
-      throw new IllegalStateException("run log " + dir + " holds steps 1.." + count + ": a batch from step "
-          + b.firstStep() + " would leave a hole");
-    }
+    if (b.size() == 0 || b.lastStep() <= lastStep) return count;
+    int first = 0;
+    while (b.step()[first] <= lastStep) first++;
     if (writer == null) {
       writer = java.util.Arrays.copyOf(channels(dir, StandardOpenOption.CREATE, StandardOpenOption.WRITE), FILES.length + 1);
       writer[FILES.length] = FileChannel.open(dir.resolve(Blocks.FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       buffer = ByteBuffer.allocate(BUFFER_RECORDS * 8).order(ByteOrder.LITTLE_ENDIAN);
     }
-    int first = (int) (count + 1 - b.firstStep());
     long blocksBefore = count / Blocks.SIZE;
     Blocks next = partial.copy();
     ByteBuffer records = ByteBuffer.allocate(((b.size() - first) / Blocks.SIZE + 1) * Blocks.RECORD)
         .order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = first; i < b.size(); i++) if (next.add(b.step()[i], b.loss()[i])) next.write(records);
+    for (int i = first; i < b.size(); i++) if (next.add(count + i - first, b.loss()[i])) next.write(records);
     try {
       for (int from = first; from < b.size(); from += BUFFER_RECORDS) {
         int to = Math.min(b.size(), from + BUFFER_RECORDS);
@@ -150,10 +185,11 @@ public final class StepLog {
           ByteBuffer buf = buffer.clear();
           for (int i = from; i < to; i++) {
             switch (c) {
-              case 0 -> buf.putDouble(b.loss()[i]);
+              case LOSS -> buf.putDouble(b.loss()[i]);
               case 1 -> buf.putDouble(b.lr()[i]);
               case 2 -> buf.putDouble(b.gradNorm()[i]);
-              default -> buf.putLong(b.t()[i]);
+              case T -> buf.putLong(b.t()[i]);
+              default -> buf.putLong(b.step()[i]);
             }
           }
           buf.flip();
@@ -172,6 +208,7 @@ public final class StepLog {
       throw e;
     }
     partial = next;
+    lastStep = b.lastStep();
     count += b.size() - first;
     return count;
   }
@@ -195,7 +232,7 @@ public final class StepLog {
     }
   }
 
-  /** The whole blocks' loss extremes on disk now (at least those of the steps {@link #count()} covered before). */
+  /** The whole blocks' loss extremes on disk now (at least those of the records {@link #count()} covered before). */
   Blocks.View blocks() throws IOException {
     long n = count / Blocks.SIZE;
     if (n == 0) return new Blocks.View(ByteBuffer.allocate(0), 0);
@@ -205,9 +242,10 @@ public final class StepLog {
     }
   }
 
-  /** Steps {@code from}..{@code to} (1-based, inclusive, within {@link #count()}), mapped read-only. */
+  /** Records [{@code from}, {@code to}) (0-based, within {@link #count()}), mapped read-only. */
   Columns map(long from, long to) throws IOException {
-    int n = Math.toIntExact(to - from + 1);
+    int n = Math.toIntExact(to - from);
+    if (n == 0) return Columns.EMPTY;
     MappedByteBuffer[][] regions = new MappedByteBuffer[FILES.length][];
     FileChannel[] ch = channels(dir, StandardOpenOption.READ);
     try {
@@ -216,7 +254,7 @@ public final class StepLog {
         for (int r = 0; r < regions[c].length; r++) {
           long first = (long) r << REGION_SHIFT;
           long records = Math.min(n - first, 1L << REGION_SHIFT);
-          regions[c][r] = ch[c].map(FileChannel.MapMode.READ_ONLY, (from - 1 + first) * 8, records * 8);
+          regions[c][r] = ch[c].map(FileChannel.MapMode.READ_ONLY, (from + first) * 8, records * 8);
           regions[c][r].order(ByteOrder.LITTLE_ENDIAN);
         }
       }
@@ -231,11 +269,11 @@ public final class StepLog {
       }
 
       @Override public long step(int i) {
-        return from + i;
+        return regions[STEP][i >>> REGION_SHIFT].getLong((i & MASK) << 3);
       }
 
       @Override public double loss(int i) {
-        return regions[0][i >>> REGION_SHIFT].getDouble((i & MASK) << 3);
+        return regions[LOSS][i >>> REGION_SHIFT].getDouble((i & MASK) << 3);
       }
 
       @Override public double lr(int i) {
@@ -250,6 +288,23 @@ public final class StepLog {
         return regions[T][i >>> REGION_SHIFT].getLong((i & MASK) << 3);
       }
     };
+  }
+
+  /** The first record whose step is at least {@code step} (within the first {@code records}; that many if none). */
+  long find(long step, long records) throws IOException {
+    if (records == 0) return 0;
+    try (FileChannel ch = FileChannel.open(dir.resolve(FILES[STEP]), StandardOpenOption.READ)) {
+      long lo = 0;
+      long hi = records;
+      ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      while (lo < hi) {
+        long mid = (lo + hi) >>> 1;
+        read(ch, b.clear(), mid * 8);
+        if (b.getLong(0) < step) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    }
   }
 
   private static FileChannel[] channels(Path dir, StandardOpenOption... mode) throws IOException {

@@ -61,15 +61,16 @@ public final class StoreVerticle extends VerticleBase {
       return;
     }
     try {
-      tell(b.run(), log.append(b), null);
+      log.append(b);
+      tell(b.run(), log, null);
     } catch (IOException e) {
       queue = new ArrayDeque<>();
       queue.add(b);
       failing.put(b.run(), queue);
       String why = reason(e);
-      LOG.warning("run " + b.run() + ": cannot write steps from " + (log.count() + 1) + " (" + why
+      LOG.warning("run " + b.run() + ": cannot write its steps after step " + log.lastStep() + " (" + why
           + "); the run is paused and its steps are kept until they can be written");
-      tell(b.run(), log.count(), why);
+      tell(b.run(), log, why);
     }
   }
 
@@ -88,7 +89,7 @@ public final class StoreVerticle extends VerticleBase {
       }
       it.remove();
       LOG.info("run " + e.getKey() + ": writing again, " + log.count() + " steps on disk");
-      tell(e.getKey(), log.count(), null);
+      tell(e.getKey(), log, null);
       if (!recorded.getOrDefault(e.getKey(), RunState.CREATED).isLive()) close(log);
     }
     for (Iterator<RunSummary> it = unrecorded.values().iterator(); it.hasNext(); ) {
@@ -136,8 +137,8 @@ public final class StoreVerticle extends VerticleBase {
     }
   }
 
-  private void tell(String run, long upTo, String fault) {
-    vertx.eventBus().send(Events.written(run), new Written(run, upTo, fault));
+  private void tell(String run, StepLog log, String fault) {
+    vertx.eventBus().send(Events.written(run), new Written(run, log.count(), log.lastStep(), fault));
   }
 
   private static String reason(IOException e) {

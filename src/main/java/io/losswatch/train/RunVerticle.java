@@ -255,7 +255,7 @@ public final class RunVerticle extends VerticleBase {
    */
   private void onWritten(Written w) {
     RunHistory h = run.history();
-    h.persisted(w.upTo());
+    h.persisted(w.records());
     if (w.failed()) {
       if (!storageFault) storagePause(w);
       return;
@@ -273,7 +273,7 @@ public final class RunVerticle extends VerticleBase {
       pausedForStorage = true;
       changeState(RunState.PAUSED);
     }
-    alert(Alert.Kind.STORAGE, "paused: its steps from " + (w.upTo() + 1) + " cannot be written (" + w.fault()
+    alert(Alert.Kind.STORAGE, "paused: its steps after step " + w.lastStep() + " cannot be written (" + w.fault()
         + "); they are kept, and the run resumes by itself once they are written", Double.NaN);
   }
 

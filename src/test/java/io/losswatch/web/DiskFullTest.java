@@ -127,7 +127,7 @@ class DiskFullTest {
           "one storage alert in all");
     }
     assertTrue(logged.stream().noneMatch(r -> r.getThrown() != null), "no stack trace in the log");
-    assertEquals(1, logged.stream().filter(r -> r.getMessage().contains("cannot write steps")).count(),
+    assertEquals(1, logged.stream().filter(r -> r.getMessage().contains("cannot write its steps")).count(),
         "one line when writing stopped: " + logged.stream().map(LogRecord::getMessage).toList());
 
     // a full disk at start: the server starts and serves what it has, and refuses new runs clearly
