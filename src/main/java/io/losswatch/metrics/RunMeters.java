@@ -49,14 +49,18 @@ final class RunMeters {
     gradNorm = b.gradNorm()[last];
     step = b.step()[last];
     steps += b.size();   // one writer: the metrics verticle
-    cycle = b.cycle();
     updatedMs = Math.max(updatedMs, b.t()[last]);
   }
 
   void update(RunSummary s) {
+    if (s.cycle() != cycle) {
+      // started over: until its first step, the new cycle has no loss (the last cycle's would read as this one's)
+      loss = lr = gradNorm = Double.NaN;
+      step = 0;
+      cycle = s.cycle();
+    }
     verdict = s.diagnosis().verdict();
     stateLabels = stateLabels(s.state(), s.reason());
-    cycle = s.cycle();
     updatedMs = Math.max(updatedMs, s.updated());
   }
 
