@@ -103,7 +103,8 @@ class TraceCommandTest {
     refused("trace: --spec is required: ");
     refused("trace: --spec needs a value: ", "--spec");
     refused("trace: unknown argument --steps: ", "--steps", "3");
-    refused("trace: cannot read the spec file /nonexistent/run.json (no such file): ", "--spec", "/nonexistent/run.json");
+    refused("trace: cannot read the spec file /nonexistent/run.json (no such file): ", "--spec",
+        "/nonexistent/run.json");
     refused("trace: cannot read the spec file " + dir + " (a folder, not a file): ", "--spec", dir.toString());
   }
 }

@@ -145,14 +145,16 @@ class DashboardsTest {
       for (Map<String, Object> p : Ops.panels(d)) {
         if (!"table".equals(p.get("type")) && Ops.exprs(p).stream().anyMatch(e -> e.contains(series))) {
           for (String e : Ops.exprs(p)) {
-            assertTrue(e.contains("and on (instance, run) losswatch_run_state{") && e.contains("state=~\"running|paused\"}"),
+            assertTrue(e.contains("and on (instance, run) losswatch_run_state{")
+                && e.contains("state=~\"running|paused\"}"),
                 "panel \"" + Ops.title(p) + "\" shows ended runs as if current: " + e);
           }
         }
       }
     }
     Map<String, Object> table = panel(d, "a table of runs", queries("losswatch_step{"));
-    assertTrue(Ops.exprs(table).stream().anyMatch(e -> e.startsWith("losswatch_run_state{")), "the runs table has no state");
+    assertTrue(Ops.exprs(table).stream().anyMatch(e -> e.startsWith("losswatch_run_state{")),
+        "the runs table has no state");
     panel(d, "a table of runs", queries("losswatch_step{").and(p -> "table".equals(p.get("type"))));
     for (Map<String, Object> p : Ops.panels(d)) {
       for (String e : Ops.exprs(p)) {

@@ -137,7 +137,8 @@ class PromtoolTest {
       if (!expr.contains("losswatch_loss") && !expr.contains("losswatch_run_") && !expr.contains("losswatch_step")) {
         continue;
       }
-      assertTrue(expr.contains("losswatch_run_state{state="), e.getKey() + " does not ask for the run's state: " + expr);
+      assertTrue(expr.contains("losswatch_run_state{state="),
+          e.getKey() + " does not ask for the run's state: " + expr);
       if (!expr.trim().startsWith("losswatch_run_state")) {
         assertTrue(expr.contains("and on (job, instance, run) losswatch_run_state{state="),
             e.getKey() + " should match the state on (job, instance, run): " + expr);

@@ -342,8 +342,8 @@ class RealPrometheusTest {
       Path amLog = tmp.resolve("alertmanager.log");
       alertmanager = new ProcessBuilder(ALERTMANAGER,
           "--config.file=" + Ops.repo().resolve("dashboards/alertmanager/alertmanager.yml"),
-          "--storage.path=" + tmp.resolve("am"), "--web.listen-address=127.0.0.1:" + amPort, "--cluster.listen-address=",
-          "--log.level=warn")
+          "--storage.path=" + tmp.resolve("am"), "--web.listen-address=127.0.0.1:" + amPort,
+          "--cluster.listen-address=", "--log.level=warn")
           .redirectErrorStream(true).redirectOutput(amLog.toFile()).start();
       waitReady(am, alertmanager, amLog);
 

@@ -119,7 +119,9 @@ class MetricsTest {
   private static Map<String, Double> states(TestServer server, String run) throws Exception {
     Map<String, Double> out = new HashMap<>();
     for (Sample x : parse(server.get("/metrics").body())) {
-      if (x.name.equals("losswatch_run_state") && run.equals(x.labels.get("run"))) out.put(x.labels.get("state"), x.value);
+      if (x.name.equals("losswatch_run_state") && run.equals(x.labels.get("run"))) {
+        out.put(x.labels.get("state"), x.value);
+      }
     }
     return out;
   }
