@@ -32,7 +32,7 @@ public final class ServerMeters {
    * double registration of any other meter is still logged. Held here: the logging framework keeps loggers weakly.
    */
   private static final Logger MICROMETER = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
-  static final String VERTX_GAUGE_AGAIN = "This Gauge has been already registered (MeterId{name='vertx.";
+  private static final String VERTX_GAUGE_AGAIN = "This Gauge has been already registered (MeterId{name='vertx.";
 
   static {
     Filter before = MICROMETER.getFilter();
