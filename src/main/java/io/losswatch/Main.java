@@ -21,7 +21,8 @@ public final class Main {
             --max-runs N              runs kept at most (1000)
             --data-dir D              where every run's history is kept (./losswatch-data)
             --alert-webhook URL       POST every alert there as JSON (retried, deduplicated)
-            --stall-after D           alert when a running run takes no step for this long (30s)
+            --stall-after D           alert when a running run takes no step for this long (30s), or
+                                      for three of its steps' time if it is paced slower
             --max-steps N             steps one run may ask for (100000000)
             --max-clients N           WebSocket connections at most (10000)
             --token T                 changes need "Authorization: Bearer T" (or set LOSSWATCH_TOKEN)
@@ -30,6 +31,7 @@ public final class Main {
                                       Prometheus reaches this server by); repeatable
             --insecure                allow a non-loopback --host without a token
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
+                                      (trace --help)
         bench [--quick]               measure the live server (run it with java -Xmx2g); see BENCHMARKS.md
         help                          this text
       """;

@@ -1,5 +1,6 @@
 package io.losswatch.alert;
 
+import io.losswatch.core.config.Json;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.event.Alert;
 import io.losswatch.event.Events;
@@ -13,8 +14,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Watches for runs that stall (running, yet no step for {@code --stall-after}) and raises a {@code stalled}
- * alert once per stall; and, with {@code --alert-webhook}, hands every alert to the {@link Webhook}.
+ * Watches for runs that stall (running, yet no step for longer than their pace allows, see {@link #allowedMs})
+ * and raises a {@code stalled} alert once per stall; and, with {@code --alert-webhook}, hands every alert to the
+ * {@link Webhook}.
  */
 public final class AlertVerticle extends VerticleBase {
   private final RunRegistry runs;
@@ -38,6 +40,18 @@ public final class AlertVerticle extends VerticleBase {
     }).completion();
   }
 
+  /**
+   * How long a running run may go without a step: {@code --stall-after} for a run that goes as fast as it can;
+   * for a paced one, also at least three of its steps' time. A paced run's steps are 1/pace apart and its timer
+   * wakes at most once a second, so a healthy one can go 1/pace + 1 s between steps; three steps' time leaves a
+   * busy machine room without hiding a real stall for long. At 20 steps/s (the demo) --stall-after decides; at
+   * 0.02 steps/s, a step every 50 s, 150 s do. The LosswatchRunStalled rule applies the same measure (with its own
+   * floor) to losswatch_run_pace_steps_per_second.
+   */
+  static long allowedMs(double stepsPerSecond, long stallMs) {
+    return stepsPerSecond > 0 ? Math.max(stallMs, (long) Math.ceil(3000 / stepsPerSecond)) : stallMs;
+  }
+
   private void checkStalls(long now) {
     for (Run run : runs.unordered()) {
       RunSummary s = run.summary();
@@ -46,12 +60,15 @@ public final class AlertVerticle extends VerticleBase {
         stalledAt.remove(run.id());   // moving again, or not meant to move
         continue;
       }
-      if (at == null && now - s.updated() >= stallMs) {
+      double pace = run.spec().stepsPerSecond();
+      long allowed = allowedMs(pace, stallMs);
+      if (at == null && now - s.updated() >= allowed) {
         stalledAt.put(run.id(), s.step());
         Diagnosis d = s.diagnosis();
         vertx.eventBus().publish(Events.RUNS, new Alert(run.id(), s.name(), Alert.Kind.STALLED, s.step(),
             s.name() + ": stalled: running, yet no step for " + (now - s.updated()) / 1000 + " s after step "
-                + s.step() + (d.hasAdvice() ? ". Advice: " + d.advice() : ""),
+                + s.step() + " (" + (pace > 0 ? "paced at " + Json.format(pace) + " steps/s, " : "") + "it may take "
+                + Math.round(allowed / 100.0) / 10.0 + " s)" + (d.hasAdvice() ? ". Advice: " + d.advice() : ""),
             Double.NaN, now));
       }
     }

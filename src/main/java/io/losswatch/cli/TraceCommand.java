@@ -10,31 +10,57 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
  * {@code losswatch trace --spec <inline JSON | path>}: runs a spec headless and prints
  * {@code step,loss,lr,grad_norm} as CSV, every double in shortest round-trip form ({@link Double#toString}).
- * An invalid spec prints one line to stderr, nothing to stdout, and exits with status 2.
+ * {@code --help} prints its usage. Anything wrong with the command line or the spec (missing, empty, unreadable,
+ * invalid) prints one line to stderr naming what to give, nothing to stdout, and exits with status 2.
  */
 public final class TraceCommand {
+  static final String USAGE = """
+      usage: java -jar losswatch.jar trace --spec <JSON or file>
+
+      Runs one RunSpec headless and prints step,loss,lr,grad_norm as CSV, one row per step.
+        --spec '{"problem":"quadratic","optimizer":{"type":"sgd","lr":0.1},"steps":30}'   the spec itself
+        --spec run.json                                                                     a file holding it
+      The RunSpec is the server's (see the README); its steps_per_second and auto_lr are ignored here.
+      An invalid spec prints one line naming the field to stderr and exits 2.
+      """;
+  /** What every complaint about --spec ends with. */
+  private static final String GIVE = "give the RunSpec as inline JSON (--spec '{\"problem\": ...}') or the path of a "
+      + "JSON file (--spec run.json); trace --help says more";
+
   private TraceCommand() {
   }
 
   public static int run(String[] args, PrintStream out, PrintStream err) {
     String specArg = null;
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--spec") && i + 1 < args.length) specArg = args[++i];
-      else if (args[i].startsWith("--spec=")) specArg = args[i].substring("--spec=".length());
-      else {
-        err.println("trace: unknown argument " + args[i] + " (usage: trace --spec <JSON or file>)");
+      if (args[i].equals("--help") || args[i].equals("-h")) {
+        out.print(USAGE);
+        return 0;
+      } else if (args[i].equals("--spec") && i + 1 < args.length) {
+        specArg = args[++i];
+      } else if (args[i].startsWith("--spec=")) {
+        specArg = args[i].substring("--spec=".length());
+      } else {
+        err.println(args[i].equals("--spec") ? "trace: --spec needs a value: " + GIVE
+            : "trace: unknown argument " + args[i] + ": " + GIVE);
         return 2;
       }
     }
     if (specArg == null) {
-      err.println("trace: --spec is required (inline JSON or a path to a JSON file)");
+      err.println("trace: --spec is required: " + GIVE);
+      return 2;
+    }
+    if (specArg.isBlank()) {
+      err.println("trace: --spec is empty: " + GIVE);
       return 2;
     }
     RunSpec spec;
@@ -43,9 +69,8 @@ public final class TraceCommand {
     } catch (SpecException e) {
       err.println("trace: invalid spec: " + e.getMessage());
       return 2;
-    } catch (IOException e) {
-      err.println("trace: cannot read spec file " + specArg + ": "
-          + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
+    } catch (IOException | InvalidPathException e) {
+      err.println("trace: cannot read the spec file " + specArg + " (" + why(e) + "): " + GIVE);
       return 2;
     }
     try {
@@ -71,9 +96,18 @@ public final class TraceCommand {
     }
   }
 
+  private static String why(Exception e) {
+    if (e instanceof NoSuchFileException) return "no such file";
+    if (e instanceof AccessDeniedException) return "permission denied";
+    if (e instanceof InvalidPathException) return "not a path";
+    return e.getMessage();
+  }
+
   /** Inline JSON starts with '{'; anything else is a path. */
   private static String readSpec(String arg) throws IOException {
     if (arg.stripLeading().startsWith("{")) return arg;
-    return Files.readString(Path.of(arg), StandardCharsets.UTF_8);
+    Path p = Path.of(arg);
+    if (Files.isDirectory(p)) throw new IOException("a folder, not a file");
+    return Files.readString(p, StandardCharsets.UTF_8);
   }
 }

@@ -61,7 +61,7 @@ public final class MetricsVerticle extends VerticleBase {
     }
     if (meters.get(id) == null && state.isLive() && makeRoom()) meters.put(id, new RunMeters(id, run.spec()));
     RunMeters r = meters.get(id);
-    if (r != null) r.verdict = run.diagnosis().verdict();
+    if (r != null) r.update(run);   // an ended run's too: its series say "finished" (etc.) until they go
     if (!state.isLive() && r != null) {
       expiries.put(id, vertx.setTimer(retentionMs, t -> {
         expiries.remove(id);

@@ -2,23 +2,34 @@ package io.losswatch.metrics;
 
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.diagnosis.Verdict;
+import io.losswatch.event.RunState;
+import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 
 /**
  * One run's series: gauges {@code losswatch_loss}, {@code losswatch_learning_rate}, {@code losswatch_grad_norm},
  * {@code losswatch_step}, the counter {@code losswatch_steps_total}, labelled name, optimizer, problem, run and
- * schedule, and {@code losswatch_run_diagnosis{…, verdict}}, 1 for the run's current verdict only. One
- * thread writes; the scrape reads the volatile fields. {@link RunSeries} writes them out.
+ * schedule; {@code losswatch_run_diagnosis{…, verdict}} and {@code losswatch_run_state{…, state[, reason]}}, 1 for
+ * the current verdict and state only; {@code losswatch_run_cycle}, {@code losswatch_run_pace_steps_per_second} and
+ * {@code losswatch_run_updated_timestamp_seconds}. One thread writes; the scrape reads the volatile fields.
+ * {@link RunSeries} writes them out.
  */
 final class RunMeters {
   /** The label set, escaped and in Prometheus' order, written once. */
   final String labels;
+  /** The spec's steps_per_second: 0 for a run that goes as fast as it can. */
+  final double pace;
   volatile double loss = Double.NaN;
   volatile double lr = Double.NaN;
   volatile double gradNorm = Double.NaN;
   volatile long step;
   volatile long steps;
   volatile Verdict verdict = Verdict.UNKNOWN;
+  /** The state's labels, {@code ,state="…"} and {@code ,reason="…"} when there is one: one field, read at once. */
+  volatile String stateLabels = stateLabels(RunState.CREATED, null);
+  volatile int cycle;
+  /** When the run last stepped or changed state, epoch milliseconds. */
+  volatile long updatedMs;
 
   RunMeters(String run, RunSpec spec) {
     StringBuilder b = new StringBuilder(160);
@@ -27,7 +38,8 @@ final class RunMeters {
     label(b, "problem", spec.problem().type()).append(',');
     label(b, "run", run).append(',');
     label(b, "schedule", spec.schedule().type());
-    labels = b.toString();   // left open: the diagnosis adds its verdict
+    labels = b.toString();   // left open: the diagnosis adds its verdict, the state its state
+    pace = spec.stepsPerSecond();
   }
 
   void update(StepBatch b) {
@@ -37,6 +49,24 @@ final class RunMeters {
     gradNorm = b.gradNorm()[last];
     step = b.step()[last];
     steps += b.size();   // one writer: the metrics verticle
+    updatedMs = Math.max(updatedMs, b.t()[last]);
+  }
+
+  void update(RunSummary s) {
+    if (s.cycle() != cycle) {
+      // started over: until its first step, the new cycle has no loss (the last cycle's would read as this one's)
+      loss = lr = gradNorm = Double.NaN;
+      step = 0;
+      cycle = s.cycle();
+    }
+    verdict = s.diagnosis().verdict();
+    stateLabels = stateLabels(s.state(), s.reason());
+    updatedMs = Math.max(updatedMs, s.updated());
+  }
+
+  private static String stateLabels(RunState state, String reason) {
+    StringBuilder b = label(new StringBuilder(40).append(','), "state", state.label());
+    return reason == null ? b.toString() : label(b.append(','), "reason", reason).toString();
   }
 
   /** Appends {@code name="value"} with the text format's escapes. */

@@ -42,6 +42,15 @@ final class RunSeries {
       b.append("losswatch_run_diagnosis").append(m.labels).append(",verdict=\"").append(m.verdict.label())
           .append("\"} 1.0\n");
     }
+    family(b, "losswatch_run_state", "1 for the run's current state (reason: why it paused by itself)", "gauge");
+    for (RunMeters m : runs.values()) {
+      b.append("losswatch_run_state").append(m.labels).append(m.stateLabels).append("} 1.0\n");
+    }
+    gauge(b, "losswatch_run_cycle", "How many times the run started over (demo runs do when they end)", m -> m.cycle);
+    gauge(b, "losswatch_run_pace_steps_per_second", "The pace the run's spec asks for; 0: as fast as it goes",
+        m -> m.pace);
+    gauge(b, "losswatch_run_updated_timestamp_seconds", "When the run last took a step or changed state",
+        m -> m.updatedMs / 1000.0);
   }
 
   private void gauge(StringBuilder b, String name, String help, ToDoubleFunction<RunMeters> value) {

@@ -70,4 +70,41 @@ class TraceCommandTest {
     assertEquals("", out.toString(StandardCharsets.UTF_8));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("/nonexistent/run.json"));
   }
+
+  @Test
+  void helpPrintsTracesOwnUsage() {
+    for (String help : new String[] {"--help", "-h"}) {
+      out.reset();
+      assertEquals(0, trace(help));
+      String usage = out.toString(StandardCharsets.UTF_8);
+      assertTrue(usage.startsWith("usage: java -jar losswatch.jar trace --spec <JSON or file>\n"), usage);
+      assertTrue(usage.contains("step,loss,lr,grad_norm") && usage.contains("--spec run.json"), usage);
+    }
+    assertEquals("", err.toString(StandardCharsets.UTF_8));
+  }
+
+  /** One line on stderr, nothing on stdout, exit 2, naming what to give. */
+  private void refused(String expectedStart, String... args) {
+    out.reset();
+    err.reset();
+    assertEquals(2, trace(args), String.join(" ", args));
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertEquals(1, e.lines().count(), e);
+    assertTrue(e.startsWith(expectedStart), e);
+    assertTrue(e.contains("give the RunSpec as inline JSON") && e.contains("or the path of a JSON file"), e);
+  }
+
+  @Test
+  void aMissingEmptyOrUnreadableSpecSaysWhatToGive(@TempDir Path dir) throws Exception {
+    refused("trace: --spec is empty: ", "--spec", "");
+    refused("trace: --spec is empty: ", "--spec=");
+    refused("trace: --spec is empty: ", "--spec", "  ");
+    refused("trace: --spec is required: ");
+    refused("trace: --spec needs a value: ", "--spec");
+    refused("trace: unknown argument --steps: ", "--steps", "3");
+    refused("trace: cannot read the spec file /nonexistent/run.json (no such file): ", "--spec",
+        "/nonexistent/run.json");
+    refused("trace: cannot read the spec file " + dir + " (a folder, not a file): ", "--spec", dir.toString());
+  }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.losswatch.event.RunState;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -136,6 +137,24 @@ class DashboardsTest {
     assertEquals("timeseries", panel(d, "the gradient norm", queries("losswatch_grad_norm{")).get("type"));
     panel(d, "steps/s", queries("rate(losswatch_steps_total{").and(p -> "timeseries".equals(p.get("type"))));
     panel(d, "the diagnosis", queries("losswatch_run_diagnosis").and(p -> "state-timeline".equals(p.get("type"))));
+    panel(d, "the runs' states", queries("losswatch_run_state").and(p -> "state-timeline".equals(p.get("type"))));
+    // an ended run's series stay for --metrics-retention with their last values: the time series and the
+    // diagnosis timeline show a run while it is running or paused only, so a line stops when its run ends
+    for (String series : List.of("losswatch_loss{", "losswatch_learning_rate{", "losswatch_grad_norm{",
+        "losswatch_run_diagnosis{")) {
+      for (Map<String, Object> p : Ops.panels(d)) {
+        if (!"table".equals(p.get("type")) && Ops.exprs(p).stream().anyMatch(e -> e.contains(series))) {
+          for (String e : Ops.exprs(p)) {
+            assertTrue(e.contains("and on (instance, run) losswatch_run_state{")
+                && e.contains("state=~\"running|paused\"}"),
+                "panel \"" + Ops.title(p) + "\" shows ended runs as if current: " + e);
+          }
+        }
+      }
+    }
+    Map<String, Object> table = panel(d, "a table of runs", queries("losswatch_step{"));
+    assertTrue(Ops.exprs(table).stream().anyMatch(e -> e.startsWith("losswatch_run_state{")),
+        "the runs table has no state");
     panel(d, "a table of runs", queries("losswatch_step{").and(p -> "table".equals(p.get("type"))));
     for (Map<String, Object> p : Ops.panels(d)) {
       for (String e : Ops.exprs(p)) {
@@ -167,6 +186,23 @@ class DashboardsTest {
         "non_finite")) {
       assertTrue(expr.contains("verdict=\"" + v + "\""), "the timeline's query leaves out " + v);
       assertTrue(texts.contains(v), "no value mapping shows " + v);
+    }
+  }
+
+  @Test
+  void stateTimelineMapsEveryState() throws Exception {
+    Map<String, Object> d = byTitle().get("losswatch runs");
+    Map<String, Object> p = panel(d, "the runs' states", queries("losswatch_run_state")
+        .and(x -> "state-timeline".equals(x.get("type"))));
+    String expr = Ops.exprs(p).get(0);
+    List<String> texts = new ArrayList<>();
+    for (Map<String, Object> m : Ops.list(Ops.map(Ops.map(p.get("fieldConfig")).get("defaults")).get("mappings"))) {
+      for (Object o : Ops.map(m.get("options")).values()) texts.add((String) Ops.map(o).get("text"));
+    }
+    for (RunState s : RunState.values()) {
+      if (s == RunState.DELETED) continue;   // a deleted run's series are gone
+      assertTrue(expr.contains("state=\"" + s.label() + "\""), "the state timeline's query leaves out " + s.label());
+      assertTrue(texts.contains(s.label()), "no value mapping shows " + s.label());
     }
   }
 

@@ -101,7 +101,7 @@ class PromtoolTest {
       assertTrue(rules.containsKey("LosswatchDiagnosis" + verdict), "no rule on the diagnosis " + verdict);
     }
     for (String n : List.of("LosswatchLossNaN", "LosswatchLossInfinite", "LosswatchLossExploding", "LosswatchLossFlat",
-        "LosswatchRunStalled")) {
+        "LosswatchRunStalled", "LosswatchRunStorage")) {
       assertTrue(rules.containsKey(n), "no rule " + n);
     }
     for (Map.Entry<String, Map<String, Object>> e : rules.entrySet()) {
@@ -123,6 +123,26 @@ class PromtoolTest {
             n + ": the description should say which way to move the learning rate");
       }
       assertFalse(description.contains("\n"), n + ": a folded description has no line breaks");
+    }
+  }
+
+  /**
+   * An ended run's series stay in /metrics for --metrics-retention, with their last values: a rule that reads a
+   * run's series must ask for the run's state too, and match it to the same run of the same server.
+   */
+  @Test
+  void everyRuleOnARunAsksForItsState() {
+    for (Map.Entry<String, Map<String, Object>> e : rules().entrySet()) {
+      String expr = (String) e.getValue().get("expr");
+      if (!expr.contains("losswatch_loss") && !expr.contains("losswatch_run_") && !expr.contains("losswatch_step")) {
+        continue;
+      }
+      assertTrue(expr.contains("losswatch_run_state{state="),
+          e.getKey() + " does not ask for the run's state: " + expr);
+      if (!expr.trim().startsWith("losswatch_run_state")) {
+        assertTrue(expr.contains("and on (job, instance, run) losswatch_run_state{state="),
+            e.getKey() + " should match the state on (job, instance, run): " + expr);
+      }
     }
   }
 }

@@ -25,6 +25,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -35,11 +36,16 @@ import org.junit.jupiter.api.Test;
 /**
  * The real thing: the server in this JVM, Debian's Prometheus scraping it every second with alerts.yml, the textbook
  * runs at lr 1.1 (diverges) and 0.1 (converges). The divergence alert must fire for the first and nothing for the
- * second; then every query of every dashboard panel, variables filled in, must return data. Panels on series the
- * server does not export (yet) are reported as skipped on stdout instead of failing.
+ * second; a short too_slow run's alert is pending while it runs and gone once it has finished, though its last
+ * verdict stays in /metrics; then every query of every dashboard panel, variables filled in, must return data.
+ * Panels on series the server does not export (yet) are reported as skipped on stdout instead of failing. And the
+ * README's "Your own Prometheus" snippet, run as written (addresses filled in) with Debian's Alertmanager, fires a
+ * diverging run's alerts within {@link #SNIPPET_DEADLINE} and delivers them.
  */
 class RealPrometheusTest {
   private static final String PROMETHEUS = "/usr/bin/prometheus";
+  private static final String ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
+  private static final Duration SNIPPET_DEADLINE = Duration.ofSeconds(30);
   private static final Duration ALERT_DEADLINE = Duration.ofSeconds(90);
   private static final Duration QUERY_DEADLINE = Duration.ofSeconds(45);
   private static final Pattern METRIC = Pattern.compile("\\b((?:losswatch|vertx|jvm|process|system)_[a-zA-Z0-9_]+)");
@@ -62,8 +68,8 @@ class RealPrometheusTest {
 
       int promPort = freePort();
       String prom = "http://127.0.0.1:" + promPort;
-      Path config = tmp.resolve("prometheus.yml");
-      Files.writeString(config, String.join("\n",
+      Path log = tmp.resolve("prometheus.log");
+      prometheus = startPrometheus(tmp, promPort, String.join("\n",
           "global:",
           "  scrape_interval: 1s",
           "  evaluation_interval: 1s",
@@ -74,12 +80,11 @@ class RealPrometheusTest {
           "    static_configs:",
           "      - targets: [\"127.0.0.1:" + server.port() + "\"]",
           ""));
-      Path log = tmp.resolve("prometheus.log");
-      prometheus = new ProcessBuilder(PROMETHEUS, "--config.file=" + config,
-          "--storage.tsdb.path=" + tmp.resolve("data"), "--web.listen-address=127.0.0.1:" + promPort,
-          "--log.level=warn")
-          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
       waitReady(prom, prometheus, log);
+      // too slow from its first few dozen steps, and done in 8 s
+      String slow = createRun(lw, "{\"name\":\"slow\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\","
+          + "\"lr\":0.001},\"steps\":320,\"steps_per_second\":40}");
+      endedRunsVerdictDoesNotAlert(prom, slow);
 
       // the divergence alert fires for lr=1.1; no alert, not even pending, for lr=0.1
       boolean diagnosis = metrics(lw).contains("losswatch_run_diagnosis{");
@@ -211,9 +216,10 @@ class RealPrometheusTest {
     return missing;
   }
 
-  private String createRun(String lw, String lr) throws Exception {
-    String spec = "{\"name\":\"lr=" + lr + "\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":" + lr
-        + "},\"steps\":100000,\"steps_per_second\":20}";
+  /** A textbook run at this lr, paced at 20 steps/s, or the spec given. */
+  private String createRun(String lw, String lrOrSpec) throws Exception {
+    String spec = lrOrSpec.startsWith("{") ? lrOrSpec : "{\"name\":\"lr=" + lrOrSpec + "\",\"problem\":\"quadratic\","
+        + "\"optimizer\":{\"type\":\"sgd\",\"lr\":" + lrOrSpec + "},\"steps\":100000,\"steps_per_second\":20}";
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(lw + "/api/runs"))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(spec))
         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
@@ -245,10 +251,161 @@ class RealPrometheusTest {
     return r.body();
   }
 
+  /**
+   * The run that finishes while too slow: LosswatchDiagnosisTooSlow is pending while it runs (so the rule matches
+   * it), and once Prometheus has seen it finished, with its too_slow verdict still in /metrics, the alert is gone,
+   * and stays gone for the next evaluations (it would otherwise fire 2 minutes after the verdict came).
+   */
+  private void endedRunsVerdictDoesNotAlert(String prom, String run) throws Exception {
+    String alert = "ALERTS{alertname=\"LosswatchDiagnosisTooSlow\", run=\"" + run + "\"}";
+    long end = System.nanoTime() + ALERT_DEADLINE.toNanos();
+    String pending = "ALERTS{alertname=\"LosswatchDiagnosisTooSlow\", alertstate=\"pending\", run=\"" + run + "\"}";
+    while (query(prom, pending).isEmpty()) {
+      assertTrue(System.nanoTime() < end, "LosswatchDiagnosisTooSlow never pending for the too_slow run " + run);
+      pause();
+    }
+    String ended = "losswatch_run_state{run=\"" + run + "\", state=\"finished\"} == 1 and on (run) "
+        + "losswatch_run_diagnosis{run=\"" + run + "\", verdict=\"too_slow\"} == 1";
+    while (query(prom, ended).isEmpty()) {
+      assertTrue(System.nanoTime() < end, "Prometheus did not see the too_slow run " + run + " finished");
+      pause();
+    }
+    // evaluations after the finished state was scraped: the group's last evaluation must move three times
+    double seen = lastEvaluation(prom);
+    for (int evaluations = 0; evaluations < 3; ) {
+      assertTrue(System.nanoTime() < end, "the rules were not evaluated");
+      double now = lastEvaluation(prom);
+      if (now > seen) {
+        seen = now;
+        evaluations++;
+        if (evaluations > 1) assertEquals(List.of(), query(prom, alert), "an alert for the ended too_slow run");
+      }
+      pause();
+    }
+    System.out.println("RealPrometheusTest: LosswatchDiagnosisTooSlow pending while the too_slow run ran, gone once "
+        + "it finished (its too_slow verdict still in /metrics)");
+  }
+
+  private List<Map<String, Object>> query(String prom, String promql) throws Exception {
+    Map<String, Object> r = Ops.map(Json.parse(get(prom + "/api/v1/query?query=" + enc(promql))));
+    assertEquals("success", r.get("status"), promql + " → " + r);
+    return Ops.list(Ops.map(r.get("data")).get("result"));
+  }
+
+  /** When Prometheus last evaluated the losswatch group, Unix seconds (0 before the first). */
+  private double lastEvaluation(String prom) throws Exception {
+    Map<String, Object> r = Ops.map(Json.parse(get(prom + "/api/v1/rules")));
+    for (Map<String, Object> g : Ops.list(Ops.map(r.get("data")).get("groups"))) {
+      if ("losswatch".equals(g.get("name"))) {
+        String t = (String) g.get("lastEvaluation");
+        return t.startsWith("0001") ? 0 : java.time.Instant.parse(t).toEpochMilli() / 1000.0;
+      }
+    }
+    return fail("no rule group losswatch: " + r);
+  }
+
+  private static Process startPrometheus(Path tmp, int port, String config) throws IOException {
+    Path file = tmp.resolve("prometheus.yml");
+    Files.writeString(file, config);
+    return new ProcessBuilder(PROMETHEUS, "--config.file=" + file, "--storage.tsdb.path=" + tmp.resolve("data"),
+        "--web.listen-address=127.0.0.1:" + port, "--log.level=warn")
+        .redirectErrorStream(true).redirectOutput(tmp.resolve("prometheus.log").toFile()).start();
+  }
+
+  /** The README's "Your own Prometheus" snippet: the yaml block after that heading's paragraph. */
+  static String readmeSnippet() {
+    String readme = Ops.read(Ops.repo().resolve("README.md"));
+    int at = readme.indexOf("Your own Prometheus:");
+    assertTrue(at >= 0, "README.md has no \"Your own Prometheus:\"");
+    int start = readme.indexOf("```yaml\n", at);
+    int end = readme.indexOf("```\n", start + 8);
+    assertTrue(start > 0 && end > start, "no yaml block after \"Your own Prometheus:\"");
+    return readme.substring(start + 8, end);
+  }
+
+  @Test
+  void theReadmesPrometheusSnippetFiresAndReachesAlertmanager() throws Exception {
+    Ops.requireTool(PROMETHEUS, "RealPrometheusTest (README snippet)");
+    Ops.requireTool(ALERTMANAGER, "RealPrometheusTest (README snippet)");
+    String snippet = readmeSnippet();
+    for (String placeholder : List.of("/path/to/losswatch/", "trainer-host:8080", "alertmanager-host:9093")) {
+      assertTrue(snippet.contains(placeholder), "the README's snippet has no " + placeholder);
+    }
+    Path tmp = Files.createTempDirectory("losswatch-readme-prometheus");
+    Server server = Server.start(ServerConfig.defaults().forTest(0)).toCompletionStage().toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
+    Process alertmanager = null;
+    Process prometheus = null;
+    try {
+      int amPort = freePort();
+      String am = "http://127.0.0.1:" + amPort;
+      Path amLog = tmp.resolve("alertmanager.log");
+      alertmanager = new ProcessBuilder(ALERTMANAGER,
+          "--config.file=" + Ops.repo().resolve("dashboards/alertmanager/alertmanager.yml"),
+          "--storage.path=" + tmp.resolve("am"), "--web.listen-address=127.0.0.1:" + amPort,
+          "--cluster.listen-address=", "--log.level=warn")
+          .redirectErrorStream(true).redirectOutput(amLog.toFile()).start();
+      waitReady(am, alertmanager, amLog);
+
+      String lw = "http://127.0.0.1:" + server.port();
+      String diverging = createRun(lw, "1.1");
+      int promPort = freePort();
+      String prom = "http://127.0.0.1:" + promPort;
+      Path log = tmp.resolve("prometheus.log");
+      String config = snippet.replace("/path/to/losswatch/", Ops.repo() + "/")
+          .replace("trainer-host:8080", "127.0.0.1:" + server.port())
+          .replace("alertmanager-host:9093", "127.0.0.1:" + amPort);
+      long started = System.nanoTime();
+      prometheus = startPrometheus(tmp, promPort, config);
+      waitReady(prom, prometheus, log);
+      assertTrue(lastEvaluation(prom) >= 0);   // the rule group is loaded
+
+      Map<String, Long> firedAfterMs = new TreeMap<>();
+      Set<String> expected = Set.of("LosswatchLossExploding", "LosswatchDiagnosisDiverging");
+      long end = started + SNIPPET_DEADLINE.toNanos();
+      while (!firedAfterMs.keySet().containsAll(expected)) {
+        if (System.nanoTime() > end) {
+          fail("with the README's snippet, within " + SNIPPET_DEADLINE.toSeconds() + " s only " + firedAfterMs.keySet()
+              + " fired of " + expected + "; alerts: " + get(prom + "/api/v1/alerts") + "\nconfig:\n" + config
+              + "\nprometheus log:\n" + Files.readString(log));
+        }
+        for (Map<String, Object> a : alerts(prom)) {
+          Map<String, Object> labels = Ops.map(a.get("labels"));
+          if (diverging.equals(labels.get("run")) && "firing".equals(a.get("state"))) {
+            firedAfterMs.putIfAbsent((String) labels.get("alertname"), (System.nanoTime() - started) / 1_000_000);
+          }
+        }
+        pause();
+      }
+      // Prometheus sends firing alerts to Alertmanager at once (its own group_wait is about notifying, not receiving)
+      Set<String> received = new TreeSet<>();
+      while (!received.containsAll(expected)) {
+        assertTrue(System.nanoTime() < end + TimeUnit.SECONDS.toNanos(10), "Alertmanager received only " + received
+            + ": " + get(am + "/api/v2/alerts") + "\nalertmanager log:\n" + Files.readString(amLog));
+        for (Object o : (List<?>) Json.parse(get(am + "/api/v2/alerts"))) {
+          Map<String, Object> labels = Ops.map(Ops.map(o).get("labels"));
+          if (diverging.equals(labels.get("run"))) received.add((String) labels.get("alertname"));
+        }
+        pause();
+      }
+      System.out.println("RealPrometheusTest: with the README's snippet, after Prometheus started: "
+          + firedAfterMs.entrySet().stream().map(e -> e.getKey() + " fired in " + e.getValue() / 100 / 10.0 + " s")
+              .collect(java.util.stream.Collectors.joining(", ")) + "; Alertmanager received " + received);
+    } finally {
+      for (Process p : new Process[] {prometheus, alertmanager}) {
+        if (p == null) continue;
+        p.destroy();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+      server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      deleteTree(tmp);
+    }
+  }
+
   private void waitReady(String prom, Process p, Path log) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < end) {
-      if (!p.isAlive()) fail("prometheus exited " + p.exitValue() + ":\n" + Files.readString(log));
+      if (!p.isAlive()) fail(log.getFileName() + ": exited " + p.exitValue() + ":\n" + Files.readString(log));
       try {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(prom + "/-/ready"))
             .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
@@ -258,7 +415,7 @@ class RealPrometheusTest {
       }
       pause();
     }
-    fail("prometheus not ready in 30 s:\n" + Files.readString(log));
+    fail(log.getFileName() + ": not ready in 30 s:\n" + Files.readString(log));
   }
 
   /** The polling period: each poll has a deadline; this only spaces the requests. */

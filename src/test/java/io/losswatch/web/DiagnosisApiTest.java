@@ -104,21 +104,6 @@ class DiagnosisApiTest {
   }
 
   @Test
-  void aRunThatStallsRaisesAnAlertOnce() throws Exception {
-    ServerConfig config = ServerConfig.defaults().forTest(0).toBuilder().stallAfterMs(300).build();
-    try (TestServer server = new TestServer(config); TestServer.Client c = server.client()) {
-      c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"live\"}");
-      // running, but its first step is due in 100 s: stalled, as far as anyone watching can tell
-      String id = server.create(textbook("0.1", "").replace("\"steps_per_second\":200", "\"steps_per_second\":0.01"));
-      Map<String, Object> alert = c.next(m -> "alert".equals(m.get("type")) && id.equals(m.get("run")), 10);
-      assertEquals("stalled", alert.get("kind"));
-      assertTrue(((String) alert.get("message")).contains("no step for"), (String) alert.get("message"));
-      MetricsTest.waitUntil(() -> MetricsTest.parse(server.get("/metrics").body()).stream().anyMatch(x ->
-          x.name().equals("losswatch_alerts_total") && "stalled".equals(x.labels().get("kind")) && x.value() == 1));
-    }
-  }
-
-  @Test
   void autoLrAppliesTheAdviceByItselfAndRecordsIt() throws Exception {
     try (TestServer server = new TestServer(); TestServer.Client c = server.client()) {
       c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"live\"}");

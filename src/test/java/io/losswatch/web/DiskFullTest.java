@@ -105,6 +105,9 @@ class DiskFullTest {
       // paused, with bounded memory: at most the unwritten window ahead of the disk
       Map<String, Object> run = server.get("/api/runs/" + id).json();
       assertEquals("storage", run.get("reason"));
+      String paused = "losswatch_run_state{name=\"fills the disk\",optimizer=\"adam\",problem=\"rosenbrock\",run=\""
+          + id + "\",schedule=\"constant\",state=\"paused\",reason=\"storage\"} 1.0";
+      MetricsTest.waitUntil(() -> server.get("/metrics").body().contains(paused), "/metrics: " + paused);
       long shown = (long) TestServer.num(run.get("step"));
       long kept = onDisk(data, id);
       assertTrue(kept > 1000 && kept < 200_000, "part of the run is on disk: " + kept);

@@ -5,10 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.losswatch.core.RunSpec;
 import io.losswatch.server.ServerConfig;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -65,7 +72,15 @@ class MetricsTest {
         }
         double loss = samples.stream().filter(x -> x.name.equals("losswatch_loss") && id.equals(x.labels.get("run")))
             .findFirst().orElseThrow().value;
-        assertEquals(TestServer.num(server.get("/api/runs/" + id).json().get("loss")), loss, "the last step's loss");
+        Map<String, Object> summary = server.get("/api/runs/" + id).json();
+        assertEquals(TestServer.num(summary.get("loss")), loss, "the last step's loss");
+        // ended, its series stay (for --metrics-retention) and say so: one state, finished
+        assertEquals(List.of("finished"), samples.stream().filter(x -> x.name.equals("losswatch_run_state")
+            && id.equals(x.labels.get("run")) && x.value == 1).map(x -> x.labels.get("state")).toList());
+        assertEquals(0.0, value(samples, "losswatch_run_cycle", id));
+        assertEquals(0.0, value(samples, "losswatch_run_pace_steps_per_second", id), "unpaced");
+        assertEquals(Instant.parse((String) summary.get("updated")).toEpochMilli() / 1000.0,
+            value(samples, "losswatch_run_updated_timestamp_seconds", id), 0.001, "the summary's updated");
         assertTrue(samples.stream().anyMatch(x -> x.name.equals("losswatch_runs")
             && "finished".equals(x.labels.get("state")) && x.value == 1.0));
         assertTrue(samples.stream().anyMatch(x -> x.name.equals("losswatch_ws_clients") && x.value == 1.0));
@@ -93,6 +108,80 @@ class MetricsTest {
       waitUntil(() -> !server.get("/metrics").body().contains("run=\"" + id + "\""));
       assertEquals("finished", server.get("/api/runs/" + id).json().get("state"), "the run itself stays");
     }
+  }
+
+  private static double value(List<Sample> samples, String name, String run) {
+    return samples.stream().filter(x -> x.name.equals(name) && run.equals(x.labels.get("run"))).findFirst()
+        .orElseThrow(() -> new AssertionError(name + " of run " + run + " missing")).value;
+  }
+
+  /** The run's states in /metrics with their values: one series, for the current state. */
+  private static Map<String, Double> states(TestServer server, String run) throws Exception {
+    Map<String, Double> out = new HashMap<>();
+    for (Sample x : parse(server.get("/metrics").body())) {
+      if (x.name.equals("losswatch_run_state") && run.equals(x.labels.get("run"))) {
+        out.put(x.labels.get("state"), x.value);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void theStateSeriesFollowsTheRunAndTheCycleCountsItsRestarts() throws Exception {
+    try (TestServer server = new TestServer()) {
+      String id = server.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},"
+          + "\"steps\":100000,\"steps_per_second\":20}");
+      waitUntil(() -> states(server, id).equals(Map.of("running", 1.0)), "running");
+      assertEquals(20.0, value(parse(server.get("/metrics").body()), "losswatch_run_pace_steps_per_second", id));
+      assertEquals(200, server.post("/api/runs/" + id + "/pause", null).status());
+      waitUntil(() -> states(server, id).equals(Map.of("paused", 1.0)), "paused");
+      assertEquals(200, server.post("/api/runs/" + id + "/resume", null).status());
+      waitUntil(() -> states(server, id).equals(Map.of("running", 1.0)), "running again");
+      assertEquals(200, server.post("/api/runs/" + id + "/stop", null).status());
+      waitUntil(() -> states(server, id).equals(Map.of("stopped", 1.0)), "stopped, for the retention");
+
+      // a demo run starts over when it ends: same series, the cycle counts it
+      String demo = TestServer.await(server.server.manager().launch(RunSpec.parse("{\"problem\":\"quadratic\","
+          + "\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":5,\"steps_per_second\":50}"), true)).id();
+      waitUntil(() -> value(parse(server.get("/metrics").body()), "losswatch_run_cycle", demo) == 1.0,
+          "the demo run started over");
+    }
+  }
+
+  /**
+   * vertx-micrometer-metrics registers the event bus' handler gauge again at every consumer; Micrometer warned
+   * "This Gauge has been already registered" at every start (then, once per JVM, logs the same at debug level:
+   * both count here). The gauge itself stays.
+   */
+  @Test
+  void startingLogsNoDoubleRegistrationAndTheGaugeStays() throws Exception {
+    Logger micrometer = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
+    List<String> logged = new CopyOnWriteArrayList<>();
+    Handler capture = new Handler() {
+      @Override public void publish(LogRecord r) {
+        logged.add(r.getLevel() + " " + r.getMessage());
+      }
+
+      @Override public void flush() {
+      }
+
+      @Override public void close() {
+      }
+    };
+    Level before = micrometer.getLevel();
+    micrometer.setLevel(Level.ALL);
+    micrometer.addHandler(capture);
+    try (TestServer server = new TestServer(); TestServer.Client c = server.client()) {
+      String id = server.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":50}");
+      c.send("{\"op\":\"subscribe\",\"runs\":[\"" + id + "\"]}");
+      c.next(runState(id, "finished"), 30);
+      waitUntil(() -> parse(server.get("/metrics").body()).stream()
+          .anyMatch(x -> x.name.equals("vertx_eventbus_handlers") && x.value > 0), "vertx_eventbus_handlers");
+    } finally {
+      micrometer.removeHandler(capture);
+      micrometer.setLevel(before);
+    }
+    assertEquals(List.of(), logged.stream().filter(m -> m.contains("already registered")).toList());
   }
 
   interface Check {
