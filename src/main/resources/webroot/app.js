@@ -10,6 +10,8 @@
   const MAX_DRAW_GAP_MS = 250;
   // uPlot labels no axis whose range reaches 1e17: scales stop at ±1e15, larger values run off the chart
   const SCALE_CAP = 1e15, MAX_DRAWN = 1e300;   // beyond 1e300 (a diverging run reaches 1e308): not drawn
+  // a log scale stops at 1e-300: a run converging to 0 passes denormals (5e-324), whose decade 1e-324 is 0
+  const LOG_FLOOR = 1e-300;
   const SCHEDULE_PARAM = {   // the form's one schedule field, per schedule: [key, default]
     step: ['step_size', '100'], multistep: ['milestones', '500, 1000'], exponential: ['gamma', '0.999'],
     cosine: ['T_max', '2000'], linear: ['total_iters', '100'], onecycle: ['max_lr', '0.1'],
@@ -471,9 +473,9 @@
     }
   }
 
-  /** uPlot's own range, its bounds kept within ±SCALE_CAP. */
+  /** uPlot's own range, its bounds kept within ±SCALE_CAP (and above LOG_FLOOR on a log scale). */
   function cappedRange(isLog) {
-    const cap = v => Math.max(-SCALE_CAP, Math.min(SCALE_CAP, v));
+    const cap = v => Math.max(isLog ? LOG_FLOOR : -SCALE_CAP, Math.min(SCALE_CAP, v));
     return (u, min, max) => {
       if (!Number.isFinite(min) || !Number.isFinite(max)) return [min, max];
       const r = isLog ? uPlot.rangeLog(cap(min), cap(max), 10, true) : uPlot.rangeNum(cap(min), cap(max), 0.1, true);
@@ -484,6 +486,7 @@
   /** Decades (every n-th when there are many, so a range of 1e-5..1e300 stays readable); 2 and 5 too when few. */
   function logSplits(u, axisIdx, min, max) {
     const lo = Math.floor(Math.log10(min)), hi = Math.ceil(Math.log10(max));
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];   // log10(0) = −∞: the loop below would never end
     const stride = Math.max(1, Math.ceil((hi - lo) / 6)), mult = hi - lo <= 2 ? [1, 2, 5] : [1];
     const out = [];
     for (let e = lo; e <= hi; e++) {
@@ -503,12 +506,13 @@
     const joined = tables.length ? uPlot.join(tables) : [[]];
     const anySteps = drawn.some(r => r.series.step.length > 0);
     KEYS.forEach((key, ki) => {
-      let nonPositive = 0, offScale = 0, points = 0;
+      let nonPositive = 0, offScale = 0, tiny = 0, points = 0;
       const cols = drawn.map((r, ri) => joined[1 + ri * KEYS.length + ki].map(v => {
         if (v === undefined) return undefined;              // another run's step: skipped, line continues
         if (v === null || !Number.isFinite(v)) return null; // a gap; marked by drawMarks
         if (log[key] && v <= 0) { nonPositive++; return null; }
         if (Math.abs(v) > SCALE_CAP) offScale++;
+        if (log[key] && v < LOG_FLOOR) tiny++;
         if (Math.abs(v) > MAX_DRAWN) return null;
         points++;
         return v;
@@ -518,7 +522,8 @@
       api.points[key] = points;
       $(`.hidden-note[data-chart="${key}"]`).textContent = [
         nonPositive ? `${nonPositive} values ≤ 0 not drawn (log scale)` : '',
-        offScale ? `${offScale} values beyond ±1e15 run off the chart` : ''].filter(Boolean).join('; ');
+        offScale ? `${offScale} values beyond ±1e15 run off the chart` : '',
+        tiny ? `${tiny} values below 1e-300 run off the chart` : ''].filter(Boolean).join('; ');
       const empty = $(`.empty[data-chart="${key}"]`);
       empty.textContent = !runs.size ? 'no runs yet: start one with the form'
         : !drawn.length ? 'no run drawn: check one in the legend or the table' : anySteps ? '' : 'no steps yet';
