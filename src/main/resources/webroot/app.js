@@ -1,34 +1,44 @@
-// losswatch live page: run list, live uPlot charts over /ws, run controls, a form to start runs.
-// Plain JS, no build step. State changes mark things dirty; one requestAnimationFrame draws them.
+// losswatch live page: run list and legend, live uPlot charts over /ws with a hover readout, run controls, a
+// form to start runs. Plain JS, no build step. State changes mark things dirty; one requestAnimationFrame draws them.
 'use strict';
 (() => {
   const SUBSCRIBE = { op: 'subscribe', runs: ['*'], mode: 'live', max_hz: 20 };
   const KEYS = ['loss', 'lr', 'grad_norm'];
-  const MAX_POINTS = 4000;   // per run; beyond it the older points are thinned 2:1, spikes kept
+  const SHORT = { loss: 'loss', lr: 'lr', grad_norm: 'grad' };
+  const MAX_POINTS = 4000;   // per run; beyond it thinned 2:1, each four points keeping their min and max loss
   const MAX_MARKS = 50;      // non-finite markers kept per run
   const MAX_DRAW_GAP_MS = 250;
   // uPlot labels no axis whose range reaches 1e17: scales stop at ±1e15, larger values run off the chart
   const SCALE_CAP = 1e15, MAX_DRAWN = 1e300;   // beyond 1e300 (a diverging run reaches 1e308): not drawn
-  const PALETTE = ['#2f6fdb', '#e8590c', '#2b8a3e', '#ae3ec9', '#0c8599', '#c2255c', '#5c940d', '#f08c00',
-    '#364fc7', '#862e9c', '#087f5b', '#d9480f'];
+  // a log scale stops at 1e-300: a run converging to 0 passes denormals (5e-324), whose decade 1e-324 is 0
+  const LOG_FLOOR = 1e-300;
   const SCHEDULE_PARAM = {   // the form's one schedule field, per schedule: [key, default]
     step: ['step_size', '100'], multistep: ['milestones', '500, 1000'], exponential: ['gamma', '0.999'],
     cosine: ['T_max', '2000'], linear: ['total_iters', '100'], onecycle: ['max_lr', '0.1'],
     plateau: ['patience', '10'], warmup_cosine: ['warmup_steps', '200'],
   };
   const DEFAULT_LR = { sgd: '0.01', adam: '0.01', adamw: '0.01', rmsprop: '0.01', adagrad: '0.1' };
+  const LIVE = new Set(['created', 'running', 'paused']);   // any other state has ended
+  const CLOCK_WINDOW_MS = 10000;   // the clock offset is the best of this long
+  const FEEDBACK_MS = 8000, ERROR_MS = 15000, ALERT_MS = 30000;
+  const TOKEN_KEY = 'losswatch.token';
 
   const $ = (sel, root = document) => root.querySelector(sel);
-  const runs = new Map();          // id -> {summary, color, series, marks, last, row}
-  const hidden = new Set();        // ids the user unchecked (kept across reconnects)
+  const runs = new Map();          // id -> {summary, index, color, series, marks, last, row, entry, history}
+  const hidden = new Set();        // ids the user unchecked (kept across reconnects): the one truth of what is drawn
   const log = { loss: true, lr: false, grad_norm: true };
   const charts = {};               // key -> uPlot
-  let colorNext = 0;
+  let chartRuns = [];              // the runs the charts were built for, in series order
+  let hoverKey = null;             // the chart under the mouse
   let frame = 0, structureDirty = true, chartsDirty = false, drawnT = 0, lagShown = 0, nextDraw = 0, drawMs = 0;
   let ws = null, backoff = 500;
+  let token = sessionStorage.getItem(TOKEN_KEY);
+  let base = null;                 // {from, spec}: the run "run again" filled the form from
 
-  // what tests (and the curious) can read: series[id] = {step, loss, lr, grad_norm, t}
-  const api = window.losswatch = { series: {}, runs: {}, lag: null, points: {}, drawMs: 0 };
+  // what tests (and the curious) can read: series[id] = {step, loss, lr, grad_norm, t}; receive(m) handles m
+  // as if the WebSocket had delivered it
+  const api = window.losswatch = { series: {}, runs: {}, lag: null, clockOffset: null, points: {}, drawMs: 0,
+    charts, drawn: [], receive: m => onMessage(m) };
 
   // ---- numbers ----
   const num = v => (v === null || v === undefined ? null : typeof v === 'number' ? v : Number(v));
@@ -39,18 +49,69 @@
     return a !== 0 && (a < 1e-3 || a >= 1e5) ? r.toExponential().replace('e+', 'e') : String(r);
   };
 
+  // ---- colours: each run's is picked to stay apart from all picked before it ----
+  /** The colour of OKLCH (L, C, h°), its chroma lowered until it fits sRGB: {hex, lab} (lab: OKLab). */
+  function oklch(L, C, h) {
+    const hr = h * Math.PI / 180;
+    for (let c = C; ; c = Math.max(0, c - 0.005)) {
+      const a = c * Math.cos(hr), b = c * Math.sin(hr);
+      const l = (L + 0.3963377774 * a + 0.2158037573 * b) ** 3;
+      const m = (L - 0.1055613458 * a - 0.0638541728 * b) ** 3;
+      const s = (L - 0.0894841775 * a - 1.2914855480 * b) ** 3;
+      const rgb = [4.0767416621 * l - 3.3077115913 * m + 0.2309699292 * s,
+        -1.2684380046 * l + 2.6097574011 * m - 0.3413193965 * s,
+        -0.0041960863 * l - 0.7034186147 * m + 1.7076147010 * s];
+      if (c === 0 || rgb.every(v => v >= -1e-4 && v <= 1 + 1e-4)) {
+        const hex = rgb.map(v => {
+          v = Math.min(1, Math.max(0, v));
+          return Math.round(255 * (v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055)).toString(16).padStart(2, '0');
+        }).join('');
+        return { hex: `#${hex}`, lab: [L, a, b] };
+      }
+    }
+  }
+
+  const palette = [];   // picked so far
+  let candidates = null;
+  /**
+   * The i-th run colour: from hues every 5° at three lightnesses, the candidate farthest (in OKLab) from every
+   * colour picked before, so colour 14 is as far from colour 2 as the hues allow (a fixed palette repeats).
+   */
+  function colorOf(i) {
+    if (!candidates) {
+      candidates = [];
+      for (const L of [0.58, 0.45, 0.7]) for (let h = 255; h < 615; h += 5) candidates.push(oklch(L, 0.16, h % 360));
+      palette.push(candidates.shift());   // a blue first
+    }
+    const dist = (p, q) => Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
+    while (palette.length <= i && candidates.length) {
+      let best = 0, bestD = -1;
+      candidates.forEach((c, k) => {
+        const d = Math.min(...palette.map(p => dist(p.lab, c.lab)));
+        if (d > bestD) { bestD = d; best = k; }
+      });
+      palette.push(candidates.splice(best, 1)[0]);
+    }
+    return palette[i % palette.length].hex;
+  }
+
   // ---- runs and their series ----
   function emptySeries() {
     return { step: [], loss: [], lr: [], grad_norm: [], t: [] };
   }
 
   function addRun(summary) {
-    const r = { summary, color: PALETTE[colorNext++ % PALETTE.length], series: emptySeries(), marks: [],
-      last: { step: summary.step, loss: num(summary.loss), lr: num(summary.lr) }, row: null };
+    const used = new Set([...runs.values()].map(r => r.index));
+    let index = 0;
+    while (used.has(index)) index++;   // a deleted run's colour goes to the next new one; others keep theirs
+    const r = { summary, index, color: colorOf(index), series: emptySeries(), marks: [], history: true,
+      last: { step: summary.step, loss: num(summary.loss), lr: num(summary.lr) }, row: null, entry: null };
     runs.set(summary.id, r);
     api.series[summary.id] = r.series;
     r.row = makeRow(r);
+    r.entry = makeEntry(r);
     $('#runs tbody').append(r.row);
+    $('#legend').append(r.entry);
     $('#no-runs').hidden = true;
     structureDirty = true;
     return r;
@@ -60,6 +121,7 @@
     const r = runs.get(id);
     if (!r) return;
     r.row.remove();
+    r.entry.remove();
     runs.delete(id);
     delete api.series[id];
     delete api.runs[id];
@@ -87,9 +149,15 @@
     schedule();
   }
 
-  function onSteps(m) {
+  /**
+   * One run's new points: a steps message, or one entry of a frame. A run's first steps message after a
+   * subscribe (marked downsampled by newer servers) is its history: old steps, which say nothing of the lag.
+   */
+  function onSteps(m, inFrame) {
     const r = runs.get(m.run);
     if (!r) return;
+    const history = !inFrame && (m.downsampled === true || r.history);
+    r.history = false;
     if (m.cycle > r.summary.cycle) {   // a demo run started over: its steps count from 1 again
       r.summary.cycle = m.cycle;
       clearSeries(r);
@@ -107,11 +175,15 @@
       markNonFinite(r, step, p);
       r.last = { step, loss: p.loss, lr: p.lr, cycle: r.summary.cycle };
     }
-    if (s.step.length > MAX_POINTS) thin(s);
+    while (s.step.length > MAX_POINTS) thin(s);
     r.rowDirty = true;
+    const newest = m.t[m.t.length - 1] || 0;
+    // an old server sends no frames: a live bucket goes out right after its last step, so that step's time
+    // stands in for the send time (the minimum over the window takes the quickest)
+    if (!inFrame && !history && newest) clockSample(newest);
     if (!hidden.has(m.run)) {
       chartsDirty = true;
-      drawnT = Math.max(drawnT, m.t[m.t.length - 1] || 0);
+      if (!history) drawnT = Math.max(drawnT, newest);
     }
     schedule();
   }
@@ -119,22 +191,34 @@
   function markNonFinite(r, step, p) {
     const bad = KEYS.filter(k => p[k] !== null && !Number.isFinite(p[k]));
     if (!bad.length || r.marks.length >= MAX_MARKS) return;
-    r.marks.push({ step, label: bad.map(k => `${k === 'grad_norm' ? 'grad' : k} ${fmt(p[k])}`).join(', ') });
+    r.marks.push({ step, label: bad.map(k => `${SHORT[k]} ${fmt(p[k])}`).join(', ') });
   }
 
-  /** Halves a series, keeping of each pair the higher loss (NaN counts highest) and always the last point. */
+  /**
+   * Halves a series as the server's M4 does: of each four points it keeps the one with the lowest and the one
+   * with the highest loss (NaN counts highest), in step order, so dips and spikes survive; the last point stays.
+   */
   function thin(s) {
     const out = emptySeries();
-    const n = s.step.length, end = n - 1;
-    for (let i = 0; i < end; i += 2) {
-      const j = i + 1 < end && worse(s.loss[i + 1], s.loss[i]) ? i + 1 : i;
-      for (const k of Object.keys(out)) out[k].push(s[k][j]);
+    const keep = i => { for (const k of Object.keys(out)) out[k].push(s[k][i]); };
+    const end = s.step.length - 1;
+    for (let i = 0; i < end; i += 4) {
+      let lo = i, hi = i;
+      for (let j = i + 1; j < Math.min(i + 4, end); j++) {
+        if (below(s.loss[j], s.loss[lo])) lo = j;
+        if (above(s.loss[j], s.loss[hi])) hi = j;
+      }
+      keep(Math.min(lo, hi));
+      if (lo !== hi) keep(Math.max(lo, hi));
     }
-    for (const k of Object.keys(out)) { out[k].push(s[k][end]); s[k] = out[k]; }
+    keep(end);
+    for (const k of Object.keys(out)) s[k] = out[k];
   }
-  const worse = (a, b) => Number.isNaN(a) || a > b;
+  const bad = v => v === null || Number.isNaN(v);
+  const below = (a, b) => !bad(a) && (bad(b) || a < b);
+  const above = (a, b) => (Number.isNaN(a) && !Number.isNaN(b)) || (!bad(a) && !bad(b) && a > b) || (b === null && a !== null);
 
-  // ---- the run list ----
+  // ---- the run list and the legend: one swatch, one visibility ----
   function makeRow(r) {
     const id = r.summary.id;
     const tr = document.createElement('tr');
@@ -146,20 +230,65 @@
       <td class="num step"></td><td class="num loss"></td><td class="num lr"></td>
       <td class="diag"></td>
       <td><div class="controls">
-        <input class="lr-input" type="text" inputmode="decimal" placeholder="new lr">
-        <button data-act="lr">set lr</button>
-        <button data-act="pause">pause</button><button data-act="resume">resume</button>
-        <button data-act="stop">stop</button><button data-act="delete" class="danger">delete</button>
+        <span class="live-only">
+          <input class="lr-input" type="text" inputmode="decimal" placeholder="new lr" aria-label="new lr">
+          <button data-act="lr">set lr</button>
+          <button data-act="pause">pause</button><button data-act="resume">resume</button>
+          <button data-act="stop">stop</button>
+        </span>
+        <button data-act="again" hidden>run again</button>
+        <button data-act="delete" class="danger">delete</button>
       </div></td>`;
     $('.swatch', tr).style.background = r.color;
     $('.show', tr).addEventListener('change', e => toggleRun(id, e.target.checked));
     tr.addEventListener('click', e => {
       const act = e.target.dataset && e.target.dataset.act;
-      if (act) control(id, act, tr);
+      if (act === 'again') runAgain(runs.get(id));
+      else if (act) control(id, act, tr);
     });
     $('.lr-input', tr).addEventListener('keydown', e => { if (e.key === 'Enter') control(id, 'lr', tr); });
+    tr.addEventListener('mouseenter', () => highlight(id, true));
+    tr.addEventListener('mouseleave', () => highlight(id, false));
     r.rowDirty = true;
     return tr;
+  }
+
+  function makeEntry(r) {
+    const id = r.summary.id;
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'entry';
+    b.dataset.run = id;
+    b.innerHTML = '<span class="swatch"></span><span class="label"></span>';
+    $('.swatch', b).style.background = r.color;
+    b.addEventListener('click', () => toggleRun(id, hidden.has(id)));
+    b.addEventListener('mouseenter', () => highlight(id, true));
+    b.addEventListener('mouseleave', () => highlight(id, false));
+    syncShown(r, b);
+    return b;
+  }
+
+  function highlight(id, on) {
+    const r = runs.get(id);
+    if (!r) return;
+    r.row.classList.toggle('hl', on);
+    r.entry.classList.toggle('hl', on);
+  }
+
+  function syncShown(r, entry = r.entry) {
+    const shown = !hidden.has(r.summary.id);
+    if (r.row) $('.show', r.row).checked = shown;
+    entry.classList.toggle('off', !shown);
+    entry.setAttribute('aria-pressed', String(shown));
+    entry.title = `${shown ? 'hide' : 'show'} ${r.summary.name}`;
+  }
+
+  function toggleRun(id, show) {
+    if (show) hidden.delete(id); else hidden.add(id);
+    if (runs.has(id)) syncShown(runs.get(id));
+    $('#select-all').checked = hidden.size === 0;
+    structureDirty = true;
+    schedule();
   }
 
   function updateRow(r) {
@@ -167,9 +296,10 @@
     tr.dataset.state = s.state;
     tr.dataset.step = r.last.step;
     tr.dataset.points = r.series.step.length;
-    tr.className = s.state;
+    tr.className = s.state + (tr.classList.contains('hl') ? ' hl' : '');
     $('.label', tr).textContent = s.name;
-    $('.name', tr).title = `${s.id}\n${JSON.stringify(s.spec)}`;
+    $('.label', r.entry).textContent = s.name;
+    $('.name', tr).title = `${s.name}\n${s.id}\n${JSON.stringify(s.spec)}`;
     const badge = $('.badge', tr);
     badge.textContent = s.state;
     badge.className = `badge ${s.state}`;
@@ -177,14 +307,25 @@
     $('.loss', tr).textContent = fmt(r.last.loss);
     $('.lr', tr).textContent = fmt(r.last.lr);
     updateDiagnosis(r);
-    const live = s.state === 'running' || s.state === 'paused' || s.state === 'created';
-    for (const b of tr.querySelectorAll('button[data-act]')) {
-      const a = b.dataset.act;
-      b.disabled = a === 'pause' ? s.state !== 'running' : a === 'resume' ? s.state !== 'paused'
-        : a === 'stop' || a === 'lr' || a === 'apply' ? !live : false;
-    }
+    const live = LIVE.has(s.state);
+    $('.live-only', tr).hidden = !live;
+    $('[data-act=pause]', tr).hidden = s.state === 'paused';
+    $('[data-act=resume]', tr).hidden = s.state !== 'paused';
+    $('[data-act=pause]', tr).disabled = s.state !== 'running';
+    for (const a of ['lr', 'stop']) $(`[data-act=${a}]`, tr).disabled = !live;
+    const again = $('[data-act=again]', tr), lr = advisedLr(s);
+    again.hidden = live;
+    again.textContent = lr === null ? 'run again' : `run again, lr ${fmt(lr)}`;
+    again.title = `fill the form with this run's spec${lr === null ? '' : `, lr ${fmt(lr)} as the diagnosis advises`}`;
+    const apply = $('[data-act=apply]', tr);
+    if (apply) apply.hidden = !live;   // an ended run takes its advice through "run again"
     r.rowDirty = false;
   }
+
+  const advisedLr = s => {
+    const v = s.diagnosis && s.diagnosis.suggested_lr;
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null;
+  };
 
   function updateDiagnosis(r) {
     const d = r.summary.diagnosis, cell = $('.diag', r.row);
@@ -193,94 +334,148 @@
     cell.dataset.key = key;
     cell.textContent = '';
     if (!d) return;
-    const verdict = document.createElement('b');
+    const box = document.createElement('div'), verdict = document.createElement('b');
+    box.className = 'diag-box';
     verdict.textContent = String(d.verdict || '').replace(/_/g, ' ');
     cell.title = [d.evidence, d.since_step ? `since step ${d.since_step}` : ''].filter(Boolean).join('\n');
-    cell.append(verdict, ' ', d.advice || '');
+    box.append(verdict, ' ', d.advice || '');
     if (typeof d.suggested_lr === 'number') {
       const b = document.createElement('button');
       b.dataset.act = 'apply';
       b.textContent = `apply lr ${fmt(d.suggested_lr)}`;
-      cell.append(' ', b);
+      box.append(' ', b);
     }
+    cell.append(box);
   }
 
-  function toggleRun(id, show) {
-    if (show) hidden.delete(id); else hidden.add(id);
-    $('#select-all').checked = hidden.size === 0;
-    structureDirty = true;
-    schedule();
-  }
+  const DONE = { pause: 'paused', resume: 'resumed', stop: 'stopped', delete: 'deleted', apply: 'advice applied' };
 
   async function control(id, act, tr) {
+    const name = runs.has(id) ? runs.get(id).summary.name : id;
     let method = 'POST', path = `/api/runs/${encodeURIComponent(id)}/${act}`, body;
     if (act === 'delete') { method = 'DELETE'; path = `/api/runs/${encodeURIComponent(id)}`; }
     if (act === 'apply') path = `/api/runs/${encodeURIComponent(id)}/apply-advice`;
     if (act === 'lr') {
-      const input = $('.lr-input', tr), lr = Number(input.value);
-      if (input.value.trim() === '' || !Number.isFinite(lr)) { notice('lr: enter a number', true); return; }
+      const input = $('.lr-input', tr), text = input.value.trim(), lr = Number(text);
+      if (text === '') { feedback(`${name}: enter an lr first`, true); return; }
+      if (!Number.isFinite(lr)) { feedback(`${name}: lr: "${text}" is not a number`, true); return; }
       body = { lr };
     }
     const res = await call(method, path, body);
-    const name = runs.has(id) ? runs.get(id).summary.name : id;
-    if (res.ok) notice(`${name}: ${act === 'lr' ? `lr → ${fmt(body.lr)}` : act}`);
-    else notice(`${name}: ${res.message}`, true);
+    if (res.ok) feedback(`${name}: ${act === 'lr' ? `lr → ${fmt(body.lr)}` : DONE[act] || act}`);
+    else feedback(`${name}: ${res.message}`, true);
   }
 
   /**
-   * fetch with JSON in and out; a 4xx/5xx becomes {ok:false, message} from the server's {error, field}. Every
-   * change is typed application/json, even without a body: the server refuses other types (cross-site forms).
+   * fetch with JSON in and out; a 4xx/5xx becomes {ok:false, message, field} from the server's {error, field}.
+   * Every change is typed application/json, even without a body: the server refuses other types (cross-site
+   * forms). A 401 asks for the server's token once, keeps it for this tab and sends the request again.
    */
   async function call(method, path, body) {
-    try {
-      const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json' },
-        body: body ? JSON.stringify(body) : undefined });
-      const text = await res.text();
-      let json = null;
-      try { json = text ? JSON.parse(text) : null; } catch (e) { /* not JSON */ }
+    for (;;) {
+      let res, json = null;
+      try {
+        const headers = { 'Content-Type': 'application/json' };
+        if (token) headers.Authorization = `Bearer ${token}`;
+        res = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+        const text = await res.text();
+        try { json = text ? JSON.parse(text) : null; } catch (e) { /* not JSON */ }
+      } catch (e) {
+        return { ok: false, message: `request failed: ${e.message}` };
+      }
       if (res.ok) return { ok: true, json };
-      const err = json && json.error ? json.error : `${res.status} ${res.statusText}`;
-      const field = json && json.field ? ` (field: ${json.field})` : '';
-      return { ok: false, message: err + field };
-    } catch (e) {
-      return { ok: false, message: `request failed: ${e.message}` };
+      if (res.status === 401 && await askToken(Boolean(token))) continue;
+      const field = json && json.field ? json.field : '';
+      let message = json && json.error ? json.error : `${res.status} ${res.statusText}`;
+      if (field && !message.startsWith(field)) message = `${field}: ${message}`;
+      return { ok: false, message, field };
     }
   }
 
-  let noticeTimer = 0;
-  function notice(text, error = false) {
-    const el = $('#notice');
-    el.textContent = text;
-    el.className = error ? 'notice error' : 'notice';
-    clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(() => { el.textContent = ''; }, error ? 10000 : 3000);
+  // ---- the token: asked for on the first 401, kept in sessionStorage ----
+  let tokenAsked = null;
+  /** Resolves true once the user gave a token (to try), false if they cancelled; one question at a time. */
+  function askToken(refused) {
+    if (tokenAsked) return tokenAsked;
+    const bar = $('#token-bar');
+    $('.why', bar).textContent = refused
+      ? 'The server refused that token: enter the one it was started with (--token).'
+      : 'This server needs its token (--token) to change runs.';
+    bar.hidden = false;
+    bar.token.value = '';
+    bar.token.focus();
+    tokenAsked = new Promise(resolve => {
+      const done = given => {
+        bar.hidden = true;
+        bar.onsubmit = null;
+        $('.cancel', bar).onclick = null;
+        tokenAsked = null;
+        resolve(given);
+      };
+      bar.onsubmit = e => {
+        e.preventDefault();
+        const t = bar.token.value.trim();
+        if (!t) return;
+        token = t;
+        sessionStorage.setItem(TOKEN_KEY, t);
+        done(true);
+      };
+      $('.cancel', bar).onclick = () => {
+        if (refused) { token = null; sessionStorage.removeItem(TOKEN_KEY); }
+        done(false);
+      };
+    });
+    return tokenAsked;
   }
+
+  // ---- two message areas: what your own actions did, and the server's alerts (which never overwrite it) ----
+  const timers = {};
+  function say(id, text, ms, cls) {
+    const el = $(`#${id}`);
+    el.textContent = text;
+    el.title = text;
+    el.className = `${id} ${cls}`.trim();
+    clearTimeout(timers[id]);
+    timers[id] = setTimeout(() => { el.textContent = ''; el.title = ''; }, ms);
+  }
+  const feedback = (text, error = false) => say('feedback', text, error ? ERROR_MS : FEEDBACK_MS, error ? 'error' : '');
+  // the server's message starts with the run's name already
+  const showAlert = m => say('alert', m.message || `${m.name}: ${m.kind}`, ALERT_MS, `kind-${m.kind}`);
 
   // ---- charts ----
   const drawnRuns = () => [...runs.values()].filter(r => !hidden.has(r.summary.id));
 
   function buildCharts() {
-    const drawn = drawnRuns();
+    const drawn = chartRuns = drawnRuns();
+    api.drawn = drawn.map(r => r.summary.id);
+    hideReadout();
     for (const key of KEYS) {
       const el = $(`#chart-${key}`);
       if (charts[key]) charts[key].destroy();
-      charts[key] = new uPlot({
+      const u = charts[key] = new uPlot({
         width: el.clientWidth || 600,
         height: key === 'loss' ? 260 : 180,
         legend: { show: false },
+        cursor: { sync: { key: 'losswatch' }, points: { show: false } },
         scales: { x: { time: false }, y: { ...(log[key] ? { distr: 3, log: 10 } : {}), range: cappedRange(log[key]) } },
         axes: [{ label: 'step', labelSize: 18, size: 36 },
           { size: 64, values: (u, vals) => vals.map(fmt), ...(log[key] ? { splits: logSplits, filter: (u, splits) => splits } : {}) }],
         series: [{}, ...drawn.map(r => ({ label: r.summary.name, stroke: r.color, width: 1.5,
           points: { show: false } }))],
-        hooks: { draw: [u => drawMarks(u, drawn)] },
+        hooks: { draw: [u => drawMarks(u, drawn)], setCursor: [u => readout(u, key)] },
       }, [[]].concat(drawn.map(() => [])), el);
+      const dot = document.createElement('div');
+      dot.className = 'hover-dot';
+      dot.hidden = true;
+      u.over.append(dot);
+      u.over.addEventListener('mouseenter', () => { hoverKey = key; });
+      u.over.addEventListener('mouseleave', () => { if (hoverKey === key) hoverKey = null; hideReadout(); });
     }
   }
 
-  /** uPlot's own range, its bounds kept within ±SCALE_CAP. */
+  /** uPlot's own range, its bounds kept within ±SCALE_CAP (and above LOG_FLOOR on a log scale). */
   function cappedRange(isLog) {
-    const cap = v => Math.max(-SCALE_CAP, Math.min(SCALE_CAP, v));
+    const cap = v => Math.max(isLog ? LOG_FLOOR : -SCALE_CAP, Math.min(SCALE_CAP, v));
     return (u, min, max) => {
       if (!Number.isFinite(min) || !Number.isFinite(max)) return [min, max];
       const r = isLog ? uPlot.rangeLog(cap(min), cap(max), 10, true) : uPlot.rangeNum(cap(min), cap(max), 0.1, true);
@@ -291,6 +486,7 @@
   /** Decades (every n-th when there are many, so a range of 1e-5..1e300 stays readable); 2 and 5 too when few. */
   function logSplits(u, axisIdx, min, max) {
     const lo = Math.floor(Math.log10(min)), hi = Math.ceil(Math.log10(max));
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];   // log10(0) = −∞: the loop below would never end
     const stride = Math.max(1, Math.ceil((hi - lo) / 6)), mult = hi - lo <= 2 ? [1, 2, 5] : [1];
     const out = [];
     for (let e = lo; e <= hi; e++) {
@@ -308,13 +504,15 @@
     const drawn = drawnRuns();
     const tables = drawn.map(r => [r.series.step, ...KEYS.map(k => r.series[k])]);
     const joined = tables.length ? uPlot.join(tables) : [[]];
+    const anySteps = drawn.some(r => r.series.step.length > 0);
     KEYS.forEach((key, ki) => {
-      let nonPositive = 0, offScale = 0, points = 0;
+      let nonPositive = 0, offScale = 0, tiny = 0, points = 0;
       const cols = drawn.map((r, ri) => joined[1 + ri * KEYS.length + ki].map(v => {
         if (v === undefined) return undefined;              // another run's step: skipped, line continues
         if (v === null || !Number.isFinite(v)) return null; // a gap; marked by drawMarks
         if (log[key] && v <= 0) { nonPositive++; return null; }
         if (Math.abs(v) > SCALE_CAP) offScale++;
+        if (log[key] && v < LOG_FLOOR) tiny++;
         if (Math.abs(v) > MAX_DRAWN) return null;
         points++;
         return v;
@@ -324,8 +522,14 @@
       api.points[key] = points;
       $(`.hidden-note[data-chart="${key}"]`).textContent = [
         nonPositive ? `${nonPositive} values ≤ 0 not drawn (log scale)` : '',
-        offScale ? `${offScale} values beyond ±1e15 run off the chart` : ''].filter(Boolean).join('; ');
+        offScale ? `${offScale} values beyond ±1e15 run off the chart` : '',
+        tiny ? `${tiny} values below 1e-300 run off the chart` : ''].filter(Boolean).join('; ');
+      const empty = $(`.empty[data-chart="${key}"]`);
+      empty.textContent = !runs.size ? 'no runs yet: start one with the form'
+        : !drawn.length ? 'no run drawn: check one in the legend or the table' : anySteps ? '' : 'no steps yet';
+      empty.hidden = !empty.textContent;
     });
+    if (hoverKey) readout(charts[hoverKey], hoverKey);   // the points under the mouse may have moved
   }
 
   /** Red dashed lines where a drawn run had a non-finite value or diverged, labelled. */
@@ -370,6 +574,65 @@
     return marks;
   }
 
+  // ---- the hover readout: the drawn run whose point is nearest the mouse, its step, loss, lr, grad ----
+  function readout(u, key) {
+    const dot = $('.hover-dot', u.over);
+    const { left, top } = u.cursor;
+    if (hoverKey !== key || left == null || left < 0) { if (dot) dot.hidden = true; return; }
+    const near = nearestPoint(u, key, left, top);
+    if (!near) { hideReadout(); return; }
+    const { r, i } = near, s = r.series, box = $('#readout');
+    box.innerHTML = '<div class="who"><span class="swatch"></span><b></b></div><div class="at"></div><div class="vals"></div>';
+    $('.swatch', box).style.background = r.color;
+    $('b', box).textContent = r.summary.name;
+    $('.at', box).textContent = `step ${s.step[i]}`;
+    $('.vals', box).textContent = KEYS.map(k => `${SHORT[k]} ${fmt(s[k][i])}`).join(' · ');
+    box.dataset.run = r.summary.id;
+    box.dataset.step = s.step[i];
+    box.hidden = false;
+    if (dot) {
+      dot.hidden = !Number.isFinite(near.y);
+      dot.style.left = `${near.x}px`;
+      dot.style.top = `${near.y}px`;
+      dot.style.borderColor = r.color;
+    }
+    const rect = u.over.getBoundingClientRect(), w = box.offsetWidth;
+    let x = rect.left + left + 14;
+    if (x + w > document.documentElement.clientWidth - 4) x = rect.left + left - w - 14;   // flip to the left
+    box.style.left = `${x + window.scrollX}px`;
+    box.style.top = `${rect.top + top + 14 + window.scrollY}px`;
+  }
+
+  function hideReadout() {
+    $('#readout').hidden = true;
+    for (const dot of document.querySelectorAll('.hover-dot')) dot.hidden = true;
+  }
+
+  /** Of each drawn run, the point nearest the mouse's step; of those, the nearest on screen. */
+  function nearestPoint(u, key, left, top) {
+    const at = u.posToVal(left, 'x');
+    let best = null;
+    for (const r of chartRuns) {
+      const s = r.series;
+      if (!runs.has(r.summary.id) || !s.step.length) continue;
+      const i = nearestIndex(s.step, at), v = s[key][i];
+      const x = u.valToPos(s.step[i], 'x');
+      const y = v !== null && Number.isFinite(v) && !(log[key] && v <= 0) ? u.valToPos(v, 'y') : NaN;
+      const d = Math.hypot(x - left, Number.isFinite(y) ? y - top : 1e4);   // an undrawn value: only if nothing else
+      if (!best || d < best.d) best = { r, i, x, y, d };
+    }
+    return best;
+  }
+
+  function nearestIndex(steps, x) {
+    let lo = 0, hi = steps.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (steps[mid] < x) lo = mid + 1; else hi = mid;
+    }
+    return lo > 0 && x - steps[lo - 1] < steps[lo] - x ? lo - 1 : lo;
+  }
+
   // ---- one frame draws whatever changed since the last ----
   function schedule() {
     if (!frame) frame = requestAnimationFrame(render);
@@ -390,8 +653,22 @@
       drawMs = drawMs ? 0.8 * drawMs + 0.2 * cost : cost;
       api.drawMs = drawMs;
       nextDraw = t0 + Math.min(MAX_DRAW_GAP_MS, 4 * drawMs);   // charts take at most a quarter of the time
-      if (t) showLag(Date.now() - t);
+      if (t && clock.offset !== null) showLag(Date.now() - clock.offset - t);
     });
+  }
+
+  // ---- the lag: a step's time (the server's clock) to its drawing (the browser's), the clocks' offset removed ----
+  // The offset is the least (receive − send) of the last CLOCK_WINDOW_MS: the clocks' difference plus the
+  // quickest delivery. A server restart (maybe on another machine) starts it afresh.
+  const clock = { q: [], offset: null };   // q: a sliding-window minimum, {at, d} with d increasing
+
+  function clockSample(sentT) {
+    if (!Number.isFinite(sentT)) return;
+    const at = performance.now(), d = Date.now() - sentT, q = clock.q;
+    while (q.length && q[q.length - 1].d >= d) q.pop();
+    q.push({ at, d });
+    while (q[0].at < at - CLOCK_WINDOW_MS) q.shift();
+    clock.offset = api.clockOffset = q[0].d;
   }
 
   function showLag(ms) {
@@ -420,14 +697,7 @@
       socket.send(JSON.stringify(SUBSCRIBE));
       setConn('live', 'live');
     };
-    socket.onmessage = ev => {
-      const m = JSON.parse(ev.data);
-      if (m.type === 'steps') onSteps(m);
-      else if (m.type === 'frame') for (const e of m.runs) onSteps(e);
-      else if (m.type === 'run') onRun(m.run);
-      else if (m.type === 'alert') notice(`${m.name}: ${m.message}`, true);
-      else if (m.type === 'error') notice(`server: ${m.message}`, true);
-    };
+    socket.onmessage = ev => onMessage(JSON.parse(ev.data));
     socket.onclose = () => {
       if (ws !== socket) return;
       setConn('closed', `disconnected, retrying in ${(backoff / 1000).toFixed(1)} s`);
@@ -436,9 +706,23 @@
     };
   }
 
+  /** Live mode: one frame per tick, {t: sent, runs: [steps of each run with news]}; older servers: steps. */
+  function onMessage(m) {
+    if (m.type === 'frame') {
+      clockSample(m.t);
+      for (const entry of m.runs || []) onSteps(entry, true);
+    } else if (m.type === 'steps') onSteps(m, false);
+    else if (m.type === 'run') onRun(m.run);
+    else if (m.type === 'alert') showAlert(m);
+    else if (m.type === 'error') feedback(`server: ${m.message}`, true);
+  }
+
   function reset() {
     for (const id of [...runs.keys()]) removeRun(id);
-    colorNext = 0;
+    clock.q = [];
+    clock.offset = api.clockOffset = api.lag = null;
+    drawnT = 0;
+    $('#lag').textContent = 'lag: – ms';
     structureDirty = true;
     schedule();
   }
@@ -453,42 +737,143 @@
   function setupForm() {
     const f = $('#new-run');
     f.optimizer.addEventListener('change', () => { f.lr.value = DEFAULT_LR[f.optimizer.value] || f.lr.value; });
-    f.schedule.addEventListener('change', () => {
-      const p = SCHEDULE_PARAM[f.schedule.value], label = $('.sched-param', f);
-      label.hidden = !p;
-      if (p) { $('span', label).textContent = p[0]; f.param.value = p[1]; }
-    });
+    f.schedule.addEventListener('change', () => showScheduleParam(f, true));
+    f.addEventListener('input', e => e.target.removeAttribute('aria-invalid'));
+    $('#again-note .clear').addEventListener('click', () => setBase(null));
     f.addEventListener('submit', async e => {
       e.preventDefault();
       const err = $('#form-error');
       err.textContent = '';
+      for (const el of f.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
       let spec;
-      try { spec = specOf(f); } catch (ex) { err.textContent = ex.message; return; }
+      try {
+        spec = specOf(f);
+      } catch (ex) {
+        err.textContent = ex.message;
+        if (ex.input) { ex.input.setAttribute('aria-invalid', 'true'); ex.input.focus(); }
+        return;
+      }
       const res = await call('POST', '/api/runs', spec);
-      if (res.ok) notice(`started ${res.json.name}`); else err.textContent = res.message;
+      if (res.ok) { feedback(`started ${res.json.name}`); return; }
+      err.textContent = res.message;   // the server's own words, naming the field
+      const input = inputFor(f, res.field);
+      if (input) input.setAttribute('aria-invalid', 'true');
     });
   }
 
+  /** Shows the chosen schedule's one parameter (none for constant), with its default when asked. */
+  function showScheduleParam(f, withDefault) {
+    const p = SCHEDULE_PARAM[f.schedule.value], label = $('.sched-param', f);
+    label.hidden = !p;
+    if (p) {
+      $('span', label).textContent = p[0];
+      if (withDefault) f.param.value = p[1];
+    }
+  }
+
+  function inputFor(f, field) {
+    if (!field) return null;
+    const top = field.split('.')[0];
+    if (field === 'optimizer.lr') return f.lr;
+    return { name: f.name, problem: f.problem, optimizer: f.optimizer, steps: f.steps, steps_per_second: f.pace,
+      schedule: f.schedule_json.value.trim() ? f.schedule_json : f.param }[top] || null;
+  }
+
+  class InputError extends Error {
+    constructor(input, message) { super(message); this.input = input; }
+  }
+
+  /** A field's number, or undefined when empty; anything else is refused here, naming the field and the value. */
+  function numberIn(input, label) {
+    const text = input.value.trim();
+    if (text === '') return undefined;
+    const v = Number(text);
+    if (Number.isNaN(v)) throw new InputError(input, `${label}: "${text}" is not a number`);
+    if (!Number.isFinite(v)) throw new InputError(input, `${label}: "${text}" is not a finite number`);
+    return v;
+  }
+
+  /** The RunSpec the form describes; options the form has no field for come from the run it was filled from. */
   function specOf(f) {
-    const number = s => (s.trim() === '' ? undefined : Number(s));
-    const spec = {
-      problem: f.problem.value,
-      optimizer: { type: f.optimizer.value, lr: number(f.lr.value) },
-      steps: number(f.steps.value),
-      steps_per_second: number(f.pace.value),
-    };
+    const from = base ? base.spec : {};
+    const spec = {};
+    for (const [k, v] of Object.entries(from)) {
+      if (!['name', 'problem', 'optimizer', 'schedule', 'steps', 'steps_per_second'].includes(k)) spec[k] = v;
+    }
     if (f.name.value.trim()) spec.name = f.name.value.trim();
+    spec.problem = from.problem && from.problem.type === f.problem.value ? from.problem : f.problem.value;
+    const optimizer = from.optimizer && from.optimizer.type === f.optimizer.value
+      ? { ...from.optimizer } : { type: f.optimizer.value };
+    const lr = numberIn(f.lr, 'lr');
+    if (lr === undefined) delete optimizer.lr; else optimizer.lr = lr;
+    spec.optimizer = optimizer;
     const raw = f.schedule_json.value.trim();
     if (raw) {
-      try { spec.schedule = JSON.parse(raw); } catch (ex) { throw new Error(`schedule JSON: ${ex.message}`); }
+      try { spec.schedule = JSON.parse(raw); } catch (ex) { throw new InputError(f.schedule_json, `schedule JSON: ${ex.message}`); }
     } else if (f.schedule.value !== 'constant') {
       spec.schedule = { type: f.schedule.value };
-      const p = SCHEDULE_PARAM[f.schedule.value], v = f.param.value;
-      if (p && v.trim() !== '') {
-        spec.schedule[p[0]] = p[0] === 'milestones' ? v.split(',').map(x => Number(x.trim())) : Number(v);
+      const p = SCHEDULE_PARAM[f.schedule.value], v = f.param.value.trim();
+      if (p && v !== '') {
+        if (p[0] === 'milestones') {
+          const parts = v.split(',').map(x => x.trim()), list = parts.map(Number);
+          if (parts.some((x, i) => x === '' || !Number.isFinite(list[i]))) {
+            throw new InputError(f.param, `milestones: "${v}" is not a list of numbers`);
+          }
+          spec.schedule.milestones = list;
+        } else {
+          spec.schedule[p[0]] = numberIn(f.param, p[0]);
+        }
       }
     }
+    const steps = numberIn(f.steps, 'steps'), pace = numberIn(f.pace, 'steps/s');
+    if (steps !== undefined) spec.steps = steps;
+    if (pace !== undefined) spec.steps_per_second = pace;
     return spec;
+  }
+
+  // ---- run again: the form filled from an ended run, its lr the diagnosis' advice ----
+  function runAgain(r) {
+    if (!r) return;
+    const f = $('#new-run'), s = r.summary, spec = s.spec || {}, opt = spec.optimizer || {};
+    const advised = advisedLr(s);
+    f.problem.value = typeof spec.problem === 'string' ? spec.problem : (spec.problem || {}).type;
+    f.optimizer.value = opt.type;
+    f.lr.value = advised !== null ? String(advised) : opt.lr !== undefined ? String(opt.lr) : '';
+    fillSchedule(f, spec.schedule);
+    f.steps.value = spec.steps === undefined ? '' : String(spec.steps);
+    f.pace.value = String(spec.steps_per_second || 0);
+    f.name.value = `${s.name}${advised !== null ? `, lr ${fmt(advised)}` : ' again'}`.slice(0, 256);
+    setBase({ from: s.name, spec, advised });
+    $('#form-error').textContent = '';
+    f.scrollIntoView({ block: 'nearest' });
+    $('button[type=submit]', f).focus({ preventScroll: true });
+  }
+
+  function fillSchedule(f, sched) {
+    f.schedule_json.value = '';
+    if (!sched) {
+      f.schedule.value = 'constant';
+    } else {
+      const p = SCHEDULE_PARAM[sched.type], rest = Object.keys(sched).filter(k => k !== 'type');
+      f.schedule.value = sched.type;
+      if (rest.every(k => p && k === p[0])) {
+        const v = p ? sched[p[0]] : undefined;
+        f.param.value = v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v);
+      } else {
+        f.schedule_json.value = JSON.stringify(sched);
+      }
+    }
+    showScheduleParam(f, false);
+  }
+
+  function setBase(b) {
+    base = b;
+    const note = $('#again-note');
+    note.hidden = !b;
+    if (b) {
+      $('span', note).textContent = `Again from “${b.from}”${b.advised !== null ? `, lr ${fmt(b.advised)} as advised` : ''};`
+        + ' options without a field here are kept. Start it below.';
+    }
   }
 
   // ---- start ----
@@ -497,7 +882,7 @@
   }
   $('#select-all').addEventListener('change', e => {
     for (const id of runs.keys()) if (e.target.checked) hidden.delete(id); else hidden.add(id);
-    for (const box of document.querySelectorAll('#runs tbody .show')) box.checked = e.target.checked;
+    for (const r of runs.values()) syncShown(r);
     structureDirty = true;
     schedule();
   });

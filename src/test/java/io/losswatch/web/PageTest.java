@@ -1,18 +1,28 @@
 package io.losswatch.web;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.losswatch.server.ServerConfig;
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.logging.Level;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -25,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
@@ -36,6 +47,7 @@ import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -61,8 +73,15 @@ class PageTest {
   /** x ← −5x: the loss overflows after about 220 steps; unpaced, it diverges at once. */
   private static final String DIVERGING = """
       {"name":"sgd lr 3 diverges","problem":"quadratic","optimizer":{"type":"sgd","lr":3.0},"steps":1000}""";
+  /** Ten steps at once, then finished: a run whose series only a test changes afterwards. */
+  private static final String QUICK = """
+      {"name":"NAME","problem":"quadratic","optimizer":{"type":"sgd","lr":0.1},"steps":10}""";
+  /** The page's charts at the widths the issue names. */
+  private static final int WIDE = 1400;
+  private static final int NARROW = 1000;
 
   private TestServer server;
+  private ServerConfig config;
   private WebDriver driver;
   private WebDriverWait wait;
   private Path profile;
@@ -81,7 +100,8 @@ class PageTest {
       Assumptions.assumeTrue(false, "SKIPPED browser tests: " + why);
     }
     Files.createDirectories(SCREENSHOTS);
-    server = new TestServer(ServerConfig.defaults().forTest(0));
+    config = ServerConfig.defaults().forTest(0);
+    server = new TestServer(config);
     creeping = server.create(CREEPING);
     adam = server.create(ADAM);
     diverging = server.create(DIVERGING);
@@ -92,7 +112,7 @@ class PageTest {
     options.setBinary(CHROMIUM.toString());
     options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--window-size=1440,1000", "--user-data-dir=" + profile);
+        "--window-size=" + WIDE + ",1000", "--user-data-dir=" + profile);
     LoggingPreferences logs = new LoggingPreferences();
     logs.enable(LogType.BROWSER, Level.ALL);
     options.setCapability("goog:loggingPrefs", logs);
@@ -142,6 +162,12 @@ class PageTest {
     wait.until(d -> Long.parseLong(driver.findElement(By.id("chart-loss")).getAttribute("data-points")) >= 20);
     wait.until(d -> Long.parseLong(driver.findElement(By.id("chart-lr")).getAttribute("data-points")) >= 20);
     assertEquals("live", driver.findElement(By.id("conn")).getAttribute("data-state"));
+    // each run has a legend entry, and the entry's swatch is its row's colour (which is its line's)
+    for (String id : List.of(creeping, adam)) {
+      WebElement entry = driver.findElement(By.cssSelector("#legend .entry[data-run='" + id + "']"));
+      assertEquals(row(id).findElement(By.cssSelector(".label")).getText(), entry.getText());
+      assertEquals(swatch(row(id)), swatch(entry));
+    }
     screenshot("01-loaded");
   }
 
@@ -217,13 +243,14 @@ class PageTest {
 
   /** The server restarts on the same port: the page reconnects by itself and reloads what the new one has. */
   @Test
-  @Order(7)
+  @Order(20)
   void afterAServerRestartThePageReconnectsAndReloads() throws Exception {
     int port = server.port();
     server.close();
     server = null;
     wait.until(d -> !"live".equals(d.findElement(By.id("conn")).getAttribute("data-state")));
-    server = new TestServer(ServerConfig.defaults().forTest(port));
+    config = ServerConfig.defaults().forTest(port);
+    server = new TestServer(config);
     String fresh = server.create(CREEPING.replace("sgd creeping", "after the restart"));
     wait.until(d -> row(fresh) != null && "live".equals(d.findElement(By.id("conn")).getAttribute("data-state")));
     waitForStepAbove(fresh, 0);
@@ -231,7 +258,476 @@ class PageTest {
     screenshot("05-reconnected");
   }
 
+  /** The legend and the table's checkboxes are two views of one choice: what is drawn. */
+  @Test
+  @Order(8)
+  void theLegendAndTheTableShowAndHideTheSameLine() throws Exception {
+    WebElement entry = driver.findElement(By.cssSelector("#legend .entry[data-run='" + adam + "']"));
+    WebElement box = row(adam).findElement(By.cssSelector("input.show"));
+    entry.click();
+    wait.until(d -> !drawn().contains(adam));
+    assertFalse(box.isSelected(), "the row's checkbox follows the legend");
+    assertEquals("false", entry.getAttribute("aria-pressed"));
+    screenshot("08-legend-hidden");
+    box.click();
+    wait.until(d -> drawn().contains(adam));
+    assertEquals("true", entry.getAttribute("aria-pressed"), "the legend follows the row's checkbox");
+  }
+
+  /** Pointing at a line names the run and reads out its step, loss and lr; the nearest line wins. */
+  @Test
+  @Order(9)
+  void hoveringAChartReadsOutTheNearestRun() throws Exception {
+    // two still runs alone on the chart, so nothing moves under the mouse
+    for (String id : List.of(creeping, adam)) server.post("/api/runs/" + id + "/pause", null);
+    wait.until(d -> "paused".equals(row(creeping).getAttribute("data-state"))
+        && "paused".equals(row(adam).getAttribute("data-state")));
+    driver.findElement(By.id("select-all")).click();
+    for (String id : List.of(creeping, adam)) {
+      driver.findElement(By.cssSelector("#legend .entry[data-run='" + id + "']")).click();
+    }
+    wait.until(d -> drawn().size() == 2 && drawn().containsAll(List.of(creeping, adam))
+        && longJs("return losswatch.points.loss") > 20);
+    WebElement over = driver.findElement(By.cssSelector("#chart-loss .u-over"));
+    WebElement readout = driver.findElement(By.id("readout"));
+    try {
+      for (String id : List.of(adam, creeping)) {
+        // a point of this run well apart (40 px) from the other's line
+        @SuppressWarnings("unchecked")
+        List<Number> at = (List<Number>) js("""
+            const [id, other] = arguments, u = losswatch.charts.loss, s = losswatch.series[id], o = losswatch.series[other];
+            const near = (steps, x) => steps.reduce((b, v, i) => Math.abs(v - x) < Math.abs(steps[b] - x) ? i : b, 0);
+            for (let f = 0.9; f > 0.1; f -= 0.05) {
+              const i = Math.floor(s.step.length * f), x = u.valToPos(s.step[i], 'x'), y = u.valToPos(s.loss[i], 'y');
+              const oy = u.valToPos(o.loss[near(o.step, s.step[i])], 'y');
+              if (Math.abs(oy - y) > 40 && y > 5 && y < u.over.clientHeight - 5) return [x, y, u.over.clientWidth, u.over.clientHeight];
+            }
+            return null""", id, id.equals(adam) ? creeping : adam);
+        assertNotNull(at, "a point of " + id + " away from the other line");
+        new Actions(driver).moveToElement(over, (int) Math.round(at.get(0).doubleValue() - at.get(2).doubleValue() / 2),
+            (int) Math.round(at.get(1).doubleValue() - at.get(3).doubleValue() / 2)).perform();
+        wait.until(d -> readout.isDisplayed() && id.equals(readout.getAttribute("data-run")));
+        String name = row(id).findElement(By.cssSelector(".label")).getText();
+        String text = readout.getText();
+        long step = Long.parseLong(readout.getAttribute("data-step"));
+        assertTrue(text.startsWith(name), text);
+        assertTrue(text.contains("step " + step), text);
+        assertTrue(text.matches("(?s).*loss \\S+ · lr \\S+ · grad \\S+.*"), text);
+        assertEquals(Boolean.TRUE, js("return losswatch.series[arguments[0]].step.includes(arguments[1])", id, step),
+            "the step read out is one of the run's");
+        if (id.equals(creeping)) screenshot("09-hover");
+      }
+      new Actions(driver).moveToElement(driver.findElement(By.tagName("h1"))).perform();
+      wait.until(d -> !readout.isDisplayed());
+    } finally {
+      WebElement all = driver.findElement(By.id("select-all"));
+      if (!all.isSelected()) all.click();
+      for (String id : List.of(creeping, adam)) server.post("/api/runs/" + id + "/resume", null);
+    }
+  }
+
+  /** Fourteen runs, fourteen colours, none near another (a 12-colour palette gave run 13 run 1's). */
+  @Test
+  @Order(10)
+  void fourteenRunsGetFourteenDistinctColours() throws Exception {
+    int have = driver.findElements(By.cssSelector("#runs tbody tr")).size();
+    for (int i = have; i < 14; i++) {
+      server.create(QUICK.replace("NAME", i == 13
+          ? "colour " + i + " with a name long enough to be cut with an ellipsis rather than push the controls away"
+          : "colour " + i));
+    }
+    wait.until(d -> d.findElements(By.cssSelector("#runs tbody tr")).size() >= 14);
+    List<WebElement> rows = driver.findElements(By.cssSelector("#runs tbody tr"));
+    Set<String> colours = new HashSet<>();
+    List<double[]> labs = new ArrayList<>();
+    for (WebElement r : rows) {
+      String c = swatch(r);
+      WebElement entry = driver.findElement(By.cssSelector("#legend .entry[data-run='" + r.getAttribute("data-run") + "']"));
+      assertEquals(c, swatch(entry), "the legend entry has its row's colour");
+      colours.add(c);
+      labs.add(oklab(c));
+    }
+    assertEquals(rows.size(), colours.size(), "every run its own colour: " + colours);
+    double min = Double.MAX_VALUE;
+    for (int i = 0; i < labs.size(); i++) {
+      for (int j = 0; j < i; j++) min = Math.min(min, dist(labs.get(i), labs.get(j)));
+    }
+    // OKLab: about 0.02 is barely told apart; the old palette's nearest pair was 0.046, its 13th a repeat (0)
+    assertTrue(min >= 0.08, "the nearest two of " + rows.size() + " colours are " + min + " apart in OKLab");
+  }
+
+  /** At 1,400 and 1,000 px wide the whole table shows: every delete button on screen, nothing to scroll. */
+  @Test
+  @Order(11)
+  void theRunsTableFitsAt1400And1000Pixels() throws Exception {
+    try {
+      for (int width : List.of(WIDE, NARROW)) {
+        viewport(width, 1700);
+        String why = wait.until(d -> {
+          String w = (String) js("""
+              const panel = document.querySelector('section.runs'), p = panel.getBoundingClientRect(), out = [];
+              if (panel.scrollWidth > panel.clientWidth + 1) out.push(`table scrolls: ${panel.scrollWidth} > ${panel.clientWidth}`);
+              if (document.documentElement.scrollWidth > innerWidth) out.push('page scrolls sideways');
+              for (const b of document.querySelectorAll('#runs tbody button[data-act=delete]')) {
+                const r = b.getBoundingClientRect();
+                if (r.width === 0 || r.right > p.right || r.right > innerWidth) out.push(`delete of ${b.closest('tr').dataset.run} at ${r.right}`);
+              }
+              return out.length ? out.join('; ') : null""");
+          return w == null ? "" : null;
+        });
+        assertEquals("", why);
+        screenshot("11-table-" + width);
+      }
+    } finally {
+      viewport(WIDE, 1000);
+      for (WebElement r : driver.findElements(By.cssSelector("#runs tbody tr"))) {
+        if (r.findElement(By.cssSelector(".label")).getText().startsWith("colour ")) {
+          server.request("DELETE", "/api/runs/" + r.getAttribute("data-run"), null);
+        }
+      }
+    }
+  }
+
+  /** A number the form cannot read is named, field and value, and nothing is sent. */
+  @Test
+  @Order(12)
+  void aNumberTheFormCannotReadIsNamedBeforeSending() throws Exception {
+    WebElement form = driver.findElement(By.id("new-run"));
+    new Select(form.findElement(By.name("schedule"))).selectByVisibleText("constant");
+    WebElement error = driver.findElement(By.id("form-error"));
+    type(form, "lr", "abc");
+    form.findElement(By.cssSelector("button[type=submit]")).click();
+    wait.until(d -> error.getText().equals("lr: \"abc\" is not a number"));
+    assertEquals("true", form.findElement(By.name("lr")).getAttribute("aria-invalid"));
+    screenshot("12-lr-abc");
+    type(form, "lr", "0.01");
+    type(form, "steps", "12x");
+    form.findElement(By.cssSelector("button[type=submit]")).click();
+    wait.until(d -> error.getText().equals("steps: \"12x\" is not a number"));
+    type(form, "steps", "2000");
+  }
+
+  @Test
+  @Order(13)
+  void switchingTheScheduleBackToConstantHidesItsParameter() throws Exception {
+    WebElement form = driver.findElement(By.id("new-run"));
+    Select schedule = new Select(form.findElement(By.name("schedule")));
+    WebElement param = form.findElement(By.name("param"));
+    schedule.selectByVisibleText("cosine");
+    wait.until(d -> param.isDisplayed());
+    assertEquals("T_max", form.findElement(By.cssSelector(".sched-param span")).getText());
+    schedule.selectByVisibleText("constant");
+    wait.until(d -> !param.isDisplayed());
+  }
+
+  /** A diverged run's "run again" fills the form with its spec and the advised lr; one click starts it. */
+  @Test
+  @Order(14)
+  @SuppressWarnings("unchecked")
+  void runAgainStartsTheDivergedRunWithTheAdvisedLr() throws Exception {
+    double advised = wait.until(d -> {
+      try {
+        Object lr = ((Map<?, ?>) server.get("/api/runs/" + diverging).json().get("diagnosis")).get("suggested_lr");
+        return lr instanceof Number n ? n.doubleValue() : null;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    WebElement again = row(diverging).findElement(By.cssSelector("button[data-act=again]"));
+    assertTrue(again.isDisplayed() && again.getText().startsWith("run again"), again.getText());
+    again.click();
+    WebElement form = driver.findElement(By.id("new-run"));
+    assertEquals(advised, Double.parseDouble(form.findElement(By.name("lr")).getAttribute("value")));
+    assertTrue(driver.findElement(By.id("again-note")).isDisplayed());
+    String name = form.findElement(By.name("name")).getAttribute("value");
+    screenshot("14-run-again");
+    form.findElement(By.cssSelector("button[type=submit]")).click();
+
+    WebElement row = wait.until(d -> d.findElements(By.cssSelector("#runs tbody tr")).stream()
+        .filter(r -> name.equals(r.findElement(By.cssSelector(".label")).getText())).findFirst().orElse(null));
+    Map<String, Object> spec = (Map<String, Object>) server.get("/api/runs/" + row.getAttribute("data-run")).json().get("spec");
+    assertEquals(advised, ((Number) ((Map<?, ?>) spec.get("optimizer")).get("lr")).doubleValue(), "the advised lr: " + spec);
+    assertEquals("sgd", ((Map<?, ?>) spec.get("optimizer")).get("type"));
+    assertEquals("quadratic", spec.get("problem"));
+    assertEquals(1000, ((Number) spec.get("steps")).intValue());
+    driver.findElement(By.cssSelector("#again-note .clear")).click();
+  }
+
+  /** An alert shows the server's message as it is (it names the run), apart from the feedback to your clicks. */
+  @Test
+  @Order(15)
+  void anAlertNamesItsRunOnceAndLeavesYourFeedbackAlone() throws Exception {
+    // what each area showed, change by change (a later alert may replace this one before the test looks)
+    js("""
+        for (const id of ['feedback', 'alert']) {
+          const el = document.getElementById(id), seen = window[id + 'Seen'] = [];
+          new MutationObserver(() => seen.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+        }""");
+    WebElement pause = row(creeping).findElement(By.cssSelector("button[data-act=pause]"));
+    wait.until(d -> pause.isDisplayed() && pause.isEnabled());
+    pause.click();
+    WebElement feedback = driver.findElement(By.id("feedback"));
+    wait.until(d -> feedback.getText().equals("sgd creeping: paused"));
+
+    String name = "diverges for the alert " + System.nanoTime();
+    server.create(DIVERGING.replace("sgd lr 3 diverges", name));
+    String text = wait.until(d -> ((List<?>) js("return alertSeen")).stream().map(String::valueOf)
+        .filter(t -> t.contains(name)).findFirst().orElse(null));
+    assertTrue(text.startsWith(name + ": "), text);
+    assertEquals(text.indexOf(name), text.lastIndexOf(name), "the run's name once: " + text);
+    screenshot("15-alert-and-feedback");
+    @SuppressWarnings("unchecked")
+    List<String> seen = (List<String>) js("return feedbackSeen");
+    for (String f : seen) assertTrue(f.isEmpty() || f.equals("sgd creeping: paused"), "the feedback became " + f);
+
+    WebElement resume = row(creeping).findElement(By.cssSelector("button[data-act=resume]"));
+    wait.until(d -> resume.isDisplayed());
+    resume.click();
+    wait.until(d -> feedback.getText().equals("sgd creeping: resumed"));
+  }
+
+  /** The page thins a long series as the server does: each four points keep their lowest and highest loss. */
+  @Test
+  @Order(16)
+  void thinningKeepsADipAndASpike() throws Exception {
+    String id = server.create(QUICK.replace("NAME", "thinned"));
+    wait.until(d -> row(id) != null && "finished".equals(row(id).getAttribute("data-state"))
+        && "10".equals(row(id).getAttribute("data-step")));
+    // 9,000 steps after its own ten, in chunks as an all-mode server sends them: flat, one dip, one spike
+    js("""
+        const id = arguments[0];
+        for (let from = 11; from <= 9010; from += 1000) {
+          const m = { type: 'steps', run: id, cycle: 0, step: [], loss: [], lr: [], grad_norm: [], t: [] };
+          for (let s = from; s < from + 1000; s++) {
+            m.step.push(s);
+            m.loss.push(s === 5001 ? 1e-6 : s === 7002 ? 1e6 : 1 + 0.01 * Math.sin(s));
+            m.lr.push(0.1); m.grad_norm.push(1); m.t.push(Date.now());
+          }
+          losswatch.receive(m);
+        }""", id);
+    long points = longJs("return losswatch.series[arguments[0]].step.length", id);
+    assertTrue(points <= 4000 && points >= 2000, points + " points kept");
+    assertEquals(1e-6, doubleJs("const s = losswatch.series[arguments[0]]; return s.loss[s.step.indexOf(5001)]", id),
+        "the dip survives");
+    assertEquals(1e6, doubleJs("const s = losswatch.series[arguments[0]]; return s.loss[s.step.indexOf(7002)]", id),
+        "the spike survives");
+    assertEquals(9010, longJs("const s = losswatch.series[arguments[0]]; return s.step[s.step.length - 1]", id));
+    wait.until(d -> doubleJs("return losswatch.charts.loss.scales.y.min") <= 1e-6);   // and the chart reaches it
+    screenshot("16-thinned");
+    server.request("DELETE", "/api/runs/" + id, null);
+  }
+
+  /**
+   * A run converging to exactly 0 passes denormals (5e-324): the log scale stops at 1e-300 and says so (its
+   * decade, 1e-324, is 0 in a double: the axis once looped forever on log10(0) and froze the tab).
+   */
+  @Test
+  @Order(17)
+  void aLossThatUnderflowsToZeroKeepsTheLogScaleFinite() throws Exception {
+    String id = server.create(QUICK.replace("NAME", "underflows"));
+    wait.until(d -> row(id) != null && "10".equals(row(id).getAttribute("data-step")));
+    js("""
+        const steps = [11, 12, 13, 14];
+        losswatch.receive({ type: 'steps', run: arguments[0], cycle: 0, step: steps, loss: [1e-200, 1e-310, 5e-324, 0],
+          lr: steps.map(() => 0.1), grad_norm: steps.map(() => 1), t: steps.map(() => Date.now()) })""", id);
+    WebElement note = driver.findElement(By.cssSelector(".hidden-note[data-chart=loss]"));
+    // (the run "run again" started, lr 0.3 on x², reaches 0 the same way: it may add to both counts)
+    wait.until(d -> note.getText().matches(".*\\d+ values below 1e-300 run off the chart.*")
+        && note.getText().matches(".*\\d+ values ≤ 0 not drawn.*"));
+    assertEquals(1e-300, doubleJs("return losswatch.charts.loss.scales.y.min"), 1e-310);
+    server.request("DELETE", "/api/runs/" + id, null);
+  }
+
+  /**
+   * A newer server's live mode sends one frame per tick, {t, runs: [steps entries]}: the page draws each
+   * entry as it draws a steps message, and skips runs it does not know.
+   */
+  @Test
+  @Order(18)
+  void framesAreDrawnLikeSteps() throws Exception {
+    String a = server.create(QUICK.replace("NAME", "frame a"));
+    String b = server.create(QUICK.replace("NAME", "frame b"));
+    wait.until(d -> row(a) != null && row(b) != null && "10".equals(row(a).getAttribute("data-step"))
+        && "10".equals(row(b).getAttribute("data-step")));
+    js("""
+        const entry = (run, steps) => ({ run, cycle: 0, step: steps, loss: steps.map(s => 1 / s),
+          lr: steps.map(() => 0.1), grad_norm: steps.map(() => 1), t: steps.map(() => Date.now()) });
+        losswatch.receive({ type: 'frame', t: Date.now(),
+          runs: [entry(arguments[0], [11, 12, 13]), entry('no-such-run', [1]), entry(arguments[1], [11])] })""", a, b);
+    wait.until(d -> "13".equals(row(a).getAttribute("data-step")) && "11".equals(row(b).getAttribute("data-step")));
+    assertEquals(Boolean.TRUE, js("const s = losswatch.series[arguments[0]].step; return [11, 12, 13].every(x => s.includes(x))", a));
+    assertTrue(js("return losswatch.clockOffset") instanceof Number, "the frame's send time sets the clock offset");
+    for (String id : List.of(a, b)) server.request("DELETE", "/api/runs/" + id, null);
+  }
+
+  @Test
+  @Order(19)
+  void theFaviconIsServed() throws Exception {
+    TestServer.Response ico = server.get("/favicon.ico");
+    assertEquals(200, ico.status(), "the browser's default request");
+    assertTrue(ico.contentType().startsWith("image/"), ico.contentType());
+    String href = driver.findElement(By.cssSelector("link[rel=icon]")).getAttribute("href");
+    TestServer.Response svg = server.get(URI.create(href).getPath());
+    assertEquals(200, svg.status(), href);
+    assertTrue(svg.contentType().startsWith("image/svg+xml"), svg.contentType());
+  }
+
+  /**
+   * The lag never compares the browser's clock with the server's: with the browser an hour ahead, and after a
+   * restart that replays old steps (runs restored from disk), the readout stays under a second.
+   */
+  @Test
+  @Order(21)
+  void theLagReadoutIgnoresTheClocksAndTheHistoryAfterARestart() throws Exception {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> script = ((ChromeDriver) driver).executeCdpCommand("Page.addScriptToEvaluateOnNewDocument",
+        Map.of("source", "{ const now = Date.now; Date.now = () => now.call(Date) + 3600000; }"));
+    try {
+      driver.navigate().refresh();
+      wait.until(d -> "live".equals(d.findElement(By.id("conn")).getAttribute("data-state")));
+      assertTrue(Math.abs(longJs("return Date.now()") - System.currentTimeMillis() - 3_600_000) < 60_000,
+          "the page's clock is an hour ahead");
+      js("""
+          window.lagsSeen = [];
+          const el = document.getElementById('lag');
+          new MutationObserver(() => lagsSeen.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true })""");
+      List<Long> before = waitForLags(0, 5);
+      assertTrue(before.stream().allMatch(ms -> ms < 1000), "an hour's skew is not lag: " + before);
+
+      int port = server.port();
+      server.close();
+      server = null;
+      wait.until(d -> !"live".equals(d.findElement(By.id("conn")).getAttribute("data-state")));
+      int mark = ((Number) js("return lagsSeen.length")).intValue();
+      server = new TestServer(ServerConfig.defaults().forTest(port).withDataDir(config.dataDir()));
+      String fresh = server.create(CREEPING.replace("sgd creeping", "after the second restart"));
+      wait.until(d -> row(fresh) != null && "live".equals(d.findElement(By.id("conn")).getAttribute("data-state")));
+      // the runs from before come back from disk, their history stamped seconds ago
+      wait.until(d -> d.findElements(By.cssSelector("#runs tbody tr[data-state=interrupted]")).size() >= 1);
+      List<Long> after = waitForLags(mark, 8);
+      assertTrue(after.stream().allMatch(ms -> ms < 1000), "after the restart: " + after);
+      screenshot("21-lag-after-restart");
+    } finally {
+      ((ChromeDriver) driver).executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument",
+          Map.of("identifier", script.get("identifier")));
+      driver.navigate().refresh();
+    }
+  }
+
+  /** Charts with nothing to draw say so. */
+  @Test
+  @Order(30)
+  void emptyChartsSayWhy() throws Exception {
+    try (TestServer empty = new TestServer(ServerConfig.defaults().forTest(0))) {
+      driver.get("http://127.0.0.1:" + empty.port() + "/");
+      waitForPlaceholders("no runs yet");
+      screenshot("30-empty");
+      // a first step in 100 s
+      empty.create("{\"name\":\"waiting\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},"
+          + "\"steps\":10,\"steps_per_second\":0.01}");
+      waitForPlaceholders("no steps yet");
+      driver.findElement(By.id("select-all")).click();
+      waitForPlaceholders("no run drawn");
+      driver.findElement(By.id("select-all")).click();
+      waitForPlaceholders("no steps yet");
+    }
+  }
+
+  /** With --token, the first change asks for the token (a wrong one again), keeps it for the tab, and is done. */
+  @Test
+  @Order(31)
+  void withATokenThePageAsksForItOnceAndKeepsIt() throws Exception {
+    String token = "page-test-token";
+    try (TestServer secured = new TestServer(ServerConfig.defaults().forTest(0).withToken(token))) {
+      HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + secured.port() + "/api/runs"))
+          .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
+          .POST(HttpRequest.BodyPublishers.ofString(CREEPING)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(201, created.statusCode(), created.body());
+      String id = (String) ((Map<?, ?>) io.losswatch.core.config.Json.parse(created.body())).get("id");
+      driver.get("http://127.0.0.1:" + secured.port() + "/");
+      WebElement row = wait.until(d -> row(id));
+      waitForStepAbove(id, 0);
+      WebElement bar = driver.findElement(By.id("token-bar"));
+      assertFalse(bar.isDisplayed());
+
+      row.findElement(By.cssSelector("button[data-act=pause]")).click();
+      wait.until(d -> bar.isDisplayed());
+      screenshot("31-token-asked");
+      type(bar, "token", "not the token");
+      bar.findElement(By.cssSelector("button[type=submit]")).click();
+      wait.until(d -> bar.isDisplayed() && bar.getText().contains("refused"));
+      type(bar, "token", token);
+      bar.findElement(By.cssSelector("button[type=submit]")).click();
+      wait.until(d -> "paused".equals(row(id).getAttribute("data-state")));
+      assertFalse(bar.isDisplayed());
+      assertEquals("paused", secured.get("/api/runs/" + id).json().get("state"));
+      assertEquals(token, js("return sessionStorage.getItem('losswatch.token')"));
+
+      WebElement resume = row(id).findElement(By.cssSelector("button[data-act=resume]"));
+      wait.until(d -> resume.isDisplayed());
+      resume.click();
+      wait.until(d -> "running".equals(row(id).getAttribute("data-state")));
+      assertFalse(bar.isDisplayed(), "asked once");
+    }
+  }
+
   // ---- helpers ----
+
+  @SuppressWarnings("unchecked")
+  private List<String> drawn() {
+    return (List<String>) js("return losswatch.drawn");
+  }
+
+  /** The computed colour of the swatch inside {@code el}: "rgb(r, g, b)". */
+  private String swatch(WebElement el) {
+    return (String) js("return getComputedStyle(arguments[0].querySelector('.swatch')).backgroundColor", el);
+  }
+
+  /** OKLab (Björn Ottosson's) of a CSS "rgb(r, g, b)": distances there follow what eyes tell apart. */
+  static double[] oklab(String css) {
+    String[] parts = css.replaceAll("[^0-9,.]", "").split(",");
+    double[] lin = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double v = Double.parseDouble(parts[i]) / 255;
+      lin[i] = v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    }
+    double l = Math.cbrt(0.4122214708 * lin[0] + 0.5363325363 * lin[1] + 0.0514459929 * lin[2]);
+    double m = Math.cbrt(0.2119034982 * lin[0] + 0.6806995451 * lin[1] + 0.1073969566 * lin[2]);
+    double s = Math.cbrt(0.0883024619 * lin[0] + 0.2817188376 * lin[1] + 0.6299787005 * lin[2]);
+    return new double[] {0.2104542553 * l + 0.7936177850 * m - 0.0040720468 * s,
+        1.9779984951 * l - 2.4285922050 * m + 0.4505937099 * s, 0.0259040371 * l + 0.7827717662 * m - 0.8086757660 * s};
+  }
+
+  static double dist(double[] a, double[] b) {
+    return Math.sqrt(Math.pow(a[0] - b[0], 2) + Math.pow(a[1] - b[1], 2) + Math.pow(a[2] - b[2], 2));
+  }
+
+  /** Makes the page's viewport (not the window) this wide. */
+  private void viewport(int width, int height) {
+    driver.manage().window().setSize(new Dimension(width, height));
+    long inner = longJs("return innerWidth");
+    if (inner != width) driver.manage().window().setSize(new Dimension((int) (2L * width - inner), height));
+    wait.until(d -> longJs("return innerWidth") == width);
+  }
+
+  /** The lag readouts the page showed (recorded in window.lagsSeen) from index {@code from}: waits for n. */
+  private List<Long> waitForLags(int from, int n) {
+    return wait.until(d -> {
+      List<Long> out = new ArrayList<>();
+      List<?> seen = (List<?>) js("return lagsSeen");
+      for (Object o : seen.subList(Math.min(from, seen.size()), seen.size())) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("lag: (\\d+) ms").matcher(String.valueOf(o));
+        if (m.matches()) out.add(Long.valueOf(m.group(1)));
+      }
+      return out.size() >= n ? out : null;
+    });
+  }
+
+  private void waitForPlaceholders(String text) {
+    wait.until(d -> d.findElements(By.cssSelector(".chart-box .empty")).stream()
+        .filter(e -> e.isDisplayed() && e.getText().toLowerCase(Locale.ROOT).startsWith(text)).count() == 3);
+  }
 
   private String base() {
     return "http://127.0.0.1:" + server.port() + "/";
