@@ -47,6 +47,19 @@ public final class RunVerticle extends VerticleBase {
   static final int SLOW_ALERT_STEPS = 200;
   private static final Set<Verdict> ACTIONABLE = EnumSet.of(Verdict.TOO_SLOW, Verdict.OSCILLATING, Verdict.DIVERGING);
   private static final Logger LOG = Logger.getLogger(RunVerticle.class.getName());
+  /**
+   * The store's word can reach a run's {@code written} consumer as the run goes away (deleted, or the server
+   * stopping), and Vert.x then logs "Discarding message since the consumer is not registered" for each: a race
+   * with nothing lost (a gone run waits for nothing), so those lines are dropped; any other stays. Held here:
+   * the logging framework keeps loggers weakly.
+   */
+  private static final Logger CONSUMERS = Logger.getLogger("io.vertx.core.eventbus.impl.MessageConsumerImpl");
+
+  static {
+    java.util.logging.Filter before = CONSUMERS.getFilter();
+    CONSUMERS.setFilter(r -> !(r.getMessage() != null && r.getMessage().startsWith("Discarding message since the consumer is"
+        + " not registered") && r.getMessage().endsWith(".written")) && (before == null || before.isLoggable(r)));
+  }
 
   private final Run run;
   private final double stepsPerSecond;

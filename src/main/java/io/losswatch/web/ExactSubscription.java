@@ -27,6 +27,10 @@ final class ExactSubscription extends Subscription {
     behind = true;
   }
 
+  @Override boolean settled() {
+    return introduced() && !behind && !summaryWaiting();
+  }
+
   @Override boolean stepsOut(long step) {
     return next > step;
   }

@@ -99,16 +99,19 @@ final class LiveSubscription extends Subscription {
    * The pending bucket as a frame entry, which it leaves. Clients whose buckets cover the same steps of the
    * same run share one text: {@code written} keeps each one written this tick.
    */
-  String take(Map<String, String> written, long now) {
-    String entry = written.computeIfAbsent(key(), k -> entry());
+  String take(Map<Object, String> written, long now) {
+    String entry = written.computeIfAbsent(new Bucket(run, cycle, bucketFrom, step[2]), k -> entry());
     pending = false;
     lastSent = now;
     return entry;
   }
 
-  /** The pending bucket's name: the same steps of the same run make the same entry. */
-  String key() {
-    return run + ':' + cycle + ':' + bucketFrom + ':' + step[2];
+  /** A pending bucket's name: the same steps of the same run make the same entry. */
+  private record Bucket(String run, int cycle, long after, long last) {
+  }
+
+  @Override boolean settled() {
+    return introduced() && overview == Overview.SENT && !summaryWaiting();
   }
 
   private String entry() {

@@ -43,7 +43,7 @@ final class StreamGateway {
     vertx.setPeriodic(TICK_MS - System.currentTimeMillis() % TICK_MS + 1, TICK_MS, id -> {
       if (sessions.isEmpty()) return;
       long now = System.currentTimeMillis();
-      Map<String, String> written = new HashMap<>();
+      Map<Object, String> written = new HashMap<>();
       for (WsSession s : new ArrayList<>(sessions.values())) s.tick(now, written);
     });
     return vertx.eventBus().localConsumer(Events.RUNS, m -> {

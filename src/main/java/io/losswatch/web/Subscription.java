@@ -51,6 +51,9 @@ abstract class Subscription {
   /** Whether the client has had (or, in live mode, will have no other chance at) every step up to {@code step}. */
   abstract boolean stepsOut(long step);
 
+  /** Whether nothing waits but what the batches will bring: the session need not look at it every tick. */
+  abstract boolean settled();
+
   boolean introduced() {
     return introduced;
   }

@@ -17,6 +17,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
@@ -47,12 +49,15 @@ final class WsSession {
   private final HistoryCache histories;
   private final Counter dropped;
   private final Map<String, Subscription> subs = new LinkedHashMap<>();
+  /** The subscriptions with something waiting (a summary, a history, a chunk to read): the tick looks at these. */
+  private final Set<Subscription> unsettled = new LinkedHashSet<>();
   private final ArrayDeque<String> notices = new ArrayDeque<>();
   private Mode wildcard;   // non-null: runs created later are subscribed too
   private double wildcardHz;
   private int loading;
   private boolean framesHeld;   // the client lags: due frames are held back (counted once as dropped)
-  private long lastFrame;
+  private long every;            // the fastest live subscription's interval: frames are looked for on its boundaries
+  private long looked;           // when they last were
 
   WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped) {
     this.vertx = vertx;
@@ -82,6 +87,7 @@ final class WsSession {
     Subscription s = subs.get(run.id());
     if (s instanceof LiveSubscription live && mode == Mode.LIVE) {
       live.rate(hz);
+      every = 0;
       return s;
     }
     if (s instanceof ExactSubscription && mode == Mode.ALL) return s;
@@ -89,6 +95,7 @@ final class WsSession {
         : new ExactSubscription(run.id(), run.cycle(), fromStep);
     s.summary(run.summary(), null);
     subs.put(run.id(), s);
+    every = 0;
     advance(s, null);
     return s;
   }
@@ -98,9 +105,11 @@ final class WsSession {
       if (id.equals("*")) {
         wildcard = null;
         subs.clear();
+        unsettled.clear();
       } else {
-        subs.remove(id);
+        unsettled.remove(subs.remove(id));
       }
+      every = 0;
     }
   }
 
@@ -117,7 +126,7 @@ final class WsSession {
     if (s instanceof LiveSubscription live) {
       if (live.overview != LiveSubscription.Overview.DUE) live.accumulate(f);   // else the overview will hold it
     } else {
-      advanceExact((ExactSubscription) s, f);
+      advance(s, f);
     }
   }
 
@@ -129,13 +138,12 @@ final class WsSession {
       return;
     }
     if (summary.state() == RunState.DELETED && !s.introduced()) {   // the client never heard of it
-      subs.remove(summary.id());
+      unsettled.remove(subs.remove(summary.id()));
       return;
     }
     if (summary.cycle() > s.cycle) s.restart(summary.cycle());   // a demo run starting over
     s.summary(summary, text);
     advance(s, null);
-    if (s.ended) subs.remove(s.run);
   }
 
   /** An alert follows the state change published before it: it waits while that does. */
@@ -153,33 +161,34 @@ final class WsSession {
     return true;
   }
 
-  /** Called by the gateway every tick: the progress watch, what waits, then the frame of due live buckets. */
-  void tick(long now, Map<String, String> written) {
+  /** Called by the gateway every tick: the progress watch, what waits, the frame of due live buckets. */
+  void tick(long now, Map<Object, String> written) {
     if (out.watch(now)) return;
     while (!notices.isEmpty() && out.send(notices.peek())) notices.poll();
     sendFrame(now, written);
-    for (Iterator<Subscription> it = subs.values().iterator(); it.hasNext(); ) {
-      Subscription s = it.next();
-      advance(s, null);
-      if (s.ended) it.remove();
-    }
+    for (Subscription s : new ArrayList<>(unsettled)) advance(s, null);
   }
 
   /**
    * One message with every live bucket due now, if the client reads close behind; else the buckets keep
    * conflating. Clients due the same buckets share the frame's text ({@code written}, for this tick).
    */
-  private void sendFrame(long now, Map<String, String> written) {
+  private void sendFrame(long now, Map<Object, String> written) {
+    if (every == 0) {   // subscriptions changed
+      every = Long.MAX_VALUE;
+      for (Subscription s : subs.values()) if (s instanceof LiveSubscription live) every = Math.min(every, live.intervalMs);
+    }
+    // frames go when the wall clock enters a new interval of the fastest run: only then is one looked for
+    if (every == Long.MAX_VALUE || now / every == looked / every) return;
+    looked = now;
     List<LiveSubscription> due = null;
-    long every = Long.MAX_VALUE;   // frames go when the wall clock enters a new interval of the fastest run
     for (Subscription s : subs.values()) {
       if (s instanceof LiveSubscription live && live.overview == LiveSubscription.Overview.SENT && live.due(now)) {
         if (due == null) due = new ArrayList<>();
         due.add(live);
-        every = Math.min(every, live.intervalMs);
       }
     }
-    if (due == null || now / every == lastFrame / every) return;
+    if (due == null) return;
     // a client that lags gets no frame: its buckets grow, and it reads the newest once it has caught up; unless a
     // state change waits behind a bucket, which a client must not miss
     if (!out.fresh() && (!out.room() || due.stream().noneMatch(Subscription::summaryWaiting))) {
@@ -188,19 +197,28 @@ final class WsSession {
       return;
     }
     framesHeld = false;
-    lastFrame = now;
     List<String> entries = new ArrayList<>(due.size());
-    StringBuilder key = new StringBuilder("frame");
-    for (LiveSubscription live : due) {
-      key.append('|').append(live.key());
-      entries.add(live.take(written, now));
-    }
-    out.send(written.computeIfAbsent(key.toString(), k -> Wire.frame(now, entries)));
+    for (LiveSubscription live : due) entries.add(live.take(written, now));
+    // entries are shared texts, so clients due the same buckets have equal lists: they share the frame too
+    out.send(written.computeIfAbsent(entries, k -> Wire.frame(now, entries)));
   }
 
   private void advance(Subscription s, Fanout f) {
     if (s instanceof LiveSubscription live) advanceLive(live);
     else advanceExact((ExactSubscription) s, f);
+    settle(s);
+  }
+
+  /** Keeps {@code s} under the tick's eye while something of it waits; drops it once its deletion went out. */
+  private void settle(Subscription s) {
+    if (s.ended) {
+      subs.remove(s.run);
+      unsettled.remove(s);
+    } else if (subs.get(s.run) != s || s.settled()) {
+      unsettled.remove(s);
+    } else {
+      unsettled.add(s);
+    }
   }
 
   /** Live: the summary that introduces the run, its overview when there is room, then state changes in turn. */
@@ -228,12 +246,14 @@ final class WsSession {
     f.onComplete(ar -> {
       loading--;
       overviewRead(s, ar);
+      settle(s);
     });
   }
 
   private void overviewRead(LiveSubscription s, AsyncResult<HistoryCache.Overview> ar) {
     if (subs.get(s.run) != s || s.overview != LiveSubscription.Overview.LOADING) return;   // gone or restarted
     if (ar.failed()) {
+      if (runs.get(s.run).isEmpty()) return;   // deleted meanwhile: its deletion settles this subscription
       LOG.log(Level.WARNING, "cannot read the history of run " + s.run, ar.cause());
       notice(Wire.wsError("cannot read the history of run " + s.run));
     } else if (ar.result().cycle() != s.cycle || !(ar.result().message() == null || out.send(ar.result().message()))) {
@@ -241,7 +261,7 @@ final class WsSession {
       return;
     }
     s.overview = LiveSubscription.Overview.SENT;
-    announce(s);
+    advance(s, null);
   }
 
   /**
@@ -296,13 +316,14 @@ final class WsSession {
       s.reading = false;
       if (subs.get(s.run) != s) return;
       if (ar.failed()) {
+        if (runs.get(s.run).isEmpty()) return;   // deleted meanwhile
         LOG.log(Level.WARNING, "cannot read steps " + from + ".." + to + " of run " + s.run, ar.cause());
         notice(Wire.wsError("cannot read the history of run " + s.run + " from step " + from));
         return;   // the next tick tries again
       }
       Chunk c = ar.result();
       if (c.cycle() == s.cycle && (c.text() == null || out.send(c.text()))) s.next = to + 1;
-      advanceExact(s, null);
+      advance(s, null);
     });
   }
 
@@ -329,6 +350,7 @@ final class WsSession {
   /** The connection is gone. */
   void closed() {
     subs.clear();
+    unsettled.clear();
     notices.clear();
   }
 }
