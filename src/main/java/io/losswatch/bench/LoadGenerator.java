@@ -66,7 +66,8 @@ public final class LoadGenerator {
     }
     long failed = connected.stream().filter(Future::failed).count();
     System.err.println("connected " + (clients - failed) + " of " + clients);
-    Thread.sleep(1000);   // the first second is history and warm-up: not measured (a bench, not a test)
+    // the first seconds are every client's history, the stalled clients' too, and the JIT's warm-up: not measured
+    Thread.sleep(seconds >= 15 ? 5000 : 1000);
     newest.reset();
     oldest.reset();
     messages.set(0);

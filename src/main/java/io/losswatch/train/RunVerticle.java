@@ -128,7 +128,6 @@ public final class RunVerticle extends VerticleBase {
       return;
     }
     cancelTimer();
-    paceNanos = System.nanoTime();
     paceStep = trainer.stepsTaken();
     // at most 50 wake-ups a second (a fast pace takes several steps per batch: every consumer handles each
     // batch, so batches of one step cost every subscriber dearly), at least one (a slow run wakes seldom)
@@ -136,6 +135,9 @@ public final class RunVerticle extends VerticleBase {
     // on the wall clock's grid, just before each multiple of the period: WebSocket frames go out on that grid
     // (StreamGateway), so a step taken here is seen within milliseconds, not up to a period later
     long first = Math.floorMod(period - PACE_LEAD_MS - System.currentTimeMillis(), period) + 1;
+    // the pace counts from half a period before the first wake-up, so each wake-up finds its steps due
+    // however its timer jitters
+    paceNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(first) - TimeUnit.MILLISECONDS.toNanos(period) / 2;
     timer = vertx.setPeriodic(first, period, id -> {
       long due = (long) ((System.nanoTime() - paceNanos) * stepsPerSecond / 1e9) - (trainer.stepsTaken() - paceStep);
       if (due > 0) slice(due);
