@@ -18,9 +18,9 @@ public final class Downsample {
   }
 
   /**
-   * As above, where index 0 of {@code src} is record {@code record0} of a log whose loss extremes per block of
-   * {@link Blocks#SIZE} records are {@code blocks}: a bucket's whole blocks are read from their entries instead of
-   * record by record, and bucket edges fall on block edges, so a long run costs about what a short one does.
+   * As above, where index 0 of {@code src} is record {@code record0} of a log whose blocks of {@link Blocks#SIZE}
+   * records are summed up in {@code blocks}: bucket edges then fall on block edges, and a bucket of whole blocks
+   * is read from their entries alone, so a long run costs about what a short one does.
    */
   static StepBatch m4(String run, Columns src, int lo, int hi, int maxPoints, long record0, Blocks.View blocks) {
     int n = hi - lo;
@@ -30,40 +30,60 @@ public final class Downsample {
       return out.build(run);
     }
     int buckets = Math.max(1, maxPoints / 4);
-    boolean snap = blocks != null && n / buckets >= 2 * Blocks.SIZE;
-    int[] keep = new int[4];
+    boolean snap = blocks != null && n / buckets >= Blocks.SIZE;   // then snapped edges stay apart
     int from = lo;
     for (int b = 0; b < buckets; b++) {
       int to = b == buckets - 1 ? hi : lo + (int) ((long) n * (b + 1) / buckets);
       if (snap && b < buckets - 1) {   // the nearest block edge
-        long edge = Math.round((double) (record0 + to) / Blocks.SIZE) * Blocks.SIZE;
-        to = (int) Math.min(hi, edge - record0);
+        to = (int) Math.min(hi, Math.round((double) (record0 + to) / Blocks.SIZE) * Blocks.SIZE - record0);
       }
       if (from >= to) continue;
-      int min = from;
-      int max = from;
-      for (int i = from; i < to; ) {
-        long record = record0 + i;
-        long j = record / Blocks.SIZE;
-        if (blocks != null && record % Blocks.SIZE == 0 && j < blocks.count() && i + Blocks.SIZE <= to) {
-          if (less(blocks.min(j), src.loss(min))) min = (int) (blocks.minRecord(j) - record0);
-          if (greater(blocks.max(j), src.loss(max))) max = (int) (blocks.maxRecord(j) - record0);
-          i += Blocks.SIZE;
-          continue;
-        }
-        if (less(src.loss(i), src.loss(min))) min = i;
-        if (greater(src.loss(i), src.loss(max))) max = i;
-        i++;
+      long j0 = (record0 + from) / Blocks.SIZE;
+      long j1 = (record0 + to) / Blocks.SIZE;
+      if (snap && (record0 + from) % Blocks.SIZE == 0 && (record0 + to) % Blocks.SIZE == 0 && j1 <= blocks.count()) {
+        fromBlocks(blocks, j0, j1, out);
+      } else {
+        scan(src, from, to, out);
       }
-      keep[0] = from;
-      keep[1] = min;
-      keep[2] = max;
-      keep[3] = to - 1;
-      java.util.Arrays.sort(keep);
-      for (int k = 0; k < 4; k++) if (k == 0 || keep[k] != keep[k - 1]) copy(src, keep[k], out);
       from = to;
     }
     return out.build(run);
+  }
+
+  /** A bucket read step by step: its first, min-loss, max-loss and last points, in step order. */
+  private static void scan(Columns src, int from, int to, StepBatch.Builder out) {
+    int min = from;
+    int max = from;
+    double minLoss = src.loss(from);
+    double maxLoss = minLoss;
+    for (int i = from + 1; i < to; i++) {
+      double l = src.loss(i);
+      if (less(l, minLoss)) { min = i; minLoss = l; }
+      if (greater(l, maxLoss)) { max = i; maxLoss = l; }
+    }
+    int[] keep = {from, min, max, to - 1};
+    java.util.Arrays.sort(keep);
+    for (int k = 0; k < 4; k++) if (k == 0 || keep[k] != keep[k - 1]) copy(src, keep[k], out);
+  }
+
+  /** A bucket of whole blocks [j0, j1), read from their entries: the same four points a scan would keep. */
+  private static void fromBlocks(Blocks.View v, long j0, long j1, StepBatch.Builder out) {
+    long minJ = j0;
+    long maxJ = j0;
+    for (long j = j0 + 1; j < j1; j++) {
+      if (less(v.loss(j, Blocks.MIN), v.loss(minJ, Blocks.MIN))) minJ = j;
+      if (greater(v.loss(j, Blocks.MAX), v.loss(maxJ, Blocks.MAX))) maxJ = j;
+    }
+    long[][] keep = {{j0, Blocks.FIRST}, {minJ, Blocks.MIN}, {maxJ, Blocks.MAX}, {j1 - 1, Blocks.LAST}};
+    java.util.Arrays.sort(keep, java.util.Comparator.comparingLong(p -> v.step(p[0], (int) p[1])));
+    long prev = Long.MIN_VALUE;
+    for (long[] p : keep) {
+      long j = p[0];
+      int k = (int) p[1];
+      if (v.step(j, k) == prev) continue;
+      prev = v.step(j, k);
+      out.add(prev, v.loss(j, k), v.lr(j, k), v.gradNorm(j, k), v.t(j, k));
+    }
   }
 
   /** Loss order with NaN above every number, so a NaN is kept as a bucket's maximum. */

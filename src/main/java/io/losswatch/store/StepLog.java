@@ -59,7 +59,7 @@ public final class StepLog {
       whole = lastNonZero(ch[T], whole);
       for (FileChannel c : ch) if (c.size() != whole * 8) c.truncate(whole * 8);
       long last = whole == 0 ? 0 : readLong(ch[STEP], whole - 1);
-      return new StepLog(dir, whole, last, repairBlocks(dir, ch[LOSS], whole));
+      return new StepLog(dir, whole, last, repairBlocks(dir, ch, whole));
     } finally {
       close(ch);
     }
@@ -98,11 +98,11 @@ public final class StepLog {
   }
 
   /**
-   * Makes {@code loss.blocks} hold exactly the whole blocks of the first {@code records} records: records that a
-   * kill or a power cut left torn or zero-filled (or a log from before blocks) are rebuilt from the loss column.
+   * Makes {@code loss.blocks} hold exactly the whole blocks of the first {@code records} records: entries that a
+   * kill or a power cut left torn or zero-filled (or a log from before blocks) are rebuilt from the columns.
    * Returns the partial block after them.
    */
-  private static Blocks repairBlocks(Path dir, FileChannel loss, long records) throws IOException {
+  private static Blocks repairBlocks(Path dir, FileChannel[] columns, long records) throws IOException {
     long need = records / Blocks.SIZE;
     try (FileChannel blocks = FileChannel.open(dir.resolve(Blocks.FILE), StandardOpenOption.CREATE,
         StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -112,19 +112,22 @@ public final class StepLog {
         int n = (int) Math.min(have - j, BUFFER_RECORDS);
         read(blocks, b.clear().limit(n * Blocks.RECORD), j * Blocks.RECORD);
         int ok = 0;
-        while (ok < n && Blocks.valid(b, ok * Blocks.RECORD, j + ok)) ok++;
+        while (ok < n && Blocks.valid(b, ok * Blocks.RECORD)) ok++;
         if (ok < n) have = j + ok;
         j += n;
       }
       blocks.truncate(have * Blocks.RECORD);
       Blocks partial = new Blocks();
       ByteBuffer out = ByteBuffer.allocate(Blocks.RECORD).order(ByteOrder.LITTLE_ENDIAN);
-      ByteBuffer in = ByteBuffer.allocate(BUFFER_RECORDS * 8).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer[] in = new ByteBuffer[FILES.length];
+      for (int c = 0; c < in.length; c++) in[c] = ByteBuffer.allocate(BUFFER_RECORDS * 8).order(ByteOrder.LITTLE_ENDIAN);
       for (long r = have * Blocks.SIZE; r < records; ) {
         int n = (int) Math.min(records - r, BUFFER_RECORDS);
-        read(loss, in.clear().limit(n * 8), r * 8);
+        for (int c = 0; c < in.length; c++) read(columns[c], in[c].clear().limit(n * 8), r * 8);
         for (int i = 0; i < n; i++, r++) {
-          if (partial.add(r, in.getDouble(i * 8))) {
+          int at = i * 8;
+          if (partial.add(in[STEP].getLong(at), in[LOSS].getDouble(at), in[1].getDouble(at), in[2].getDouble(at),
+              in[T].getLong(at))) {
             partial.write(out.clear());
             blocks.write(out.flip(), (r / Blocks.SIZE) * Blocks.RECORD);
           }
@@ -176,7 +179,9 @@ public final class StepLog {
     Blocks next = partial.copy();
     ByteBuffer records = ByteBuffer.allocate(((b.size() - first) / Blocks.SIZE + 1) * Blocks.RECORD)
         .order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = first; i < b.size(); i++) if (next.add(count + i - first, b.loss()[i])) next.write(records);
+    for (int i = first; i < b.size(); i++) {
+      if (next.add(b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i], b.t()[i])) next.write(records);
+    }
     try {
       for (int from = first; from < b.size(); from += BUFFER_RECORDS) {
         int to = Math.min(b.size(), from + BUFFER_RECORDS);

@@ -141,6 +141,17 @@ class RunHistoryTest {
         ch.write(b.flip(), (first - 1) * 8);
       }
     }
+    // and the blocks' summaries, as written along (no step has time 0: a summary of zeros would be rebuilt)
+    try (FileChannel ch = FileChannel.open(dir.resolve("loss.blocks"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer entry = java.nio.ByteBuffer.allocate(Blocks.RECORD).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (int k = 0; k < 4; k++) entry.putLong(k * 40 + 32, 1);
+      java.nio.ByteBuffer many = java.nio.ByteBuffer.allocate(Blocks.RECORD * 4096);
+      while (many.hasRemaining()) many.put(entry.duplicate().clear());
+      for (long j = 0; j < n / Blocks.SIZE; j += 4096) {
+        int count = (int) Math.min(4096, n / Blocks.SIZE - j);
+        ch.write(many.clear().limit(count * Blocks.RECORD), j * Blocks.RECORD);
+      }
+    }
     StepLog log = StepLog.open(dir);
     assertEquals(n, log.count());
     StepBatch r = new RunHistory("r", log).read(first, n, 0);
