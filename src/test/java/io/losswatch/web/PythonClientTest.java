@@ -1,0 +1,302 @@
+package io.losswatch.web;
+
+import static io.losswatch.web.TestServer.num;
+import static io.losswatch.web.TestServer.nums;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.losswatch.Python;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Python client ({@code clients/python/losswatch}) against the real server: scripts run by Debian's
+ * /usr/bin/python3 as subprocesses, and what they did is checked here over REST. The PyTorch ones skip with a
+ * notice where python3-torch is missing, and fail under LOSSWATCH_REQUIRE_TOOLS=1.
+ */
+class PythonClientTest {
+  private static String url(TestServer s) {
+    return "http://127.0.0.1:" + s.port();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Object o) {
+    return (Map<String, Object>) o;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> lrChanges(Map<String, Object> summary) {
+    Object o = summary.get("lr_changes");
+    return o == null ? List.of() : (List<Map<String, Object>>) o;
+  }
+
+  private static Map<String, Object> summary(TestServer s, String id) throws Exception {
+    TestServer.Response r = s.get("/api/runs/" + id);
+    assertEquals(200, r.status(), r.body());
+    return r.json();
+  }
+
+  private static Map<String, Object> steps(TestServer s, String id) throws Exception {
+    TestServer.Response r = s.get("/api/runs/" + id + "/steps");
+    assertEquals(200, r.status(), r.body());
+    return r.json();
+  }
+
+  /** Polls the run's summary until it matches; returns it. */
+  private static Map<String, Object> until(TestServer s, String id, Predicate<Map<String, Object>> p, long seconds,
+      Python script) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (true) {
+      Map<String, Object> m = summary(s, id);
+      if (p.test(m)) return m;
+      assertTrue(System.nanoTime() < end, "timed out; the run is " + m + "\n" + script.output());
+      Thread.sleep(50);
+    }
+  }
+
+  private static long step(Map<String, Object> summary) {
+    return ((Number) summary.get("step")).longValue();
+  }
+
+  @Test
+  void unitTestsOfTheClientPass(@TempDir Path dir) throws Exception {
+    Python.require(false, "the Python client's unit tests");
+    Map.Entry<Integer, String> r = Python.run(dir, 300, Python.PYTHON.toString(), "-B", "-m", "unittest", "discover",
+        "-v", "-s", Python.repo().resolve("clients/python/tests").toString());
+    assertEquals(0, r.getKey(), r.getValue());
+    assertTrue(r.getValue().contains("OK"), r.getValue());
+  }
+
+  @Test
+  void everyLoggedStepArrivesOnceInOrderWithGapsScalarsAndNonFiniteValues(@TempDir Path dir) throws Exception {
+    Python.require(false, "the Python client against the server");
+    try (TestServer s = new TestServer(); Python script = Python.start(dir, "tests/scripts/exact.py", url(s))) {
+      script.awaitSuccess(120);
+      Map<String, Object> logged = script.await("done", 1);
+      String id = (String) logged.get("id");
+      assertEquals(0, ((Number) logged.get("dropped")).intValue(), script.output());
+      Map<String, Object> run = summary(s, id);
+      assertEquals("finished", run.get("state"), run.toString());
+      assertEquals("external", run.get("source"));
+      assertEquals("exact", run.get("name"));
+
+      Map<String, Object> got = steps(s, id);
+      assertEquals(logged.get("step"), got.get("step"), "the steps, once each, in order, gaps kept");
+      List<?> steps = (List<?>) logged.get("step");
+      assertEquals(14 + 4096, steps.size());
+      for (String column : List.of("loss", "lr", "grad_norm")) {
+        assertSameNumbers(column, (List<?>) logged.get(column), (List<?>) got.get(column));
+      }
+      Map<String, Object> metrics = map(got.get("metrics"));
+      for (Map.Entry<String, Object> m : map(logged.get("metrics")).entrySet()) {
+        assertSameNumbers(m.getKey(), (List<?>) m.getValue(), (List<?>) metrics.get(m.getKey()));
+      }
+      List<Double> t = nums(got.get("t"));
+      for (int i = 1; i < t.size(); i++) assertTrue(t.get(i) >= t.get(i - 1), "t never goes back");
+    }
+  }
+
+  /** Exactly the same doubles; a value the script left out (null) is NaN on the server. */
+  private static void assertSameNumbers(String column, List<?> sent, List<?> stored) {
+    assertEquals(sent.size(), stored.size(), column + ": as many values as steps");
+    for (int i = 0; i < sent.size(); i++) {
+      double want = sent.get(i) == null ? Double.NaN : num(sent.get(i));
+      double got = stored.get(i) == null ? Double.NaN : num(stored.get(i));
+      assertEquals(Double.doubleToLongBits(want), Double.doubleToLongBits(got),
+          column + "[" + i + "]: sent " + sent.get(i) + ", stored " + stored.get(i));
+    }
+  }
+
+  @Test
+  void lrPauseResumeAndStopFromRestReachTheTorchLoop(@TempDir Path dir) throws Exception {
+    Python.require(true, "the PyTorch control test");
+    try (TestServer s = new TestServer(); Python script = Python.start(dir, "tests/scripts/control.py", url(s))) {
+      String id = (String) script.await("created", 60).get("id");
+      until(s, id, m -> step(m) >= 50, 60, script);
+
+      // lr: from 0.1 (× the schedule) to 0.01: both param groups and the LambdaLR's base_lrs scale by one factor
+      Map<String, Object> before = summary(s, id);
+      double lrBefore = num(before.get("lr"));
+      TestServer.Response r = s.post("/api/runs/" + id + "/lr", "{\"lr\":0.01}");
+      assertEquals(200, r.status(), r.body());
+      Map<String, Object> change = script.await("lr", 30);
+      long at = ((Number) change.get("step")).longValue();
+      List<Double> lrs = nums(change.get("lrs"));
+      List<Double> base = nums(change.get("base_lrs"));
+      double factor = 0.01 / lrBefore;
+      assertEquals(0.1 * factor, base.get(0), 1e-12, change.toString());
+      assertEquals(0.05 * factor, base.get(1), 1e-12, change.toString());
+      assertEquals(0.5, lrs.get(1) / lrs.get(0), 1e-12, "every group by the same factor: " + change);
+      assertEquals(0.01, lrs.get(0), 0.01 * 0.05, "about the lr asked for, the schedule going on: " + change);
+      Map<String, Object> after = until(s, id, m -> step(m) >= at + 100 && !lrChanges(m).isEmpty(), 30, script);
+      Map<String, Object> recorded = lrChanges(after).get(lrChanges(after).size() - 1);
+      assertEquals(at, ((Number) recorded.get("step")).longValue(), "acknowledged at the step it took effect: "
+          + recorded);
+      // the trajectory: the schedule's output (100/(100 + epoch), epoch = step - 1), scaled from that step on
+      Map<String, Object> h = steps(s, id);
+      List<Double> steps = nums(h.get("step"));
+      List<Double> lr = nums(h.get("lr"));
+      for (int i = 0; i < steps.size(); i++) {
+        long k = steps.get(i).longValue();
+        double want = 0.1 * 100.0 / (100.0 + (k - 1)) * (k >= at ? factor : 1.0);
+        assertEquals(want, lr.get(i), want * 1e-9, "lr at step " + k);
+      }
+
+      // pause: the loop blocks inside log(); resume releases it
+      assertEquals(200, s.post("/api/runs/" + id + "/pause", "{}").status());
+      long paused = waitForStill(s, id, script);
+      Thread.sleep(1000);
+      assertEquals(paused, step(summary(s, id)), "no step while paused");
+      assertTrue(script.process.isAlive());
+      assertEquals(200, s.post("/api/runs/" + id + "/resume", "{}").status());
+      until(s, id, m -> step(m) >= paused + 50, 30, script);
+
+      // stop: run.stopped, the loop ends, the script exits, the run is stopped at the step it stopped at
+      assertEquals(200, s.post("/api/runs/" + id + "/stop", "{}").status());
+      long stoppedAt = ((Number) script.await("stopped", 30).get("step")).longValue();
+      script.awaitSuccess(60);
+      Map<String, Object> end = until(s, id, m -> !"running".equals(m.get("state")), 30, script);
+      assertEquals("stopped", end.get("state"), end.toString());
+      List<Double> all = nums(steps(s, id).get("step"));
+      assertEquals(stoppedAt, all.size(), "steps 1 to the one it stopped at, each once");
+      for (int i = 0; i < all.size(); i++) assertEquals(i + 1, all.get(i).longValue());
+    }
+  }
+
+  /** Waits until the run's step stays put for half a second; returns it. */
+  private static long waitForStill(TestServer s, String id, Python script) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    long last = -1;
+    while (true) {
+      long now = step(summary(s, id));
+      if (now == last) return now;
+      last = now;
+      assertTrue(System.nanoTime() < end, "the run never stopped stepping:\n" + script.output());
+      Thread.sleep(500);
+    }
+  }
+
+  /** Mean of the losses logged at steps [from, to). */
+  private static double meanLoss(Map<String, Object> history, long from, long to) {
+    List<Double> steps = nums(history.get("step"));
+    List<Double> loss = nums(history.get("loss"));
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < steps.size(); i++) {
+      if (steps.get(i) >= from && steps.get(i) < to) {
+        assertTrue(Double.isFinite(loss.get(i)), "a finite loss at step " + steps.get(i));
+        sum += loss.get(i);
+        n++;
+      }
+    }
+    assertTrue(n > 0, "steps in [" + from + ", " + to + ")");
+    return sum / n;
+  }
+
+  @Test
+  void theExampleDivergesAndApplyingTheAdviceBringsTheLossDown(@TempDir Path dir) throws Exception {
+    Python.require(true, "the PyTorch example");
+    try (TestServer s = new TestServer();
+         Python script = Python.start(dir, "examples/torch_mlp.py", "--url", url(s), "--steps", "5000", "--pace", "200")) {
+      String id = exampleRunId(script);
+      Map<String, Object> advised = until(s, id, m -> step(m) >= 100 && map(m.get("diagnosis")) != null
+          && map(m.get("diagnosis")).get("suggested_lr") != null, 60, script);
+      Map<String, Object> diagnosis = map(advised.get("diagnosis"));
+      double suggested = num(diagnosis.get("suggested_lr"));
+      assertTrue(suggested < 3.0, "the advice is a lower lr: " + diagnosis);
+      TestServer.Response r = s.post("/api/runs/" + id + "/apply-advice", "{}");
+      assertEquals(200, r.status(), r.body());
+      Map<String, Object> changed = until(s, id, m -> !lrChanges(m).isEmpty(), 30, script);
+      long at = ((Number) lrChanges(changed).get(0).get("step")).longValue();
+      until(s, id, m -> step(m) >= at + 200, 60, script);
+      assertEquals(200, s.post("/api/runs/" + id + "/stop", "{}").status());
+      script.awaitSuccess(60);
+
+      Map<String, Object> h = steps(s, id);
+      double diverged = meanLoss(h, Math.max(1, at - 50), at);
+      double recovered = meanLoss(h, at + 100, at + 200);
+      System.out.printf("PythonClientTest: the example at lr 3 (%s): loss %.3g before the advice (lr %.3g at step %d),"
+          + " %.3g 100-200 steps after%n", diagnosis.get("verdict"), diverged, suggested, at, recovered);
+      assertTrue(diverged > 10, "it had diverged: mean loss " + diverged);
+      assertTrue(recovered * 5 < diverged, "the advice brought the loss down: " + diverged + " -> " + recovered);
+      List<Double> lr = nums(h.get("lr"));
+      List<Double> steps = nums(h.get("step"));
+      for (int i = 0; i < steps.size(); i++) {
+        assertEquals(steps.get(i) < at ? 3.0 : suggested, lr.get(i), 1e-12, "the lr the optimizer ran with at step "
+            + steps.get(i));
+      }
+    }
+  }
+
+  @Test
+  void autoLrBringsADivergingTorchRunBack(@TempDir Path dir) throws Exception {
+    Python.require(true, "the PyTorch example with auto_lr");
+    try (TestServer s = new TestServer();
+         Python script = Python.start(dir, "examples/torch_mlp.py", "--url", url(s), "--steps", "5000", "--pace", "400",
+             "--auto-lr")) {
+      String id = exampleRunId(script);
+      Map<String, Object> changed = until(s, id, m -> !lrChanges(m).isEmpty(), 60, script);
+      Map<String, Object> first = lrChanges(changed).get(0);
+      long at = ((Number) first.get("step")).longValue();
+      assertTrue(num(first.get("to")) < num(first.get("from")), "auto_lr lowered the lr: " + first);
+      until(s, id, m -> step(m) >= at + 200, 60, script);
+      assertEquals(200, s.post("/api/runs/" + id + "/stop", "{}").status());
+      script.awaitSuccess(60);
+      Map<String, Object> h = steps(s, id);
+      double diverged = meanLoss(h, Math.max(1, at - 50), at);
+      double recovered = meanLoss(h, at + 100, at + 200);
+      System.out.printf("PythonClientTest: auto_lr: %s at step %d, loss %.3g before, %.3g 100-200 steps after%n",
+          first, at, diverged, recovered);
+      assertTrue(recovered * 5 < diverged, "auto_lr brought the loss down: " + diverged + " -> " + recovered);
+    }
+  }
+
+  /** The id of the run the example created, from its first line ("run <id>: <url>"). */
+  private static String exampleRunId(Python script) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      for (String line : script.stdout().split("\n")) {
+        if (line.startsWith("run ")) return line.substring(4, line.indexOf(':'));
+      }
+      assertTrue(script.process.isAlive() && System.nanoTime() < end, "the example starts:\n" + script.output());
+      Thread.sleep(50);
+    }
+  }
+
+  @Test
+  void installsWithPipIntoAVirtualEnvironmentOffline(@TempDir Path dir) throws Exception {
+    Python.require(false, "pip install of the Python client");
+    Map.Entry<Integer, String> venv = Python.run(dir, 120, Python.PYTHON.toString(), "-m", "venv",
+        "--system-site-packages", dir.resolve("venv").toString());
+    if (venv.getKey() != 0 || !Files.isExecutable(dir.resolve("venv/bin/pip"))) {
+      Python.requireMissing("python3-venv and python3-pip", "pip install of the Python client", venv.getValue());
+    }
+    // a copy: pip builds in the source folder, which must stay clean
+    Path src = dir.resolve("src");
+    copy(Python.repo().resolve("clients/python"), src);
+    Map.Entry<Integer, String> pip = Python.run(dir, 300, dir.resolve("venv/bin/pip").toString(), "install",
+        "--no-build-isolation", "--no-index", src.toString());
+    assertEquals(0, pip.getKey(), pip.getValue());
+    Map.Entry<Integer, String> imported = Python.run(dir, 60, dir.resolve("venv/bin/python").toString(), "-c",
+        "import losswatch; print(losswatch.__file__); print(losswatch.init.__doc__ is not None)");
+    assertEquals(0, imported.getKey(), imported.getValue());
+    assertTrue(imported.getValue().startsWith(dir.resolve("venv").toString()), imported.getValue());
+  }
+
+  private static void copy(Path from, Path to) throws Exception {
+    try (var files = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        if (p.toString().contains("__pycache__")) continue;
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) Files.createDirectories(target);
+        else Files.copy(p, target);
+      }
+    }
+  }
+}
