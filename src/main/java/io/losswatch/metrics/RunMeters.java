@@ -34,10 +34,10 @@ final class RunMeters {
   RunMeters(String run, RunSpec spec) {
     StringBuilder b = new StringBuilder(160);
     label(b.append('{'), "name", spec.name()).append(',');
-    label(b, "optimizer", spec.optimizer().type()).append(',');
-    label(b, "problem", spec.problem().type()).append(',');
+    label(b, "optimizer", spec.optimizerType()).append(',');
+    label(b, "problem", spec.problemType()).append(',');
     label(b, "run", run).append(',');
-    label(b, "schedule", spec.schedule().type());
+    label(b, "schedule", spec.scheduleType());
     labels = b.toString();   // left open: the diagnosis adds its verdict, the state its state
     pace = spec.stepsPerSecond();
   }

@@ -80,7 +80,7 @@ final class RestApi {
     if (spec.stepCost() > MAX_STEP_COST) {
       throw new ApiError(400, "problem: one step would take about " + spec.stepCost() + " multiply-adds, over this"
           + " server's limit of " + MAX_STEP_COST + " (about 20 ms, as a step runs on an event loop); lower "
-          + (spec.problem().type().equals("mlp") ? "problem.hidden or problem.batch_size" : "the problem's size"),
+          + (spec.problemType().equals("mlp") ? "problem.hidden or problem.batch_size" : "the problem's size"),
           "problem");
     }
     manager.launch(spec, false)
