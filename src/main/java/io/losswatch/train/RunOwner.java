@@ -243,9 +243,14 @@ abstract class RunOwner extends VerticleBase {
     if (!s.isLive() && run.history().unwritten() == 0) retire();
   }
 
+  /** Whether an ended run may go now (an external run waits until its script heard it was stopped). */
+  boolean retirable() {
+    return true;
+  }
+
   /** An ended run that is all on disk keeps only its summary: no memory window, no verticle. */
-  private void retire() {
-    if (run.demo() || undeployed) return;
+  void retire() {
+    if (run.demo() || undeployed || state.isLive() || run.history().unwritten() > 0 || !retirable()) return;
     run.history().release();
     undeployed = true;
     vertx.undeploy(context.deploymentID());
