@@ -26,6 +26,11 @@ import java.util.Map;
  * </pre>
  * {@code steps_per_second} paces a run on the server (0 or absent: as fast as the machine goes) and
  * {@code auto_lr} lets it apply its diagnosis' advice by itself; the headless trace ignores both.
+ *
+ * <p>An external run, trained by a script elsewhere and only watched here, is
+ * {@code {"source": "external", "name": …, "config": {…}, "optimizer": {"type": "adamw", "lr": 3e-4}, "auto_lr": …}}:
+ * no problem, schedule or steps; its {@code config} (free-form, at most {@link #MAX_CONFIG_BYTES}) and
+ * {@code optimizer} (a {@code type} and any values) are shown and labelled, not executed.
  * Hyperparameter keys are torch's keyword names. Any unknown key, wrong JSON type, non-finite or
  * out-of-range value, or missing required field is a {@link SpecException} naming the field and the value.
  * A spec is small: its {@code name} at most {@link #MAX_NAME} characters, the whole at most
@@ -39,6 +44,8 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
   public static final int MAX_NAME = 256;
   /** Bytes of a whole spec, as compact UTF-8 JSON, at most. */
   public static final int MAX_BYTES = 4096;
+  /** Bytes of an external run's {@code config}, and of the rest of its spec, at most each. */
+  public static final int MAX_CONFIG_BYTES = 4096;
   /** What the trainer does per parameter and step beyond the problem's evaluation: norm, update, geometry. */
   static final long COST_PER_PARAMETER = 15;
 
@@ -54,7 +61,8 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     if (name != null && name.codePointCount(0, name.length()) > MAX_NAME) {
       throw o.fail("name", "at most " + MAX_NAME + " characters, got " + name.codePointCount(0, name.length()));
     }
-    int bytes = Json.write(tree).getBytes(StandardCharsets.UTF_8).length;
+    if (o.choice("source", "builtin", "builtin", "external").equals("external")) return external(o, name, tree);
+    int bytes = bytes(tree);
     if (bytes > MAX_BYTES) {
       throw new SpecException("", "a run spec must be at most " + MAX_BYTES + " bytes as compact JSON, got " + bytes);
     }
@@ -76,12 +84,70 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
         (Map<String, Object>) tree);
   }
 
+  @SuppressWarnings("unchecked")
+  private static RunSpec external(Options o, String name, Object tree) {
+    boolean autoLr = o.bool("auto_lr", false);
+    if (o.has("config")) {
+      if (!(o.raw("config") instanceof Map)) throw o.fail("config", "must be an object, got " + Options.describe(o.raw("config")));
+      int bytes = bytes(o.raw("config"));
+      if (bytes > MAX_CONFIG_BYTES) throw o.fail("config", "at most " + MAX_CONFIG_BYTES + " bytes as compact JSON, got " + bytes);
+    }
+    String optimizer = "unknown";
+    if (o.has("optimizer")) {
+      Options opt = Options.of("optimizer", o.raw("optimizer"));
+      optimizer = opt.string("type", "unknown");
+      if (optimizer.isEmpty() || optimizer.length() > 64) throw opt.fail("type", "1 to 64 characters, got " + optimizer.length());
+      if (opt.has("lr")) opt.number("lr", v -> v > 0, "must be > 0");
+    }
+    o.done("an external run spec (source, name, config, optimizer, auto_lr)");
+    int rest = bytes(tree) - (o.has("config") ? bytes(o.raw("config")) : 0);
+    if (rest > MAX_BYTES) throw new SpecException("", "an external run spec without its config must be at most " + MAX_BYTES
+        + " bytes as compact JSON, got " + rest);
+    if (name == null) name = "external " + optimizer;
+    return new RunSpec(name, null, null, null, 0, 0, autoLr, (Map<String, Object>) tree);
+  }
+
+  private static int bytes(Object tree) {
+    return Json.write(tree).getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  /** Whether a script elsewhere trains the run, and this server only watches it. */
+  public boolean external() {
+    return problem == null;
+  }
+
+  /** The optimizer's name, as given by an external run or built in. */
+  @SuppressWarnings("unchecked")
+  public String optimizerType() {
+    if (!external()) return optimizer.type();
+    Object o = json.get("optimizer");
+    return o instanceof Map<?, ?> m && m.get("type") instanceof String t ? t : "unknown";
+  }
+
+  /** An external run's starting lr as its spec gives it, NaN if none; a built-in run's optimizer lr. */
+  public double lr() {
+    if (!external()) return optimizer.lr();
+    Object o = json.get("optimizer");
+    return o instanceof Map<?, ?> m && m.get("lr") instanceof Number n ? n.doubleValue() : Double.NaN;
+  }
+
+  /** The problem's name; {@code external} for an external run. */
+  public String problemType() {
+    return external() ? "external" : problem.type();
+  }
+
+  /** The schedule's name; {@code external} for an external run (its script has whatever it has). */
+  public String scheduleType() {
+    return external() ? "external" : schedule.type();
+  }
+
   /**
    * About how many multiply-adds one training step takes: the problem's evaluation plus the trainer's and the
    * optimizer's work on every parameter. Pure and exact in long: a server compares it with what one step on an
    * event loop may cost before anything runs.
    */
   public long stepCost() {
+    if (external()) return 0;
     return Math.addExact(problem.evaluationCost(), Math.multiplyExact(problem.parameters(), COST_PER_PARAMETER));
   }
 

@@ -11,7 +11,7 @@ public final class Events {
   public static final String RUNS = "losswatch.runs";
 
   static final List<Class<?>> TYPES = List.of(StepBatch.class, RunCommand.class, RunSummary.class, Alert.class,
-      Written.class);
+      Written.class, Append.class, Appended.class, Finish.class);
 
   private Events() {
   }
@@ -19,6 +19,11 @@ public final class Events {
   /** Where a run's verticle takes {@link RunCommand}s (request/reply). */
   public static String commands(String run) {
     return "losswatch.run." + run;
+  }
+
+  /** Where an external run's verticle takes {@link Append}s and its {@link Finish} (request/reply). */
+  public static String ingest(String run) {
+    return "losswatch.run." + run + ".ingest";
   }
 
   /** Where the store tells a run how far its steps are on disk ({@link Written}, sent). */

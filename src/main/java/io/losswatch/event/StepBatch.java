@@ -1,14 +1,26 @@
 package io.losswatch.event;
 
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
- * The steps one run took in one slice, columnar and immutable: the unit that travels on the event bus from a
- * run to every consumer (history, metrics, WebSocket clients). Arrays are never written after construction;
- * consumers must not write them either.
+ * The steps one run took in one slice (or one script sent in one append), columnar and immutable: the unit that
+ * travels on the event bus from a run to every consumer (history, metrics, WebSocket clients). Arrays are never
+ * written after construction; consumers must not write them either.
  *
  * @param cycle the run's cycle these steps belong to (a demo run starting over begins a new one at step 1)
  * @param t each step's wall-clock time, epoch milliseconds
+ * @param metrics an external run's extra scalars by name (val_loss, acc, …), each a column like loss; NaN where
+ *     a step has none; empty for built-in runs
  */
-public record StepBatch(String run, int cycle, long[] step, double[] loss, double[] lr, double[] gradNorm, long[] t) {
+public record StepBatch(String run, int cycle, long[] step, double[] loss, double[] lr, double[] gradNorm, long[] t,
+    Map<String, double[]> metrics) {
+
+  public StepBatch(String run, int cycle, long[] step, double[] loss, double[] lr, double[] gradNorm, long[] t) {
+    this(run, cycle, step, loss, lr, gradNorm, t, Map.of());
+  }
+
   public int size() {
     return step.length;
   }
@@ -23,16 +35,17 @@ public record StepBatch(String run, int cycle, long[] step, double[] loss, doubl
 
   /** The same steps, labelled with another cycle. */
   public StepBatch withCycle(int c) {
-    return new StepBatch(run, c, step, loss, lr, gradNorm, t);
+    return new StepBatch(run, c, step, loss, lr, gradNorm, t, metrics);
   }
 
-  /** Collects one slice's steps, then freezes them into a batch; reused across slices. */
+  /** Collects steps, then freezes them into a batch; reused across slices. */
   public static final class Builder {
     private long[] step;
     private double[] loss;
     private double[] lr;
     private double[] gradNorm;
     private long[] t;
+    private Map<String, double[]> metrics;   // null until a step has one
     private int n;
 
     public Builder(int capacity) {
@@ -53,6 +66,17 @@ public record StepBatch(String run, int cycle, long[] step, double[] loss, doubl
       n++;
     }
 
+    /** Sets extra scalar {@code name} of the step added last (earlier steps without it read NaN). */
+    public void metric(String name, double value) {
+      if (metrics == null) metrics = new LinkedHashMap<>();
+      double[] column = metrics.computeIfAbsent(name, k -> {
+        double[] c = new double[step.length];
+        Arrays.fill(c, Double.NaN);
+        return c;
+      });
+      column[n - 1] = value;
+    }
+
     public int size() {
       return n;
     }
@@ -64,19 +88,33 @@ public record StepBatch(String run, int cycle, long[] step, double[] loss, doubl
 
     /** The batch so far, copied out; the builder starts empty again. */
     public StepBatch build(String run, int cycle) {
-      StepBatch b = new StepBatch(run, cycle, java.util.Arrays.copyOf(step, n), java.util.Arrays.copyOf(loss, n),
-          java.util.Arrays.copyOf(lr, n), java.util.Arrays.copyOf(gradNorm, n), java.util.Arrays.copyOf(t, n));
+      Map<String, double[]> m = Map.of();
+      if (metrics != null) {
+        m = new LinkedHashMap<>();
+        for (Map.Entry<String, double[]> e : metrics.entrySet()) m.put(e.getKey(), Arrays.copyOf(e.getValue(), n));
+        m = java.util.Collections.unmodifiableMap(m);
+      }
+      StepBatch b = new StepBatch(run, cycle, Arrays.copyOf(step, n), Arrays.copyOf(loss, n), Arrays.copyOf(lr, n),
+          Arrays.copyOf(gradNorm, n), Arrays.copyOf(t, n), m);
       n = 0;
+      metrics = null;
       return b;
     }
 
     private void grow() {
       int c = step.length * 2;
-      step = java.util.Arrays.copyOf(step, c);
-      loss = java.util.Arrays.copyOf(loss, c);
-      lr = java.util.Arrays.copyOf(lr, c);
-      gradNorm = java.util.Arrays.copyOf(gradNorm, c);
-      t = java.util.Arrays.copyOf(t, c);
+      step = Arrays.copyOf(step, c);
+      loss = Arrays.copyOf(loss, c);
+      lr = Arrays.copyOf(lr, c);
+      gradNorm = Arrays.copyOf(gradNorm, c);
+      t = Arrays.copyOf(t, c);
+      if (metrics != null) {
+        for (Map.Entry<String, double[]> e : metrics.entrySet()) {
+          double[] grown = Arrays.copyOf(e.getValue(), c);
+          Arrays.fill(grown, step.length / 2, c, Double.NaN);
+          e.setValue(grown);
+        }
+      }
     }
   }
 }

@@ -30,14 +30,16 @@ final class RunMeters {
   volatile int cycle;
   /** When the run last stepped or changed state, epoch milliseconds. */
   volatile long updatedMs;
+  /** An external run's extra scalars at its latest step that had each: name's label text → value. */
+  volatile java.util.Map<String, Double> metrics = java.util.Map.of();
 
   RunMeters(String run, RunSpec spec) {
     StringBuilder b = new StringBuilder(160);
     label(b.append('{'), "name", spec.name()).append(',');
-    label(b, "optimizer", spec.optimizer().type()).append(',');
-    label(b, "problem", spec.problem().type()).append(',');
+    label(b, "optimizer", spec.optimizerType()).append(',');
+    label(b, "problem", spec.problemType()).append(',');
     label(b, "run", run).append(',');
-    label(b, "schedule", spec.schedule().type());
+    label(b, "schedule", spec.scheduleType());
     labels = b.toString();   // left open: the diagnosis adds its verdict, the state its state
     pace = spec.stepsPerSecond();
   }
@@ -50,6 +52,19 @@ final class RunMeters {
     step = b.step()[last];
     steps += b.size();   // one writer: the metrics verticle
     updatedMs = Math.max(updatedMs, b.t()[last]);
+    if (!b.metrics().isEmpty()) {
+      java.util.Map<String, Double> m = new java.util.TreeMap<>(metrics);
+      for (var e : b.metrics().entrySet()) {
+        String label = label(new StringBuilder(32).append(','), "metric", e.getKey()).toString();
+        for (int i = last; i >= 0; i--) {   // a step may lack one: the latest that has it
+          if (!Double.isNaN(e.getValue()[i])) {
+            m.put(label, e.getValue()[i]);
+            break;
+          }
+        }
+      }
+      metrics = java.util.Map.copyOf(m);
+    }
   }
 
   void update(RunSummary s) {

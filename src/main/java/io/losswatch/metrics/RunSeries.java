@@ -51,6 +51,14 @@ final class RunSeries {
         m -> m.pace);
     gauge(b, "losswatch_run_updated_timestamp_seconds", "When the run last took a step or changed state",
         m -> m.updatedMs / 1000.0);
+    boolean any = false;
+    for (RunMeters m : runs.values()) {
+      for (var e : m.metrics.entrySet()) {
+        if (!any) family(b, "losswatch_metric", "An external run's extra scalar (metric) at its latest step", "gauge");
+        any = true;
+        sample(b, "losswatch_metric", m.labels + e.getKey(), e.getValue());
+      }
+    }
   }
 
   private void gauge(StringBuilder b, String name, String help, ToDoubleFunction<RunMeters> value) {

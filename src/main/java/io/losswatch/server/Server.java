@@ -68,6 +68,7 @@ public final class Server {
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .compose(x -> vertx.deployVerticle(new AlertVerticle(runs, config.alertWebhook(), config.stallAfterMs())))
         .compose(x -> Future.all(http.stream().map(vertx::deployVerticle).toList()))
+        .compose(x -> manager.adoptInterrupted())
         .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())
         .<Server>map(x -> new Server(vertx, bound.port(), http, manager, meters, store))
         .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));

@@ -40,4 +40,14 @@ interface Columns {
   double gradNorm(int i);
 
   long t(int i);
+
+  /** The extra scalars' names (an external run's val_loss, acc, …); none by default. */
+  default java.util.List<String> metrics() {
+    return java.util.List.of();
+  }
+
+  /** Extra scalar {@code k} of {@link #metrics()} at index {@code i}. */
+  default double metric(int k, int i) {
+    return Double.NaN;
+  }
 }

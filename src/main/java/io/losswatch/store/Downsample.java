@@ -1,6 +1,7 @@
 package io.losswatch.store;
 
 import io.losswatch.event.StepBatch;
+import java.util.List;
 
 /**
  * M4 downsampling: cut a range of steps into buckets and keep, per bucket, its first and last points and the
@@ -97,5 +98,7 @@ public final class Downsample {
 
   private static void copy(Columns src, int i, StepBatch.Builder out) {
     out.add(src.step(i), src.loss(i), src.lr(i), src.gradNorm(i), src.t(i));
+    List<String> metrics = src.metrics();
+    for (int k = 0; k < metrics.size(); k++) out.metric(metrics.get(k), src.metric(k, i));
   }
 }

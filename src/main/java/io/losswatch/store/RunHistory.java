@@ -3,7 +3,11 @@ package io.losswatch.store;
 import io.losswatch.event.StepBatch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Every step of one run: a recent window in memory, the rest in the run's {@link StepLog} on disk. Memory
@@ -31,6 +35,8 @@ public final class RunHistory {
   private double[] lr = NO_DOUBLES;
   private double[] gradNorm = NO_DOUBLES;
   private long[] t = NO_LONGS;
+  /** An external run's extra scalars by name, columns as long as the others (NaN where a step has none). */
+  private Map<String, double[]> extra = Map.of();
   private int n;
   private long persisted;       // records on disk
   private int cycle;
@@ -61,7 +67,35 @@ public final class RunHistory {
     System.arraycopy(b.lr(), 0, lr, n, b.size());
     System.arraycopy(b.gradNorm(), 0, gradNorm, n, b.size());
     System.arraycopy(b.t(), 0, t, n, b.size());
+    if (!b.metrics().isEmpty() || !extra.isEmpty()) appendMetrics(b);
     n += b.size();
+  }
+
+  private void appendMetrics(StepBatch b) {
+    if (!extra.keySet().containsAll(b.metrics().keySet())) {   // a new name: NaN for the steps before it
+      Map<String, double[]> grown = new LinkedHashMap<>(extra);
+      for (String name : b.metrics().keySet()) {
+        grown.computeIfAbsent(name, k -> {
+          double[] c = new double[step.length];
+          Arrays.fill(c, Double.NaN);
+          return c;
+        });
+      }
+      extra = grown;
+    }
+    for (Map.Entry<String, double[]> e : extra.entrySet()) {
+      double[] v = b.metrics().get(e.getKey());
+      if (v == null) Arrays.fill(e.getValue(), n, n + b.size(), Double.NaN);
+      else System.arraycopy(v, 0, e.getValue(), n, b.size());
+    }
+  }
+
+  /** The extra scalars' names this run has had, on disk or in memory (at most a few: the ingest caps them). */
+  public synchronized List<String> metrics() {
+    if (log == null || extra.keySet().containsAll(log.metrics())) return List.copyOf(extra.keySet());
+    List<String> all = new ArrayList<>(log.metrics());
+    for (String name : extra.keySet()) if (!all.contains(name)) all.add(name);
+    return all;
   }
 
   /** The store has written the first {@code records} records: memory may let go of them beyond the window. */
@@ -87,6 +121,7 @@ public final class RunHistory {
     lr = NO_DOUBLES;
     gradNorm = NO_DOUBLES;
     t = NO_LONGS;
+    extra = Map.of();
   }
 
   /** Forgets everything and starts the next cycle (a demo run starting over; demo runs have no log). */
@@ -106,6 +141,11 @@ public final class RunHistory {
     lr = Arrays.copyOfRange(lr, drop, drop + c);
     gradNorm = Arrays.copyOfRange(gradNorm, drop, drop + c);
     t = Arrays.copyOfRange(t, drop, drop + c);
+    if (!extra.isEmpty()) {
+      Map<String, double[]> moved = new LinkedHashMap<>();
+      for (Map.Entry<String, double[]> e : extra.entrySet()) moved.put(e.getKey(), Arrays.copyOfRange(e.getValue(), drop, drop + c));
+      extra = moved;
+    }
     first += drop;
     n = keep;
   }
@@ -130,16 +170,27 @@ public final class RunHistory {
    * it may block, so call it off the event loop.
    */
   public StepBatch read(long from, long to, int maxPoints) {
+    return read(from, to, maxPoints, Long.MAX_VALUE);
+  }
+
+  /** At most {@code count} steps from {@code from} on, every one (a chunk of an export or of a catching-up client). */
+  public StepBatch head(long from, int count) {
+    return read(from, Long.MAX_VALUE, 0, count);
+  }
+
+  private StepBatch read(long from, long to, int maxPoints, long limit) {
     long[] s;
     double[] l;
     double[] r;
     double[] g;
     long[] time;
+    Map<String, double[]> x;
     long start;
     int size;
     int c;
     synchronized (this) {
       c = cycle;
+      x = extra;
       s = step;
       l = loss;
       r = lr;
@@ -153,12 +204,15 @@ public final class RunHistory {
       long lo = size > 0 && from >= s[0] ? start + lowerBound(s, size, from) : log == null ? 0 : log.find(from, start);
       long hi = size > 0 && to >= s[0] ? start + lowerBound(s, size, to == Long.MAX_VALUE ? to : to + 1)
           : log == null ? 0 : log.find(to == Long.MAX_VALUE ? to : to + 1, start);
+      if (hi - lo > limit) hi = lo + limit;
       if (hi <= lo) return new StepBatch.Builder(1).build(run, c);
-      Columns memory = new ArrayColumns(s, l, r, g, time, size);
+      Columns memory = new ArrayColumns(s, l, r, g, time, size, List.copyOf(x.keySet()), x.values().toArray(new double[0][]));
       if (lo >= start) return Downsample.m4(run, memory, (int) (lo - start), (int) (hi - start), maxPoints).withCycle(c);
       Columns disk = log.map(lo, Math.min(hi, start));
-      Blocks.View blocks = maxPoints > 0 ? log.blocks() : null;   // a long overview reads these, not every step
-      return Downsample.m4(run, new Joined(disk, memory), 0, (int) (hi - lo), maxPoints, lo, blocks).withCycle(c);
+      Joined all = new Joined(disk, memory);
+      // a long overview reads the blocks' summaries, not every step (they hold no extra scalars)
+      Blocks.View blocks = maxPoints > 0 && all.metrics().isEmpty() ? log.blocks() : null;
+      return Downsample.m4(run, all, 0, (int) (hi - lo), maxPoints, lo, blocks).withCycle(c);
     } catch (IOException e) {
       throw new UncheckedIOException("reading the log of run " + run, e);
     }
@@ -176,8 +230,12 @@ public final class RunHistory {
     return lo;
   }
 
-  private record ArrayColumns(long[] s, double[] l, double[] r, double[] g, long[] time, int size)
-      implements Columns {
+  private record ArrayColumns(long[] s, double[] l, double[] r, double[] g, long[] time, int size, List<String> metrics,
+      double[][] extra) implements Columns {
+    @Override public double metric(int k, int i) {
+      return extra[k][i];
+    }
+
     @Override public long step(int i) {
       return s[i];
     }
@@ -199,8 +257,25 @@ public final class RunHistory {
     }
   }
 
-  /** The disk's older steps, then memory's newer ones, as one range. */
-  private record Joined(Columns a, Columns b) implements Columns {
+  /** The disk's older steps, then memory's newer ones, as one range; an extra scalar either lacks reads NaN. */
+  private record Joined(Columns a, Columns b, List<String> metrics) implements Columns {
+    Joined(Columns a, Columns b) {
+      this(a, b, union(a.metrics(), b.metrics()));
+    }
+
+    private static List<String> union(List<String> x, List<String> y) {
+      if (x.containsAll(y)) return x;
+      List<String> all = new ArrayList<>(x);
+      for (String name : y) if (!all.contains(name)) all.add(name);
+      return all;
+    }
+
+    @Override public double metric(int k, int i) {
+      Columns c = i < a.size() ? a : b;
+      int at = c.metrics().indexOf(metrics.get(k));
+      return at < 0 ? Double.NaN : c.metric(at, i < a.size() ? i : i - a.size());
+    }
+
     @Override public int size() {
       return a.size() + b.size();
     }

@@ -9,12 +9,17 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * One run's steps on disk, one file per column of little-endian 8-byte values ({@code step.i64},
  * {@code loss.f64}, {@code lr.f64}, {@code grad_norm.f64}, {@code t.i64}), a record per step. Steps only grow,
  * but need not be consecutive (a training script may log every k steps). Columns keep range scans cheap:
- * downsampling reads the loss file alone, and {@link Blocks} spares it even that for long runs.
+ * downsampling reads the loss file alone, and {@link Blocks} spares it even that for long runs. An external run's
+ * extra scalars (val_loss, acc, …) get a column each, {@code metric.<name>.f64}, NaN where a step has none.
  *
  * <p>The files only ever hold whole records shared by all columns: opening cuts a tail torn by a kill, or
  * zero-filled by a power cut (no step has time 0), and a failed append cuts back what it wrote. So a full disk
@@ -37,15 +42,18 @@ public final class StepLog {
   private volatile long lastStep;
   private long forced;
   private Blocks partial;         // the block being filled: its extremes so far
+  private volatile List<String> metrics;   // the extra scalars' names, in the order they came
   private FileChannel[] writer;   // the columns, then the blocks; null while closed
+  private final Map<String, FileChannel> metricWriters = new HashMap<>();
   private ByteBuffer buffer;
 
-  private StepLog(Path dir, long count, long lastStep, Blocks partial) {
+  private StepLog(Path dir, long count, long lastStep, Blocks partial, List<String> metrics) {
     this.dir = dir;
     this.count = count;
     this.lastStep = lastStep;
     this.forced = count;
     this.partial = partial;
+    this.metrics = metrics;
   }
 
   /** Opens (creating if need be) the log in {@code dir}, cut back to its last whole, non-zero record. */
@@ -59,10 +67,49 @@ public final class StepLog {
       whole = lastNonZero(ch[T], whole);
       for (FileChannel c : ch) if (c.size() != whole * 8) c.truncate(whole * 8);
       long last = whole == 0 ? 0 : readLong(ch[STEP], whole - 1);
-      return new StepLog(dir, whole, last, repairBlocks(dir, ch, whole));
+      return new StepLog(dir, whole, last, repairBlocks(dir, ch, whole), repairMetrics(dir, whole));
     } finally {
       close(ch);
     }
+  }
+
+  private static Path metricFile(Path dir, String name) {
+    return dir.resolve("metric." + name + ".f64");
+  }
+
+  /** The extra scalars' columns, each made exactly {@code records} long: cut back, or NaN-filled where a kill left it short. */
+  private static List<String> repairMetrics(Path dir, long records) throws IOException {
+    List<String> names = new ArrayList<>();
+    try (var files = Files.list(dir)) {
+      for (Path f : files.sorted().toList()) {
+        String n = f.getFileName().toString();
+        if (n.startsWith("metric.") && n.endsWith(".f64")) names.add(n.substring(7, n.length() - 4));
+      }
+    }
+    for (String name : names) {
+      try (FileChannel ch = FileChannel.open(metricFile(dir, name), StandardOpenOption.WRITE)) {
+        if (ch.size() > records * 8) ch.truncate(records * 8);
+        else nanFill(ch, ch.size() / 8, records);
+      }
+    }
+    return List.copyOf(names);
+  }
+
+  /** Writes NaN into records [{@code from}, {@code to}) of a column. */
+  private static void nanFill(FileChannel ch, long from, long to) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(BUFFER_RECORDS * 8).order(ByteOrder.LITTLE_ENDIAN);
+    while (b.hasRemaining()) b.putDouble(Double.NaN);
+    for (long r = from; r < to; ) {
+      int n = (int) Math.min(to - r, BUFFER_RECORDS);
+      b.clear().limit(n * 8);
+      for (long p = r * 8; b.hasRemaining(); ) p += ch.write(b, p);
+      r += n;
+    }
+  }
+
+  /** The extra scalars' names, in the order they first came. */
+  public List<String> metrics() {
+    return metrics;
   }
 
   /** A log written before steps had a column numbered them 1, 2, … : it gets that column. */
@@ -203,10 +250,12 @@ public final class StepLog {
       }
       records.flip();
       for (long p = blocksBefore * Blocks.RECORD; records.hasRemaining(); ) p += writer[FILES.length].write(records, p);
+      appendMetrics(b, first);
     } catch (IOException e) {
       try {
         for (int c = 0; c < FILES.length; c++) writer[c].truncate(count * 8);
         writer[FILES.length].truncate(blocksBefore * Blocks.RECORD);
+        for (FileChannel ch : metricWriters.values()) ch.truncate(count * 8);
       } catch (IOException again) {
         e.addSuppressed(again);   // the next open cuts the torn tail all the same
       }
@@ -218,10 +267,38 @@ public final class StepLog {
     return count;
   }
 
+  /** Writes the batch's extra scalars from index {@code first} on; a column the log had but the batch lacks gets NaN. */
+  private void appendMetrics(StepBatch b, int first) throws IOException {
+    if (b.metrics().isEmpty() && metrics.isEmpty()) return;
+    List<String> names = new ArrayList<>(metrics);
+    for (String name : b.metrics().keySet()) {
+      if (!names.contains(name)) names.add(name);
+    }
+    for (String name : names) {
+      FileChannel ch = metricWriters.get(name);
+      if (ch == null) {
+        ch = FileChannel.open(metricFile(dir, name), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        metricWriters.put(name, ch);
+        if (!metrics.contains(name)) nanFill(ch, 0, count);   // a new column: NaN for the steps before it
+      }
+      double[] v = b.metrics().get(name);
+      if (v == null) {
+        nanFill(ch, count, count + b.size() - first);
+        continue;
+      }
+      ByteBuffer buf = ByteBuffer.allocate((b.size() - first) * 8).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = first; i < b.size(); i++) buf.putDouble(v[i]);
+      buf.flip();
+      for (long p = count * 8; buf.hasRemaining(); ) p += ch.write(buf, p);
+    }
+    if (names.size() != metrics.size()) metrics = List.copyOf(names);
+  }
+
   /** Makes every appended step durable (fsync); nothing to do when nothing was appended since the last time. */
   public synchronized void force() throws IOException {
     if (writer == null || forced == count) return;
     for (FileChannel c : writer) c.force(false);
+    for (FileChannel c : metricWriters.values()) c.force(false);
     forced = count;
   }
 
@@ -232,6 +309,8 @@ public final class StepLog {
       force();
     } finally {
       close(writer);
+      close(metricWriters.values().toArray(new FileChannel[0]));
+      metricWriters.clear();
       writer = null;
       buffer = null;
     }
@@ -251,10 +330,13 @@ public final class StepLog {
   Columns map(long from, long to) throws IOException {
     int n = Math.toIntExact(to - from);
     if (n == 0) return Columns.EMPTY;
-    MappedByteBuffer[][] regions = new MappedByteBuffer[FILES.length][];
-    FileChannel[] ch = channels(dir, StandardOpenOption.READ);
+    List<String> names = metrics;
+    MappedByteBuffer[][] regions = new MappedByteBuffer[FILES.length + names.size()][];
+    FileChannel[] ch = new FileChannel[regions.length];
     try {
-      for (int c = 0; c < FILES.length; c++) {
+      System.arraycopy(channels(dir, StandardOpenOption.READ), 0, ch, 0, FILES.length);
+      for (int k = 0; k < names.size(); k++) ch[FILES.length + k] = FileChannel.open(metricFile(dir, names.get(k)), StandardOpenOption.READ);
+      for (int c = 0; c < regions.length; c++) {
         regions[c] = new MappedByteBuffer[((n - 1) >>> REGION_SHIFT) + 1];
         for (int r = 0; r < regions[c].length; r++) {
           long first = (long) r << REGION_SHIFT;
@@ -291,6 +373,14 @@ public final class StepLog {
 
       @Override public long t(int i) {
         return regions[T][i >>> REGION_SHIFT].getLong((i & MASK) << 3);
+      }
+
+      @Override public List<String> metrics() {
+        return names;
+      }
+
+      @Override public double metric(int k, int i) {
+        return regions[FILES.length + k][i >>> REGION_SHIFT].getDouble((i & MASK) << 3);
       }
     };
   }

@@ -2,6 +2,8 @@ package io.losswatch.train;
 
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Trainer;
+import io.losswatch.event.Append;
+import io.losswatch.event.Finish;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
@@ -14,6 +16,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -73,7 +77,8 @@ public final class RunManager {
     RunSummary created = RunSummary.created(runs.newId(), spec, System.currentTimeMillis());
     String id = created.id();
     // a problem's first trainer may read its dataset, and a log means files: off the event loop
-    return vertx.executeBlocking(() -> new Prepared(new Trainer(spec), demo ? null : create(created)), false)
+    return vertx.executeBlocking(() -> new Prepared(spec.external() ? null : new Trainer(spec),
+            demo ? null : create(created)), false)
         .onFailure(e -> release(demo))
         .compose(p -> {
           Run run;
@@ -83,12 +88,49 @@ public final class RunManager {
             release(demo);   // registered (or not): runs.size() counts it from here on
           }
           vertx.eventBus().publish(Events.RUNS, run.summary());
-          return vertx.deployVerticle(new RunVerticle(run, p.trainer)).map(deployment -> {
+          return vertx.deployVerticle(owner(run, p.trainer)).map(deployment -> {
             run.deploymentId(deployment);
             if (runs.get(id).isEmpty()) vertx.undeploy(deployment);   // deleted while it was starting
             return run;
           });
         });
+  }
+
+  private static RunOwner owner(Run run, Trainer trainer) {
+    return run.spec().external() ? new ExternalRunVerticle(run) : new RunVerticle(run, trainer);
+  }
+
+  /**
+   * Takes back the external runs a restart interrupted: their scripts may still be going, and their next
+   * append makes them run again.
+   */
+  public Future<Void> adoptInterrupted() {
+    List<Future<?>> adopted = new ArrayList<>();
+    for (Run run : runs.all()) {
+      if (run.spec().external() && run.summary().state() == RunState.INTERRUPTED) {
+        adopted.add(vertx.deployVerticle(owner(run, null)).onSuccess(run::deploymentId));
+      }
+    }
+    return Future.all(adopted).mapEmpty();
+  }
+
+  /**
+   * Hands a script's {@link Append} or {@link Finish} to its external run. Fails with a {@link ReplyException}
+   * whose code is an HTTP status: 409 when the run takes no more steps (it ended), 503 when it cannot take them now.
+   */
+  public <T> Future<T> ingest(Run run, Object message) {
+    if (!run.spec().external()) {
+      return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "run " + run.id()
+          + " is trained by this server: it takes no steps from outside (create one with \"source\": \"external\")"));
+    }
+    return vertx.eventBus().<T>request(Events.ingest(run.id()), message).map(m -> m.body())
+        .recover(e -> e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS
+            ? Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409,
+                "run " + run.id() + " is " + run.summary().state().label() + ": it takes no more steps"))
+            : e instanceof ReplyException r && r.failureType() == ReplyFailure.TIMEOUT
+            ? Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 503,
+                "busy: run " + run.id() + " did not take the steps in time; send them again"))
+            : Future.failedFuture(e));
   }
 
   private StepLog create(RunSummary created) {

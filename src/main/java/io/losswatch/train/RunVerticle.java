@@ -1,41 +1,26 @@
 package io.losswatch.train;
 
 import io.losswatch.core.Trainer;
-import io.losswatch.core.diagnosis.Diagnoser;
-import io.losswatch.core.diagnosis.Diagnosis;
-import io.losswatch.core.diagnosis.Verdict;
-import io.losswatch.event.Alert;
-import io.losswatch.event.LrChange;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.event.Written;
 import io.losswatch.store.RunHistory;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
-import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One run, trained on this verticle's event loop in slices bounded by time, so the loop never blocks: each
- * slice takes steps for at most {@link #SLICE_NANOS}, appends them to the run's history, publishes them as one
- * {@link StepBatch}, and yields. Paced runs ({@code steps_per_second} &gt; 0) take the steps that are due on a
- * timer instead. Commands arrive as messages, so the run's state is only ever touched on its own thread.
- *
- * <p>A persisted run never gets more than {@link RunHistory#MAX_UNWRITTEN} steps ahead of the store: it waits
- * for the store's {@link Written} word (backpressure), it ends only once its last step is on disk, and it
- * pauses (reason {@code storage}, one alert) while its steps cannot be written, resuming by itself when they
- * can. An ended run lets go of its trainer and its memory window, and its verticle goes away.
+ * One built-in run, trained on this verticle's event loop in slices bounded by time, so the loop never blocks:
+ * each slice takes steps for at most {@link #SLICE_NANOS}, appends them to the run's history, publishes them as
+ * one {@link StepBatch}, and yields. Paced runs ({@code steps_per_second} &gt; 0) take the steps that are due on
+ * a timer instead. What every run's verticle does besides (state, diagnosis, commands, the store's pace) is
+ * {@link RunOwner}'s. An ended run lets go of its trainer.
  */
-public final class RunVerticle extends VerticleBase {
+public final class RunVerticle extends RunOwner {
   static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
   static final int MAX_BATCH = 4096;
   static final long MIN_PACE_PERIOD_MS = 20;
@@ -43,44 +28,13 @@ public final class RunVerticle extends VerticleBase {
   static final long PACE_LEAD_MS = 4;
   /** A demo run that ended waits this long before starting over, so its end can be seen. */
   static final long DEMO_RESTART_MS = 3000;
-  /** A too_slow verdict that lasts this many steps becomes an alert. */
-  static final int SLOW_ALERT_STEPS = 200;
-  private static final Set<Verdict> ACTIONABLE = EnumSet.of(Verdict.TOO_SLOW, Verdict.OSCILLATING, Verdict.DIVERGING);
   private static final Logger LOG = Logger.getLogger(RunVerticle.class.getName());
-  /**
-   * The store's word can reach a run's {@code written} consumer as the run goes away (deleted, or the server
-   * stopping), and Vert.x then logs "Discarding message since the consumer is not registered" for each: a race
-   * with nothing lost (a gone run waits for nothing), so those lines are dropped; any other stays. Held here:
-   * the logging framework keeps loggers weakly.
-   */
-  private static final Logger CONSUMERS = Logger.getLogger("io.vertx.core.eventbus.impl.MessageConsumerImpl");
 
-  static {
-    java.util.logging.Filter before = CONSUMERS.getFilter();
-    CONSUMERS.setFilter(r -> !(r.getMessage() != null && r.getMessage().startsWith("Discarding message since the consumer is"
-        + " not registered") && r.getMessage().endsWith(".written")) && (before == null || before.isLoggable(r)));
-  }
-
-  private final Run run;
   private final double stepsPerSecond;
   private final StepBatch.Builder batch = new StepBatch.Builder(256);
   private Trainer trainer;
-  private final Diagnoser diagnoser = new Diagnoser();
-  private final List<LrChange> lrChanges = new ArrayList<>();
-  private boolean diagnosisChanged;
-  private long lastAutoStep = Long.MIN_VALUE / 2;
-  private long slowAlertedSince = -1;
-  private RunState state = RunState.CREATED;
-  private double bestLoss = Double.NaN;
   private long timer = -1;
   private long restartTimer = -1;
-  private boolean undeployed;
-  /** The state the run reached, held until its last step is on disk. */
-  private RunState ending;
-  /** Whether the store reported a failed write it has not yet caught up with. */
-  private boolean storageFault;
-  /** Whether this run paused itself for that fault (and so resumes by itself after it). */
-  private boolean pausedForStorage;
   private boolean sliceQueued;
   private long paceNanos;
   private long paceStep;
@@ -90,44 +44,35 @@ public final class RunVerticle extends VerticleBase {
 
   /** {@code trainer} is the run's first, built by the caller off the event loop. */
   RunVerticle(Run run, Trainer trainer) {
-    this.run = run;
+    super(run);
     this.trainer = trainer;
     this.stepsPerSecond = run.spec().stepsPerSecond();
   }
 
   @Override
-  public Future<?> start() {
-    var commands = vertx.eventBus().<RunCommand>localConsumer(Events.commands(run.id()), this::onCommand);
-    var written = vertx.eventBus().<Written>localConsumer(Events.written(run.id()), m -> onWritten(m.body()));
-    return Future.all(commands.completion(), written.completion()).onSuccess(v -> context.runOnContext(x -> begin()));
-  }
-
-  @Override
-  public Future<?> stop() {
-    undeployed = true;   // timers and consumers go with the deployment; queued slices see this flag
+  Future<?> started() {
+    context.runOnContext(x -> begin());
     return Future.succeededFuture();
   }
 
   private void begin() {
     if (trainer == null || trainer.stepsTaken() > 0) trainer = new Trainer(run.spec());   // datasets are cached by now
-    bestLoss = Double.NaN;
-    diagnoser.reset();
-    lrChanges.clear();
-    slowAlertedSince = -1;
+    reset();
     rateNanos = System.nanoTime();
     rateStep = 0;
     measuredRate = 0;
     changeState(RunState.RUNNING);
-    schedule();
+    proceed();
   }
 
-  private void schedule() {
+  @Override
+  void proceed() {
     if (undeployed || state != RunState.RUNNING) return;
     if (stepsPerSecond <= 0) {
       wake();
       return;
     }
-    cancelTimer();
+    halt();
     paceStep = trainer.stepsTaken();
     // at most 50 wake-ups a second (a fast pace takes several steps per batch: every consumer handles each
     // batch, so batches of one step cost every subscriber dearly), at least one (a slow run wakes seldom)
@@ -142,6 +87,11 @@ public final class RunVerticle extends VerticleBase {
       long due = (long) ((System.nanoTime() - paceNanos) * stepsPerSecond / 1e9) - (trainer.stepsTaken() - paceStep);
       if (due > 0) slice(due);
     });
+  }
+
+  @Override
+  void written() {
+    if (state == RunState.RUNNING) wake();   // it may have waited for this word
   }
 
   /** Queues the next slice of an unpaced run, unless one is queued already (there is one chain of slices). */
@@ -171,8 +121,7 @@ public final class RunVerticle extends VerticleBase {
         double loss = trainer.loss();
         batch.add(trainer.stepsTaken(), loss, trainer.lr(), trainer.gradNorm(),
             startMillis + (now - start) / 1_000_000);
-        if (loss < bestLoss || Double.isNaN(bestLoss)) bestLoss = loss;
-        diagnose();
+        observe(trainer.stepsTaken(), loss, trainer.lr(), trainer.gradNorm(), trainer.updateCosine(), trainer.efficiency());
         if (!Double.isFinite(loss) || !Double.isFinite(trainer.gradNorm())) {
           end = RunState.DIVERGED;
           break;
@@ -187,8 +136,7 @@ public final class RunVerticle extends VerticleBase {
       end = RunState.FAILED;
     }
     publishBatch();
-    if (diagnosisChanged) announceDiagnosis();
-    checkSlow();
+    observed(trainer.stepsTaken());
     if (end != null) finish(end);
     else wake();
   }
@@ -208,121 +156,25 @@ public final class RunVerticle extends VerticleBase {
     vertx.eventBus().publish(Events.RUNS, b);
   }
 
-  private RunSummary summary(RunState s) {
+  @Override
+  RunSummary summary(RunState s) {
     RunSummary old = run.summary();
     if (trainer == null) return old.withState(s, System.currentTimeMillis());   // ended: nothing moves any more
-    long step = trainer.stepsTaken();
-    return new RunSummary(run.id(), run.spec(), s, run.cycle(), step, trainer.loss(), trainer.lr(), trainer.gradNorm(),
-        bestLoss, s == RunState.RUNNING ? measuredRate : 0, old.created(), System.currentTimeMillis(),
-        diagnoser.current(), List.copyOf(lrChanges), storageFault && s == RunState.PAUSED ? RunSummary.STORAGE : null);
-  }
-
-  /** Feeds the step just taken to the diagnoser; with auto_lr, follows its advice at most once a window. */
-  private void diagnose() {
-    long step = trainer.stepsTaken();
-    diagnosisChanged |= diagnoser.observe(step, trainer.loss(), trainer.lr(), trainer.gradNorm(),
-        trainer.updateCosine(), trainer.efficiency());
-    Diagnosis d = diagnoser.current();
-    if (run.spec().autoLr() && d.hasAdvice() && ACTIONABLE.contains(d.verdict())
-        && step - lastAutoStep >= Diagnoser.WINDOW) {
-      lastAutoStep = step;
-      changeLr(d.suggestedLr(), "auto");
-    }
-  }
-
-  /** Tells everyone the new diagnosis, and raises the alerts it calls for. */
-  private void announceDiagnosis() {
-    diagnosisChanged = false;
-    Diagnosis d = diagnoser.current();
-    switch (d.verdict()) {
-      case DIVERGING -> alert(Alert.Kind.DIVERGING, d);
-      case NON_FINITE -> alert(Alert.Kind.NON_FINITE, d);
-      default -> { }
-    }
-    RunSummary s = summary(state);
-    run.summary(s);
-    vertx.eventBus().publish(Events.RUNS, s);
-  }
-
-  /** A too_slow verdict is only worth an alert once it has lasted. */
-  private void checkSlow() {
-    Diagnosis d = diagnoser.current();
-    if (d.verdict() != Verdict.TOO_SLOW || slowAlertedSince == d.sinceStep()) return;
-    if (trainer.stepsTaken() - d.sinceStep() >= SLOW_ALERT_STEPS) {
-      slowAlertedSince = d.sinceStep();
-      alert(Alert.Kind.TOO_SLOW, d);
-    }
-  }
-
-  private void alert(Alert.Kind kind, Diagnosis d) {
-    alert(kind, d.verdict().label() + " since step " + d.sinceStep() + ": " + d.evidence()
-        + (d.advice() == null ? "" : ". Advice: " + d.advice()), d.suggestedLr());
-  }
-
-  private void alert(Alert.Kind kind, String what, double suggestedLr) {
-    vertx.eventBus().publish(Events.RUNS, new Alert(run.id(), run.spec().name(), kind, run.summary().step(),
-        run.spec().name() + ": " + what, suggestedLr, System.currentTimeMillis()));
-  }
-
-  /**
-   * The store's word on how far the steps are on disk: frees the memory they held, wakes a run that waited
-   * for it, ends a run that waited for its last step; a failed write pauses the run until the store catches up.
-   */
-  private void onWritten(Written w) {
-    RunHistory h = run.history();
-    h.persisted(w.records());
-    if (w.failed()) {
-      if (!storageFault) storagePause(w);
-      return;
-    }
-    if (storageFault && h.unwritten() == 0) storageResume();
-    if (h.unwritten() == 0 && ending != null && state == RunState.RUNNING) end(ending);
-    else if (h.unwritten() == 0 && !state.isLive()) retire();
-    else if (state == RunState.RUNNING) wake();   // it may have waited for this word
-  }
-
-  private void storagePause(Written w) {
-    storageFault = true;
-    if (state == RunState.RUNNING) {
-      cancelTimer();
-      pausedForStorage = true;
-      changeState(RunState.PAUSED);
-    }
-    alert(Alert.Kind.STORAGE, "paused: its steps after step " + w.lastStep() + " cannot be written (" + w.fault()
-        + "); they are kept, and the run resumes by itself once they are written", Double.NaN);
-  }
-
-  private void storageResume() {
-    storageFault = false;
-    if (pausedForStorage) {
-      pausedForStorage = false;
-      changeState(RunState.RUNNING);
-      schedule();
-    } else if (state == RunState.PAUSED) {
-      changeState(RunState.PAUSED);   // paused by a person: it stays so, without the reason
-    }
+    return new RunSummary(run.id(), run.spec(), s, run.cycle(), trainer.stepsTaken(), trainer.loss(), trainer.lr(),
+        trainer.gradNorm(), bestLoss, s == RunState.RUNNING ? measuredRate : 0, old.created(),
+        System.currentTimeMillis(), diagnoser.current(), List.copyOf(lrChanges), reason(s));
   }
 
   /** Sets the lr from the next step on, records the change, and starts the diagnosis afresh. */
-  private void changeLr(double lr, String cause) {
+  @Override
+  void setLr(double lr, String cause) {
     double from = trainer.nextLr();
     trainer.setLr(lr);
-    diagnoser.reset();
-    diagnosisChanged = true;
-    lrChanges.add(new LrChange(trainer.stepsTaken() + 1, from, trainer.nextLr(), cause));
-    if (lrChanges.size() > 100) lrChanges.remove(0);
+    lrChanged(trainer.stepsTaken() + 1, from, trainer.nextLr(), cause);
   }
 
-  /** The run reached its end: it takes that state once its last step is on disk. */
-  private void finish(RunState end) {
-    cancelTimer();
-    if (run.history().unwritten() > 0) ending = end;
-    else end(end);
-  }
-
-  private void end(RunState end) {
-    ending = null;
-    changeState(end);
+  @Override
+  void ended(RunState end) {
     if (run.demo() && !undeployed) {
       restartTimer = vertx.setTimer(DEMO_RESTART_MS, id -> {
         restartTimer = -1;
@@ -332,84 +184,28 @@ public final class RunVerticle extends VerticleBase {
     }
   }
 
-  private void changeState(RunState s) {
-    state = s;
-    RunSummary summary = summary(s);
-    run.summary(summary);
-    vertx.eventBus().publish(Events.RUNS, summary);
-    if (!s.isLive()) {
-      trainer = null;   // a demo run builds a new one when it starts over
-      if (run.history().unwritten() == 0) retire();
+  @Override
+  void changeState(RunState s) {
+    super.changeState(s);
+    if (!s.isLive()) trainer = null;   // a demo run builds a new one when it starts over
+  }
+
+  @Override
+  boolean stoppable() {
+    return state.isLive() || restartTimer != -1;
+  }
+
+  @Override
+  void commanded(RunCommand.Kind kind) {
+    if (kind == RunCommand.Kind.STOP && restartTimer != -1) {
+      vertx.cancelTimer(restartTimer);
+      restartTimer = -1;
     }
   }
 
-  /** An ended run that is all on disk keeps only its summary: no memory window, no verticle. */
-  private void retire() {
-    if (run.demo() || undeployed) return;
-    run.history().release();
-    undeployed = true;
-    vertx.undeploy(context.deploymentID());
-  }
-
-  private void cancelTimer() {
+  @Override
+  void halt() {
     if (timer != -1) vertx.cancelTimer(timer);
     timer = -1;
-  }
-
-  private void onCommand(Message<RunCommand> m) {
-    RunCommand c = m.body();
-    switch (c.kind()) {
-      case SET_LR, APPLY_ADVICE -> {
-        if (!state.isLive()) {
-          refuse(m, "cannot change the lr");
-          return;
-        }
-        Diagnosis d = diagnoser.current();
-        if (c.kind() == RunCommand.Kind.APPLY_ADVICE && !d.hasAdvice()) {
-          m.fail(409, "run " + run.id() + " has no advice to apply (" + d.verdict().label() + ")");
-          return;
-        }
-        changeLr(c.kind() == RunCommand.Kind.SET_LR ? c.lr() : d.suggestedLr(),
-            c.kind() == RunCommand.Kind.SET_LR ? "set" : "advice");
-        announceDiagnosis();
-      }
-      case PAUSE -> {
-        if (state == RunState.PAUSED && pausedForStorage) {
-          pausedForStorage = false;   // paused for storage, and now by a person too: it stays paused after
-        } else if (state != RunState.RUNNING || ending != null) {
-          refuse(m, ending != null ? "cannot pause: it took its last step" : "cannot pause");
-          return;
-        } else {
-          cancelTimer();
-          changeState(RunState.PAUSED);
-        }
-      }
-      case RESUME -> {
-        if (state != RunState.PAUSED || storageFault) {
-          refuse(m, storageFault ? "cannot resume while its steps cannot be written (storage); it resumes by itself"
-              + " once they are" : "cannot resume");
-          return;
-        }
-        changeState(RunState.RUNNING);
-        schedule();
-      }
-      case STOP -> {
-        if (!state.isLive() && restartTimer == -1) {
-          refuse(m, "cannot stop");
-          return;
-        }
-        if (restartTimer != -1) vertx.cancelTimer(restartTimer);
-        restartTimer = -1;
-        cancelTimer();
-        ending = null;
-        pausedForStorage = false;
-        changeState(RunState.STOPPED);
-      }
-    }
-    m.reply(run.summary());
-  }
-
-  private void refuse(Message<?> m, String what) {
-    m.fail(409, "run " + run.id() + " is " + state.label() + ": " + what);
   }
 }

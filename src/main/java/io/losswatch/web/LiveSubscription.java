@@ -24,12 +24,9 @@ final class LiveSubscription extends Subscription {
   private long lastSent;     // when the last bucket went out
   private long bucketFrom;   // the last step before the pending bucket: with the run, cycle and last step, it names it
   private boolean pending;
-  // the bucket: three points (min, max, last), columnar
-  private final long[] step = new long[3];
-  private final double[] loss = new double[3];
-  private final double[] lr = new double[3];
-  private final double[] gradNorm = new double[3];
-  private final long[] t = new long[3];
+  // the bucket: three points (min, max, last), each a batch (immutable, shared) and an index in it
+  private final StepBatch[] from = new StepBatch[3];
+  private final int[] at = new int[3];
 
   LiveSubscription(String run, int cycle, double hz) {
     super(run, cycle);
@@ -83,8 +80,8 @@ final class LiveSubscription extends Subscription {
       }
     }
     if (!pending) bucketFrom = sentThrough;
-    if (!pending || less(b.loss()[min], loss[0])) put(0, b, min);
-    if (!pending || greater(b.loss()[max], loss[1])) put(1, b, max);
+    if (!pending || less(b.loss()[min], loss(0))) put(0, b, min);
+    if (!pending || greater(b.loss()[max], loss(1))) put(1, b, max);
     put(2, b, b.size() - 1);
     pending = true;
     sentThrough = b.lastStep();
@@ -100,7 +97,7 @@ final class LiveSubscription extends Subscription {
    * same run share one text: {@code written} keeps each one written this tick.
    */
   String take(Map<Object, String> written, long now) {
-    String entry = written.computeIfAbsent(new Bucket(run, cycle, bucketFrom, step[2]), k -> entry());
+    String entry = written.computeIfAbsent(new Bucket(run, cycle, bucketFrom, step(2)), k -> entry());
     pending = false;
     lastSent = now;
     return entry;
@@ -118,24 +115,32 @@ final class LiveSubscription extends Subscription {
     int a = 0;
     int b = 1;
     int c = 2;
-    if (step[a] > step[b]) { int x = a; a = b; b = x; }
-    if (step[b] > step[c]) { int x = b; b = c; c = x; }
-    if (step[a] > step[b]) { int x = a; a = b; b = x; }
+    if (step(a) > step(b)) { int x = a; a = b; b = x; }
+    if (step(b) > step(c)) { int x = b; b = c; c = x; }
+    if (step(a) > step(b)) { int x = a; a = b; b = x; }
     StepBatch.Builder out = new StepBatch.Builder(3);
     long prev = -1;
     for (int k : new int[] {a, b, c}) {
-      if (step[k] == prev) continue;
-      out.add(step[k], loss[k], lr[k], gradNorm[k], t[k]);
-      prev = step[k];
+      if (step(k) == prev) continue;
+      StepBatch src = from[k];
+      int i = at[k];
+      out.add(src.step()[i], src.loss()[i], src.lr()[i], src.gradNorm()[i], src.t()[i]);
+      for (var e : src.metrics().entrySet()) out.metric(e.getKey(), e.getValue()[i]);
+      prev = step(k);
     }
     return Wire.frameEntry(out.build(run, cycle));
   }
 
+  private long step(int slot) {
+    return from[slot].step()[at[slot]];
+  }
+
+  private double loss(int slot) {
+    return from[slot].loss()[at[slot]];
+  }
+
   private void put(int slot, StepBatch b, int i) {
-    step[slot] = b.step()[i];
-    loss[slot] = b.loss()[i];
-    lr[slot] = b.lr()[i];
-    gradNorm[slot] = b.gradNorm()[i];
-    t[slot] = b.t()[i];
+    from[slot] = b;
+    at[slot] = i;
   }
 }

@@ -17,6 +17,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -52,6 +53,7 @@ final class RestApi {
 
   void mount(Router router) {
     router.route("/api/*").handler(guard);
+    new IngestApi(manager).mount(router);   // its own body limit, before the one of every other route
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.post("/api/runs").handler(this::create);
     router.get("/api/runs").handler(this::list);
@@ -80,7 +82,7 @@ final class RestApi {
     if (spec.stepCost() > MAX_STEP_COST) {
       throw new ApiError(400, "problem: one step would take about " + spec.stepCost() + " multiply-adds, over this"
           + " server's limit of " + MAX_STEP_COST + " (about 20 ms, as a step runs on an event loop); lower "
-          + (spec.problem().type().equals("mlp") ? "problem.hidden or problem.batch_size" : "the problem's size"),
+          + (spec.problemType().equals("mlp") ? "problem.hidden or problem.batch_size" : "the problem's size"),
           "problem");
     }
     manager.launch(spec, false)
@@ -119,30 +121,47 @@ final class RestApi {
     }, false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 
-  /** The whole run in the trace CSV format, streamed in chunks formatted off the event loop. */
+  /**
+   * The whole run in the trace CSV format (and an external run's extra scalars as more columns), streamed in
+   * chunks read and formatted off the event loop.
+   */
   private void csv(RoutingContext ctx) {
     Run run = run(ctx);
     long last = run.history().lastStep();
+    List<String> metrics = run.history().metrics();
     ctx.response().setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "text/csv; charset=utf-8")
         .putHeader("Content-Disposition", "attachment; filename=\"" + run.id() + ".csv\"");
-    csvChunk(ctx, run, 1, last, true);
+    StringBuilder header = new StringBuilder(TraceCsv.HEADER);
+    if (!metrics.isEmpty()) header.setLength(header.length() - 1);
+    for (String m : metrics) header.append(',').append(m);
+    if (!metrics.isEmpty()) header.append('\n');
+    csvChunk(ctx, run, 1, last, metrics, header.toString());
   }
 
-  private void csvChunk(RoutingContext ctx, Run run, long from, long last, boolean header) {
+  private void csvChunk(RoutingContext ctx, Run run, long from, long last, List<String> metrics, String header) {
     if (from > last) {
       ctx.response().end();
       return;
     }
-    long to = Math.min(last, from + CSV_CHUNK - 1);
     ctx.vertx().executeBlocking(() -> {
-      StepBatch b = run.history().read(from, to, 0);
-      StringBuilder out = new StringBuilder(b.size() * 80 + 32);
-      if (header) out.append(TraceCsv.HEADER);
-      for (int i = 0; i < b.size(); i++) TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i]);
-      return out.toString();
+      StepBatch b = run.history().head(from, CSV_CHUNK);
+      StringBuilder out = new StringBuilder(b.size() * 80 + 32).append(header);
+      for (int i = 0; i < b.size() && b.step()[i] <= last; i++) {
+        if (metrics.isEmpty()) {
+          TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i]);
+          continue;
+        }
+        TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i]).setLength(out.length() - 1);
+        for (String m : metrics) {
+          double[] v = b.metrics().get(m);
+          out.append(',').append(v == null ? Double.NaN : v[i]);
+        }
+        out.append('\n');
+      }
+      return new Object[] {out.toString(), b.size() == 0 ? last + 1 : b.lastStep() + 1};
     }, true)
-        .compose(text -> ctx.response().write(text))   // completes once written: the client sets the pace
-        .onSuccess(v -> csvChunk(ctx, run, to + 1, last, false))
+        .compose(chunk -> ctx.response().write((String) chunk[0]).map(chunk[1]))   // the client sets the pace
+        .onSuccess(next -> csvChunk(ctx, run, (Long) next, last, metrics, ""))
         .onFailure(e -> ctx.response().reset());
   }
 

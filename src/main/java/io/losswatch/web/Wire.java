@@ -29,7 +29,8 @@ final class Wire {
     Json.quote(b, s.id());
     b.append(",\"name\":");
     Json.quote(b, s.name());
-    b.append(",\"state\":\"").append(s.state().label()).append("\",\"reason\":");
+    b.append(",\"source\":\"").append(s.spec().external() ? "external" : "builtin");
+    b.append("\",\"state\":\"").append(s.state().label()).append("\",\"reason\":");
     if (s.reason() == null) b.append("null");
     else Json.quote(b, s.reason());
     b.append(",\"spec\":");
@@ -138,7 +139,22 @@ final class Wire {
     column(b, "grad_norm", batch.gradNorm(), from, to);
     b.append("],\"t\":[");
     for (int i = from; i < to; i++) (i > from ? b.append(',') : b).append(batch.t()[i]);
-    return b.append(']');
+    b.append(']');
+    if (batch.metrics().isEmpty()) return b;
+    b.append(",\"metrics\":{");
+    boolean first = true;
+    for (var e : batch.metrics().entrySet()) {
+      if (!first) b.append(',');
+      first = false;
+      Json.quote(b, e.getKey());
+      b.append(":[");
+      for (int i = from; i < to; i++) {
+        if (i > from) b.append(',');
+        Json.number(b, e.getValue()[i]);
+      }
+      b.append(']');
+    }
+    return b.append('}');
   }
 
   private static void column(StringBuilder b, String name, double[] v, int from, int to) {

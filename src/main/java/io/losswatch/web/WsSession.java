@@ -308,30 +308,33 @@ final class WsSession {
       return;
     }
     long from = s.next;
-    long to = Math.min(last, from + ExactSubscription.CHUNK - 1);
     s.reading = true;
     loading++;
-    vertx.executeBlocking(() -> Chunk.read(h, from, to), false).onComplete(ar -> {
+    vertx.executeBlocking(() -> Chunk.read(h, from), false).onComplete(ar -> {
       loading--;
       s.reading = false;
       if (subs.get(s.run) != s) return;
       if (ar.failed()) {
         if (runs.get(s.run).isEmpty()) return;   // deleted meanwhile
-        LOG.log(Level.WARNING, "cannot read steps " + from + ".." + to + " of run " + s.run, ar.cause());
+        LOG.log(Level.WARNING, "cannot read the steps from " + from + " of run " + s.run, ar.cause());
         notice(Wire.wsError("cannot read the history of run " + s.run + " from step " + from));
         return;   // the next tick tries again
       }
       Chunk c = ar.result();
-      if (c.cycle() == s.cycle && (c.text() == null || out.send(c.text()))) s.next = to + 1;
+      if (c.cycle() == s.cycle && (c.text() == null || out.send(c.text()))) s.next = c.after();
       advance(s, null);
     });
   }
 
-  /** Steps of a run's history as one all-mode message (null: there were none), read and written off the event loop. */
-  private record Chunk(int cycle, String text) {
-    static Chunk read(RunHistory h, long from, long to) {
-      StepBatch b = h.read(from, to, 0);
-      return new Chunk(b.cycle(), b.size() == 0 ? null : Wire.steps(b, 0, b.size(), true));
+  /**
+   * The next steps of a run's history from a step on, as one all-mode message (null: there were none), read and
+   * written off the event loop; {@code after} is the step to read from next.
+   */
+  private record Chunk(int cycle, String text, long after) {
+    static Chunk read(RunHistory h, long from) {
+      StepBatch b = h.head(from, ExactSubscription.CHUNK);
+      return b.size() == 0 ? new Chunk(b.cycle(), null, from)
+          : new Chunk(b.cycle(), Wire.steps(b, 0, b.size(), true), b.lastStep() + 1);
     }
   }
 

@@ -74,7 +74,8 @@ public final class Diagnoser {
    * for runs without update geometry.
    */
   public boolean observe(long step, double loss, double lr, double gradNorm, double cosine, double efficiency) {
-    if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+    // a NaN gradient norm is not known (a script that does not send it), unless the run had given finite ones
+    if (!Double.isFinite(loss) || Double.isInfinite(gradNorm) || (Double.isNaN(gradNorm) && maxGrad > 0)) {
       return set(new Diagnosis(Verdict.NON_FINITE, "cut the lr ÷10 to " + fmt(lr / 10) + " and start again",
           nice(lr / 10), step, (Double.isFinite(loss) ? "gradient norm " : "loss ") + (Double.isFinite(loss) ? gradNorm : loss)
               + " at step " + step));
@@ -94,8 +95,8 @@ public final class Diagnoser {
     }
     n++;
     minSmooth = Math.min(minSmooth, ewma);
-    maxGrad = Math.max(maxGrad, gradNorm);
-    maxLr = Math.max(maxLr, lr);
+    if (Double.isFinite(gradNorm)) maxGrad = Math.max(maxGrad, gradNorm);
+    if (Double.isFinite(lr)) maxLr = Math.max(maxLr, lr);
     if (n <= WINDOW) return false;
     Verdict v = classify(loss, lr, gradNorm);
     if (v == current.verdict()) {
