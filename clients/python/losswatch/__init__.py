@@ -241,8 +241,12 @@ class Run:
 
     # ---- commands: the sender hands them over, log() applies them
 
-    def _command_arrived(self, commands):
+    def _command_arrived(self, commands, withdrawn=()):
         with self._command_cond:
+            if withdrawn:
+                kept = [c for c in self._commands if c["id"] not in withdrawn]
+                self._commands.clear()
+                self._commands.extend(kept)
             self._commands.extend(commands)
             self._commands_waiting = True
             self._command_cond.notify_all()
@@ -306,7 +310,9 @@ class Run:
         current = w.lr()
         lr = command.get("lr")
         factor = command.get("factor")
-        if factor is None and lr is not None and current:
+        if lr is not None and current and (factor is None or w.scheduler is None):
+            # no schedule: the lr asked for, exactly (the factor is relative to the lr the server last saw);
+            # under a schedule: the factor, since the schedule moved the lr on since then
             factor = float(lr) / current
         try:
             factor = float(factor)

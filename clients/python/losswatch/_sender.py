@@ -24,6 +24,7 @@ from ._http import Unreachable
 from ._spool import Spool
 
 MAX_BACKOFF = 2.0
+MAX_ACKS = 100   # per append, as the server takes them
 
 
 class Sender(threading.Thread):
@@ -146,12 +147,13 @@ class Sender(threading.Thread):
         """Moves what log() queued into batches of at most batch_steps; spills the oldest past memory_steps."""
         q = self.queue
         while q:
-            tail = self.mem[-1] if self.mem and len(self.mem[-1][0]) < self.batch_steps else None
+            tail = self.mem[-1] if self.mem and len(self.mem[-1][0]) < self.batch_steps \
+                and len(self.mem[-1][1]) < MAX_ACKS else None
             if tail is None:
                 tail = ([], [])
                 self.mem.append(tail)
             records, acks = tail
-            while q and len(records) < self.batch_steps:
+            while q and len(records) < self.batch_steps and len(acks) < MAX_ACKS:
                 item = q.popleft()
                 if item.__class__ is tuple:
                     records.append(item)
@@ -304,9 +306,11 @@ class Sender(threading.Thread):
             if c["id"] not in self.known_commands:
                 fresh.append(c)
         # a command repeats until acknowledged; once gone from the answers its id may come back (a restart)
+        withdrawn = self.known_commands - ids
         self.known_commands = ids
-        if fresh:
-            self.owner._command_arrived(fresh)
+        if fresh or withdrawn:
+            # gone unacknowledged: replaced by a newer lr, or a pause taken back by a resume before it was heard
+            self.owner._command_arrived(fresh, withdrawn)
 
     def _rewind(self, last):
         """The server has steps up to ``last`` only: what it accepted after that goes first again."""

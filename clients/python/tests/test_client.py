@@ -215,6 +215,26 @@ class CommandTest(unittest.TestCase):
         self.run.log(2, loss=1.0)
         self.assertEqual(self.opt.param_groups[0]["lr"], 0.01)
 
+    def test_a_command_withdrawn_before_it_was_applied_is_not_applied(self):
+        s = self.run._sender
+        s._commands([{"id": "c1", "op": "lr", "lr": 0.01, "factor": 0.1}])
+        # a newer lr replaced c1 before the training loop got to it: only c2 counts
+        s._commands([{"id": "c2", "op": "lr", "lr": 0.02, "factor": 0.2}])
+        self.run.log(1, loss=1.0)
+        self.assertAlmostEqual(self.opt.param_groups[0]["lr"], 0.02, places=15)
+        self.assertEqual(self.acks(), [{"id": "c2", "step": 1}])
+
+    def test_without_a_schedule_the_lr_asked_for_exactly(self):
+        run = offline_run(finish_timeout=0.1)
+        opt = FakeOptimizer(0.3, 0.03)
+        run.watch(opt)
+        # the server's factor is relative to the lr it last saw, not this one
+        run._command_arrived([{"id": "c1", "op": "lr", "lr": 0.1, "factor": 0.5}])
+        run.log(1, loss=1.0)
+        self.assertEqual(opt.param_groups[0]["lr"], 0.1)
+        self.assertAlmostEqual(opt.param_groups[1]["lr"], 0.01, places=15)
+        run.finish()
+
     @unittest.skipIf(torch is None, "no torch")
     def test_torch_optimizer_and_lambda_schedule_keep_the_change(self):
         w = torch.nn.Parameter(torch.ones(3))
