@@ -263,6 +263,26 @@ class CommandTest(unittest.TestCase):
         run.finish()
 
 
+class ResendTest(unittest.TestCase):
+    """What the sender does when the server says it has fewer steps than it had accepted (it was killed)."""
+
+    def test_the_steps_the_server_lost_go_first_again(self):
+        run = offline_run(finish_timeout=0.1, batch_steps=3)
+        s = run._sender
+        s.sent.extend((k, 1.0, None, None, 0.0, None) for k in range(1, 9))
+        s.confirmed = 8
+        s._rewind(5)
+        self.assertEqual([[r[0] for r in b[0]] for b in s.front], [[6, 7, 8]])
+        self.assertEqual([r[0] for r in s.sent], [1, 2, 3, 4, 5])
+        # lost again before they were all sent: what is in front and what was sent since, in order
+        s.front.popleft()
+        s.sent.extend((k, 1.0, None, None, 0.0, None) for k in (6, 7, 8, 9))
+        s.front.append(([(10, 1.0, None, None, 0.0, None)], []))
+        s._rewind(4)
+        self.assertEqual([[r[0] for r in b[0]] for b in s.front], [[5, 6, 7], [8, 9, 10]])
+        run.finish()
+
+
 class SpoolTest(unittest.TestCase):
     def test_first_in_first_out_then_gone(self):
         with tempfile.TemporaryDirectory() as d:
