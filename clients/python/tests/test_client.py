@@ -6,6 +6,7 @@ runs them in ``mvn verify``). The client against the real server: src/test/java/
 import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -50,7 +51,16 @@ def pending(run):
     return out
 
 
+SPOOL = tempfile.mkdtemp(prefix="losswatch-unit-")
+
+
+def tearDownModule():
+    shutil.rmtree(SPOOL, ignore_errors=True)
+
+
 def offline_run(**options):
+    """A run whose server never answers: at finish its steps go to a spool file, here in a folder of the tests."""
+    options.setdefault("spool_dir", SPOOL)
     return losswatch.init(name="unit", url="http://127.0.0.1:%d" % closed_port(), quiet=True, **options)
 
 
