@@ -314,7 +314,7 @@
     $('[data-act=pause]', tr).disabled = s.state !== 'running';
     for (const a of ['lr', 'stop']) $(`[data-act=${a}]`, tr).disabled = !live;
     const again = $('[data-act=again]', tr), lr = advisedLr(s);
-    again.hidden = live;
+    again.hidden = live || s.source === 'external';   // a script elsewhere trains it: nothing to run again here
     again.textContent = lr === null ? 'run again' : `run again, lr ${fmt(lr)}`;
     again.title = `fill the form with this run's spec${lr === null ? '' : `, lr ${fmt(lr)} as the diagnosis advises`}`;
     const apply = $('[data-act=apply]', tr);

@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|metrics]}: the live server's throughput, latency, scrape time and memory, measured
+ * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|ingest|metrics]}: the live server's throughput, latency, scrape time and memory, measured
  * in-process over loopback (the live-mode load comes from a separate process), each figure beside its
  * target. Run it with {@code java -Xmx2g -jar target/losswatch.jar bench}; BENCHMARKS.md has the results.
  */
@@ -56,6 +56,7 @@ public final class BenchCommand {
       if (only.isEmpty() || only.equals("history")) b.history();
       if (only.isEmpty() || only.equals("ws-all")) b.webSocketAll();
       if (only.isEmpty() || only.equals("ws-live")) b.webSocketLive();
+      if (only.isEmpty() || only.equals("ingest")) b.ingest();
       if (only.isEmpty() || only.equals("metrics")) b.metricsAndMemory();
       b.print();
       return 0;
@@ -265,16 +266,43 @@ public final class BenchCommand {
     }
   }
 
+  /** Scripts appending to external runs over REST, from a process of their own. */
+  private void ingest() throws Exception {
+    out.println("ingest");
+    Server s = server(ServerConfig.defaults().toBuilder());
+    try {
+      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", classPath(), IngestGenerator.class.getName(), String.valueOf(s.port()), quick ? "5" : "20", "10000"));
+      for (int i = 0; i < 4; i++) {
+        cmd.add((String) ((Map<?, ?>) Json.parse(post(s, "/api/runs", "{\"source\":\"external\",\"name\":\"ingest " + i
+            + "\"}"))).get("id"));
+      }
+      Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      String line = new String(p.getInputStream().readAllBytes()).trim();
+      p.waitFor(5, TimeUnit.MINUTES);
+      Map<?, ?> r = (Map<?, ?>) Json.parse(line.substring(line.lastIndexOf('{')));
+      double rate = ((Number) r.get("steps_per_s")).doubleValue();
+      row("ingest: 4 scripts appending 10,000 steps at a time (loss, lr, grad_norm), every step stored",
+          String.format("%.2f M steps/s (%.0f appends/s)", rate / 1e6, ((Number) r.get("appends_per_s")).doubleValue()),
+          "≥ 1 M steps/s", rate >= 1e6);
+    } finally {
+      await(s.close());
+    }
+  }
+
+  private static String classPath() throws Exception {
+    String jar = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    return System.getProperty("java.class.path").isEmpty() ? jar : System.getProperty("java.class.path");
+  }
+
   private Map<?, ?> loadGenerator(int port, int clients, int seconds, String mode, boolean idle) throws Exception {
     return loadGenerator(port, clients, seconds, mode, idle, 0);
   }
 
   private Map<?, ?> loadGenerator(int port, int clients, int seconds, String mode, boolean idle, int stalled)
       throws Exception {
-    String jar = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path").isEmpty() ? jar : System.getProperty("java.class.path"),
-        LoadGenerator.class.getName(), String.valueOf(port), String.valueOf(clients), String.valueOf(seconds), mode));
+        "-cp", classPath(), LoadGenerator.class.getName(), String.valueOf(port), String.valueOf(clients), String.valueOf(seconds), mode));
     cmd.add(idle ? "idle" : "subscribe");
     cmd.add(String.valueOf(stalled));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -159,6 +159,16 @@ public final class RunHistory {
     return n > 0 ? step[n - 1] : log == null ? 0 : log.lastStep();
   }
 
+  /**
+   * The step right before {@code step} (steps need not be consecutive), when memory still holds it: 0 when
+   * {@code step} is the first, -1 when memory cannot tell.
+   */
+  public synchronized long stepBefore(long step) {
+    int at = lowerBound(this.step, n, step);
+    if (at > 0) return this.step[at - 1];
+    return first == 0 ? 0 : -1;
+  }
+
   /** The steps held in memory. */
   public synchronized int memorySteps() {
     return n;

@@ -273,11 +273,19 @@ final class WsSession {
     if (!s.introduced() && !announce(s)) return;
     if (!s.reading && f != null && f.batch.cycle() == s.cycle) {
       StepBatch b = f.batch;
-      if (b.firstStep() > s.next) s.behind = true;   // steps before this batch are missing: the history has them
+      if (b.firstStep() > s.next && !follows(b, s.next)) s.behind = true;   // steps before it are missing: read them
       else if (s.next <= b.lastStep() && !s.behind) sendFrom(s, f);
     }
     if (!s.reading && s.behind) catchUp(s);
     announce(s);
+  }
+
+  /** Whether the run has no step from {@code next} up to the batch's first (a script that logs every k steps). */
+  private boolean follows(StepBatch b, long next) {
+    Run run = runs.get(b.run()).orElse(null);
+    if (run == null) return false;
+    long before = run.history().stepBefore(b.firstStep());
+    return before >= 0 && before < next;
   }
 
   /** Sends the batch's steps from the cursor on, as long as there is room; the rest is read later. */

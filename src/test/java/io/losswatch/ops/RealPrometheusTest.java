@@ -65,6 +65,7 @@ class RealPrometheusTest {
       String lw = "http://127.0.0.1:" + server.port();
       String diverging = createRun(lw, "1.1");
       String converging = createRun(lw, "0.1");
+      String external = externalRun(lw);
 
       int promPort = freePort();
       String prom = "http://127.0.0.1:" + promPort;
@@ -111,7 +112,7 @@ class RealPrometheusTest {
       System.out.println("RealPrometheusTest: fired for lr=1.1: " + seenForBad
           + (diagnosis ? "" : "; losswatch_run_diagnosis is not in /metrics, LosswatchDiagnosisDiverging not awaited"));
 
-      checkPanels(lw, prom, diverging + "|" + converging, Set.of(diverging, converging));
+      checkPanels(lw, prom, diverging + "|" + converging + "|" + external, Set.of(diverging, converging, external));
       assertTrue(seenForGoodAfter(prom, converging).isEmpty(),
           "alerts for the converging lr=0.1 run: " + seenForGoodAfter(prom, converging));
     } finally {
@@ -214,6 +215,17 @@ class RealPrometheusTest {
       if (!Pattern.compile("(?m)^" + Pattern.quote(name) + "[{ ]").matcher(exported).find()) missing.add(name);
     }
     return missing;
+  }
+
+  /** An external run with an extra scalar, as a script would append it. */
+  private String externalRun(String lw) throws Exception {
+    String id = createRun(lw, "{\"source\":\"external\",\"name\":\"script\",\"optimizer\":{\"type\":\"adamw\"}}");
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(lw + "/api/runs/" + id + "/steps"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+            "{\"step\":[1,2,3],\"loss\":[2.3,2.1,1.9],\"lr\":[0.001,0.001,0.001],\"grad_norm\":[1,0.9,0.8],"
+                + "\"metrics\":{\"val_acc\":[0.1,0.2,0.3]}}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    return id;
   }
 
   /** A textbook run at this lr, paced at 20 steps/s, or the spec given. */

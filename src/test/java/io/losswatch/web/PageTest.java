@@ -560,6 +560,28 @@ class PageTest {
     for (String id : List.of(a, b)) server.request("DELETE", "/api/runs/" + id, null);
   }
 
+  /** A script's own run shows like a built-in one, gaps and all, and offers nothing to run again once it ended. */
+  @Test
+  @Order(18)
+  void anExternalRunIsDrawnAndHasNothingToRunAgain() throws Exception {
+    String id = server.create("{\"source\":\"external\",\"name\":\"my script\",\"optimizer\":{\"type\":\"adamw\"}}");
+    StringBuilder steps = new StringBuilder();
+    StringBuilder loss = new StringBuilder();
+    for (int s = 1; s <= 50; s++) {
+      steps.append(s > 1 ? "," : "").append(s * 10);
+      loss.append(s > 1 ? "," : "").append(3.0 / s);
+    }
+    assertEquals(200, server.post("/api/runs/" + id + "/steps", "{\"step\":[" + steps + "],\"loss\":[" + loss + "]}").status());
+    waitForStepAbove(id, 499);
+    // one live bucket: its max (step 10) and its min, the last step (500), are drawn
+    wait.until(d -> Boolean.TRUE.equals(js("const s = losswatch.series[arguments[0]]; return !!s && s.step.includes(10)"
+        + " && s.step.includes(500)", id)));
+    assertEquals(200, server.post("/api/runs/" + id + "/finish", "{\"state\":\"finished\"}").status());
+    wait.until(d -> "finished".equals(row(id).findElement(By.cssSelector(".badge")).getText()));
+    assertTrue(!row(id).findElement(By.cssSelector("[data-act=again]")).isDisplayed(), "nothing to run again");
+    server.request("DELETE", "/api/runs/" + id, null);
+  }
+
   @Test
   @Order(19)
   void theFaviconIsServed() throws Exception {
