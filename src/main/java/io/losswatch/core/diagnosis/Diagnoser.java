@@ -10,7 +10,9 @@ package io.losswatch.core.diagnosis;
  * <ul>
  *   <li>non_finite: a NaN or infinite loss or gradient, at once;
  *   <li>diverging: the smoothed loss grew over ×4 in the window with most steps up, or sits over ×1000
- *       above its running minimum — at once, with the steps left before the loss overflows;
+ *       above its running minimum, or over ×10 and still rising ×1.5 in the window (a noisy minibatch loss
+ *       blows up with half its steps down; it stays diverging there until it falls again) — at once, with the steps left before the loss overflows when it
+ *       grows steadily;
  *   <li>oscillating: successive updates point in opposite directions on average (cosine &lt; −0.5), or the
  *       loss alternates up and down with no net progress;
  *   <li>converged: the gradient has all but vanished (under 1e-4 of its largest), or the lr was annealed
@@ -142,7 +144,10 @@ public final class Diagnoser {
     cos = cosines.mean();
     eff = efficiencies.mean();
     perStep = 1 - Math.pow(ratio, 1.0 / WINDOW);   // relative improvement per step
-    if ((ratio > 4 && ups.sum() >= 0.7 * WINDOW) || (minSmooth > 0 && now > 1000 * minSmooth)) return Verdict.DIVERGING;
+    if ((ratio > 4 && ups.sum() >= 0.7 * WINDOW) || (minSmooth > 0 && now > 1000 * minSmooth)
+        || (minSmooth > 0 && now > 10 * minSmooth && ratio > (current.verdict() == Verdict.DIVERGING ? 0.9 : 1.5))) {
+      return Verdict.DIVERGING;
+    }
     // band hysteresis: a verdict is entered past one threshold and left past a looser one
     boolean wasOscillating = current.verdict() == Verdict.OSCILLATING;
     if (cos < (wasOscillating ? -0.3 : -0.5) || (flips.sum() >= 0.8 * (WINDOW - 1) && ratio > 0.99)) {
@@ -170,12 +175,16 @@ public final class Diagnoser {
     return switch (v) {
       case DIVERGING -> {
         double rawRatio = rawAgo(0) / rawAgo(WINDOW);   // the smoothed loss lags: the raw one tells the pace
-        double growth = Math.max(rawRatio > 1 ? rawRatio : ratio, 1 + 1e-12);
+        double growth = rawRatio > 1 ? rawRatio : ratio;
+        String grew = "the loss grew ×" + fmt(ratio) + " over the last " + WINDOW + " steps (" + (int) ups.sum()
+            + " of them up), now " + fmt(now / minSmooth) + "× its minimum";
+        if (growth < 1.5 || ups.sum() < 0.7 * WINDOW) {   // levelled off, or too noisy to extrapolate
+          yield new Diagnosis(v, "cut the lr ÷10 to " + fmt(to), to, since, grew);
+        }
         long left = (long) Math.ceil(Math.log(Double.MAX_VALUE / Math.max(loss, Double.MIN_NORMAL))
             / (Math.log(growth) / WINDOW));
         yield new Diagnosis(v, "cut the lr ÷10 to " + fmt(to) + "; the loss overflows in about " + left + " steps", to,
-            since, "the loss grew ×" + fmt(ratio) + " over the last " + WINDOW + " steps (" + (int) ups.sum() + " of them up), now "
-                + fmt(now / minSmooth) + "× its minimum; it overflows in about " + left + " steps");
+            since, grew + "; it overflows in about " + left + " steps");
       }
       case OSCILLATING -> new Diagnosis(v, "cut the lr ÷10 to " + fmt(to), to, since, cos < -0.3
           ? "successive updates point in opposite directions (mean cosine " + fmt(cos) + ")"

@@ -98,6 +98,25 @@ class DiagnoserTest {
   }
 
   @Test
+  void aNoisyLossThatBlowsUpAndLevelsOffIsDivergingUntilItFalls() {
+    // a script's minibatch loss: noisy around 1.5, then ×20 within 30 steps, then level (half its steps down)
+    java.util.Random r = new java.util.Random(7);
+    Diagnoser d = new Diagnoser();
+    long flagged = -1;
+    for (int s = 1; s <= 400; s++) {
+      double level = s < 100 ? 1.5 : s < 130 ? 1.5 * Math.pow(20, (s - 100) / 30.0) : 30;
+      d.observe(s, level * (0.6 + 0.8 * r.nextDouble()), 2.0, 3.0, Double.NaN, Double.NaN);
+      if (flagged < 0 && d.current().verdict() == Verdict.DIVERGING) flagged = s;
+    }
+    assertTrue(flagged > 100 && flagged < 140, "flagged while it blew up, at step " + flagged);
+    Diagnosis last = d.current();
+    assertEquals(Verdict.DIVERGING, last.verdict(), "still ×20 its minimum: " + last.evidence());
+    assertEquals(0.2, last.suggestedLr());
+    for (int s = 401; s <= 600; s++) d.observe(s, 30 * Math.pow(0.98, s - 400) * (0.6 + 0.8 * r.nextDouble()), 0.2, 1, Double.NaN, Double.NaN);
+    assertEquals(Verdict.CONVERGING, d.current().verdict(), "falling again after the cut: " + d.current().evidence());
+  }
+
+  @Test
   void warmupIsNotDivergence() {
     List<Diagnosis> ds = diagnose("{\"problem\":\"logreg\",\"optimizer\":{\"type\":\"sgd\",\"lr\":1.0},"
         + "\"schedule\":{\"type\":\"warmup_cosine\",\"warmup_steps\":200},\"steps\":1000}", 1000);
