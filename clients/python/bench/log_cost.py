@@ -50,7 +50,7 @@ def summary(ns):
 def training_step():
     """A real PyTorch step, as in examples/torch_mlp.py (its cost is not counted)."""
     import torch
-    sys.path.insert(0, _procs.ROOT + "/clients/python/examples")
+    sys.path.insert(0, _procs.ROOT + "/examples")
     from torch_mlp import DEFAULT_DATA, load_digits
     x, y = load_digits(DEFAULT_DATA)
     torch.manual_seed(0)

@@ -81,9 +81,9 @@ public final class Python implements AutoCloseable {
     return torch;
   }
 
-  /** Starts {@code clients/python/<script>} with these arguments; its output goes to files in {@code dir}. */
+  /** Starts the repository's {@code script} (a path from its root) with these arguments; its output goes to files in {@code dir}. */
   public static Python start(Path dir, String script, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), repo().resolve("clients/python").resolve(script)
+    List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), repo().resolve(script)
         .toString()));
     cmd.addAll(List.of(args));
     String name = Path.of(script).getFileName().toString().replace(".py", "");

@@ -68,7 +68,7 @@ class PythonClientIT {
     Process first = server(data, port, dir.resolve("first.log"));
     Process second = null;
     // 1,000 steps a second, at most 1,000 in memory: the 3 s without a server go partly to the spool file
-    try (Python script = Python.start(dir, "tests/scripts/steady.py", "http://127.0.0.1:" + port, "--steps",
+    try (Python script = Python.start(dir, "clients/python/tests/scripts/steady.py", "http://127.0.0.1:" + port, "--steps",
         Integer.toString(steps), "--pace", "1000", "--memory-steps", "1000")) {
       String id = (String) script.await("created", 60).get("id");
       script.await("progress", e -> ((Number) e.get("step")).intValue() >= 2500, 60);

@@ -76,7 +76,7 @@ class PythonClientTest {
   @Test
   void everyLoggedStepArrivesOnceInOrderWithGapsScalarsAndNonFiniteValues(@TempDir Path dir) throws Exception {
     Python.require(false, "the Python client against the server");
-    try (TestServer s = new TestServer(); Python script = Python.start(dir, "tests/scripts/exact.py", url(s))) {
+    try (TestServer s = new TestServer(); Python script = Python.start(dir, "clients/python/tests/scripts/exact.py", url(s))) {
       script.awaitSuccess(120);
       Map<String, Object> logged = script.await("done", 1);
       String id = (String) logged.get("id");
@@ -116,7 +116,7 @@ class PythonClientTest {
   @Test
   void lrPauseResumeAndStopFromRestReachTheTorchLoop(@TempDir Path dir) throws Exception {
     Python.require(true, "the PyTorch control test");
-    try (TestServer s = new TestServer(); Python script = Python.start(dir, "tests/scripts/control.py", url(s))) {
+    try (TestServer s = new TestServer(); Python script = Python.start(dir, "clients/python/tests/scripts/control.py", url(s))) {
       String id = (String) script.await("created", 60).get("id");
       until(s, id, m -> step(m) >= 50, 60, script);
 

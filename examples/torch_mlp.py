@@ -2,7 +2,7 @@
 diverge in losswatch, apply the advice (from the page, or with curl), and see the loss come down in this script.
 
     java -jar target/losswatch.jar &                       # the server, http://127.0.0.1:8080
-    PYTHONPATH=clients/python /usr/bin/python3 clients/python/examples/torch_mlp.py
+    PYTHONPATH=clients/python /usr/bin/python3 examples/torch_mlp.py
 
 Plain SGD warms up linearly to lr 5 over 300 steps. The loss falls at first; once the lr passes about 1.5
 (around step 100) it shoots up from under 2 to 20-100, the server calls the run diverging and advises cutting the
@@ -25,10 +25,10 @@ import time
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))   # run from anywhere in the repository without installing
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "clients", "python"))   # runs from anywhere, uninstalled
 import losswatch  # noqa: E402
 
-DEFAULT_DATA = os.path.join(HERE, "..", "..", "..", "src", "main", "resources", "datasets", "digits.csv")
+DEFAULT_DATA = os.path.join(HERE, "..", "src", "main", "resources", "datasets", "digits.csv")
 
 
 def load_digits(path):
