@@ -3,6 +3,7 @@ package io.losswatch.core;
 import io.losswatch.core.optim.Optimizer;
 import io.losswatch.core.problem.Problem;
 import io.losswatch.core.schedule.Schedule;
+import io.losswatch.core.state.State;
 
 /**
  * Runs a {@link RunSpec} one step at a time, the way a torch training loop does:
@@ -16,6 +17,7 @@ import io.losswatch.core.schedule.Schedule;
  * allocation-free per step.
  */
 public final class Trainer {
+  private final RunSpec spec;
   private final Problem problem;
   private final Optimizer optimizer;
   private final Schedule schedule;
@@ -34,6 +36,7 @@ public final class Trainer {
   private double efficiency = Double.NaN;
 
   public Trainer(RunSpec spec) {
+    this.spec = spec;
     problem = spec.problem().create();
     params = problem.initialParams();
     grad = new double[params.length];
@@ -43,6 +46,50 @@ public final class Trainer {
     baseLr = spec.optimizer().lr();
     schedule = spec.schedule().create(baseLr);
     applySchedule();
+  }
+
+  /** A trainer of the same spec continued from {@code state} (a {@link #state()}): its next steps equal ours. */
+  public Trainer(RunSpec spec, State state) {
+    this(spec);
+    load(state);
+  }
+
+  /** An independent copy at this very step: stepping it never touches this one. */
+  public Trainer fork() {
+    return new Trainer(spec, state());
+  }
+
+  /**
+   * Everything the next step depends on, bit for bit: the parameters, the optimizer's, schedule's and problem's
+   * states (the minibatch order and its random state included), and what the last step measured.
+   */
+  public State state() {
+    return new State().put("step", stepsTaken).put("params", params).put("before", before)
+        .put("last_update", lastUpdate).put("lr_scale", lrScale).put("loss", loss).put("lr", lr)
+        .put("grad_norm", gradNorm).put("update_cosine", updateCosine).put("predicted_decrease", predictedDecrease)
+        .put("efficiency", efficiency).put("optimizer", optimizer.state()).put("schedule", schedule.state())
+        .put("problem", problem.state());
+  }
+
+  private void load(State s) {
+    stepsTaken = s.integer("step");
+    s.copy("params", params);
+    s.copy("before", before);
+    s.copy("last_update", lastUpdate);
+    lrScale = s.number("lr_scale");
+    loss = s.number("loss");
+    lr = s.number("lr");
+    gradNorm = s.number("grad_norm");
+    updateCosine = s.number("update_cosine");
+    predictedDecrease = s.number("predicted_decrease");
+    efficiency = s.number("efficiency");
+    optimizer.load(s.state("optimizer"));
+    schedule.load(s.state("schedule"));
+    problem.load(s.state("problem"));
+  }
+
+  public RunSpec spec() {
+    return spec;
   }
 
   /** Takes one step. */

@@ -1,6 +1,7 @@
 package io.losswatch.core.optim;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /**
  * Adagrad, as {@code torch.optim.Adagrad}:
@@ -73,5 +74,15 @@ public final class Adagrad implements Optimizer {
 
   @Override public void setLr(double lr) {
     this.lr = lr;
+  }
+
+  @Override public State state() {
+    return new State().put("lr", lr).put("step", t).put("sum", sum);
+  }
+
+  @Override public void load(State s) {
+    lr = s.number("lr");
+    t = s.integer("step");
+    s.copy("sum", sum);
   }
 }

@@ -1,6 +1,7 @@
 package io.losswatch.core.optim;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /**
  * Adam ({@code torch.optim.Adam}) and, with decoupled weight decay, AdamW ({@code torch.optim.AdamW}):
@@ -99,5 +100,19 @@ public final class Adam implements Optimizer {
   /** A one-cycle schedule cycles beta1, as torch does for optimizers with 'betas'. */
   @Override public void setMomentum(double momentum) {
     this.beta1 = momentum;
+  }
+
+  @Override public State state() {
+    return new State().put("lr", lr).put("beta1", beta1).put("step", t).put("exp_avg", expAvg)
+        .put("exp_avg_sq", expAvgSq).put("max_exp_avg_sq", maxExpAvgSq);
+  }
+
+  @Override public void load(State s) {
+    lr = s.number("lr");
+    beta1 = s.number("beta1");
+    t = s.integer("step");
+    s.copy("exp_avg", expAvg);
+    s.copy("exp_avg_sq", expAvgSq);
+    if (maxExpAvgSq != null) s.copy("max_exp_avg_sq", maxExpAvgSq);
   }
 }

@@ -1,5 +1,7 @@
 package io.losswatch.core.optim;
 
+import io.losswatch.core.state.State;
+
 /**
  * A gradient-descent optimizer with {@code torch.optim} semantics, over one flat parameter vector (a single
  * torch param group). It updates the parameters in place and allocates nothing per step: its state is sized
@@ -23,6 +25,12 @@ public interface Optimizer {
   default void setMomentum(double momentum) {
     throw new UnsupportedOperationException(getClass().getSimpleName() + " has no momentum");
   }
+
+  /** Everything a step reads that a step changes, as torch's {@code optimizer.state_dict()}. */
+  State state();
+
+  /** Takes back a {@link #state()} of an optimizer built from the same config and dimension. */
+  void load(State s);
 
   /** Validated hyperparameters, built once from a RunSpec; each {@link #create} call is a fresh optimizer. */
   interface Config {

@@ -1,6 +1,7 @@
 package io.losswatch.core.optim;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /**
  * RMSprop, as {@code torch.optim.RMSprop}:
@@ -93,5 +94,18 @@ public final class RmsProp implements Optimizer {
 
   @Override public void setMomentum(double momentum) {
     this.momentum = momentum;
+  }
+
+  @Override public State state() {
+    return new State().put("lr", lr).put("momentum", momentum).put("square_avg", squareAvg)
+        .put("grad_avg", gradAvg).put("momentum_buffer", buffer);
+  }
+
+  @Override public void load(State s) {
+    lr = s.number("lr");
+    momentum = s.number("momentum");
+    s.copy("square_avg", squareAvg);
+    if (gradAvg != null) s.copy("grad_avg", gradAvg);
+    s.copy("momentum_buffer", buffer);
   }
 }

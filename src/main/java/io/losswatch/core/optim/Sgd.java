@@ -1,6 +1,7 @@
 package io.losswatch.core.optim;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /**
  * Stochastic gradient descent, optionally with momentum, as {@code torch.optim.SGD}:
@@ -83,5 +84,17 @@ public final class Sgd implements Optimizer {
 
   @Override public void setMomentum(double momentum) {
     this.momentum = momentum;
+  }
+
+  @Override public State state() {
+    return new State().put("lr", lr).put("momentum", momentum).put("momentum_buffer", buffer)
+        .put("buffer_started", bufferStarted);
+  }
+
+  @Override public void load(State s) {
+    lr = s.number("lr");
+    momentum = s.number("momentum");
+    s.copy("momentum_buffer", buffer);
+    bufferStarted = s.bool("buffer_started");
   }
 }

@@ -1,6 +1,7 @@
 package io.losswatch.core.problem;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -129,7 +130,7 @@ public final class Mlp implements Problem {
   /** Null for full batch; else the current epoch's row order. */
   private final int[] perm;
   private final int batchSize;
-  private final SplittableRandom shuffler;
+  private final SplitMix shuffler;
   private boolean started;
   private int start;
   private int end;
@@ -168,7 +169,7 @@ public final class Mlp implements Problem {
     } else {
       this.batchSize = batchSize;
       perm = new int[n];
-      shuffler = new SplittableRandom(seed ^ SHUFFLE_SALT);
+      shuffler = new SplitMix(seed ^ SHUFFLE_SALT);
       shuffle();
     }
     start = 0;
@@ -213,6 +214,22 @@ public final class Mlp implements Problem {
       start = 0;
     }
     end = Math.min(start + batchSize, d.rows);
+  }
+
+  @Override
+  public State state() {
+    return perm == null ? new State() : new State().put("started", started).put("start", (long) start)
+        .put("end", (long) end).put("order", perm).put("shuffler_seed", shuffler.seed);
+  }
+
+  @Override
+  public void load(State s) {
+    if (perm == null) return;
+    started = s.bool("started");
+    start = (int) s.integer("start");
+    end = (int) s.integer("end");
+    s.copy("order", perm);
+    shuffler.seed = s.integer("shuffler_seed");
   }
 
   private void shuffle() {

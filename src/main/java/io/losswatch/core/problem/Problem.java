@@ -1,5 +1,7 @@
 package io.losswatch.core.problem;
 
+import io.losswatch.core.state.State;
+
 /**
  * A training objective over a flat parameter vector: its loss and exact analytic gradient.
  *
@@ -21,6 +23,15 @@ public interface Problem {
 
   /** Moves to the next minibatch; the trainer calls it once before each step. No-op for full-batch problems. */
   default void nextBatch() {
+  }
+
+  /** Where the minibatches are (their order and its random state); empty for full-batch problems. */
+  default State state() {
+    return new State();
+  }
+
+  /** Takes back a {@link #state()} of a problem built from the same config. */
+  default void load(State s) {
   }
 
   /** Training accuracy over the whole dataset in [0, 1] for classifiers; NaN for other problems. */

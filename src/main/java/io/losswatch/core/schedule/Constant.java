@@ -1,5 +1,7 @@
 package io.losswatch.core.schedule;
 
+import io.losswatch.core.state.State;
+
 /** No schedule: the learning rate stays where the optimizer started it (or where a person set it). */
 public final class Constant implements Schedule {
   /** The default when a RunSpec has no {@code schedule}. */
@@ -27,5 +29,12 @@ public final class Constant implements Schedule {
   }
 
   @Override public void step(double loss) {
+  }
+
+  @Override public State state() {
+    return new State();
+  }
+
+  @Override public void load(State s) {
   }
 }

@@ -1,6 +1,7 @@
 package io.losswatch.core.schedule;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /**
  * {@code CosineAnnealingLR}: anneals the lr from its base to {@code eta_min} over {@code T_max} steps along a
@@ -52,5 +53,14 @@ public final class CosineAnnealing implements Schedule {
       lr = (1 + Math.cos(Math.PI * epoch / tMax)) / (1 + Math.cos(Math.PI * (epoch - 1) / tMax))
           * (lr - etaMin) + etaMin;
     }
+  }
+
+  @Override public State state() {
+    return new State().put("lr", lr).put("epoch", epoch);
+  }
+
+  @Override public void load(State s) {
+    lr = s.number("lr");
+    epoch = s.integer("epoch");
   }
 }

@@ -1,6 +1,7 @@
 package io.losswatch.core.schedule;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /** {@code ExponentialLR}: multiplies the lr by {@code gamma} after every step. */
 public final class Exponential implements Schedule {
@@ -33,5 +34,13 @@ public final class Exponential implements Schedule {
 
   @Override public void step(double loss) {
     lr = lr * gamma;
+  }
+
+  @Override public State state() {
+    return new State().put("lr", lr);
+  }
+
+  @Override public void load(State s) {
+    lr = s.number("lr");
   }
 }

@@ -1,6 +1,7 @@
 package io.losswatch.core.schedule;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /**
  * {@code LinearLR}: scales the base lr by a factor moving linearly from {@code start_factor} to
@@ -43,5 +44,14 @@ public final class LinearRamp implements Schedule {
     if (epoch > c.totalIters) return;
     double delta = c.endFactor - c.startFactor;
     lr = lr * (1. + delta / (c.totalIters * c.startFactor + (epoch - 1) * delta));
+  }
+
+  @Override public State state() {
+    return new State().put("lr", lr).put("epoch", epoch);
+  }
+
+  @Override public void load(State s) {
+    lr = s.number("lr");
+    epoch = s.integer("epoch");
   }
 }

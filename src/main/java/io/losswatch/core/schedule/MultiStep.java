@@ -1,6 +1,7 @@
 package io.losswatch.core.schedule;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /**
  * {@code MultiStepLR}: multiplies the lr by {@code gamma} at each milestone step. A milestone listed k times
@@ -45,5 +46,14 @@ public final class MultiStep implements Schedule {
     int k = 0;
     for (int m : milestones) if (m == epoch) k++;
     if (k > 0) lr = lr * Math.pow(gamma, k);
+  }
+
+  @Override public State state() {
+    return new State().put("lr", lr).put("epoch", epoch);
+  }
+
+  @Override public void load(State s) {
+    lr = s.number("lr");
+    epoch = s.integer("epoch");
   }
 }

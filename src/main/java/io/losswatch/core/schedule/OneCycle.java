@@ -1,6 +1,7 @@
 package io.losswatch.core.schedule;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /**
  * {@code OneCycleLR}: the lr rises from max_lr/div_factor to max_lr over the first pct_start of the run, then
@@ -98,5 +99,15 @@ public final class OneCycle implements Schedule {
     if (c.linear) return (to - from) * pct + from;
     double cosOut = Math.cos(Math.PI * pct) + 1;
     return to + (from - to) / 2.0 * cosOut;
+  }
+
+  @Override public State state() {
+    return new State().put("lr", lr).put("momentum", momentum).put("step", stepNum);
+  }
+
+  @Override public void load(State s) {
+    lr = s.number("lr");
+    momentum = s.number("momentum");
+    stepNum = s.integer("step");
   }
 }

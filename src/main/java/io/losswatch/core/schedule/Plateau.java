@@ -1,6 +1,7 @@
 package io.losswatch.core.schedule;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /**
  * {@code ReduceLROnPlateau}, stepped with each step's loss: when the loss has not improved on its best by
@@ -71,5 +72,16 @@ public final class Plateau implements Schedule {
   private boolean isBetter(double a) {
     if (!c.max) return c.absolute ? a < best - c.threshold : a < best * (1. - c.threshold);
     return c.absolute ? a > best + c.threshold : a > best * (c.threshold + 1.);
+  }
+
+  @Override public State state() {
+    return new State().put("lr", lr).put("best", best).put("num_bad_epochs", badSteps).put("cooldown_counter", cooldownLeft);
+  }
+
+  @Override public void load(State s) {
+    lr = s.number("lr");
+    best = s.number("best");
+    badSteps = (int) s.integer("num_bad_epochs");
+    cooldownLeft = (int) s.integer("cooldown_counter");
   }
 }

@@ -1,5 +1,7 @@
 package io.losswatch.core.schedule;
 
+import io.losswatch.core.state.State;
+
 /**
  * A learning-rate schedule with {@code torch.optim.lr_scheduler} semantics. It keeps its own learning rate
  * (torch's {@code param_group['lr']}) and advances it once after each optimizer step, the way a torch loop
@@ -17,6 +19,12 @@ public interface Schedule {
   default double momentum() {
     return Double.NaN;
   }
+
+  /** What {@link #step} changes, as torch's {@code scheduler.state_dict()}. */
+  State state();
+
+  /** Takes back a {@link #state()} of a schedule built from the same config and base lr. */
+  void load(State s);
 
   /** A validated schedule description; each {@link #create} call is a fresh schedule at step 0. */
   interface Config {

@@ -1,6 +1,7 @@
 package io.losswatch.core.schedule;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /**
  * {@code StepLR}: multiplies the lr by {@code gamma} every {@code step_size} steps. Chainable, like torch:
@@ -40,5 +41,14 @@ public final class StepDecay implements Schedule {
   @Override public void step(double loss) {
     epoch++;
     if (epoch % c.stepSize == 0) lr = lr * c.gamma;
+  }
+
+  @Override public State state() {
+    return new State().put("lr", lr).put("epoch", epoch);
+  }
+
+  @Override public void load(State s) {
+    lr = s.number("lr");
+    epoch = s.integer("epoch");
   }
 }

@@ -1,6 +1,7 @@
 package io.losswatch.core.schedule;
 
 import io.losswatch.core.config.Options;
+import io.losswatch.core.state.State;
 
 /**
  * Linear warmup, then cosine decay to zero: {@code LambdaLR} with the multiplier
@@ -49,5 +50,13 @@ public final class WarmupCosine implements Schedule {
   private double multiplier(long t) {
     if (t < c.warmupSteps) return (double) t / c.warmupSteps;
     return Math.max(0.0, 0.5 * (1 + Math.cos(Math.PI * (t - c.warmupSteps) / (c.totalSteps - c.warmupSteps))));
+  }
+
+  @Override public State state() {
+    return new State().put("step", t);
+  }
+
+  @Override public void load(State s) {
+    t = s.integer("step");
   }
 }
