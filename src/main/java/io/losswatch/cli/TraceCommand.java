@@ -3,6 +3,8 @@ package io.losswatch.cli;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.TraceCsv;
 import io.losswatch.core.Trainer;
+import io.losswatch.core.diagnosis.Diagnoser;
+import io.losswatch.core.policy.Advisor;
 import io.losswatch.core.config.SpecException;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -29,7 +31,8 @@ public final class TraceCommand {
       Runs one RunSpec headless and prints step,loss,lr,grad_norm as CSV, one row per step.
         --spec '{"problem":"quadratic","optimizer":{"type":"sgd","lr":0.1},"steps":30}'   the spec itself
         --spec run.json                                                                     a file holding it
-      The RunSpec is the server's (see the README); its steps_per_second and auto_lr are ignored here.
+      The RunSpec is the server's (see the README); its steps_per_second is ignored here;
+      auto_lr is followed as the server follows it, so the trace equals the live run.
       An invalid spec prints one line naming the field to stderr and exits 2.
       """;
   /** What every complaint about --spec ends with. */
@@ -87,12 +90,24 @@ public final class TraceCommand {
   /** Writes the header and one row per step of the run. */
   public static void write(RunSpec spec, Writer w) throws IOException {
     Trainer trainer = new Trainer(spec);
+    Diagnoser diagnoser = new Diagnoser();
+    Advisor advisor = new Advisor(diagnoser, true);
     w.write(TraceCsv.HEADER);
     StringBuilder row = new StringBuilder(96);
     for (int t = 0; t < spec.steps(); t++) {
       trainer.step();
       row.setLength(0);
       w.append(TraceCsv.row(row, trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm()));
+      if (!spec.autoLr()) continue;
+      // auto_lr as the server's run follows it: the same diagnosis, the same proof, at the same step
+      diagnoser.observe(trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm(), trainer.updateCosine(),
+          trainer.efficiency());
+      if (advisor.needsProof(trainer)) advisor.prove(Long.MAX_VALUE);
+      double lr = advisor.takeAutoLr();
+      if (!Double.isNaN(lr)) {
+        trainer.setLr(lr);
+        diagnoser.reset();
+      }
     }
   }
 

@@ -25,7 +25,7 @@ import java.util.Map;
  *  "steps_per_second": 20}
  * </pre>
  * {@code steps_per_second} paces a run on the server (0 or absent: as fast as the machine goes) and
- * {@code auto_lr} lets it apply its diagnosis' advice by itself; the headless trace ignores both.
+ * {@code auto_lr} lets it apply its proven advice by itself (the headless trace does the same); trace ignores the pace.
  *
  * <p>An external run, trained by a script elsewhere and only watched here, is
  * {@code {"source": "external", "name": …, "config": {…}, "optimizer": {"type": "adamw", "lr": 3e-4}, "auto_lr": …}}:

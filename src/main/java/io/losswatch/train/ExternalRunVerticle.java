@@ -171,7 +171,7 @@ final class ExternalRunVerticle extends RunOwner {
   RunSummary summary(RunState s) {
     RunSummary old = run.summary();
     return new RunSummary(run.id(), run.spec(), s, run.cycle(), lastStep, loss, lr, gradNorm, bestLoss,
-        s == RunState.RUNNING ? rate : 0, old.created(), System.currentTimeMillis(), diagnoser.current(),
+        s == RunState.RUNNING ? rate : 0, old.created(), System.currentTimeMillis(), diagnosis(),
         List.copyOf(lrChanges), s == RunState.FAILED ? failure : reason(s));
   }
 

@@ -117,12 +117,27 @@ abstract class RunOwner extends VerticleBase {
     return storageFault && s == RunState.PAUSED ? RunSummary.STORAGE : null;
   }
 
+  /** The diagnosis shown: the diagnoser's (a built-in run's proves its advice first). */
+  Diagnosis diagnosis() {
+    return diagnoser.current();
+  }
+
+  /** Whether advice is being proven: the diagnosis is told once it is. */
+  boolean proving() {
+    return false;
+  }
+
+  /** Whether auto_lr follows the diagnoser's advice unproven (a script's run, which cannot be forked). */
+  boolean autoUnproven() {
+    return true;
+  }
+
   /** Feeds one step to the diagnoser; with auto_lr, follows its advice at most once a window. */
   void observe(long step, double loss, double lr, double gradNorm, double cosine, double efficiency) {
     if (loss < bestLoss || Double.isNaN(bestLoss)) bestLoss = loss;
     diagnosisChanged |= diagnoser.observe(step, loss, lr, gradNorm, cosine, efficiency);
     Diagnosis d = diagnoser.current();
-    if (run.spec().autoLr() && d.hasAdvice() && ACTIONABLE.contains(d.verdict())
+    if (run.spec().autoLr() && autoUnproven() && d.hasAdvice() && ACTIONABLE.contains(d.verdict())
         && step - lastAutoStep >= Diagnoser.WINDOW) {
       lastAutoStep = step;
       setLr(d.suggestedLr(), "auto");
@@ -131,8 +146,8 @@ abstract class RunOwner extends VerticleBase {
 
   /** After a batch of steps up to {@code step}: the diagnosis, if it changed, and a lasting too_slow. */
   void observed(long step) {
-    if (diagnosisChanged) announceDiagnosis();
-    Diagnosis d = diagnoser.current();
+    if (diagnosisChanged && !proving()) announceDiagnosis();
+    Diagnosis d = diagnosis();
     if (d.verdict() != Verdict.TOO_SLOW || slowAlertedSince == d.sinceStep()) return;
     if (step - d.sinceStep() >= SLOW_ALERT_STEPS) {
       slowAlertedSince = d.sinceStep();
@@ -159,7 +174,7 @@ abstract class RunOwner extends VerticleBase {
   /** Tells everyone the new diagnosis, and raises the alerts it calls for. */
   void announceDiagnosis() {
     diagnosisChanged = false;
-    Diagnosis d = diagnoser.current();
+    Diagnosis d = diagnosis();
     switch (d.verdict()) {
       case DIVERGING -> alert(Alert.Kind.DIVERGING, d);
       case NON_FINITE -> alert(Alert.Kind.NON_FINITE, d);
@@ -264,7 +279,7 @@ abstract class RunOwner extends VerticleBase {
           refuse(m, "cannot change the lr");
           return;
         }
-        Diagnosis d = diagnoser.current();
+        Diagnosis d = diagnosis();
         if (c.kind() == RunCommand.Kind.APPLY_ADVICE && !d.hasAdvice()) {
           m.fail(409, "run " + run.id() + " has no advice to apply (" + d.verdict().label() + ")");
           return;

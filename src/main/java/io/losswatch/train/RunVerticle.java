@@ -1,6 +1,8 @@
 package io.losswatch.train;
 
 import io.losswatch.core.Trainer;
+import io.losswatch.core.diagnosis.Diagnosis;
+import io.losswatch.core.policy.Advisor;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
@@ -33,6 +35,7 @@ public final class RunVerticle extends RunOwner {
   private final double stepsPerSecond;
   private final StepBatch.Builder batch = new StepBatch.Builder(256);
   private Trainer trainer;
+  private Advisor advisor;
   private long timer = -1;
   private long restartTimer = -1;
   private boolean sliceQueued;
@@ -58,6 +61,7 @@ public final class RunVerticle extends RunOwner {
   private void begin() {
     if (trainer == null || trainer.stepsTaken() > 0) trainer = new Trainer(run.spec());   // datasets are cached by now
     reset();
+    advisor = new Advisor(diagnoser, run.spec().autoLr());
     rateNanos = System.nanoTime();
     rateStep = 0;
     measuredRate = 0;
@@ -104,18 +108,26 @@ public final class RunVerticle extends RunOwner {
     });
   }
 
-  /** Takes up to {@code budget} steps within the time slice, then publishes them and yields. */
+  /**
+   * Takes up to {@code budget} steps within the time slice, then publishes them and yields. Advice to prove
+   * comes first: the run takes no step until its look-ahead is done, so its lr changes fall on the same steps
+   * as in {@code trace}.
+   */
   private void slice(long budget) {
     if (undeployed || state != RunState.RUNNING || ending != null) return;
     if (run.history().unwritten() >= RunHistory.MAX_UNWRITTEN) return;   // the store's next word wakes it
     long start = System.nanoTime();
     long deadline = start + SLICE_NANOS;
+    if (advisor.proving() && !prove(deadline)) {
+      wake();
+      return;
+    }
     long startMillis = System.currentTimeMillis();
     long total = run.spec().steps();
     RunState end = null;
     try {
       long now = start;
-      for (long k = 0; k < budget && batch.size() < MAX_BATCH && now < deadline; k++) {
+      for (long k = 0; k < budget && batch.size() < MAX_BATCH && now < deadline && !advisor.proving(); k++) {
         trainer.step();
         now = System.nanoTime();
         double loss = trainer.loss();
@@ -130,15 +142,46 @@ public final class RunVerticle extends RunOwner {
           end = RunState.FINISHED;
           break;
         }
+        if (advisor.needsProof(trainer)) break;
       }
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "run " + run.id() + " failed at step " + (trainer.stepsTaken() + 1), e);
       end = RunState.FAILED;
     }
     publishBatch();
+    if (end == null && advisor.proving()) prove(deadline);
     observed(trainer.stepsTaken());
     if (end != null) finish(end);
     else wake();
+  }
+
+  /** Advances the look-ahead until {@code deadline}; once it is done, auto_lr acts on it. True when done. */
+  private boolean prove(long deadline) {
+    while (!advisor.prove(32)) {
+      if (System.nanoTime() >= deadline) return false;
+    }
+    announceDiagnosis();   // the proven advice, alert and all, before auto_lr follows it
+    double lr = advisor.takeAutoLr();
+    if (!Double.isNaN(lr)) {
+      setLr(lr, "auto");
+      announceDiagnosis();
+    }
+    return true;
+  }
+
+  @Override
+  Diagnosis diagnosis() {
+    return advisor == null ? diagnoser.current() : advisor.shown();
+  }
+
+  @Override
+  boolean proving() {
+    return advisor != null && advisor.proving();
+  }
+
+  @Override
+  boolean autoUnproven() {
+    return false;
   }
 
   private void publishBatch() {
@@ -162,7 +205,7 @@ public final class RunVerticle extends RunOwner {
     if (trainer == null) return old.withState(s, System.currentTimeMillis());   // ended: nothing moves any more
     return new RunSummary(run.id(), run.spec(), s, run.cycle(), trainer.stepsTaken(), trainer.loss(), trainer.lr(),
         trainer.gradNorm(), bestLoss, s == RunState.RUNNING ? measuredRate : 0, old.created(),
-        System.currentTimeMillis(), diagnoser.current(), List.copyOf(lrChanges), reason(s));
+        System.currentTimeMillis(), diagnosis(), List.copyOf(lrChanges), reason(s));
   }
 
   /** Sets the lr from the next step on, records the change, and starts the diagnosis afresh. */

@@ -207,7 +207,7 @@ public final class Diagnoser {
   }
 
   /** lr/10 and lr·10 as a person writes them: 1.1/10 is 0.11, not 0.11000000000000001. */
-  static double nice(double v) {
+  public static double nice(double v) {
     return Double.isFinite(v) && v != 0 ? new java.math.BigDecimal(v).round(new java.math.MathContext(12)).doubleValue() : v;
   }
 
@@ -253,7 +253,7 @@ public final class Diagnoser {
   }
 
   /** Three significant digits, for people. */
-  static String fmt(double v) {
+  public static String fmt(double v) {
     if (!Double.isFinite(v)) return String.valueOf(v);
     java.math.BigDecimal b = new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros();
     double a = Math.abs(v);
