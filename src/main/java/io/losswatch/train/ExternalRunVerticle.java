@@ -1,5 +1,7 @@
 package io.losswatch.train;
 
+import io.losswatch.core.diagnosis.Diagnosis;
+import io.losswatch.core.diagnosis.Verdict;
 import io.losswatch.event.Append;
 import io.losswatch.event.Appended;
 import io.losswatch.event.Events;
@@ -165,6 +167,22 @@ final class ExternalRunVerticle extends RunOwner {
   void ended(RunState end) {
     if (finishing != null) finishing.reply(run.summary());
     finishing = null;
+  }
+
+  /**
+   * A script's run can't be forked, so its advice is the diagnoser's heuristics, marked unproven; too_slow, the
+   * advice most easily wrong on a noisy loss, is advised only once it has held for {@link #SLOW_ALERT_STEPS}.
+   */
+  @Override
+  Diagnosis diagnosis() {
+    Diagnosis d = diagnoser.current();
+    if (!d.hasAdvice()) return d;
+    if (d.verdict() == Verdict.TOO_SLOW && lastStep - d.sinceStep() < SLOW_ALERT_STEPS) {
+      return new Diagnosis(Verdict.CONVERGING, "keep the lr", Double.NaN, d.sinceStep(), d.evidence()
+          + "; too slow for under " + SLOW_ALERT_STEPS + " steps, not yet advised");
+    }
+    return new Diagnosis(d.verdict(), d.advice(), d.suggestedLr(), d.sinceStep(), d.evidence()
+        + " (advice unproven: a run trained elsewhere can't be forked to check it)");
   }
 
   @Override

@@ -136,7 +136,7 @@ abstract class RunOwner extends VerticleBase {
   void observe(long step, double loss, double lr, double gradNorm, double cosine, double efficiency) {
     if (loss < bestLoss || Double.isNaN(bestLoss)) bestLoss = loss;
     diagnosisChanged |= diagnoser.observe(step, loss, lr, gradNorm, cosine, efficiency);
-    Diagnosis d = diagnoser.current();
+    Diagnosis d = diagnosis();
     if (run.spec().autoLr() && autoUnproven() && d.hasAdvice() && ACTIONABLE.contains(d.verdict())
         && step - lastAutoStep >= Diagnoser.WINDOW) {
       lastAutoStep = step;

@@ -62,9 +62,9 @@ class DiagnosisApiTest {
         assertEquals(0.11, num(d.get("suggested_lr")));
         assertTrue(((String) d.get("advice")).contains("÷10"));
         // x² at lr 0.9 overshoots, yet shrinks ×0.8 a step as at lr 0.1: the look-ahead finds nothing better than 0.9
-        Map<String, Object> b = diagnosis(server.get("/api/runs/" + bouncy).json());
-        assertEquals(null, b.get("suggested_lr"), b.toString());
-        assertEquals("keep the lr", b.get("advice"), b.toString());
+        Map<String, Object> overshooting = diagnosis(server.get("/api/runs/" + bouncy).json());
+        assertEquals(null, overshooting.get("suggested_lr"), overshooting.toString());
+        assertEquals("keep the lr", overshooting.get("advice"), overshooting.toString());
         Map<String, Object> s = diagnosis(server.get("/api/runs/" + slow).json());
         assertEquals(0.01, num(s.get("suggested_lr")));
         assertTrue(num(s.get("since_step")) > 0 && s.get("evidence") instanceof String);
