@@ -141,6 +141,42 @@ class DurabilityIT {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void aKilledRunResumesFromItsCheckpointAndItsHistoryEqualsAnUninterruptedRun(@TempDir Path dir) throws Exception {
+    // minibatches, momentum and a schedule: every kind of state a resume must bring back
+    String spec = "{\"name\":\"resumed\",\"problem\":{\"type\":\"mlp\",\"hidden\":8,\"batch_size\":32,\"seed\":4},"
+        + "\"optimizer\":{\"type\":\"sgd\",\"lr\":0.05,\"momentum\":0.9},\"schedule\":{\"type\":\"cosine\",\"T_max\":12000},"
+        + "\"steps\":12000,\"steps_per_second\":3000}";
+    Path data = dir.resolve("data");
+    String id;
+    try (Server s = new Server(data, dir.resolve("first.log"))) {
+      HttpResponse<String> r = post(s, "/api/runs", spec);
+      assertEquals(201, r.statusCode(), r.body());
+      id = (String) ((Map<String, Object>) Json.parse(r.body())).get("id");
+      until(s, List.of(id), 7000);   // past a few checkpoints, one 2 s apart
+      s.process.destroyForcibly();
+      assertTrue(s.process.waitFor(20, TimeUnit.SECONDS));
+    }
+    try (Server s = new Server(data, dir.resolve("second.log"))) {
+      assertEquals("interrupted", runs(s).get(id).get("state"));
+      HttpResponse<String> r = post(s, "/api/runs/" + id + "/resume", "");
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("running", ((Map<String, Object>) Json.parse(r.body())).get("state"));
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!"finished".equals(runs(s).get(id).get("state"))) assertTrue(System.nanoTime() < end, "it finishes");
+      StringWriter trace = new StringWriter();
+      TraceCommand.write(RunSpec.parse(spec), trace);
+      assertEquals(trace.toString(), get(s, "/api/runs/" + id + "/steps.csv"), "bit for bit, every step once");
+      assertEquals(409, post(s, "/api/runs/" + id + "/resume", "").statusCode(), "a finished run does not resume");
+    }
+  }
+
+  private HttpResponse<String> post(Server s, String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(s.base + path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
   void sigtermFlushesEverythingShownInBoundedTimeWithBoundedMemory(@TempDir Path dir) throws Exception {
     Path data = dir.resolve("data");
     List<String> ids = new ArrayList<>();

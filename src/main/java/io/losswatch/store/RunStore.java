@@ -4,6 +4,8 @@ import io.losswatch.core.RunSpec;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.core.diagnosis.Diagnosis;
+import io.losswatch.core.state.State;
+import io.losswatch.event.LrChange;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import java.io.IOException;
@@ -67,6 +69,29 @@ public final class RunStore {
   }
 
   /**
+   * Keeps a built-in run's exact state at a step, as {@code snapshot.bin}, atomically and durably (as
+   * {@link #writeMeta}); its log is forced first, so the snapshot never gets ahead of the steps on disk.
+   */
+  public void writeSnapshot(String id, State state) throws IOException {
+    StepLog log = logs.get(id);
+    if (log == null) return;
+    log.force();
+    writeAtomically(root.resolve(id), "snapshot.bin", state.toBytes());
+  }
+
+  /** A run's last snapshot, or null when it has none (or a torn one, which is said in the log). */
+  public State snapshot(String id) {
+    Path p = root.resolve(id).resolve("snapshot.bin");
+    if (!Files.exists(p)) return null;
+    try {
+      return State.fromBytes(Files.readAllBytes(p));
+    } catch (IOException | IllegalArgumentException e) {
+      LOG.warning("run " + id + ": cannot read its snapshot: " + e.getMessage());
+      return null;
+    }
+  }
+
+  /**
    * Records a run's latest summary, atomically and durably: the new file is forced, renamed over the old one
    * and the folder forced, so a kill or a power cut leaves the old file or the new one, never a torn one.
    */
@@ -79,18 +104,27 @@ public final class RunStore {
     m.put("step", (double) s.step());
     if (!Double.isNaN(s.bestLoss())) m.put("best_loss", s.bestLoss());
     m.put("spec", s.spec().json());
-    Path dir = root.resolve(s.id());
-    Path tmp = dir.resolve("run.json.tmp");
+    List<Object> changes = new ArrayList<>();
+    for (LrChange c : s.lrChanges()) {
+      changes.add(Map.of("step", (double) c.step(), "from", c.from(), "to", c.to(), "cause", c.cause()));
+    }
+    m.put("lr_changes", changes);
+    writeAtomically(root.resolve(s.id()), "run.json", Json.write(m).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Writes {@code name} in {@code dir} through a forced temporary file, renamed over it; the folder forced. */
+  private static void writeAtomically(Path dir, String name, byte[] bytes) throws IOException {
+    Path tmp = dir.resolve(name + ".tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer b = ByteBuffer.wrap(Json.write(m).getBytes(StandardCharsets.UTF_8));
+      ByteBuffer b = ByteBuffer.wrap(bytes);
       while (b.hasRemaining()) ch.write(b);
       ch.force(true);
     } catch (IOException e) {
       Files.deleteIfExists(tmp);   // frees what it took of a full disk
       throw e;
     }
-    Files.move(tmp, dir.resolve("run.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);   // the rename itself is durable once the folder is
     }
@@ -155,8 +189,16 @@ public final class RunStore {
     logs.put(id, log);
     long created = ((Number) m.get("created")).longValue();
     long updated = ((Number) m.get("updated")).longValue();
+    List<LrChange> changes = new ArrayList<>();
+    if (m.get("lr_changes") instanceof List<?> l) {
+      for (Object o : l) {
+        Map<String, Object> c = (Map<String, Object>) o;
+        changes.add(new LrChange(((Number) c.get("step")).longValue(), number(c.get("from")), number(c.get("to")),
+            (String) c.get("cause")));
+      }
+    }
     RunSummary s = new RunSummary(id, spec, state, 0, log.lastStep(), loss, lr, grad, best, 0, created, updated,
-        Diagnosis.UNKNOWN, List.of(), null);
+        Diagnosis.UNKNOWN, List.copyOf(changes), null);
     return new Restored(s, log);
   }
 

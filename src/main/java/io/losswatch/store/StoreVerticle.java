@@ -1,6 +1,8 @@
 package io.losswatch.store;
 
+import io.losswatch.event.Checkpoint;
 import io.losswatch.event.Events;
+import io.losswatch.event.LrChange;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
@@ -11,6 +13,7 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 
@@ -37,6 +40,8 @@ public final class StoreVerticle extends VerticleBase {
   /** The newest summary of each run whose run.json could not be written. */
   private final Map<String, RunSummary> unrecorded = new HashMap<>();
   private final Map<String, RunState> recorded = new HashMap<>();
+  private final Map<String, Checkpoint> waitingCheckpoints = new HashMap<>();
+  private final Map<String, List<LrChange>> recordedChanges = new HashMap<>();
 
   public StoreVerticle(RunStore store) {
     this.store = store;
@@ -49,6 +54,7 @@ public final class StoreVerticle extends VerticleBase {
     return vertx.eventBus().localConsumer(Events.RUNS, m -> {
       if (m.body() instanceof StepBatch b) write(b);
       else if (m.body() instanceof RunSummary s) record(s);
+      else if (m.body() instanceof Checkpoint c) keep(c);
     }).completion();
   }
 
@@ -89,6 +95,8 @@ public final class StoreVerticle extends VerticleBase {
       }
       it.remove();
       LOG.info("run " + e.getKey() + ": writing again, " + log.count() + " steps on disk");
+      Checkpoint c = waitingCheckpoints.remove(e.getKey());
+      if (c != null) keep(c);
       tell(e.getKey(), log, null);
       if (!recorded.getOrDefault(e.getKey(), RunState.CREATED).isLive()) close(log);
     }
@@ -97,10 +105,30 @@ public final class StoreVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * Keeps a run's snapshot once every step up to it is on disk; while its writes fail, the newest waits and is
+   * kept when they catch up.
+   */
+  private void keep(Checkpoint c) {
+    StepLog log = store.log(c.run());
+    if (log == null) return;
+    if (failing.containsKey(c.run()) || log.lastStep() < c.step()) {
+      waitingCheckpoints.put(c.run(), c);
+      return;
+    }
+    try {
+      store.writeSnapshot(c.run(), c.state());
+    } catch (IOException e) {
+      LOG.warning("run " + c.run() + ": cannot keep its snapshot at step " + c.step() + ": " + reason(e));
+    }
+  }
+
   private void record(RunSummary s) {
     String id = s.id();
     if (s.state() == RunState.DELETED) {
       failing.remove(id);
+      waitingCheckpoints.remove(id);
+      recordedChanges.remove(id);
       unrecorded.remove(id);
       recorded.remove(id);
       try {
@@ -111,8 +139,13 @@ public final class StoreVerticle extends VerticleBase {
       return;
     }
     StepLog log = store.log(id);
-    if (log == null || recorded.getOrDefault(id, RunState.CREATED) == s.state() && !unrecorded.containsKey(id)) return;
+    // run.json follows the state and the lr changes (a resume goes on with them), not every step
+    if (log == null || recorded.getOrDefault(id, RunState.CREATED) == s.state()
+        && recordedChanges.getOrDefault(id, s.lrChanges()).equals(s.lrChanges()) && !unrecorded.containsKey(id)) {
+      return;
+    }
     recorded.put(id, s.state());
+    recordedChanges.put(id, s.lrChanges());
     // an ended run's last batch came before this summary: its log is complete, durable and closed
     if (!s.state().isLive() && !failing.containsKey(id)) close(log);
     if (writeMeta(s)) unrecorded.remove(id);

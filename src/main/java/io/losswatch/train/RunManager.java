@@ -2,12 +2,14 @@ package io.losswatch.train;
 
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Trainer;
+import io.losswatch.core.state.State;
 import io.losswatch.event.Append;
 import io.losswatch.event.Finish;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
+import io.losswatch.event.StepBatch;
 import io.losswatch.store.RunHistory;
 import io.losswatch.store.RunStore;
 import io.losswatch.store.StepLog;
@@ -18,6 +20,8 @@ import io.vertx.core.eventbus.ReplyFailure;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -30,6 +34,7 @@ public final class RunManager {
   private final RunStore store;
   private final int maxRuns;
   private final AtomicInteger starting = new AtomicInteger();   // places reserved by runs not yet registered
+  private final Set<String> resuming = ConcurrentHashMap.newKeySet();
 
   public RunManager(Vertx vertx, RunRegistry runs, RunStore store, int maxRuns) {
     this.vertx = vertx;
@@ -97,7 +102,7 @@ public final class RunManager {
   }
 
   private static RunOwner owner(Run run, Trainer trainer) {
-    return run.spec().external() ? new ExternalRunVerticle(run) : new RunVerticle(run, trainer);
+    return run.spec().external() ? new ExternalRunVerticle(run) : new RunVerticle(run, trainer, false);
   }
 
   /**
@@ -157,6 +162,50 @@ public final class RunManager {
             ? Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409,
                 "run " + run.id() + " is " + run.summary().state().label()))
             : Future.failedFuture(e));
+  }
+
+  /**
+   * Resumes a run: a paused one by command; a built-in one a restart interrupted from its last checkpoint, its
+   * trainer restored and taken silently through the steps its log holds after it (each must come out as it was
+   * stored, bit for bit), then going on from the log's last step as if it had never stopped.
+   */
+  public Future<RunSummary> resume(Run run) {
+    if (run.spec().external() || run.summary().state() != RunState.INTERRUPTED) {
+      return command(run, RunCommand.of(RunCommand.Kind.RESUME));
+    }
+    if (!resuming.add(run.id())) return Future.failedFuture(conflict(run, "is being resumed already"));
+    return vertx.executeBlocking(() -> restore(run), false)
+        .compose(trainer -> vertx.deployVerticle(new RunVerticle(run, trainer, true)))
+        .map(deployment -> {
+          run.deploymentId(deployment);
+          return run.summary();
+        })
+        .onComplete(x -> resuming.remove(run.id()));
+  }
+
+  private Trainer restore(Run run) {
+    State snapshot = store.snapshot(run.id());
+    if (snapshot == null) throw conflict(run, "has no checkpoint to resume from");
+    Trainer t = new Trainer(run.spec(), snapshot);
+    long last = run.history().lastStep();
+    if (t.stepsTaken() > last) throw conflict(run, "has a checkpoint at step " + t.stepsTaken() + " past its last step " + last);
+    while (t.stepsTaken() < last) {
+      StepBatch stored = run.history().read(t.stepsTaken() + 1, Math.min(last, t.stepsTaken() + 65_536), 0);
+      if (stored.size() == 0) throw conflict(run, "has no steps after its checkpoint at step " + t.stepsTaken());
+      for (int i = 0; i < stored.size(); i++) {
+        t.step();
+        if (t.stepsTaken() != stored.step()[i]
+            || Double.doubleToRawLongBits(t.loss()) != Double.doubleToRawLongBits(stored.loss()[i])) {
+          throw conflict(run, "cannot be resumed exactly: from its checkpoint at step " + snapshot.integer("step")
+              + ", step " + t.stepsTaken() + " comes out other than it was stored");
+        }
+      }
+    }
+    return t;
+  }
+
+  private static ReplyException conflict(Run run, String what) {
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "run " + run.id() + " " + what);
   }
 
   /** Stops the run if it is going, forgets it, and tells everyone it is gone. */

@@ -3,6 +3,8 @@ package io.losswatch.train;
 import io.losswatch.core.Trainer;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.core.policy.Advisor;
+import io.losswatch.core.state.Snapshots;
+import io.losswatch.event.Checkpoint;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
@@ -30,12 +32,20 @@ public final class RunVerticle extends RunOwner {
   static final long PACE_LEAD_MS = 4;
   /** A demo run that ended waits this long before starting over, so its end can be seen. */
   static final long DEMO_RESTART_MS = 3000;
+  /** In memory, the run's state every this many steps (for branches and rewinds), up to {@link #SNAPSHOT_BYTES}. */
+  static final int SNAPSHOT_EVERY = 100;
+  static final long SNAPSHOT_BYTES = 32L << 20;
+  /** A persisted run's state goes to disk at least this often, and at every lr change, pause and end. */
+  static final long CHECKPOINT_NANOS = TimeUnit.SECONDS.toNanos(2);
   private static final Logger LOG = Logger.getLogger(RunVerticle.class.getName());
 
   private final double stepsPerSecond;
   private final StepBatch.Builder batch = new StepBatch.Builder(256);
   private Trainer trainer;
   private Advisor advisor;
+  private final Snapshots snapshots = new Snapshots(SNAPSHOT_EVERY, SNAPSHOT_BYTES);
+  private long checkpointNanos;
+  private boolean resumed;
   private long timer = -1;
   private long restartTimer = -1;
   private boolean sliceQueued;
@@ -45,23 +55,37 @@ public final class RunVerticle extends RunOwner {
   private long rateStep;
   private double measuredRate;
 
-  /** {@code trainer} is the run's first, built by the caller off the event loop. */
-  RunVerticle(Run run, Trainer trainer) {
+  /**
+   * {@code trainer} is the run's first, built by the caller off the event loop; {@code resumed}: it goes on from
+   * where a restart interrupted it (the trainer restored from its checkpoint).
+   */
+  RunVerticle(Run run, Trainer trainer, boolean resumed) {
     super(run);
     this.trainer = trainer;
+    this.resumed = resumed;
     this.stepsPerSecond = run.spec().stepsPerSecond();
   }
 
   @Override
   Future<?> started() {
-    context.runOnContext(x -> begin());
+    if (resumed) begin();   // running before the resume is answered
+    else context.runOnContext(x -> begin());
     return Future.succeededFuture();
   }
 
   private void begin() {
-    if (trainer == null || trainer.stepsTaken() > 0) trainer = new Trainer(run.spec());   // datasets are cached by now
-    reset();
+    if (resumed) {
+      resumed = false;
+      bestLoss = run.summary().bestLoss();
+      lrChanges.addAll(run.summary().lrChanges());
+    } else {
+      if (trainer == null || trainer.stepsTaken() > 0) trainer = new Trainer(run.spec());   // datasets are cached by now
+      reset();
+    }
     advisor = new Advisor(diagnoser, run.spec().autoLr());
+    snapshots.clear();
+    snapshots.add(trainer.stepsTaken(), trainer.state());
+    checkpointNanos = System.nanoTime();
     rateNanos = System.nanoTime();
     rateStep = 0;
     measuredRate = 0;
@@ -142,6 +166,7 @@ public final class RunVerticle extends RunOwner {
           end = RunState.FINISHED;
           break;
         }
+        if (snapshots.due(trainer.stepsTaken())) snapshots.add(trainer.stepsTaken(), trainer.state());
         if (advisor.needsProof(trainer)) break;
       }
     } catch (RuntimeException e) {
@@ -151,8 +176,16 @@ public final class RunVerticle extends RunOwner {
     publishBatch();
     if (end == null && advisor.proving()) prove(deadline);
     observed(trainer.stepsTaken());
+    if (end != null || System.nanoTime() - checkpointNanos >= CHECKPOINT_NANOS) checkpoint();
     if (end != null) finish(end);
     else wake();
+  }
+
+  /** Sends the run's exact state to the store (after the batch that holds its step), for a resume. */
+  private void checkpoint() {
+    checkpointNanos = System.nanoTime();
+    if (trainer == null || !run.history().persistent()) return;
+    vertx.eventBus().publish(Events.RUNS, new Checkpoint(run.id(), trainer.stepsTaken(), trainer.state()));
   }
 
   /** Advances the look-ahead until {@code deadline}; once it is done, auto_lr acts on it. True when done. */
@@ -214,6 +247,7 @@ public final class RunVerticle extends RunOwner {
     double from = trainer.nextLr();
     trainer.setLr(lr);
     lrChanged(trainer.stepsTaken() + 1, from, trainer.nextLr(), cause);
+    checkpoint();   // a resume must not go on with the old lr
   }
 
   @Override
@@ -240,6 +274,7 @@ public final class RunVerticle extends RunOwner {
 
   @Override
   void commanded(RunCommand.Kind kind) {
+    if (kind != RunCommand.Kind.RESUME) checkpoint();   // paused or stopped here: a resume goes on from here
     if (kind == RunCommand.Kind.STOP && restartTimer != -1) {
       vertx.cancelTimer(restartTimer);
       restartTimer = -1;

@@ -63,7 +63,11 @@ final class RestApi {
     router.post("/api/runs/:id/lr").handler(this::setLr);
     router.post("/api/runs/:id/apply-advice").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.APPLY_ADVICE)));
     router.post("/api/runs/:id/pause").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.PAUSE)));
-    router.post("/api/runs/:id/resume").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.RESUME)));
+    router.post("/api/runs/:id/resume").handler(ctx -> {
+      Run run = run(ctx);
+      RequestInput.none(ctx);
+      reply(ctx, manager.resume(run));
+    });
     router.post("/api/runs/:id/stop").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.STOP)));
     router.delete("/api/runs/:id").handler(this::delete);
     router.get("/health").handler(ctx -> ok(ctx, 200,

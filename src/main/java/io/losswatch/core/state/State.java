@@ -77,6 +77,16 @@ public final class State {
     return (State) get(key);
   }
 
+  /** About how many bytes the state holds, for bounding how many are kept. */
+  public long bytes() {
+    long n = 0;
+    for (Object v : values.values()) {
+      n += 16 + (v instanceof double[] a ? 8L * a.length : v instanceof int[] a ? 4L * a.length
+          : v instanceof State s ? s.bytes() : 8);
+    }
+    return n;
+  }
+
   private Object get(String key) {
     Object v = values.get(key);
     if (v == null) throw new IllegalArgumentException("state has no '" + key + "' (it has " + values.keySet() + ")");
