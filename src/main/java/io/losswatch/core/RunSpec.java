@@ -49,6 +49,15 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
   /** What the trainer does per parameter and step beyond the problem's evaluation: norm, update, geometry. */
   static final long COST_PER_PARAMETER = 15;
 
+  /** The same spec under another name (a branch's), cut to {@link #MAX_NAME} code points. */
+  public RunSpec withName(String newName) {
+    String n = newName.codePointCount(0, newName.length()) <= MAX_NAME ? newName
+        : newName.substring(0, newName.offsetByCodePoints(0, MAX_NAME));
+    Map<String, Object> j = new java.util.LinkedHashMap<>(json);
+    j.put("name", n);
+    return new RunSpec(n, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, java.util.Collections.unmodifiableMap(j));
+  }
+
   public static RunSpec parse(String text) {
     return from(Json.parse(text));
   }

@@ -17,10 +17,21 @@ import java.util.List;
  * @param lrChanges the learning-rate changes made during the run (the last hundred), oldest first
  * @param reason why the run is paused when nobody asked it to ({@code "storage"}: its steps cannot be written;
  *     it resumes by itself when they can), null otherwise
+ * @param parent the run this one was branched from, null for a run of its own
+ * @param branchedAt the parent's step this run's state was taken after (its history starts after it); 0 without a parent
+ * @param rewinds the guard's rollbacks, oldest first
  */
 public record RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
     double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis,
-    List<LrChange> lrChanges, String reason) {
+    List<LrChange> lrChanges, String reason, String parent, long branchedAt, List<Rewind> rewinds) {
+  /** A run of its own, never rewound. */
+  public RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
+      double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis, List<LrChange> lrChanges,
+      String reason) {
+    this(id, spec, state, cycle, step, loss, lr, gradNorm, bestLoss, stepsPerSecond, created, updated, diagnosis, lrChanges,
+        reason, null, 0, List.of());
+  }
+
   /** A run paused because its steps cannot be written; it resumes by itself once they can. */
   public static final String STORAGE = "storage";
 
@@ -35,6 +46,12 @@ public record RunSummary(String id, RunSpec spec, RunState state, int cycle, lon
 
   public RunSummary withState(RunState s, long now) {
     return new RunSummary(id, spec, s, cycle, step, loss, lr, gradNorm, bestLoss, 0, created, now, diagnosis,
-        lrChanges, null);
+        lrChanges, null, parent, branchedAt, rewinds);
+  }
+
+  /** A new run branched from {@code parent} after its step {@code at}, with the lr change that makes it one. */
+  public static RunSummary branched(String id, RunSpec spec, long now, String parent, long at, LrChange change) {
+    return new RunSummary(id, spec, RunState.CREATED, 0, at, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, now, now,
+        Diagnosis.UNKNOWN, change == null ? List.of() : List.of(change), null, parent, at, List.of());
   }
 }

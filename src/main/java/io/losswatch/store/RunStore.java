@@ -6,6 +6,7 @@ import io.losswatch.core.config.SpecException;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.core.state.State;
 import io.losswatch.event.LrChange;
+import io.losswatch.event.Rewind;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import java.io.IOException;
@@ -109,6 +110,16 @@ public final class RunStore {
       changes.add(Map.of("step", (double) c.step(), "from", c.from(), "to", c.to(), "cause", c.cause()));
     }
     m.put("lr_changes", changes);
+    if (s.parent() != null) {
+      m.put("parent", s.parent());
+      m.put("branched_at", (double) s.branchedAt());
+    }
+    List<Object> rewinds = new ArrayList<>();
+    for (Rewind r : s.rewinds()) {
+      rewinds.add(Map.of("at", (double) r.at(), "to", (double) r.to(), "lr_before", r.lrBefore(), "lr_after", r.lrAfter(),
+          "why", r.why()));
+    }
+    m.put("rewinds", rewinds);
     writeAtomically(root.resolve(s.id()), "run.json", Json.write(m).getBytes(StandardCharsets.UTF_8));
   }
 
@@ -197,8 +208,18 @@ public final class RunStore {
             (String) c.get("cause")));
       }
     }
-    RunSummary s = new RunSummary(id, spec, state, 0, log.lastStep(), loss, lr, grad, best, 0, created, updated,
-        Diagnosis.UNKNOWN, List.copyOf(changes), null);
+    List<Rewind> rewinds = new ArrayList<>();
+    if (m.get("rewinds") instanceof List<?> l) {
+      for (Object o : l) {
+        Map<String, Object> r = (Map<String, Object>) o;
+        rewinds.add(new Rewind(((Number) r.get("at")).longValue(), ((Number) r.get("to")).longValue(),
+            number(r.get("lr_before")), number(r.get("lr_after")), (String) r.get("why")));
+      }
+    }
+    String parent = (String) m.get("parent");
+    long branchedAt = parent == null ? 0 : ((Number) m.get("branched_at")).longValue();
+    RunSummary s = new RunSummary(id, spec, state, 0, Math.max(branchedAt, log.lastStep()), loss, lr, grad, best, 0, created,
+        updated, Diagnosis.UNKNOWN, List.copyOf(changes), null, parent, branchedAt, List.copyOf(rewinds));
     return new Restored(s, log);
   }
 

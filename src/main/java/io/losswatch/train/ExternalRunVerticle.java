@@ -190,7 +190,7 @@ final class ExternalRunVerticle extends RunOwner {
     RunSummary old = run.summary();
     return new RunSummary(run.id(), run.spec(), s, run.cycle(), lastStep, loss, lr, gradNorm, bestLoss,
         s == RunState.RUNNING ? rate : 0, old.created(), System.currentTimeMillis(), diagnosis(),
-        List.copyOf(lrChanges), s == RunState.FAILED ? failure : reason(s));
+        List.copyOf(lrChanges), s == RunState.FAILED ? failure : reason(s), old.parent(), old.branchedAt(), old.rewinds());
   }
 
   /** An lr change is a command: the newest replaces one the script has not acknowledged yet. */

@@ -2,9 +2,12 @@ package io.losswatch.train;
 
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Trainer;
+import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.core.state.State;
 import io.losswatch.event.Append;
 import io.losswatch.event.Finish;
+import io.losswatch.event.Fork;
+import io.losswatch.event.LrChange;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
@@ -19,6 +22,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,6 +48,9 @@ public final class RunManager {
   }
 
   private record Prepared(Trainer trainer, StepLog log) {
+  }
+
+  private record Branched(Trainer trainer, RunSummary created, StepLog log) {
   }
 
   public RunRegistry runs() {
@@ -206,6 +213,68 @@ public final class RunManager {
 
   private static ReplyException conflict(Run run, String what) {
     return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "run " + run.id() + " " + what);
+  }
+
+  /**
+   * Starts a branch of {@code parent}: a new run from its exact state after step {@code at} (-1: its current
+   * step), with the lr ×{@code factor} or set to {@code lr} (under a schedule, the schedule's output scaled, as
+   * {@code /lr} does). A live run gives its state (the nearest snapshot, replayed here off the event loop); one
+   * that ended or was interrupted gives its last checkpoint.
+   */
+  public Future<Run> branch(Run parent, long at, double factor, double lr, String name) {
+    if (parent.spec().external()) return Future.failedFuture(conflict(parent, "is trained elsewhere: it can't be branched here"));
+    if (!reserve()) {
+      return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 429, "too many runs: at most " + maxRuns));
+    }
+    Future<Fork> fork = vertx.eventBus().<Fork>request(Events.commands(parent.id()), RunCommand.branch(at))
+        .map(m -> m.body())
+        .recover(e -> e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS
+            ? vertx.executeBlocking(() -> checkpointFork(parent, at), false) : Future.failedFuture(e));
+    return fork.compose(f -> vertx.executeBlocking(() -> {
+      if (f.to() >= parent.spec().steps()) throw conflict(parent, "has no steps left after step " + f.to() + " to branch");
+      Trainer t = new Trainer(parent.spec(), f.state());
+      Iterator<LrChange> changes = f.changes().iterator();
+      LrChange next = changes.hasNext() ? changes.next() : null;
+      while (t.stepsTaken() < f.to()) {
+        if (next != null && next.step() == t.stepsTaken() + 1) {
+          t.setLr(next.to());
+          next = changes.hasNext() ? changes.next() : null;
+        }
+        t.step();
+      }
+      double from = t.nextLr();
+      double to = !Double.isNaN(lr) ? lr : factor == 1 ? from : Diagnoser.nice(from * factor);
+      if (to != from) t.setLr(to);
+      String n = name != null ? name : parent.spec().name() + " " + (Double.isNaN(lr) ? "×" + Diagnoser.fmt(factor)
+          : "lr=" + Diagnoser.fmt(lr)) + " from step " + f.to();
+      RunSummary created = RunSummary.branched(runs.newId(), parent.spec().withName(n), System.currentTimeMillis(),
+          parent.id(), f.to(), to == from ? null : new LrChange(f.to() + 1, from, t.nextLr(), "branch"));
+      return new Branched(t, created, create(created));
+    }, false)).onFailure(e -> release(false)).compose(p -> {
+      Run run;
+      try {
+        run = runs.add(p.created(), false, new RunHistory(p.created().id(), p.log()));
+      } finally {
+        release(false);
+      }
+      vertx.eventBus().publish(Events.RUNS, run.summary());
+      return vertx.deployVerticle(new RunVerticle(run, p.trainer(), true)).map(deployment -> {
+        run.deploymentId(deployment);
+        return run;
+      });
+    });
+  }
+
+  /** A fork of a run that has no verticle (it ended, or a restart interrupted it): from its last checkpoint on. */
+  private Fork checkpointFork(Run run, long at) {
+    State s = store.snapshot(run.id());
+    if (s == null) throw conflict(run, "has no checkpoint to branch from");
+    long from = s.integer("step");
+    long to = at < 0 ? run.history().lastStep() : at;
+    if (to < from || to > run.history().lastStep()) {
+      throw conflict(run, "can be branched from steps " + from + " to " + run.history().lastStep() + " only, not " + to);
+    }
+    return new Fork(s, from, to, run.summary().lrChanges().stream().filter(c -> c.step() > from && c.step() <= to).toList());
   }
 
   /** Stops the run if it is going, forgets it, and tells everyone it is gone. */

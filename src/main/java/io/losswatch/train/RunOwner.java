@@ -310,6 +310,10 @@ abstract class RunOwner extends VerticleBase {
         commanded(c.kind());
         proceed();
       }
+      case BRANCH -> {
+        fork(m, c.step());
+        return;
+      }
       case STOP -> {
         if (!stoppable()) {
           refuse(m, "cannot stop");
@@ -323,6 +327,11 @@ abstract class RunOwner extends VerticleBase {
       }
     }
     m.reply(run.summary());
+  }
+
+  /** Replies with a {@link io.losswatch.event.Fork} of the run at {@code step} (-1: now), or fails. */
+  void fork(Message<RunCommand> m, long step) {
+    m.fail(409, "run " + run.id() + " is trained elsewhere: it can't be branched here");
   }
 
   void refuse(Message<?> m, String what) {

@@ -6,12 +6,17 @@ import io.losswatch.core.policy.Advisor;
 import io.losswatch.core.state.Snapshots;
 import io.losswatch.event.Checkpoint;
 import io.losswatch.event.Events;
+import io.losswatch.event.Fork;
+import io.losswatch.event.LrChange;
+import io.losswatch.event.Rewind;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.store.RunHistory;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.Message;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
@@ -45,7 +50,8 @@ public final class RunVerticle extends RunOwner {
   private Advisor advisor;
   private final Snapshots snapshots = new Snapshots(SNAPSHOT_EVERY, SNAPSHOT_BYTES);
   private long checkpointNanos;
-  private boolean resumed;
+  private boolean continued;
+  private final List<Rewind> rewinds = new ArrayList<>();
   private long timer = -1;
   private long restartTimer = -1;
   private boolean sliceQueued;
@@ -56,28 +62,29 @@ public final class RunVerticle extends RunOwner {
   private double measuredRate;
 
   /**
-   * {@code trainer} is the run's first, built by the caller off the event loop; {@code resumed}: it goes on from
-   * where a restart interrupted it (the trainer restored from its checkpoint).
+   * {@code trainer} is the run's first, built by the caller off the event loop; {@code continued}: the run goes on
+   * from the trainer's state (restored after a restart, or forked from a parent), not from step 0.
    */
-  RunVerticle(Run run, Trainer trainer, boolean resumed) {
+  RunVerticle(Run run, Trainer trainer, boolean continued) {
     super(run);
     this.trainer = trainer;
-    this.resumed = resumed;
+    this.continued = continued;
     this.stepsPerSecond = run.spec().stepsPerSecond();
   }
 
   @Override
   Future<?> started() {
-    if (resumed) begin();   // running before the resume is answered
+    if (continued) begin();   // running before the resume is answered
     else context.runOnContext(x -> begin());
     return Future.succeededFuture();
   }
 
   private void begin() {
-    if (resumed) {
-      resumed = false;
+    if (continued) {
+      continued = false;
       bestLoss = run.summary().bestLoss();
       lrChanges.addAll(run.summary().lrChanges());
+      rewinds.addAll(run.summary().rewinds());
     } else {
       if (trainer == null || trainer.stepsTaken() > 0) trainer = new Trainer(run.spec());   // datasets are cached by now
       reset();
@@ -85,7 +92,7 @@ public final class RunVerticle extends RunOwner {
     advisor = new Advisor(diagnoser, run.spec().autoLr());
     snapshots.clear();
     snapshots.add(trainer.stepsTaken(), trainer.state());
-    checkpointNanos = System.nanoTime();
+    checkpoint();   // from its first step on, a persisted run can be resumed
     rateNanos = System.nanoTime();
     rateStep = 0;
     measuredRate = 0;
@@ -202,6 +209,35 @@ public final class RunVerticle extends RunOwner {
     return true;
   }
 
+  /**
+   * The state at {@code at}: now, or the nearest snapshot before it with the lr changes made since, which the
+   * caller replays off the event loop.
+   */
+  @Override
+  void fork(Message<RunCommand> m, long at) {
+    if (trainer == null) {
+      refuse(m, "cannot be branched while it is not running or paused");
+      return;
+    }
+    long now = trainer.stepsTaken();
+    long k = at < 0 ? now : at;
+    if (k > now) {
+      refuse(m, "has not taken step " + k + " yet (it is at step " + now + ")");
+      return;
+    }
+    if (k == now) {
+      m.reply(new Fork(trainer.state(), now, now, List.of()));
+      return;
+    }
+    Snapshots.Snapshot s = snapshots.atOrBefore(k);
+    if (s == null) {
+      refuse(m, "keeps its state only for its last few thousand steps: step " + k + " is too far back");
+      return;
+    }
+    List<LrChange> since = lrChanges.stream().filter(c -> c.step() > s.step() && c.step() <= k).toList();
+    m.reply(new Fork(s.state(), s.step(), k, since));
+  }
+
   @Override
   Diagnosis diagnosis() {
     return advisor == null ? diagnoser.current() : advisor.shown();
@@ -238,7 +274,8 @@ public final class RunVerticle extends RunOwner {
     if (trainer == null) return old.withState(s, System.currentTimeMillis());   // ended: nothing moves any more
     return new RunSummary(run.id(), run.spec(), s, run.cycle(), trainer.stepsTaken(), trainer.loss(), trainer.lr(),
         trainer.gradNorm(), bestLoss, s == RunState.RUNNING ? measuredRate : 0, old.created(),
-        System.currentTimeMillis(), diagnosis(), List.copyOf(lrChanges), reason(s));
+        System.currentTimeMillis(), diagnosis(), List.copyOf(lrChanges), reason(s), old.parent(), old.branchedAt(),
+        List.copyOf(rewinds));
   }
 
   /** Sets the lr from the next step on, records the change, and starts the diagnosis afresh. */

@@ -15,6 +15,12 @@ final class RequestInput {
   }
 
   /** The body, parsed; an absent or blank one is refused. */
+  /** The JSON body, or an empty object when there is none (every field optional). */
+  static Object jsonOrEmpty(RoutingContext ctx) {
+    String text = text(ctx);
+    return text == null || text.isBlank() ? Map.of() : Json.parse(text);
+  }
+
   static Object json(RoutingContext ctx) {
     String text = text(ctx);
     if (text == null || text.isBlank()) throw new ApiError(400, "a JSON body is required", null);

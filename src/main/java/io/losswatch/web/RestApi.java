@@ -63,6 +63,7 @@ final class RestApi {
     router.post("/api/runs/:id/lr").handler(this::setLr);
     router.post("/api/runs/:id/apply-advice").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.APPLY_ADVICE)));
     router.post("/api/runs/:id/pause").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.PAUSE)));
+    router.post("/api/runs/:id/branch").handler(this::branch);
     router.post("/api/runs/:id/resume").handler(ctx -> {
       Run run = run(ctx);
       RequestInput.none(ctx);
@@ -169,12 +170,30 @@ final class RestApi {
         .onFailure(e -> ctx.response().reset());
   }
 
+  /** {@code {"at_step": k, "lr_factor": f} | {"at_step": k, "lr": x}}, both optional, and an optional name. */
+  private void branch(RoutingContext ctx) {
+    Run run = run(ctx);
+    Options o = Options.of("", RequestInput.jsonOrEmpty(ctx));
+    long at = o.integer("at_step", -1, 0);
+    double factor = o.number("lr_factor", Double.NaN, v -> v > 0 && Double.isFinite(v), "must be > 0");
+    double lr = o.number("lr", Double.NaN, v -> v > 0 && Double.isFinite(v), "must be > 0");
+    String name = o.string("name", null);
+    o.done("a branch (at_step, lr_factor or lr, name)");
+    if (!Double.isNaN(factor) && !Double.isNaN(lr)) throw new ApiError(400, "lr: give lr_factor or lr, not both", "lr");
+    if (name != null && (name.isBlank() || name.codePointCount(0, name.length()) > RunSpec.MAX_NAME)) {
+      throw new ApiError(400, "name: 1 to " + RunSpec.MAX_NAME + " characters", "name");
+    }
+    manager.branch(run, at, Double.isNaN(factor) ? 1 : factor, lr, name)
+        .onSuccess(b -> ok(ctx, 201, Wire.summary(b.summary())))
+        .onFailure(ctx::fail);
+  }
+
   private void setLr(RoutingContext ctx) {
     Run run = run(ctx);
     Options o = Options.of("", RequestInput.json(ctx));
     double lr = o.number("lr", v -> v > 0, "must be > 0");
     o.done("an lr change");
-    reply(ctx, manager.command(run, new RunCommand(RunCommand.Kind.SET_LR, lr)));
+    reply(ctx, manager.command(run, RunCommand.setLr(lr)));
   }
 
   private void command(RoutingContext ctx, RunCommand command) {

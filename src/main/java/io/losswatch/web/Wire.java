@@ -4,6 +4,7 @@ import io.losswatch.core.config.Json;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.event.Alert;
 import io.losswatch.event.LrChange;
+import io.losswatch.event.Rewind;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import java.time.Instant;
@@ -50,6 +51,18 @@ final class Wire {
       field(b, "from", c.from(), true);
       field(b, "to", c.to(), true);
       b.append(",\"cause\":\"").append(c.cause()).append("\"}");
+    }
+    b.append("],\"parent\":");
+    if (s.parent() == null) b.append("null");
+    else Json.quote(b, s.parent());
+    b.append(",\"branched_at\":").append(s.parent() == null ? "null" : String.valueOf(s.branchedAt()));
+    b.append(",\"rewinds\":[");
+    for (int i = 0; i < s.rewinds().size(); i++) {
+      Rewind r = s.rewinds().get(i);
+      b.append(i > 0 ? ",{\"at\":" : "{\"at\":").append(r.at()).append(",\"to\":").append(r.to());
+      field(b, "lr_before", r.lrBefore(), true);
+      field(b, "lr_after", r.lrAfter(), true);
+      b.append(",\"why\":\"").append(r.why()).append("\"}");
     }
     b.append(']');
     b.append(",\"created\":\"").append(Instant.ofEpochMilli(s.created()))
