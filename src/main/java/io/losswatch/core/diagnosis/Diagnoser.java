@@ -3,7 +3,8 @@ package io.losswatch.core.diagnosis;
 /**
  * Classifies a run step by step from its loss and, for runs trained in-process, its update geometry (the
  * cosine between successive updates, and how much of the first-order predicted decrease a step delivered).
- * Pure and allocation-free per step; one instance per run, fed from one thread.
+ * Pure, and allocation-free per step but for its text (written when the verdict changes, or once a window);
+ * one instance per run, fed from one thread.
  *
  * <p>The rules, over a window of {@link #WINDOW} steps of an exponentially smoothed loss (so a noisy
  * minibatch loss does not flap):
