@@ -322,8 +322,8 @@
     r.rowDirty = false;
   }
 
-  const advisedLr = s => {
-    const v = s.diagnosis && s.diagnosis.suggested_lr;
+  const advisedLr = s => {   // an ended run takes no advice: its diagnosis gives the lr to retry with
+    const d = s.diagnosis, v = d && (typeof d.retry_lr === 'number' ? d.retry_lr : d.suggested_lr);
     return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null;
   };
 

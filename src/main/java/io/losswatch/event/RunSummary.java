@@ -44,6 +44,12 @@ public record RunSummary(String id, RunSpec spec, RunState state, int cycle, lon
     return spec.name();
   }
 
+  /** The same summary with another diagnosis (rebuilt from a restored run's history). */
+  public RunSummary withDiagnosis(Diagnosis d) {
+    return new RunSummary(id, spec, state, cycle, step, loss, lr, gradNorm, bestLoss, stepsPerSecond, created, updated, d,
+        lrChanges, reason);
+  }
+
   public RunSummary withState(RunState s, long now) {
     return new RunSummary(id, spec, s, cycle, step, loss, lr, gradNorm, bestLoss, 0, created, now, diagnosis,
         lrChanges, null, parent, branchedAt, rewinds);

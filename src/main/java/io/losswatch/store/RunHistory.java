@@ -188,6 +188,25 @@ public final class RunHistory {
     return read(from, Long.MAX_VALUE, 0, count);
   }
 
+  /** The last {@code count} steps (all of them when there are fewer), every one. May read the disk. */
+  public StepBatch tail(int count) {
+    long lo;
+    long from = Long.MIN_VALUE;   // no steps: none read
+    synchronized (this) {
+      lo = Math.max(0, first + n - count);
+      if (lo >= first && n > 0) from = step[(int) (lo - first)];
+      else if (lo >= first) lo = -1;
+    }
+    if (from == Long.MIN_VALUE && lo >= 0) {   // on disk: records below the window's start stay there
+      try {
+        from = log.map(lo, lo + 1).step(0);
+      } catch (IOException e) {
+        throw new UncheckedIOException("reading the log of run " + run, e);
+      }
+    }
+    return head(from, count);
+  }
+
   private StepBatch read(long from, long to, int maxPoints, long limit) {
     long[] s;
     double[] l;

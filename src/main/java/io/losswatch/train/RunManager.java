@@ -27,12 +27,15 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Starts, commands and deletes runs: one {@link RunVerticle} per run, spread over the event loops by Vert.x.
  * The one place that turns a spec into a live run, for the REST API and the demo gallery alike.
  */
 public final class RunManager {
+  private static final Logger LOG = Logger.getLogger(RunManager.class.getName());
   private final Vertx vertx;
   private final RunRegistry runs;
   private final RunStore store;
@@ -113,17 +116,31 @@ public final class RunManager {
   }
 
   /**
-   * Takes back the external runs a restart interrupted: their scripts may still be going, and their next
-   * append makes them run again.
+   * After a restart: rebuilds every run's diagnosis from its history (off the event loop), so a verdict does
+   * not go back to unknown, and takes back the external runs the restart interrupted: their scripts may still
+   * be going, and their next append makes them run again (their diagnoser goes on from the replayed steps).
+   * Any other run cannot change any more: its diagnosis says it ended.
    */
   public Future<Void> adoptInterrupted() {
-    List<Future<?>> adopted = new ArrayList<>();
-    for (Run run : runs.all()) {
-      if (run.spec().external() && run.summary().state() == RunState.INTERRUPTED) {
-        adopted.add(vertx.deployVerticle(owner(run, null)).onSuccess(run::deploymentId));
+    List<Run> restored = runs.all();
+    return vertx.executeBlocking(() -> {
+      List<RunOwner> adopted = new ArrayList<>();
+      for (Run run : restored) {
+        RunState state = run.summary().state();
+        RunOwner owner = run.spec().external() && state == RunState.INTERRUPTED ? owner(run, null) : null;
+        Diagnoser d = owner != null ? owner.diagnoser : new Diagnoser();
+        try {
+          RunOwner.replay(d, run.history());
+        } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "cannot rebuild the diagnosis of run " + run.id() + ": " + e.getMessage());
+        }
+        if (owner != null) adopted.add(owner);
+        else d.end(run.history().lastStep(), state.label());
+        run.summary(run.summary().withDiagnosis(d.current()));
       }
-    }
-    return Future.all(adopted).mapEmpty();
+      return adopted;
+    }, false).compose(adopted -> Future.all(adopted.stream()
+        .map(o -> vertx.deployVerticle(o).onSuccess(o.run::deploymentId)).toList())).mapEmpty();
   }
 
   /**

@@ -9,6 +9,7 @@ import io.losswatch.event.LrChange;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
+import io.losswatch.event.StepBatch;
 import io.losswatch.event.Written;
 import io.losswatch.store.RunHistory;
 import io.vertx.core.Future;
@@ -32,6 +33,11 @@ import java.util.logging.Logger;
 abstract class RunOwner extends VerticleBase {
   /** A too_slow verdict that lasts this many steps becomes an alert. */
   static final int SLOW_ALERT_STEPS = 200;
+  /** A diagnosis whose text was merely refreshed is told at most this often (news is told at once). */
+  static final long REFRESH_NANOS = 1_000_000_000L;
+  /** A run read back from disk replays its first steps (its scale) and its last ones into its diagnoser. */
+  static final int REPLAY_HEAD = 100;
+  static final int REPLAY_TAIL = 400;
   private static final Set<Verdict> ACTIONABLE = EnumSet.of(Verdict.TOO_SLOW, Verdict.OSCILLATING, Verdict.DIVERGING);
   /**
    * The store's word can reach a run's {@code written} consumer as the run goes away (deleted, or the server
@@ -59,7 +65,9 @@ abstract class RunOwner extends VerticleBase {
   boolean storageFault;
   /** Whether this run paused itself for that fault (and so resumes by itself after it). */
   private boolean pausedForStorage;
-  private boolean diagnosisChanged;
+  /** What the steps since the last announcement did to the diagnosis. */
+  private Diagnoser.Change diagnosisChange = Diagnoser.Change.NONE;
+  private long refreshedNanos = System.nanoTime() - REFRESH_NANOS;
   private long lastAutoStep = Long.MIN_VALUE / 2;
   private long slowAlertedSince = -1;
 
@@ -135,7 +143,8 @@ abstract class RunOwner extends VerticleBase {
   /** Feeds one step to the diagnoser; with auto_lr, follows its advice at most once a window. */
   void observe(long step, double loss, double lr, double gradNorm, double cosine, double efficiency) {
     if (loss < bestLoss || Double.isNaN(bestLoss)) bestLoss = loss;
-    diagnosisChanged |= diagnoser.observe(step, loss, lr, gradNorm, cosine, efficiency);
+    Diagnoser.Change c = diagnoser.observe(step, loss, lr, gradNorm, cosine, efficiency);
+    if (c.compareTo(diagnosisChange) > 0) diagnosisChange = c;
     Diagnosis d = diagnosis();
     if (run.spec().autoLr() && autoUnproven() && d.hasAdvice() && ACTIONABLE.contains(d.verdict())
         && step - lastAutoStep >= Diagnoser.WINDOW) {
@@ -144,9 +153,18 @@ abstract class RunOwner extends VerticleBase {
     }
   }
 
-  /** After a batch of steps up to {@code step}: the diagnosis, if it changed, and a lasting too_slow. */
+  /**
+   * After a batch of steps up to {@code step}: the diagnosis if it changed (with its alerts), or its refreshed
+   * text (no alert; at most once per {@link #REFRESH_NANOS}), and a lasting too_slow.
+   */
   void observed(long step) {
-    if (diagnosisChanged && !proving()) announceDiagnosis();
+    if (diagnosisChange == Diagnoser.Change.CHANGED) {
+      if (!proving()) announceDiagnosis();   // a built-in run tells it once its advice is proven
+    } else if (diagnosisChange == Diagnoser.Change.REFRESHED && System.nanoTime() - refreshedNanos >= REFRESH_NANOS) {
+      diagnosisChange = Diagnoser.Change.NONE;
+      refreshedNanos = System.nanoTime();
+      publish();
+    }
     Diagnosis d = diagnosis();
     if (d.verdict() != Verdict.TOO_SLOW || slowAlertedSince == d.sinceStep()) return;
     if (step - d.sinceStep() >= SLOW_ALERT_STEPS) {
@@ -158,7 +176,7 @@ abstract class RunOwner extends VerticleBase {
   /** The lr changed: the diagnosis starts afresh, and the change is recorded from {@code step} on. */
   void lrChanged(long step, double from, double to, String cause) {
     diagnoser.reset();
-    diagnosisChanged = true;
+    diagnosisChange = Diagnoser.Change.CHANGED;
     lrChanges.add(new LrChange(step, from, to, cause));
     if (lrChanges.size() > 100) lrChanges.remove(0);
   }
@@ -166,14 +184,15 @@ abstract class RunOwner extends VerticleBase {
   /** Starts a cycle afresh (a demo run starting over). */
   void reset() {
     bestLoss = Double.NaN;
-    diagnoser.reset();
+    diagnoser.startOver();
     lrChanges.clear();
     slowAlertedSince = -1;
   }
 
   /** Tells everyone the new diagnosis, and raises the alerts it calls for. */
   void announceDiagnosis() {
-    diagnosisChanged = false;
+    diagnosisChange = Diagnoser.Change.NONE;
+    refreshedNanos = System.nanoTime();
     Diagnosis d = diagnosis();
     switch (d.verdict()) {
       case DIVERGING -> alert(Alert.Kind.DIVERGING, d);
@@ -254,8 +273,25 @@ abstract class RunOwner extends VerticleBase {
 
   void changeState(RunState s) {
     state = s;
+    if (!s.isLive()) diagnoser.end(run.history().lastStep(), s.label());   // no advice for a run that cannot change
     publish();
     if (!s.isLive() && run.history().unwritten() == 0) retire();
+  }
+
+  /**
+   * Replays what a run read back from disk left in its history into {@code d} (geometry unknown): its first
+   * {@link #REPLAY_HEAD} steps, for its scale (its first loss, its largest gradient), then its last
+   * {@link #REPLAY_TAIL}. Reads the disk: cheap (a few hundred records, mapped), yet best off the event loop.
+   */
+  static void replay(Diagnoser d, RunHistory h) {
+    long last = Long.MIN_VALUE;
+    for (StepBatch b : List.of(h.head(Long.MIN_VALUE, REPLAY_HEAD), h.tail(REPLAY_TAIL))) {
+      for (int i = 0; i < b.size(); i++) {
+        if (b.step()[i] <= last) continue;   // a short run: the tail overlaps the head
+        last = b.step()[i];
+        d.observe(last, b.loss()[i], b.lr()[i], b.gradNorm()[i], Double.NaN, Double.NaN);
+      }
+    }
   }
 
   /** Whether an ended run may go now (an external run waits until its script heard it was stopped). */

@@ -76,6 +76,7 @@ final class Wire {
     field(b, "suggested_lr", d.suggestedLr(), d.hasAdvice());
     b.append(",\"since_step\":").append(d.sinceStep()).append(",\"evidence\":");
     Json.quote(b, d.evidence());
+    field(b, "retry_lr", d.retryLr(), !Double.isNaN(d.retryLr()));
     b.append('}');
   }
 

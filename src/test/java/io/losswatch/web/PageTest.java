@@ -427,7 +427,8 @@ class PageTest {
   void runAgainStartsTheDivergedRunWithTheAdvisedLr() throws Exception {
     double advised = wait.until(d -> {
       try {
-        Object lr = ((Map<?, ?>) server.get("/api/runs/" + diverging).json().get("diagnosis")).get("suggested_lr");
+        // it ended: no advice to apply, but the lr to start it again with
+        Object lr = ((Map<?, ?>) server.get("/api/runs/" + diverging).json().get("diagnosis")).get("retry_lr");
         return lr instanceof Number n ? n.doubleValue() : null;
       } catch (Exception e) {
         throw new IllegalStateException(e);

@@ -3,7 +3,8 @@ package io.losswatch.core.diagnosis;
 /**
  * Classifies a run step by step from its loss and, for runs trained in-process, its update geometry (the
  * cosine between successive updates, and how much of the first-order predicted decrease a step delivered).
- * Pure and allocation-free per step; one instance per run, fed from one thread.
+ * Pure, and allocation-free per step but for its text (written when the verdict changes, or once a window);
+ * one instance per run, fed from one thread.
  *
  * <p>The rules, over a window of {@link #WINDOW} steps of an exponentially smoothed loss (so a noisy
  * minibatch loss does not flap):
@@ -13,10 +14,12 @@ package io.losswatch.core.diagnosis;
  *       above its running minimum, or over ×10 and still rising ×1.5 in the window (a noisy minibatch loss
  *       blows up with half its steps down; it stays diverging there until it falls again) — at once, with the steps left before the loss overflows when it
  *       grows steadily;
+ *   <li>converged, once the loss is at its floor: the gradient has all but vanished (at most 1e-4 of its
+ *       largest), or the loss fell under 1e-12 of its first (or to 0) for a window — even while the updates still
+ *       flip direction (x² at lr 0.9 shrinks as fast as at lr 0.1);
  *   <li>oscillating: successive updates point in opposite directions on average (cosine &lt; −0.5), or the
  *       loss alternates up and down with no net progress;
- *   <li>converged: the gradient has all but vanished (under 1e-4 of its largest), or the lr was annealed
- *       under 1% of its peak and the loss stopped moving;
+ *   <li>converged too when the lr was annealed under 1% of its peak and the loss stopped moving;
  *   <li>too_slow: under 1% relative improvement per step while each step delivers what its first-order
  *       prediction promised (efficiency &gt; 0.9: steps are small against the curvature, so a larger one
  *       would give proportionally more), or — without geometry — the loss creeps while the gradient is
@@ -27,11 +30,32 @@ package io.losswatch.core.diagnosis;
  * too_slow and oscillating are left past looser thresholds than they are entered (hysteresis). While a
  * schedule raises the lr (a warmup), the run is not called too slow. A warmup's rising lr and a one-cycle peak bend the loss by far less than ×4, so they are
  * not mistaken for divergence.
+ *
+ * <p>While a verdict holds, its advice and evidence are written afresh every {@link #WINDOW} steps, so the
+ * numbers they quote (the loss, the steps left before it overflows, …) follow the run: {@link #observe}
+ * tells a mere refresh ({@link Change#REFRESHED}) from news ({@link Change#CHANGED}: another verdict, or a
+ * suggested lr that moved by over 10%). Once the run ended ({@link #end}), the verdict stays, without advice.
  */
 public final class Diagnoser {
   public static final int WINDOW = 20;
   public static final int HOLD = 20;
   private static final double ALPHA = 2.0 / (WINDOW + 1);
+  /** An "overflows in about N steps" past this is no estimate worth printing. */
+  static final double MAX_OVERFLOW_STEPS = 1e6;
+  /** The floor: the gradient norm at most this fraction of its largest, or … */
+  static final double GRAD_FLOOR = 1e-4;
+  /** … the smoothed loss under this fraction of its first. */
+  static final double LOSS_FLOOR = 1e-12;
+
+  /** What a step did to the diagnosis. */
+  public enum Change {
+    /** Nothing to tell. */
+    NONE,
+    /** The same verdict and suggestion, its text written afresh (the numbers it quotes moved). */
+    REFRESHED,
+    /** Another verdict, or a suggested lr that moved by over 10%: news, for alerts. */
+    CHANGED
+  }
 
   private final double[] smooth = new double[WINDOW + 1];
   private final double[] raw = new double[WINDOW + 1];
@@ -47,14 +71,23 @@ public final class Diagnoser {
   private double minSmooth = Double.POSITIVE_INFINITY;
   private double maxGrad;
   private double maxLr;
+  private double firstLoss;
   private Diagnosis current = Diagnosis.UNKNOWN;
+  private long describedAt;
+  private double announcedLr = Double.NaN;   // the suggestion last told as news
+  private boolean ended;
   private Verdict candidate = Verdict.UNKNOWN;
   private long candidateSince;
   private int candidateCount;
 
-  /** Forgets the past (after an lr change: a new regime deserves a fresh look); the verdict is unknown again. */
+  /**
+   * Forgets the past (after an lr change: a new regime deserves a fresh look); the verdict is unknown again.
+   * An ended run's diagnosis stays as it ended: {@link #startOver()} begins a new cycle.
+   */
   public void reset() {
+    if (ended) return;
     current = Diagnosis.UNKNOWN;
+    announcedLr = Double.NaN;
     n = 0;
     cosines.clear();
     efficiencies.clear();
@@ -67,21 +100,45 @@ public final class Diagnoser {
     candidateCount = 0;
   }
 
+  /** A new cycle of a run that ended (a demo run starting over): everything forgotten. */
+  public void startOver() {
+    ended = false;
+    reset();
+  }
+
+  /**
+   * The run ended at {@code step} ({@code how}: its end state, "finished", "stopped", …): the verdict stays, its advice
+   * says the run ended, and no step changes it any more.
+   */
+  public void end(long step, String how) {
+    if (ended) return;
+    current = current.ended(step, how);
+    ended = true;
+  }
+
+  public boolean ended() {
+    return ended;
+  }
+
   public Diagnosis current() {
     return current;
   }
 
   /**
-   * Takes one step; returns true when the diagnosis changed. {@code cosine} and {@code efficiency} are NaN
+   * Takes one step and tells what it did to the diagnosis. {@code cosine} and {@code efficiency} are NaN
    * for runs without update geometry.
    */
-  public boolean observe(long step, double loss, double lr, double gradNorm, double cosine, double efficiency) {
+  public Change observe(long step, double loss, double lr, double gradNorm, double cosine, double efficiency) {
+    if (ended) return Change.NONE;
     // a NaN gradient norm is not known (a script that does not send it), unless the run had given finite ones
     if (!Double.isFinite(loss) || Double.isInfinite(gradNorm) || (Double.isNaN(gradNorm) && maxGrad > 0)) {
-      return set(new Diagnosis(Verdict.NON_FINITE, "cut the lr ÷10 to " + fmt(lr / 10) + " and start again",
-          nice(lr / 10), step, (Double.isFinite(loss) ? "gradient norm " : "loss ") + (Double.isFinite(loss) ? gradNorm : loss)
-              + " at step " + step));
+      boolean already = current.verdict() == Verdict.NON_FINITE;
+      if (already && step - describedAt < WINDOW) return Change.NONE;
+      return set(step, new Diagnosis(Verdict.NON_FINITE, "cut the lr ÷10 to " + fmt(lr / 10) + " and start again",
+          nice(lr / 10), already ? current.sinceStep() : step, (Double.isFinite(loss) ? "gradient norm " : "loss ")
+              + (Double.isFinite(loss) ? gradNorm : loss) + " at step " + step));
     }
+    if (Double.isNaN(ewma)) firstLoss = loss;
     ewma = Double.isNaN(ewma) ? loss : ewma + ALPHA * (loss - ewma);
     int slot = n % (WINDOW + 1);
     smooth[slot] = ewma;
@@ -99,17 +156,15 @@ public final class Diagnoser {
     minSmooth = Math.min(minSmooth, ewma);
     if (Double.isFinite(gradNorm)) maxGrad = Math.max(maxGrad, gradNorm);
     if (Double.isFinite(lr)) maxLr = Math.max(maxLr, lr);
-    if (n <= WINDOW) return false;
+    if (n <= WINDOW) return Change.NONE;
     Verdict v = classify(loss, lr, gradNorm);
     if (v == current.verdict()) {
       candidateCount = 0;
-      // a schedule moves the lr every step: only a suggestion that moved by over 10% is news
-      double suggested = suggestion(v, lr);
-      if (Double.isNaN(suggested) != !current.hasAdvice()
-          || (current.hasAdvice() && Math.abs(suggested / current.suggestedLr() - 1) > 0.1)) {
-        return set(describe(v, current.sinceStep(), loss, lr, gradNorm));
+      // a schedule moves the lr every step: the text follows it once a window, unless the suggestion moved far
+      if (step - describedAt >= WINDOW || moved(suggestion(v, lr))) {
+        return set(step, describe(v, current.sinceStep(), loss, lr, gradNorm));
       }
-      return false;
+      return Change.NONE;
     }
     if (v != candidate || candidateCount == 0) {
       candidate = v;
@@ -118,28 +173,43 @@ public final class Diagnoser {
     }
     candidateCount++;
     boolean urgent = v == Verdict.DIVERGING || current.verdict() == Verdict.UNKNOWN;
-    if (!urgent && candidateCount < HOLD) return false;
-    return set(describe(v, urgent ? step : candidateSince, loss, lr, gradNorm));
+    if (!urgent && candidateCount < HOLD) return Change.NONE;
+    return set(step, describe(v, urgent ? step : candidateSince, loss, lr, gradNorm));
   }
 
-  private boolean set(Diagnosis d) {
-    boolean changed = !d.equals(current);
+  /** Whether a suggestion (NaN: none) differs from the one last told as news: there or not, or over 10% off. */
+  private boolean moved(double suggested) {
+    return Double.isNaN(suggested) != Double.isNaN(announcedLr)
+        || (!Double.isNaN(suggested) && Math.abs(suggested / announcedLr - 1) > 0.1);
+  }
+
+  private Change set(long step, Diagnosis d) {
+    Diagnosis was = current;
     current = d;
     candidateCount = 0;
-    return changed;
+    describedAt = step;
+    if (d.verdict() != was.verdict() || moved(d.suggestedLr())) {
+      announcedLr = d.suggestedLr();
+      return Change.CHANGED;
+    }
+    return d.equals(was) ? Change.NONE : Change.REFRESHED;
   }
 
   // what the last classification measured, for describe()
   private double ratio;
   private double now;
+  private double then;
+  private double highest;   // the highest raw loss in the window, when the loss floor was checked
   private double cos;
   private double eff;
   private double perStep;
+  private double oscillationRule;   // the cosine threshold the oscillating verdict fired on; NaN: the flips rule
+  private boolean floorByGradient;
 
   /** The verdict for this step, from numbers alone: it runs every step, so it builds no strings. */
   private Verdict classify(double loss, double lr, double gradNorm) {
     now = smooth[(n - 1) % (WINDOW + 1)];
-    double then = smooth[n % (WINDOW + 1)];   // WINDOW steps ago
+    then = smooth[n % (WINDOW + 1)];   // WINDOW steps ago
     ratio = now / then;
     cos = cosines.mean();
     eff = efficiencies.mean();
@@ -148,18 +218,35 @@ public final class Diagnoser {
         || (minSmooth > 0 && now > 10 * minSmooth && ratio > (current.verdict() == Verdict.DIVERGING ? 0.9 : 1.5))) {
       return Verdict.DIVERGING;
     }
+    // at its floor, a loss that still flips (x² at lr 0.9) has converged all the same
+    floorByGradient = gradNorm <= GRAD_FLOOR * maxGrad;
+    if (floorByGradient || lossAtFloor()) return Verdict.CONVERGED;
     // band hysteresis: a verdict is entered past one threshold and left past a looser one
-    boolean wasOscillating = current.verdict() == Verdict.OSCILLATING;
-    if (cos < (wasOscillating ? -0.3 : -0.5) || (flips.sum() >= 0.8 * (WINDOW - 1) && ratio > 0.99)) {
+    double cosRule = current.verdict() == Verdict.OSCILLATING ? -0.3 : -0.5;
+    if (cos < cosRule || (flips.sum() >= FLIPS && ratio > 0.99)) {
+      oscillationRule = cos < cosRule ? cosRule : Double.NaN;
       return Verdict.OSCILLATING;
     }
-    if (gradNorm <= 1e-4 * maxGrad || (lr < 0.01 * maxLr && Math.abs(perStep) < 1e-4)) return Verdict.CONVERGED;
+    if (lr < 0.01 * maxLr && Math.abs(perStep) < 1e-4) return Verdict.CONVERGED;
     boolean linear = Double.isNaN(eff) ? gradNorm > 0.01 * maxGrad : eff > 0.9;
     boolean rising = lr > 1.05 * lrs[n % (WINDOW + 1)];   // a warmup is raising the lr already
     double slow = current.verdict() == Verdict.TOO_SLOW ? 0.02 : 0.01;
     if (perStep < slow && perStep > -0.001 && linear && !rising) return Verdict.TOO_SLOW;
     return Verdict.CONVERGING;
   }
+
+  /**
+   * Whether every loss in the window is under {@link #LOSS_FLOOR} of the first, or 0 (it underflowed): the raw
+   * losses, as the smoothed one falls no faster than its smoothing forgets (×0.9 a step).
+   */
+  private boolean lossAtFloor() {
+    highest = raw[0];
+    for (double l : raw) highest = Math.max(highest, l);
+    return highest == 0 || (firstLoss > 0 && highest > 0 && highest < LOSS_FLOOR * firstLoss);
+  }
+
+  /** Turns in a window that make the loss's alternation an oscillation: 80% of the window's 19, so 16. */
+  private static final int FLIPS = (int) Math.ceil(0.8 * (WINDOW - 1));
 
   private static double suggestion(Verdict v, double lr) {
     return switch (v) {
@@ -169,35 +256,42 @@ public final class Diagnoser {
     };
   }
 
-  /** The verdict with its advice and evidence, in words: built only when the diagnosis changes. */
+  /** The verdict with its advice and evidence, in words: built when the diagnosis changes, or once a window. */
   private Diagnosis describe(Verdict v, long since, double loss, double lr, double gradNorm) {
     double to = nice(suggestion(v, lr));
     return switch (v) {
       case DIVERGING -> {
         double rawRatio = rawAgo(0) / rawAgo(WINDOW);   // the smoothed loss lags: the raw one tells the pace
         double growth = rawRatio > 1 ? rawRatio : ratio;
-        String grew = "the loss grew ×" + fmt(ratio) + " over the last " + WINDOW + " steps (" + (int) ups.sum()
-            + " of them up), now " + fmt(now / minSmooth) + "× its minimum";
-        if (growth < 1.5 || ups.sum() < 0.7 * WINDOW) {   // levelled off, or too noisy to extrapolate
-          yield new Diagnosis(v, "cut the lr ÷10 to " + fmt(to), to, since, grew);
+        String grew = (Double.isFinite(ratio) ? "the loss grew ×" + fmt(ratio) : "the loss grew from 0") + " over the last "
+            + WINDOW + " steps (" + (int) ups.sum() + " of them up), now " + fmt(loss)
+            + (minSmooth > 0 ? ", " + fmt(now / minSmooth) + "× its minimum" : "");
+        // a steady growth, extrapolated: only a sane, finite estimate is printed
+        double left = Math.ceil(Math.log(Double.MAX_VALUE / Math.max(loss, Double.MIN_NORMAL)) / (Math.log(growth) / WINDOW));
+        if (!(growth >= 1.5) || ups.sum() < 0.7 * WINDOW || !(left >= 1 && left <= MAX_OVERFLOW_STEPS)) {
+          yield new Diagnosis(v, "cut the lr ÷10 to " + fmt(to), to, since, grew);   // levelled off, or too noisy
         }
-        long left = (long) Math.ceil(Math.log(Double.MAX_VALUE / Math.max(loss, Double.MIN_NORMAL))
-            / (Math.log(growth) / WINDOW));
-        yield new Diagnosis(v, "cut the lr ÷10 to " + fmt(to) + "; the loss overflows in about " + left + " steps", to,
-            since, grew + "; it overflows in about " + left + " steps");
+        String overflow = "overflows in about " + (long) left + " steps";
+        yield new Diagnosis(v, "cut the lr ÷10 to " + fmt(to) + "; the loss " + overflow, to, since, grew + "; it " + overflow);
       }
-      case OSCILLATING -> new Diagnosis(v, "cut the lr ÷10 to " + fmt(to), to, since, cos < -0.3
-          ? "successive updates point in opposite directions (mean cosine " + fmt(cos) + ")"
-          : "the loss alternated up and down " + (int) flips.sum() + " times in " + WINDOW + " steps with no net progress");
-      case CONVERGED -> new Diagnosis(v, null, Double.NaN, since, gradNorm <= 1e-4 * maxGrad
-          ? "the gradient norm fell to " + fmt(gradNorm / maxGrad) + " of its largest"
+      case OSCILLATING -> new Diagnosis(v, "cut the lr ÷10 to " + fmt(to), to, since, Double.isNaN(oscillationRule)
+          ? "the loss alternated up and down " + (int) flips.sum() + " times in " + WINDOW + " steps (rule: ≥ " + FLIPS
+              + ") with no net progress (ratio " + fmt(ratio) + " > 0.99)"
+          : "successive updates point in opposite directions (mean cosine " + fmt(cos) + " < " + fmt(oscillationRule) + ")");
+      case CONVERGED -> new Diagnosis(v, null, Double.NaN, since, floorByGradient
+          ? (maxGrad > 0 ? "the gradient norm fell to " + fmt(gradNorm / maxGrad) + " of its largest (rule: ≤ "
+              + fmt(GRAD_FLOOR) + ")" : "the gradient norm is 0")
+          : highest == 0 ? "the loss fell to 0"
+          : highest < LOSS_FLOOR * firstLoss
+          ? "the loss fell to " + fmt(highest / firstLoss) + " of its first (rule: < " + fmt(LOSS_FLOOR) + ")"
           : "the schedule annealed the lr to " + fmt(lr / maxLr) + " of its peak");
       case TOO_SLOW -> new Diagnosis(v, "raise the lr ×10 to " + fmt(to), to, since,
           "the loss improves " + fmt(100 * perStep) + "% per step" + (Double.isNaN(eff) ? ""
               : ", and each step delivers " + fmt(100 * eff) + "% of its first-order promise: steps are small against"
                   + " the curvature"));
-      default -> new Diagnosis(Verdict.CONVERGING, "keep the lr", Double.NaN, since,
-          "the loss improves " + fmt(100 * perStep) + "% per step");
+      default -> new Diagnosis(Verdict.CONVERGING, "keep the lr", Double.NaN, since, Double.isFinite(perStep)
+          ? "the loss improves " + fmt(100 * perStep) + "% per step"
+          : "the loss went from " + fmt(then) + " to " + fmt(now) + " over the last " + WINDOW + " steps");
     };
   }
 

@@ -56,10 +56,52 @@ class DiagnoserTest {
   }
 
   @Test
-  void textbookOvershooting() {
-    List<Diagnosis> ds = diagnose(sgd(0.9), 300);
-    for (int i = 30; i < 300; i++) assertEquals(Verdict.OSCILLATING, ds.get(i).verdict(), "step " + (i + 1));
-    assertEquals(0.09, ds.get(299).suggestedLr());
+  void textbookOvershootingOscillatesUntilTheLossIsAtItsFloor() {
+    // x ← −0.8x: the updates flip, yet x² shrinks ×0.64 a step, as at lr 0.1 (x ← 0.8x)
+    List<Diagnosis> ds = diagnose(sgd(0.9), 2500);
+    // the floor: step k's gradient 2·10·0.8^(k−1) falls to 1e-4 of the first one's at step 43 (loss 7e-7 of its first)
+    int floor = 1;
+    while (Math.pow(0.8, floor - 1) > Diagnoser.GRAD_FLOOR) floor++;
+    assertEquals(43, floor);
+    for (int step = Diagnoser.WINDOW + 1; step < floor + Diagnoser.HOLD - 1; step++) {
+      Diagnosis d = ds.get(step - 1);
+      assertEquals(Verdict.OSCILLATING, d.verdict(), "step " + step);
+      assertEquals(0.09, d.suggestedLr());
+    }
+    assertTrue(ds.get(Diagnoser.WINDOW).evidence().contains("mean cosine -1 < -0.5"), ds.get(Diagnoser.WINDOW).evidence());
+    // at the floor, converged wins: through 1e-76 (step 400) and the loss's underflow to 0 (x² < 4.9e-324 from step ~1680)
+    for (int step = floor + Diagnoser.HOLD - 1; step <= 2500; step++) {
+      Diagnosis d = ds.get(step - 1);
+      assertEquals(Verdict.CONVERGED, d.verdict(), "step " + step + ": " + d.evidence());
+      assertEquals(floor, d.sinceStep());
+      assertFalse(d.hasAdvice());
+    }
+    assertTrue(ds.get(399).evidence().contains("of its largest (rule: ≤ 0.0001)"), ds.get(399).evidence());
+    assertEquals(Verdict.CONVERGED, diagnose(sgd(0.1), 400).get(399).verdict(), "the same as at lr 0.1");
+  }
+
+  @Test
+  void aLossAtItsFloorWithoutAGradientIsConverged() {
+    // a script that sends no gradient norm: the loss falls twelve orders of magnitude and stays, then underflows to 0
+    Diagnoser d = new Diagnoser();
+    for (int s = 1; s <= 400; s++) {
+      double loss = s <= 300 ? 5 * Math.pow(0.85, s) : 0;
+      d.observe(s, loss, 0.1, Double.NaN, Double.NaN, Double.NaN);
+      if (s == 250) {
+        assertEquals(Verdict.CONVERGED, d.current().verdict(), d.current().evidence());
+        assertTrue(d.current().evidence().contains("of its first (rule: < 1E-12)"), d.current().evidence());
+      }
+    }
+    assertEquals(Verdict.CONVERGED, d.current().verdict(), d.current().evidence());
+  }
+
+  @Test
+  void aLossThatAlternatesWithNoNetProgressQuotesTheRule() {
+    Diagnoser d = new Diagnoser();
+    for (int s = 1; s <= 60; s++) d.observe(s, s % 2 == 0 ? 2 : 1, 0.5, 1, Double.NaN, Double.NaN);
+    assertEquals(Verdict.OSCILLATING, d.current().verdict());
+    assertTrue(d.current().evidence().matches("the loss alternated up and down 19 times in 20 steps \\(rule: ≥ 16\\)"
+        + " with no net progress \\(ratio 1(\\.0\\d*)? > 0\\.99\\)"), d.current().evidence());
   }
 
   @Test
@@ -80,10 +122,96 @@ class DiagnoserTest {
   }
 
   @Test
+  void theAdviceFollowsTheRun() {
+    // the run: "overflows in about 1914 steps", computed at step 21, was still shown at step 400 (loss 1.5e65)
+    Trainer t = new Trainer(RunSpec.parse(sgd(1.1)));
+    Diagnoser d = new Diagnoser();
+    List<Diagnoser.Change> changes = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      t.step();
+      changes.add(d.observe(t.stepsTaken(), t.loss(), t.lr(), t.gradNorm(), t.updateCosine(), t.efficiency()));
+    }
+    Diagnosis last = d.current();
+    assertEquals(Verdict.DIVERGING, last.verdict());
+    assertEquals(21, last.sinceStep(), "the same verdict since");
+    long left = Long.parseLong(last.advice().replaceAll(".*about (\\d+) steps.*", "$1"));
+    double exact = Math.log(Double.MAX_VALUE / t.loss()) / Math.log(1.44);   // about 1534 from step 400
+    assertEquals(exact, left, exact * 0.05, last.advice());
+    double quoted = Double.parseDouble(last.evidence().replaceAll(".*, now ([^,]+), .*", "$1"));
+    assertTrue(quoted <= t.loss() && quoted >= t.loss() / Math.pow(1.44, Diagnoser.WINDOW), "the loss quoted now: " + quoted);
+    // one piece of news (unknown → diverging), then a refresh once a window: no alert for a refresh
+    assertEquals(1, changes.stream().filter(c -> c == Diagnoser.Change.CHANGED).count());
+    assertEquals(Diagnoser.Change.CHANGED, changes.get(20));
+    long refreshed = changes.stream().filter(c -> c == Diagnoser.Change.REFRESHED).count();
+    assertTrue(refreshed >= 15 && refreshed <= 400 / Diagnoser.WINDOW, "refreshed " + refreshed + " times");
+  }
+
+  @Test
+  void anAbsurdOverflowEstimateIsNeverPrinted() {
+    // a loss at exactly 0, then doubling: its growth over the window is infinite while the window still holds the 0
+    Diagnoser d = new Diagnoser();
+    boolean estimated = false;
+    for (int s = 1; s <= 90; s++) {
+      double loss = s <= 30 ? 0 : Math.pow(2, s - 30);
+      d.observe(s, loss, 0.5, 1, Double.NaN, Double.NaN);
+      Diagnosis now = d.current();
+      String text = now.advice() + " " + now.evidence();
+      assertFalse(text.contains(String.valueOf(Long.MAX_VALUE)) || text.contains("Infinity") || text.contains("NaN"),
+          "step " + s + ": " + text);
+      if (text.contains("overflows in about")) {
+        long left = Long.parseLong(now.advice().replaceAll(".*about (\\d+) steps.*", "$1"));
+        assertTrue(left >= 1 && left <= Diagnoser.MAX_OVERFLOW_STEPS, text);
+        assertEquals(Math.log(Double.MAX_VALUE / loss) / Math.log(2), left, 25, text);
+        estimated = true;
+      }
+    }
+    assertEquals(Verdict.DIVERGING, d.current().verdict());
+    assertTrue(estimated, "once the window is past the 0, the steady ×2 is extrapolated");
+    // and no textbook run ever prints one
+    for (double lr : new double[] {1.1, 2.0, 3.0}) {
+      for (Diagnosis x : diagnose(sgd(lr), 400)) {
+        if (x.advice() == null || !x.advice().contains("about")) continue;
+        long left = Long.parseLong(x.advice().replaceAll(".*about (\\d+) steps.*", "$1"));
+        assertTrue(left >= 1 && left <= Diagnoser.MAX_OVERFLOW_STEPS, x.advice());
+      }
+    }
+  }
+
+  @Test
+  void anEndedRunKeepsItsVerdictWithoutAdvice() {
+    Trainer t = new Trainer(RunSpec.parse(sgd(1.1)));
+    Diagnoser d = new Diagnoser();
+    for (int i = 0; i < 40; i++) {
+      t.step();
+      d.observe(t.stepsTaken(), t.loss(), t.lr(), t.gradNorm(), t.updateCosine(), t.efficiency());
+    }
+    Diagnosis live = d.current();
+    d.end(40, "stopped");
+    Diagnosis ended = d.current();
+    assertEquals(Verdict.DIVERGING, ended.verdict());
+    assertEquals(live.sinceStep(), ended.sinceStep());
+    assertEquals(live.evidence(), ended.evidence());
+    assertFalse(ended.hasAdvice(), "no advice for a run that cannot change");
+    assertEquals(0.11, ended.retryLr());
+    assertEquals("the run ended at step 40 (stopped); to try again, start a new run with lr 0.11", ended.advice());
+    assertEquals(Diagnoser.Change.NONE, d.observe(41, 1e30, 1.1, 1, Double.NaN, Double.NaN));
+    d.reset();   // an lr change a script acknowledges after the stop
+    assertEquals(ended, d.current(), "an ended run's diagnosis stays");
+    d.startOver();
+    assertEquals(Diagnosis.UNKNOWN, d.current());
+    // a verdict without advice ends without one too
+    Diagnoser right = new Diagnoser();
+    for (int s = 1; s <= 30; s++) right.observe(s, 1.0 / s, 0.1, 1, Double.NaN, Double.NaN);
+    right.end(30, "finished");
+    assertEquals("the run ended at step 30 (finished)", right.current().advice());
+    assertTrue(Double.isNaN(right.current().retryLr()));
+  }
+
+  @Test
   void aNonFiniteLossIsFlaggedAtTheStepItAppears() {
     Diagnoser d = new Diagnoser();
     for (int s = 1; s <= 30; s++) d.observe(s, 1.0 / s, 0.1, 1, Double.NaN, Double.NaN);
-    assertTrue(d.observe(31, Double.NaN, 0.1, 1, Double.NaN, Double.NaN));
+    assertEquals(Diagnoser.Change.CHANGED, d.observe(31, Double.NaN, 0.1, 1, Double.NaN, Double.NaN));
     assertEquals(Verdict.NON_FINITE, d.current().verdict());
     assertEquals(31, d.current().sinceStep());
   }
