@@ -3,9 +3,12 @@ package io.losswatch.cli;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.TraceCsv;
 import io.losswatch.core.Trainer;
-import io.losswatch.core.diagnosis.Diagnoser;
-import io.losswatch.core.policy.Advisor;
 import io.losswatch.core.config.SpecException;
+import io.losswatch.core.diagnosis.Diagnoser;
+import io.losswatch.core.diagnosis.Verdict;
+import io.losswatch.core.policy.Advisor;
+import io.losswatch.core.policy.Guardian;
+import io.losswatch.core.state.Snapshots;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -17,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 
 /**
  * {@code losswatch trace --spec <inline JSON | path>}: runs a spec headless and prints
@@ -87,28 +91,61 @@ public final class TraceCommand {
     return 0;
   }
 
-  /** Writes the header and one row per step of the run. */
+  /**
+   * Writes the header and one row per step of the run. With {@code auto_lr} or a {@code guard}, the run follows
+   * them as the server's does, step for step (the same diagnosis, proofs and rewinds), and the rows are the run as
+   * it stands at its end: a rewind takes back the rows after the step it goes back to. Like the server, such a
+   * run ends at a non-finite loss its guard does not take.
+   */
   public static void write(RunSpec spec, Writer w) throws IOException {
     Trainer trainer = new Trainer(spec);
-    Diagnoser diagnoser = new Diagnoser();
-    Advisor advisor = new Advisor(diagnoser, true);
     w.write(TraceCsv.HEADER);
     StringBuilder row = new StringBuilder(96);
-    for (int t = 0; t < spec.steps(); t++) {
+    if (!spec.autoLr() && spec.guard() == null) {
+      for (int t = 0; t < spec.steps(); t++) {
+        trainer.step();
+        row.setLength(0);
+        w.append(TraceCsv.row(row, trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm()));
+      }
+      return;
+    }
+    Diagnoser diagnoser = new Diagnoser();
+    Advisor advisor = new Advisor(diagnoser, spec.autoLr());
+    Guardian guardian = new Guardian(spec.guard(), 0);
+    Snapshots kept = Guardian.snapshots();
+    kept.add(0, trainer.state());
+    ArrayDeque<String> pending = new ArrayDeque<>();   // rows a rewind may still take back
+    while (trainer.stepsTaken() < spec.steps()) {
       trainer.step();
       row.setLength(0);
-      w.append(TraceCsv.row(row, trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm()));
-      if (!spec.autoLr()) continue;
-      // auto_lr as the server's run follows it: the same diagnosis, the same proof, at the same step
+      pending.addLast(TraceCsv.row(row, trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm()).toString());
+      Verdict before = diagnoser.current().verdict();
       diagnoser.observe(trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm(), trainer.updateCosine(),
           trainer.efficiency());
+      String trigger = guardian.trigger(trainer, before, diagnoser.current().verdict());
+      if (trigger != null && !guardian.exhausted()) {
+        Snapshots.Snapshot to = guardian.target(kept, trainer.stepsTaken());
+        trainer = guardian.rewind(trainer, kept, to);
+        for (long n = pending.size(); n > 0 && step(pending.peekLast()) > to.step(); n--) pending.removeLast();
+        diagnoser.reset();
+        continue;
+      }
+      if (trigger != null || !Double.isFinite(trainer.loss()) || !Double.isFinite(trainer.gradNorm())) break;
+      if (kept.due(trainer.stepsTaken())) kept.add(trainer.stepsTaken(), trainer.state());
       if (advisor.needsProof(trainer)) advisor.prove(Long.MAX_VALUE);
       double lr = advisor.takeAutoLr();
       if (!Double.isNaN(lr)) {
         trainer.setLr(lr);
         diagnoser.reset();
       }
+      long settled = kept.oldest().step();   // no rewind goes back before the oldest kept state
+      while (!pending.isEmpty() && step(pending.peekFirst()) <= settled) w.write(pending.removeFirst());
     }
+    for (String r : pending) w.write(r);
+  }
+
+  private static long step(String row) {
+    return Long.parseLong(row.substring(0, row.indexOf(',')));
   }
 
   private static String why(Exception e) {

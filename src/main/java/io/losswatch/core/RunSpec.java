@@ -25,7 +25,8 @@ import java.util.Map;
  *  "steps_per_second": 20}
  * </pre>
  * {@code steps_per_second} paces a run on the server (0 or absent: as fast as the machine goes) and
- * {@code auto_lr} lets it apply its proven advice by itself (the headless trace does the same); trace ignores the pace.
+ * {@code auto_lr} lets it apply its proven advice by itself and {@code guard} rolls it back past a blow-up (the
+ * headless trace does both the same way); trace ignores the pace.
  *
  * <p>An external run, trained by a script elsewhere and only watched here, is
  * {@code {"source": "external", "name": …, "config": {…}, "optimizer": {"type": "adamw", "lr": 3e-4}, "auto_lr": …}}:
@@ -39,7 +40,7 @@ import java.util.Map;
  * @param json the description as given, for echoing back to whoever asks what a run is
  */
 public record RunSpec(String name, Problem.Config problem, Optimizer.Config optimizer, Schedule.Config schedule,
-    int steps, double stepsPerSecond, boolean autoLr, Map<String, Object> json) {
+    int steps, double stepsPerSecond, boolean autoLr, Guard guard, Map<String, Object> json) {
   /** Characters (code points) in a name at most. */
   public static final int MAX_NAME = 256;
   /** Bytes of a whole spec, as compact UTF-8 JSON, at most. */
@@ -55,7 +56,8 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
         : newName.substring(0, newName.offsetByCodePoints(0, MAX_NAME));
     Map<String, Object> j = new java.util.LinkedHashMap<>(json);
     j.put("name", n);
-    return new RunSpec(n, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, java.util.Collections.unmodifiableMap(j));
+    return new RunSpec(n, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard,
+        java.util.Collections.unmodifiableMap(j));
   }
 
   public static RunSpec parse(String text) {
@@ -78,6 +80,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     int steps = o.integer("steps", 1);
     double stepsPerSecond = o.number("steps_per_second", 0, v -> v >= 0, "must be >= 0");
     boolean autoLr = o.bool("auto_lr", false);
+    Guard guard = o.has("guard") ? Guard.read(section(o, "guard")) : null;
     Problem.Config problem = Problems.read(section(o, "problem"));
     Optimizer.Config optimizer = Optimizers.read(section(o, "optimizer"));
     Schedule.Config schedule = o.has("schedule")
@@ -89,7 +92,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     }
     o.done("a run spec");
     if (name == null) name = problem.type() + " " + optimizer.type() + " lr=" + Json.format(optimizer.lr());
-    return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr,
+    return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard,
         (Map<String, Object>) tree);
   }
 
@@ -113,7 +116,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     if (rest > MAX_BYTES) throw new SpecException("", "an external run spec without its config must be at most " + MAX_BYTES
         + " bytes as compact JSON, got " + rest);
     if (name == null) name = "external " + optimizer;
-    return new RunSpec(name, null, null, null, 0, 0, autoLr, (Map<String, Object>) tree);
+    return new RunSpec(name, null, null, null, 0, 0, autoLr, null, (Map<String, Object>) tree);
   }
 
   private static int bytes(Object tree) {

@@ -7,7 +7,9 @@ public record Alert(String run, String name, Kind kind, long step, String messag
   public enum Kind {
     DIVERGING, NON_FINITE, TOO_SLOW, STALLED,
     /** The run's steps cannot be written (a full disk): it is paused until they can. */
-    STORAGE;
+    STORAGE,
+    /** The run's guard rolled it back past a blow-up (or, out of rewinds, let it end as diverged). */
+    REWOUND;
 
     public String label() {
       return name().toLowerCase(Locale.ROOT);

@@ -11,7 +11,7 @@ public final class Events {
   public static final String RUNS = "losswatch.runs";
 
   static final List<Class<?>> TYPES = List.of(StepBatch.class, RunCommand.class, RunSummary.class, Alert.class,
-      Written.class, Append.class, Appended.class, Finish.class, Checkpoint.class, Fork.class);
+      Written.class, Append.class, Appended.class, Finish.class, Checkpoint.class, Fork.class, Rewound.class);
 
   private Events() {
   }

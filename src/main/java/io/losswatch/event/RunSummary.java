@@ -47,7 +47,7 @@ public record RunSummary(String id, RunSpec spec, RunState state, int cycle, lon
   /** The same summary with another diagnosis (rebuilt from a restored run's history). */
   public RunSummary withDiagnosis(Diagnosis d) {
     return new RunSummary(id, spec, state, cycle, step, loss, lr, gradNorm, bestLoss, stepsPerSecond, created, updated, d,
-        lrChanges, reason);
+        lrChanges, reason, parent, branchedAt, rewinds);
   }
 
   public RunSummary withState(RunState s, long now) {

@@ -56,7 +56,11 @@ public final class Server {
     RunRegistry runs = new RunRegistry();
     meters.bind(runs);
     RunStore store = new RunStore(config.dataDir());
-    for (RunStore.Restored r : store.loadAll()) runs.restore(r.summary(), new RunHistory(r.summary().id(), r.log()));
+    for (RunStore.Restored r : store.loadAll()) {
+      RunHistory h = new RunHistory(r.summary().id(), r.log());
+      h.abandoned(r.abandoned());
+      runs.restore(r.summary(), h);
+    }
     RunManager manager = new RunManager(vertx, runs, store, config.maxRuns());
     // every HTTP verticle must bind the same port, so "any free port" is chosen here, once
     ServerConfig bound = config.port() == 0 ? config.toBuilder().port(freePort(config.host())).build() : config;

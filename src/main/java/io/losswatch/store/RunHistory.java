@@ -40,6 +40,7 @@ public final class RunHistory {
   private int n;
   private long persisted;       // records on disk
   private int cycle;
+  private List<StepBatch> abandoned = List.of();
 
   /** A history whose older steps live in {@code log}; {@code null} keeps everything in memory. */
   public RunHistory(String run, StepLog log) {
@@ -152,6 +153,39 @@ public final class RunHistory {
 
   public synchronized int cycle() {
     return cycle;
+  }
+
+  /** The first step memory holds (the last step + 1 when it holds none): a rewind can go back to the step before. */
+  public synchronized long firstStep() {
+    return n > 0 ? step[0] : lastStep() + 1;
+  }
+
+  /**
+   * Goes back to step {@code to}, which memory must reach: the steps after it leave the history (returned, and kept
+   * apart in {@link #abandoned()}), and a new cycle starts, so every reader takes the run as it now stands. Call
+   * it only when every step is on disk: the log is cut back to the same step after it.
+   */
+  public synchronized StepBatch rewind(long to) {
+    int at = lowerBound(step, n, to + 1);
+    StepBatch.Builder b = new StepBatch.Builder(Math.max(1, n - at));
+    for (int i = at; i < n; i++) b.add(step[i], loss[i], lr[i], gradNorm[i], t[i]);
+    StepBatch gone = b.build(run, cycle);
+    n = at;
+    persisted = Math.min(persisted, first + n);
+    cycle++;
+    abandoned = new ArrayList<>(abandoned);
+    abandoned.add(gone);
+    return gone;
+  }
+
+  /** The stretches rewinds took out, in order. */
+  public synchronized List<StepBatch> abandoned() {
+    return abandoned;
+  }
+
+  /** The stretches a restart found on disk. */
+  public synchronized void abandoned(List<StepBatch> stretches) {
+    abandoned = List.copyOf(stretches);
   }
 
   /** The last step, 0 when there is none. */

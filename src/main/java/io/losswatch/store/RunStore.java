@@ -9,6 +9,7 @@ import io.losswatch.event.LrChange;
 import io.losswatch.event.Rewind;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
+import io.losswatch.event.StepBatch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -42,7 +43,7 @@ public final class RunStore {
   }
 
   /** A run found on disk at start-up: its summary as of the last write and its repaired log. */
-  public record Restored(RunSummary summary, StepLog log) {
+  public record Restored(RunSummary summary, StepLog log, List<StepBatch> abandoned) {
   }
 
   /**
@@ -78,6 +79,29 @@ public final class RunStore {
     if (log == null) return;
     log.force();
     writeAtomically(root.resolve(id), "snapshot.bin", state.toBytes());
+  }
+
+  /**
+   * A guard's rewind: the steps after {@code to} move out of the run's log into {@code rewound.<index>/}, a log
+   * of their own, so nothing computed is lost.
+   */
+  public void rewind(String id, int index, long to, StepBatch abandoned) throws IOException {
+    StepLog log = logs.get(id);
+    if (log == null) return;
+    StepLog apart = StepLog.open(root.resolve(id).resolve("rewound." + index));
+    apart.append(abandoned);
+    apart.closeWriter();
+    log.cutAfter(to);
+  }
+
+  /** The stretches a run's rewinds took out, in order (empty for a run never rewound). */
+  public List<StepBatch> abandoned(String id) throws IOException {
+    List<StepBatch> out = new ArrayList<>();
+    for (int k = 1; Files.isDirectory(root.resolve(id).resolve("rewound." + k)); k++) {
+      StepLog apart = StepLog.open(root.resolve(id).resolve("rewound." + k));
+      out.add(new RunHistory(id, apart).read(1, Long.MAX_VALUE, 0));
+    }
+    return out;
   }
 
   /** A run's last snapshot, or null when it has none (or a torn one, which is said in the log). */
@@ -220,7 +244,7 @@ public final class RunStore {
     long branchedAt = parent == null ? 0 : ((Number) m.get("branched_at")).longValue();
     RunSummary s = new RunSummary(id, spec, state, 0, Math.max(branchedAt, log.lastStep()), loss, lr, grad, best, 0, created,
         updated, Diagnosis.UNKNOWN, List.copyOf(changes), null, parent, branchedAt, List.copyOf(rewinds));
-    return new Restored(s, log);
+    return new Restored(s, log, abandoned(id));
   }
 
   /** A double as {@link Json} writes it: a number, or "NaN", "Infinity", "-Infinity". */

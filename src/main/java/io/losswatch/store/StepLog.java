@@ -302,6 +302,34 @@ public final class StepLog {
     forced = count;
   }
 
+  /**
+   * Cuts the log back to its steps up to {@code step} (a guard's rewind): every column, the extra scalars and the
+   * block summaries, durably. Appends go on after it.
+   */
+  public synchronized void cutAfter(long step) throws IOException {
+    long records = find(step + 1, count);
+    if (records == count) return;
+    closeWriter();
+    FileChannel[] ch = channels(dir, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    try {
+      for (FileChannel c : ch) {
+        c.truncate(records * 8);
+        c.force(true);
+      }
+      for (String name : metrics) {
+        try (FileChannel m = FileChannel.open(metricFile(dir, name), StandardOpenOption.WRITE)) {
+          m.truncate(records * 8);
+        }
+      }
+      partial = repairBlocks(dir, ch, records);
+      lastStep = records == 0 ? 0 : readLong(ch[STEP], records - 1);
+    } finally {
+      close(ch);
+    }
+    count = records;
+    forced = records;
+  }
+
   /** Forces and closes the writer's files (the run ended); a later append opens them again. */
   public synchronized void closeWriter() throws IOException {
     if (writer == null) return;

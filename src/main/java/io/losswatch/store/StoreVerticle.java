@@ -4,6 +4,7 @@ import io.losswatch.event.Checkpoint;
 import io.losswatch.event.Events;
 import io.losswatch.event.LrChange;
 import io.losswatch.event.RunState;
+import io.losswatch.event.Rewound;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.event.Written;
@@ -55,6 +56,7 @@ public final class StoreVerticle extends VerticleBase {
       if (m.body() instanceof StepBatch b) write(b);
       else if (m.body() instanceof RunSummary s) record(s);
       else if (m.body() instanceof Checkpoint c) keep(c);
+      else if (m.body() instanceof Rewound r) rewind(r);
     }).completion();
   }
 
@@ -120,6 +122,20 @@ public final class StoreVerticle extends VerticleBase {
       store.writeSnapshot(c.run(), c.state());
     } catch (IOException e) {
       LOG.warning("run " + c.run() + ": cannot keep its snapshot at step " + c.step() + ": " + reason(e));
+    }
+  }
+
+  /** Cuts a run's log back for its guard (every step before the rewind is on disk by now) and says how far it is. */
+  private void rewind(Rewound r) {
+    StepLog log = store.log(r.run());
+    if (log == null) return;
+    try {
+      store.rewind(r.run(), r.index(), r.to(), r.abandoned());
+      tell(r.run(), log, null);
+    } catch (IOException e) {
+      // the run's next steps would land behind stale ones: it is told it cannot write, and pauses
+      LOG.warning("run " + r.run() + ": cannot cut its log back to step " + r.to() + ": " + reason(e));
+      tell(r.run(), log, "cannot rewind its log: " + reason(e));
     }
   }
 

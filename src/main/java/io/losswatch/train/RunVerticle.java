@@ -1,14 +1,19 @@
 package io.losswatch.train;
 
 import io.losswatch.core.Trainer;
+import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.core.diagnosis.Diagnosis;
+import io.losswatch.core.diagnosis.Verdict;
 import io.losswatch.core.policy.Advisor;
+import io.losswatch.core.policy.Guardian;
 import io.losswatch.core.state.Snapshots;
+import io.losswatch.event.Alert;
 import io.losswatch.event.Checkpoint;
 import io.losswatch.event.Events;
 import io.losswatch.event.Fork;
 import io.losswatch.event.LrChange;
 import io.losswatch.event.Rewind;
+import io.losswatch.event.Rewound;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
@@ -37,9 +42,6 @@ public final class RunVerticle extends RunOwner {
   static final long PACE_LEAD_MS = 4;
   /** A demo run that ended waits this long before starting over, so its end can be seen. */
   static final long DEMO_RESTART_MS = 3000;
-  /** In memory, the run's state every this many steps (for branches and rewinds), up to {@link #SNAPSHOT_BYTES}. */
-  static final int SNAPSHOT_EVERY = 100;
-  static final long SNAPSHOT_BYTES = 32L << 20;
   /** A persisted run's state goes to disk at least this often, and at every lr change, pause and end. */
   static final long CHECKPOINT_NANOS = TimeUnit.SECONDS.toNanos(2);
   private static final Logger LOG = Logger.getLogger(RunVerticle.class.getName());
@@ -48,7 +50,12 @@ public final class RunVerticle extends RunOwner {
   private final StepBatch.Builder batch = new StepBatch.Builder(256);
   private Trainer trainer;
   private Advisor advisor;
-  private final Snapshots snapshots = new Snapshots(SNAPSHOT_EVERY, SNAPSHOT_BYTES);
+  /** In memory, the run's state every {@link Guardian#EVERY} steps, for branches and rewinds. */
+  private final Snapshots snapshots = Guardian.snapshots();
+  private Guardian guardian;
+  /** What a guard's trigger waits on: every step on disk, so the log can be cut back. */
+  private String rewindFor;
+  private long rewindAt;
   private long checkpointNanos;
   private boolean continued;
   private final List<Rewind> rewinds = new ArrayList<>();
@@ -90,6 +97,7 @@ public final class RunVerticle extends RunOwner {
       reset();
     }
     advisor = new Advisor(diagnoser, run.spec().autoLr());
+    guardian = new Guardian(run.spec().guard(), rewinds.size());
     snapshots.clear();
     snapshots.add(trainer.stepsTaken(), trainer.state());
     checkpoint();   // from its first step on, a persisted run can be resumed
@@ -153,6 +161,11 @@ public final class RunVerticle extends RunOwner {
       wake();
       return;
     }
+    if (rewindFor != null) {
+      if (run.history().unwritten() > 0) return;   // the store's word wakes it
+      rewind();
+      if (state != RunState.RUNNING || ending != null) return;
+    }
     long startMillis = System.currentTimeMillis();
     long total = run.spec().steps();
     RunState end = null;
@@ -164,9 +177,17 @@ public final class RunVerticle extends RunOwner {
         double loss = trainer.loss();
         batch.add(trainer.stepsTaken(), loss, trainer.lr(), trainer.gradNorm(),
             startMillis + (now - start) / 1_000_000);
+        Verdict before = diagnoser.current().verdict();
         observe(trainer.stepsTaken(), loss, trainer.lr(), trainer.gradNorm(), trainer.updateCosine(), trainer.efficiency());
-        if (!Double.isFinite(loss) || !Double.isFinite(trainer.gradNorm())) {
+        String trigger = guardian.trigger(trainer, before, diagnoser.current().verdict());
+        if (trigger != null && !guardian.exhausted()) {
+          rewindFor = trigger;   // once every step so far is on disk (the log is cut back), in rewind()
+          rewindAt = trainer.stepsTaken();
+          break;
+        }
+        if (!Double.isFinite(loss) || !Double.isFinite(trainer.gradNorm()) || trigger != null) {
           end = RunState.DIVERGED;
+          if (trigger != null) guardEnded(trigger);
           break;
         }
         if (trainer.stepsTaken() >= total) {
@@ -182,10 +203,47 @@ public final class RunVerticle extends RunOwner {
     }
     publishBatch();
     if (end == null && advisor.proving()) prove(deadline);
+    if (rewindFor != null && run.history().unwritten() == 0) rewind();
+    if (trainer == null) return;   // the guard ended it
     observed(trainer.stepsTaken());
     if (end != null || System.nanoTime() - checkpointNanos >= CHECKPOINT_NANOS) checkpoint();
     if (end != null) finish(end);
-    else wake();
+    else if (rewindFor == null) wake();   // else the store's word that every step is on disk wakes it
+  }
+
+  /**
+   * The guard fired at step {@code rewindAt}: the run goes back to a kept snapshot at least {@code rewind} steps
+   * before, with the lr ×{@code lr_factor}. Its history drops the steps after the snapshot (kept apart as an
+   * abandoned stretch, on disk too) and starts a new cycle, so every subscriber reads the run as it now stands.
+   */
+  private void rewind() {
+    String why = rewindFor;
+    rewindFor = null;
+    Snapshots.Snapshot to = guardian.target(snapshots, rewindAt);
+    long first = run.history().firstStep();
+    if (to == null || to.step() + 1 < first) {   // the memory window no longer reaches back that far
+      guardEnded(why + " (no kept state to go back to)");
+      finish(RunState.DIVERGED);
+      return;
+    }
+    double lrBefore = trainer.nextLr();
+    trainer = guardian.rewind(trainer, snapshots, to);
+    StepBatch abandoned = run.history().rewind(to.step());
+    Rewind r = new Rewind(rewindAt, to.step(), lrBefore, trainer.nextLr(), why);
+    rewinds.add(r);
+    vertx.eventBus().publish(Events.RUNS, new Rewound(run.id(), rewinds.size(), to.step(), abandoned));
+    lrChanged(to.step() + 1, lrBefore, trainer.nextLr(), "rewind");
+    alert(Alert.Kind.REWOUND, "rewound at step " + rewindAt + " (" + why + ") to step " + to.step() + ", lr "
+        + Diagnoser.fmt(lrBefore) + " → " + Diagnoser.fmt(trainer.nextLr()) + " (rewind " + rewinds.size() + " of "
+        + guardian.guard().maxRewinds() + ")", trainer.nextLr());
+    checkpoint();
+    publish();
+  }
+
+  /** The guard fired once more than it may: the run ends diverged, and says why. */
+  private void guardEnded(String why) {
+    alert(Alert.Kind.REWOUND, "not rewound again at step " + trainer.stepsTaken() + " (" + why + "): "
+        + rewinds.size() + " rewinds, the most its guard allows; the run ends as diverged", Double.NaN);
   }
 
   /** Sends the run's exact state to the store (after the batch that holds its step), for a resume. */

@@ -51,6 +51,14 @@ final class RequestInput {
     }
   }
 
+  /** The query parameter {@code name} as true or false, or false when absent. */
+  static boolean bool(RoutingContext ctx, String name) {
+    String v = ctx.queryParams().get(name);
+    if (v == null || v.isEmpty() || v.equals("false")) return false;
+    if (v.equals("true")) return true;
+    throw new ApiError(400, name + ": must be true or false, got " + Json.write(v), name);
+  }
+
   /** The query parameter {@code name} as an integer in [min, max], or {@code def} when absent. */
   static long integer(RoutingContext ctx, String name, long def, long min, long max) {
     String v = ctx.queryParams().get(name);

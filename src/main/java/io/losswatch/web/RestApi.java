@@ -115,6 +115,7 @@ final class RestApi {
     long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
     if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
     int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
+    boolean abandoned = RequestInput.bool(ctx, "abandoned");
     if (maxPoints == 0 && Math.min(to, last) - from + 1 > MAX_EXACT_POINTS) {
       throw new ApiError(400, "to: at most " + MAX_EXACT_POINTS + " steps in one answer without max_points; ask for a"
           + " smaller range, set max_points, or fetch steps.csv", "to");
@@ -122,7 +123,16 @@ final class RestApi {
     // a range may reach back into the log on disk, and a long one makes a big body: off the event loop
     ctx.vertx().executeBlocking(() -> {
       StepBatch b = run.history().read(from, to, maxPoints);
-      return Wire.steps(b, 0, b.size(), false);
+      String json = Wire.steps(b, 0, b.size(), false);
+      if (!abandoned) return json;
+      // the stretches the guard's rewinds took out, each whole, with the rewind they belong to
+      StringBuilder all = new StringBuilder(json).deleteCharAt(json.length() - 1).append(",\"abandoned\":[");
+      List<StepBatch> gone = run.history().abandoned();
+      for (int i = 0; i < gone.size(); i++) {
+        String one = Wire.steps(gone.get(i), 0, gone.get(i).size(), false);
+        all.append(i > 0 ? ",{\"rewind\":" : "{\"rewind\":").append(i + 1).append(',').append(one, 1, one.length());
+      }
+      return all.append("]}").toString();
     }, false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 

@@ -77,7 +77,10 @@ class RestartTest {
         assertTrue(steps.size() <= 2000 && steps.get(0) == 1.0 && steps.get(steps.size() - 1) == 150000.0,
             "one history message of at most 2,000 points, first to last: " + steps.size() + " points");
       }
-      assertEquals(409, server.post("/api/runs/" + going + "/resume", "").status(), "an interrupted run takes no commands");
+      assertEquals(409, server.post("/api/runs/" + going + "/pause", "").status(), "an interrupted run can't be paused");
+      TestServer.Response resumed = server.post("/api/runs/" + going + "/resume", "");
+      assertEquals(200, resumed.status(), "it resumes from its checkpoint: " + resumed.body());
+      assertEquals("running", resumed.json().get("state"));
       assertEquals(204, server.request("DELETE", "/api/runs/" + going, null).status());
       MetricsTest.waitUntil(() -> !Files.exists(data.resolve("runs").resolve(going)));
     }

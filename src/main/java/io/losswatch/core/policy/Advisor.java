@@ -104,8 +104,10 @@ public final class Advisor {
           + proof.evidence);
     } else {
       Verdict v = d.verdict() == Verdict.TOO_SLOW && proof.factor < 1 ? Verdict.CONVERGING : d.verdict();
-      shown = new Diagnosis(v, (proof.factor > 1 ? "raise the lr ×" + Diagnoser.fmt(proof.factor) : "cut the lr ÷" + Diagnoser.fmt(1 / proof.factor))
-          + " to " + Diagnoser.fmt(proof.lr), proof.lr, d.sinceStep(), d.evidence() + "; " + proof.evidence);
+      // the diagnoser's own words (refreshed as the run goes) when the proof says the same
+      String advice = d.suggestedLr() == proof.lr ? d.advice() : (proof.factor > 1 ? "raise the lr ×"
+          + Diagnoser.fmt(proof.factor) : "cut the lr ÷" + Diagnoser.fmt(1 / proof.factor)) + " to " + Diagnoser.fmt(proof.lr);
+      shown = new Diagnosis(v, advice, proof.lr, d.sinceStep(), d.evidence() + "; " + proof.evidence);
     }
     return shown;
   }

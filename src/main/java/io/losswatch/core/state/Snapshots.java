@@ -4,9 +4,9 @@ import java.util.ArrayDeque;
 import java.util.Iterator;
 
 /**
- * A run's recent exact states, one every {@link #every} steps, the oldest let go past {@link #maxBytes} (always
- * keeping two), so branching or rewinding a few hundred steps back replays from the nearest one instead of
- * from step 0.
+ * A run's recent exact states, one every {@link #every} steps, the oldest let go past {@link #maxCount} of them
+ * or {@link #maxBytes} (always keeping two), so branching or rewinding a few hundred steps back replays from the
+ * nearest one instead of from step 0.
  */
 public final class Snapshots {
   /** One kept state: the run's state after {@code step}. */
@@ -15,12 +15,19 @@ public final class Snapshots {
 
   private final int every;
   private final long maxBytes;
+  private final int maxCount;
   private final ArrayDeque<Snapshot> kept = new ArrayDeque<>();
   private long bytes;
 
-  public Snapshots(int every, long maxBytes) {
+  public Snapshots(int every, int maxCount, long maxBytes) {
     this.every = every;
+    this.maxCount = maxCount;
     this.maxBytes = maxBytes;
+  }
+
+  /** The oldest kept, or null. */
+  public Snapshot oldest() {
+    return kept.peekFirst();
   }
 
   public int every() {
@@ -35,7 +42,7 @@ public final class Snapshots {
   public void add(long step, State s) {
     kept.addLast(new Snapshot(step, s));
     bytes += s.bytes();
-    while (kept.size() > 2 && bytes > maxBytes) bytes -= kept.removeFirst().state().bytes();
+    while (kept.size() > 2 && (bytes > maxBytes || kept.size() > maxCount)) bytes -= kept.removeFirst().state().bytes();
   }
 
   /** The newest snapshot at or before {@code step}, or null. */
