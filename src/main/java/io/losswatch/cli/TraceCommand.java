@@ -6,8 +6,7 @@ import io.losswatch.core.Trainer;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.core.diagnosis.Verdict;
-import io.losswatch.core.policy.Advisor;
-import io.losswatch.core.policy.Guardian;
+import io.losswatch.core.policy.Policy;
 import io.losswatch.core.state.Snapshots;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -110,35 +109,30 @@ public final class TraceCommand {
       return;
     }
     Diagnoser diagnoser = new Diagnoser();
-    Advisor advisor = new Advisor(diagnoser, spec.autoLr());
-    Guardian guardian = new Guardian(spec.guard(), 0);
-    Snapshots kept = Guardian.snapshots();
-    kept.add(0, trainer.state());
+    Policy policy = new Policy(spec, diagnoser, trainer, 0);
     ArrayDeque<String> pending = new ArrayDeque<>();   // rows a rewind may still take back
-    while (trainer.stepsTaken() < spec.steps()) {
+    for (Policy.Next next = Policy.Next.STEP; next != Policy.Next.DIVERGED && next != Policy.Next.FINISHED; ) {
       trainer.step();
       row.setLength(0);
       pending.addLast(TraceCsv.row(row, trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm()).toString());
       Verdict before = diagnoser.current().verdict();
       diagnoser.observe(trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm(), trainer.updateCosine(),
           trainer.efficiency());
-      String trigger = guardian.trigger(trainer, before, diagnoser.current().verdict());
-      if (trigger != null && !guardian.exhausted()) {
-        Snapshots.Snapshot to = guardian.target(kept, trainer.stepsTaken());
-        trainer = guardian.rewind(trainer, kept, to);
-        for (long n = pending.size(); n > 0 && step(pending.peekLast()) > to.step(); n--) pending.removeLast();
+      next = policy.afterStep(trainer, before);
+      if (next == Policy.Next.REWIND) {
+        Snapshots.Snapshot to = policy.rewindTarget(trainer.stepsTaken());
+        trainer = policy.rewind(trainer, to);
+        while (!pending.isEmpty() && step(pending.peekLast()) > to.step()) pending.removeLast();
         diagnoser.reset();
-        continue;
+      } else if (next == Policy.Next.PROVE) {
+        policy.prove(Long.MAX_VALUE);
+        double lr = policy.takeAutoLr();
+        if (!Double.isNaN(lr)) {
+          trainer.setLr(lr);
+          diagnoser.reset();
+        }
       }
-      if (trigger != null || !Double.isFinite(trainer.loss()) || !Double.isFinite(trainer.gradNorm())) break;
-      if (kept.due(trainer.stepsTaken())) kept.add(trainer.stepsTaken(), trainer.state());
-      if (advisor.needsProof(trainer)) advisor.prove(Long.MAX_VALUE);
-      double lr = advisor.takeAutoLr();
-      if (!Double.isNaN(lr)) {
-        trainer.setLr(lr);
-        diagnoser.reset();
-      }
-      long settled = kept.oldest().step();   // no rewind goes back before the oldest kept state
+      long settled = policy.snapshots().oldest().step();   // no rewind goes back before the oldest kept state
       while (!pending.isEmpty() && step(pending.peekFirst()) <= settled) w.write(pending.removeFirst());
     }
     for (String r : pending) w.write(r);

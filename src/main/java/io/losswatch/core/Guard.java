@@ -14,6 +14,8 @@ import java.util.Set;
 public record Guard(Set<String> on, int rewind, double lrFactor, int maxRewinds) {
   public static final List<String> TRIGGERS = List.of("diverging", "non_finite", "spike");
   public static final int MAX_REWINDS = 10;
+  /** Steps back at most: what a run keeps in memory reaches that far. */
+  public static final int MAX_REWIND = 1000;
 
   /** Reads {@code {"on": [...], "rewind": 50, "lr_factor": 0.1, "max_rewinds": 3}}; every field has that default. */
   public static Guard read(Options o) {
@@ -25,7 +27,7 @@ public record Guard(Set<String> on, int rewind, double lrFactor, int maxRewinds)
         throw new SpecException("guard.on[" + i + "]", "must be one of " + TRIGGERS + ", got " + Options.describe(on.get(i)));
       }
     }
-    int rewind = o.integer("rewind", 50, 1, 100_000);
+    int rewind = o.integer("rewind", 50, 1, MAX_REWIND);
     double factor = o.number("lr_factor", 0.1, v -> v > 0 && v < 1, "must be in (0, 1)");
     int max = o.integer("max_rewinds", 3, 1, MAX_REWINDS);
     o.done("a guard (on, rewind, lr_factor, max_rewinds)");

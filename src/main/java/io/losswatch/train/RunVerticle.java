@@ -4,8 +4,7 @@ import io.losswatch.core.Trainer;
 import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.core.diagnosis.Verdict;
-import io.losswatch.core.policy.Advisor;
-import io.losswatch.core.policy.Guardian;
+import io.losswatch.core.policy.Policy;
 import io.losswatch.core.state.Snapshots;
 import io.losswatch.event.Alert;
 import io.losswatch.event.Checkpoint;
@@ -49,13 +48,10 @@ public final class RunVerticle extends RunOwner {
   private final double stepsPerSecond;
   private final StepBatch.Builder batch = new StepBatch.Builder(256);
   private Trainer trainer;
-  private Advisor advisor;
-  /** In memory, the run's state every {@link Guardian#EVERY} steps, for branches and rewinds. */
-  private final Snapshots snapshots = Guardian.snapshots();
-  private Guardian guardian;
-  /** What a guard's trigger waits on: every step on disk, so the log can be cut back. */
-  private String rewindFor;
-  private long rewindAt;
+  /** Between steps: proven advice, auto_lr, the guard, and the snapshots they (and branches) use. */
+  private Policy policy;
+  /** A guard's rewind waits for every step to be on disk, so the log can be cut back. */
+  private boolean rewindDue;
   private long checkpointNanos;
   private boolean continued;
   private final List<Rewind> rewinds = new ArrayList<>();
@@ -96,10 +92,8 @@ public final class RunVerticle extends RunOwner {
       if (trainer == null || trainer.stepsTaken() > 0) trainer = new Trainer(run.spec());   // datasets are cached by now
       reset();
     }
-    advisor = new Advisor(diagnoser, run.spec().autoLr());
-    guardian = new Guardian(run.spec().guard(), rewinds.size());
-    snapshots.clear();
-    snapshots.add(trainer.stepsTaken(), trainer.state());
+    policy = new Policy(run.spec(), diagnoser, trainer, rewinds.size());
+    rewindDue = false;
     checkpoint();   // from its first step on, a persisted run can be resumed
     rateNanos = System.nanoTime();
     rateStep = 0;
@@ -157,85 +151,76 @@ public final class RunVerticle extends RunOwner {
     if (run.history().unwritten() >= RunHistory.MAX_UNWRITTEN) return;   // the store's next word wakes it
     long start = System.nanoTime();
     long deadline = start + SLICE_NANOS;
-    if (advisor.proving() && !prove(deadline)) {
+    if (policy.proving() && !prove(deadline)) {
       wake();
       return;
     }
-    if (rewindFor != null) {
+    if (rewindDue) {
       if (run.history().unwritten() > 0) return;   // the store's word wakes it
       rewind();
-      if (state != RunState.RUNNING || ending != null) return;
     }
     long startMillis = System.currentTimeMillis();
-    long total = run.spec().steps();
     RunState end = null;
     try {
       long now = start;
-      for (long k = 0; k < budget && batch.size() < MAX_BATCH && now < deadline && !advisor.proving(); k++) {
+      Policy.Next next = Policy.Next.STEP;
+      for (long k = 0; k < budget && batch.size() < MAX_BATCH && now < deadline && next == Policy.Next.STEP; k++) {
         trainer.step();
         now = System.nanoTime();
-        double loss = trainer.loss();
-        batch.add(trainer.stepsTaken(), loss, trainer.lr(), trainer.gradNorm(),
+        batch.add(trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm(),
             startMillis + (now - start) / 1_000_000);
         Verdict before = diagnoser.current().verdict();
-        observe(trainer.stepsTaken(), loss, trainer.lr(), trainer.gradNorm(), trainer.updateCosine(), trainer.efficiency());
-        String trigger = guardian.trigger(trainer, before, diagnoser.current().verdict());
-        if (trigger != null && !guardian.exhausted()) {
-          rewindFor = trigger;   // once every step so far is on disk (the log is cut back), in rewind()
-          rewindAt = trainer.stepsTaken();
-          break;
-        }
-        if (!Double.isFinite(loss) || !Double.isFinite(trainer.gradNorm()) || trigger != null) {
+        observe(trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm(), trainer.updateCosine(),
+            trainer.efficiency());
+        next = policy.afterStep(trainer, before);
+      }
+      switch (next) {
+        case REWIND -> rewindDue = true;   // once every step so far is on disk: the log is cut back
+        case DIVERGED -> {
           end = RunState.DIVERGED;
-          if (trigger != null) guardEnded(trigger);
-          break;
+          if (policy.trigger() != null) guardEnded(policy.trigger());
         }
-        if (trainer.stepsTaken() >= total) {
-          end = RunState.FINISHED;
-          break;
-        }
-        if (snapshots.due(trainer.stepsTaken())) snapshots.add(trainer.stepsTaken(), trainer.state());
-        if (advisor.needsProof(trainer)) break;
+        case FINISHED -> end = RunState.FINISHED;
+        default -> { }
       }
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "run " + run.id() + " failed at step " + (trainer.stepsTaken() + 1), e);
       end = RunState.FAILED;
     }
     publishBatch();
-    if (end == null && advisor.proving()) prove(deadline);
-    if (rewindFor != null && run.history().unwritten() == 0) rewind();
-    if (trainer == null) return;   // the guard ended it
+    if (end == null && policy.proving()) prove(deadline);
+    if (rewindDue && run.history().unwritten() == 0) rewind();
     observed(trainer.stepsTaken());
     if (end != null || System.nanoTime() - checkpointNanos >= CHECKPOINT_NANOS) checkpoint();
     if (end != null) finish(end);
-    else if (rewindFor == null) wake();   // else the store's word that every step is on disk wakes it
+    else if (!rewindDue) wake();   // else the store's word that every step is on disk wakes it
   }
 
   /**
-   * The guard fired at step {@code rewindAt}: the run goes back to a kept snapshot at least {@code rewind} steps
+   * The guard fired at the last step: the run goes back to a kept snapshot at least {@code rewind} steps
    * before, with the lr ×{@code lr_factor}. Its history drops the steps after the snapshot (kept apart as an
    * abandoned stretch, on disk too) and starts a new cycle, so every subscriber reads the run as it now stands.
    */
   private void rewind() {
-    String why = rewindFor;
-    rewindFor = null;
-    Snapshots.Snapshot to = guardian.target(snapshots, rewindAt);
-    long first = run.history().firstStep();
-    if (to == null || to.step() + 1 < first) {   // the memory window no longer reaches back that far
-      guardEnded(why + " (no kept state to go back to)");
+    rewindDue = false;
+    long at = trainer.stepsTaken();
+    String why = policy.trigger();
+    Snapshots.Snapshot to = policy.rewindTarget(at);
+    if (to.step() + 1 < run.history().firstStep()) {   // memory no longer holds the steps it would undo
+      guardEnded(why + "; no kept state it can go back to");
       finish(RunState.DIVERGED);
       return;
     }
     double lrBefore = trainer.nextLr();
-    trainer = guardian.rewind(trainer, snapshots, to);
+    trainer = policy.rewind(trainer, to);
     StepBatch abandoned = run.history().rewind(to.step());
-    Rewind r = new Rewind(rewindAt, to.step(), lrBefore, trainer.nextLr(), why);
-    rewinds.add(r);
+    rewinds.add(new Rewind(at, to.step(), lrBefore, trainer.nextLr(), why));
     vertx.eventBus().publish(Events.RUNS, new Rewound(run.id(), rewinds.size(), to.step(), abandoned));
+    lrChanges.removeIf(c -> c.step() > to.step());   // undone with the steps they were made at
     lrChanged(to.step() + 1, lrBefore, trainer.nextLr(), "rewind");
-    alert(Alert.Kind.REWOUND, "rewound at step " + rewindAt + " (" + why + ") to step " + to.step() + ", lr "
+    alert(Alert.Kind.REWOUND, "rewound at step " + at + " (" + why + ") to step " + to.step() + ", lr "
         + Diagnoser.fmt(lrBefore) + " → " + Diagnoser.fmt(trainer.nextLr()) + " (rewind " + rewinds.size() + " of "
-        + guardian.guard().maxRewinds() + ")", trainer.nextLr());
+        + policy.maxRewinds() + ")", trainer.nextLr());
     checkpoint();
     publish();
   }
@@ -255,11 +240,11 @@ public final class RunVerticle extends RunOwner {
 
   /** Advances the look-ahead until {@code deadline}; once it is done, auto_lr acts on it. True when done. */
   private boolean prove(long deadline) {
-    while (!advisor.prove(32)) {
+    while (!policy.prove(32)) {
       if (System.nanoTime() >= deadline) return false;
     }
     announceDiagnosis();   // the proven advice, alert and all, before auto_lr follows it
-    double lr = advisor.takeAutoLr();
+    double lr = policy.takeAutoLr();
     if (!Double.isNaN(lr)) {
       setLr(lr, "auto");
       announceDiagnosis();
@@ -287,7 +272,7 @@ public final class RunVerticle extends RunOwner {
       m.reply(new Fork(trainer.state(), now, now, List.of()));
       return;
     }
-    Snapshots.Snapshot s = snapshots.atOrBefore(k);
+    Snapshots.Snapshot s = policy.snapshots().atOrBefore(k);
     if (s == null) {
       refuse(m, "keeps its state only for its last few thousand steps: step " + k + " is too far back");
       return;
@@ -298,12 +283,12 @@ public final class RunVerticle extends RunOwner {
 
   @Override
   Diagnosis diagnosis() {
-    return advisor == null ? diagnoser.current() : advisor.shown();
+    return policy == null ? diagnoser.current() : policy.shown();
   }
 
   @Override
   boolean proving() {
-    return advisor != null && advisor.proving();
+    return policy != null && policy.proving();
   }
 
   @Override

@@ -57,6 +57,8 @@ public final class Diagnoser {
     CHANGED
   }
 
+  /** A loss under this fraction of the run's largest is too small to be called diverging. */
+  static final double BLOW_UP_FLOOR = 1e-3;
   private final double[] smooth = new double[WINDOW + 1];
   private final double[] raw = new double[WINDOW + 1];
   private final double[] lrs = new double[WINDOW + 1];
@@ -72,6 +74,8 @@ public final class Diagnoser {
   private double maxGrad;
   private double maxLr;
   private double firstLoss;
+  /** The run's largest smoothed loss, kept across lr changes: the scale a blow-up is measured against. */
+  private double peak;
   private Diagnosis current = Diagnosis.UNKNOWN;
   private long describedAt;
   private double announcedLr = Double.NaN;   // the suggestion last told as news
@@ -103,6 +107,7 @@ public final class Diagnoser {
   /** A new cycle of a run that ended (a demo run starting over): everything forgotten. */
   public void startOver() {
     ended = false;
+    peak = 0;
     reset();
   }
 
@@ -154,6 +159,7 @@ public final class Diagnoser {
     }
     n++;
     minSmooth = Math.min(minSmooth, ewma);
+    if (ewma > peak) peak = ewma;
     if (Double.isFinite(gradNorm)) maxGrad = Math.max(maxGrad, gradNorm);
     if (Double.isFinite(lr)) maxLr = Math.max(maxLr, lr);
     if (n <= WINDOW) return Change.NONE;
@@ -214,8 +220,11 @@ public final class Diagnoser {
     cos = cosines.mean();
     eff = efficiencies.mean();
     perStep = 1 - Math.pow(ratio, 1.0 / WINDOW);   // relative improvement per step
-    if ((ratio > 4 && ups.sum() >= 0.7 * WINDOW) || (minSmooth > 0 && now > 1000 * minSmooth)
-        || (minSmooth > 0 && now > 10 * minSmooth && ratio > (current.verdict() == Verdict.DIVERGING ? 0.9 : 1.5))) {
+    // near its floor a loss may bounce by any factor and still be nothing (Adam on rosenbrock leaps from 1e-30 to
+    // 3e-4 and back, every few hundred steps): a blow-up must climb back to a thousandth of the run's largest loss
+    boolean significant = now > BLOW_UP_FLOOR * peak;
+    if (significant && ((ratio > 4 && ups.sum() >= 0.7 * WINDOW) || (minSmooth > 0 && now > 1000 * minSmooth)
+        || (minSmooth > 0 && now > 10 * minSmooth && ratio > (current.verdict() == Verdict.DIVERGING ? 0.9 : 1.5)))) {
       return Verdict.DIVERGING;
     }
     // at its floor, a loss that still flips (x² at lr 0.9) has converged all the same
