@@ -1,12 +1,36 @@
 package io.losswatch.event;
 
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /** Where a run is in its life. Only {@link #RUNNING} and {@link #PAUSED} runs take commands. */
 public enum RunState {
   CREATED, RUNNING, PAUSED, FINISHED, DIVERGED, FAILED, STOPPED, INTERRUPTED,
   /** Only ever seen in the last event about a run. */
   DELETED;
+
+  /**
+   * A run's whole life, in one table: the states each may go to. A state may be told again (a paused run's reason
+   * changes); an ended demo run starts over (running); a run a restart interrupted runs again when resumed, or
+   * when its script appends again, and a script may also end it.
+   */
+  private static final Map<RunState, Set<RunState>> NEXT = new EnumMap<>(RunState.class);
+
+  static {
+    Set<RunState> ended = EnumSet.of(RUNNING);   // a demo run starting over
+    NEXT.put(CREATED, EnumSet.of(RUNNING, STOPPED));
+    NEXT.put(RUNNING, EnumSet.of(RUNNING, PAUSED, FINISHED, DIVERGED, FAILED, STOPPED));
+    NEXT.put(PAUSED, EnumSet.of(PAUSED, RUNNING, STOPPED));
+    NEXT.put(FINISHED, ended);
+    NEXT.put(DIVERGED, ended);
+    NEXT.put(FAILED, ended);
+    NEXT.put(STOPPED, ended);
+    NEXT.put(INTERRUPTED, EnumSet.of(RUNNING, FINISHED, FAILED));
+    NEXT.put(DELETED, EnumSet.noneOf(RunState.class));
+  }
 
   /** The name clients see: lower case. */
   public String label() {
@@ -15,5 +39,10 @@ public enum RunState {
 
   public boolean isLive() {
     return this == CREATED || this == RUNNING || this == PAUSED;
+  }
+
+  /** Whether a run in this state may go to {@code next} (deleting is always allowed, and is not a state change). */
+  public boolean canBecome(RunState next) {
+    return NEXT.get(this).contains(next);
   }
 }

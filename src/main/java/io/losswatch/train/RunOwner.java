@@ -271,7 +271,9 @@ abstract class RunOwner extends VerticleBase {
     ended(end);
   }
 
+  /** Takes state {@code s}, as {@link RunState}'s table allows (anything else is a bug here, not a user's error). */
   void changeState(RunState s) {
+    if (!state.canBecome(s)) throw new IllegalStateException("run " + run.id() + ": " + state.label() + " → " + s.label());
     state = s;
     if (!s.isLive()) diagnoser.end(run.history().lastStep(), s.label());   // no advice for a run that cannot change
     publish();

@@ -129,9 +129,18 @@ class ProvenAdviceTest {
           // finite to the end, and not far behind (a cut proven over 200 steps can trail a higher lr by step 1000)
           List<double[]> auto = trace(spec + ",\"auto_lr\":true}");
           int changes = 0;
-          for (int i = 1; i < auto.size(); i++) if (auto.get(i)[1] != auto.get(i - 1)[1]) changes++;
+          int lastChange = 0;
+          for (int i = 1; i < auto.size(); i++) {
+            if (auto.get(i)[1] != auto.get(i - 1)[1]) {
+              changes++;
+              lastChange = i;
+            }
+          }
           double last = auto.get(auto.size() - 1)[0];
-          if (!auto.stream().allMatch(r -> Double.isFinite(r[0])) || !(last <= plain.get(plain.size() - 1)[0] * 2)) {
+          // (a change proven over the next 200 steps is judged at the end only if it had them)
+          boolean judged = auto.size() - lastChange >= Advisor.HORIZON;
+          if (!auto.stream().allMatch(r -> Double.isFinite(r[0]))
+              || judged && !(last <= plain.get(plain.size() - 1)[0] * 2)) {
             failures.add(spec + ": plain ends at " + plain.get(plain.size() - 1)[0] + ", auto_lr at " + last);
           }
           if (changes > 2 * Advisor.MAX_REVERSALS + 2) failures.add(spec + ": auto_lr changed the lr " + changes + " times");
