@@ -95,26 +95,65 @@
     return palette[i % palette.length].hex;
   }
 
+  // a branch: its family's hue (the run it came from, or that run's own parent…), lighter or darker by its place
+  const SHADES = [0.14, -0.12, 0.24, -0.22];
+  function shadeOf(i, variant) {
+    colorOf(i);
+    const [L, a, b] = palette[i % palette.length].lab, dL = SHADES[(variant - 1) % SHADES.length];
+    return oklch(Math.min(0.9, Math.max(0.3, L + dL)), Math.hypot(a, b), Math.atan2(b, a) * 180 / Math.PI).hex;
+  }
+
   // ---- runs and their series ----
   function emptySeries() {
     return { step: [], loss: [], lr: [], grad_norm: [], t: [] };
   }
 
   function addRun(summary) {
-    const used = new Set([...runs.values()].map(r => r.index));
-    let index = 0;
-    while (used.has(index)) index++;   // a deleted run's colour goes to the next new one; others keep theirs
-    const r = { summary, index, color: colorOf(index), series: emptySeries(), marks: [], history: true,
+    const parent = summary.parent ? runs.get(summary.parent) : null;
+    const r = { summary, index: 0, variant: 0, color: '', series: emptySeries(), marks: [], history: true,
       last: { step: summary.step, loss: num(summary.loss), lr: num(summary.lr) }, row: null, entry: null };
+    if (parent) {   // a branch: a shade of its family's colour, one no other member of the family has
+      const family = [...runs.values()].filter(o => o.index === parent.index).map(o => o.variant);
+      r.index = parent.index;
+      while (family.includes(r.variant)) r.variant++;
+      r.color = shadeOf(r.index, r.variant);
+    } else {
+      // a deleted run's colour goes to the next new one (once its branches are gone too); others keep theirs
+      const used = new Set([...runs.values()].map(o => o.index));
+      while (used.has(r.index)) r.index++;
+      r.color = colorOf(r.index);
+    }
     runs.set(summary.id, r);
     api.series[summary.id] = r.series;
     r.row = makeRow(r);
     r.entry = makeEntry(r);
-    $('#runs tbody').append(r.row);
-    $('#legend').append(r.entry);
+    const after = parent && lastOfLine(parent.summary.id);
+    if (after) {   // under its parent and the branches before it, in the table and the legend alike
+      after.row.after(r.row);
+      after.entry.after(r.entry);
+    } else {
+      $('#runs tbody').append(r.row);
+      $('#legend').append(r.entry);
+    }
+    for (const o of runs.values()) if (o.summary.parent === summary.id) o.rowDirty = true;   // their lineage names it
     $('#no-runs').hidden = true;
     structureDirty = true;
     return r;
+  }
+
+  /** Of the run `id` and its branches (and theirs), the one whose row comes last. */
+  function lastOfLine(id) {
+    let last = null;
+    for (const tr of document.querySelectorAll('#runs tbody tr')) {
+      const r = runs.get(tr.dataset.run);
+      if (r && descends(r, id)) last = r;
+    }
+    return last;
+  }
+
+  function descends(r, id) {
+    for (let n = 0; r && n <= runs.size; n++, r = runs.get(r.summary.parent)) if (r.summary.id === id) return true;
+    return false;
   }
 
   function removeRun(id) {
@@ -123,6 +162,7 @@
     r.row.remove();
     r.entry.remove();
     runs.delete(id);
+    for (const o of runs.values()) if (o.summary.parent === id) o.rowDirty = true;
     delete api.series[id];
     delete api.runs[id];
     $('#no-runs').hidden = runs.size > 0;
@@ -138,7 +178,7 @@
     if (s.state === 'deleted') { removeRun(s.id); schedule(); return; }
     let r = runs.get(s.id);
     if (!r) r = addRun(s);
-    else if (s.cycle > r.summary.cycle) clearSeries(r);   // a demo run starting over
+    else if (s.cycle > r.summary.cycle) clearSeries(r);   // a demo run starting over, or rewound: its history comes again
     r.summary = s;
     api.runs[s.id] = s;
     if (s.step >= r.last.step || s.cycle !== r.last.cycle) {
@@ -158,7 +198,8 @@
     if (!r) return;
     const history = !inFrame && (m.downsampled === true || r.history);
     r.history = false;
-    if (m.cycle > r.summary.cycle) {   // a demo run started over: its steps count from 1 again
+    if (m.cycle < r.summary.cycle) return;   // sent before the run left that cycle: none of it stands now
+    if (m.cycle > r.summary.cycle) {   // a demo run started over, or a guard rewound it: its history is sent again
       r.summary.cycle = m.cycle;
       clearSeries(r);
     }
@@ -225,25 +266,35 @@
     tr.dataset.run = id;
     tr.innerHTML = `
       <td><input type="checkbox" class="show" ${hidden.has(id) ? '' : 'checked'}></td>
-      <td class="name"><span class="swatch"></span><span class="label"></span></td>
-      <td class="state"><span class="badge"></span></td>
+      <td class="name"><span class="swatch"></span><span class="label"></span><div class="lineage" hidden></div></td>
+      <td class="state"><span class="badge"></span><span class="rewinds" hidden></span></td>
       <td class="num step"></td><td class="num loss"></td><td class="num lr"></td>
       <td class="diag"></td>
       <td><div class="controls">
         <span class="live-only">
           <input class="lr-input" type="text" inputmode="decimal" placeholder="new lr" aria-label="new lr">
           <button data-act="lr">set lr</button>
-          <button data-act="pause">pause</button><button data-act="resume">resume</button>
-          <button data-act="stop">stop</button>
+          <button data-act="pause">pause</button>
+        </span>
+        <button data-act="resume">resume</button>
+        <span class="live-only"><button data-act="stop">stop</button></span>
+        <span class="what-if">
+          <button data-act="branch" data-factor="10" title="a new run from this one's state now, lr ×10">what if ×10</button>
+          <button data-act="branch" data-factor="0.1" title="a new run from this one's state now, lr ÷10">what if ÷10</button>
         </span>
         <button data-act="again" hidden>run again</button>
         <button data-act="delete" class="danger">delete</button>
       </div></td>`;
-    $('.swatch', tr).style.background = r.color;
+    $('.swatch', tr).style.backgroundColor = r.color;   // the colour only: a branch's dashes are a background image
+    if (r.summary.parent) {
+      tr.dataset.parent = r.summary.parent;
+      $('.swatch', tr).classList.add('dashed');
+    }
     $('.show', tr).addEventListener('change', e => toggleRun(id, e.target.checked));
     tr.addEventListener('click', e => {
       const act = e.target.dataset && e.target.dataset.act;
       if (act === 'again') runAgain(runs.get(id));
+      else if (act === 'branch') branch(id, Number(e.target.dataset.factor), e.target);
       else if (act) control(id, act, tr);
     });
     $('.lr-input', tr).addEventListener('keydown', e => { if (e.key === 'Enter') control(id, 'lr', tr); });
@@ -260,7 +311,8 @@
     b.className = 'entry';
     b.dataset.run = id;
     b.innerHTML = '<span class="swatch"></span><span class="label"></span>';
-    $('.swatch', b).style.background = r.color;
+    if (r.summary.parent) b.classList.add('branch');   // marked as its line is: dashed
+    $('.swatch', b).style.backgroundColor = r.color;
     b.addEventListener('click', () => toggleRun(id, hidden.has(id)));
     b.addEventListener('mouseenter', () => highlight(id, true));
     b.addEventListener('mouseleave', () => highlight(id, false));
@@ -280,7 +332,7 @@
     if (r.row) $('.show', r.row).checked = shown;
     entry.classList.toggle('off', !shown);
     entry.setAttribute('aria-pressed', String(shown));
-    entry.title = `${shown ? 'hide' : 'show'} ${r.summary.name}`;
+    entry.title = `${shown ? 'hide' : 'show'} ${r.summary.name}${entry.dataset.lineage ? `\n${entry.dataset.lineage}` : ''}`;
   }
 
   function toggleRun(id, show) {
@@ -307,10 +359,16 @@
     $('.loss', tr).textContent = fmt(r.last.loss);
     $('.lr', tr).textContent = fmt(r.last.lr);
     updateDiagnosis(r);
-    const live = LIVE.has(s.state);
-    $('.live-only', tr).hidden = !live;
+    updateLineage(r);
+    updateRewinds(r);
+    const live = LIVE.has(s.state), builtin = s.source !== 'external';
+    for (const el of tr.querySelectorAll('.live-only')) el.hidden = !live;
     $('[data-act=pause]', tr).hidden = s.state === 'paused';
-    $('[data-act=resume]', tr).hidden = s.state !== 'paused';
+    // a restart cut a built-in run off: the server takes it on from its last checkpoint (a script resumes its own)
+    const interrupted = s.state === 'interrupted' && builtin, resume = $('[data-act=resume]', tr);
+    resume.hidden = s.state !== 'paused' && !interrupted;
+    resume.title = interrupted ? 'go on from its last checkpoint' : '';
+    $('.what-if', tr).hidden = !builtin || !['running', 'paused'].includes(s.state);
     $('[data-act=pause]', tr).disabled = s.state !== 'running';
     for (const a of ['lr', 'stop']) $(`[data-act=${a}]`, tr).disabled = !live;
     const again = $('[data-act=again]', tr), lr = advisedLr(s);
@@ -320,6 +378,31 @@
     const apply = $('[data-act=apply]', tr);
     if (apply) apply.hidden = !live;   // an ended run takes its advice through "run again"
     r.rowDirty = false;
+  }
+
+  /** "↳ branch of <parent> at step k": the parent's name once the page knows it (a deleted one: its id). */
+  function updateLineage(r) {
+    const s = r.summary, el = $('.lineage', r.row);
+    el.hidden = !s.parent;
+    if (!s.parent) return;
+    const p = runs.get(s.parent), text = `↳ branch of ${p ? p.summary.name : `run ${s.parent}`} at step ${s.branched_at}`;
+    if (el.textContent === text) return;
+    el.textContent = text;
+    el.title = text;
+    r.entry.dataset.lineage = text;
+    syncShown(r);
+  }
+
+  const rewindText = (name, w) => `${name}: rewound at step ${w.at} (${String(w.why).replace(/_/g, ' ')}) to step ${w.to},`
+    + ` lr ${fmt(num(w.lr_before))} → ${fmt(num(w.lr_after))}`;
+
+  /** How many times the run's guard rolled it back; each rewind in the title (and marked on the loss chart). */
+  function updateRewinds(r) {
+    const s = r.summary, list = s.rewinds || [], el = $('.rewinds', r.row);
+    el.hidden = !list.length;
+    el.dataset.count = list.length;
+    el.textContent = `↺ ${list.length}`;
+    el.title = `${list.length} rewind${list.length === 1 ? '' : 's'}:\n${list.map(w => rewindText(s.name, w)).join('\n')}`;
   }
 
   const advisedLr = s => {   // an ended run takes no advice: its diagnosis gives the lr to retry with
@@ -364,6 +447,16 @@
     const res = await call(method, path, body);
     if (res.ok) feedback(`${name}: ${act === 'lr' ? `lr → ${fmt(body.lr)}` : DONE[act] || act}`);
     else feedback(`${name}: ${res.message}`, true);
+  }
+
+  /** "what if ×10 / ÷10": a branch of the run from its state now, the lr scaled; the server names it. */
+  async function branch(id, factor, button) {
+    const name = runs.has(id) ? runs.get(id).summary.name : id, what = `what if ${factor >= 1 ? `×${factor}` : `÷${1 / factor}`}`;
+    button.disabled = true;   // one click, one branch
+    const res = await call('POST', `/api/runs/${encodeURIComponent(id)}/branch`, { lr_factor: factor });
+    button.disabled = false;
+    if (res.ok) feedback(`${name}: ${what} → started “${res.json.name}”`);
+    else feedback(`${name}: ${what} failed: ${res.message}`, true);
   }
 
   /**
@@ -446,7 +539,7 @@
   const drawnRuns = () => [...runs.values()].filter(r => !hidden.has(r.summary.id));
 
   function buildCharts() {
-    const drawn = chartRuns = drawnRuns();
+    const drawn = chartRuns = drawnRuns(), px = uPlot.pxRatio || 1;   // uPlot scales widths, not dashes
     api.drawn = drawn.map(r => r.summary.id);
     hideReadout();
     for (const key of KEYS) {
@@ -461,8 +554,9 @@
         axes: [{ label: 'step', labelSize: 18, size: 36 },
           { size: 64, values: (u, vals) => vals.map(fmt), ...(log[key] ? { splits: logSplits, filter: (u, splits) => splits } : {}) }],
         series: [{}, ...drawn.map(r => ({ label: r.summary.name, stroke: r.color, width: 1.5,
-          points: { show: false } }))],
-        hooks: { draw: [u => drawMarks(u, drawn)], setCursor: [u => readout(u, key)] },
+          dash: r.summary.parent ? [6 * px, 4 * px] : [], points: { show: false } }))],
+        hooks: { draw: [u => drawMarks(u, drawn), ...(key === 'loss' ? [u => placeRewinds(u, drawn)] : [])],
+          setCursor: [u => readout(u, key)] },
       }, [[]].concat(drawn.map(() => [])), el);
       const dot = document.createElement('div');
       dot.className = 'hover-dot';
@@ -562,6 +656,30 @@
       }
     }
     ctx.restore();
+  }
+
+  /**
+   * On the loss chart, a dotted line in the run's colour at each step its guard rewound it to: elements, not
+   * canvas strokes, so each has its title (why, and the lr before and after). Kept across draws, so a tooltip
+   * being read stays up while the run goes on.
+   */
+  function placeRewinds(u, drawn) {
+    const els = [...u.over.querySelectorAll('.rewind-mark')], { min, max } = u.scales.x;
+    let n = 0;
+    for (const r of drawn) {
+      for (const w of r.summary.rewinds || []) {
+        // back to step 0 is back to the start: at the left edge, where step 1 is
+        if (min == null || !(w.to >= Math.floor(min) - 1 && w.to <= max)) continue;
+        const el = els[n++] || u.over.appendChild(document.createElement('div'));
+        el.className = 'rewind-mark';
+        el.dataset.run = r.summary.id;
+        el.dataset.to = w.to;
+        el.style.left = `${Math.max(0, u.valToPos(w.to, 'x'))}px`;
+        el.style.color = r.color;
+        el.title = rewindText(r.summary.name, w);
+      }
+    }
+    for (const el of els.slice(n)) el.remove();
   }
 
   function marksOf(r) {

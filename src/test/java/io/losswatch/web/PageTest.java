@@ -241,6 +241,124 @@ class PageTest {
     assertTrue(js("return losswatch.lag") instanceof Number, "window.losswatch.lag is a number");
   }
 
+  /**
+   * "what if ÷10" on a paused run starts a branch from its state: its row under its parent's, saying whose branch
+   * it is, its line dashed in a shade of its parent's hue, its lr a tenth. A branch the server refuses is named.
+   */
+  @Test
+  @Order(19)
+  void whatIfStartsABranchShownAndDrawnWithItsParent() throws Exception {
+    String parent = server.create("""
+        {"name":"to branch","problem":"quadratic","optimizer":{"type":"sgd","lr":0.01},
+         "steps":1000000,"steps_per_second":50}""");
+    String child = null;
+    try {
+      waitForStepAbove(parent, 20);
+      WebElement pause = row(parent).findElement(By.cssSelector("button[data-act=pause]"));
+      wait.until(d -> pause.isDisplayed() && pause.isEnabled());
+      pause.click();
+      wait.until(d -> "paused".equals(row(parent).getAttribute("data-state")));
+      WebElement down = row(parent).findElement(By.cssSelector("button[data-act=branch][data-factor='0.1']"));
+      wait.until(d -> down.isDisplayed() && down.isEnabled());
+      assertEquals("what if ÷10", down.getText());
+      down.click();
+
+      WebElement branch = wait.until(d -> d.findElements(By.cssSelector("#runs tbody tr[data-parent='" + parent + "']"))
+          .stream().findFirst().orElse(null));
+      String id = child = branch.getAttribute("data-run");
+      Map<String, Object> summary = server.get("/api/runs/" + id).json();
+      long at = (long) TestServer.num(summary.get("branched_at"));
+      assertEquals(parent, summary.get("parent"));
+      WebElement feedback = driver.findElement(By.id("feedback"));
+      wait.until(d -> feedback.getText().equals("to branch: what if ÷10 → started “" + summary.get("name") + "”"));
+      WebElement lineage = branch.findElement(By.cssSelector(".lineage"));
+      wait.until(d -> lineage.getText().equals("↳ branch of to branch at step " + at));
+      assertEquals(id, js("return document.querySelector(`#runs tbody tr[data-run='${arguments[0]}']`).nextElementSibling.dataset.run",
+          parent), "the branch's row is under its parent's");
+      assertEquals(id, js("return document.querySelector(`#legend .entry[data-run='${arguments[0]}']`).nextElementSibling.dataset.run",
+          parent), "and so is its legend entry");
+
+      // drawn from the step after the one it branched at, with a tenth of the lr, dashed
+      wait.until(d -> drawn().contains(id) && Boolean.TRUE.equals(js(
+          "const s = losswatch.series[arguments[0]]; return s.step.length >= 3 && s.step[0] > arguments[1]", id, at)));
+      assertEquals(Boolean.TRUE, js("return losswatch.series[arguments[0]].lr.every(v => Math.abs(v - 0.001) < 1e-12)", id),
+          "lr 0.01 ÷ 10");
+      wait.until(d -> longJs("const u = losswatch.charts.loss, i = losswatch.drawn.indexOf(arguments[0]) + 1;"
+          + " return i > 0 && u.series[i].dash ? u.series[i].dash.length : 0", id) > 0);
+      assertEquals(0L, longJs("const u = losswatch.charts.loss, i = losswatch.drawn.indexOf(arguments[0]) + 1;"
+          + " return u.series[i].dash ? u.series[i].dash.length : 0", parent), "the parent's line is solid");
+      // the same hue (OKLab's a-b angle), another lightness
+      double[] p = oklab(swatch(row(parent)));
+      double[] c = oklab(swatch(branch));
+      double dh = Math.abs(Math.toDegrees(Math.atan2(p[2], p[1]) - Math.atan2(c[2], c[1])));
+      assertTrue(Math.min(dh, 360 - dh) < 12, "hue " + dh + "° apart");
+      assertTrue(Math.abs(p[0] - c[0]) > 0.05, "lightness " + p[0] + " vs " + c[0]);
+      wait.until(d -> longJs("return losswatch.series[arguments[0]].step.length", id) >= 20);
+      js("window.scrollTo(0, 0)");
+      screenshot("19-branch-chart");
+      js("arguments[0].scrollIntoView({ block: 'center' })", branch);
+      screenshot("19-branch-row");
+
+      // a branch the server refuses (this run is not on the server): the click says why
+      js("""
+          losswatch.receive({ type: 'run', run: { id: 'ghost-run', name: 'ghost', source: 'builtin', state: 'running',
+            spec: {}, cycle: 0, step: 5, loss: 1, lr: 0.1, lr_changes: [], parent: null, branched_at: null, rewinds: [] } })""");
+      WebElement up = wait.until(d -> row("ghost-run")).findElement(By.cssSelector("button[data-act=branch][data-factor='10']"));
+      wait.until(d -> up.isDisplayed());
+      up.click();
+      wait.until(d -> feedback.getText().startsWith("ghost: what if ×10 failed: ")
+          && feedback.getAttribute("class").contains("error"));
+      js("losswatch.receive({ type: 'run', run: { id: 'ghost-run', state: 'deleted' } })");
+      wait.until(d -> row("ghost-run") == null);
+    } finally {
+      if (child != null) server.request("DELETE", "/api/runs/" + child, null);
+      server.request("DELETE", "/api/runs/" + parent, null);
+    }
+  }
+
+  /**
+   * A guarded run's rewind: a marker on the loss chart at the step it went back to, saying why and with what lr,
+   * the count in its row; its series is the run as it now stands (what the rewind undid is gone from it).
+   */
+  @Test
+  @Order(19)
+  @SuppressWarnings("unchecked")
+  void aGuardsRewindIsMarkedOnTheLossChartAndCountedInItsRow() throws Exception {
+    String id = server.create("""
+        {"name":"guarded","problem":"quadratic","optimizer":{"type":"sgd","lr":1.1},"steps":400,
+         "steps_per_second":100,"guard":{}}""");
+    try {
+      wait.until(d -> row(id) != null && "finished".equals(row(id).getAttribute("data-state")));
+      List<Map<String, Object>> rewinds = (List<Map<String, Object>>) server.get("/api/runs/" + id).json().get("rewinds");
+      assertFalse(rewinds.isEmpty(), "lr 1.1 on x² blows up");
+      WebElement count = row(id).findElement(By.cssSelector(".rewinds"));
+      wait.until(d -> count.isDisplayed() && ("↺ " + rewinds.size()).equals(count.getText()));
+      List<WebElement> marks = wait.until(d -> {
+        List<WebElement> m = d.findElements(By.cssSelector("#chart-loss .rewind-mark[data-run='" + id + "']"));
+        return m.size() == rewinds.size() ? m : null;
+      });
+      Map<String, Object> first = rewinds.get(0);
+      long at = (long) TestServer.num(first.get("at"));
+      long to = (long) TestServer.num(first.get("to"));
+      String title = marks.get(0).getAttribute("title");
+      assertTrue(title.startsWith("guarded: rewound at step " + at + " (") && title.contains(") to step " + to + ", lr 1.1 → "),
+          title);
+      assertEquals(String.valueOf(to), marks.get(0).getAttribute("data-to"));
+      assertTrue(marks.get(0).isDisplayed(), "on the chart");
+      // after the last step it went back to, every point has the lr the last rewind set: none undone is left
+      Map<String, Object> last = rewinds.get(rewinds.size() - 1);
+      wait.until(d -> longJs("const s = losswatch.series[arguments[0]]; return s.step.length ? s.step[s.step.length - 1] : 0", id)
+          == 400);
+      assertEquals(Boolean.TRUE, js("const [id, to, lr] = arguments, s = losswatch.series[id];"
+          + " return s.step.every((x, i) => x <= to || Math.abs(s.lr[i] - lr) <= 1e-12 * lr)"
+          + " && s.step.every((x, i) => i === 0 || x > s.step[i - 1])",
+          id, TestServer.num(last.get("to")), TestServer.num(last.get("lr_after"))));
+      screenshot("19-rewind");
+    } finally {
+      server.request("DELETE", "/api/runs/" + id, null);
+    }
+  }
+
   /** The server restarts on the same port: the page reconnects by itself and reloads what the new one has. */
   @Test
   @Order(20)
@@ -635,6 +753,31 @@ class PageTest {
           Map.of("identifier", script.get("identifier")));
       driver.navigate().refresh();
     }
+  }
+
+  /**
+   * A built-in run the restart cut off (the run started after the first restart) offers "resume", nothing else
+   * that needs it going; one click takes it on from its checkpoint.
+   */
+  @Test
+  @Order(22)
+  void anInterruptedRunResumesFromItsCheckpoint() throws Exception {
+    WebElement row = wait.until(d -> d.findElements(By.cssSelector("#runs tbody tr[data-state=interrupted]")).stream()
+        .findFirst().orElse(null));
+    String id = row.getAttribute("data-run");
+    assertEquals("interrupted", row.findElement(By.cssSelector(".badge")).getText());
+    WebElement resume = row.findElement(By.cssSelector("button[data-act=resume]"));
+    wait.until(d -> resume.isDisplayed());
+    assertFalse(row.findElement(By.cssSelector("button[data-act=pause]")).isDisplayed());
+    assertFalse(row.findElement(By.cssSelector("button[data-act=branch]")).isDisplayed(), "no what-if: it is not going");
+    long before = Long.parseLong(row.getAttribute("data-step"));
+    screenshot("22-interrupted");
+    resume.click();
+    WebElement feedback = driver.findElement(By.id("feedback"));
+    wait.until(d -> feedback.getText().endsWith(": resumed"));
+    wait.until(d -> "running".equals(row(id).getAttribute("data-state")));
+    waitForStepAbove(id, before);
+    assertEquals("running", server.get("/api/runs/" + id).json().get("state"));
   }
 
   /** Charts with nothing to draw say so. */
