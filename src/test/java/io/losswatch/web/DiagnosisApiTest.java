@@ -238,7 +238,7 @@ class DiagnosisApiTest {
       assertEquals("too_slow", s.get("verdict"), "rebuilt: " + s);
       assertEquals(null, s.get("suggested_lr"), "cut off by the restart: it cannot go on");
       assertEquals(0.01, num(s.get("retry_lr")));
-      assertTrue(((String) s.get("advice")).contains("(interrupted)"), (String) s.get("advice"));
+      assertTrue(((String) s.get("advice")).contains("interrupted the run at step"), (String) s.get("advice"));
 
       // a script's run may come back: it keeps its advice, and its diagnosis goes on from the replayed steps
       Map<String, Object> x = diagnosis(server.get("/api/runs/" + script).json());

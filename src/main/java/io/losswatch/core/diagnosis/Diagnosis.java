@@ -25,8 +25,11 @@ public record Diagnosis(Verdict verdict, String advice, double suggestedLr, long
    * {@code retryLr} of a new run.
    */
   public Diagnosis ended(long step, String how) {
-    String advice = "the run ended at step " + step + " (" + how + ")" + (hasAdvice()
-        ? "; to try again, start a new run with lr " + Diagnoser.fmt(suggestedLr) : "");
+    // a restart cut it off: a built-in run resumes from its snapshot, a script's run goes on when it appends
+    String advice = how.equals("interrupted")
+        ? "a restart interrupted the run at step " + step + ": resume it to go on (its advice is proven again as it runs)"
+        : "the run ended at step " + step + " (" + how + ")" + (hasAdvice()
+            ? "; to try again, start a new run with lr " + Diagnoser.fmt(suggestedLr) : "");
     return new Diagnosis(verdict, advice, Double.NaN, sinceStep, evidence, suggestedLr);
   }
 }
