@@ -179,6 +179,12 @@ def make_scheduler(opt, spec, steps):
             return max(0.0, 0.5 * (1 + math.cos(math.pi * (t - W) / (T - W))))
 
         return S.LambdaLR(opt, m)
+    if kind == "lr_range":
+        # the range test's ramp from the optimizer's lr: lr_i = start·(end/start)^(i/(n−1)), or linear
+        start, end, n = opt.param_groups[0]["lr"], kw["end_lr"], kw["num_steps"]
+        if kw.get("mode", "exp") == "exp":
+            return S.LambdaLR(opt, lambda i: (end / start) ** (i / (n - 1)))
+        return S.LambdaLR(opt, lambda i: 1 + (end / start - 1) * (i / (n - 1)))
     raise ValueError("unknown schedule " + kind)
 
 
@@ -322,6 +328,12 @@ case("warmup_cosine_default_total", "softmax", {"type": "sgd", "lr": 0.5, "momen
      {"type": "warmup_cosine", "warmup_steps": 20})
 case("warmup_cosine_explicit_total", "ellipse", {"type": "sgd", "lr": 0.05, "momentum": 0.9}, 120,
      {"type": "warmup_cosine", "warmup_steps": 10, "total_steps": 200})
+
+# the learning-rate range test's ramp (without its stop, which is the server's and trace's)
+case("lr_range_exp_logreg", "logreg", {"type": "sgd", "lr": 1e-5, "momentum": 0.9}, 100,
+     {"type": "lr_range", "end_lr": 10, "num_steps": 100})
+case("lr_range_linear_softmax", "softmax", {"type": "sgd", "lr": 0.01, "momentum": 0.9}, 80,
+     {"type": "lr_range", "end_lr": 0.5, "num_steps": 80, "mode": "linear"})
 
 # divergence: values overflow to inf, then nan
 case("diverge_sgd_quadratic", "quadratic", {"type": "sgd", "lr": 1.1}, 200)

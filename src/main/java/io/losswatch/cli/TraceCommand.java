@@ -91,7 +91,8 @@ public final class TraceCommand {
   }
 
   /**
-   * Writes the header and one row per step of the run. With {@code auto_lr} or a {@code guard}, the run follows
+   * Writes the header and one row per step of the run. With {@code auto_lr}, a {@code guard} or
+   * {@code stop_on_divergence} (a range test), the run follows
    * them as the server's does, step for step (the same diagnosis, proofs and rewinds), and the rows are the run as
    * it stands at its end: a rewind takes back the rows after the step it goes back to. Like the server, such a
    * run ends at a non-finite loss its guard does not take.
@@ -100,7 +101,7 @@ public final class TraceCommand {
     Trainer trainer = new Trainer(spec);
     w.write(TraceCsv.HEADER);
     StringBuilder row = new StringBuilder(96);
-    if (!spec.autoLr() && spec.guard() == null) {
+    if (!spec.autoLr() && spec.guard() == null && spec.stopOnDivergence() == null) {
       for (int t = 0; t < spec.steps(); t++) {
         trainer.step();
         row.setLength(0);

@@ -8,6 +8,7 @@ import io.losswatch.core.optim.Optimizers;
 import io.losswatch.core.problem.Problem;
 import io.losswatch.core.problem.Problems;
 import io.losswatch.core.schedule.Constant;
+import io.losswatch.core.schedule.LrRamp;
 import io.losswatch.core.schedule.OneCycle;
 import io.losswatch.core.schedule.Schedule;
 import io.losswatch.core.schedule.Schedules;
@@ -40,7 +41,8 @@ import java.util.Map;
  * @param json the description as given, for echoing back to whoever asks what a run is
  */
 public record RunSpec(String name, Problem.Config problem, Optimizer.Config optimizer, Schedule.Config schedule,
-    int steps, double stepsPerSecond, boolean autoLr, Guard guard, Map<String, Object> json) {
+    int steps, double stepsPerSecond, boolean autoLr, Guard guard, LrRange.Stop stopOnDivergence,
+    Map<String, Object> json) {
   /** Characters (code points) in a name at most. */
   public static final int MAX_NAME = 256;
   /** Bytes of a whole spec, as compact UTF-8 JSON, at most. */
@@ -56,7 +58,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
         : newName.substring(0, newName.offsetByCodePoints(0, MAX_NAME));
     Map<String, Object> j = new java.util.LinkedHashMap<>(json);
     j.put("name", n);
-    return new RunSpec(n, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard,
+    return new RunSpec(n, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stopOnDivergence,
         java.util.Collections.unmodifiableMap(j));
   }
 
@@ -81,6 +83,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     double stepsPerSecond = o.number("steps_per_second", 0, v -> v >= 0, "must be >= 0");
     boolean autoLr = o.bool("auto_lr", false);
     Guard guard = o.has("guard") ? Guard.read(section(o, "guard")) : null;
+    LrRange.Stop stop = o.has("stop_on_divergence") ? LrRange.Stop.read(section(o, "stop_on_divergence")) : null;
     Problem.Config problem = Problems.read(section(o, "problem"));
     Optimizer.Config optimizer = Optimizers.read(section(o, "optimizer"));
     Schedule.Config schedule = o.has("schedule")
@@ -92,7 +95,11 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     }
     o.done("a run spec");
     if (name == null) name = problem.type() + " " + optimizer.type() + " lr=" + Json.format(optimizer.lr());
-    return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard,
+    if (schedule instanceof LrRamp.Config r && r.endLr() <= optimizer.lr()) {
+      throw new SpecException("schedule.end_lr", "must be above the optimizer's lr (" + Options.describe(optimizer.lr())
+          + ", where the ramp starts), got " + Options.describe(r.endLr()));
+    }
+    return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stop,
         (Map<String, Object>) tree);
   }
 
@@ -116,7 +123,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     if (rest > MAX_BYTES) throw new SpecException("", "an external run spec without its config must be at most " + MAX_BYTES
         + " bytes as compact JSON, got " + rest);
     if (name == null) name = "external " + optimizer;
-    return new RunSpec(name, null, null, null, 0, 0, autoLr, null, (Map<String, Object>) tree);
+    return new RunSpec(name, null, null, null, 0, 0, autoLr, null, null, (Map<String, Object>) tree);
   }
 
   private static int bytes(Object tree) {

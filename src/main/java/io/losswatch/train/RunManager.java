@@ -17,7 +17,9 @@ import io.losswatch.store.RunHistory;
 import io.losswatch.store.RunStore;
 import io.losswatch.store.StepLog;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.io.IOException;
@@ -292,6 +294,25 @@ public final class RunManager {
       throw conflict(run, "can be branched from steps " + from + " to " + run.history().lastStep() + " only, not " + to);
     }
     return new Fork(s, from, to, run.summary().lrChanges().stream().filter(c -> c.step() > from && c.step() <= to).toList());
+  }
+
+  /** The run once it has ended (at once if it has): its last state is told on the event bus. */
+  public Future<Run> ended(Run run) {
+    Promise<Run> done = Promise.promise();
+    MessageConsumer<Object> c = vertx.eventBus().localConsumer(Events.RUNS);
+    c.handler(m -> {
+      if (m.body() instanceof RunSummary s && s.id().equals(run.id()) && !s.state().isLive()) {
+        c.unregister();
+        done.tryComplete(run);
+      }
+    });
+    c.completion().onSuccess(x -> {   // it may have ended before the consumer was in place
+      if (!run.summary().state().isLive()) {
+        c.unregister();
+        done.tryComplete(run);
+      }
+    });
+    return done.future();
   }
 
   /** Stops the run if it is going, forgets it, and tells everyone it is gone. */

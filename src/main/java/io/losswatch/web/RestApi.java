@@ -64,6 +64,7 @@ final class RestApi {
     router.post("/api/runs/:id/apply-advice").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.APPLY_ADVICE)));
     router.post("/api/runs/:id/pause").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.PAUSE)));
     router.post("/api/runs/:id/branch").handler(this::branch);
+    new LrRangeApi(manager, this::allowed).mount(router);
     router.post("/api/runs/:id/resume").handler(ctx -> {
       Run run = run(ctx);
       RequestInput.none(ctx);
@@ -80,7 +81,14 @@ final class RestApi {
   }
 
   private void create(RoutingContext ctx) {
-    RunSpec spec = RunSpec.from(RequestInput.json(ctx));
+    RunSpec spec = allowed(RunSpec.from(RequestInput.json(ctx)));
+    manager.launch(spec, false)
+        .onSuccess(run -> ok(ctx, 201, Wire.summary(run.summary())))
+        .onFailure(ctx::fail);
+  }
+
+  /** A spec this server will run: its steps under --max-steps, one step light enough for an event loop. */
+  RunSpec allowed(RunSpec spec) {
     if (spec.steps() > maxSteps) {
       throw new ApiError(429, "steps: at most " + maxSteps + " per run on this server, got " + spec.steps(), "steps");
     }
@@ -90,9 +98,7 @@ final class RestApi {
           + (spec.problemType().equals("mlp") ? "problem.hidden or problem.batch_size" : "the problem's size"),
           "problem");
     }
-    manager.launch(spec, false)
-        .onSuccess(run -> ok(ctx, 201, Wire.summary(run.summary())))
-        .onFailure(ctx::fail);
+    return spec;
   }
 
   private void list(RoutingContext ctx) {
@@ -227,7 +233,7 @@ final class RestApi {
     return manager.runs().get(id).orElseThrow(() -> ApiError.notFound(id));
   }
 
-  private static void ok(RoutingContext ctx, int status, String json) {
+  static void ok(RoutingContext ctx, int status, String json) {
     ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(json);
   }
 

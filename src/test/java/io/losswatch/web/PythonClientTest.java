@@ -205,7 +205,7 @@ class PythonClientTest {
 
   /**
    * The loss over the 20 steps before an lr change at step {@code at} and 100 to 200 steps after: it came down to
-   * a third and below chance (left alone, this run wobbles between 1 and 100 for hundreds of steps).
+   * under half and below chance (left alone, this run wobbles between 1 and 100 for hundreds of steps).
    */
   private static void assertLossCameDown(TestServer s, String id, long at, String what) throws Exception {
     Map<String, Object> h = steps(s, id);
@@ -213,8 +213,9 @@ class PythonClientTest {
     double recovered = meanLoss(h, at + 100, at + 200);
     System.out.printf("PythonClientTest: %s: lr changed at step %d, mean loss %.3g over the 20 steps before,"
         + " %.3g over steps +100 to +200%n", what, at, diverged, recovered);
-    assertTrue(diverged > 4, "it had diverged (from ln 10 = 2.3 at the start): mean loss " + diverged);
-    assertTrue(recovered * 3 < diverged, "the loss came down: " + diverged + " -> " + recovered);
+    // worse than chance (ln 10 = 2.3, where it started): the blow-up had wrecked what the model had learnt
+    assertTrue(diverged > Math.log(10), "it had diverged: mean loss " + diverged);
+    assertTrue(recovered * 2 < diverged, "the loss came down: " + diverged + " -> " + recovered);
     assertTrue(recovered < 2.0, "... below chance (ln 10 = 2.3): the model learns again: " + recovered);
   }
 
@@ -272,7 +273,7 @@ class PythonClientTest {
       assertEquals(200, s.post("/api/runs/" + id + "/stop", "{}").status());
       script.awaitSuccess(60);
       Map<String, Object> h = steps(s, id);
-      if (meanLoss(h, Math.max(1, at - 20), at) > 4) {
+      if (meanLoss(h, Math.max(1, at - 20), at) > Math.log(10)) {
         assertLossCameDown(s, id, at, "auto_lr (" + first + ")");
       } else {   // it cut the lr as the loss began to climb: the blow-up never came
         double after = meanLoss(h, at + 100, at + 200);

@@ -1,5 +1,6 @@
 package io.losswatch.core.policy;
 
+import io.losswatch.core.LrRange;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Trainer;
 import io.losswatch.core.diagnosis.Diagnoser;
@@ -30,6 +31,7 @@ public final class Policy {
   private final Advisor advisor;
   private final Guardian guardian;
   private final Snapshots snapshots = Guardian.snapshots();
+  private final LrRange.Watch divergence;
   private String trigger;
 
   /** For a run at {@code t}'s state (its first, or one restored), its guard having rewound {@code rewinds} times. */
@@ -38,6 +40,7 @@ public final class Policy {
     this.diagnoser = diagnoser;
     this.advisor = new Advisor(diagnoser, spec.autoLr());
     this.guardian = new Guardian(spec.guard(), rewinds);
+    this.divergence = spec.stopOnDivergence() == null ? null : spec.stopOnDivergence().watch();
     snapshots.add(t.stepsTaken(), t.state());
   }
 
@@ -46,7 +49,8 @@ public final class Policy {
     trigger = guardian.trigger(t, before, diagnoser.current().verdict());
     if (trigger != null) return guardian.exhausted() ? Next.DIVERGED : Next.REWIND;
     if (!Double.isFinite(t.loss()) || !Double.isFinite(t.gradNorm())) return Next.DIVERGED;
-    if (t.stepsTaken() >= spec.steps()) return Next.FINISHED;
+    // a range test ends once its smoothed loss has run away: it has found the top of the useful lrs
+    if (t.stepsTaken() >= spec.steps() || divergence != null && divergence.diverged(t.loss())) return Next.FINISHED;
     if (snapshots.due(t.stepsTaken())) snapshots.add(t.stepsTaken(), t.state());
     return advisor.needsProof(t) ? Next.PROVE : Next.STEP;
   }

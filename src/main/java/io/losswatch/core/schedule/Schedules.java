@@ -6,7 +6,7 @@ import java.util.List;
 /** The schedules a RunSpec can name, read from its {@code schedule} object. */
 public final class Schedules {
   public static final List<String> TYPES = List.of(
-      "constant", "step", "multistep", "exponential", "cosine", "linear", "onecycle", "plateau", "warmup_cosine");
+      "constant", "step", "multistep", "exponential", "cosine", "linear", "onecycle", "plateau", "warmup_cosine", "lr_range");
 
   private Schedules() {
   }
@@ -23,6 +23,7 @@ public final class Schedules {
       case "linear" -> LinearRamp.Config.read(o);
       case "onecycle" -> OneCycle.Config.read(o, runSteps);
       case "plateau" -> Plateau.Config.read(o);
+      case "lr_range" -> LrRamp.Config.read(o);
       default -> WarmupCosine.Config.read(o, runSteps);
     };
     o.done(type);
