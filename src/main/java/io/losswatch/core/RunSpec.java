@@ -41,7 +41,7 @@ import java.util.Map;
  * @param json the description as given, for echoing back to whoever asks what a run is
  */
 public record RunSpec(String name, Problem.Config problem, Optimizer.Config optimizer, Schedule.Config schedule,
-    int steps, double stepsPerSecond, boolean autoLr, Guard guard, LrRange.Stop stopOnDivergence,
+    int steps, double stepsPerSecond, boolean autoLr, Guard guard, LrRange.Stop stopOnDivergence, String sweep,
     Map<String, Object> json) {
   /** Characters (code points) in a name at most. */
   public static final int MAX_NAME = 256;
@@ -58,7 +58,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
         : newName.substring(0, newName.offsetByCodePoints(0, MAX_NAME));
     Map<String, Object> j = new java.util.LinkedHashMap<>(json);
     j.put("name", n);
-    return new RunSpec(n, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stopOnDivergence,
+    return new RunSpec(n, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stopOnDivergence, sweep,
         java.util.Collections.unmodifiableMap(j));
   }
 
@@ -84,6 +84,10 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     boolean autoLr = o.bool("auto_lr", false);
     Guard guard = o.has("guard") ? Guard.read(section(o, "guard")) : null;
     LrRange.Stop stop = o.has("stop_on_divergence") ? LrRange.Stop.read(section(o, "stop_on_divergence")) : null;
+    String sweep = o.string("sweep", null);
+    if (sweep != null && !sweep.matches("[A-Za-z0-9_-]{1,64}")) {
+      throw o.fail("sweep", "a sweep's id: 1 to 64 letters, digits, _ or -, got " + Options.describe(sweep));
+    }
     Problem.Config problem = Problems.read(section(o, "problem"));
     Optimizer.Config optimizer = Optimizers.read(section(o, "optimizer"));
     Schedule.Config schedule = o.has("schedule")
@@ -99,7 +103,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
       throw new SpecException("schedule.end_lr", "must be above the optimizer's lr (" + Options.describe(optimizer.lr())
           + ", where the ramp starts), got " + Options.describe(r.endLr()));
     }
-    return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stop,
+    return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stop, sweep,
         (Map<String, Object>) tree);
   }
 
@@ -123,7 +127,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     if (rest > MAX_BYTES) throw new SpecException("", "an external run spec without its config must be at most " + MAX_BYTES
         + " bytes as compact JSON, got " + rest);
     if (name == null) name = "external " + optimizer;
-    return new RunSpec(name, null, null, null, 0, 0, autoLr, null, null, (Map<String, Object>) tree);
+    return new RunSpec(name, null, null, null, 0, 0, autoLr, null, null, null, (Map<String, Object>) tree);
   }
 
   private static int bytes(Object tree) {

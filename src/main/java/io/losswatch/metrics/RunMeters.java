@@ -32,6 +32,8 @@ final class RunMeters {
   volatile long updatedMs;
   /** An external run's extra scalars at its latest step that had each: name's label text → value. */
   volatile java.util.Map<String, Double> metrics = java.util.Map.of();
+  /** {@code ,sweep="…"} for a run of a sweep, else null. */
+  final String sweep;
 
   RunMeters(String run, RunSpec spec) {
     StringBuilder b = new StringBuilder(160);
@@ -42,6 +44,7 @@ final class RunMeters {
     label(b, "schedule", spec.scheduleType());
     labels = b.toString();   // left open: the diagnosis adds its verdict, the state its state
     pace = spec.stepsPerSecond();
+    sweep = spec.sweep() == null ? null : label(new StringBuilder(","), "sweep", spec.sweep()).toString();
   }
 
   void update(StepBatch b) {

@@ -53,6 +53,13 @@ final class RunSeries {
         m -> m.updatedMs / 1000.0);
     boolean any = false;
     for (RunMeters m : runs.values()) {
+      if (m.sweep == null) continue;
+      if (!any) family(b, "losswatch_run_sweep", "1 for a run of a sweep, labelled with the sweep's id", "gauge");
+      any = true;
+      b.append("losswatch_run_sweep").append(m.labels).append(m.sweep).append("} 1.0\n");
+    }
+    any = false;
+    for (RunMeters m : runs.values()) {
       for (var e : m.metrics.entrySet()) {
         if (!any) family(b, "losswatch_metric", "An external run's extra scalar (metric) at its latest step", "gauge");
         any = true;

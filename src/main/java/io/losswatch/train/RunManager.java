@@ -44,12 +44,18 @@ public final class RunManager {
   private final int maxRuns;
   private final AtomicInteger starting = new AtomicInteger();   // places reserved by runs not yet registered
   private final Set<String> resuming = ConcurrentHashMap.newKeySet();
+  private final Sweeps sweeps;
 
   public RunManager(Vertx vertx, RunRegistry runs, RunStore store, int maxRuns) {
     this.vertx = vertx;
     this.runs = runs;
     this.store = store;
     this.maxRuns = maxRuns;
+    this.sweeps = new Sweeps(vertx, this);
+  }
+
+  public Sweeps sweeps() {
+    return sweeps;
   }
 
   private record Prepared(Trainer trainer, StepLog log) {

@@ -65,6 +65,7 @@ final class RestApi {
     router.post("/api/runs/:id/pause").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.PAUSE)));
     router.post("/api/runs/:id/branch").handler(this::branch);
     new LrRangeApi(manager, this::allowed).mount(router);
+    new SweepApi(manager, this::allowed).mount(router);
     router.post("/api/runs/:id/resume").handler(ctx -> {
       Run run = run(ctx);
       RequestInput.none(ctx);

@@ -31,7 +31,10 @@ final class Wire {
     b.append(",\"name\":");
     Json.quote(b, s.name());
     b.append(",\"source\":\"").append(s.spec().external() ? "external" : "builtin");
-    b.append("\",\"state\":\"").append(s.state().label()).append("\",\"reason\":");
+    b.append("\",\"sweep\":");
+    if (s.spec().sweep() == null) b.append("null");
+    else Json.quote(b, s.spec().sweep());
+    b.append(",\"state\":\"").append(s.state().label()).append("\",\"reason\":");
     if (s.reason() == null) b.append("null");
     else Json.quote(b, s.reason());
     b.append(",\"spec\":");

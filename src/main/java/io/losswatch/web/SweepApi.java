@@ -1,0 +1,167 @@
+package io.losswatch.web;
+
+import io.losswatch.core.RunSpec;
+import io.losswatch.core.config.Json;
+import io.losswatch.core.config.Options;
+import io.losswatch.core.config.SpecException;
+import io.losswatch.core.diagnosis.Diagnoser;
+import io.losswatch.event.RunSummary;
+import io.losswatch.train.Run;
+import io.losswatch.train.RunManager;
+import io.losswatch.train.Sweeps;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
+
+/**
+ * Sweeps over the learning rate: {@code POST /api/sweeps} starts one run per lr of a grid, grouped by a sweep id;
+ * {@code GET /api/sweeps/{id}} ranks them as they go; {@code GET /api/sweeps} lists the sweeps.
+ */
+final class SweepApi {
+  static final int MAX_RUNS = 200;
+  private final RunManager manager;
+  private final UnaryOperator<RunSpec> allowed;
+
+  SweepApi(RunManager manager, UnaryOperator<RunSpec> allowed) {
+    this.manager = manager;
+    this.allowed = allowed;
+  }
+
+  void mount(Router router) {
+    router.post("/api/sweeps").handler(this::start);
+    router.get("/api/sweeps").handler(this::list);
+    router.get("/api/sweeps/:id").handler(this::get);
+  }
+
+  @SuppressWarnings("unchecked")
+  private void start(RoutingContext ctx) {
+    Options o = Options.of("", RequestInput.json(ctx));
+    Object base = o.raw("base");
+    if (!(base instanceof Map)) throw o.fail("base", "is required: the RunSpec every run of the sweep starts from, got "
+        + Options.describe(base));
+    double[] lrs = grid(o);
+    Sweeps.EarlyStop early = o.has("early_stop") ? earlyStop(Options.of("early_stop", o.raw("early_stop"))) : null;
+    o.done("a sweep (base, lr, early_stop)");
+    String sweep = manager.sweeps().newId();
+    Map<String, Object> b = (Map<String, Object>) base;
+    String name = b.get("name") instanceof String n ? n : null;
+    List<RunSpec> specs = new ArrayList<>();
+    for (double lr : lrs) {
+      Map<String, Object> spec = new LinkedHashMap<>(b);
+      Map<String, Object> optimizer = spec.get("optimizer") instanceof Map<?, ?> m
+          ? new LinkedHashMap<>((Map<String, Object>) m) : new LinkedHashMap<>();
+      optimizer.put("lr", lr);
+      spec.put("optimizer", optimizer);
+      spec.put("sweep", sweep);
+      if (name != null) spec.put("name", name + " lr=" + Json.format(lr));
+      try {
+        specs.add(allowed.apply(RunSpec.from(spec)));
+      } catch (SpecException e) {
+        throw new SpecException("base" + (e.field().isEmpty() ? "" : "." + e.field()), e.reason());
+      }
+    }
+    manager.sweeps().launch(sweep, specs, early).onSuccess(runs -> {
+      StringBuilder out = new StringBuilder("{\"sweep\":");
+      Json.quote(out, sweep);
+      out.append(",\"runs\":[");
+      for (int i = 0; i < runs.size(); i++) {
+        if (i > 0) out.append(',');
+        Wire.summary(out, runs.get(i).summary());
+      }
+      RestApi.ok(ctx, 201, out.append("]}").toString());
+    }).onFailure(ctx::fail);
+  }
+
+  /** The lrs: a list, {@code {"from", "to", "factor"}} (from, from·factor, … up to to) or {@code {"from", "to", "num"}}. */
+  private static double[] grid(Options o) {
+    Object lr = o.raw("lr");
+    double[] out;
+    if (lr instanceof List<?>) {
+      out = o.numbers("lr", null, -1, v -> v > 0 && Double.isFinite(v), "must be > 0");
+    } else if (lr instanceof Map<?, ?>) {
+      Options g = Options.of("lr", lr);
+      double from = g.number("from", v -> v > 0 && Double.isFinite(v), "must be > 0");
+      double to = g.number("to", v -> v > 0 && Double.isFinite(v), "must be > 0");
+      if (to < from) throw g.fail("to", "must be at least from (" + Options.describe(from) + "), got " + Options.describe(to));
+      if (g.has("factor") == g.has("num")) throw g.fail("factor", "give factor (a geometric step) or num (how many lrs), one of them");
+      if (g.has("factor")) {
+        double factor = g.number("factor", v -> v > 1 && Double.isFinite(v), "must be > 1");
+        List<Double> l = new ArrayList<>();
+        for (double x = from; x <= to * (1 + 1e-9) && l.size() <= MAX_RUNS; x *= factor) l.add(Diagnoser.nice(x));
+        out = l.stream().mapToDouble(Double::doubleValue).toArray();
+      } else {
+        int num = g.integer("num", 1, 1, MAX_RUNS);
+        out = new double[num];
+        for (int i = 0; i < num; i++) out[i] = Diagnoser.nice(num == 1 ? from : from * Math.pow(to / from, (double) i / (num - 1)));
+      }
+      g.done("an lr grid (from, to, factor or num)");
+    } else {
+      throw o.fail("lr", "is required: a list of lrs, {\"from\", \"to\", \"factor\"} or {\"from\", \"to\", \"num\"}, got "
+          + Options.describe(lr));
+    }
+    if (out.length == 0 || out.length > MAX_RUNS) {
+      throw o.fail("lr", "1 to " + MAX_RUNS + " lrs, got " + out.length);
+    }
+    return out;
+  }
+
+  private static Sweeps.EarlyStop earlyStop(Options o) {
+    int[] at = o.integers("at", null, 1);
+    if (at == null || at.length == 0) throw o.fail("at", "is required: the milestone steps, e.g. [50, 100, 200]");
+    for (int i = 1; i < at.length; i++) {
+      if (at[i] <= at[i - 1]) throw o.fail("at", "steps must increase, got " + at[i - 1] + " then " + at[i]);
+    }
+    double keep = o.number("keep", 0.5, v -> v > 0 && v < 1, "must be in (0, 1)");
+    o.done("an early stop (at, keep)");
+    long[] steps = new long[at.length];
+    for (int i = 0; i < at.length; i++) steps[i] = at[i];
+    return new Sweeps.EarlyStop(steps, keep);
+  }
+
+  private void list(RoutingContext ctx) {
+    RequestInput.none(ctx);
+    Map<String, Integer> counts = new TreeMap<>();
+    for (Run r : manager.runs().all()) if (r.spec().sweep() != null) counts.merge(r.spec().sweep(), 1, Integer::sum);
+    List<Object> out = new ArrayList<>();
+    counts.forEach((id, n) -> out.add(Map.of("sweep", id, "runs", (double) n)));
+    RestApi.ok(ctx, 200, Json.write(out));
+  }
+
+  /** The sweep's runs, best first: by the loss at their latest step (a non-finite one last), then by lr. */
+  private void get(RoutingContext ctx) {
+    String sweep = ctx.pathParam("id");
+    List<Run> runs = new ArrayList<>(manager.sweeps().runs(sweep));
+    if (runs.isEmpty()) throw new ApiError(404, "no sweep " + sweep, null);
+    runs.sort(Comparator.comparingDouble((Run r) -> rankLoss(r.summary())).thenComparingDouble(r -> r.spec().optimizer().lr()));
+    StringBuilder out = new StringBuilder("{\"sweep\":");
+    Json.quote(out, sweep);
+    out.append(",\"runs\":[");
+    for (int i = 0; i < runs.size(); i++) {
+      Run r = runs.get(i);
+      RunSummary s = r.summary();
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("rank", (double) (i + 1));
+      m.put("id", r.id());
+      m.put("name", s.name());
+      m.put("lr", r.spec().optimizer().lr());
+      m.put("state", s.state().label());
+      m.put("step", (double) s.step());
+      m.put("loss", s.loss());
+      m.put("best_loss", s.bestLoss());
+      m.put("early_stopped", manager.sweeps().earlyStopped(sweep, r.id()));
+      if (i > 0) out.append(',');
+      Json.write(out, m);
+    }
+    RestApi.ok(ctx, 200, out.append("]}").toString());
+  }
+
+  private static double rankLoss(RunSummary s) {
+    return Double.isFinite(s.loss()) ? s.loss() : Double.POSITIVE_INFINITY;
+  }
+}
