@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|ingest|metrics]}: the live server's throughput, latency, scrape time and memory, measured
+ * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|ingest|metrics|sweep]}: the live server's throughput, latency, scrape time and memory, measured
  * in-process over loopback (the live-mode load comes from a separate process), each figure beside its
  * target. Run it with {@code java -Xmx2g -jar target/losswatch.jar bench}; BENCHMARKS.md has the results.
  */
@@ -58,6 +58,7 @@ public final class BenchCommand {
       if (only.isEmpty() || only.equals("ws-live")) b.webSocketLive();
       if (only.isEmpty() || only.equals("ingest")) b.ingest();
       if (only.isEmpty() || only.equals("metrics")) b.metricsAndMemory();
+      if (only.isEmpty() || only.equals("sweep")) b.sweep();
       b.print();
       return 0;
     } catch (Exception e) {
@@ -320,6 +321,81 @@ public final class BenchCommand {
   }
 
   /** /metrics with 1k and 10k series, heap per run, heap per idle subscriber. */
+  /**
+   * A 100-run sweep against two unthrottled runs doing the same number of steps in all: the aggregate pace, and
+   * how long /metrics, the runs list and the sweep's ranking take to answer meanwhile (a client in this process
+   * asking every 100 ms).
+   */
+  @SuppressWarnings("unchecked")
+  private void sweep() throws Exception {
+    out.println("sweep");
+    long each = quick ? 500_000 : 2_000_000;
+    Server s = server(ServerConfig.defaults().toBuilder().maxRuns(1000));
+    try {
+      waitFor(s, List.of(create(s, String.format(ROSENBROCK, each, ""))), RunState.FINISHED);   // JIT warm-up
+      long start = System.nanoTime();
+      List<String> two = List.of(create(s, String.format(ROSENBROCK, each, "")), create(s, String.format(ROSENBROCK, each, "")));
+      waitFor(s, two, RunState.FINISHED);
+      double pair = 2.0 * each / ((System.nanoTime() - start) / 1e9);
+      int runs = 100;
+      long steps = 2 * each / runs;
+      // lrs 1e-4 to 0.1: adam on rosenbrock stays finite there, so every run takes all its steps
+      String body = "{\"base\":" + String.format(ROSENBROCK, steps, "") + ",\"lr\":{\"from\":0.0001,\"to\":0.1,\"num\":" + runs + "}}";
+      List<Double> metrics = new ArrayList<>();
+      List<Double> list = new ArrayList<>();
+      List<Double> ranking = new ArrayList<>();
+      start = System.nanoTime();
+      Map<String, Object> sweep = (Map<String, Object>) Json.parse(post(s, "/api/sweeps", body));
+      String id = (String) sweep.get("sweep");
+      List<String> ids = ((List<Object>) sweep.get("runs")).stream().map(r -> (String) ((Map<String, Object>) r).get("id")).toList();
+      double startup = 0;   // the first second: 100 runs starting (their files, first checkpoints, JIT)
+      while (!ids.stream().allMatch(r -> s.manager().runs().get(r).map(x -> !x.summary().state().isLive()).orElse(true))) {
+        boolean first = System.nanoTime() - start < 1_000_000_000L;
+        double m = timeGet(s, "/metrics");
+        double l = timeGet(s, "/api/runs");
+        double k = timeGet(s, "/api/sweeps/" + id);
+        if (first) {
+          startup = Math.max(startup, Math.max(m, Math.max(l, k)));
+        } else {
+          metrics.add(m);
+          list.add(l);
+          ranking.add(k);
+        }
+        Thread.sleep(100);
+      }
+      double secs = (System.nanoTime() - start) / 1e9;
+      long taken = ids.stream().mapToLong(r -> s.manager().runs().get(r).orElseThrow().summary().step()).sum();
+      double rate = taken / secs;
+      row("two unthrottled runs, aggregate", String.format("%.2f M steps/s", pair / 1e6), "reported", true);
+      row("a 100-run sweep (the same steps in all), aggregate", String.format("%.2f M steps/s (%.0f%% of two runs)",
+          rate / 1e6, 100 * rate / pair), "≥ 80% of two runs", rate >= 0.8 * pair);
+      row("  … the slowest answer in its first second, as 100 runs start", String.format("%.0f ms", startup), "reported",
+          true);
+      row("  … then /metrics, p50 / p99", String.format("%.1f / %.1f ms", pct(metrics, 50), pct(metrics, 99)),
+          "p99 ≤ 250 ms", pct(metrics, 99) <= 250);
+      row("  … GET /api/runs, p50 / p99", String.format("%.1f / %.1f ms", pct(list, 50), pct(list, 99)), "p99 ≤ 250 ms",
+          pct(list, 99) <= 250);
+      row("  … GET /api/sweeps/{id}, p50 / p99", String.format("%.1f / %.1f ms", pct(ranking, 50), pct(ranking, 99)),
+          "p99 ≤ 250 ms", pct(ranking, 99) <= 250);
+    } finally {
+      await(s.close());
+    }
+  }
+
+  private double timeGet(Server s, String path) throws Exception {
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) throw new IllegalStateException(path + ": " + r.statusCode());
+    return (System.nanoTime() - t0) / 1e6;
+  }
+
+  private static double pct(List<Double> v, int p) {
+    if (v.isEmpty()) return Double.NaN;
+    List<Double> s = v.stream().sorted().toList();
+    return s.get(Math.min(s.size() - 1, (int) Math.ceil(p / 100.0 * s.size()) - 1));
+  }
+
   private void metricsAndMemory() throws Exception {
     out.println("metrics and memory");
     Server s = server(ServerConfig.defaults().toBuilder().maxRuns(5000).maxMetricRuns(5000));

@@ -23,6 +23,7 @@ import io.vertx.core.eventbus.Message;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -35,6 +36,16 @@ import java.util.logging.Logger;
  */
 public final class RunVerticle extends RunOwner {
   static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
+  /**
+   * How long one round of every unpaced run on an event loop may take: with many of them (a sweep) each slice
+   * shrinks, down to {@link #MIN_SLICE_NANOS}, so a request queued on that loop waits a round, not 25 slices.
+   */
+  static final long ROUND_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  static final long MIN_SLICE_NANOS = TimeUnit.MICROSECONDS.toNanos(250);
+  /** Vert.x's default: two event loops per core. */
+  private static final int LOOPS = 2 * Runtime.getRuntime().availableProcessors();
+  /** Unpaced runs taking steps now, on every loop. */
+  private static final AtomicInteger BUSY = new AtomicInteger();
   static final int MAX_BATCH = 4096;
   static final long MIN_PACE_PERIOD_MS = 20;
   /** How long before the wall clock's frame boundaries a paced run takes its steps. */
@@ -58,6 +69,7 @@ public final class RunVerticle extends RunOwner {
   private long timer = -1;
   private long restartTimer = -1;
   private boolean sliceQueued;
+  private boolean busy;
   private long paceNanos;
   private long paceStep;
   private long rateNanos;
@@ -150,7 +162,8 @@ public final class RunVerticle extends RunOwner {
     if (undeployed || state != RunState.RUNNING || ending != null) return;
     if (run.history().unwritten() >= RunHistory.MAX_UNWRITTEN) return;   // the store's next word wakes it
     long start = System.nanoTime();
-    long deadline = start + SLICE_NANOS;
+    busy(stepsPerSecond <= 0);
+    long deadline = start + Math.max(MIN_SLICE_NANOS, Math.min(SLICE_NANOS, ROUND_NANOS * LOOPS / Math.max(1, BUSY.get())));
     if (policy.proving() && !prove(deadline)) {
       wake();
       return;
@@ -343,6 +356,7 @@ public final class RunVerticle extends RunOwner {
 
   @Override
   void changeState(RunState s) {
+    if (s != RunState.RUNNING) busy(false);
     super.changeState(s);
     if (!s.isLive()) trainer = null;   // a demo run builds a new one when it starts over
   }
@@ -361,8 +375,22 @@ public final class RunVerticle extends RunOwner {
     }
   }
 
+  /** Counts this run among the unpaced ones taking steps, or not. */
+  private void busy(boolean b) {
+    if (b == busy) return;
+    busy = b;
+    BUSY.addAndGet(b ? 1 : -1);
+  }
+
+  @Override
+  public Future<?> stop() {
+    busy(false);
+    return super.stop();
+  }
+
   @Override
   void halt() {
+    busy(false);
     if (timer != -1) vertx.cancelTimer(timer);
     timer = -1;
   }
