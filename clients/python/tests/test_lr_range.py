@@ -232,10 +232,7 @@ class SuggestionsTest(unittest.TestCase):
         self.assertEqual(s["minimum/10"], lrs[k] / 10)
 
     def test_the_fixture_is_what_this_computes(self):
-        if not os.path.exists(FIXTURE):
-            self.skipTest("no fixture at " + FIXTURE)
-        with open(FIXTURE) as f:
-            cases = json.load(f)["cases"]
+        cases = load_fixture(self)
         self.assertGreaterEqual(len(cases), 8)
 
         def num(x):
@@ -243,7 +240,7 @@ class SuggestionsTest(unittest.TestCase):
 
         for case in cases:
             with self.subTest(case["name"]):
-                smoothed = [num(x) for x in case["smoothed"]]
+                smoothed = case["smoothed"]
                 self.assertEqual(R.suggestions(case["lrs"], smoothed, case["num_steps"]), case["expected"])
                 if "losses" in case:
                     got = R.smooth([num(x) for x in case["losses"]], case["beta"])
@@ -251,6 +248,68 @@ class SuggestionsTest(unittest.TestCase):
                 if "start_lr" in case:
                     planned = R.ramp(case["start_lr"], case["end_lr"], case["num_steps"], case["mode"])
                     self.assertEqual(case["lrs"], planned[:len(case["lrs"])])
+
+
+def load_fixture(test):
+    if not os.path.exists(FIXTURE):
+        test.skipTest("no fixture at " + FIXTURE)
+    with open(FIXTURE) as f:
+        cases = json.load(f)["cases"]
+    names = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+    for c in cases:
+        c["smoothed"] = [names.get(x, x) for x in c["smoothed"]]
+    return cases
+
+
+@unittest.skipIf(torch is None, "no torch")
+class AsLightningAndFastaiTest(unittest.TestCase):
+    """The fixture's suggestions are what Lightning's and fastai's own code gives, re-typed here with torch as
+    they write it, but in float64 (they make float32 tensors of the recorded values; losswatch keeps doubles)."""
+
+    @staticmethod
+    def lightning(lrs, smoothed):
+        losses = torch.tensor(smoothed[10:-1], dtype=torch.float64)
+        losses = losses[torch.isfinite(losses)]
+        if len(losses) < 2:
+            return None
+        min_grad = torch.argmin(torch.gradient(losses)[0]).item()
+        return lrs[min_grad + 10]
+
+    @staticmethod
+    def fastai(lrs, smoothed, num_it):
+        lrs = torch.tensor(lrs[num_it // 10:-5], dtype=torch.float64)
+        losses = torch.tensor(smoothed[num_it // 10:-5], dtype=torch.float64)
+        nan_idxs = torch.nonzero(torch.isnan(losses.view(-1)))
+        if len(nan_idxs) > 0:
+            drop_idx = min(nan_idxs)
+            lrs, losses = lrs[:drop_idx], losses[:drop_idx]
+        if len(losses) < 2:
+            valley = None
+        else:
+            n = len(losses)
+            max_start, max_end = 0, 0
+            lds = [1] * n
+            for i in range(1, n):
+                for j in range(0, i):
+                    if (losses[i] < losses[j]) and (lds[i] < lds[j] + 1):
+                        lds[i] = lds[j] + 1
+                    if lds[max_end] < lds[i]:
+                        max_end = i
+                        max_start = max_end - lds[max_end]
+            sections = (max_end - max_start) / 3
+            idx = max_start + int(sections) + int(sections / 2)
+            valley = float(lrs[idx])
+        minimum = None if len(losses) == 0 else lrs[losses.argmin()].item() / 10
+        return valley, minimum
+
+    def test_the_fixture(self):
+        for case in load_fixture(self):
+            with self.subTest(case["name"]):
+                want = case["expected"]
+                self.assertEqual(self.lightning(case["lrs"], case["smoothed"]), want["steepest"])
+                valley, minimum = self.fastai(case["lrs"], case["smoothed"], case["num_steps"])
+                self.assertEqual(valley, want["valley"])
+                self.assertEqual(minimum, want["minimum/10"])
 
 
 # ---- lr_find
