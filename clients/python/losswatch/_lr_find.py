@@ -94,8 +94,11 @@ def lr_find(model, optimizer, step_fn, start_lr=1e-7, end_lr=10, num_steps=100, 
                 run.finish()
             else:
                 run.finish("failed", repr(error))
-    return {"run": run.id, "lr": lrs, "loss": losses, "smoothed": smoothed,
-            "suggestions": _lr_range.suggestions(lrs, smoothed, num_steps)}
+    found = _lr_range.suggestions(lrs, smoothed, num_steps)
+    run._say("losswatch: lr range test%s, %d of %d steps: %s" % (
+        "" if run.id is None else " " + run.id, len(lrs), num_steps,
+        ", ".join("%s %s" % (k, "-" if v is None else "%.3g" % v) for k, v in found.items())))
+    return {"run": run.id, "lr": lrs, "loss": losses, "smoothed": smoothed, "suggestions": found}
 
 
 def _grads(model, optimizer):
