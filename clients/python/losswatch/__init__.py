@@ -19,6 +19,9 @@
 keeps them while the server is away (spilling to a file past ``memory_steps``) and sends them again when it is
 back. The server's commands (an lr change, pause, resume, stop) are applied inside ``log()``, in the training
 thread. Standard library only; torch is never imported, only the objects given to ``watch()`` are used.
+
+``losswatch.lr_find(model, optimizer, step_fn)`` runs a learning-rate range test as a run of its own and returns
+the lrs, the losses and three suggested lrs, leaving the model and the optimizer as they were.
 """
 
 import atexit
@@ -32,10 +35,11 @@ import time
 
 from . import _wire
 from ._http import Http, Unreachable
+from ._lr_find import lr_find
 from ._sender import Sender
 from ._watch import Watched
 
-__all__ = ["init", "Run", "LosswatchError"]
+__all__ = ["init", "Run", "LosswatchError", "lr_find"]
 __version__ = "0.1.0"
 
 DEFAULT_URL = "http://127.0.0.1:8080"
