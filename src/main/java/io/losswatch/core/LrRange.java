@@ -35,8 +35,8 @@ public final class LrRange {
     private final double beta;
     private final double factor;
     private double avg;
+    private double power = 1;
     private double best = Double.POSITIVE_INFINITY;
-    private int n;
 
     Watch(double beta, double factor) {
       this.beta = beta;
@@ -46,19 +46,25 @@ public final class LrRange {
     /** Takes the next loss; true when the run should stop after it. */
     public boolean diverged(double loss) {
       avg = beta * avg + (1 - beta) * loss;
-      double smoothed = avg / (1 - Math.pow(beta, ++n));
+      power *= beta;
+      double smoothed = avg / (1 - power);
       if (smoothed < best) best = smoothed;
       return !Double.isFinite(smoothed) || smoothed > factor * best;
     }
   }
 
-  /** The bias-corrected exponential average fastai and Lightning plot: avg/(1 − β^(i+1)). */
+  /**
+   * The bias-corrected exponential average fastai and Lightning plot: avg/(1 − β^(i+1)), β^(i+1) kept as a running
+   * product so the Python client's numbers are the same to the last bit.
+   */
   public static double[] smooth(double[] loss, double beta) {
     double[] out = new double[loss.length];
     double avg = 0;
+    double power = 1;
     for (int i = 0; i < loss.length; i++) {
       avg = beta * avg + (1 - beta) * loss[i];
-      out[i] = avg / (1 - Math.pow(beta, i + 1));
+      power *= beta;
+      out[i] = avg / (1 - power);
     }
     return out;
   }

@@ -139,6 +139,15 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     return problem == null;
   }
 
+  /**
+   * Whether the run is a learning-rate range test (a ramp stopped on divergence here, or a script's
+   * {@code lr_find}, which says so in its config): it drives the loss up on purpose, so it raises no alerts and
+   * gets no advice.
+   */
+  public boolean rangeTest() {
+    return stopOnDivergence != null || external() && json.get("config") instanceof Map<?, ?> c && c.containsKey("lr_range");
+  }
+
   /** The optimizer's name, as given by an external run or built in. */
   @SuppressWarnings("unchecked")
   public String optimizerType() {

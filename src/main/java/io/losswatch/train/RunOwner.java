@@ -166,7 +166,7 @@ abstract class RunOwner extends VerticleBase {
       publish();
     }
     Diagnosis d = diagnosis();
-    if (d.verdict() != Verdict.TOO_SLOW || slowAlertedSince == d.sinceStep()) return;
+    if (d.verdict() != Verdict.TOO_SLOW || slowAlertedSince == d.sinceStep() || run.spec().rangeTest()) return;
     if (step - d.sinceStep() >= SLOW_ALERT_STEPS) {
       slowAlertedSince = d.sinceStep();
       alert(Alert.Kind.TOO_SLOW, d);
@@ -194,10 +194,12 @@ abstract class RunOwner extends VerticleBase {
     diagnosisChange = Diagnoser.Change.NONE;
     refreshedNanos = System.nanoTime();
     Diagnosis d = diagnosis();
-    switch (d.verdict()) {
-      case DIVERGING -> alert(Alert.Kind.DIVERGING, d);
-      case NON_FINITE -> alert(Alert.Kind.NON_FINITE, d);
-      default -> { }
+    if (!run.spec().rangeTest()) {   // a range test blows its loss up on purpose
+      switch (d.verdict()) {
+        case DIVERGING -> alert(Alert.Kind.DIVERGING, d);
+        case NON_FINITE -> alert(Alert.Kind.NON_FINITE, d);
+        default -> { }
+      }
     }
     publish();
   }

@@ -48,6 +48,8 @@ class LrRangeApiTest {
       StringWriter trace = new StringWriter();
       TraceCommand.write(RunSpec.from(run.get("spec")), trace);
       assertEquals(trace.toString(), s.get("/api/runs/" + id + "/steps.csv").body());
+      // its loss blew up on purpose: no alert says so
+      assertTrue(s.get("/metrics").body().contains("losswatch_alerts_total{kind=\"diverging\"} 0.0"));
       // asked again later, the same answer
       assertEquals(a, s.get("/api/lr-range/" + id).json());
     }

@@ -297,6 +297,34 @@ class PythonClientTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void lrFindStreamsTheRangeTestRestoresTheModelAndSuggestsAsTheServerWould(@TempDir Path dir) throws Exception {
+    Python.require(true, "lr_find on a PyTorch model");
+    try (TestServer s = new TestServer();
+         Python script = Python.start(dir, "clients/python/tests/scripts/lr_find.py", url(s), "--steps", "100")) {
+      Map<String, Object> found = script.await("found", 120);
+      script.awaitSuccess(30);
+      assertEquals(Boolean.TRUE, found.get("restored"), "the model and optimizer came back as they were");
+      String id = (String) found.get("run");
+      List<Double> lr = nums(found.get("lr"));
+      assertTrue(lr.size() < 100, "it stopped when the loss ran away: " + lr.size() + " steps");
+      // the server has every step, and its own numbers give the same suggestions
+      Map<String, Object> h = steps(s, id);
+      assertEquals(lr, nums(h.get("lr")));
+      double[] lrs = lr.stream().mapToDouble(Double::doubleValue).toArray();
+      double[] smoothed = io.losswatch.core.LrRange.smooth(nums(h.get("loss")).stream().mapToDouble(Double::doubleValue)
+          .toArray(), 0.98);
+      Map<String, Object> sug = (Map<String, Object>) found.get("suggestions");
+      assertEquals(num(sug.get("steepest")), io.losswatch.core.LrRange.steepest(lrs, smoothed));
+      assertEquals(num(sug.get("valley")), io.losswatch.core.LrRange.valley(lrs, smoothed, 100));
+      assertEquals(num(sug.get("minimum/10")), io.losswatch.core.LrRange.minimumTenth(lrs, smoothed, 100));
+      assertEquals("finished", s.get("/api/runs/" + id).json().get("state"));
+      assertTrue(s.get("/metrics").body().contains("losswatch_alerts_total{kind=\"diverging\"} 0.0"),
+          "a range test blows up on purpose: no alert");
+    }
+  }
+
+  @Test
   void installsWithPipIntoAVirtualEnvironmentOffline(@TempDir Path dir) throws Exception {
     Python.require(false, "pip install of the Python client");
     Map.Entry<Integer, String> venv = Python.run(dir, 120, Python.PYTHON.toString(), "-m", "venv",

@@ -52,7 +52,7 @@ public final class Policy {
     // a range test ends once its smoothed loss has run away: it has found the top of the useful lrs
     if (t.stepsTaken() >= spec.steps() || divergence != null && divergence.diverged(t.loss())) return Next.FINISHED;
     if (snapshots.due(t.stepsTaken())) snapshots.add(t.stepsTaken(), t.state());
-    return advisor.needsProof(t) ? Next.PROVE : Next.STEP;
+    return divergence == null && advisor.needsProof(t) ? Next.PROVE : Next.STEP;   // a range test takes no advice
   }
 
   /** What fired the guard at the last step (diverging, non_finite, spike), or null. */
