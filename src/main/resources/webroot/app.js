@@ -12,11 +12,8 @@
   const SCALE_CAP = 1e15, MAX_DRAWN = 1e300;   // beyond 1e300 (a diverging run reaches 1e308): not drawn
   // a log scale stops at 1e-300: a run converging to 0 passes denormals (5e-324), whose decade 1e-324 is 0
   const LOG_FLOOR = 1e-300;
-  const SCHEDULE_PARAM = {   // the form's one schedule field, per schedule: [key, default]
-    step: ['step_size', '100'], multistep: ['milestones', '500, 1000'], exponential: ['gamma', '0.999'],
-    cosine: ['T_max', '2000'], linear: ['total_iters', '100'], onecycle: ['max_lr', '0.1'],
-    plateau: ['patience', '10'], warmup_cosine: ['warmup_steps', '200'],
-  };
+  // the form's sections whose options GET /api/schema describes by type: section -> the schema's key
+  const TYPED = { problem: 'problems', optimizer: 'optimizers', schedule: 'schedules' };
   const DEFAULT_LR = { sgd: '0.01', adam: '0.01', adamw: '0.01', rmsprop: '0.01', adagrad: '0.1' };
   const LIVE = new Set(['created', 'running', 'paused']);   // any other state has ended
   const CLOCK_WINDOW_MS = 10000;   // the clock offset is the best of this long
@@ -34,6 +31,7 @@
   let ws = null, backoff = 500;
   let token = sessionStorage.getItem(TOKEN_KEY);
   let base = null;                 // {from, spec}: the run "run again" filled the form from
+  let schema = null;               // GET /api/schema, once loaded: the forms' option fields are built from it
 
   // what tests (and the curious) can read: series[id] = {step, loss, lr, grad_norm, t}; receive(m) handles m
   // as if the WebSocket had delivered it
@@ -854,38 +852,140 @@
   // ---- the form ----
   function setupForm() {
     const f = $('#new-run');
-    f.optimizer.addEventListener('change', () => { f.lr.value = DEFAULT_LR[f.optimizer.value] || f.lr.value; });
-    f.schedule.addEventListener('change', () => showScheduleParam(f, true));
-    f.addEventListener('input', e => e.target.removeAttribute('aria-invalid'));
+    f.optimizer.addEventListener('change', () => {
+      f.lr.value = DEFAULT_LR[f.optimizer.value] || f.lr.value;
+      showOptions(f, 'optimizer');
+    });
+    f.problem.addEventListener('change', () => showOptions(f, 'problem'));
+    f.schedule.addEventListener('change', () => showOptions(f, 'schedule'));
+    for (const form of [f, $('#lr-range'), $('#sweep')]) {
+      form.addEventListener('input', e => e.target.removeAttribute('aria-invalid'));
+      form.addEventListener('change', e => e.target.removeAttribute('aria-invalid'));
+    }
     $('#again-note .clear').addEventListener('click', () => setBase(null));
     f.addEventListener('submit', async e => {
       e.preventDefault();
       const err = $('#form-error');
-      err.textContent = '';
-      for (const el of f.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-      let spec;
-      try {
-        spec = specOf(f);
-      } catch (ex) {
-        err.textContent = ex.message;
-        if (ex.input) { ex.input.setAttribute('aria-invalid', 'true'); ex.input.focus(); }
-        return;
-      }
+      const spec = attempt(f, err, () => specOf(f));
+      if (!spec) return;
       const res = await call('POST', '/api/runs', spec);
       if (res.ok) { feedback(`started ${res.json.name}`); return; }
       err.textContent = res.message;   // the server's own words, naming the field
       const input = inputFor(f, res.field);
       if (input) input.setAttribute('aria-invalid', 'true');
     });
+    setupRangeTest(f);
+    setupSweep(f);
+    loadSchema(f);
   }
 
-  /** Shows the chosen schedule's one parameter (none for constant), with its default when asked. */
-  function showScheduleParam(f, withDefault) {
-    const p = SCHEDULE_PARAM[f.schedule.value], label = $('.sched-param', f);
-    label.hidden = !p;
-    if (p) {
-      $('span', label).textContent = p[0];
-      if (withDefault) f.param.value = p[1];
+  /** Clears a form's errors, runs read(): its value, or null when it threw (the error shown, its field marked). */
+  function attempt(form, err, read) {
+    err.textContent = '';
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    try {
+      return read();
+    } catch (ex) {
+      if (!(ex instanceof InputError)) throw ex;
+      err.textContent = ex.message;
+      if (ex.input) { ex.input.setAttribute('aria-invalid', 'true'); ex.input.focus(); }
+      return null;
+    }
+  }
+
+  /** GET /api/schema once; then the type lists and every option field come from it. */
+  async function loadSchema(f) {
+    let s = null;
+    for (let wait = 500; !s; wait = Math.min(wait * 2, 8000)) {
+      try {
+        const res = await fetch('/api/schema');
+        if (res.ok) s = await res.json();
+      } catch (e) { /* the server is away: try again */ }
+      if (!s) await new Promise(r => setTimeout(r, wait));
+    }
+    schema = api.schema = s;
+    for (const [section, key] of Object.entries(TYPED)) {
+      const select = f[section], chosen = select.value;
+      select.replaceChildren(...Object.keys(s[key]).map(t => new Option(t, t, false, t === chosen)));
+      showOptions(f, section);
+    }
+    const range = $('#lr-range'), sweep = $('#sweep');
+    buildFields($('.opts', range), 'lr_range', s.lr_range.filter(o => o.kind !== 'object'));
+    const lr = s.sweep.find(o => o.name === 'lr'), early = s.sweep.find(o => o.name === 'early_stop');
+    buildFields($('.opts[data-section=lr]', sweep), 'lr', lr.options);
+    buildFields($('.opts[data-section=early_stop]', sweep), 'early_stop', early.options, 'early stop ');
+    if (base) fillFrom(f, base.spec);
+  }
+
+  /** The options of a section's chosen type (an optimizer's lr has its own field), empty, defaults as placeholders. */
+  function showOptions(f, section) {
+    const box = $(`.opts[data-section=${section}]`, f);
+    const options = schema ? schema[TYPED[section]][f[section].value] || [] : [];
+    buildFields(box, section, options.filter(o => !(section === 'optimizer' && o.name === 'lr') && o.kind !== 'object'));
+    if (section === 'optimizer') f.lr.placeholder = schema ? placeholder(options.find(o => o.name === 'lr')) : '';
+  }
+
+  /** One field per option, named section.option; a required one is marked. */
+  function buildFields(box, section, options, prefix = '') {
+    box.replaceChildren(...options.map(o => {
+      const label = document.createElement('label'), span = document.createElement('span');
+      span.textContent = prefix + o.name;
+      let input;
+      if (o.kind === 'boolean' || o.kind === 'choice') {
+        input = document.createElement('select');
+        const values = o.kind === 'boolean' ? ['true', 'false'] : o.choices;
+        if (!o.required) input.append(new Option(`${o.default === null ? '–' : o.default} (default)`, ''));
+        for (const v of values) input.append(new Option(v, v));
+      } else {
+        input = document.createElement('input');
+        input.type = 'text';
+        input.inputMode = o.kind === 'integer' || o.kind === 'integers' ? 'numeric' : o.kind === 'strings' || o.kind === 'string' ? 'text' : 'decimal';
+        input.placeholder = placeholder(o);
+      }
+      input.name = `${section}.${o.name}`;
+      input.dataset.kind = o.kind;
+      if (o.must) input.title = o.must;
+      if (o.required) label.classList.add('required');
+      label.append(span, ' ', input);
+      return label;
+    }));
+  }
+
+  function placeholder(o) {
+    if (!o) return '';
+    if (o.required) return 'required';
+    if (o.default_text) return o.default_text;
+    if (o.default === null) return 'optional';
+    return Array.isArray(o.default) ? o.default.join(', ') : typeof o.default === 'number' ? fmt(o.default) : String(o.default);
+  }
+
+  /** The values typed in a box's fields, read by kind: {name: value}; empty fields are left out. */
+  function readFields(box) {
+    const out = {};
+    for (const input of box.querySelectorAll('input, select')) {
+      const name = input.name.slice(input.name.indexOf('.') + 1), kind = input.dataset.kind, text = input.value.trim();
+      if (text === '') continue;
+      if (kind === 'boolean') out[name] = text === 'true';
+      else if (kind === 'choice' || kind === 'string') out[name] = text;
+      else if (kind === 'number' || kind === 'integer') out[name] = numberIn(input, input.name);
+      else {
+        const parts = text.split(',').map(x => x.trim());
+        if (kind === 'strings') { out[name] = parts; continue; }
+        const list = parts.map(Number);
+        if (parts.some((x, i) => x === '' || !Number.isFinite(list[i]))) {
+          throw new InputError(input, `${input.name}: "${text}" is not a list of numbers`);
+        }
+        out[name] = list;
+      }
+    }
+    return out;
+  }
+
+  /** Fills a box's fields from an object's values (those it has no field for are left to the base spec). */
+  function fillFields(box, values) {
+    for (const input of box.querySelectorAll('input, select')) {
+      const v = values ? values[input.name.slice(input.name.indexOf('.') + 1)] : undefined;
+      input.value = v === undefined || v === null ? '' : Array.isArray(v) ? v.join(', ') : String(v);
     }
   }
 
@@ -893,8 +993,11 @@
     if (!field) return null;
     const top = field.split('.')[0];
     if (field === 'optimizer.lr') return f.lr;
+    if (top === 'schedule' && f.schedule_json.value.trim()) return f.schedule_json;
+    const own = f.querySelector(`[name="${CSS.escape(field.replace(/\[\d+\]$/, ''))}"]`);
+    if (own) return own;
     return { name: f.name, problem: f.problem, optimizer: f.optimizer, steps: f.steps, steps_per_second: f.pace,
-      schedule: f.schedule_json.value.trim() ? f.schedule_json : f.param }[top] || null;
+      schedule: f.schedule }[top] || null;
   }
 
   class InputError extends Error {
@@ -911,6 +1014,17 @@
     return v;
   }
 
+  /**
+   * A typed section as the form says: the base run's own if of the same type (options the form shows no field
+   * for are kept), each field's value over it; a bare type name when it has no options.
+   */
+  function sectionOf(f, section, from) {
+    const type = f[section].value, box = $(`.opts[data-section=${section}]`, f);
+    const out = from && typeof from === 'object' && from.type === type ? { ...from } : { type };
+    for (const input of box.querySelectorAll('input, select')) delete out[input.name.slice(section.length + 1)];
+    return Object.assign(out, readFields(box));
+  }
+
   /** The RunSpec the form describes; options the form has no field for come from the run it was filled from. */
   function specOf(f) {
     const from = base ? base.spec : {};
@@ -919,9 +1033,9 @@
       if (!['name', 'problem', 'optimizer', 'schedule', 'steps', 'steps_per_second'].includes(k)) spec[k] = v;
     }
     if (f.name.value.trim()) spec.name = f.name.value.trim();
-    spec.problem = from.problem && from.problem.type === f.problem.value ? from.problem : f.problem.value;
-    const optimizer = from.optimizer && from.optimizer.type === f.optimizer.value
-      ? { ...from.optimizer } : { type: f.optimizer.value };
+    const problem = sectionOf(f, 'problem', from.problem);
+    spec.problem = Object.keys(problem).length === 1 ? problem.type : problem;
+    const optimizer = sectionOf(f, 'optimizer', from.optimizer);
     const lr = numberIn(f.lr, 'lr');
     if (lr === undefined) delete optimizer.lr; else optimizer.lr = lr;
     spec.optimizer = optimizer;
@@ -929,19 +1043,7 @@
     if (raw) {
       try { spec.schedule = JSON.parse(raw); } catch (ex) { throw new InputError(f.schedule_json, `schedule JSON: ${ex.message}`); }
     } else if (f.schedule.value !== 'constant') {
-      spec.schedule = { type: f.schedule.value };
-      const p = SCHEDULE_PARAM[f.schedule.value], v = f.param.value.trim();
-      if (p && v !== '') {
-        if (p[0] === 'milestones') {
-          const parts = v.split(',').map(x => x.trim()), list = parts.map(Number);
-          if (parts.some((x, i) => x === '' || !Number.isFinite(list[i]))) {
-            throw new InputError(f.param, `milestones: "${v}" is not a list of numbers`);
-          }
-          spec.schedule.milestones = list;
-        } else {
-          spec.schedule[p[0]] = numberIn(f.param, p[0]);
-        }
-      }
+      spec.schedule = sectionOf(f, 'schedule', from.schedule);
     }
     const steps = numberIn(f.steps, 'steps'), pace = numberIn(f.pace, 'steps/s');
     if (steps !== undefined) spec.steps = steps;
@@ -949,15 +1051,56 @@
     return spec;
   }
 
+  // ---- the range test and the sweep: the spec above, and their own options from the schema ----
+  function setupRangeTest(f) {
+    const form = $('#lr-range'), err = $('.form-error', form);
+    form.addEventListener('submit', async e => {
+      e.preventDefault();
+      const body = attempt(form, err, () => ({ base: specOf(f), ...readFields($('.opts', form)) }));
+      if (!body) return;
+      if (!body.base.name) body.base.name = `range test ${body.base.optimizer.type}`;
+      feedback(`range test “${body.base.name}” started: it answers when it stops`);
+      const res = await call('POST', '/api/lr-range', body);
+      if (!res.ok) {
+        err.textContent = res.message;
+        const input = res.field && (res.field.startsWith('base.') ? inputFor(f, res.field.slice(5))
+          : form.querySelector(`[name="lr_range.${CSS.escape(res.field)}"]`));
+        if (input) input.setAttribute('aria-invalid', 'true');
+        return;
+      }
+      const sg = res.json.suggestions || {};
+      feedback(`range test ${res.json.run}: steepest ${fmt(sg.steepest)}, valley ${fmt(sg.valley)}, minimum/10 ${fmt(sg['minimum/10'])}`);
+    });
+  }
+
+  function setupSweep(f) {
+    const form = $('#sweep'), err = $('.form-error', form);
+    form.addEventListener('submit', async e => {
+      e.preventDefault();
+      const body = attempt(form, err, () => {
+        const b = { base: specOf(f), lr: readFields($('.opts[data-section=lr]', form)) };
+        const early = readFields($('.opts[data-section=early_stop]', form));
+        if (Object.keys(early).length) b.early_stop = early;
+        return b;
+      });
+      if (!body) return;
+      const res = await call('POST', '/api/sweeps', body);
+      if (res.ok) { feedback(`sweep ${res.json.sweep}: started ${res.json.runs.length} runs`); return; }
+      err.textContent = res.message;
+      const field = res.field || '';
+      const input = field.startsWith('base.') ? inputFor(f, field.slice(5))
+        : form.querySelector(`[name="${CSS.escape(field.replace(/\[\d+\]$/, ''))}"]`);
+      if (input) input.setAttribute('aria-invalid', 'true');
+    });
+  }
+
   // ---- run again: the form filled from an ended run, its lr the diagnosis' advice ----
   function runAgain(r) {
     if (!r) return;
     const f = $('#new-run'), s = r.summary, spec = s.spec || {}, opt = spec.optimizer || {};
     const advised = advisedLr(s);
-    f.problem.value = typeof spec.problem === 'string' ? spec.problem : (spec.problem || {}).type;
-    f.optimizer.value = opt.type;
+    fillFrom(f, spec);
     f.lr.value = advised !== null ? String(advised) : opt.lr !== undefined ? String(opt.lr) : '';
-    fillSchedule(f, spec.schedule);
     f.steps.value = spec.steps === undefined ? '' : String(spec.steps);
     f.pace.value = String(spec.steps_per_second || 0);
     f.name.value = `${s.name}${advised !== null ? `, lr ${fmt(advised)}` : ' again'}`.slice(0, 256);
@@ -967,21 +1110,16 @@
     $('button[type=submit]', f).focus({ preventScroll: true });
   }
 
-  function fillSchedule(f, sched) {
-    f.schedule_json.value = '';
-    if (!sched) {
-      f.schedule.value = 'constant';
-    } else {
-      const p = SCHEDULE_PARAM[sched.type], rest = Object.keys(sched).filter(k => k !== 'type');
-      f.schedule.value = sched.type;
-      if (rest.every(k => p && k === p[0])) {
-        const v = p ? sched[p[0]] : undefined;
-        f.param.value = v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v);
-      } else {
-        f.schedule_json.value = JSON.stringify(sched);
-      }
+  /** The problem, optimizer and schedule fields from a spec. */
+  function fillFrom(f, spec) {
+    const problem = typeof spec.problem === 'string' ? { type: spec.problem } : spec.problem || {};
+    const sched = spec.schedule || { type: 'constant' };
+    for (const [section, values] of [['problem', problem], ['optimizer', spec.optimizer || {}], ['schedule', sched]]) {
+      f[section].value = values.type;
+      showOptions(f, section);
+      fillFields($(`.opts[data-section=${section}]`, f), values);
     }
-    showScheduleParam(f, false);
+    f.schedule_json.value = '';
   }
 
   function setBase(b) {

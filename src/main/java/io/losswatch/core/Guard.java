@@ -1,7 +1,6 @@
 package io.losswatch.core;
 
 import io.losswatch.core.config.Options;
-import io.losswatch.core.config.SpecException;
 import java.util.List;
 import java.util.Set;
 
@@ -19,14 +18,7 @@ public record Guard(Set<String> on, int rewind, double lrFactor, int maxRewinds)
 
   /** Reads {@code {"on": [...], "rewind": 50, "lr_factor": 0.1, "max_rewinds": 3}}; every field has that default. */
   public static Guard read(Options o) {
-    List<String> on = o.strings("on");
-    if (on == null) on = TRIGGERS;
-    if (on.isEmpty()) throw o.fail("on", "must name at least one of " + TRIGGERS);
-    for (int i = 0; i < on.size(); i++) {
-      if (!TRIGGERS.contains(on.get(i))) {
-        throw new SpecException("guard.on[" + i + "]", "must be one of " + TRIGGERS + ", got " + Options.describe(on.get(i)));
-      }
-    }
+    List<String> on = o.strings("on", TRIGGERS, TRIGGERS);   // not empty, each a trigger
     int rewind = o.integer("rewind", 50, 1, MAX_REWIND);
     double factor = o.number("lr_factor", 0.1, v -> v > 0 && v < 1, "must be in (0, 1)");
     int max = o.integer("max_rewinds", 3, 1, MAX_REWINDS);

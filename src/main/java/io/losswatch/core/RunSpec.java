@@ -66,10 +66,20 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     return from(Json.parse(text));
   }
 
-  @SuppressWarnings("unchecked")
   public static RunSpec from(Object tree) {
     if (!(tree instanceof Map)) throw new SpecException("", "a run spec must be a JSON object, got " + Options.describe(tree));
-    Options o = Options.of("", tree);
+    return read(Options.of("", tree), tree);
+  }
+
+  /** The options of a run spec, as {@link Options#described()} lists them: read by the one reader. */
+  public static java.util.List<Map<String, Object>> describe() {
+    Options o = Options.describing("", Map.of());
+    read(o, Map.of());
+    return o.described();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static RunSpec read(Options o, Object tree) {
     String name = o.string("name", null);
     if (name != null && name.codePointCount(0, name.length()) > MAX_NAME) {
       throw o.fail("name", "at most " + MAX_NAME + " characters, got " + name.codePointCount(0, name.length()));
@@ -82,17 +92,18 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     int steps = o.integer("steps", 1);
     double stepsPerSecond = o.number("steps_per_second", 0, v -> v >= 0, "must be >= 0");
     boolean autoLr = o.bool("auto_lr", false);
-    Guard guard = o.has("guard") ? Guard.read(section(o, "guard")) : null;
-    LrRange.Stop stop = o.has("stop_on_divergence") ? LrRange.Stop.read(section(o, "stop_on_divergence")) : null;
+    Options g = o.section("guard");
+    Guard guard = g == null ? null : Guard.read(g);
+    Options d = o.section("stop_on_divergence");
+    LrRange.Stop stop = d == null ? null : LrRange.Stop.read(d);
     String sweep = o.string("sweep", null);
     if (sweep != null && !sweep.matches("[A-Za-z0-9_-]{1,64}")) {
       throw o.fail("sweep", "a sweep's id: 1 to 64 letters, digits, _ or -, got " + Options.describe(sweep));
     }
-    Problem.Config problem = Problems.read(section(o, "problem"));
-    Optimizer.Config optimizer = Optimizers.read(section(o, "optimizer"));
-    Schedule.Config schedule = o.has("schedule")
-        ? Schedules.read(Options.of("schedule", o.raw("schedule")), steps)
-        : Constant.CONFIG;
+    Problem.Config problem = Problems.read(o.typed("problem", "problems", Problems.TYPES, true));
+    Optimizer.Config optimizer = Optimizers.read(o.typed("optimizer", "optimizers", Optimizers.TYPES, true));
+    Options s = o.byDefault("constant").typed("schedule", "schedules", Schedules.TYPES, false);
+    Schedule.Config schedule = s == null ? Constant.CONFIG : Schedules.read(s, steps);
     if (schedule instanceof OneCycle.Config c && c.cycleMomentum() && !optimizer.hasMomentum()) {
       throw new SpecException("schedule.cycle_momentum", optimizer.type()
           + " has no momentum or betas to cycle; set cycle_momentum to false, got true");
@@ -181,10 +192,5 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
   public long stepCost() {
     if (external()) return 0;
     return Math.addExact(problem.evaluationCost(), Math.multiplyExact(problem.parameters(), COST_PER_PARAMETER));
-  }
-
-  private static Options section(Options o, String key) {
-    if (!o.has(key)) throw o.fail(key, "is required");
-    return Options.of(key, o.raw(key));
   }
 }

@@ -38,12 +38,14 @@ final class LrRangeApi {
     router.get("/api/lr-range/:id").handler(this::get);
   }
 
-  @SuppressWarnings("unchecked")
-  private void start(RoutingContext ctx) {
-    Options o = Options.of("", RequestInput.json(ctx));
-    Object base = o.raw("base");
-    if (!(base instanceof Map)) throw o.fail("base", "is required: the RunSpec to test, e.g. {\"problem\": \"logreg\", "
-        + "\"optimizer\": {\"type\": \"sgd\"}}, got " + Options.describe(base));
+  /** A range test's request: the spec to test and how to ramp its lr, and when to stop. */
+  record Request(Map<String, Object> base, double start, double end, int n, String mode, double smooth, double factor) {
+  }
+
+  /** Reads a range test's request (or, {@link Options#describing}, describes it). */
+  static Request read(Options o) {
+    Map<String, Object> base = o.object("base", "run", "is required: the RunSpec to test, e.g. {\"problem\": \"logreg\", "
+        + "\"optimizer\": {\"type\": \"sgd\"}}");
     double start = o.number("start_lr", 1e-7, v -> v > 0 && Double.isFinite(v), "must be > 0");
     double end = o.number("end_lr", 10, v -> v > 0 && Double.isFinite(v), "must be > 0");
     if (end <= start) throw o.fail("end_lr", "must be above start_lr (" + Options.describe(start) + "), got " + Options.describe(end));
@@ -52,15 +54,21 @@ final class LrRangeApi {
     double smooth = o.number("smooth", 0.98, v -> v >= 0 && v < 1, "must be in [0, 1)");
     double factor = o.number("stop_factor", 4, v -> v > 1 && Double.isFinite(v), "must be > 1");
     o.done("a range test (base, start_lr, end_lr, num_steps, mode, smooth, stop_factor)");
+    return new Request(base, start, end, n, mode, smooth, factor);
+  }
+
+  @SuppressWarnings("unchecked")
+  private void start(RoutingContext ctx) {
+    Request r = read(Options.of("", RequestInput.json(ctx)));
     // the base spec, its lr, schedule and length given over to the ramp
-    Map<String, Object> spec = new LinkedHashMap<>((Map<String, Object>) base);
+    Map<String, Object> spec = new LinkedHashMap<>(r.base());
     Map<String, Object> optimizer = spec.get("optimizer") instanceof Map<?, ?> m
         ? new LinkedHashMap<>((Map<String, Object>) m) : new LinkedHashMap<>();
-    optimizer.put("lr", start);
+    optimizer.put("lr", r.start());
     spec.put("optimizer", optimizer);
-    spec.put("schedule", Map.of("type", "lr_range", "end_lr", end, "num_steps", (double) n, "mode", mode));
-    spec.put("steps", (double) n);
-    spec.put("stop_on_divergence", Map.of("smooth", smooth, "factor", factor));
+    spec.put("schedule", Map.of("type", "lr_range", "end_lr", r.end(), "num_steps", (double) r.n(), "mode", r.mode()));
+    spec.put("steps", (double) r.n());
+    spec.put("stop_on_divergence", Map.of("smooth", r.smooth(), "factor", r.factor()));
     spec.putIfAbsent("name", "lr range test");
     RunSpec parsed;
     try {

@@ -1,6 +1,7 @@
 package io.losswatch.web;
 
 import io.losswatch.core.RunSpec;
+import io.losswatch.core.Schema;
 import io.losswatch.core.TraceCsv;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
@@ -17,7 +18,9 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -40,6 +43,8 @@ final class RestApi {
   static final long MAX_STEP_COST = 20_000_000;
   private static final Logger LOG = Logger.getLogger(RestApi.class.getName());
   private static final String JSON = "application/json; charset=utf-8";
+  /** {@code GET /api/schema}: every option of a run spec, a range test, a sweep and a branch (see README). */
+  static final String SCHEMA = Json.write(schema());
   private final RunManager manager;
   private final ChangeGuard guard;
   private final int maxSteps;
@@ -66,6 +71,10 @@ final class RestApi {
     router.post("/api/runs/:id/branch").handler(this::branch);
     new LrRangeApi(manager, this::allowed).mount(router);
     new SweepApi(manager, this::allowed).mount(router);
+    router.get("/api/schema").handler(ctx -> {
+      RequestInput.none(ctx);
+      ok(ctx, 200, SCHEMA);
+    });
     router.post("/api/runs/:id/resume").handler(ctx -> {
       Run run = run(ctx);
       RequestInput.none(ctx);
@@ -79,6 +88,15 @@ final class RestApi {
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
       router.errorHandler(status, RestApi::failure);
     }
+  }
+
+  /** The schema of every request body with options, described by the readers that read them. */
+  static Map<String, Object> schema() {
+    Map<String, Object> out = new LinkedHashMap<>(Schema.runSpec());
+    out.put("lr_range", Schema.describe("", Map.of(), LrRangeApi::read));
+    out.put("sweep", Schema.describe("", Map.of(), SweepApi::read));
+    out.put("branch", Schema.describe("", Map.of(), RestApi::readBranch));
+    return out;
   }
 
   private void create(RoutingContext ctx) {
@@ -187,19 +205,34 @@ final class RestApi {
         .onFailure(e -> ctx.response().reset());
   }
 
-  /** {@code {"at_step": k, "lr_factor": f} | {"at_step": k, "lr": x}}, both optional, and an optional name. */
-  private void branch(RoutingContext ctx) {
-    Run run = run(ctx);
-    Options o = Options.of("", RequestInput.jsonOrEmpty(ctx));
-    long at = o.integer("at_step", -1, 0);
-    double factor = o.number("lr_factor", Double.NaN, v -> v > 0 && Double.isFinite(v), "must be > 0");
-    double lr = o.number("lr", Double.NaN, v -> v > 0 && Double.isFinite(v), "must be > 0");
-    String name = o.string("name", null);
+  /** A branch's request: from which step, its lr (scaled or set; NaN: not given) and its name (null: made up). */
+  record Branch(long at, double factor, double lr, String name) {
+  }
+
+  /**
+   * {@code {"at_step": k, "lr_factor": f} | {"at_step": k, "lr": x}}, both optional, and an optional name (or,
+   * {@link Options#describing}, their description).
+   */
+  static Branch readBranch(Options o) {
+    long at = o.byDefault("the run's current step").integer("at_step", -1, 0);
+    double factor = o.byDefault("1 (the parent's lr)").number("lr_factor", Double.NaN, v -> v > 0 && Double.isFinite(v), "must be > 0");
+    double lr = o.byDefault("the parent's lr × lr_factor").number("lr", Double.NaN, v -> v > 0 && Double.isFinite(v), "must be > 0");
+    String name = o.byDefault("made up from the parent's").string("name", null);
     o.done("a branch (at_step, lr_factor or lr, name)");
     if (!Double.isNaN(factor) && !Double.isNaN(lr)) throw new ApiError(400, "lr: give lr_factor or lr, not both", "lr");
     if (name != null && (name.isBlank() || name.codePointCount(0, name.length()) > RunSpec.MAX_NAME)) {
       throw new ApiError(400, "name: 1 to " + RunSpec.MAX_NAME + " characters", "name");
     }
+    return new Branch(at, factor, lr, name);
+  }
+
+  private void branch(RoutingContext ctx) {
+    Run run = run(ctx);
+    Branch req = readBranch(Options.of("", RequestInput.jsonOrEmpty(ctx)));
+    long at = req.at();
+    double factor = req.factor();
+    double lr = req.lr();
+    String name = req.name();
     manager.branch(run, at, Double.isNaN(factor) ? 1 : factor, lr, name)
         .onSuccess(b -> ok(ctx, 201, Wire.summary(b.summary())))
         .onFailure(ctx::fail);

@@ -39,17 +39,27 @@ final class SweepApi {
     router.get("/api/sweeps/:id").handler(this::get);
   }
 
+  /** A sweep's request: the spec every run starts from, their lrs and an optional early stop. */
+  record Request(Map<String, Object> base, double[] lrs, Sweeps.EarlyStop early) {
+  }
+
+  /** Reads a sweep's request (or, {@link Options#describing}, describes it). */
+  static Request read(Options o) {
+    Map<String, Object> base = o.object("base", "run", "is required: the RunSpec every run of the sweep starts from");
+    double[] lrs = grid(o);
+    Options e = o.section("early_stop");
+    Sweeps.EarlyStop early = e == null ? null : earlyStop(e);
+    o.done("a sweep (base, lr, early_stop)");
+    return new Request(base, lrs, early);
+  }
+
   @SuppressWarnings("unchecked")
   private void start(RoutingContext ctx) {
-    Options o = Options.of("", RequestInput.json(ctx));
-    Object base = o.raw("base");
-    if (!(base instanceof Map)) throw o.fail("base", "is required: the RunSpec every run of the sweep starts from, got "
-        + Options.describe(base));
-    double[] lrs = grid(o);
-    Sweeps.EarlyStop early = o.has("early_stop") ? earlyStop(Options.of("early_stop", o.raw("early_stop"))) : null;
-    o.done("a sweep (base, lr, early_stop)");
+    Request r = read(Options.of("", RequestInput.json(ctx)));
+    double[] lrs = r.lrs();
+    Sweeps.EarlyStop early = r.early();
     String sweep = manager.sweeps().newId();
-    Map<String, Object> b = (Map<String, Object>) base;
+    Map<String, Object> b = r.base();
     String name = b.get("name") instanceof String n ? n : null;
     List<RunSpec> specs = new ArrayList<>();
     for (double lr : lrs) {
@@ -84,19 +94,22 @@ final class SweepApi {
     double[] out;
     if (lr instanceof List<?>) {
       out = o.numbers("lr", null, -1, v -> v > 0 && Double.isFinite(v), "must be > 0");
-    } else if (lr instanceof Map<?, ?>) {
-      Options g = Options.of("lr", lr);
+    } else if (lr instanceof Map<?, ?> || o.describing()) {
+      Options g = o.section("lr", true, "a list of lrs (each > 0), or {from, to, factor} or {from, to, num}");
       double from = g.number("from", v -> v > 0 && Double.isFinite(v), "must be > 0");
       double to = g.number("to", v -> v > 0 && Double.isFinite(v), "must be > 0");
       if (to < from) throw g.fail("to", "must be at least from (" + Options.describe(from) + "), got " + Options.describe(to));
-      if (g.has("factor") == g.has("num")) throw g.fail("factor", "give factor (a geometric step) or num (how many lrs), one of them");
-      if (g.has("factor")) {
-        double factor = g.number("factor", v -> v > 1 && Double.isFinite(v), "must be > 1");
+      if (!g.describing() && g.has("factor") == g.has("num")) {
+        throw g.fail("factor", "give factor (a geometric step) or num (how many lrs), one of them");
+      }
+      // one of the two is given: the other is absent
+      double factor = g.byDefault("or num").number("factor", Double.NaN, v -> v > 1 && Double.isFinite(v), "must be > 1");
+      int num = g.byDefault("or factor").integer("num", 0, 1, MAX_RUNS);
+      if (num == 0) {
         List<Double> l = new ArrayList<>();
         for (double x = from; x <= to * (1 + 1e-9) && l.size() <= MAX_RUNS; x *= factor) l.add(Diagnoser.nice(x));
         out = l.stream().mapToDouble(Double::doubleValue).toArray();
       } else {
-        int num = g.integer("num", 1, 1, MAX_RUNS);
         out = new double[num];
         for (int i = 0; i < num; i++) out[i] = Diagnoser.nice(num == 1 ? from : from * Math.pow(to / from, (double) i / (num - 1)));
       }
@@ -112,8 +125,7 @@ final class SweepApi {
   }
 
   private static Sweeps.EarlyStop earlyStop(Options o) {
-    int[] at = o.integers("at", null, 1);
-    if (at == null || at.length == 0) throw o.fail("at", "is required: the milestone steps, e.g. [50, 100, 200]");
+    int[] at = o.integers("at", 1, "is required: the milestone steps, e.g. [50, 100, 200]");
     for (int i = 1; i < at.length; i++) {
       if (at[i] <= at[i - 1]) throw o.fail("at", "steps must increase, got " + at[i - 1] + " then " + at[i]);
     }

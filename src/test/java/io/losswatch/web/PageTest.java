@@ -196,7 +196,7 @@ class PageTest {
     new Select(form.findElement(By.name("optimizer"))).selectByVisibleText("adam");
     type(form, "lr", "0.02");
     new Select(form.findElement(By.name("schedule"))).selectByVisibleText("warmup_cosine");
-    type(form, "param", "100");
+    type(form, "schedule.warmup_steps", "100");
     type(form, "steps", "1000000");
     type(form, "pace", "30");
     form.findElement(By.cssSelector("button[type=submit]")).click();
@@ -215,7 +215,7 @@ class PageTest {
   void theFormShowsTheServersError() throws Exception {
     WebElement form = driver.findElement(By.id("new-run"));
     new Select(form.findElement(By.name("schedule"))).selectByVisibleText("step");
-    type(form, "param", "");   // step_size is required
+    type(form, "schedule.step_size", "");   // step_size is required
     form.findElement(By.cssSelector("button[type=submit]")).click();
     WebElement error = driver.findElement(By.id("form-error"));
     wait.until(d -> error.getText().contains("step_size"));
@@ -530,12 +530,83 @@ class PageTest {
   void switchingTheScheduleBackToConstantHidesItsParameter() throws Exception {
     WebElement form = driver.findElement(By.id("new-run"));
     Select schedule = new Select(form.findElement(By.name("schedule")));
-    WebElement param = form.findElement(By.name("param"));
     schedule.selectByVisibleText("cosine");
-    wait.until(d -> param.isDisplayed());
-    assertEquals("T_max", form.findElement(By.cssSelector(".sched-param span")).getText());
+    WebElement param = wait.until(d -> form.findElement(By.name("schedule.T_max")));
+    assertTrue(param.isDisplayed());
+    assertEquals("T_max", form.findElement(By.cssSelector(".opts[data-section=schedule] label span")).getText());
     schedule.selectByVisibleText("constant");
-    wait.until(d -> !param.isDisplayed());
+    wait.until(d -> form.findElements(By.cssSelector(".opts[data-section=schedule] input")).isEmpty());
+    assertFalse(form.findElement(By.cssSelector(".opts[data-section=schedule]")).isDisplayed());
+  }
+
+  /** The form's option fields are the schema's: a type's options, their defaults as placeholders, required ones marked. */
+  @Test
+  @Order(13)
+  void theFormsFieldsComeFromTheSchema() throws Exception {
+    Map<String, Object> schema = server.get("/api/schema").json();
+    WebElement form = driver.findElement(By.id("new-run"));
+    wait.until(d -> js("return Boolean(window.losswatch.schema)").equals(Boolean.TRUE));
+    List<String> types = new Select(form.findElement(By.name("schedule"))).getOptions().stream().map(WebElement::getText).toList();
+    assertEquals(List.copyOf(((Map<?, ?>) schema.get("schedules")).keySet()), types, "the schedules offered are the schema's");
+    new Select(form.findElement(By.name("optimizer"))).selectByVisibleText("adamw");
+    List<String> shown = new ArrayList<>();
+    for (Object o : (List<?>) ((Map<?, ?>) schema.get("optimizers")).get("adamw")) {
+      Map<?, ?> opt = (Map<?, ?>) o;
+      if (opt.get("name").equals("lr")) {
+        assertEquals("0.001", form.findElement(By.name("lr")).getAttribute("placeholder"));
+        continue;
+      }
+      WebElement input = form.findElement(By.name("optimizer." + opt.get("name")));
+      assertTrue(input.isDisplayed(), "optimizer." + opt.get("name"));
+      shown.add((String) opt.get("name"));
+      if (opt.get("kind").equals("boolean")) {
+        assertEquals(opt.get("default") + " (default)", new Select(input).getFirstSelectedOption().getText());
+      }
+    }
+    assertEquals(List.of("betas", "eps", "weight_decay", "amsgrad"), shown);
+    assertEquals("0.9, 0.999", form.findElement(By.name("optimizer.betas")).getAttribute("placeholder"));
+    assertEquals("0.01", form.findElement(By.name("optimizer.weight_decay")).getAttribute("placeholder"), "adamw's decoupled default");
+    new Select(form.findElement(By.name("schedule"))).selectByVisibleText("onecycle");
+    assertEquals("required", form.findElement(By.name("schedule.max_lr")).getAttribute("placeholder"));
+    assertTrue(form.findElement(By.name("schedule.max_lr")).findElement(By.xpath("..")).getAttribute("class").contains("required"));
+    assertEquals("the run's steps", form.findElement(By.name("schedule.total_steps")).getAttribute("placeholder"));
+    screenshot("13-schema-fields");
+    // a value the server refuses is marked on its own field
+    type(form, "schedule.max_lr", "0.1");
+    type(form, "schedule.pct_start", "2");
+    form.findElement(By.cssSelector("button[type=submit]")).click();
+    WebElement error = driver.findElement(By.id("form-error"));
+    wait.until(d -> error.getText().startsWith("schedule.pct_start: must be in [0, 1]"));
+    assertEquals("true", form.findElement(By.name("schedule.pct_start")).getAttribute("aria-invalid"));
+    new Select(form.findElement(By.name("schedule"))).selectByVisibleText("constant");
+    new Select(form.findElement(By.name("optimizer"))).selectByVisibleText("adam");
+  }
+
+  /** The sweep form sends the run form's spec with the lr grid its schema-built fields say. */
+  @Test
+  @Order(13)
+  void theSweepFormStartsASweepOfTheFormsSpec() throws Exception {
+    WebElement form = driver.findElement(By.id("new-run"));
+    String name = "swept " + System.nanoTime();
+    type(form, "name", name);
+    new Select(form.findElement(By.name("problem"))).selectByVisibleText("quadratic");
+    new Select(form.findElement(By.name("optimizer"))).selectByVisibleText("sgd");
+    type(form, "steps", "50");
+    driver.findElement(By.cssSelector("#sweep-box summary")).click();
+    WebElement sweep = driver.findElement(By.id("sweep"));
+    wait.until(d -> !sweep.findElements(By.name("lr.from")).isEmpty());
+    type(sweep, "lr.from", "0.01");
+    type(sweep, "lr.to", "0.1");
+    type(sweep, "lr.factor", "10");
+    sweep.findElement(By.cssSelector("button[type=submit]")).click();
+    for (String lr : List.of("0.01", "0.1")) {
+      wait.until(d -> d.findElements(By.cssSelector("#runs tbody tr .label")).stream()
+          .anyMatch(l -> l.getText().equals(name + " lr=" + lr)));
+    }
+    assertEquals("", sweep.findElement(By.cssSelector(".form-error")).getText());
+    type(form, "name", "");
+    type(form, "steps", "2000");
+    driver.findElement(By.cssSelector("#sweep-box summary")).click();
   }
 
   /** A diverged run's "run again" fills the form with its spec and the advised lr; one click starts it. */

@@ -115,7 +115,7 @@ public final class Mlp implements Problem {
   public static Config read(Options o) {
     int hidden = o.integer("hidden", 32, 1, MAX_HIDDEN);
     int seed = o.integer("seed", 0, 0);
-    int batchSize = o.integer("batch_size", 0, 1, MAX_BATCH);
+    int batchSize = o.byDefault("full batch").integer("batch_size", 0, 1, MAX_BATCH);
     return new Config(hidden, seed, batchSize);
   }
 

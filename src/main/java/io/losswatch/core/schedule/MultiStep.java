@@ -11,8 +11,7 @@ public final class MultiStep implements Schedule {
   /** torch's arguments: milestones is required, gamma defaults to 0.1. */
   public record Config(int[] milestones, double gamma) implements Schedule.Config {
     static Config read(Options o) {
-      int[] milestones = o.integers("milestones", null, 0);
-      if (milestones == null) throw o.fail("milestones", "is required");
+      int[] milestones = o.integers("milestones", 0, "is required");
       double gamma = o.number("gamma", 0.1, v -> v > 0, "must be > 0");
       return new Config(milestones, gamma);
     }

@@ -17,7 +17,7 @@ public final class OneCycle implements Schedule {
       implements Schedule.Config {
     static Config read(Options o, int runSteps) {
       double maxLr = o.number("max_lr", v -> v > 0, "must be > 0");
-      int totalSteps = o.integer("total_steps", runSteps, 1);
+      int totalSteps = o.byDefault("the run's steps").integer("total_steps", runSteps, 1);
       if (totalSteps < runSteps) {
         throw o.fail("total_steps", "must be >= the run's steps (" + runSteps + "), got " + totalSteps);
       }

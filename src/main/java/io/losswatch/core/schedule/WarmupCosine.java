@@ -13,7 +13,7 @@ public final class WarmupCosine implements Schedule {
   public record Config(int warmupSteps, int totalSteps) implements Schedule.Config {
     static Config read(Options o, int runSteps) {
       int warmup = o.integer("warmup_steps", 0);
-      int total = o.integer("total_steps", runSteps, 1);
+      int total = o.byDefault("the run's steps").integer("total_steps", runSteps, 1);
       if (total <= warmup) {
         throw o.fail(o.has("total_steps") ? "total_steps" : "warmup_steps",
             "warmup_steps must be < total_steps, got warmup_steps " + warmup + " and total_steps " + total);
