@@ -163,6 +163,7 @@
     for (const o of runs.values()) if (o.summary.parent === id) o.rowDirty = true;
     delete api.series[id];
     delete api.runs[id];
+    studyRemoved();
     $('#no-runs').hidden = runs.size > 0;
     structureDirty = true;
   }
@@ -175,6 +176,7 @@
   function onRun(s) {
     if (s.state === 'deleted') { removeRun(s.id); schedule(); return; }
     let r = runs.get(s.id);
+    const was = r ? r.summary.state : undefined;
     if (!r) r = addRun(s);
     else if (s.cycle > r.summary.cycle) clearSeries(r);   // a demo run starting over, or rewound: its history comes again
     r.summary = s;
@@ -184,6 +186,7 @@
     }
     r.rowDirty = true;
     chartsDirty = true;   // a state change can add or drop a divergence marker
+    studyNews(r, was);
     schedule();
   }
 
@@ -216,6 +219,7 @@
     }
     while (s.step.length > MAX_POINTS) thin(s);
     r.rowDirty = true;
+    studyNews(r, r.summary.state);
     const newest = m.t[m.t.length - 1] || 0;
     // an old server sends no frames: a live bucket goes out right after its last step, so that step's time
     // stands in for the send time (the minimum over the window takes the quickest)
@@ -338,6 +342,7 @@
     if (runs.has(id)) syncShown(runs.get(id));
     $('#select-all').checked = hidden.size === 0;
     structureDirty = true;
+    studies.dirty = true;   // the sweep's "draw only" button says what it would do now
     schedule();
   }
 
@@ -359,6 +364,7 @@
     updateDiagnosis(r);
     updateLineage(r);
     updateRewinds(r);
+    updateStudyTag(r);
     const live = LIVE.has(s.state), builtin = s.source !== 'external';
     for (const el of tr.querySelectorAll('.live-only')) el.hidden = !live;
     $('[data-act=pause]', tr).hidden = s.state === 'paused';
@@ -758,6 +764,7 @@
     frame = 0;
     for (const r of runs.values()) if (r.rowDirty) updateRow(r);
     if (structureDirty) { buildCharts(); structureDirty = false; chartsDirty = true; nextDraw = 0; }
+    if (studies.dirty) drawStudies();
     if (!chartsDirty) return;
     if (now < nextDraw) { schedule(); return; }   // many runs on a slow machine: charts skip frames
     chartsDirty = false;
@@ -800,6 +807,7 @@
       const el = $(`#chart-${key}`);
       if (charts[key] && el.clientWidth) charts[key].setSize({ width: el.clientWidth, height: charts[key].height });
     }
+    resizeStudies();
   }
 
   // ---- the WebSocket: subscribe to everything, reconnect with backoff, reload on reconnect ----
@@ -1132,6 +1140,433 @@
     }
   }
 
+  // ---- studies: lr range tests and sweeps, each in its own panel beside the charts ----
+  // A range test is a run whose schedule is lr_range: its curve (loss and smoothed loss against a log lr) comes from
+  // GET /api/lr-range/{id}, fetched again as its steps stream in. A sweep is the runs sharing a `sweep` id: its
+  // U-curve (each run's loss now against its lr, log-log) is drawn from what the page already holds.
+  const STUDY_REFRESH_MS = 300;    // a study's REST view: fetched at most this often
+  const FOLLOW_UP_STEPS = 1000;    // a run started from a range test's suggestion: this long
+  const SUGGESTIONS = ['steepest', 'valley', 'minimum/10'];
+  const SUGGESTION_TEXT = {
+    steepest: 'where the smoothed loss falls fastest (Lightning)',
+    valley: 'in the longest descent, before the minimum (fastai)',
+    'minimum/10': 'a tenth of the lr at the lowest smoothed loss',
+  };
+  const studies = {
+    dirty: false,
+    range: { id: null, pinned: false, data: null, chart: null, log: true, key: '', refresh: null },
+    sweep: { id: null, pinned: false, chart: null, key: '', early: {}, points: [], refresh: null },
+  };
+  api.studies = { range: null, sweep: null };   // what is drawn: for tests (and the curious)
+
+  const isRangeTest = s => Boolean(s.spec && s.spec.schedule && s.spec.schedule.type === 'lr_range');
+  const newestFirst = (a, b) => String(b.summary.created || '').localeCompare(String(a.summary.created || ''));
+
+  /**
+   * A REST view kept fresh without flooding the server: `task` (returning a promise) runs at most once per `ms`,
+   * never twice at once; a call while it runs or waits runs it once more afterwards.
+   */
+  function throttled(task, ms) {
+    let busy = false, again = false, timer = 0, last = -Infinity;
+    const run = () => {
+      if (busy || timer) { again = true; return; }
+      const wait = last + ms - performance.now();
+      if (wait > 0) { timer = setTimeout(() => { timer = 0; run(); }, wait); return; }
+      busy = true;
+      again = false;
+      Promise.resolve(task()).finally(() => {
+        busy = false;
+        last = performance.now();
+        if (again) run();
+      });
+    };
+    return run;
+  }
+
+  /** A run's news, from onRun (`was`: its state before) or onSteps: which study it belongs to redraws. */
+  function studyNews(r, was) {
+    const s = r.summary;
+    if (isRangeTest(s)) {
+      if (was !== s.state) studies.range.key = '';   // the picker's labels show states
+      if (studies.range.id === s.id) studies.range.refresh();
+      studies.dirty = true;
+    }
+    if (s.sweep) {
+      if (was !== undefined && was !== s.state) studies.sweep.refresh();   // an early stop shows in the sweep's view
+      studies.dirty = true;
+    }
+    if (studies.dirty) schedule();
+  }
+
+  function studyRemoved() {
+    studies.range.key = studies.sweep.key = '';
+    studies.dirty = true;
+  }
+
+  /** Which range test and which sweep the panels show: the one picked, else the newest. */
+  function pickStudies() {
+    const ranges = [...runs.values()].filter(r => isRangeTest(r.summary)).sort(newestFirst);
+    const sweeps = new Map();   // sweep id -> its runs, the newest sweep first
+    for (const r of [...runs.values()].sort(newestFirst)) {
+      if (!r.summary.sweep) continue;
+      if (!sweeps.has(r.summary.sweep)) sweeps.set(r.summary.sweep, []);
+      sweeps.get(r.summary.sweep).push(r);
+    }
+    const rv = studies.range, sv = studies.sweep;
+    if (!rv.pinned || !runs.has(rv.id)) {
+      const id = ranges.length ? ranges[0].summary.id : null;
+      if (id !== rv.id) { rv.id = id; rv.data = null; rv.pinned = false; if (id) rv.refresh(); }
+    }
+    if (!sv.pinned || !sweeps.has(sv.id)) {
+      const id = sweeps.size ? sweeps.keys().next().value : null;
+      if (id !== sv.id) { sv.id = id; sv.early = {}; sv.pinned = false; if (id) sv.refresh(); }
+    }
+    fillPicker($('#range-panel'), rv, ranges.map(r => [r.summary.id, `${r.summary.name} · ${r.summary.state}`]));
+    fillPicker($('#sweep-panel'), sv, [...sweeps].map(([id, list]) =>
+      [id, `${id} · ${sweepName(list)} · ${list.length} run${list.length === 1 ? '' : 's'}`]));
+    return sweeps;
+  }
+
+  /** A sweep's name: its runs' names without their " lr=…" (the server adds it to a named base). */
+  const sweepName = list => {
+    const names = new Set(list.map(r => r.summary.name.replace(/ lr=\S+$/, '')));
+    return names.size === 1 ? [...names][0] : 'lr sweep';
+  };
+
+  function fillPicker(panel, view, options) {
+    const key = JSON.stringify([view.id, options]);
+    if (view.key === key) return;
+    view.key = key;
+    const pick = $('.pick', panel);
+    pick.textContent = '';
+    for (const [id, label] of options) pick.append(new Option(label, id, false, id === view.id));
+    pick.hidden = options.length < 2;   // one to show: nothing to pick
+    panel.hidden = !options.length;
+  }
+
+  function pickStudy(kind, id) {
+    const view = studies[kind];
+    view.pinned = true;
+    if (view.id !== id) {
+      view.id = id;
+      view.key = '';
+      if (kind === 'range') view.data = null; else view.early = {};
+      view.refresh();
+    }
+    studies.dirty = true;
+    schedule();
+  }
+
+  function drawStudies() {
+    studies.dirty = false;
+    const sweeps = pickStudies();
+    drawRange();
+    drawSweep(sweeps.get(studies.sweep.id) || []);
+  }
+
+  /** In a run's row, which study it is part of: a tag that shows that study in its panel. */
+  function updateStudyTag(r) {
+    const s = r.summary, cell = $('.name', r.row);
+    let tag = $('.study-tag', cell);
+    const kind = isRangeTest(s) ? 'range' : s.sweep ? 'sweep' : null;
+    if (!kind) { if (tag) tag.remove(); return; }
+    if (!tag) {
+      tag = document.createElement('button');
+      tag.type = 'button';
+      tag.className = 'study-tag';
+      tag.addEventListener('click', e => {
+        e.stopPropagation();
+        const id = tag.dataset.study === 'range' ? s.id : tag.dataset.sweep;
+        pickStudy(tag.dataset.study, id);
+        $(`#${tag.dataset.study}-panel`).scrollIntoView({ block: 'nearest' });
+      });
+      cell.append(tag);   // on its own line under the name, as a branch's lineage: the row no wider
+    }
+    tag.dataset.study = kind;
+    if (kind === 'sweep') {
+      tag.dataset.sweep = s.sweep;
+      tag.textContent = `sweep ${s.sweep}`;
+      tag.title = `one of sweep ${s.sweep}'s runs: show its U-curve`;
+    } else {
+      tag.textContent = 'range test';
+      tag.title = 'an lr range test: show its curve';
+    }
+  }
+
+  // ---- the range test: loss and smoothed loss against the lr, the suggestions marked ----
+  studies.range.refresh = throttled(async () => {
+    const view = studies.range, id = view.id;
+    if (!id) return;
+    const res = await call('GET', `/api/lr-range/${encodeURIComponent(id)}`);
+    if (id !== view.id) return;
+    view.data = res.ok ? res.json : { error: res.message };
+    studies.dirty = true;
+    schedule();
+  }, STUDY_REFRESH_MS);
+
+  function drawRange() {
+    const view = studies.range, panel = $('#range-panel'), el = $('#chart-range');
+    const r = runs.get(view.id), d = view.data;
+    if (!r) { api.studies.range = null; return; }
+    if (!view.chart || view.chartRun !== view.id) buildRangeChart();   // the smoothed line in the run's colour
+    const ok = d && !d.error && d.run === view.id;
+    const lr = ok ? d.lr.map(num) : [], keep = v => (v === null || !Number.isFinite(v) || (view.log && v <= 0) ? null : v);
+    const loss = ok ? d.loss.map(num).map(keep) : [], smoothed = ok ? d.smoothed.map(num).map(keep) : [];
+    view.chart.setData([lr, loss, smoothed]);
+    const sugg = ok ? d.suggestions || {} : {};
+    view.marks = SUGGESTIONS.map(k => ({ key: k, lr: num(sugg[k]) })).filter(m => m.lr !== null && Number.isFinite(m.lr));
+    placeSuggestions(view.chart);
+    el.dataset.points = lr.length;
+    const empty = $('.empty', panel);
+    empty.textContent = d && d.error ? d.error : !ok ? 'loading…' : lr.length ? '' : 'no steps yet';
+    empty.hidden = !empty.textContent;
+    const state = ok ? d.state : r.summary.state;
+    $('.status', panel).textContent = !ok ? state
+      : `${state}: ${lr.length} of ${fmt(num(d.num_steps))} steps${d.stopped_early ? ', stopped early: the loss ran away' : ''}`;
+    panel.dataset.run = view.id;
+    panel.dataset.state = state;
+    $('.key-line.smoothed', panel).style.borderTopColor = r.color;
+    showSuggestions(panel, r, ok ? sugg : null);
+    api.studies.range = { run: view.id, state, points: lr.length,
+      suggestions: Object.fromEntries(view.marks.map(m => [m.key, m.lr])) };
+  }
+
+  function buildRangeChart() {
+    const view = studies.range, el = $('#chart-range'), r = runs.get(view.id);
+    if (view.chart) view.chart.destroy();
+    view.chart = new uPlot({
+      width: el.clientWidth || 400,
+      height: 220,
+      legend: { show: false },
+      cursor: { points: { show: false }, drag: { x: false, y: false } },
+      scales: { x: { time: false, distr: 3, log: 10, range: cappedRange(true) },
+        y: { ...(view.log ? { distr: 3, log: 10 } : {}), range: cappedRange(view.log) } },
+      axes: [{ label: 'lr', labelSize: 18, size: 36, values: (u, vals) => vals.map(fmt), splits: logSplits, filter: (u, s) => s },
+        { size: 64, values: (u, vals) => vals.map(fmt), ...(view.log ? { splits: logSplits, filter: (u, s) => s } : {}) }],
+      series: [{}, { label: 'loss', stroke: '#9aa3b5', width: 1, points: { show: false } },
+        { label: 'smoothed', stroke: r ? r.color : '#2f6fdb', width: 2, points: { show: false } }],
+      hooks: { draw: [u => placeSuggestions(u)] },
+    }, [[], [], []], el);
+    view.chartRun = view.id;
+  }
+
+  /** A dashed line at each suggested lr, labelled: elements, so each has its title and the tests can find them. */
+  function placeSuggestions(u) {
+    const view = studies.range, els = [...u.over.querySelectorAll('.suggest-mark')];
+    const { min, max } = u.scales.x;
+    let n = 0;
+    for (const m of view.marks || []) {
+      if (min == null || !(m.lr >= min && m.lr <= max)) continue;
+      const el = els[n] || u.over.appendChild(document.createElement('div'));
+      el.className = 'suggest-mark';
+      el.dataset.suggestion = m.key;
+      el.dataset.lr = m.lr;
+      el.style.left = `${u.valToPos(m.lr, 'x')}px`;
+      el.style.setProperty('--row', n);
+      el.textContent = m.key;
+      el.title = `${m.key}: lr ${fmt(m.lr)}, ${SUGGESTION_TEXT[m.key]}`;
+      n++;
+    }
+    for (const el of els.slice(n)) el.remove();
+  }
+
+  /** Each suggestion's lr, and a button that fills the form to start a run with it. */
+  function showSuggestions(panel, r, sugg) {
+    const box = $('.suggestions', panel);
+    if (!box.children.length) {
+      for (const k of SUGGESTIONS) {
+        const row = document.createElement('div');
+        row.className = 'suggestion';
+        row.dataset.suggestion = k;
+        row.innerHTML = '<span class="key"></span> <b class="lr"></b> <button type="button">start a run with this lr</button>';
+        $('.key', row).textContent = k;
+        $('.key', row).title = SUGGESTION_TEXT[k];
+        $('button', row).addEventListener('click', () => startFromSuggestion(k));
+        box.append(row);
+      }
+    }
+    for (const row of box.children) {
+      const v = sugg ? num(sugg[row.dataset.suggestion]) : null, ok = v !== null && Number.isFinite(v) && v > 0;
+      $('.lr', row).textContent = ok ? fmt(v) : '–';
+      row.dataset.lr = ok ? v : '';
+      const b = $('button', row);
+      b.disabled = !ok;
+      b.title = ok ? `fill the form with ${r.summary.name}'s spec, lr ${fmt(v)}, ${FOLLOW_UP_STEPS} steps` : 'no suggestion (yet)';
+    }
+  }
+
+  /**
+   * Fills the new-run form as "run again" does: the range test's base spec (its spec without the lr ramp, its stop
+   * and its length), the suggested lr, FOLLOW_UP_STEPS steps.
+   */
+  function startFromSuggestion(key) {
+    const view = studies.range, r = runs.get(view.id), d = view.data;
+    const lr = d && d.suggestions ? num(d.suggestions[key]) : null;
+    if (!r || lr === null || !Number.isFinite(lr)) return;
+    const spec = {};
+    for (const [k, v] of Object.entries(r.summary.spec || {})) {
+      if (!['schedule', 'stop_on_divergence', 'steps', 'name', 'sweep'].includes(k)) spec[k] = v;
+    }
+    spec.steps = FOLLOW_UP_STEPS;
+    // the server names an unnamed range test "lr range test": the run it leads to is named after what it trains
+    const problem = typeof spec.problem === 'string' ? spec.problem : (spec.problem || {}).type;
+    const stem = r.summary.name === 'lr range test' ? [problem, (spec.optimizer || {}).type].filter(Boolean).join(' ') : r.summary.name;
+    runAgain({ summary: { name: `${stem || 'range test'} (${key})`, spec, diagnosis: { retry_lr: lr } } });
+  }
+
+  // ---- the sweep: each run's loss now against its lr, log-log ----
+  studies.sweep.refresh = throttled(async () => {
+    const view = studies.sweep, id = view.id;
+    if (!id) return;
+    const res = await call('GET', `/api/sweeps/${encodeURIComponent(id)}`);
+    if (id !== view.id || !res.ok) return;
+    view.early = Object.fromEntries((res.json.runs || []).map(x => [x.id, x.early_stopped === true]));
+    studies.dirty = true;
+    schedule();
+  }, STUDY_REFRESH_MS);
+
+  /** A sweep run's point: its lr (the sweep's, from its spec) and its loss at its latest step. */
+  function sweepPoint(r) {
+    const s = r.summary, opt = (s.spec && s.spec.optimizer) || {};
+    const lr = num(opt.lr) !== null ? num(opt.lr) : r.last.lr, loss = r.last.loss;
+    const finite = loss !== null && Number.isFinite(loss);
+    return { run: s.id, name: s.name, color: r.color, lr, loss, step: r.last.step, state: s.state,
+      diverged: s.state === 'diverged' || (loss !== null && !finite),
+      early: studies.sweep.early[s.id] === true,
+      // off the chart: at its top edge (a non-finite or runaway loss) or its bottom (≤ 0 on a log scale)
+      edge: loss === null ? null : !finite || loss > SCALE_CAP ? 'top' : loss < LOG_FLOOR ? 'bottom' : null };
+  }
+
+  function drawSweep(list) {
+    const view = studies.sweep, panel = $('#sweep-panel');
+    if (!view.id) { api.studies.sweep = null; return; }
+    if (!view.chart) buildSweepChart();
+    const pts = view.points = list.map(sweepPoint).filter(p => p.loss !== null && p.lr !== null && p.lr > 0)
+      .sort((a, b) => a.lr - b.lr);
+    const onScale = p => !p.edge;
+    const x = pts.map(p => p.lr), y = pts.map(p => (onScale(p) ? p.loss : null));
+    view.chart.setData([x, y]);
+    $('#chart-sweep').dataset.points = pts.length;
+    const empty = $('.empty', panel);
+    empty.textContent = pts.length ? '' : 'no steps yet';
+    empty.hidden = !empty.textContent;
+    const best = pts.filter(p => !p.diverged && !p.edge).sort((a, b) => a.loss - b.loss)[0];
+    const going = list.filter(r => LIVE.has(r.summary.state)).length;
+    $('.status', panel).textContent = `${list.length} runs, ${going} going`
+      + (best ? `; best now lr ${fmt(best.lr)} (loss ${fmt(best.loss)} at step ${best.step})` : '');
+    panel.dataset.sweep = view.id;
+    const only = $('.only', panel), ids = new Set(list.map(r => r.summary.id));
+    only.dataset.mode = [...runs.keys()].every(id => ids.has(id) !== hidden.has(id)) ? 'all' : 'only';
+    only.textContent = only.dataset.mode === 'all' ? 'draw all runs' : 'draw only this sweep';
+    api.studies.sweep = { sweep: view.id, points: [] };   // filled as they are drawn
+  }
+
+  function buildSweepChart() {
+    const view = studies.sweep, el = $('#chart-sweep');
+    view.chart = new uPlot({
+      width: el.clientWidth || 400,
+      height: 220,
+      legend: { show: false },
+      cursor: { points: { show: false }, drag: { x: false, y: false } },
+      scales: { x: { time: false, distr: 3, log: 10, range: cappedRange(true) },
+        y: { distr: 3, log: 10, range: sweepRange } },
+      axes: [{ label: 'lr', labelSize: 18, size: 36, values: (u, vals) => vals.map(fmt), splits: logSplits, filter: (u, s) => s },
+        { label: 'loss now', labelSize: 18, size: 72, values: (u, vals) => vals.map(fmt), splits: logSplits, filter: (u, s) => s }],
+      series: [{}, { label: 'loss', stroke: '#c3c9d5', width: 1, spanGaps: true, points: { show: false } }],
+      hooks: { draw: [drawSweepPoints] },
+    }, [[], []], el);
+    view.chart.over.addEventListener('mousemove', e => sweepHover(e));
+    view.chart.over.addEventListener('mouseleave', () => sweepHover(null));
+  }
+
+  /** The losses' range, as the other charts' (no finite loss yet: a decade either side of 1). */
+  function sweepRange(u, min, max) {
+    if (min == null || max == null || !Number.isFinite(min) || !Number.isFinite(max)) return [0.1, 10];
+    return cappedRange(true)(u, min, max);
+  }
+
+  /** Each run a dot in its colour: hollow if the sweep stopped it early, a red × if it diverged. */
+  function drawSweepPoints(u) {
+    const ctx = u.ctx, px = uPlot.pxRatio || 1, { left, top, width, height } = u.bbox;
+    const rad = 4.5 * px, pad = 7 * px;
+    ctx.save();
+    ctx.lineWidth = 2 * px;
+    for (const p of studies.sweep.points) {
+      const x = u.valToPos(p.lr, 'x', true);
+      let y = p.edge === 'top' ? top + pad : p.edge === 'bottom' ? top + height - pad : u.valToPos(p.loss, 'y', true);
+      y = Math.min(top + height - pad, Math.max(top + pad, y));
+      p.x = (x - left) / px;   // CSS pixels within the plot (u.over), as the mouse's
+      p.y = (y - top) / px;
+      p.mark = p.diverged ? 'x' : p.early ? 'hollow' : 'dot';
+      if (!(x >= left - 1 && x <= left + width + 1)) continue;
+      ctx.beginPath();
+      if (p.mark === 'x') {
+        ctx.strokeStyle = '#d92d20';
+        ctx.moveTo(x - rad, y - rad); ctx.lineTo(x + rad, y + rad);
+        ctx.moveTo(x + rad, y - rad); ctx.lineTo(x - rad, y + rad);
+        ctx.stroke();
+      } else {
+        ctx.arc(x, y, rad, 0, 2 * Math.PI);
+        ctx.strokeStyle = p.color;
+        ctx.fillStyle = p.mark === 'hollow' ? '#fff' : p.color;
+        ctx.fill();
+        ctx.stroke();
+      }
+    }
+    ctx.restore();
+    if (api.studies.sweep) {
+      api.studies.sweep.points = studies.sweep.points.map(p => ({ run: p.run, lr: p.lr, loss: p.loss, step: p.step,
+        state: p.state, mark: p.mark, edge: p.edge, x: p.x, y: p.y }));
+    }
+  }
+
+  /** The point under the mouse: its run named under the chart, its row and legend entry lit. */
+  function sweepHover(e) {
+    const view = studies.sweep, panel = $('#sweep-panel'), line = $('.hover-line', panel);
+    let near = null;
+    if (e) {
+      const rect = view.chart.over.getBoundingClientRect(), mx = e.clientX - rect.left, my = e.clientY - rect.top;
+      for (const p of view.points) {
+        const d = Math.hypot(p.x - mx, p.y - my);
+        if (d < 14 && (!near || d < near.d)) near = { ...p, d };
+      }
+    }
+    if (view.hl && (!near || near.run !== view.hl)) highlight(view.hl, false);
+    view.hl = near ? near.run : null;
+    if (near) highlight(near.run, true);
+    line.textContent = near ? `${near.name}: lr ${fmt(near.lr)}, loss ${fmt(near.loss)} at step ${near.step}, ${near.state}`
+      + `${near.early ? ' (stopped early by the sweep)' : ''}` : '';
+  }
+
+  function setupStudies() {
+    $('#range-panel .pick').addEventListener('change', e => pickStudy('range', e.target.value));
+    $('#sweep-panel .pick').addEventListener('change', e => pickStudy('sweep', e.target.value));
+    $('#range-panel .study-log').addEventListener('change', e => {
+      studies.range.log = e.target.checked;
+      if (studies.range.chart) { studies.range.chart.destroy(); studies.range.chart = null; }
+      studies.dirty = true;
+      schedule();
+    });
+    $('#sweep-panel .only').addEventListener('click', e => {
+      const ids = new Set(studies.sweep.points.map(p => p.run));
+      for (const r of runs.values()) if (r.summary.sweep === studies.sweep.id) ids.add(r.summary.id);
+      const all = e.target.dataset.mode === 'all';
+      for (const id of runs.keys()) if (all || ids.has(id)) hidden.delete(id); else hidden.add(id);
+      for (const r of runs.values()) syncShown(r);
+      $('#select-all').checked = hidden.size === 0;
+      structureDirty = true;
+      studies.dirty = true;
+      schedule();
+    });
+  }
+
+  function resizeStudies() {
+    for (const [view, id] of [[studies.range, '#chart-range'], [studies.sweep, '#chart-sweep']]) {
+      const el = $(id);
+      if (view.chart && el.clientWidth) view.chart.setSize({ width: el.clientWidth, height: view.chart.height });
+    }
+  }
+
   // ---- start ----
   for (const box of document.querySelectorAll('.log-toggle')) {
     box.addEventListener('change', () => { log[box.dataset.chart] = box.checked; structureDirty = true; schedule(); });
@@ -1144,5 +1579,6 @@
   });
   window.addEventListener('resize', () => requestAnimationFrame(resize));
   setupForm();
+  setupStudies();
   connect();
 })();

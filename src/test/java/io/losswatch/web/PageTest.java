@@ -23,6 +23,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -356,6 +359,155 @@ class PageTest {
       screenshot("19-rewind");
     } finally {
       server.request("DELETE", "/api/runs/" + id, null);
+    }
+  }
+
+  /**
+   * A range test started over REST: its curve (loss and smoothed loss against the lr) grows as it runs, and once it
+   * ended shows the three lrs it suggests; "start a run with this lr" fills the form with its base spec and that lr.
+   */
+  @Test
+  @Order(19)
+  @SuppressWarnings("unchecked")
+  void aRangeTestShowsItsCurveAndItsSuggestionsStartARun() throws Exception {
+    // x² under SGD converges for lr < 1 and blows up past it: the test stops early, at about step 150 of 200
+    CompletableFuture<TestServer.Response> answer = CompletableFuture.supplyAsync(() -> {
+      try {
+        return server.post("/api/lr-range", """
+            {"base":{"problem":"quadratic","optimizer":{"type":"sgd"},"steps_per_second":60},
+             "start_lr":1e-5,"end_lr":100,"num_steps":200}""");
+      } catch (Exception e) {
+        throw new CompletionException(e);
+      }
+    });
+    List<String> made = new ArrayList<>();
+    try {
+      WebElement panel = driver.findElement(By.id("range-panel"));
+      WebElement chart = driver.findElement(By.id("chart-range"));
+      // while it runs: part of the curve, fetched again as its steps come
+      wait.until(d -> panel.isDisplayed() && "running".equals(panel.getAttribute("data-state"))
+          && Long.parseLong(chart.getAttribute("data-points")) > 0);
+      String id = panel.getAttribute("data-run");
+      made.add(id);
+      long partial = Long.parseLong(chart.getAttribute("data-points"));
+      assertEquals("range test", row(id).findElement(By.cssSelector(".study-tag")).getText());
+
+      TestServer.Response r = answer.get(30, TimeUnit.SECONDS);
+      assertEquals(200, r.status(), r.body());
+      Map<String, Object> a = r.json();
+      assertEquals(id, a.get("run"));
+      assertEquals(Boolean.TRUE, a.get("stopped_early"), "x² blows up long before lr 100");
+      int steps = ((List<?>) a.get("lr")).size();
+      assertTrue(steps > partial, steps + " steps in the end, " + partial + " while it ran");
+      wait.until(d -> "finished".equals(panel.getAttribute("data-state"))
+          && Long.parseLong(chart.getAttribute("data-points")) == steps);
+      assertTrue(panel.findElement(By.cssSelector(".status")).getText().contains("stopped early"));
+
+      // the three suggestions marked on the chart at the lrs the server gave, each with its button
+      Map<String, Object> sugg = (Map<String, Object>) a.get("suggestions");
+      List<WebElement> marks = wait.until(d -> {
+        List<WebElement> m = chart.findElements(By.cssSelector(".suggest-mark"));
+        return m.size() == 3 ? m : null;
+      });
+      Set<String> seen = new HashSet<>();
+      for (WebElement m : marks) {
+        String key = m.getAttribute("data-suggestion");
+        seen.add(key);
+        assertEquals(TestServer.num(sugg.get(key)), Double.parseDouble(m.getAttribute("data-lr")), key);
+        assertEquals(key, m.getText());
+        assertTrue(m.isDisplayed(), key + " on the chart");
+      }
+      assertEquals(Set.of("steepest", "valley", "minimum/10"), seen);
+      double valley = TestServer.num(sugg.get("valley"));
+      assertEquals(valley, doubleJs("return losswatch.studies.range.suggestions.valley"));
+      js("arguments[0].scrollIntoView({ block: 'center' })", panel);
+      screenshot("19-range-test");
+
+      panel.findElement(By.cssSelector(".suggestion[data-suggestion=valley] button")).click();
+      WebElement form = driver.findElement(By.id("new-run"));
+      assertEquals(valley, Double.parseDouble(form.findElement(By.name("lr")).getAttribute("value")));
+      assertEquals("1000", form.findElement(By.name("steps")).getAttribute("value"));
+      assertEquals("constant", new Select(form.findElement(By.name("schedule"))).getFirstSelectedOption().getText());
+      assertEquals("sgd", new Select(form.findElement(By.name("optimizer"))).getFirstSelectedOption().getText());
+      assertEquals("quadratic", new Select(form.findElement(By.name("problem"))).getFirstSelectedOption().getText());
+      String name = form.findElement(By.name("name")).getAttribute("value");
+      assertTrue(name.startsWith("quadratic sgd (valley)"), name);
+      assertTrue(driver.findElement(By.id("again-note")).isDisplayed());
+      screenshot("19-range-test-form");
+
+      // started: the base spec, the lr ramp and its stop gone
+      form.findElement(By.cssSelector("button[type=submit]")).click();
+      WebElement started = wait.until(d -> d.findElements(By.cssSelector("#runs tbody tr")).stream()
+          .filter(t -> name.equals(t.findElement(By.cssSelector(".label")).getText())).findFirst().orElse(null));
+      made.add(started.getAttribute("data-run"));
+      Map<String, Object> spec = (Map<String, Object>) server.get("/api/runs/" + started.getAttribute("data-run")).json().get("spec");
+      assertEquals(valley, TestServer.num(((Map<?, ?>) spec.get("optimizer")).get("lr")), spec.toString());
+      assertEquals(1000, ((Number) spec.get("steps")).intValue());
+      assertTrue(spec.get("schedule") == null && spec.get("stop_on_divergence") == null, spec.toString());
+      driver.findElement(By.cssSelector("#again-note .clear")).click();
+    } finally {
+      try {
+        answer.get(30, TimeUnit.SECONDS);   // it ended before its run is deleted
+      } catch (Exception e) {
+        // the test says what went wrong
+      }
+      for (String id : made) server.request("DELETE", "/api/runs/" + id, null);
+    }
+  }
+
+  /**
+   * A sweep started over REST: its U-curve has one point per run, each its loss now against its lr, moving as the
+   * runs go; the run that diverges is a × (at the top: its loss is not finite), the one the early stop ends hollow.
+   */
+  @Test
+  @Order(19)
+  @SuppressWarnings("unchecked")
+  void aSweepShowsItsUCurveLiveWithTheDivergedRunMarked() throws Exception {
+    // x ← (1 − 2·lr)·x: lr 1.5 doubles x each step (its loss overflows near step 510); at step 600 the early stop
+    // ends the worse of the two left (lr 0.01)
+    TestServer.Response r = server.post("/api/sweeps", """
+        {"base":{"name":"u-curve","problem":"quadratic","optimizer":{"type":"sgd"},"steps":100000,"steps_per_second":100},
+         "lr":[0.01,0.1,1.5],"early_stop":{"at":[600],"keep":0.5}}""");
+    assertEquals(201, r.status(), r.body());
+    String sweep = (String) r.json().get("sweep");
+    List<String> ids = new ArrayList<>();
+    for (Object o : (List<Object>) r.json().get("runs")) ids.add((String) ((Map<?, ?>) o).get("id"));
+    try {
+      WebElement panel = driver.findElement(By.id("sweep-panel"));
+      wait.until(d -> panel.isDisplayed() && sweep.equals(panel.getAttribute("data-sweep"))
+          && longJs("return losswatch.studies.sweep ? losswatch.studies.sweep.points.length : 0") == 3);
+      for (String id : ids) {
+        wait.until(d -> row(id) != null && ("sweep " + sweep).equals(row(id).findElement(By.cssSelector(".study-tag")).getText()));
+      }
+      String point = "const p = losswatch.studies.sweep.points.find(p => p.lr === arguments[0]);";
+      // live: the lr 0.01 point goes down as its run goes on
+      double step = doubleJs(point + " return p.step", 0.01);
+      double loss = doubleJs(point + " return p.loss", 0.01);
+      wait.until(d -> doubleJs(point + " return p.step", 0.01) > step + 20 && doubleJs(point + " return p.loss", 0.01) < loss);
+      assertEquals("dot", js(point + " return p.mark", 0.01));
+      // lr 1.5 diverges: a ×, at the top edge when its loss is not finite
+      wait.until(d -> "x".equals(js(point + " return p.mark", 1.5)));
+      assertEquals(Boolean.TRUE, js(point + " return Number.isFinite(p.loss) || (p.edge === 'top' && p.y < 12)", 1.5));
+      // at step 600 the early stop ends lr 0.01: hollow; lr 0.1 goes on
+      wait.until(d -> "hollow".equals(js(point + " return p.mark", 0.01)));
+      assertEquals("dot", js(point + " return p.mark", 0.1));
+      assertEquals(3L, Long.parseLong(driver.findElement(By.id("chart-sweep")).getAttribute("data-points")));
+      List<Number> xs = (List<Number>) js("return losswatch.studies.sweep.points.map(p => p.x)");
+      assertTrue(xs.get(0).doubleValue() < xs.get(1).doubleValue() && xs.get(1).doubleValue() < xs.get(2).doubleValue(),
+          "the lrs left to right: " + xs);
+      js("arguments[0].scrollIntoView({ block: 'center' })", panel);
+      screenshot("19-sweep");
+
+      // the sweep's runs alone on the charts, and all again
+      WebElement only = panel.findElement(By.cssSelector(".only"));
+      only.click();
+      wait.until(d -> new HashSet<>(drawn()).equals(new HashSet<>(ids)));
+      js("window.scrollTo(0, 0)");
+      screenshot("19-sweep-only");
+      only.click();
+      wait.until(d -> drawn().containsAll(ids) && drawn().contains(creeping));
+    } finally {
+      for (String id : ids) server.request("DELETE", "/api/runs/" + id, null);
     }
   }
 
