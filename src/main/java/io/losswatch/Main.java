@@ -1,8 +1,10 @@
 package io.losswatch;
 
+
 import io.losswatch.bench.BenchCommand;
 import io.losswatch.cli.ServeCommand;
 import io.losswatch.cli.TraceCommand;
+import io.losswatch.server.Server;
 
 /** The command line: {@code java -jar losswatch.jar <command> [options]}. */
 public final class Main {
@@ -40,6 +42,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    Server.configureNetty();   // before anything loads Netty
     int status = run(args);
     // serve returns 0 and keeps running on Vert.x's threads; everything else is done
     boolean serving = status == 0 && (args.length == 0 || args[0].equals("serve") || (args[0].startsWith("--") && !isHelp(args[0])));

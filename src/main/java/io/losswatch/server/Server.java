@@ -24,6 +24,22 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 /** The whole server in one process: Vert.x, the codecs, the store, the metrics, the HTTP verticles, the demo runs. */
 public final class Server {
   static final int HTTP_INSTANCES = Math.max(1, Runtime.getRuntime().availableProcessors());
+  /**
+   * How long an event loop runs queued tasks before it looks at its sockets again. Netty 4.2's default is a
+   * second, so with many unpaced runs re-queuing their slices (a sweep) every HTTP and WebSocket answer on a loop
+   * waited up to a second; 100 ms is the least Netty takes. Read once, when Netty's event loop class loads: set
+   * before any Vert.x starts. (Runs that many also re-queue by timer: RunVerticle.wake.)
+   */
+  static final String TASK_QUANTUM_MS = "100";
+
+  static {
+    configureNetty();
+  }
+
+  public static void configureNetty() {
+    System.setProperty("io.netty.eventLoop.maxTaskProcessingQuantumMs",
+        System.getProperty("io.netty.eventLoop.maxTaskProcessingQuantumMs", TASK_QUANTUM_MS));
+  }
   private final Vertx vertx;
   private final int port;
   private final List<HttpVerticle> http;

@@ -41,6 +41,7 @@ public final class StoreVerticle extends VerticleBase {
   /** The newest summary of each run whose run.json could not be written. */
   private final Map<String, RunSummary> unrecorded = new HashMap<>();
   private final Map<String, RunState> recorded = new HashMap<>();
+  private final java.util.concurrent.atomic.AtomicBoolean forcing = new java.util.concurrent.atomic.AtomicBoolean();
   private final Map<String, Checkpoint> waitingCheckpoints = new HashMap<>();
   private final Map<String, List<LrChange>> recordedChanges = new HashMap<>();
 
@@ -50,7 +51,16 @@ public final class StoreVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    vertx.setPeriodic(FORCE_MS, id -> store.force());
+    // forced on a thread of their own: a hundred logs take hundreds of fsyncs, and the writes must not wait on
+    // them (a run waits for its writes); one force at a time
+    vertx.setPeriodic(FORCE_MS, id -> {
+      if (forcing.compareAndSet(false, true)) {
+        vertx.executeBlocking(() -> {
+          store.force();
+          return null;
+        }, false).onComplete(x -> forcing.set(false));
+      }
+    });
     vertx.setPeriodic(RETRY_MS, id -> retry());
     return vertx.eventBus().localConsumer(Events.RUNS, m -> {
       if (m.body() instanceof StepBatch b) write(b);

@@ -147,6 +147,15 @@ public final class RunVerticle extends RunOwner {
   private void wake() {
     if (stepsPerSecond > 0 || sliceQueued) return;
     sliceQueued = true;
+    if (BUSY.get() > LOOPS) {
+      // many unpaced runs (a sweep): a timer, not the task queue, so the loop drains its queue after each round
+      // and reads its sockets (Netty runs queued tasks for 100 ms at least before it looks at them)
+      vertx.setTimer(1, id -> {
+        sliceQueued = false;
+        slice(Long.MAX_VALUE);
+      });
+      return;
+    }
     context.runOnContext(v -> {
       sliceQueued = false;
       slice(Long.MAX_VALUE);

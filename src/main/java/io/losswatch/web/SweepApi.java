@@ -148,25 +148,25 @@ final class SweepApi {
   /** The sweep's runs, best first: by the loss at their latest step (a non-finite one last), then by lr. */
   private void get(RoutingContext ctx) {
     String sweep = ctx.pathParam("id");
-    List<Run> runs = new ArrayList<>(manager.sweeps().runs(sweep));
+    // each run's summary taken once: they change while the runs go, and a sort must see one order
+    List<RunSummary> runs = new ArrayList<>(manager.sweeps().runs(sweep).stream().map(Run::summary).toList());
     if (runs.isEmpty()) throw new ApiError(404, "no sweep " + sweep, null);
-    runs.sort(Comparator.comparingDouble((Run r) -> rankLoss(r.summary())).thenComparingDouble(r -> r.spec().optimizer().lr()));
+    runs.sort(Comparator.comparingDouble(SweepApi::rankLoss).thenComparingDouble(s -> s.spec().optimizer().lr()));
     StringBuilder out = new StringBuilder("{\"sweep\":");
     Json.quote(out, sweep);
     out.append(",\"runs\":[");
     for (int i = 0; i < runs.size(); i++) {
-      Run r = runs.get(i);
-      RunSummary s = r.summary();
+      RunSummary s = runs.get(i);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("rank", (double) (i + 1));
-      m.put("id", r.id());
+      m.put("id", s.id());
       m.put("name", s.name());
-      m.put("lr", r.spec().optimizer().lr());
+      m.put("lr", s.spec().optimizer().lr());
       m.put("state", s.state().label());
       m.put("step", (double) s.step());
       m.put("loss", s.loss());
       m.put("best_loss", s.bestLoss());
-      m.put("early_stopped", manager.sweeps().earlyStopped(sweep, r.id()));
+      m.put("early_stopped", manager.sweeps().earlyStopped(sweep, s.id()));
       if (i > 0) out.append(',');
       Json.write(out, m);
     }

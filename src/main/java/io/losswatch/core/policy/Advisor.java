@@ -20,7 +20,11 @@ public final class Advisor {
   public static final int HORIZON = 200;
   static final double[] FACTORS = {10, 1, 0.1, 0.01};
   static final double MARGIN = 0.01;
-  /** A held verdict's proof is renewed after this many steps. */
+  /**
+   * A held verdict's proof is renewed after this many steps, or after as many steps as the verdict has held
+   * (whichever is more): a proof costs four horizons, and a verdict that holds for long is renewed ever more
+   * seldom, so proofs cost a run a few percent however long it goes.
+   */
   static final int RENEW = 5 * HORIZON;
   public static final double MAX_RAISE = 100;
   public static final double MAX_CUT = 1e4;
@@ -58,7 +62,7 @@ public final class Advisor {
     Diagnosis d = diagnoser.current();
     if (!d.hasAdvice() || d.verdict() == Verdict.NON_FINITE || pending != null) return false;
     if (provenFor != null && provenFor.verdict() == d.verdict() && provenFor.sinceStep() == d.sinceStep()
-        && t.stepsTaken() - provenAt < RENEW) {
+        && t.stepsTaken() - provenAt < Math.max(RENEW, provenAt - d.sinceStep())) {
       return false;
     }
     pending = new LookAhead(t, FACTORS, HORIZON);
