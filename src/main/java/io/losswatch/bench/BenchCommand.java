@@ -354,9 +354,6 @@ public final class BenchCommand {
         double m = timeGet(s, "/metrics");
         double l = timeGet(s, "/api/runs");
         double k = timeGet(s, "/api/sweeps/" + id);
-        if (System.getenv("BENCH_DEBUG") != null && Math.max(m, Math.max(l, k)) > 200) {
-          out.printf("slow at %.2f s: %.0f %.0f %.0f%n", (System.nanoTime() - start) / 1e9, m, l, k);
-        }
         if (first) {
           startup = Math.max(startup, Math.max(m, Math.max(l, k)));
         } else {
