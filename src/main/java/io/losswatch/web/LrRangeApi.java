@@ -4,7 +4,6 @@ import io.losswatch.core.LrRange;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
-import io.losswatch.core.config.SpecException;
 import io.losswatch.core.schedule.LrRamp;
 import io.losswatch.event.RunState;
 import io.losswatch.event.StepBatch;
@@ -57,26 +56,15 @@ final class LrRangeApi {
     return new Request(base, start, end, n, mode, smooth, factor);
   }
 
-  @SuppressWarnings("unchecked")
   private void start(RoutingContext ctx) {
     Request r = read(Options.of("", RequestInput.json(ctx)));
     // the base spec, its lr, schedule and length given over to the ramp
-    Map<String, Object> spec = new LinkedHashMap<>(r.base());
-    Map<String, Object> optimizer = spec.get("optimizer") instanceof Map<?, ?> m
-        ? new LinkedHashMap<>((Map<String, Object>) m) : new LinkedHashMap<>();
-    optimizer.put("lr", r.start());
-    spec.put("optimizer", optimizer);
+    Map<String, Object> spec = BaseSpec.withLr(r.base(), r.start());
     spec.put("schedule", Map.of("type", "lr_range", "end_lr", r.end(), "num_steps", (double) r.n(), "mode", r.mode()));
     spec.put("steps", (double) r.n());
     spec.put("stop_on_divergence", Map.of("smooth", r.smooth(), "factor", r.factor()));
     spec.putIfAbsent("name", "lr range test");
-    RunSpec parsed;
-    try {
-      parsed = RunSpec.from(spec);
-    } catch (SpecException e) {
-      throw new SpecException("base" + (e.field().isEmpty() ? "" : "." + e.field()), e.reason());
-    }
-    manager.launch(allowed.apply(parsed), false)
+    manager.launch(allowed.apply(BaseSpec.parse(spec)), false)
         .compose(manager::ended)
         .compose(run -> ctx.vertx().executeBlocking(() -> analysis(run), false))
         .onSuccess(json -> RestApi.ok(ctx, 200, json))

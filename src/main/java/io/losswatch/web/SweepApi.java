@@ -3,7 +3,6 @@ package io.losswatch.web;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
-import io.losswatch.core.config.SpecException;
 import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.event.RunSummary;
 import io.losswatch.train.Run;
@@ -53,7 +52,6 @@ final class SweepApi {
     return new Request(base, lrs, early);
   }
 
-  @SuppressWarnings("unchecked")
   private void start(RoutingContext ctx) {
     Request r = read(Options.of("", RequestInput.json(ctx)));
     double[] lrs = r.lrs();
@@ -63,18 +61,10 @@ final class SweepApi {
     String name = b.get("name") instanceof String n ? n : null;
     List<RunSpec> specs = new ArrayList<>();
     for (double lr : lrs) {
-      Map<String, Object> spec = new LinkedHashMap<>(b);
-      Map<String, Object> optimizer = spec.get("optimizer") instanceof Map<?, ?> m
-          ? new LinkedHashMap<>((Map<String, Object>) m) : new LinkedHashMap<>();
-      optimizer.put("lr", lr);
-      spec.put("optimizer", optimizer);
+      Map<String, Object> spec = BaseSpec.withLr(b, lr);
       spec.put("sweep", sweep);
       if (name != null) spec.put("name", name + " lr=" + Json.format(lr));
-      try {
-        specs.add(allowed.apply(RunSpec.from(spec)));
-      } catch (SpecException e) {
-        throw new SpecException("base" + (e.field().isEmpty() ? "" : "." + e.field()), e.reason());
-      }
+      specs.add(allowed.apply(BaseSpec.parse(spec)));
     }
     manager.sweeps().launch(sweep, specs, early).onSuccess(runs -> {
       StringBuilder out = new StringBuilder("{\"sweep\":");
