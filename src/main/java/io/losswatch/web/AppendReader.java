@@ -2,6 +2,7 @@ package io.losswatch.web;
 
 import ch.randelshofer.fastdoubleparser.JsonDoubleParser;
 import io.losswatch.core.config.Json;
+import io.losswatch.core.config.JsonCursor;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.event.Append;
 import io.losswatch.event.StepBatch;
@@ -18,18 +19,15 @@ import java.util.regex.Pattern;
  * with no tree of boxed numbers in between (an append carries tens of thousands of them). Everything is checked
  * before anything is stored; an error names the field and the value, or the offset of malformed JSON.
  */
-final class AppendReader {
+final class AppendReader extends JsonCursor {
   /** Steps one append may carry at most (a script sends what piled up since its last one, a few thousand). */
   static final int MAX_STEPS = 10_000;
   /** Extra scalars an append may carry at most, and the form of their names. */
   static final int MAX_METRICS = 8;
   static final Pattern METRIC_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
   private static final double MAX_INTEGER = 9.007199254740991E15;   // 2^53: exact as a JSON number
-  private final String s;
-  private int i;
-
   private AppendReader(String s) {
-    this.s = s;
+    super(s);
   }
 
   /** The append in {@code body} to run {@code run}; steps without a time get {@code now}. */
@@ -146,8 +144,7 @@ final class AppendReader {
     char c = i < s.length() ? s.charAt(i) : 0;
     double v;
     if (c == '-' || (c >= '0' && c <= '9')) {
-      int start = i;
-      number();
+      int start = skipNumber();
       v = JsonDoubleParser.parseDouble(s, start, i - start);
     } else if (!integer && c == 'n' && s.startsWith("null", i)) {
       i += 4;
@@ -262,44 +259,5 @@ final class AppendReader {
     i++;
     Object v = Json.parse(s.substring(start, i));
     return (String) v;
-  }
-
-  /** Steps over a JSON number, checking its syntax (the value is parsed from the same characters). */
-  private void number() {
-    if (peek('-')) i++;
-    if (peek('0')) i++;
-    else if (!digits()) throw error("bad number");
-    if (peek('.')) {
-      i++;
-      if (!digits()) throw error("bad number");
-    }
-    if (peek('e') || peek('E')) {
-      i++;
-      if (peek('+') || peek('-')) i++;
-      if (!digits()) throw error("bad number");
-    }
-  }
-
-  private boolean digits() {
-    int start = i;
-    while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') i++;
-    return i > start;
-  }
-
-  private boolean peek(char c) {
-    return i < s.length() && s.charAt(i) == c;
-  }
-
-  private void expect(char c) {
-    if (!peek(c)) throw error("expected '" + c + "'");
-    i++;
-  }
-
-  private void ws() {
-    while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t' || s.charAt(i) == '\n' || s.charAt(i) == '\r')) i++;
-  }
-
-  private SpecException error(String what) {
-    return new SpecException("", "invalid JSON: " + (i >= s.length() ? "unexpected end of input" : what) + " at offset " + i);
   }
 }

@@ -11,12 +11,9 @@ import java.util.Map;
  * <p>Objects become {@link LinkedHashMap} (key order kept, duplicate keys rejected), arrays {@link List},
  * numbers {@link Double}, plus {@link String}, {@link Boolean} and {@code null}.
  */
-public final class Json {
-  private final String s;
-  private int i;
-
+public final class Json extends JsonCursor {
   private Json(String s) {
-    this.s = s;
+    super(s);
   }
 
   /** Parses one JSON value; anything malformed is a {@link SpecException} on field "" saying where. */
@@ -143,23 +140,7 @@ public final class Json {
   }
 
   private Double number() {
-    int start = i;
-    if (peek('-')) i++;
-    if (peek('0')) i++;
-    else if (!digits()) throw error("bad number");
-    if (peek('.')) { i++; if (!digits()) throw error("bad number"); }
-    if (peek('e') || peek('E')) {
-      i++;
-      if (peek('+') || peek('-')) i++;
-      if (!digits()) throw error("bad number");
-    }
-    return Double.parseDouble(s.substring(start, i));
-  }
-
-  private boolean digits() {
-    int start = i;
-    while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') i++;
-    return i > start;
+    return Double.parseDouble(s.substring(skipNumber(), i));
   }
 
   private Object literal(String word, Object v) {
@@ -168,31 +149,6 @@ public final class Json {
     return v;
   }
 
-  private boolean peek(char c) {
-    return i < s.length() && s.charAt(i) == c;
-  }
-
-  private void expect(char c) {
-    if (!peek(c)) throw error("expected '" + c + "'");
-    i++;
-  }
-
-  private void ws() {
-    while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t' || s.charAt(i) == '\n' || s.charAt(i) == '\r')) i++;
-  }
-
-  private SpecException error(String what) {
-    if (i >= s.length()) what = "unexpected end of input";
-    return error(what, i);
-  }
-
-  private static SpecException error(String what, int at) {
-    return new SpecException("", "invalid JSON: " + what + " at offset " + at);
-  }
-
-  // ---- writing ----
-
-  /** Writes a tree of maps, lists, strings, numbers, booleans and nulls as compact JSON. */
   public static String write(Object v) {
     StringBuilder b = new StringBuilder();
     write(b, v);
