@@ -1331,22 +1331,29 @@
       suggestions: Object.fromEntries(view.marks.map(m => [m.key, m.lr])) };
   }
 
-  function buildRangeChart() {
-    const view = studies.range, el = $('#chart-range'), r = runs.get(view.id);
-    if (view.chart) view.chart.destroy();
-    view.chart = new uPlot({
+  /** A study's chart against lr on a log axis (the range test's, the sweep's): their common options. */
+  function lrChart(el, y, yAxis, series, hooks, data) {
+    return new uPlot({
       width: el.clientWidth || 400,
       height: 220,
       legend: { show: false },
       cursor: { points: { show: false }, drag: { x: false, y: false } },
-      scales: { x: { time: false, distr: 3, log: 10, range: cappedRange(true) },
-        y: { ...(view.log ? { distr: 3, log: 10 } : {}), range: cappedRange(view.log) } },
+      scales: { x: { time: false, distr: 3, log: 10, range: cappedRange(true) }, y },
       axes: [{ label: 'lr', labelSize: 18, size: 36, values: (u, vals) => vals.map(fmt), splits: logSplits, filter: (u, s) => s },
-        { size: 64, values: (u, vals) => vals.map(fmt), ...(view.log ? { splits: logSplits, filter: (u, s) => s } : {}) }],
-      series: [{}, { label: 'loss', stroke: '#9aa3b5', width: 1, points: { show: false } },
+        { values: (u, vals) => vals.map(fmt), ...yAxis }],
+      series,
+      hooks,
+    }, data, el);
+  }
+
+  function buildRangeChart() {
+    const view = studies.range, el = $('#chart-range'), r = runs.get(view.id);
+    if (view.chart) view.chart.destroy();
+    view.chart = lrChart(el, { ...(view.log ? { distr: 3, log: 10 } : {}), range: cappedRange(view.log) },
+      { size: 64, ...(view.log ? { splits: logSplits, filter: (u, s) => s } : {}) },
+      [{}, { label: 'loss', stroke: '#9aa3b5', width: 1, points: { show: false } },
         { label: 'smoothed', stroke: r ? r.color : '#2f6fdb', width: 2, points: { show: false } }],
-      hooks: { draw: [u => placeSuggestions(u)] },
-    }, [[], [], []], el);
+      { draw: [u => placeSuggestions(u)] }, [[], [], []]);
     view.chartRun = view.id;
   }
 
@@ -1463,18 +1470,10 @@
 
   function buildSweepChart() {
     const view = studies.sweep, el = $('#chart-sweep');
-    view.chart = new uPlot({
-      width: el.clientWidth || 400,
-      height: 220,
-      legend: { show: false },
-      cursor: { points: { show: false }, drag: { x: false, y: false } },
-      scales: { x: { time: false, distr: 3, log: 10, range: cappedRange(true) },
-        y: { distr: 3, log: 10, range: sweepRange } },
-      axes: [{ label: 'lr', labelSize: 18, size: 36, values: (u, vals) => vals.map(fmt), splits: logSplits, filter: (u, s) => s },
-        { label: 'loss now', labelSize: 18, size: 72, values: (u, vals) => vals.map(fmt), splits: logSplits, filter: (u, s) => s }],
-      series: [{}, { label: 'loss', stroke: '#c3c9d5', width: 1, spanGaps: true, points: { show: false } }],
-      hooks: { draw: [drawSweepPoints] },
-    }, [[], []], el);
+    view.chart = lrChart(el, { distr: 3, log: 10, range: sweepRange },
+      { label: 'loss now', labelSize: 18, size: 72, splits: logSplits, filter: (u, s) => s },
+      [{}, { label: 'loss', stroke: '#c3c9d5', width: 1, spanGaps: true, points: { show: false } }],
+      { draw: [drawSweepPoints] }, [[], []]);
     view.chart.over.addEventListener('mousemove', e => sweepHover(e));
     view.chart.over.addEventListener('mouseleave', () => sweepHover(null));
   }
