@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.losswatch.cli.TraceCommand;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.config.Json;
-import io.losswatch.store.RunHistory;
+import io.losswatch.history.RunHistory;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.net.URI;

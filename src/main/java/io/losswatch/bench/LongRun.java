@@ -5,7 +5,7 @@ import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.store.RunStore;
-import io.losswatch.store.StepLog;
+import io.losswatch.history.StepLog;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;

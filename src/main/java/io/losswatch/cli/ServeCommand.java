@@ -1,7 +1,7 @@
 package io.losswatch.cli;
 
 import io.losswatch.core.config.SpecException;
-import io.losswatch.server.Hosts;
+import io.losswatch.web.Hosts;
 import io.losswatch.server.Server;
 import io.losswatch.server.ServerConfig;
 import java.io.PrintStream;

@@ -4,12 +4,13 @@ import io.losswatch.alert.AlertVerticle;
 import io.losswatch.event.LocalCodec;
 import io.losswatch.metrics.MetricsVerticle;
 import io.losswatch.metrics.ServerMeters;
-import io.losswatch.store.RunHistory;
+import io.losswatch.history.RunHistory;
 import io.losswatch.store.RunStore;
 import io.losswatch.store.StoreVerticle;
 import io.losswatch.train.RunManager;
 import io.losswatch.train.RunRegistry;
 import io.losswatch.web.HttpVerticle;
+import io.losswatch.web.WebConfig;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.losswatch.train.Run;
@@ -82,7 +83,9 @@ public final class Server {
     ServerConfig bound = config.port() == 0 ? config.toBuilder().port(freePort(config.host())).build() : config;
     // one HTTP verticle per core, all on that port: Vert.x spreads the connections, so fan-out uses every core
     List<HttpVerticle> http = new ArrayList<>();
-    for (int i = 0; i < HTTP_INSTANCES; i++) http.add(new HttpVerticle(manager, meters, bound));
+    WebConfig web = new WebConfig(bound.host(), bound.port(), bound.allowedHosts(), bound.allowedOrigins(), bound.token(),
+        bound.maxSteps(), bound.maxClients(), meters::scrape, meters.wsClients(), meters.wsDropped());
+    for (int i = 0; i < HTTP_INSTANCES; i++) http.add(new HttpVerticle(manager, web));
     return vertx.deployVerticle(new MetricsVerticle(meters, config.metricsRetentionMs(), config.maxMetricRuns()))
         .compose(x -> vertx.deployVerticle(new StoreVerticle(store),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))

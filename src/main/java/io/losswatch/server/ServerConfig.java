@@ -1,6 +1,7 @@
 package io.losswatch.server;
 
 import io.losswatch.core.config.SpecException;
+import io.losswatch.web.Hosts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,5 +1,9 @@
 package io.losswatch.store;
 
+import io.losswatch.train.RunFiles;
+import io.losswatch.history.Columns;
+import io.losswatch.history.RunHistory;
+import io.losswatch.history.StepLog;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.config.SpecException;
@@ -33,7 +37,7 @@ import java.util.stream.Stream;
  * The runs on disk, under {@code <data-dir>/runs/<id>/}: {@code run.json} (the spec and the latest summary)
  * and the {@link StepLog} columns. Owns every open log. All methods block: call them off the event loop.
  */
-public final class RunStore {
+public final class RunStore implements RunFiles {
   private static final Logger LOG = Logger.getLogger(RunStore.class.getName());
   private final Path root;
   private final Map<String, StepLog> logs = new ConcurrentHashMap<>();
@@ -50,6 +54,7 @@ public final class RunStore {
    * A new run's folder: its {@code run.json}, durable before the run takes a step, and an empty log. Fails
    * (a full disk, say) before anything of the run exists but a folder the next start skips.
    */
+  @Override
   public StepLog create(RunSummary created) throws IOException {
     try {
       StepLog log = StepLog.open(root.resolve(created.id()));
@@ -105,6 +110,7 @@ public final class RunStore {
   }
 
   /** A run's last snapshot, or null when it has none (or a torn one, which is said in the log). */
+  @Override
   public State snapshot(String id) {
     Path p = root.resolve(id).resolve("snapshot.bin");
     if (!Files.exists(p)) return null;

@@ -1,5 +1,8 @@
 package io.losswatch.store;
 
+import io.losswatch.history.Columns;
+import io.losswatch.history.RunHistory;
+import io.losswatch.history.StepLog;
 import io.losswatch.event.Checkpoint;
 import io.losswatch.event.Events;
 import io.losswatch.event.LrChange;

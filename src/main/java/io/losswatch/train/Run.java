@@ -2,7 +2,7 @@ package io.losswatch.train;
 
 import io.losswatch.core.RunSpec;
 import io.losswatch.event.RunSummary;
-import io.losswatch.store.RunHistory;
+import io.losswatch.history.RunHistory;
 
 /**
  * A run as the rest of the server sees it: its spec, its history, and its latest summary. The summary is an

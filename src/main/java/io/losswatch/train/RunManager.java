@@ -13,9 +13,8 @@ import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.store.RunHistory;
-import io.losswatch.store.RunStore;
-import io.losswatch.store.StepLog;
+import io.losswatch.history.RunHistory;
+import io.losswatch.history.StepLog;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -40,13 +39,13 @@ public final class RunManager {
   private static final Logger LOG = Logger.getLogger(RunManager.class.getName());
   private final Vertx vertx;
   private final RunRegistry runs;
-  private final RunStore store;
+  private final RunFiles store;
   private final int maxRuns;
   private final AtomicInteger starting = new AtomicInteger();   // places reserved by runs not yet registered
   private final Set<String> resuming = ConcurrentHashMap.newKeySet();
   private final Sweeps sweeps;
 
-  public RunManager(Vertx vertx, RunRegistry runs, RunStore store, int maxRuns) {
+  public RunManager(Vertx vertx, RunRegistry runs, RunFiles store, int maxRuns) {
     this.vertx = vertx;
     this.runs = runs;
     this.store = store;

@@ -11,7 +11,7 @@ import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.event.Written;
-import io.losswatch.store.RunHistory;
+import io.losswatch.history.RunHistory;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;

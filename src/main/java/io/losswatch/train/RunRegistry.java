@@ -3,7 +3,7 @@ package io.losswatch.train;
 import io.losswatch.core.RunSpec;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
-import io.losswatch.store.RunHistory;
+import io.losswatch.history.RunHistory;
 import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.Comparator;

@@ -17,7 +17,7 @@ import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.store.RunHistory;
+import io.losswatch.history.RunHistory;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
 import java.util.ArrayList;

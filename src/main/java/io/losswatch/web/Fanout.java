@@ -1,7 +1,7 @@
 package io.losswatch.web;
 
-import static io.losswatch.store.Downsample.greater;
-import static io.losswatch.store.Downsample.less;
+import static io.losswatch.history.Downsample.greater;
+import static io.losswatch.history.Downsample.less;
 
 import io.losswatch.event.StepBatch;
 

@@ -1,7 +1,7 @@
 package io.losswatch.web;
 
 import io.losswatch.event.StepBatch;
-import io.losswatch.store.RunHistory;
+import io.losswatch.history.RunHistory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.LinkedHashMap;

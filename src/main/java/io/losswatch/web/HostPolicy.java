@@ -1,6 +1,5 @@
 package io.losswatch.web;
 
-import io.losswatch.server.Hosts;
 import io.vertx.core.net.HostAndPort;
 import java.net.InetAddress;
 import java.net.NetworkInterface;

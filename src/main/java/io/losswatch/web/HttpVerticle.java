@@ -1,7 +1,5 @@
 package io.losswatch.web;
 
-import io.losswatch.metrics.ServerMeters;
-import io.losswatch.server.ServerConfig;
 import io.losswatch.train.RunManager;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -13,13 +11,11 @@ import io.vertx.ext.web.Router;
 /** Wiring only: the HTTP server with the REST API, {@code /metrics}, the page, and the WebSocket stream. */
 public final class HttpVerticle extends VerticleBase {
   private final RunManager manager;
-  private final ServerMeters meters;
-  private final ServerConfig config;
+  private final WebConfig config;
   private StreamGateway gateway;
 
-  public HttpVerticle(RunManager manager, ServerMeters meters, ServerConfig config) {
+  public HttpVerticle(RunManager manager, WebConfig config) {
     this.manager = manager;
-    this.meters = meters;
     this.config = config;
   }
 
@@ -35,19 +31,19 @@ public final class HttpVerticle extends VerticleBase {
       else ctx.next();
     });
     new RestApi(manager, origins, config.token(), config.maxSteps()).mount(router);
-    router.get("/metrics").handler(ctx -> vertx.executeBlocking(() -> meters.scrape(), false)
+    router.get("/metrics").handler(ctx -> vertx.executeBlocking(config.scrape(), false)
         .onSuccess(text -> ctx.response()
             .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(text))
         .onFailure(ctx::fail));
     StaticPage.mount(router);
-    gateway = new StreamGateway(vertx, manager.runs(), meters);
+    gateway = new StreamGateway(vertx, manager.runs(), config);
     HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
         .webSocketHandshakeHandler(hs -> {
           ApiError refused = hosts.check(hs.headers().getAll(HttpHeaders.HOST), hs.authority());
           if (refused != null) hs.reject(refused.status);
           else if (!StreamGateway.PATH.equals(hs.path())) hs.reject(404);
           else if (!origins.allows(hs.headers().get(HttpHeaders.ORIGIN), hs.headers().get(HttpHeaders.HOST))) hs.reject(403);
-          else if (meters.wsClients().get() >= config.maxClients()) hs.reject(503);   // over all instances
+          else if (config.wsClients().get() >= config.maxClients()) hs.reject(503);   // over all instances
           else hs.accept();
         })
         .webSocketHandler(gateway::attach)

@@ -1,6 +1,5 @@
 package io.losswatch.web;
 
-import io.losswatch.server.Hosts;
 import java.net.URI;
 import java.util.List;
 import java.util.Locale;

@@ -4,7 +4,6 @@ import io.losswatch.event.Alert;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.metrics.ServerMeters;
 import io.losswatch.train.RunRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -24,11 +23,11 @@ final class StreamGateway {
   static final String PATH = "/ws";
   private final Vertx vertx;
   private final RunRegistry runs;
-  private final ServerMeters meters;
+  private final WebConfig meters;
   private final HistoryCache histories;
   private final Map<ServerWebSocket, WsSession> sessions = new LinkedHashMap<>();
 
-  StreamGateway(Vertx vertx, RunRegistry runs, ServerMeters meters) {
+  StreamGateway(Vertx vertx, RunRegistry runs, WebConfig meters) {
     this.vertx = vertx;
     this.runs = runs;
     this.meters = meters;

@@ -5,7 +5,7 @@ import io.losswatch.event.Alert;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.store.RunHistory;
+import io.losswatch.history.RunHistory;
 import io.losswatch.train.Run;
 import io.losswatch.train.RunRegistry;
 import io.micrometer.core.instrument.Counter;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.losswatch.cli.TraceCommand;
 import io.losswatch.core.RunSpec;
 import io.losswatch.server.ServerConfig;
-import io.losswatch.store.RunHistory;
+import io.losswatch.history.RunHistory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.StringWriter;

@@ -1,7 +1,7 @@
-package io.losswatch.store;
+package io.losswatch.history;
 
 /** A run of steps, read column by column: an in-memory batch, a mapped log, or both end to end. */
-interface Columns {
+public interface Columns {
   /** No steps. */
   Columns EMPTY = new Columns() {
     @Override public int size() {

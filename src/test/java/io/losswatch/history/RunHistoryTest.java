@@ -1,4 +1,4 @@
-package io.losswatch.store;
+package io.losswatch.history;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

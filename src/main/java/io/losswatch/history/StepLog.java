@@ -1,4 +1,4 @@
-package io.losswatch.store;
+package io.losswatch.history;
 
 import io.losswatch.event.StepBatch;
 import java.io.IOException;
@@ -355,7 +355,7 @@ public final class StepLog {
   }
 
   /** Records [{@code from}, {@code to}) (0-based, within {@link #count()}), mapped read-only. */
-  Columns map(long from, long to) throws IOException {
+  public Columns map(long from, long to) throws IOException {
     int n = Math.toIntExact(to - from);
     if (n == 0) return Columns.EMPTY;
     List<String> names = metrics;
@@ -414,7 +414,7 @@ public final class StepLog {
   }
 
   /** The first record whose step is at least {@code step} (within the first {@code records}; that many if none). */
-  long find(long step, long records) throws IOException {
+  public long find(long step, long records) throws IOException {
     if (records == 0) return 0;
     try (FileChannel ch = FileChannel.open(dir.resolve(FILES[STEP]), StandardOpenOption.READ)) {
       long lo = 0;

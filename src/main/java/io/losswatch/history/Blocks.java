@@ -1,7 +1,7 @@
-package io.losswatch.store;
+package io.losswatch.history;
 
-import static io.losswatch.store.Downsample.greater;
-import static io.losswatch.store.Downsample.less;
+import static io.losswatch.history.Downsample.greater;
+import static io.losswatch.history.Downsample.less;
 
 import java.nio.ByteBuffer;
 

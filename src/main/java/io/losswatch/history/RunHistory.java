@@ -1,4 +1,4 @@
-package io.losswatch.store;
+package io.losswatch.history;
 
 import io.losswatch.event.StepBatch;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.losswatch.server;
+package io.losswatch.web;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
