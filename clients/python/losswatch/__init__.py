@@ -20,6 +20,16 @@ keeps them while the server is away (spilling to a file past ``memory_steps``) a
 back. The server's commands (an lr change, pause, resume, stop) are applied inside ``log()``, in the training
 thread. Standard library only; torch is never imported, only the objects given to ``watch()`` are used.
 
+Failover across nodes: ``url`` (or ``$LOSSWATCH_URL``) may name several nodes of a losswatch cluster, as a list
+or comma-separated (``"http://h1:8080,http://h2:8080"``). The run talks to one node at a time, the first that
+answers (``run.url``). When it fails (connection refused or reset, a timeout, 502 or 504, 503 for more than
+10 s) the run moves to the next URL, round-robin, backing off (50 ms doubling to 2 s) only after every node
+failed in a row; each move is logged at warning level by the ``losswatch`` logger, with its from and to URLs.
+Before sending more steps it asks the new node for the run's last stored step and sends again, first, the
+steps it had confirmed after that one (it keeps the last ``resend_window``), then the rest: no step is lost
+or stored twice. A node answering 503 (busy, e.g. while it takes the run over from a node that died) is
+asked again after the backoff; a 409 ends the run; a 404 ends it only once every node said so.
+
 ``losswatch.lr_find(model, optimizer, step_fn)`` runs a learning-rate range test as a run of its own and returns
 the lrs, the losses and three suggested lrs, leaving the model and the optimizer as they were.
 """
@@ -34,7 +44,7 @@ import threading
 import time
 
 from . import _wire
-from ._http import Http, Unreachable
+from ._http import Nodes, Unreachable, node_urls
 from ._lr_find import lr_find
 from ._sender import Sender
 from ._watch import Watched
@@ -56,6 +66,9 @@ def init(name=None, url=None, token=None, config=None, optimizer=None, auto_lr=F
     """Creates a run on the server and returns it, ready to ``log()``.
 
     ``url`` defaults to ``$LOSSWATCH_URL``, else http://127.0.0.1:8080; ``token`` to ``$LOSSWATCH_TOKEN``.
+    For a cluster, ``url`` names several nodes: a list or tuple of URLs, or one string of URLs separated by
+    commas (so does ``$LOSSWATCH_URL``). The run is created on the first that answers and its steps go to one
+    node at a time, ``run.url``, moving on to the next when that one fails (see the module's docstring).
     ``config`` is free-form JSON (at most 4 KiB) shown with the run; ``optimizer`` a dict such as
     ``{"type": "adamw", "lr": 3e-4}`` or a torch optimizer (its type and numbers are sent). ``auto_lr=True`` lets
     the server apply its lr advice by itself. ``options`` are ``Run``'s keyword arguments.
@@ -87,12 +100,14 @@ class Run:
             raise ValueError("losswatch: batch_steps must be 1 to 10,000 (the server's limit), not %r" % batch_steps)
         if memory_steps < batch_steps:
             raise ValueError("losswatch: memory_steps must be at least batch_steps")
-        url = url or os.environ.get("LOSSWATCH_URL") or DEFAULT_URL
+        urls = node_urls(url or os.environ.get("LOSSWATCH_URL") or DEFAULT_URL)
         token = token if token is not None else os.environ.get("LOSSWATCH_TOKEN") or None
         self.id = None
         """The run's id on the server (None until the server, if it was down at ``init``, is reached)."""
         self.name = name
-        self.url = url.rstrip("/")
+        self.urls = urls
+        """The nodes' URLs in the order they are tried (one, unless the server is a cluster); ``url`` is the one
+        in use."""
         self.summary = None
         """The run's summary as the server last returned it (on creation, on finish)."""
         self.stopped = False
@@ -115,15 +130,14 @@ class Run:
         self._paused = False
         self._warned_lr = False
 
-        self._http = Http(url, token, request_timeout)
+        self._http = Nodes(urls, token, request_timeout, quiet)
         body = _wire.create_body(name, config, _wire.optimizer_spec(optimizer), auto_lr)
         self._sender = Sender(self, self._http, body, batch_steps, memory_steps, flush_interval, poll_interval,
                               spool_dir, resend_window)
-        try:
-            status, answer = self._http.request("POST", "/api/runs", body)
-        except Unreachable as e:
+        status, answer = self._create(body)
+        if status is None:
             self._say("losswatch: cannot reach %s (%s); the run is created and its steps sent once it answers"
-                      % (self.url, e))
+                      % (", ".join(urls), answer))
         else:
             if status == 201 and isinstance(answer, dict) and answer.get("id"):
                 self.id = answer["id"]
@@ -136,6 +150,29 @@ class Run:
                 self._say("losswatch: creating the run: %d %s; trying again in the background" % (status, answer))
         self._sender.start()
         _at_exit.add(self)
+
+    @property
+    def url(self):
+        """The URL of the node the run talks to now (with several, it changes when one fails)."""
+        return self._http.url
+
+    def _create(self, body):
+        """Creates the run on the first node that answers; returns its answer, or ``(None, why)`` when none
+        did (the sender then tries again in the background)."""
+        nodes = self._http
+        for _ in nodes.urls:
+            try:
+                status, answer = nodes.request("POST", "/api/runs", body)
+            except Unreachable as e:
+                status, answer = None, e
+                why = str(e)
+            else:
+                if status not in (502, 503, 504) or len(nodes.urls) == 1:
+                    return status, answer
+                why = "%d %s" % (status, answer.get("error") if isinstance(answer, dict) else answer)
+            if len(nodes.urls) > 1:
+                nodes.fail_over(why)   # after the last, back to the first: the sender goes on from there
+        return status, answer
 
     def __repr__(self):
         return "<losswatch.Run %s %r at %s%s>" % (self.id, self.name, self.url, " stopped" if self.stopped else "")

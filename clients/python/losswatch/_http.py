@@ -1,8 +1,15 @@
-"""One keep-alive HTTP connection to the server, standard library only."""
+"""Keep-alive HTTP connections to the server's nodes, standard library only."""
 
 import http.client
 import json
+import logging
 import urllib.parse
+
+log = logging.getLogger("losswatch")
+
+# answers that say the node cannot serve the run now (404: it does not know it, 502/504: it cannot reach the
+# node that owns it, 503: busy), as against answers about the request itself
+NODE_TROUBLE = (404, 502, 503, 504)
 
 
 class Unreachable(Exception):
@@ -56,3 +63,87 @@ class Http:
                 self._conn.close()
             finally:
                 self._conn = None
+
+
+def node_urls(url):
+    """The node URLs ``url`` names: one URL, several separated by commas, or a list or tuple of them. Returns a
+    tuple of distinct URLs without a trailing slash, in the order given."""
+    if isinstance(url, str):
+        items = [url]
+    elif isinstance(url, (list, tuple)):
+        items = list(url)
+    else:
+        raise TypeError("losswatch: url must be a string or a list of strings, not %r" % (url,))
+    urls = []
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError("losswatch: a node's url must be a string, not %r" % (item,))
+        for u in item.split(","):
+            u = u.strip().rstrip("/")
+            if u and u not in urls:
+                urls.append(u)
+    if not urls:
+        raise ValueError("losswatch: no server url in %r" % (url,))
+    return tuple(urls)
+
+
+class Nodes:
+    """The server's nodes, one keep-alive connection each, used one at a time: requests go to the current node
+    until the caller says it failed (``fail_over``), then to the next one, round-robin."""
+
+    def __init__(self, urls, token=None, timeout=5.0, quiet=False):
+        self.nodes = [Http(u, token, timeout) for u in urls]
+        self.urls = tuple(n.url for n in self.nodes)
+        self.index = 0
+        self.quiet = quiet
+        self._failed = 0   # nodes that failed in a row since one last answered
+        self._all_down = False   # a full round failed: failovers are logged at debug level until one answers
+
+    @property
+    def url(self):
+        """The node in use."""
+        return self.nodes[self.index].url
+
+    def request(self, method, path, body=None):
+        """The current node's ``Http.request``. An answer other than 404, 502, 503 or 504 counts as the node
+        answering (the next failure starts a new round)."""
+        status, answer = self.nodes[self.index].request(method, path, body)
+        if status not in NODE_TROUBLE:
+            self._failed = 0
+            if self._all_down:
+                self._all_down = False
+                self._log(logging.INFO, "losswatch: node %s answers; the run goes on there", self.url,
+                          extra={"to_url": self.url})
+        return status, answer
+
+    def fail_over(self, why, run_id=None):
+        """The current node failed (``why``): moves on to the next one, and logs it at warning level (at debug
+        level once a full round failed, until a node answers again: no warning every 2 s while the whole
+        cluster is down). Returns True once every node failed in a row: a full round, time to back off."""
+        old = self.nodes[self.index]
+        old.close()
+        self.index = (self.index + 1) % len(self.nodes)
+        self._failed += 1
+        if len(self.nodes) > 1:
+            self._log(logging.DEBUG if self._all_down else logging.WARNING,
+                      "losswatch: node %s failed (%s); %s goes to %s now", old.url, why,
+                      "run %s" % run_id if run_id else "the run", self.url,
+                      extra={"from_url": old.url, "to_url": self.url, "run_id": run_id})
+        if self._failed >= len(self.nodes):
+            self._failed = 0
+            if len(self.nodes) > 1 and not self._all_down:
+                self._all_down = True
+                self._log(logging.WARNING, "losswatch: no node answers (%s); trying them in turn until one does",
+                          ", ".join(self.urls))
+            return True
+        return False
+
+    def _log(self, level, *args, **kwargs):
+        """Logs to the ``losswatch`` logger; with ``quiet``, only where logging was set up (Python's last resort
+        handler would print it on stderr)."""
+        if not self.quiet or log.hasHandlers():
+            log.log(level, *args, **kwargs)
+
+    def close(self):
+        for n in self.nodes:
+            n.close()

@@ -10,7 +10,12 @@ Every step is in exactly one place at a time, oldest first:
 
 After any failed request the sender first asks the server for the run's last stored step (an empty append) and
 sends again whatever the server no longer has, so a step is never missing and never stored twice (the server
-skips steps at or below its last one).
+skips steps at or below its last one, and the sender does not send again what it has).
+
+With several nodes (``Nodes``) it talks to one at a time. When that node fails (no answer: refused, reset, a
+timeout; or 502, 504, or 503 for longer than ``BUSY_FAILOVER``; or 404 while another node may know the run)
+it moves to the next one at once, backing off only after a full round of failures, and asks the new node for
+the run's last stored step as above before it sends anything: the steps that node lacks go first again.
 """
 
 import collections
@@ -25,6 +30,7 @@ from ._spool import Spool
 
 MAX_BACKOFF = 2.0
 MAX_ACKS = 100   # per append, as the server takes them
+BUSY_FAILOVER = 10.0   # a node answering 503 ("busy, send them again") this long counts as failed
 
 
 class Sender(threading.Thread):
@@ -53,6 +59,10 @@ class Sender(threading.Thread):
         self.need_probe = False
         self.known_commands = set()
         self.failures = 0
+        self.retry_now = False      # moved to a node not tried yet in this round: no backoff
+        self.busy_since = None      # when the current node began answering 503
+        self.busy_failover = BUSY_FAILOVER
+        self.not_found = set()      # nodes that answered 404 since one took the run's steps
         self.last_send = 0.0
         self.last_contact = 0.0
         self.ended = None           # why the server takes no more steps for this run
@@ -90,8 +100,10 @@ class Sender(threading.Thread):
                     self._backoff()
                 continue
             if self.need_probe:
+                # after a failure (and on another node): what does the server have? (_append rewinds)
                 if self._append([], []):
                     self.need_probe = False
+                    self._skip_stored(self.confirmed)
                 else:
                     self._backoff()
                 continue
@@ -128,7 +140,12 @@ class Sender(threading.Thread):
         self.wake.clear()
 
     def _backoff(self):
-        """Waits before the next try (50 ms, doubling, at most 2 s), taking in and spilling what log() queues."""
+        """Waits before the next try (50 ms, doubling, at most 2 s), taking in and spilling what log() queues;
+        right after a move to a node not yet tried in this round, tries at once."""
+        if self.retry_now:
+            self.retry_now = False
+            self._drain()
+            return
         self.failures += 1
         end = time.monotonic() + min(MAX_BACKOFF, 0.05 * 2 ** (self.failures - 1))
         while True:
@@ -210,10 +227,13 @@ class Sender(threading.Thread):
 
     def _create(self):
         try:
-            status, answer = self.http.request("POST", "/api/runs", self.create_body)
+            status, answer = self._request("POST", "/api/runs", self.create_body)
         except Unreachable as e:
             self._warn("create", "losswatch: cannot reach the server (%s); steps are kept and sent once it is "
                        "up" % e)
+            self._fail_over(e)
+            return False
+        if status in (502, 503, 504) and self._node_failed(status, answer):
             return False
         if status in (200, 201) and isinstance(answer, dict) and answer.get("id"):
             self.owner.id = answer["id"]
@@ -232,17 +252,20 @@ class Sender(threading.Thread):
         """Sends one append. True: taken; False: try again later; None: refused for good (dropped, reported)."""
         path = "/api/runs/%s/steps" % self.owner.id
         try:
-            status, answer = self.http.request("POST", path, _wire.append_body(records, acks))
+            status, answer = self._request("POST", path, _wire.append_body(records, acks))
         except Unreachable as e:
-            self.need_probe = True
             self._warn("down", "losswatch: the server is not answering (%s); steps are kept and sent once it is "
                        "back" % e)
+            self._fail_over(e)
+            return False
+        if status in (404, 502, 503, 504) and self._node_failed(status, answer):
             return False
         now = time.monotonic()
         self.last_contact = now
         if records:
             self.last_send = now
         if status == 200 and isinstance(answer, dict):
+            self.not_found.clear()
             if "down" in self._warned:
                 self._warned.discard("down")
                 self._note("losswatch: the server is back; sending the %d steps it does not have yet"
@@ -278,10 +301,11 @@ class Sender(threading.Thread):
         if message is not None:
             body["message"] = message
         try:
-            status, answer = self.http.request("POST", "/api/runs/%s/finish" % self.owner.id,
-                                               _wire.json_body(body))
-        except Unreachable:
-            self.need_probe = True
+            status, answer = self._request("POST", "/api/runs/%s/finish" % self.owner.id, _wire.json_body(body))
+        except Unreachable as e:
+            self._fail_over(e)
+            return False
+        if status in (404, 502, 503, 504) and self._node_failed(status, answer):
             return False
         if status == 200:
             if isinstance(answer, dict):
@@ -293,6 +317,44 @@ class Sender(threading.Thread):
             self._note("losswatch: finishing run %s: %s %s" % (self.owner.id, status, _error(answer)))
             return True
         return False
+
+    def _request(self, method, path, body):
+        status, answer = self.http.request(method, path, body)
+        if status != 503:
+            self.busy_since = None
+        return status, answer
+
+    def _node_failed(self, status, answer):
+        """A 404, 502, 503 or 504 from the node in use. True: the node counts as failed, the sender moved to the
+        next one (try again); False: the answer is handled as with a single node (a 503 is tried again on the
+        same node after the backoff, a 404 ends the run)."""
+        single = len(self.http.urls) == 1
+        if status == 404:
+            if single:
+                return False
+            self.not_found.add(self.http.index)
+            if len(self.not_found) >= len(self.http.urls):
+                return False   # no node knows the run
+            why = "404 %s" % _error(answer)
+        elif status == 503:
+            # alive and busy (taking the run over from a node that died, writing): stay, unless it lasts
+            now = time.monotonic()
+            if self.busy_since is None:
+                self.busy_since = now
+            if now - self.busy_since < self.busy_failover:
+                return False
+            why = "503 for %.0f s: %s" % (now - self.busy_since, _error(answer))
+        else:
+            why = "%d %s" % (status, _error(answer))
+        self._fail_over(why)
+        return True
+
+    def _fail_over(self, why):
+        """The node in use failed: the next one is asked for the run's last step before anything is sent to it."""
+        self.need_probe = True
+        self.busy_since = None
+        if not self.http.fail_over(why, self.owner.id):
+            self.retry_now = True
 
     # ---- what the answers say
 
@@ -327,6 +389,37 @@ class Sender(threading.Thread):
         if again:
             self._note("losswatch: the server lost steps %d to %d it had taken (it was killed?); sending them again"
                        % (again[0][0], again[-1][0]))
+
+    def _skip_stored(self, last):
+        """The server has the steps up to ``last``, some of them never confirmed here (the node took a batch and
+        failed before it answered): the waiting steps at or below ``last`` are not sent again, they count as
+        sent. Acknowledgements are all kept."""
+        stored = []
+        acks = []
+        kept = []
+        while True:
+            head = self._head()
+            if head is None or (head[0] and head[0][0][0] > last):
+                break
+            self._pop()
+            kept = [r for r in head[0] if r[0] > last]
+            stored.extend(head[0][:len(head[0]) - len(kept)])
+            acks.extend(head[1])
+            if kept:
+                break
+        if not stored and not acks:
+            return
+        self.sent.extend(stored)
+        while len(self.sent) > self.resend_window:
+            self.forgotten = self.sent.popleft()[0]
+        chunks = [acks[i:i + MAX_ACKS] for i in range(0, len(acks), MAX_ACKS)] or [[]]
+        batches = [([], c) for c in chunks[:-1]] + [(kept, chunks[-1])]
+        if not kept and not chunks[-1]:
+            batches.pop()
+        self.front.extendleft(reversed(batches))
+        if stored:
+            self._note("losswatch: the server had steps %d to %d already; not sending them again"
+                       % (stored[0][0], stored[-1][0]))
 
     def _split(self):
         """413: halves the head batch (acks go with the second half)."""
