@@ -53,7 +53,7 @@ public final class AlertVerticle extends VerticleBase {
   }
 
   private void checkStalls(long now) {
-    for (Run run : runs.unordered()) {
+    for (Run run : runs.local()) {
       RunSummary s = run.summary();
       Long at = stalledAt.get(run.id());
       if (s.state() != RunState.RUNNING || (at != null && s.step() != at)) {
@@ -69,9 +69,9 @@ public final class AlertVerticle extends VerticleBase {
             s.name() + ": stalled: running, yet no step for " + (now - s.updated()) / 1000 + " s after step "
                 + s.step() + " (" + (pace > 0 ? "paced at " + Json.format(pace) + " steps/s, " : "") + "it may take "
                 + Math.round(allowed / 100.0) / 10.0 + " s)" + (d.hasAdvice() ? ". Advice: " + d.advice() : ""),
-            Double.NaN, now));
+            Double.NaN, now), Events.LOCAL);
       }
     }
-    stalledAt.keySet().retainAll(runs.unordered().stream().map(Run::id).toList());
+    stalledAt.keySet().retainAll(runs.local().stream().map(Run::id).toList());
   }
 }

@@ -1,8 +1,11 @@
 package io.losswatch.event;
 
-import java.util.List;
+import io.vertx.core.eventbus.DeliveryOptions;
 
-/** Event-bus addresses and the types that travel on them, all local-only and passed by reference. */
+/**
+ * Event-bus addresses. The types that travel on them are passed by reference within a node; {@link Codecs}
+ * registers them, with a wire format for those that cross nodes.
+ */
 public final class Events {
   /**
    * Everything runs tell: {@link StepBatch}es, {@link RunSummary}s on every change of state or diagnosis
@@ -10,8 +13,14 @@ public final class Events {
    */
   public static final String RUNS = "losswatch.runs";
 
-  static final List<Class<?>> TYPES = List.of(StepBatch.class, RunCommand.class, RunSummary.class, Alert.class,
-      Written.class, Append.class, Appended.class, Finish.class, Checkpoint.class, Fork.class, Rewound.class);
+  /** The same, for the runs other nodes own: their owners' events, re-told here for this node's clients. */
+  public static final String MIRRORED = "losswatch.mirrored";
+
+  /** Between nodes: each node publishes its own runs' events here, for every other node to mirror. */
+  public static final String CLUSTER = "losswatch.cluster";
+
+  /** Publishing on {@link #RUNS}: inside this node only (other nodes hear of it through {@link #CLUSTER}). */
+  public static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private Events() {
   }
@@ -24,6 +33,11 @@ public final class Events {
   /** Where an external run's verticle takes {@link Append}s and its {@link Finish} (request/reply). */
   public static String ingest(String run) {
     return "losswatch.run." + run + ".ingest";
+  }
+
+  /** Where node {@code node} answers questions about its runs: {@link RunList}, {@link HistoryRead}, deletion, resuming. */
+  public static String node(String node, String what) {
+    return "losswatch.node." + node + "." + what;
   }
 
   /** Where the store tells a run how far its steps are on disk ({@link Written}, sent). */

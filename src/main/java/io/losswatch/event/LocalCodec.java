@@ -5,8 +5,8 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageCodec;
 
 /**
- * Passes an immutable object through the local event bus as is: no copy, no serialization. The hot path
- * (a batch per slice per run) must not pay for JSON or Java serialization on every delivery.
+ * Passes an immutable object through the local event bus as is: no copy, no serialization. For the types that
+ * never leave their node; those that do have a {@link WireCodec} (both registered by {@link Codecs}).
  */
 public final class LocalCodec<T> implements MessageCodec<T, T> {
   private final String name;
@@ -15,12 +15,7 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
     this.name = "losswatch-local-" + type.getSimpleName() + "-v1";
   }
 
-  /** Registers the codec for each event type once per Vert.x instance. */
-  public static void registerAll(EventBus bus) {
-    for (Class<?> type : Events.TYPES) register(bus, type);
-  }
-
-  private static <T> void register(EventBus bus, Class<T> type) {
+  static <T> void register(EventBus bus, Class<T> type) {
     bus.registerDefaultCodec(type, new LocalCodec<>(type));
   }
 

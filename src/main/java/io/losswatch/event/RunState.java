@@ -9,6 +9,11 @@ import java.util.Set;
 /** Where a run is in its life. Only {@link #RUNNING} and {@link #PAUSED} runs take commands. */
 public enum RunState {
   CREATED, RUNNING, PAUSED, FINISHED, DIVERGED, FAILED, STOPPED, INTERRUPTED,
+  /**
+   * The node that owned it left the cluster (died): other nodes still show it, and its history where they hold it;
+   * resuming it, or its script appending again, makes a surviving node take it over.
+   */
+  LOST,
   /** Only ever seen in the last event about a run. */
   DELETED;
 
@@ -29,6 +34,7 @@ public enum RunState {
     NEXT.put(FAILED, ended);
     NEXT.put(STOPPED, ended);
     NEXT.put(INTERRUPTED, EnumSet.of(RUNNING, FINISHED, FAILED));
+    NEXT.put(LOST, EnumSet.of(INTERRUPTED, RUNNING, FINISHED, FAILED));
     NEXT.put(DELETED, EnumSet.noneOf(RunState.class));
   }
 

@@ -127,7 +127,12 @@ public final class RunHistory {
 
   /** Forgets everything and starts the next cycle (a demo run starting over; demo runs have no log). */
   public synchronized void clear() {
-    cycle++;
+    clear(cycle + 1);
+  }
+
+  /** Forgets everything and starts cycle {@code c} (a mirror following its owner's run into a new cycle). */
+  public synchronized void clear(int c) {
+    cycle = c;
     first = 0;
     persisted = 0;
     n = 0;

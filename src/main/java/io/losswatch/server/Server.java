@@ -1,12 +1,14 @@
 package io.losswatch.server;
 
 import io.losswatch.alert.AlertVerticle;
-import io.losswatch.event.LocalCodec;
+import io.losswatch.cluster.ClusterSettings;
+import io.losswatch.cluster.ClusterVerticle;
+import io.losswatch.event.Codecs;
 import io.losswatch.metrics.MetricsVerticle;
 import io.losswatch.metrics.ServerMeters;
-import io.losswatch.history.RunHistory;
 import io.losswatch.store.RunStore;
 import io.losswatch.store.StoreVerticle;
+import io.losswatch.train.RunFiles;
 import io.losswatch.train.RunManager;
 import io.losswatch.train.RunRegistry;
 import io.losswatch.web.HttpVerticle;
@@ -18,7 +20,9 @@ import java.util.ArrayList;
 import java.util.List;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
@@ -62,22 +66,28 @@ public final class Server {
     return start(config, new VertxOptions());
   }
 
-  /** Starts with the given Vert.x options (tests lower the blocked-thread limits). */
+  /**
+   * Starts with the given Vert.x options (tests lower the blocked-thread limits). With cluster settings, Vert.x
+   * joins the cluster first (Hazelcast; the event bus on the cluster host), and the node mirrors the others' runs.
+   */
   public static Future<Server> start(ServerConfig config, VertxOptions options) {
     ServerMeters meters = new ServerMeters();
-    Vertx vertx = Vertx.builder()
+    VertxBuilder builder = Vertx.builder()
         .with(options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)))
-        .withMetrics(new MicrometerMetricsFactory(meters.registry()))
-        .build();
-    LocalCodec.registerAll(vertx.eventBus());
+        .withMetrics(new MicrometerMetricsFactory(meters.registry()));
+    ClusterSettings cluster = config.cluster();
+    if (cluster == null) return start(config, meters, builder.build(), null);
+    options.getEventBusOptions().setHost(cluster.host()).setClusterPublicHost(cluster.host()).setPort(0);
+    HazelcastClusterManager members = new HazelcastClusterManager(cluster.hazelcast());
+    return builder.withClusterManager(members).buildClustered().compose(vertx -> start(config, meters, vertx, members));
+  }
+
+  private static Future<Server> start(ServerConfig config, ServerMeters meters, Vertx vertx, HazelcastClusterManager members) {
+    Codecs.registerAll(vertx.eventBus());
     RunRegistry runs = new RunRegistry();
     meters.bind(runs);
-    RunStore store = new RunStore(config.dataDir());
-    for (RunStore.Restored r : store.loadAll()) {
-      RunHistory h = new RunHistory(r.summary().id(), r.log());
-      h.abandoned(r.abandoned());
-      runs.restore(r.summary(), h);
-    }
+    RunStore store = new RunStore(config.dataDir(), config.cluster() == null ? null : config.cluster().node());
+    for (RunFiles.Restored r : store.loadAll()) runs.restore(r);
     RunManager manager = new RunManager(vertx, runs, store, config.maxRuns());
     // every HTTP verticle must bind the same port, so "any free port" is chosen here, once
     ServerConfig bound = config.port() == 0 ? config.toBuilder().port(freePort(config.host())).build() : config;
@@ -92,6 +102,7 @@ public final class Server {
         .compose(x -> vertx.deployVerticle(new AlertVerticle(runs, config.alertWebhook(), config.stallAfterMs())))
         .compose(x -> Future.all(http.stream().map(vertx::deployVerticle).toList()))
         .compose(x -> manager.adoptInterrupted())
+        .compose(x -> members == null ? Future.succeededFuture() : vertx.deployVerticle(new ClusterVerticle(manager, members)))
         .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())
         .<Server>map(x -> new Server(vertx, bound.port(), http, manager, meters, store))
         .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));

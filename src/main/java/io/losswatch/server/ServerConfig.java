@@ -1,5 +1,6 @@
 package io.losswatch.server;
 
+import io.losswatch.cluster.ClusterSettings;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.web.Hosts;
 import java.io.IOException;
@@ -28,15 +29,21 @@ import java.util.Locale;
  *   --allow-origin O         also accept changes and WebSocket handshakes from pages at this origin (repeatable)
  *   --allow-host H           also answer requests whose Host is H (repeatable): a name this server is reached by
  *   --insecure               allow a non-loopback --host without a token
+ *   --cluster                join a cluster of nodes (Hazelcast, TCP-IP); without it no Hazelcast starts
+ *   --cluster-name N         required with --cluster: only nodes of this name join (never "dev")
+ *   --cluster-host H         127.0.0.1: this node's address for the other members
+ *   --cluster-port P         5701: Hazelcast's port on it (the event bus picks a free one)
+ *   --cluster-members L      host:port,… of the other members (TCP-IP join)
+ *   --node-name N            cluster-host-cluster-port: this node's name, kept by the runs it owns on disk
  * </pre>
  */
 public record ServerConfig(String host, int port, boolean demo, Path dataDir, long metricsRetentionMs,
     int maxMetricRuns, int maxRuns, int maxSteps, int maxClients, String alertWebhook, long stallAfterMs,
-    String token, List<String> allowedOrigins, List<String> allowedHosts, boolean insecure) {
+    String token, List<String> allowedOrigins, List<String> allowedHosts, boolean insecure, ClusterSettings cluster) {
 
   public static ServerConfig defaults() {
     return new ServerConfig("127.0.0.1", 8080, true, Path.of("losswatch-data"), 600_000, 500, 1000, 100_000_000,
-        10_000, null, 30_000, null, List.of(), List.of(), false);
+        10_000, null, 30_000, null, List.of(), List.of(), false, null);
   }
 
   /** What tests start: a free port, no demo runs, a fresh data folder of its own. */
@@ -84,10 +91,21 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
   public static ServerConfig parse(String[] args, String envToken) {
     Builder b = defaults().toBuilder();
     if (envToken != null && !envToken.isBlank()) b.token(envToken);
+    boolean clustered = false;
+    String clusterFlag = null;   // a cluster flag given without --cluster
+    String clusterName = null;
+    String clusterHost = "127.0.0.1";
+    int clusterPort = 5701;
+    List<String> members = List.of();
+    String node = null;
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       if (name.equals("--insecure")) {
         b.insecure(true);
+        continue;
+      }
+      if (name.equals("--cluster")) {
+        clustered = true;
         continue;
       }
       String value;
@@ -134,8 +152,19 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
           }
           b.allowHost(Hosts.normal(value));
         }
+        case "--cluster-name" -> clusterName = value;
+        case "--cluster-host" -> clusterHost = value;
+        case "--cluster-port" -> clusterPort = integer(name, value, 1, 65535);
+        case "--cluster-members" -> members = value.isBlank() ? List.of() : List.of(value.trim().split("\\s*,\\s*"));
+        case "--node-name" -> node = value;
         default -> throw new SpecException(name, "unknown option");
       }
+      if (name.startsWith("--cluster-") || name.equals("--node-name")) clusterFlag = name;
+    }
+    if (clusterFlag != null && !clustered) throw new SpecException(clusterFlag, "needs --cluster");
+    if (clustered) {
+      b.cluster(new ClusterSettings(clusterName, clusterHost, clusterPort, members,
+          node != null ? node : clusterHost.replace(':', '_') + "-" + clusterPort).check());
     }
     ServerConfig c = b.build();
     if (!c.loopback() && c.token == null && !c.insecure) {
@@ -197,6 +226,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     private final List<String> allowedOrigins;
     private final List<String> allowedHosts;
     private boolean insecure;
+    private ClusterSettings cluster;
 
     private Builder(ServerConfig c) {
       host = c.host;
@@ -214,6 +244,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
       allowedOrigins = new ArrayList<>(c.allowedOrigins);
       allowedHosts = new ArrayList<>(c.allowedHosts);
       insecure = c.insecure;
+      cluster = c.cluster;
     }
 
     public Builder host(String v) { host = v; return this; }
@@ -231,11 +262,12 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     public Builder allowOrigin(String v) { allowedOrigins.add(v); return this; }
     public Builder allowHost(String v) { allowedHosts.add(v); return this; }
     public Builder insecure(boolean v) { insecure = v; return this; }
+    public Builder cluster(ClusterSettings v) { cluster = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(host, port, demo, dataDir, metricsRetentionMs, maxMetricRuns, maxRuns, maxSteps,
           maxClients, alertWebhook, stallAfterMs, token, List.copyOf(allowedOrigins), List.copyOf(allowedHosts),
-          insecure);
+          insecure, cluster);
     }
   }
 }

@@ -40,14 +40,21 @@ import java.util.stream.Stream;
 public final class RunStore implements RunFiles {
   private static final Logger LOG = Logger.getLogger(RunStore.class.getName());
   private final Path root;
+  private final String node;
   private final Map<String, StepLog> logs = new ConcurrentHashMap<>();
 
+  /** A data folder of one server's own. */
   public RunStore(Path dataDir) {
-    this.root = dataDir.resolve("runs");
+    this(dataDir, null);
   }
 
-  /** A run found on disk at start-up: its summary as of the last write and its repaired log. */
-  public record Restored(RunSummary summary, StepLog log, List<StepBatch> abandoned) {
+  /**
+   * A data folder cluster nodes may share: each run's {@code run.json} names the node that owns it, and a node
+   * loads its own runs only (and those of no node), unless it takes one over ({@link #adopt}).
+   */
+  public RunStore(Path dataDir, String node) {
+    this.root = dataDir.resolve("runs");
+    this.node = node;
   }
 
   /**
@@ -130,6 +137,7 @@ public final class RunStore implements RunFiles {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", s.id());
     m.put("state", s.state().label());
+    if (node != null) m.put("node", node);
     m.put("created", (double) s.created());
     m.put("updated", (double) s.updated());
     m.put("step", (double) s.step());
@@ -194,7 +202,8 @@ public final class RunStore implements RunFiles {
     try (Stream<Path> dirs = Files.list(root)) {
       for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
         try {
-          out.add(load(dir));
+          Restored r = load(dir, false);
+          if (r != null) out.add(r);
         } catch (IOException | RuntimeException e) {
           LOG.log(Level.WARNING, "skipping unreadable run in " + dir + ": " + e.getMessage());
         }
@@ -205,11 +214,27 @@ public final class RunStore implements RunFiles {
     return out;
   }
 
+  /**
+   * Takes over a run another node owned (it left the cluster): loads it as at start-up and records this node as
+   * its owner, durably, before anything else may write it. Null when its folder is not in this data folder.
+   */
+  @Override
+  public Restored adopt(String id) throws IOException {
+    Path dir = root.resolve(id);
+    if (!Files.isRegularFile(dir.resolve("run.json"))) return null;
+    Restored r = load(dir, true);
+    writeMeta(r.summary());
+    return r;
+  }
+
+  /** A run's folder read back (null: another node's run, unless {@code any}). */
   @SuppressWarnings("unchecked")
-  private Restored load(Path dir) throws IOException {
+  private Restored load(Path dir, boolean any) throws IOException {
     Map<String, Object> m = (Map<String, Object>) Json.parse(Files.readString(dir.resolve("run.json")));
     String id = (String) m.get("id");
     if (id == null || !dir.getFileName().toString().equals(id)) throw new SpecException("id", "does not match its folder");
+    Object owner = m.get("node");
+    if (!any && owner != null && !owner.equals(node)) return null;
     RunSpec spec = RunSpec.from(m.get("spec"));
     RunState state = RunState.valueOf(((String) m.get("state")).toUpperCase(Locale.ROOT));
     if (state.isLive()) state = RunState.INTERRUPTED;

@@ -65,7 +65,7 @@ final class ExternalRunVerticle extends RunOwner {
 
   @Override
   Future<?> started() {
-    var ingest = vertx.eventBus().localConsumer(Events.ingest(run.id()), this::onIngest);
+    var ingest = vertx.eventBus().consumer(Events.ingest(run.id()), this::onIngest);
     return ingest.completion().onSuccess(v -> {
       if (state == RunState.CREATED) changeState(RunState.RUNNING);   // its script is running
     });
@@ -126,7 +126,7 @@ final class ExternalRunVerticle extends RunOwner {
       lr = fresh.lr()[last];
       gradNorm = fresh.gradNorm()[last];
       measureRate();
-      vertx.eventBus().publish(Events.RUNS, fresh);
+      vertx.eventBus().publish(Events.RUNS, fresh, Events.LOCAL);
     }
     run.summary(summary(state));   // the stall watch sees the script alive
     observed(lastStep);

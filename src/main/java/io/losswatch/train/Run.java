@@ -15,6 +15,7 @@ public final class Run {
   private final RunHistory history;
   private volatile RunSummary summary;
   private volatile String deploymentId;
+  private volatile String owner;   // the node that owns it, when that is another node (null: this one)
 
   Run(String id, RunSpec spec, boolean demo, RunHistory history, RunSummary summary) {
     this.id = id;
@@ -57,6 +58,21 @@ public final class Run {
 
   void summary(RunSummary s) {
     summary = s;
+  }
+
+  /** The cluster node that owns this run, null when it is this node: then this is a mirror of the owner's run. */
+  public String owner() {
+    return owner;
+  }
+
+  public boolean local() {
+    return owner == null;
+  }
+
+  /** A mirror's summary as its owner told it (or as this node saw its owner leave). */
+  public void mirror(RunSummary s, String node) {
+    summary = s;
+    owner = node;
   }
 
   public String deploymentId() {

@@ -43,6 +43,7 @@ public final class RunManager {
   private final int maxRuns;
   private final AtomicInteger starting = new AtomicInteger();   // places reserved by runs not yet registered
   private final Set<String> resuming = ConcurrentHashMap.newKeySet();
+  private final Set<String> adopting = ConcurrentHashMap.newKeySet();
   private final Sweeps sweeps;
 
   public RunManager(Vertx vertx, RunRegistry runs, RunFiles store, int maxRuns) {
@@ -109,7 +110,7 @@ public final class RunManager {
           } finally {
             release(demo);   // registered (or not): runs.size() counts it from here on
           }
-          vertx.eventBus().publish(Events.RUNS, run.summary());
+          vertx.eventBus().publish(Events.RUNS, run.summary(), Events.LOCAL);
           return vertx.deployVerticle(owner(run, p.trainer)).map(deployment -> {
             run.deploymentId(deployment);
             if (runs.get(id).isEmpty()) vertx.undeploy(deployment);   // deleted while it was starting
@@ -130,24 +131,59 @@ public final class RunManager {
    */
   public Future<Void> adoptInterrupted() {
     List<Run> restored = runs.all();
+    return vertx.executeBlocking(() -> restored.stream().map(this::takeBack).filter(o -> o != null).toList(), false)
+        .compose(adopted -> Future.all(adopted.stream()
+            .map(o -> vertx.deployVerticle(o).onSuccess(o.run::deploymentId)).toList())).mapEmpty();
+  }
+
+  /**
+   * Rebuilds a restored run's diagnosis from its history (it blocks); an external run a stop interrupted gets its
+   * verticle back (returned, to deploy), any other run cannot change any more: its diagnosis says it ended.
+   */
+  private RunOwner takeBack(Run run) {
+    RunState state = run.summary().state();
+    RunOwner owner = run.spec().external() && state == RunState.INTERRUPTED ? owner(run, null) : null;
+    Diagnoser d = owner != null ? owner.diagnoser : new Diagnoser();
+    try {
+      RunOwner.replay(d, run.history());
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot rebuild the diagnosis of run " + run.id() + ": " + e.getMessage());
+    }
+    if (owner == null) d.end(run.history().lastStep(), state.label());
+    run.summary(run.summary().withDiagnosis(d.current()));
+    return owner;
+  }
+
+  /**
+   * Takes over a run whose node left the cluster, from the data folder the nodes share: it becomes this node's,
+   * {@code interrupted} (an external one runs again at its script's next append; a built-in one can be resumed
+   * from its checkpoint). Fails with 409 when its files are not here; a run that is this node's already is as is.
+   */
+  public Future<Run> adopt(Run mirror) {
+    if (mirror.local()) return Future.succeededFuture(mirror);
+    if (mirror.summary().state() != RunState.LOST) {
+      return Future.failedFuture(conflict(mirror, "belongs to a node of the cluster that is up: ask that node"));
+    }
+    if (!adopting.add(mirror.id())) {
+      return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 503,
+          "busy: run " + mirror.id() + " is being taken over by this node; send it again"));
+    }
     return vertx.executeBlocking(() -> {
-      List<RunOwner> adopted = new ArrayList<>();
-      for (Run run : restored) {
-        RunState state = run.summary().state();
-        RunOwner owner = run.spec().external() && state == RunState.INTERRUPTED ? owner(run, null) : null;
-        Diagnoser d = owner != null ? owner.diagnoser : new Diagnoser();
-        try {
-          RunOwner.replay(d, run.history());
-        } catch (RuntimeException e) {
-          LOG.log(Level.WARNING, "cannot rebuild the diagnosis of run " + run.id() + ": " + e.getMessage());
-        }
-        if (owner != null) adopted.add(owner);
-        else d.end(run.history().lastStep(), state.label());
-        run.summary(run.summary().withDiagnosis(d.current()));
-      }
-      return adopted;
-    }, false).compose(adopted -> Future.all(adopted.stream()
-        .map(o -> vertx.deployVerticle(o).onSuccess(o.run::deploymentId)).toList())).mapEmpty();
+      RunFiles.Restored r = store.adopt(mirror.id());
+      if (r == null) throw conflict(mirror, "was lost with its node, and its files are not in this node's data folder");
+      Run run = runs.restore(r);
+      return new Adopted(run, takeBack(run));
+    }, false).compose(a -> {
+      vertx.eventBus().publish(Events.RUNS, a.run().summary(), Events.LOCAL);
+      return a.owner() == null ? Future.succeededFuture(a.run())
+          : vertx.deployVerticle(a.owner()).map(d -> {
+            a.run().deploymentId(d);
+            return a.run();
+          });
+    }).onComplete(x -> adopting.remove(mirror.id()));
+  }
+
+  private record Adopted(Run run, RunOwner owner) {
   }
 
   /**
@@ -155,6 +191,7 @@ public final class RunManager {
    * whose code is an HTTP status: 409 when the run takes no more steps (it ended), 503 when it cannot take them now.
    */
   public <T> Future<T> ingest(Run run, Object message) {
+    if (run.summary().state() == RunState.LOST) return adopt(run).compose(r -> ingest(r, message));
     if (!run.spec().external()) {
       return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "run " + run.id()
           + " is trained by this server: it takes no steps from outside (create one with \"source\": \"external\")"));
@@ -201,6 +238,10 @@ public final class RunManager {
    * stored, bit for bit), then going on from the log's last step as if it had never stopped.
    */
   public Future<RunSummary> resume(Run run) {
+    if (run.summary().state() == RunState.LOST) return adopt(run).compose(this::resume);
+    if (!run.local()) {   // its node resumes it
+      return vertx.eventBus().<RunSummary>request(Events.node(run.owner(), "resume"), run.id()).map(m -> m.body());
+    }
     if (run.spec().external() || run.summary().state() != RunState.INTERRUPTED) {
       return command(run, RunCommand.of(RunCommand.Kind.RESUME));
     }
@@ -281,7 +322,7 @@ public final class RunManager {
       } finally {
         release(false);
       }
-      vertx.eventBus().publish(Events.RUNS, run.summary());
+      vertx.eventBus().publish(Events.RUNS, run.summary(), Events.LOCAL);
       return vertx.deployVerticle(new RunVerticle(run, p.trainer(), true)).map(deployment -> {
         run.deploymentId(deployment);
         return run;
@@ -320,11 +361,22 @@ public final class RunManager {
     return done.future();
   }
 
-  /** Stops the run if it is going, forgets it, and tells everyone it is gone. */
+  /**
+   * Stops the run if it is going, forgets it, and tells everyone it is gone. Another node's run is deleted by its
+   * node; a lost one is taken over to delete its files, or only forgotten when they are not here.
+   */
   public Future<Void> delete(Run run) {
+    if (run.summary().state() == RunState.LOST) {
+      return adopt(run).recover(e -> Future.succeededFuture(run)).compose(r -> deleteHere(r));
+    }
+    if (!run.local()) return vertx.eventBus().request(Events.node(run.owner(), "delete"), run.id()).mapEmpty();
+    return deleteHere(run);
+  }
+
+  private Future<Void> deleteHere(Run run) {
     runs.remove(run.id());
     Future<Void> undeployed = run.deploymentId() == null ? Future.succeededFuture() : vertx.undeploy(run.deploymentId());
     return undeployed.onComplete(x -> vertx.eventBus().publish(Events.RUNS,
-        run.summary().withState(RunState.DELETED, System.currentTimeMillis())));
+        run.summary().withState(RunState.DELETED, System.currentTimeMillis()), Events.LOCAL));
   }
 }

@@ -78,7 +78,7 @@ abstract class RunOwner extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    var commands = vertx.eventBus().<RunCommand>localConsumer(Events.commands(run.id()), this::onCommand);
+    var commands = vertx.eventBus().<RunCommand>consumer(Events.commands(run.id()), this::onCommand);
     var written = vertx.eventBus().<Written>localConsumer(Events.written(run.id()), m -> onWritten(m.body()));
     return Future.all(commands.completion(), written.completion()).compose(v -> started());
   }
@@ -208,7 +208,7 @@ abstract class RunOwner extends VerticleBase {
   void publish() {
     RunSummary s = summary(state);
     run.summary(s);
-    vertx.eventBus().publish(Events.RUNS, s);
+    vertx.eventBus().publish(Events.RUNS, s, Events.LOCAL);
   }
 
   private void alert(Alert.Kind kind, Diagnosis d) {
@@ -218,7 +218,7 @@ abstract class RunOwner extends VerticleBase {
 
   void alert(Alert.Kind kind, String what, double suggestedLr) {
     vertx.eventBus().publish(Events.RUNS, new Alert(run.id(), run.spec().name(), kind, run.summary().step(),
-        run.spec().name() + ": " + what, suggestedLr, System.currentTimeMillis()));
+        run.spec().name() + ": " + what, suggestedLr, System.currentTimeMillis()), Events.LOCAL);
   }
 
   /**

@@ -24,11 +24,24 @@ public final class RunRegistry {
     return run;
   }
 
-  /** A run read back from disk at start-up; it has no verticle. */
-  public Run restore(RunSummary summary, RunHistory history) {
-    Run run = new Run(summary.id(), summary.spec(), false, history, summary);
+  /**
+   * A run read back from disk, at start-up or taken over from a node that left (it replaces the mirror); it has
+   * no verticle.
+   */
+  public Run restore(RunFiles.Restored r) {
+    RunHistory history = new RunHistory(r.summary().id(), r.log());
+    history.abandoned(r.abandoned());
+    Run run = new Run(r.summary().id(), r.summary().spec(), false, history, r.summary());
     runs.put(run.id(), run);
     return run;
+  }
+
+  /** Another node's run, seen here: its steps mirrored in memory, its summary as its owner tells it. */
+  public Run mirror(RunSummary summary, String owner) {
+    Run run = new Run(summary.id(), summary.spec(), false, new RunHistory(summary.id(), null), summary);
+    run.mirror(summary, owner);
+    Run had = runs.putIfAbsent(run.id(), run);
+    return had != null ? had : run;
   }
 
   public Optional<Run> get(String id) {
@@ -49,12 +62,19 @@ public final class RunRegistry {
     return runs.values();
   }
 
-  public int size() {
-    return runs.size();
+  /** The runs this node owns. */
+  public List<Run> local() {
+    return runs.values().stream().filter(Run::local).toList();
   }
 
+  /** How many runs this node owns (the cap counts these). */
+  public int size() {
+    return (int) runs.values().stream().filter(Run::local).count();
+  }
+
+  /** How many runs this node owns are in {@code state}. */
   public long count(RunState state) {
-    return runs.values().stream().filter(r -> r.summary().state() == state).count();
+    return runs.values().stream().filter(r -> r.local() && r.summary().state() == state).count();
   }
 
   /** A fresh id no run has. */

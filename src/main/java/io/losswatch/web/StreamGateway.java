@@ -6,6 +6,7 @@ import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.train.RunRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.ArrayList;
@@ -45,19 +46,23 @@ final class StreamGateway {
       Map<Object, String> written = new HashMap<>();
       for (WsSession s : new ArrayList<>(sessions.values())) s.tick(now, written);
     });
-    return vertx.eventBus().localConsumer(Events.RUNS, m -> {
-      if (sessions.isEmpty()) return;
-      if (m.body() instanceof StepBatch b) {
-        Fanout f = new Fanout(b);
-        for (WsSession s : sessions.values()) s.onBatch(f);
-      } else if (m.body() instanceof RunSummary summary) {
-        String text = Wire.runMessage(summary);
-        for (WsSession s : sessions.values()) s.onRun(summary, text);
-      } else if (m.body() instanceof Alert alert) {
-        String text = Wire.alert(alert);
-        for (WsSession s : sessions.values()) s.onAlert(alert, text);
-      }
-    }).completion();
+    // this node's runs, and (in a cluster) the other nodes' as mirrored here: the same to a client
+    return Future.all(vertx.eventBus().localConsumer(Events.RUNS, this::onEvent).completion(),
+        vertx.eventBus().localConsumer(Events.MIRRORED, this::onEvent).completion());
+  }
+
+  private void onEvent(Message<Object> m) {
+    if (sessions.isEmpty()) return;
+    if (m.body() instanceof StepBatch b) {
+      Fanout f = new Fanout(b);
+      for (WsSession s : sessions.values()) s.onBatch(f);
+    } else if (m.body() instanceof RunSummary summary) {
+      String text = Wire.runMessage(summary);
+      for (WsSession s : sessions.values()) s.onRun(summary, text);
+    } else if (m.body() instanceof Alert alert) {
+      String text = Wire.alert(alert);
+      for (WsSession s : sessions.values()) s.onAlert(alert, text);
+    }
   }
 
   Future<Void> closeAll() {

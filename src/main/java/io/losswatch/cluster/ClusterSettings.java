@@ -1,0 +1,85 @@
+package io.losswatch.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.losswatch.core.config.SpecException;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * How a node joins its cluster: Hazelcast on TCP-IP (no multicast), under a cluster name of its own, at a fixed
+ * address the other members list. {@link #check()} refuses what would let two clusters merge or a node wander
+ * into the wrong one.
+ *
+ * @param name the cluster's name: only members with the same name join (Hazelcast's default, "dev", is refused)
+ * @param host the address this node binds and announces for Hazelcast and the event bus
+ * @param port Hazelcast's port on {@code host}, fixed (no auto-increment into a neighbour's port)
+ * @param members the other members' {@code host:port} (this node may be listed too)
+ * @param node this node's name, stable across restarts: the runs it owns carry it on disk
+ */
+public record ClusterSettings(String name, String host, int port, List<String> members, String node) {
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+  private static final Pattern MEMBER = Pattern.compile("[A-Za-z0-9.-]+:\\d{1,5}|\\[[0-9a-fA-F:.]+]:\\d{1,5}");
+  /** Heartbeats every second; a member silent for 5 s is gone (a killed process's connection drops at once). */
+  static final int HEARTBEAT_S = 1;
+  static final int MAX_NO_HEARTBEAT_S = 5;
+
+  /** The settings, or a {@link SpecException} naming the flag that would let clusters merge or cannot work. */
+  public ClusterSettings check() {
+    if (name == null) {
+      throw new SpecException("--cluster-name", "is required with --cluster: nodes join the cluster of that name only,"
+          + " so two clusters on one network never merge");
+    }
+    if (name.equals("dev")) {
+      throw new SpecException("--cluster-name", "must not be dev, Hazelcast's default: any other cluster left at the"
+          + " default would merge with it");
+    }
+    if (!NAME.matcher(name).matches()) {
+      throw new SpecException("--cluster-name", "must be 1 to 64 letters, digits, '.', '_' or '-', got " + name);
+    }
+    if (host == null || host.isBlank() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+      throw new SpecException("--cluster-host", "must be this node's own address, which the other members reach"
+          + " (not a wildcard), got " + host);
+    }
+    if (port < 1 || port > 65535) {
+      throw new SpecException("--cluster-port", "must be a fixed port in [1, 65535] that the other members list, got " + port);
+    }
+    for (String m : members) {
+      if (!MEMBER.matcher(m).matches() || Integer.parseInt(m.substring(m.lastIndexOf(':') + 1)) > 65535) {
+        throw new SpecException("--cluster-members", "must be host:port, comma-separated, got " + m);
+      }
+    }
+    if (!NAME.matcher(node).matches()) {
+      throw new SpecException("--node-name", "must be 1 to 64 letters, digits, '.', '_' or '-', got " + node);
+    }
+    return this;
+  }
+
+  /** Hazelcast's configuration: Vert.x's own maps and locks, then TCP-IP join on exactly these addresses. */
+  public Config hazelcast() {
+    Config hz = ConfigUtil.loadConfig();   // keeps the __vertx.* maps, multimap and semaphores Vert.x needs
+    hz.setClusterName(name);
+    hz.setInstanceName("losswatch-" + node + "-" + port);
+    hz.setProperty("hazelcast.phone.home.enabled", "false");
+    hz.setProperty("hazelcast.shutdownhook.enabled", "false");   // Vert.x leaves the cluster itself
+    hz.setProperty("hazelcast.wait.seconds.before.join", "0");
+    hz.setProperty("hazelcast.heartbeat.interval.seconds", String.valueOf(HEARTBEAT_S));
+    hz.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(MAX_NO_HEARTBEAT_S));
+    hz.setProperty("hazelcast.logging.type", "jdk");
+    NetworkConfig net = hz.getNetworkConfig();
+    net.setPort(port).setPortAutoIncrement(false);
+    net.setPublicAddress(host + ":" + port);
+    if (IPV4.matcher(host).matches()) {   // bind that address only (a name is announced, and Hazelcast binds every interface)
+      net.getInterfaces().setEnabled(true).addInterface(host);
+      hz.setProperty("hazelcast.socket.bind.any", "false");
+    }
+    JoinConfig join = net.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(members.isEmpty() ? List.of(host + ":" + port) : members);
+    return hz;
+  }
+}

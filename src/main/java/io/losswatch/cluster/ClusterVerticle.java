@@ -1,0 +1,120 @@
+package io.losswatch.cluster;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import io.losswatch.event.Alert;
+import io.losswatch.event.Events;
+import io.losswatch.event.HistoryRead;
+import io.losswatch.event.RunList;
+import io.losswatch.event.RunSummary;
+import io.losswatch.event.StepBatch;
+import io.losswatch.train.Run;
+import io.losswatch.train.RunManager;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * This node's part in the cluster. It tells the other nodes about its own runs (their summaries, batches and
+ * alerts, on {@link Events#CLUSTER}), mirrors theirs ({@link Mirrors}), answers for its own runs by request/reply
+ * (their list, their history, deleting and resuming them), and marks a node's runs lost when it leaves.
+ */
+public final class ClusterVerticle extends VerticleBase {
+  private final RunManager manager;
+  private final HazelcastClusterManager members;
+  private String me;
+  private DeliveryOptions fromMe;
+  private Mirrors mirrors;
+
+  public ClusterVerticle(RunManager manager, HazelcastClusterManager members) {
+    this.manager = manager;
+    this.members = members;
+  }
+
+  @Override
+  public Future<?> start() {
+    me = members.getNodeId();
+    fromMe = new DeliveryOptions().addHeader("node", me);
+    EventBus bus = vertx.eventBus();
+    mirrors = new Mirrors(bus, manager.runs());
+    List<Future<?>> ready = new ArrayList<>();
+    ready.add(bus.consumer(Events.node(me, "runs"), m -> m.reply(new RunList(summaries()))).completion());
+    ready.add(bus.<HistoryRead>consumer(Events.node(me, "history"), this::history).completion());
+    ready.add(bus.<String>consumer(Events.node(me, "delete"),
+        m -> reply(m, own(m).map(manager::delete).map(f -> f.map(v -> "deleted")))).completion());
+    ready.add(bus.<String>consumer(Events.node(me, "resume"), m -> reply(m, own(m).map(manager::resume))).completion());
+    ready.add(bus.consumer(Events.CLUSTER, m -> {
+      String from = m.headers().get("node");
+      if (from != null && !from.equals(me)) mirrors.told(from, m.body());
+    }).completion());
+    ready.add(bus.localConsumer(Events.RUNS, m -> {
+      Object body = m.body();
+      if (body instanceof StepBatch || body instanceof RunSummary || body instanceof Alert) bus.publish(Events.CLUSTER, body, fromMe);
+    }).completion());
+    members.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
+      @Override public void memberAdded(MembershipEvent e) {
+        // a node that joins asks for the runs and announces its own
+      }
+
+      @Override public void memberRemoved(MembershipEvent e) {
+        String node = e.getMember().getUuid().toString();
+        context.runOnContext(v -> mirrors.left(node));
+      }
+    });
+    return Future.all(ready).compose(v -> discover()).onSuccess(v -> {
+      for (RunSummary s : summaries()) bus.publish(Events.CLUSTER, s, fromMe);   // to the nodes already up
+    });
+  }
+
+  /** Mirrors the runs of every node already in the cluster (one that does not answer yet announces them itself). */
+  private Future<?> discover() {
+    List<Future<?>> asked = new ArrayList<>();
+    for (String node : members.getNodes()) {
+      if (node.equals(me)) continue;
+      asked.add(vertx.eventBus().<RunList>request(Events.node(node, "runs"), "")
+          .onSuccess(m -> {
+            for (RunSummary s : m.body().runs()) mirrors.summary(node, s);
+          })
+          .recover(e -> Future.succeededFuture()));
+    }
+    return Future.all(asked);
+  }
+
+  private List<RunSummary> summaries() {
+    return manager.runs().local().stream().map(Run::summary).toList();
+  }
+
+  /** The run a request names, when it is this node's. */
+  private Optional<Run> own(Message<String> m) {
+    return manager.runs().get(m.body()).filter(Run::local);
+  }
+
+  private void history(Message<HistoryRead> m) {
+    HistoryRead r = m.body();
+    Optional<Run> run = manager.runs().get(r.run()).filter(Run::local);
+    if (run.isEmpty()) {
+      m.fail(404, "run " + r.run() + " is not on this node");
+      return;
+    }
+    vertx.executeBlocking(() -> run.get().history().head(r.from(), r.count()), false)
+        .onSuccess(m::reply)
+        .onFailure(e -> m.fail(500, "cannot read the history of run " + r.run() + ": " + e.getMessage()));
+  }
+
+  /** Answers with the outcome, a failure with its status (404 when the run is not this node's). */
+  private static <T> void reply(Message<String> m, Optional<Future<T>> outcome) {
+    if (outcome.isEmpty()) {
+      m.fail(404, "run " + m.body() + " is not on this node");
+      return;
+    }
+    outcome.get().onSuccess(m::reply).onFailure(e -> m.fail(e instanceof ReplyException r ? r.failureCode() : 500,
+        e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+  }
+}

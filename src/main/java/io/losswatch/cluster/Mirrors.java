@@ -1,0 +1,158 @@
+package io.losswatch.cluster;
+
+import io.losswatch.event.Alert;
+import io.losswatch.event.Events;
+import io.losswatch.event.HistoryRead;
+import io.losswatch.event.RunState;
+import io.losswatch.event.RunSummary;
+import io.losswatch.event.StepBatch;
+import io.losswatch.history.RunHistory;
+import io.losswatch.train.Run;
+import io.losswatch.train.RunRegistry;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/**
+ * The other nodes' runs, seen on this one: a mirror per run in the registry, its summary as the owner tells it and
+ * its steps in memory, re-told on {@link Events#MIRRORED} so this node's clients follow it like one of its own.
+ * A mirror first reads the owner's history in chunks (request/reply) while the owner's new batches wait here,
+ * then takes those batches as they come: every step once, in order. Runs on one event loop (the cluster verticle's).
+ */
+final class Mirrors {
+  private static final Logger LOG = Logger.getLogger(Mirrors.class.getName());
+  /** Steps per history read from an owner (about 2.6 MB on the wire). */
+  static final int CHUNK = 1 << 16;
+  private static final DeliveryOptions READ = new DeliveryOptions().setSendTimeout(10_000);
+  private final EventBus bus;
+  private final RunRegistry runs;
+  /** Runs whose history is being read from their owner, with the batches that came meanwhile. */
+  private final Map<String, Filling> filling = new HashMap<>();
+
+  private static final class Filling {
+    final List<StepBatch> waiting = new ArrayList<>();
+  }
+
+  Mirrors(EventBus bus, RunRegistry runs) {
+    this.bus = bus;
+    this.runs = runs;
+  }
+
+  /** Something node {@code from} told about one of its runs. */
+  void told(String from, Object body) {
+    if (body instanceof StepBatch b) batch(b);
+    else if (body instanceof RunSummary s) summary(from, s);
+    else if (body instanceof Alert a && runs.get(a.run()).filter(r -> !r.local()).isPresent()) retell(a);
+  }
+
+  void summary(String from, RunSummary s) {
+    Run run = runs.get(s.id()).orElse(null);
+    if (run != null && run.local()) return;   // this node took it over: its old owner's news is stale
+    if (s.state() == RunState.DELETED) {
+      if (run != null) runs.remove(s.id());
+      filling.remove(s.id());
+    } else if (run == null) {
+      fill(runs.mirror(s, from), s.cycle());
+    } else {
+      boolean moved = !from.equals(run.owner());   // its node came back, or another took it over
+      run.mirror(s, from);
+      if (moved || s.cycle() > run.history().cycle()) fill(run, s.cycle());
+    }
+    retell(s);
+  }
+
+  private void batch(StepBatch b) {
+    Run run = runs.get(b.run()).orElse(null);
+    if (run == null || run.local()) return;   // its summary comes first; a run this node took over is its own
+    Filling f = filling.get(b.run());
+    if (f != null) f.waiting.add(b);
+    else take(run, b);
+  }
+
+  /** A batch in the mirror's history, then to this node's clients. */
+  private void take(Run run, StepBatch b) {
+    RunHistory h = run.history();
+    if (b.cycle() < h.cycle()) return;
+    if (b.cycle() > h.cycle()) {
+      if (b.firstStep() > 1) {   // rewound: the new cycle keeps steps this node must read again
+        fill(run, b.cycle());
+        filling.get(run.id()).waiting.add(b);
+        return;
+      }
+      h.clear(b.cycle());   // started over
+    }
+    StepBatch fresh = after(b, h.lastStep());
+    if (fresh == null) return;
+    h.append(fresh);
+    retell(fresh);
+  }
+
+  /** Reads the run's history of cycle {@code cycle} from its owner, from the start; batches wait meanwhile. */
+  private void fill(Run run, int cycle) {
+    Filling f = new Filling();
+    Filling before = filling.put(run.id(), f);
+    if (before != null) f.waiting.addAll(before.waiting);
+    run.history().clear(cycle);
+    read(run, f, 1);
+  }
+
+  private void read(Run run, Filling f, long from) {
+    bus.<StepBatch>request(Events.node(run.owner(), "history"), new HistoryRead(run.id(), from, CHUNK), READ)
+        .onComplete(ar -> {
+          if (filling.get(run.id()) != f) return;   // filled afresh, deleted or lost meanwhile
+          if (ar.failed()) {
+            LOG.warning("run " + run.id() + ": cannot read its history from node " + run.owner() + ": "
+                + ar.cause().getMessage() + "; it shows what came since");
+          } else {
+            StepBatch b = ar.result().body();
+            if (b.cycle() > run.history().cycle()) {
+              fill(run, b.cycle());
+              return;
+            }
+            if (b.size() > 0 && b.cycle() == run.history().cycle()) {
+              StepBatch fresh = after(b, run.history().lastStep());
+              if (fresh != null) run.history().append(fresh);
+              read(run, f, b.lastStep() + 1);
+              return;
+            }
+          }
+          filling.remove(run.id());
+          for (StepBatch w : f.waiting) take(run, w);
+        });
+  }
+
+  /** Node {@code node} left the cluster: its runs are lost, here and for this node's clients. */
+  void left(String node) {
+    long now = System.currentTimeMillis();
+    for (Run run : runs.all()) {
+      if (!node.equals(run.owner()) || run.summary().state() == RunState.LOST) continue;
+      filling.remove(run.id());
+      RunSummary lost = run.summary().withState(RunState.LOST, now);
+      run.mirror(lost, node);
+      retell(lost);
+    }
+  }
+
+  private void retell(Object event) {
+    bus.publish(Events.MIRRORED, event, Events.LOCAL);
+  }
+
+  /** The batch's steps after step {@code last} (null when it has none). */
+  static StepBatch after(StepBatch b, long last) {
+    if (b.firstStep() > last) return b;
+    int i = Arrays.binarySearch(b.step(), last + 1);
+    int from = i >= 0 ? i : -i - 1;
+    if (from >= b.size()) return null;
+    Map<String, double[]> m = new LinkedHashMap<>();
+    b.metrics().forEach((k, v) -> m.put(k, Arrays.copyOfRange(v, from, b.size())));
+    return new StepBatch(b.run(), b.cycle(), Arrays.copyOfRange(b.step(), from, b.size()),
+        Arrays.copyOfRange(b.loss(), from, b.size()), Arrays.copyOfRange(b.lr(), from, b.size()),
+        Arrays.copyOfRange(b.gradNorm(), from, b.size()), Arrays.copyOfRange(b.t(), from, b.size()), m);
+  }
+}

@@ -1,0 +1,45 @@
+package io.losswatch.event;
+
+import io.vertx.core.eventbus.EventBus;
+import java.util.List;
+
+/**
+ * Every event type's codec, registered once per Vert.x instance (on every node of a cluster alike). All pass
+ * their instance as is within a node; those that cross nodes have a binary wire format ({@link Formats}).
+ */
+public final class Codecs {
+  private static final List<WireCodec<?>> WIRE = List.of(
+      new WireCodec<>(StepBatch.class, Formats::stepBatch, Formats::stepBatch),
+      new WireCodec<>(RunSummary.class, Formats::runSummary, Formats::runSummary),
+      new WireCodec<>(RunCommand.class, Formats::runCommand, Formats::runCommand),
+      new WireCodec<>(Alert.class, Formats::alert, Formats::alert),
+      new WireCodec<>(Append.class, Formats::append, Formats::append),
+      new WireCodec<>(Appended.class, Formats::appended, Formats::appended),
+      new WireCodec<>(Finish.class, Formats::finish, Formats::finish),
+      new WireCodec<>(Fork.class, Formats::fork, Formats::fork),
+      new WireCodec<>(RunList.class, Formats::runList, Formats::runList),
+      new WireCodec<>(HistoryRead.class, Formats::historyRead, Formats::historyRead));
+
+  /** Between a run and its own node's store: they never leave it. */
+  private static final List<Class<?>> LOCAL = List.of(Written.class, Checkpoint.class, Rewound.class);
+
+  private Codecs() {
+  }
+
+  /** Registers every codec; a second call on the same bus throws (registration is by class, once). */
+  public static void registerAll(EventBus bus) {
+    for (WireCodec<?> c : WIRE) register(bus, c);
+    for (Class<?> type : LOCAL) LocalCodec.register(bus, type);
+  }
+
+  private static <T> void register(EventBus bus, WireCodec<T> codec) {
+    bus.registerDefaultCodec(codec.type(), codec);
+  }
+
+  /** The wire codec of {@code type}, to encode and decode directly (benchmarks, tests). */
+  @SuppressWarnings("unchecked")
+  public static <T> WireCodec<T> wire(Class<T> type) {
+    for (WireCodec<?> c : WIRE) if (c.type() == type) return (WireCodec<T>) c;
+    throw new IllegalArgumentException(type.getSimpleName() + " does not cross nodes");
+  }
+}

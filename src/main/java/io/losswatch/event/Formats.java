@@ -1,0 +1,160 @@
+package io.losswatch.event;
+
+import io.losswatch.core.RunSpec;
+import io.losswatch.core.config.Json;
+import io.losswatch.core.diagnosis.Diagnosis;
+import io.losswatch.core.diagnosis.Verdict;
+import io.losswatch.core.state.State;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * How each event that crosses nodes is laid out: for every type, a writer and a reader of the same name, the
+ * fields in the same order. Java evaluates arguments left to right, so a reader is just the constructor call.
+ */
+final class Formats {
+  private Formats() {
+  }
+
+  /**
+   * run, cycle, n, then the columns step, loss, lr, gradNorm and t (8 bytes a value each), then the metrics:
+   * how many, and each one's name and column. 40 bytes a step, 8 more per metric.
+   */
+  static void stepBatch(WireOut o, StepBatch b) {
+    int n = b.size();
+    b.metrics().forEach((name, column) -> {   // checked first: the reader takes every column to be n long
+      if (column.length != n) throw new IllegalArgumentException("metric " + name + " has " + column.length + " values for " + n + " steps");
+    });
+    o.str(b.run()).i32(b.cycle()).i32(n)
+        .longs(b.step()).doubles(b.loss()).doubles(b.lr()).doubles(b.gradNorm()).longs(b.t())
+        .i32(b.metrics().size());
+    b.metrics().forEach((name, column) -> o.str(name).doubles(column));
+  }
+
+  static StepBatch stepBatch(WireIn in) {
+    String run = in.str();
+    int cycle = in.i32();
+    int n = in.count();
+    return new StepBatch(run, cycle, in.longs(n), in.doubles(n), in.doubles(n), in.doubles(n), in.longs(n), metrics(in, n));
+  }
+
+  private static Map<String, double[]> metrics(WireIn in, int n) {
+    int count = in.count();
+    if (count == 0) return Map.of();
+    Map<String, double[]> m = new LinkedHashMap<>();   // in the sender's order, the order a chart shows them in
+    for (int i = 0; i < count; i++) m.put(in.str(), in.doubles(n));
+    return Collections.unmodifiableMap(m);
+  }
+
+  /** The spec as its JSON text: it is what the spec was made from, and the receiver validates it as any spec. */
+  static void runSummary(WireOut o, RunSummary s) {
+    o.str(s.id()).str(s.spec() == null ? null : Json.write(s.spec().json())).name(s.state()).i32(s.cycle())
+        .i64(s.step()).f64(s.loss()).f64(s.lr()).f64(s.gradNorm()).f64(s.bestLoss()).f64(s.stepsPerSecond())
+        .i64(s.created()).i64(s.updated());
+    diagnosis(o, s.diagnosis());
+    o.list(s.lrChanges(), Formats::lrChange).str(s.reason()).str(s.parent()).i64(s.branchedAt())
+        .list(s.rewinds(), Formats::rewind);
+  }
+
+  static RunSummary runSummary(WireIn in) {
+    return new RunSummary(in.str(), spec(in.str()), in.name(RunState.class), in.i32(), in.i64(), in.f64(), in.f64(),
+        in.f64(), in.f64(), in.f64(), in.i64(), in.i64(), diagnosis(in), in.list(Formats::lrChange), in.str(), in.str(),
+        in.i64(), in.list(Formats::rewind));
+  }
+
+  private static RunSpec spec(String json) {
+    return json == null ? null : RunSpec.from(Json.parse(json));
+  }
+
+  static void diagnosis(WireOut o, Diagnosis d) {
+    o.name(d.verdict()).str(d.advice()).f64(d.suggestedLr()).i64(d.sinceStep()).str(d.evidence()).f64(d.retryLr());
+  }
+
+  static Diagnosis diagnosis(WireIn in) {
+    return new Diagnosis(in.name(Verdict.class), in.str(), in.f64(), in.i64(), in.str(), in.f64());
+  }
+
+  static void lrChange(WireOut o, LrChange c) {
+    o.i64(c.step()).f64(c.from()).f64(c.to()).str(c.cause());
+  }
+
+  static LrChange lrChange(WireIn in) {
+    return new LrChange(in.i64(), in.f64(), in.f64(), in.str());
+  }
+
+  static void rewind(WireOut o, Rewind r) {
+    o.i64(r.at()).i64(r.to()).f64(r.lrBefore()).f64(r.lrAfter()).str(r.why());
+  }
+
+  static Rewind rewind(WireIn in) {
+    return new Rewind(in.i64(), in.i64(), in.f64(), in.f64(), in.str());
+  }
+
+  static void runCommand(WireOut o, RunCommand c) {
+    o.name(c.kind()).f64(c.lr()).i64(c.step());
+  }
+
+  static RunCommand runCommand(WireIn in) {
+    return new RunCommand(in.name(RunCommand.Kind.class), in.f64(), in.i64());
+  }
+
+  static void alert(WireOut o, Alert a) {
+    o.str(a.run()).str(a.name()).name(a.kind()).i64(a.step()).str(a.message()).f64(a.suggestedLr()).i64(a.time());
+  }
+
+  static Alert alert(WireIn in) {
+    return new Alert(in.str(), in.str(), in.name(Alert.Kind.class), in.i64(), in.str(), in.f64(), in.i64());
+  }
+
+  static void append(WireOut o, Append a) {
+    stepBatch(o, a.steps());
+    o.list(a.acks(), (out, k) -> out.str(k.id()).i64(k.step()));
+  }
+
+  static Append append(WireIn in) {
+    return new Append(stepBatch(in), in.list(i -> new Append.Ack(i.str(), i.i64())));
+  }
+
+  static void appended(WireOut o, Appended a) {
+    o.i64(a.accepted()).i64(a.duplicates()).i64(a.lastStep())
+        .list(a.commands(), (out, c) -> out.str(c.id()).str(c.op()).f64(c.lr()).f64(c.factor()));
+  }
+
+  static Appended appended(WireIn in) {
+    return new Appended(in.i64(), in.i64(), in.i64(), in.list(i -> new Appended.Command(i.str(), i.str(), i.f64(), i.f64())));
+  }
+
+  static void finish(WireOut o, Finish f) {
+    o.name(f.state()).str(f.message());
+  }
+
+  static Finish finish(WireIn in) {
+    return new Finish(in.name(RunState.class), in.str());
+  }
+
+  /** The state in its own checkpoint format, which keeps every bit. */
+  static void fork(WireOut o, Fork f) {
+    o.bytes(f.state().toBytes()).i64(f.from()).i64(f.to()).list(f.changes(), Formats::lrChange);
+  }
+
+  static Fork fork(WireIn in) {
+    return new Fork(State.fromBytes(in.bytes()), in.i64(), in.i64(), in.list(Formats::lrChange));
+  }
+
+  static void runList(WireOut o, RunList l) {
+    o.list(l.runs(), Formats::runSummary);
+  }
+
+  static RunList runList(WireIn in) {
+    return new RunList(in.list(Formats::runSummary));
+  }
+
+  static void historyRead(WireOut o, HistoryRead r) {
+    o.str(r.run()).i64(r.from()).i32(r.count());
+  }
+
+  static HistoryRead historyRead(WireIn in) {
+    return new HistoryRead(in.str(), in.i64(), in.i32());
+  }
+}

@@ -1,0 +1,98 @@
+package io.losswatch.web;
+
+import static io.losswatch.web.TestServer.nums;
+import static io.losswatch.web.TestServer.runState;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.losswatch.cluster.ClusterSettings;
+import io.losswatch.server.ServerConfig;
+import java.net.ServerSocket;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Two nodes of one cluster in one JVM, each a whole server: a run that node A trains is seen, streamed and
+ * commanded through node B, as if it were B's own.
+ */
+@Timeout(180)
+class ClusterTest {
+  private static TestServer a;
+  private static TestServer b;
+
+  @BeforeAll
+  static void start() throws Exception {
+    String name = "t-" + UUID.randomUUID();
+    int pa = freePort();
+    int pb = freePort();
+    List<String> members = List.of("127.0.0.1:" + pa, "127.0.0.1:" + pb);
+    a = new TestServer(node(name, "a", pa, members));
+    b = new TestServer(node(name, "b", pb, members));
+  }
+
+  static ServerConfig node(String cluster, String node, int port, List<String> members) {
+    return ServerConfig.defaults().forTest(0).toBuilder()
+        .cluster(new ClusterSettings(cluster, "127.0.0.1", port, members, node).check()).build();
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (b != null) b.close();
+    if (a != null) a.close();
+  }
+
+  @Test
+  void aRunOnNodeAStreamsToAClientOnNodeBEveryStepExactlyOnce() throws Exception {
+    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":300000,"
+        + "\"steps_per_second\":100000}");
+    MetricsTest.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B knows node A's run");
+    MetricsTest.waitUntil(() -> TestServer.num(b.get("/api/runs/" + run).json().get("step")) >= 50_000,
+        "node B sees the run go on");
+    try (TestServer.Client c = b.client()) {
+      c.send("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\"}");   // joined mid-run
+      long next = 1;
+      while (true) {
+        Map<String, Object> m = c.next(x -> run.equals(x.get("run")) && "steps".equals(x.get("type"))
+            || runState(run, "finished").test(x), 60);
+        if ("run".equals(m.get("type"))) break;
+        for (double s : nums(m.get("step"))) assertEquals(next++, (long) s, "every step once, in order");
+      }
+      assertEquals(300_001, next, "every step of the run, from node B");
+    }
+    Map<String, Object> onB = b.get("/api/runs/" + run + "/steps?from=1&to=300000").json();
+    assertEquals(300_000, nums(onB.get("step")).size(), "node B serves the history too");
+  }
+
+  @Test
+  void restOnNodeBPausesChangesTheLrOfAndDeletesARunOfNodeA() throws Exception {
+    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":1000000,"
+        + "\"steps_per_second\":1000}");
+    MetricsTest.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B knows node A's run");
+    TestServer.Response paused = b.post("/api/runs/" + run + "/pause", null);
+    assertEquals(200, paused.status(), paused.body());
+    assertEquals("paused", a.get("/api/runs/" + run).json().get("state"), "node A's run paused from node B");
+    TestServer.Response lr = b.post("/api/runs/" + run + "/lr", "{\"lr\":0.01}");
+    assertEquals(200, lr.status(), lr.body());
+    List<?> changes = (List<?>) a.get("/api/runs/" + run).json().get("lr_changes");
+    assertEquals(0.01, TestServer.num(((Map<?, ?>) changes.get(changes.size() - 1)).get("to")), 1e-15,
+        "the lr set from node B");
+    assertEquals(404, b.post("/api/runs/nosuchrun/pause", null).status());
+    assertEquals(204, b.request("DELETE", "/api/runs/" + run, null).status());
+    MetricsTest.waitUntil(() -> a.get("/api/runs/" + run).status() == 404 && b.get("/api/runs/" + run).status() == 404,
+        "the run is gone from both nodes");
+    assertFalse(b.get("/api/runs").body().contains(run));
+    assertTrue(a.get("/health").status() == 200 && b.get("/health").status() == 200);
+  }
+}
