@@ -6,6 +6,8 @@ import com.hazelcast.config.NetworkConfig;
 import io.losswatch.core.config.SpecException;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
 /**
@@ -26,6 +28,12 @@ public record ClusterSettings(String name, String host, int port, List<String> m
   /** Heartbeats every second; a member silent for 5 s is gone (a killed process's connection drops at once). */
   static final int HEARTBEAT_S = 1;
   static final int MAX_NO_HEARTBEAT_S = 5;
+  /** Hazelcast tells every join, partition move and connection attempt at INFO: warnings are what matter here. */
+  private static final Logger HAZELCAST = Logger.getLogger("com.hazelcast");
+
+  static {
+    HAZELCAST.setLevel(Level.WARNING);
+  }
 
   /** The settings, or a {@link SpecException} naming the flag that would let clusters merge or cannot work. */
   public ClusterSettings check() {

@@ -64,8 +64,8 @@ public final class ClusterVerticle extends VerticleBase {
       }
 
       @Override public void memberRemoved(MembershipEvent e) {
-        String node = e.getMember().getUuid().toString();
-        context.runOnContext(v -> mirrors.left(node));
+        String node = e.getMember().getAttribute("__vertx.nodeId");   // Vert.x's id for it, not Hazelcast's uuid
+        if (node != null) context.runOnContext(v -> mirrors.left(node));
       }
     });
     return Future.all(ready).compose(v -> discover()).onSuccess(v -> {
