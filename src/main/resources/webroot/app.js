@@ -369,9 +369,10 @@
     for (const el of tr.querySelectorAll('.live-only')) el.hidden = !live;
     $('[data-act=pause]', tr).hidden = s.state === 'paused';
     // a restart cut a built-in run off: the server takes it on from its last checkpoint (a script resumes its own)
-    const interrupted = s.state === 'interrupted' && builtin, resume = $('[data-act=resume]', tr);
+    const interrupted = (s.state === 'interrupted' || s.state === 'lost') && builtin, resume = $('[data-act=resume]', tr);
     resume.hidden = s.state !== 'paused' && !interrupted;
-    resume.title = interrupted ? 'go on from its last checkpoint' : '';
+    resume.title = s.state === 'lost' ? 'its node is gone: this node takes it over and goes on from its last checkpoint'
+      : interrupted ? 'go on from its last checkpoint' : '';
     $('.what-if', tr).hidden = !builtin || !['running', 'paused'].includes(s.state);
     $('[data-act=pause]', tr).disabled = s.state !== 'running';
     for (const a of ['lr', 'stop']) $(`[data-act=${a}]`, tr).disabled = !live;

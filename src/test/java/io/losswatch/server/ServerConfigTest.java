@@ -57,4 +57,43 @@ class ServerConfigTest {
           e.getMessage());
     }
   }
+
+  @Test
+  void withoutClusterNoHazelcastStarts() {
+    assertNull(parse().cluster());
+  }
+
+  @Test
+  void aClusterNodeNamesItsClusterAndListsItsMembers() {
+    var c = parse("--cluster", "--cluster-name", "team", "--cluster-port", "5801",
+        "--cluster-members", "10.0.0.1:5801, 10.0.0.2:5801").cluster();
+    assertEquals("team", c.name());
+    assertEquals("127.0.0.1", c.host());
+    assertEquals(List.of("10.0.0.1:5801", "10.0.0.2:5801"), c.members());
+    assertEquals("127.0.0.1-5801", c.node(), "a node's default name: its cluster address");
+    var hz = c.hazelcast();
+    assertEquals("team", hz.getClusterName());
+    assertFalse(hz.getNetworkConfig().getJoin().getMulticastConfig().isEnabled(), "no multicast");
+    assertFalse(hz.getNetworkConfig().isPortAutoIncrement(), "no wandering into a neighbour's port");
+    assertEquals("5", hz.getProperty("hazelcast.max.no.heartbeat.seconds"));
+  }
+
+  /** Settings under which two clusters could merge, or a node could join one it was not meant for, stop the start. */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "--cluster|--cluster-name: is required with --cluster",
+      "--cluster --cluster-name dev|--cluster-name: must not be dev",
+      "--cluster --cluster-name a/b|--cluster-name: must be 1 to 64",
+      "--cluster-name team|--cluster-name: needs --cluster",
+      "--cluster-members 10.0.0.1:5701|--cluster-members: needs --cluster",
+      "--cluster --cluster-name team --cluster-members 10.0.0.1|--cluster-members: must be host:port",
+      "--cluster --cluster-name team --cluster-members 10.0.0.1:99999|--cluster-members: must be host:port",
+      "--cluster --cluster-name team --cluster-port 0|--cluster-port: must be an integer in [1, 65535]",
+      "--cluster --cluster-name team --cluster-host 0.0.0.0|--cluster-host: must be this node's own address",
+      "--cluster --cluster-name team --node-name a:b|--node-name: must be 1 to 64"})
+  void splitSettingsAreRefused(String c) {
+    String[] parts = c.split("\\|");
+    SpecException e = assertThrows(SpecException.class, () -> parse(parts[0].split(" ")));
+    assertTrue(e.getMessage().startsWith(parts[1]), e.getMessage());
+  }
 }

@@ -25,11 +25,12 @@ import org.junit.jupiter.api.Timeout;
 class ClusterTest {
   private static TestServer a;
   private static TestServer b;
+  private static int pa;
 
   @BeforeAll
   static void start() throws Exception {
     String name = "t-" + UUID.randomUUID();
-    int pa = freePort();
+    pa = freePort();
     int pb = freePort();
     List<String> members = List.of("127.0.0.1:" + pa, "127.0.0.1:" + pb);
     a = new TestServer(node(name, "a", pa, members));
@@ -94,5 +95,27 @@ class ClusterTest {
         "the run is gone from both nodes");
     assertFalse(b.get("/api/runs").body().contains(run));
     assertTrue(a.get("/health").status() == 200 && b.get("/health").status() == 200);
+  }
+
+  @Test
+  void eachNodesMetricsCarryTheRunsItOwns() throws Exception {
+    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":500}");
+    MetricsTest.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
+        && "finished".equals(b.get("/api/runs/" + run).json().get("state")), "node B sees node A's run finish");
+    assertTrue(a.get("/metrics").body().contains("run=\"" + run + "\""), "node A exports its run");
+    assertFalse(b.get("/metrics").body().contains("run=\"" + run + "\""), "node B does not: one series per run");
+  }
+
+  @Test
+  void aClusterOfAnotherNameNeverMergesEvenWhenItListsTheSameMembers() throws Exception {
+    int px = freePort();
+    try (TestServer other = new TestServer(node("other-" + UUID.randomUUID(), "x", px,
+        List.of("127.0.0.1:" + pa, "127.0.0.1:" + px)))) {
+      String mine = other.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
+      String theirs = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
+      MetricsTest.waitUntil(() -> b.get("/api/runs/" + theirs).status() == 200, "the cluster itself works");
+      assertEquals(404, a.get("/api/runs/" + mine).status(), "the other cluster's run is not seen");
+      assertEquals(404, other.get("/api/runs/" + theirs).status(), "nor this cluster's there");
+    }
   }
 }
