@@ -61,6 +61,7 @@ final class Mirrors {
       fill(runs.mirror(s, from), s.cycle());
     } else {
       boolean moved = !from.equals(run.owner());   // its node came back, or another took it over
+      if (!moved && s.updated() < run.summary().updated()) return;   // a node's list, older than news already here
       run.mirror(s, from);
       if (moved || s.cycle() > run.history().cycle()) fill(run, s.cycle());
     }

@@ -170,6 +170,7 @@ public final class RunManager {
     }
     return vertx.executeBlocking(() -> {
       RunFiles.Restored r = store.adopt(mirror.id());
+      if (r == null && mirror.spec().external()) r = fromMirror(mirror);
       if (r == null) throw conflict(mirror, "was lost with its node, and its files are not in this node's data folder");
       Run run = runs.restore(r);
       return new Adopted(run, takeBack(run));
@@ -184,6 +185,23 @@ public final class RunManager {
   }
 
   private record Adopted(Run run, RunOwner owner) {
+  }
+
+  /**
+   * An external run whose files went with its node: its files made afresh here from the steps this node mirrored
+   * (its script sends again whatever it sent after them).
+   */
+  private RunFiles.Restored fromMirror(Run mirror) throws IOException {
+    RunSummary s = mirror.summary().withState(RunState.INTERRUPTED, System.currentTimeMillis());
+    StepLog log = store.create(s);
+    for (long from = 1; ; ) {
+      StepBatch b = mirror.history().head(from, 65_536);
+      if (b.size() == 0) break;
+      log.append(b);
+      from = b.lastStep() + 1;
+    }
+    log.force();
+    return new RunFiles.Restored(s, log, List.of());
   }
 
   /**
@@ -239,9 +257,7 @@ public final class RunManager {
    */
   public Future<RunSummary> resume(Run run) {
     if (run.summary().state() == RunState.LOST) return adopt(run).compose(this::resume);
-    if (!run.local()) {   // its node resumes it
-      return vertx.eventBus().<RunSummary>request(Events.node(run.owner(), "resume"), run.id()).map(m -> m.body());
-    }
+    if (!run.local()) return toOwner(run, "resume");   // its node resumes it
     if (run.spec().external() || run.summary().state() != RunState.INTERRUPTED) {
       return command(run, RunCommand.of(RunCommand.Kind.RESUME));
     }
@@ -369,8 +385,17 @@ public final class RunManager {
     if (run.summary().state() == RunState.LOST) {
       return adopt(run).recover(e -> Future.succeededFuture(run)).compose(r -> deleteHere(r));
     }
-    if (!run.local()) return vertx.eventBus().request(Events.node(run.owner(), "delete"), run.id()).mapEmpty();
+    if (!run.local()) return toOwner(run, "delete").mapEmpty();
     return deleteHere(run);
+  }
+
+  /** Asks the node that owns {@code run} to do {@code what} with it; 503 when that node does not answer. */
+  private <T> Future<T> toOwner(Run run, String what) {
+    return vertx.eventBus().<T>request(Events.node(run.owner(), what), run.id()).map(m -> m.body())
+        .recover(e -> e instanceof ReplyException r && r.failureType() != ReplyFailure.RECIPIENT_FAILURE
+            ? Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 503, "run " + run.id()
+                + " is on another node of the cluster, which did not answer; try again"))
+            : Future.failedFuture(e));
   }
 
   private Future<Void> deleteHere(Run run) {

@@ -26,10 +26,12 @@ class ClusterTest {
   private static TestServer a;
   private static TestServer b;
   private static int pa;
+  private static String clusterName;
 
   @BeforeAll
   static void start() throws Exception {
     String name = "t-" + UUID.randomUUID();
+    clusterName = name;
     pa = freePort();
     int pb = freePort();
     List<String> members = List.of("127.0.0.1:" + pa, "127.0.0.1:" + pb);
@@ -117,5 +119,39 @@ class ClusterTest {
       assertEquals(404, a.get("/api/runs/" + mine).status(), "the other cluster's run is not seen");
       assertEquals(404, other.get("/api/runs/" + theirs).status(), "nor this cluster's there");
     }
+  }
+
+  /** Steps 1..n as an append's columns, with loss 1/step. */
+  private static String steps(int from, int to) {
+    StringBuilder st = new StringBuilder();
+    StringBuilder loss = new StringBuilder();
+    for (int i = from; i <= to; i++) {
+      st.append(i == from ? "" : ",").append(i);
+      loss.append(i == from ? "" : ",").append(1.0 / i);
+    }
+    return "{\"step\":[" + st + "],\"loss\":[" + loss + "]}";
+  }
+
+  @Test
+  void anExternalRunWhoseNodeLeftGoesOnWithAnotherNodeWithoutASharedDataFolder() throws Exception {
+    int pc = freePort();
+    String run;
+    try (TestServer c = new TestServer(node(clusterName, "c", pc, List.of("127.0.0.1:" + pa, "127.0.0.1:" + pc)))) {
+      run = c.create("{\"source\":\"external\",\"name\":\"script\"}");
+      assertEquals(200, c.post("/api/runs/" + run + "/steps", steps(1, 300)).status());
+      MetricsTest.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
+          && TestServer.num(b.get("/api/runs/" + run).json().get("step")) == 300, "node B mirrors node C's run");
+    }
+    MetricsTest.waitUntil(() -> "lost".equals(b.get("/api/runs/" + run).json().get("state")), "node C left: lost");
+    // the script resends from before what node B holds, and goes on: node B takes the run over
+    TestServer.Response r = b.post("/api/runs/" + run + "/steps", steps(251, 400));
+    assertEquals(200, r.status(), r.body());
+    assertEquals(50, TestServer.num(r.json().get("duplicates")), r.body());
+    Map<String, Object> h = b.get("/api/runs/" + run + "/steps").json();
+    List<Double> got = nums(h.get("step"));
+    assertEquals(400, got.size(), "every step once");
+    for (int i = 0; i < 400; i++) assertEquals(i + 1, got.get(i).longValue());
+    MetricsTest.waitUntil(() -> "running".equals(a.get("/api/runs/" + run).json().get("state")),
+        "node A sees node B own it");
   }
 }
