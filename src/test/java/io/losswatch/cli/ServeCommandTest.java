@@ -1,0 +1,27 @@
+package io.losswatch.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** {@code serve} with settings that could let two clusters merge stops before anything starts, saying which flag. */
+class ServeCommandTest {
+  @Test
+  void splitClusterSettingsStopTheStartWithStatus2() {
+    String[][] refused = {{"--cluster"}, {"--cluster", "--cluster-name", "dev"}, {"--cluster-members", "10.0.0.1:5701"}};
+    for (String[] args : refused) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int status = ServeCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8));
+      String said = err.toString(StandardCharsets.UTF_8);
+      assertEquals(2, status, said);
+      assertTrue(said.startsWith("serve: --cluster-"), said);
+      assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing started");
+    }
+  }
+}
