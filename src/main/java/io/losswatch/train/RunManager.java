@@ -22,29 +22,24 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Starts, commands and deletes runs: one {@link RunVerticle} per run, spread over the event loops by Vert.x.
  * The one place that turns a spec into a live run, for the REST API and the demo gallery alike.
  */
 public final class RunManager {
-  private static final Logger LOG = Logger.getLogger(RunManager.class.getName());
   private final Vertx vertx;
   private final RunRegistry runs;
   private final RunFiles store;
   private final int maxRuns;
   private final AtomicInteger starting = new AtomicInteger();   // places reserved by runs not yet registered
   private final Set<String> resuming = ConcurrentHashMap.newKeySet();
-  private final Set<String> adopting = ConcurrentHashMap.newKeySet();
   private final Sweeps sweeps;
+  private final Takeover takeover;
 
   public RunManager(Vertx vertx, RunRegistry runs, RunFiles store, int maxRuns) {
     this.vertx = vertx;
@@ -52,6 +47,7 @@ public final class RunManager {
     this.store = store;
     this.maxRuns = maxRuns;
     this.sweeps = new Sweeps(vertx, this);
+    this.takeover = new Takeover(vertx, runs, store);
   }
 
   public Sweeps sweeps() {
@@ -119,89 +115,18 @@ public final class RunManager {
         });
   }
 
-  private static RunOwner owner(Run run, Trainer trainer) {
+  static RunOwner owner(Run run, Trainer trainer) {
     return run.spec().external() ? new ExternalRunVerticle(run) : new RunVerticle(run, trainer, false);
   }
 
-  /**
-   * After a restart: rebuilds every run's diagnosis from its history (off the event loop), so a verdict does
-   * not go back to unknown, and takes back the external runs the restart interrupted: their scripts may still
-   * be going, and their next append makes them run again (their diagnoser goes on from the replayed steps).
-   * Any other run cannot change any more: its diagnosis says it ended.
-   */
+  /** After a restart: see {@link Takeover#interrupted()}. */
   public Future<Void> adoptInterrupted() {
-    List<Run> restored = runs.all();
-    return vertx.executeBlocking(() -> restored.stream().map(this::takeBack).filter(o -> o != null).toList(), false)
-        .compose(adopted -> Future.all(adopted.stream()
-            .map(o -> vertx.deployVerticle(o).onSuccess(o.run::deploymentId)).toList())).mapEmpty();
+    return takeover.interrupted();
   }
 
-  /**
-   * Rebuilds a restored run's diagnosis from its history (it blocks); an external run a stop interrupted gets its
-   * verticle back (returned, to deploy), any other run cannot change any more: its diagnosis says it ended.
-   */
-  private RunOwner takeBack(Run run) {
-    RunState state = run.summary().state();
-    RunOwner owner = run.spec().external() && state == RunState.INTERRUPTED ? owner(run, null) : null;
-    Diagnoser d = owner != null ? owner.diagnoser : new Diagnoser();
-    try {
-      RunOwner.replay(d, run.history());
-    } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "cannot rebuild the diagnosis of run " + run.id() + ": " + e.getMessage());
-    }
-    if (owner == null) d.end(run.history().lastStep(), state.label());
-    run.summary(run.summary().withDiagnosis(d.current()));
-    return owner;
-  }
-
-  /**
-   * Takes over a run whose node left the cluster, from the data folder the nodes share: it becomes this node's,
-   * {@code interrupted} (an external one runs again at its script's next append; a built-in one can be resumed
-   * from its checkpoint). Fails with 409 when its files are not here; a run that is this node's already is as is.
-   */
+  /** Takes over a run whose node left the cluster: see {@link Takeover#adopt(Run)}. */
   public Future<Run> adopt(Run mirror) {
-    if (mirror.local()) return Future.succeededFuture(mirror);
-    if (mirror.summary().state() != RunState.LOST) {
-      return Future.failedFuture(conflict(mirror, "belongs to a node of the cluster that is up: ask that node"));
-    }
-    if (!adopting.add(mirror.id())) {
-      return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 503,
-          "busy: run " + mirror.id() + " is being taken over by this node; send it again"));
-    }
-    return vertx.executeBlocking(() -> {
-      RunFiles.Restored r = store.adopt(mirror.id());
-      if (r == null && mirror.spec().external()) r = fromMirror(mirror);
-      if (r == null) throw conflict(mirror, "was lost with its node, and its files are not in this node's data folder");
-      Run run = runs.restore(r);
-      return new Adopted(run, takeBack(run));
-    }, false).compose(a -> {
-      vertx.eventBus().publish(Events.RUNS, a.run().summary(), Events.LOCAL);
-      return a.owner() == null ? Future.succeededFuture(a.run())
-          : vertx.deployVerticle(a.owner()).map(d -> {
-            a.run().deploymentId(d);
-            return a.run();
-          });
-    }).onComplete(x -> adopting.remove(mirror.id()));
-  }
-
-  private record Adopted(Run run, RunOwner owner) {
-  }
-
-  /**
-   * An external run whose files went with its node: its files made afresh here from the steps this node mirrored
-   * (its script sends again whatever it sent after them).
-   */
-  private RunFiles.Restored fromMirror(Run mirror) throws IOException {
-    RunSummary s = mirror.summary().withState(RunState.INTERRUPTED, System.currentTimeMillis());
-    StepLog log = store.create(s);
-    for (long from = 1; ; ) {
-      StepBatch b = mirror.history().head(from, 65_536);
-      if (b.size() == 0) break;
-      log.append(b);
-      from = b.lastStep() + 1;
-    }
-    log.force();
-    return new RunFiles.Restored(s, log, List.of());
+    return takeover.adopt(mirror);
   }
 
   /**
@@ -292,7 +217,7 @@ public final class RunManager {
     return t;
   }
 
-  private static ReplyException conflict(Run run, String what) {
+  static ReplyException conflict(Run run, String what) {
     return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "run " + run.id() + " " + what);
   }
 
