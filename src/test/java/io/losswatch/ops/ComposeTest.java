@@ -11,8 +11,11 @@ import io.losswatch.server.ServerConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -20,11 +23,18 @@ import org.junit.jupiter.api.Test;
 /**
  * docker-compose.yml and the Dockerfile, without Docker: the services the configs name exist and publish the
  * ports they are reached on, every file mounted exists, every path a service is told about inside its container
- * lands on a file of this repository, and the server accepts the command line it is given.
+ * lands on a file of this repository, and the server accepts the command line it is given. The profile "cluster"
+ * too: three nodes of one cluster behind the same Prometheus (reading prometheus-cluster.yml), Alertmanager and
+ * Grafana.
  */
 class ComposeTest {
   private static final Map<String, Integer> PORTS = Map.of("losswatch", 8080, "prometheus", 9090,
       "alertmanager", 9093, "grafana", 3000);
+  /** The cluster profile's nodes, and the host port each is published on. */
+  private static final Map<String, Integer> NODES = Map.of("losswatch-1", 8081, "losswatch-2", 8082,
+      "losswatch-3", 8083);
+  private static final String CLUSTER_CONFIG = "prometheus-cluster.yml";
+  private static final Pattern VARIABLE = Pattern.compile("\\$\\{(\\w+)(?:(:?[-?])([^}]*))?}");
 
   private static Map<String, Object> compose() {
     return Ops.yaml(Ops.repo().resolve("docker-compose.yml"));
@@ -114,11 +124,45 @@ class ComposeTest {
   }
 
   private static String flag(Map<String, Object> service, String name) {
+    return flag(service, name, Map.of());
+  }
+
+  /** The flag's value, compose's variables filled in from {@code env} (unset ones take their defaults). */
+  private static String flag(Map<String, Object> service, String name, Map<String, String> env) {
     for (String a : strings(service.get("command"))) {
-      if (a.startsWith(name + "=")) return a.substring(name.length() + 1);
+      if (a.startsWith(name + "=")) return interpolate(a.substring(name.length() + 1), env);
     }
     fail("no " + name + " in " + service.get("command"));
     return null;
+  }
+
+  /** Compose's ${VAR}, ${VAR:-default}, ${VAR-default} and ${VAR:?error}, from {@code env}. */
+  static String interpolate(String text, Map<String, String> env) {
+    Matcher m = VARIABLE.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String value = env.get(m.group(1));
+      String op = m.group(2);
+      boolean unset = value == null || (value.isEmpty() && op != null && op.startsWith(":"));
+      if (unset && op != null && op.endsWith("?")) fail("${" + m.group(1) + "} is required: " + m.group(3));
+      if (unset) value = op != null && op.endsWith("-") ? m.group(3) : "";
+      m.appendReplacement(out, Matcher.quoteReplacement(value));
+    }
+    return m.appendTail(out).toString();
+  }
+
+  private static List<String> profiles(Map<String, Object> service) {
+    return strings(service.get("profiles"));
+  }
+
+  /** The targets of Prometheus' job "losswatch" in the given config. */
+  private static List<String> losswatchTargets(Map<String, Object> prom) {
+    List<Map<String, Object>> jobs = Ops.list(prom.get("scrape_configs"));
+    Map<String, Object> job = jobs.stream().filter(j -> "losswatch".equals(j.get("job_name"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no scrape job losswatch"));
+    List<String> targets = new ArrayList<>();
+    for (Map<String, Object> sc : Ops.list(job.get("static_configs"))) targets.addAll(strings(sc.get("targets")));
+    return targets;
   }
 
   @Test
@@ -137,6 +181,11 @@ class ComposeTest {
       List<String> ips = hostIps(service(name));
       assertTrue(!ips.isEmpty() && ips.stream().allMatch("127.0.0.1"::equals), name + " publishes on " + ips);
     }
+    // every other service too, the cluster's nodes included
+    for (String name : Ops.map(compose().get("services")).keySet()) {
+      List<String> ips = hostIps(service(name));
+      assertTrue(ips.stream().allMatch("127.0.0.1"::equals), name + " publishes on " + ips);
+    }
   }
 
   @Test
@@ -153,9 +202,8 @@ class ComposeTest {
     Map<String, Object> job = jobs.stream().filter(j -> "losswatch".equals(j.get("job_name"))).findFirst()
         .orElseThrow(() -> new AssertionError("no scrape job losswatch"));
     assertEquals("5s", job.get("scrape_interval"));
-    List<String> targets = new ArrayList<>();
-    for (Map<String, Object> sc : Ops.list(job.get("static_configs"))) targets.addAll(strings(sc.get("targets")));
-    assertEquals(List.of("losswatch:8080"), targets);
+    // one node: no target that is not there (LosswatchTargetDown would fire for it)
+    assertEquals(List.of("losswatch:8080"), losswatchTargets(prom));
     List<String> am = new ArrayList<>();
     for (Map<String, Object> a : Ops.list(Ops.map(prom.get("alerting")).get("alertmanagers"))) {
       for (Map<String, Object> sc : Ops.list(a.get("static_configs"))) am.addAll(strings(sc.get("targets")));
@@ -232,9 +280,14 @@ class ComposeTest {
   @Test
   void containersFindTheirConfigs() {
     Map<String, Object> prometheus = service("prometheus");
+    // by default (docker compose up: one node) prometheus.yml; the cluster's with LOSSWATCH_PROMETHEUS_CONFIG
     Path config = hostPath("prometheus", flag(prometheus, "--config.file"));
     assertEquals(Ops.repo().resolve("dashboards/prometheus/prometheus.yml"), config);
     assertTrue(Files.isRegularFile(config.resolveSibling("alerts.yml")), "alerts.yml next to prometheus.yml");
+    Path cluster = hostPath("prometheus", flag(prometheus, "--config.file",
+        Map.of("LOSSWATCH_PROMETHEUS_CONFIG", CLUSTER_CONFIG)));
+    assertEquals(Ops.repo().resolve("dashboards/prometheus/" + CLUSTER_CONFIG), cluster);
+    assertTrue(Files.isRegularFile(cluster), cluster + " is missing");
 
     Path am = hostPath("alertmanager", flag(service("alertmanager"), "--config.file"));
     assertEquals(Ops.repo().resolve("dashboards/alertmanager/alertmanager.yml"), am);
@@ -251,6 +304,112 @@ class ComposeTest {
     Map<String, Object> env = Ops.map(service("grafana").get("environment"));
     assertTrue("true".equals(String.valueOf(env.get("GF_AUTH_ANONYMOUS_ENABLED")))
         || env.containsKey("GF_SECURITY_ADMIN_PASSWORD"), "Grafana: anonymous access or an admin password");
+  }
+
+  @Test
+  void theClusterProfileHasThreeNodesBehindTheSameMonitoring() {
+    Map<String, Object> services = Ops.map(compose().get("services"));
+    Set<String> inProfile = new HashSet<>();
+    for (String name : services.keySet()) {
+      if (profiles(service(name)).contains("cluster")) inProfile.add(name);
+    }
+    assertEquals(NODES.keySet(), inProfile, "the services of the profile cluster");
+    // one Prometheus, Alertmanager and Grafana, and the single node, in every profile
+    for (String name : PORTS.keySet()) {
+      assertTrue(profiles(service(name)).isEmpty(), name + " should run with or without the cluster profile");
+    }
+    Map<String, Object> single = service("losswatch");
+    Object token = Ops.map(single.get("environment")).get("LOSSWATCH_TOKEN");
+    Set<String> dataVolumes = new HashSet<>();
+    for (Map.Entry<String, Integer> e : NODES.entrySet()) {
+      String name = e.getKey();
+      Map<String, Object> node = service(name);
+      assertEquals(single.get("image"), node.get("image"), name + " runs the losswatch service's image");
+      Object build = node.get("build");
+      if (build != null) {
+        String context = build instanceof Map<?, ?> m ? String.valueOf(m.get("context")) : String.valueOf(build);
+        assertEquals(Ops.repo(), Ops.repo().resolve(context).normalize(), name + " is built from the repository");
+      }
+      assertEquals(token, Ops.map(node.get("environment")).get("LOSSWATCH_TOKEN"), name + ": the same token");
+      // the page, REST, WebSocket and /metrics on 8080 inside, published on 127.0.0.1:808N
+      assertTrue(ports(node).stream().anyMatch(p -> p[0] == e.getValue() && p[1] == 8080),
+          name + " should publish " + e.getValue() + ":8080");
+      // the data folder on the cluster's shared named volume
+      List<Mount> data = mounts(node).stream().filter(m -> m.target().equals("/data")).toList();
+      assertEquals(1, data.size(), name + " mounts one volume at /data");
+      assertFalse(data.get(0).bind(), name + ": /data on a named volume");
+      dataVolumes.add(data.get(0).source());
+    }
+    assertEquals(1, dataVolumes.size(), "the nodes share one data volume: " + dataVolumes);
+    assertFalse(mounts(single).stream().anyMatch(m -> dataVolumes.contains(m.source())),
+        "the single node keeps its own data volume, apart from the cluster's");
+  }
+
+  @Test
+  void eachNodeJoinsTheOthers() {
+    Set<String> members = new HashSet<>();
+    for (String name : NODES.keySet()) members.add(name + ":5701");
+    for (String name : NODES.keySet()) {
+      String[] command = strings(service(name).get("command")).toArray(String[]::new);
+      ServerConfig c = ServerConfig.parse(command, "from-the-environment");   // throws on an unknown option
+      assertEquals(8080, c.port(), name);
+      assertEquals("0.0.0.0", c.host(), name);
+      assertEquals(Path.of("/data"), c.dataDir(), name);
+      assertFalse(c.insecure(), name + ": no --insecure");
+      assertThrows(SpecException.class, () -> ServerConfig.parse(command, null), name + ": refused without a token");
+      assertTrue(c.cluster() != null, name + " runs with --cluster");
+      assertEquals("losswatch", c.cluster().name(), name + "'s --cluster-name");
+      // the address the others reach it by: its service name
+      assertEquals(name, c.cluster().host(), name + "'s --cluster-host");
+      assertEquals(5701, c.cluster().port(), name + "'s --cluster-port");
+      assertEquals(name, c.cluster().node(), name + "'s --node-name");
+      assertEquals(members, new HashSet<>(c.cluster().members()), name + "'s --cluster-members list all three");
+      assertEquals(3, c.cluster().members().size(), name + "'s --cluster-members: " + c.cluster().members());
+      // Prometheus scrapes name:8080: that Host must pass the node's Host check
+      assertTrue(c.allowedHosts().contains(name), name + " is not an --allow-host of " + List.of(command));
+    }
+  }
+
+  @Test
+  void theClustersPrometheusScrapesEveryNode() {
+    Path dir = Ops.repo().resolve("dashboards/prometheus");
+    Map<String, Object> one = Ops.yaml(dir.resolve("prometheus.yml"));
+    Map<String, Object> cluster = Ops.yaml(dir.resolve(CLUSTER_CONFIG));
+    Set<String> expected = new HashSet<>();
+    for (String name : NODES.keySet()) expected.add(name + ":8080");
+    List<String> targets = losswatchTargets(cluster);
+    assertEquals(expected, new HashSet<>(targets), CLUSTER_CONFIG + " scrapes every node, in the job losswatch");
+    assertEquals(targets.size(), new HashSet<>(targets).size(), "a target twice: " + targets);
+    // the rest as prometheus.yml: the same rules, Alertmanager, intervals
+    Map<String, Object> a = new HashMap<>(one);
+    Map<String, Object> b = new HashMap<>(cluster);
+    a.remove("scrape_configs");
+    b.remove("scrape_configs");
+    assertEquals(a, b, CLUSTER_CONFIG + " differs from prometheus.yml beyond its targets");
+    List<Map<String, Object>> jobsA = Ops.list(one.get("scrape_configs"));
+    List<Map<String, Object>> jobsB = Ops.list(cluster.get("scrape_configs"));
+    assertEquals(jobsA.size(), jobsB.size(), "the same scrape jobs");
+    for (int i = 0; i < jobsA.size(); i++) {
+      Map<String, Object> ja = new HashMap<>(jobsA.get(i));
+      Map<String, Object> jb = new HashMap<>(jobsB.get(i));
+      ja.remove("static_configs");
+      jb.remove("static_configs");
+      assertEquals(ja, jb, "scrape job " + ja.get("job_name"));
+    }
+    // the top of docker-compose.yml says how to try it
+    String text = Ops.read(Ops.repo().resolve("docker-compose.yml"));
+    assertTrue(text.contains("LOSSWATCH_PROMETHEUS_CONFIG=" + CLUSTER_CONFIG + " docker compose --profile cluster up"),
+        "docker-compose.yml should say how to run the cluster");
+  }
+
+  @Test
+  void interpolatesAsComposeDoes() {
+    assertEquals("a/prometheus.yml", interpolate("a/${X:-prometheus.yml}", Map.of()));
+    assertEquals("a/prometheus.yml", interpolate("a/${X:-prometheus.yml}", Map.of("X", "")));
+    assertEquals("a/", interpolate("a/${X-prometheus.yml}", Map.of("X", "")));
+    assertEquals("a/c.yml", interpolate("a/${X:-prometheus.yml}", Map.of("X", "c.yml")));
+    assertEquals("t", interpolate("${T:?set it}", Map.of("T", "t")));
+    assertThrows(AssertionError.class, () -> interpolate("${T:?set it}", Map.of()));
   }
 
   @Test

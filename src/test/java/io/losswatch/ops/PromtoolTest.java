@@ -30,6 +30,14 @@ class PromtoolTest {
   }
 
   @Test
+  void clusterConfigLoads() throws Exception {
+    Ops.requireTool(PROMTOOL, "PromtoolTest.clusterConfigLoads");
+    // docker-compose.yml's cluster profile: every node a target of the job losswatch, the same rules
+    String out = Ops.runOk(PROMTOOL, "check", "config", "dashboards/prometheus/prometheus-cluster.yml");
+    assertTrue(out.contains("1 rule files found"), out);
+  }
+
+  @Test
   void rulesLoad() throws Exception {
     Ops.requireTool(PROMTOOL, "PromtoolTest.rulesLoad");
     Ops.runOk(PROMTOOL, "check", "rules", "dashboards/prometheus/alerts.yml");
