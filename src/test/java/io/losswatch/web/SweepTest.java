@@ -51,8 +51,9 @@ class SweepTest {
       assertEquals(201, r.status(), r.body());
       String sweep = (String) r.json().get("sweep");
       // at step 20 the two slow ones go; at step 40 the worse of the two left (0.1 against 0.45, which is at 1e-27)
-      MetricsTest.waitUntil(() -> ranked(s, sweep).stream().filter(x -> Boolean.TRUE.equals(x.get("early_stopped"))).count() == 3,
-          "three stopped by the early stop");
+      // marked early_stopped when the sweep decides; stopped once each run takes the command
+      MetricsTest.waitUntil(() -> ranked(s, sweep).stream().filter(x -> Boolean.TRUE.equals(x.get("early_stopped"))
+          && "stopped".equals(x.get("state"))).count() == 3, "three stopped by the early stop");
       for (Map<?, ?> x : ranked(s, sweep)) {
         boolean stopped = Boolean.TRUE.equals(x.get("early_stopped"));
         assertEquals(num(x.get("lr")) != 0.45, stopped, x.toString());
