@@ -43,7 +43,7 @@ public final class ClusterVerticle extends VerticleBase {
     me = members.getNodeId();
     fromMe = new DeliveryOptions().addHeader("node", me);
     EventBus bus = vertx.eventBus();
-    mirrors = new Mirrors(bus, manager.runs());
+    mirrors = new Mirrors(vertx, manager.runs());
     List<Future<?>> ready = new ArrayList<>();
     ready.add(bus.consumer(Events.node(me, "runs"), m -> m.reply(new RunList(summaries()))).completion());
     ready.add(bus.<HistoryRead>consumer(Events.node(me, "history"), this::history).completion());

@@ -9,8 +9,11 @@ import io.losswatch.event.StepBatch;
 import io.losswatch.history.RunHistory;
 import io.losswatch.train.Run;
 import io.losswatch.train.RunRegistry;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -30,6 +33,7 @@ final class Mirrors {
   /** Steps per history read from an owner (about 2.6 MB on the wire). */
   static final int CHUNK = 1 << 16;
   private static final DeliveryOptions READ = new DeliveryOptions().setSendTimeout(10_000);
+  private final Vertx vertx;
   private final EventBus bus;
   private final RunRegistry runs;
   /** Runs whose history is being read from their owner, with the batches that came meanwhile. */
@@ -39,8 +43,9 @@ final class Mirrors {
     final List<StepBatch> waiting = new ArrayList<>();
   }
 
-  Mirrors(EventBus bus, RunRegistry runs) {
-    this.bus = bus;
+  Mirrors(Vertx vertx, RunRegistry runs) {
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
     this.runs = runs;
   }
 
@@ -107,23 +112,26 @@ final class Mirrors {
     bus.<StepBatch>request(Events.node(run.owner(), "history"), new HistoryRead(run.id(), from, CHUNK), READ)
         .onComplete(ar -> {
           if (filling.get(run.id()) != f) return;   // filled afresh, deleted or lost meanwhile
-          if (ar.failed()) {
-            LOG.warning("run " + run.id() + ": cannot read its history from node " + run.owner() + ": "
-                + ar.cause().getMessage() + "; it shows what came since");
-          } else {
-            StepBatch b = ar.result().body();
-            if (b.cycle() > run.history().cycle()) {
-              fill(run, b.cycle());
-              return;
-            }
-            if (b.size() > 0 && b.cycle() == run.history().cycle()) {
-              StepBatch fresh = after(b, run.history().lastStep());
-              if (fresh != null) run.history().append(fresh);
-              read(run, f, b.lastStep() + 1);
-              return;
-            }
+          if (ar.failed() && !(ar.cause() instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE)) {
+            LOG.warning("run " + run.id() + ": node " + run.owner() + " did not answer for its steps from " + from
+                + " (" + ar.cause().getMessage() + "); asking again");   // a busy owner; a departed one's runs are lost
+            vertx.setTimer(1000, t -> {
+              if (filling.get(run.id()) == f) read(run, f, from);
+            });
+            return;
           }
-          filling.remove(run.id());
+          StepBatch b = ar.succeeded() ? ar.result().body() : null;
+          if (b != null && b.cycle() > run.history().cycle()) {
+            fill(run, b.cycle());
+            return;
+          }
+          if (b != null && b.size() > 0 && b.cycle() == run.history().cycle()) {
+            StepBatch fresh = after(b, run.history().lastStep());
+            if (fresh != null) run.history().append(fresh);
+            read(run, f, b.lastStep() + 1);
+            return;
+          }
+          filling.remove(run.id());   // caught up (or the owner has it no more: its deletion follows)
           for (StepBatch w : f.waiting) take(run, w);
         });
   }
