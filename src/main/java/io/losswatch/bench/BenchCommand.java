@@ -30,16 +30,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|ingest|metrics|sweep]}: the live server's throughput, latency, scrape time and memory, measured
- * in-process over loopback (the live-mode load comes from a separate process), each figure beside its
+ * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|ingest|metrics|sweep|cluster]}: the live
+ * server's throughput, latency, scrape time and memory, measured in-process over loopback (the live-mode load comes
+ * from a separate process; {@code cluster} runs its nodes as processes of their own), each figure beside its
  * target. Run it with {@code java -Xmx2g -jar target/losswatch.jar bench}; BENCHMARKS.md has the results.
  */
 public final class BenchCommand {
   private static final String ROSENBROCK = "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\",\"lr\":0.001},\"steps\":%d%s}";
-  private final boolean quick;
-  private final PrintStream out;
+  final boolean quick;
+  final PrintStream out;
   private final List<String[]> rows = new ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();   // as Prometheus
+  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();   // as Prometheus
 
   private BenchCommand(boolean quick, PrintStream out) {
     this.quick = quick;
@@ -59,6 +60,7 @@ public final class BenchCommand {
       if (only.isEmpty() || only.equals("ingest")) b.ingest();
       if (only.isEmpty() || only.equals("metrics")) b.metricsAndMemory();
       if (only.isEmpty() || only.equals("sweep")) b.sweep();
+      if (only.isEmpty() || only.equals("cluster")) new ClusterBench(b).run();
       b.print();
       return 0;
     } catch (Exception e) {
@@ -69,7 +71,7 @@ public final class BenchCommand {
     }
   }
 
-  private void row(String figure, String measured, String target, boolean met) {
+  void row(String figure, String measured, String target, boolean met) {
     rows.add(new String[] {figure, measured, target, met ? "met" : "MISSED"});
     out.printf("  %-58s %-26s target %-16s %s%n", figure, measured, target, met ? "met" : "MISSED");
   }
@@ -291,7 +293,7 @@ public final class BenchCommand {
     }
   }
 
-  private static String classPath() throws Exception {
+  static String classPath() throws Exception {
     String jar = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
     return System.getProperty("java.class.path").isEmpty() ? jar : System.getProperty("java.class.path");
   }
@@ -300,12 +302,19 @@ public final class BenchCommand {
     return loadGenerator(port, clients, seconds, mode, idle, 0);
   }
 
-  private Map<?, ?> loadGenerator(int port, int clients, int seconds, String mode, boolean idle, int stalled)
+  Map<?, ?> loadGenerator(int port, int clients, int seconds, String mode, boolean idle, int stalled)
+      throws Exception {
+    return loadGenerator(port, clients, seconds, mode, idle, stalled, seconds >= 15 ? 5 : 1);
+  }
+
+  /** {@code warmup}: seconds of the load before it is measured, in the same process (one JVM warms up once). */
+  Map<?, ?> loadGenerator(int port, int clients, int seconds, String mode, boolean idle, int stalled, int warmup)
       throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", classPath(), LoadGenerator.class.getName(), String.valueOf(port), String.valueOf(clients), String.valueOf(seconds), mode));
     cmd.add(idle ? "idle" : "subscribe");
     cmd.add(String.valueOf(stalled));
+    cmd.add(String.valueOf(warmup));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     String line = new String(p.getInputStream().readAllBytes()).trim();
     p.waitFor(5, TimeUnit.MINUTES);

@@ -17,10 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A WebSocket load generator, run as its own process so its work doesn't share the server's JVM:
  * {@code java -cp losswatch.jar io.losswatch.bench.LoadGenerator <port> <clients> <seconds> <mode> [subscribe|idle]
- * [stalled]}. Each client subscribes to every run ({@code "*"}); for each run in each live frame (or each
- * steps message in all mode) it records the receipt time minus the newest step's timestamp (the step-to-client
- * latency) and minus the oldest one (which adds the wait in the live bucket). {@code stalled} more clients
- * subscribe and then never read. Prints one JSON line of percentiles.
+ * [stalled] [warm-up seconds]}. Each client subscribes to every run ({@code "*"}); for each run in each live
+ * frame (or each steps message in all mode) it records the receipt time minus the newest step's timestamp (the
+ * step-to-client latency) and minus the oldest one (which adds the wait in the live bucket). {@code stalled} more
+ * clients subscribe and then never read. The load runs for the warm-up seconds (default 5 from 15 measured seconds
+ * up, else 1) before it is measured. Prints one JSON line of percentiles.
  */
 public final class LoadGenerator {
   private LoadGenerator() {
@@ -33,6 +34,7 @@ public final class LoadGenerator {
     String mode = args[3];
     boolean idle = args.length > 4 && args[4].equals("idle");
     int stalled = args.length > 5 ? Integer.parseInt(args[5]) : 0;
+    int warmup = args.length > 6 ? Integer.parseInt(args[6]) : seconds >= 15 ? 5 : 1;
     Vertx vertx = Vertx.vertx();
     WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(clients + 10)
         .setMaxMessageSize(1 << 22));
@@ -67,7 +69,7 @@ public final class LoadGenerator {
     long failed = connected.stream().filter(Future::failed).count();
     System.err.println("connected " + (clients - failed) + " of " + clients);
     // the first seconds are every client's history, the stalled clients' too, and the JIT's warm-up: not measured
-    Thread.sleep(seconds >= 15 ? 5000 : 1000);
+    Thread.sleep(warmup * 1000L);
     newest.reset();
     oldest.reset();
     messages.set(0);

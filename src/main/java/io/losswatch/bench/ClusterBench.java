@@ -1,0 +1,418 @@
+package io.losswatch.bench;
+
+import io.losswatch.core.config.Json;
+import io.losswatch.event.Codecs;
+import io.losswatch.event.StepBatch;
+import io.losswatch.event.WireCodec;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * {@code bench --only=cluster}: the same loads as ws-all and ws-live with the runs on node A and the subscribers on
+ * node B, beside the same on one node; the wire codec alone; and how soon a killed node's runs show as lost on
+ * another. The nodes are {@code serve} processes of this jar on loopback (free ports, fresh data folders), and the
+ * subscribers are never in a node's process: all mode is this one, live mode the load generator's.
+ */
+final class ClusterBench {
+  private static final String RUN =
+      "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\",\"lr\":0.001},\"steps\":%d%s}";
+  /** ws-all's second pace. */
+  private static final String PACE_300K = ",\"steps_per_second\":300000";
+  private static final long PACED_STEPS = 200_000;
+  /** The demo gallery's load (12 runs at 20 steps/s) as plain runs, so the all-mode part runs without it. */
+  private static final String PACED = String.format(RUN, 10_000_000, ",\"steps_per_second\":20");
+  private static final int GALLERY = 12;
+  private static final int BATCH = 4096;
+  private static final int KILLS = 5;
+  private static final Set<Integer> TAKEN = new HashSet<>();
+  private static volatile long sink;   // what the codec loop computed: the JIT must not drop the calls
+  private final BenchCommand bench;
+  private final String cluster = "losswatch-bench-" + ProcessHandle.current().pid();   // no stray node joins
+  private final List<Node> nodes = new ArrayList<>();
+
+  ClusterBench(BenchCommand bench) {
+    this.bench = bench;
+  }
+
+  /** A {@code serve} process of this build: its own free ports, data folder and log. */
+  private static final class Node {
+    final String name;
+    final int port = freePort();
+    final int hazelcast = freePort();
+    final Path dir;
+    Process process;
+
+    Node(String name) throws IOException {
+      this.name = name;
+      dir = Files.createTempDirectory("losswatch-bench-" + name);
+    }
+
+    /** SIGKILL on Linux (an unfinished bench must not leave nodes behind), then its folder goes too. */
+    void close() {
+      try {
+        if (process != null) {
+          process.destroyForcibly();
+          process.waitFor(10, TimeUnit.SECONDS);
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+          files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+      } catch (IOException | InterruptedException e) {
+        // best effort: the rest still close
+      }
+    }
+  }
+
+  void run() throws Exception {
+    bench.out.println("cluster");
+    codec();
+    Thread hook = new Thread(this::closeAll);   // Ctrl-C as well: no node outlives the bench
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      Node one = new Node("one");
+      Node a = new Node("a");
+      Node b = new Node("b");
+      start(one, List.of());
+      start(a, List.of(a, b));
+      start(b, List.of(a, b));
+      for (Node n : List.of(one, a, b)) ready(n);
+      // one node first, then it stops: an idle node costs little, one with 12 paced runs would not
+      List<Delivered> allAlone = allMode(one, one);
+      Map<?, ?> liveAlone = live(one, one);
+      stop(one);
+      List<Delivered> allAcross = allMode(a, b);
+      Map<?, ?> liveAcross = live(a, b);
+      rows(allAlone, allAcross, liveAlone, liveAcross);
+      Node c = new Node("c");
+      start(c, List.of(a, b, c));
+      ready(c);
+      failovers(a, b, c);
+    } catch (Exception e) {
+      synchronized (nodes) {
+        for (Node n : nodes) bench.out.println("node " + n.name + ", the end of its log:\n" + tail(n));
+      }
+      throw e;
+    } finally {
+      closeAll();
+      Runtime.getRuntime().removeShutdownHook(hook);
+    }
+  }
+
+  private void rows(List<Delivered> allAlone, List<Delivered> allAcross, Map<?, ?> liveAlone, Map<?, ?> liveAcross) {
+    long steps = bench.quick ? 200_000 : 1_000_000;
+    for (int i = 0; i < 2; i++) {
+      Delivered one = allAlone.get(i);
+      Delivered two = allAcross.get(i);
+      String label = "all mode, 1 subscriber, "
+          + (i == 0 ? steps / 1000 + "k steps unthrottled" : PACED_STEPS / 1000 + "k steps paced 300k/s");
+      String measured = String.format("%.0fk | %.0fk steps/s%s", one.rate / 1000, two.rate / 1000,
+          one.whole && two.whole ? ", every step" : ", STEPS MISSING");
+      if (i == 0) {
+        bench.row(label + ": one node | run on A, subscriber on B", measured, "≥ 250k/s, every step",
+            two.rate >= 250_000 && two.whole);
+      } else {   // the producer sets the pace here: only "every step, in order" is judged
+        bench.row(label, measured, "every step", one.whole && two.whole);
+      }
+      bench.row("  … cores taken meanwhile: the node | A, B; the subscriber's process",
+          String.format("%.2f | %.2f, %.2f; %.2f | %.2f", one.ownerCores, two.ownerCores, two.viewerCores,
+              one.subscriberCores, two.subscriberCores), "reported", true);
+    }
+    int clients = bench.quick ? 200 : 1000;
+    bench.row(clients + " live subscribers (+5 that never read) × 12 runs at 20 steps/s, step → client, p50: "
+        + "one node | A → B",
+        String.format("%.0f | %.0f ms", num(liveAlone, "p50_ms"), num(liveAcross, "p50_ms")), "reported", true);
+    bench.row("  … p99", String.format("%.0f | %.0f ms", num(liveAlone, "p99_ms"), num(liveAcross, "p99_ms")),
+        "≤ 50 ms", num(liveAcross, "p99_ms") <= 50);
+    bench.row("  … frames received", String.format("%.0f | %.0f /s", num(liveAlone, "messages_per_s"),
+        num(liveAcross, "messages_per_s")), "reported", true);
+  }
+
+  private static double num(Map<?, ?> m, String key) {
+    return ((Number) m.get(key)).doubleValue();
+  }
+
+  /**
+   * The wire codec alone, in this process: encode and decode a 4,096-step batch (what a hop to another node costs
+   * its two ends), beside the local path, which hands every consumer on the node the same instance (transform).
+   */
+  private void codec() {
+    WireCodec<StepBatch> codec = Codecs.wire(StepBatch.class);
+    StepBatch.Builder builder = new StepBatch.Builder(BATCH);
+    for (int i = 1; i <= BATCH; i++) builder.add(i, 1.0 / i, 0.001, 2.0 / i, 1_700_000_000_000L + i);
+    StepBatch batch = builder.build("codecrun");
+    int bytes = codec.encode(batch).length();
+    IntSupplier wire = () -> codec.decode(codec.encode(batch)).size();
+    IntSupplier local = () -> codec.transform(batch).size();
+    perSecond(wire, 1, 1);   // warm-up
+    double wired = perSecond(wire, 1, 2);
+    perSecond(local, 10_000, 1);
+    double byReference = perSecond(local, 10_000, 1);
+    bench.row("codec: a 4,096-step StepBatch, encode + decode | local (the same instance)",
+        String.format("%.1f M steps/s (%.0f µs, %.1f B/step) | %.1f ns a batch", wired * BATCH / 1e6, 1e6 / wired,
+            (double) bytes / BATCH, 1e9 / byReference), "≥ 1 M steps/s", wired * BATCH >= 1e6);
+  }
+
+  /** Calls of {@code f} a second over {@code seconds}, reading the clock every {@code per} calls. */
+  private static double perSecond(IntSupplier f, int per, double seconds) {
+    long sum = 0;
+    long calls = 0;
+    long t0 = System.nanoTime();
+    long elapsed;
+    while ((elapsed = System.nanoTime() - t0) < seconds * 1e9) {
+      for (int i = 0; i < per; i++) sum += f.getAsInt();
+      calls += per;
+    }
+    sink = sum;
+    return calls / (elapsed / 1e9);
+  }
+
+  /** Starts {@code n} alone, or as a member of this bench's cluster with {@code members} (itself among them). */
+  private void start(Node n, List<Node> members) throws Exception {
+    List<String> cmd = new ArrayList<>(losswatch());
+    cmd.addAll(List.of("serve", "--port", String.valueOf(n.port), "--demo", "none",
+        "--data-dir", n.dir.resolve("data").toString()));
+    if (!members.isEmpty()) {
+      cmd.addAll(List.of("--cluster", "--cluster-name", cluster, "--cluster-host", "127.0.0.1", "--cluster-port",
+          String.valueOf(n.hazelcast), "--node-name", n.name, "--cluster-members",
+          members.stream().map(m -> "127.0.0.1:" + m.hazelcast).collect(Collectors.joining(","))));
+    }
+    synchronized (nodes) {
+      nodes.add(n);
+      n.process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(n.dir.resolve("log").toFile())
+          .start();
+    }
+  }
+
+  /** {@code java -jar} of this jar with the bench's documented 2 GiB heap (a class folder, as in tests: its Main). */
+  private static List<String> losswatch() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String self = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    return self.endsWith(".jar") ? List.of(java, "-Xmx2g", "-jar", self)
+        : List.of(java, "-Xmx2g", "-cp", BenchCommand.classPath(), "io.losswatch.Main");
+  }
+
+  /** Waits until the node answers (a clustered one has joined by then); its log's end if it exits instead. */
+  private void ready(Node n) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (true) {
+      if (!n.process.isAlive()) throw new IllegalStateException("node " + n.name + " exited: " + tail(n));
+      try {
+        if (get(n, "/health").statusCode() == 200) return;
+      } catch (IOException e) {
+        // not listening yet
+      }
+      if (System.nanoTime() > deadline) throw new IllegalStateException("node " + n.name + " did not start in 120 s");
+      Thread.sleep(100);
+    }
+  }
+
+  private static String tail(Node n) {
+    try {
+      List<String> log = Files.readAllLines(n.dir.resolve("log"));
+      return String.join("\n", log.subList(Math.max(0, log.size() - 15), log.size()));
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
+  private void stop(Node n) {
+    synchronized (nodes) {
+      nodes.remove(n);
+    }
+    n.close();
+  }
+
+  private void closeAll() {
+    synchronized (nodes) {
+      for (Node n : nodes) n.close();
+      nodes.clear();
+    }
+  }
+
+  private HttpResponse<String> get(Node n, String path) throws Exception {
+    return bench.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private String create(Node n, String spec) throws Exception {
+    String body = bench.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.port + "/api/runs"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(spec)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    return (String) ((Map<?, ?>) Json.parse(body)).get("id");
+  }
+
+  /** The run's state as node {@code n} tells it; null while it does not know the run. */
+  private String state(Node n, String id) throws Exception {
+    HttpResponse<String> r = get(n, "/api/runs/" + id);
+    return r.statusCode() == 200 ? (String) ((Map<?, ?>) Json.parse(r.body())).get("state") : null;
+  }
+
+  /** Steps a second to the subscriber, all of them in order or not, and the cores each process took meanwhile. */
+  private record Delivered(double rate, boolean whole, double ownerCores, double viewerCores, double subscriberCores) {
+  }
+
+  /**
+   * One all-mode subscriber (this process, one connection) on {@code viewer} to runs on {@code owner}, as ws-all
+   * counts them (steps a second from a run's first to its last): a 200k-step one to warm up, then one unthrottled
+   * and one paced at 300k/s, which are returned.
+   */
+  private List<Delivered> allMode(Node owner, Node viewer) throws Exception {
+    Vertx client = Vertx.vertx();
+    try {
+      AtomicReference<Tally> tally = new AtomicReference<>();
+      WebSocket ws = client.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(1 << 22)).webSocket()
+          .textMessageHandler(text -> {
+            if (text.startsWith("{\"type\":\"steps\"")) tally.get().add(text);
+          })
+          .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(viewer.port).setURI("/ws"))
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      ws.writeTextMessage("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"all\"}")
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Thread.sleep(200);
+      long steps = bench.quick ? 200_000 : 1_000_000;
+      if (!bench.quick) deliver(owner, viewer, tally, 200_000, "");
+      // the paced run is shorter: its pacer takes one slice (at most 4 ms) per 20 ms tick, about 70k/s here
+      List<Delivered> measured = List.of(deliver(owner, viewer, tally, steps, ""),
+          deliver(owner, viewer, tally, PACED_STEPS, PACE_300K));
+      // closed first: with it open, the client's close took over 20 s
+      ws.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      return measured;
+    } finally {
+      client.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  /** One run, started once the one before has arrived whole: every steps message until its last is its own. */
+  private Delivered deliver(Node owner, Node viewer, AtomicReference<Tally> tally, long steps, String pace)
+      throws Exception {
+    Tally t = new Tally(steps);
+    tally.set(t);
+    double[] cpu0 = {cpu(owner.process.toHandle()), cpu(viewer.process.toHandle()), cpu(ProcessHandle.current())};
+    long t0 = System.nanoTime();
+    create(owner, String.format(RUN, steps, pace));
+    try {
+      t.done.get(2, TimeUnit.MINUTES);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("subscriber on node " + viewer.name + ": " + t.received + " of " + steps
+          + " steps in 2 minutes, the last " + t.lastStep + ", " + t.disorder + " out of order");
+    }
+    double wall = (System.nanoTime() - t0) / 1e9;
+    return new Delivered(t.received / ((t.end - t.first) / 1e9), t.received == steps && t.disorder == 0,
+        (cpu(owner.process.toHandle()) - cpu0[0]) / wall, (cpu(viewer.process.toHandle()) - cpu0[1]) / wall,
+        (cpu(ProcessHandle.current()) - cpu0[2]) / wall);
+  }
+
+  /** CPU seconds the process has taken so far (its every thread). */
+  private static double cpu(ProcessHandle p) {
+    return p.info().totalCpuDuration().map(c -> c.toNanos() / 1e9).orElse(Double.NaN);
+  }
+
+  /**
+   * One run's steps messages, read on the client's event loop. Done at the run's last step, not at its "finished"
+   * summary: a summary does not wait for steps that a mirror or a lagging client is still reading.
+   */
+  private static final class Tally {
+    final long steps;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    long received;
+    long lastStep;
+    long disorder;
+    long first;
+    long end;
+
+    Tally(long steps) {
+      this.steps = steps;
+    }
+
+    void add(String text) {
+      if (first == 0) first = System.nanoTime();
+      int at = text.indexOf("\"step\":[") + 8;
+      String[] ss = text.substring(at, text.indexOf(']', at)).split(",");
+      if (Long.parseLong(ss[0]) != lastStep + 1) disorder++;
+      lastStep = Long.parseLong(ss[ss.length - 1]);
+      received += ss.length;
+      if (lastStep == steps) {
+        end = System.nanoTime();
+        done.complete(null);
+      }
+    }
+  }
+
+  /** ws-live's load, its runs on {@code owner} and its subscribers (the load generator's process) on {@code viewer}. */
+  private Map<?, ?> live(Node owner, Node viewer) throws Exception {
+    for (int i = 0; i < GALLERY; i++) create(owner, PACED);
+    // warmed in the generator's own process, which stays connected: ws-live's separate 30 s would not fit 3 minutes
+    return bench.loadGenerator(viewer.port, bench.quick ? 200 : 1000, bench.quick ? 5 : 15, "live", false, 5,
+        bench.quick ? 1 : 15);
+  }
+
+  /**
+   * Five times: a paced run on A, SIGKILL A, and the time until B's REST shows the run lost (polled every 10 ms); a
+   * fresh node then takes A's place (new ports and folder: nothing of the killed one lingers).
+   */
+  private void failovers(Node a, Node b, Node c) throws Exception {
+    double[] ms = new double[KILLS];
+    for (int i = 0; i < KILLS; i++) {
+      ms[i] = failover(a, b);
+      stop(a);
+      if (i == KILLS - 1) break;
+      a = new Node("a" + (i + 2));
+      start(a, List.of(a, b, c));
+      ready(a);
+    }
+    double[] sorted = ms.clone();
+    Arrays.sort(sorted);
+    bench.row("failover: SIGKILL of A → its paced run lost on B (of 3 nodes; polled every 10 ms), median / max of "
+        + KILLS, String.format("%.0f / %.0f ms", sorted[KILLS / 2], sorted[KILLS - 1]), "reported", true);
+    bench.out.println("    each kill, ms: " + Arrays.toString(Arrays.stream(ms).mapToLong(Math::round).toArray()));
+  }
+
+  private double failover(Node owner, Node viewer) throws Exception {
+    String id = create(owner, PACED);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!"running".equals(state(viewer, id))) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("node " + viewer.name + " never showed " + id);
+      Thread.sleep(10);
+    }
+    long t0 = System.nanoTime();
+    owner.process.destroyForcibly();
+    while (!"lost".equals(state(viewer, id))) {
+      if (System.nanoTime() - t0 > TimeUnit.SECONDS.toNanos(60)) throw new IllegalStateException(id + " never lost");
+      Thread.sleep(10);
+    }
+    return (System.nanoTime() - t0) / 1e6;
+  }
+
+  /** A port nothing listens on now, never one handed out before: the kernel may offer a closed one again. */
+  private static synchronized int freePort() throws IOException {
+    while (true) {
+      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        if (TAKEN.add(s.getLocalPort())) return s.getLocalPort();
+      }
+    }
+  }
+}
