@@ -40,7 +40,8 @@ public final class Main {
             --node-name N             this node's name, kept with the runs it owns (cluster-host-port)
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
                                       (trace --help)
-        bench [--quick]               measure the live server (run it with java -Xmx2g); see BENCHMARKS.md
+        bench [--quick] [--only=X]    measure the live server (run it with java -Xmx2g); see BENCHMARKS.md
+                                      (X: pipeline, history, ws-all, ws-live, ingest, metrics, sweep, cluster)
         help                          this text
       """;
 
