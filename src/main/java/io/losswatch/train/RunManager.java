@@ -139,14 +139,22 @@ public final class RunManager {
       return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "run " + run.id()
           + " is trained by this server: it takes no steps from outside (create one with \"source\": \"external\")"));
     }
+    // no verticle, or one that just ended (a message caught as its consumer goes is discarded: TIMEOUT at once)
     return vertx.eventBus().<T>request(Events.ingest(run.id()), message).map(m -> m.body())
-        .recover(e -> e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS
+        .recover(e -> e instanceof ReplyException r && (r.failureType() == ReplyFailure.NO_HANDLERS
+                || r.failureType() == ReplyFailure.TIMEOUT && over(run))
             ? Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409,
                 "run " + run.id() + " is " + run.summary().state().label() + ": it takes no more steps"))
             : e instanceof ReplyException r && r.failureType() == ReplyFailure.TIMEOUT
             ? Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 503,
                 "busy: run " + run.id() + " did not take the steps in time; send them again"))
             : Future.failedFuture(e));
+  }
+
+  /** A run that takes no more steps: it ended (not one interrupted or lost, which a script may take on again). */
+  private static boolean over(Run run) {
+    RunState s = run.summary().state();
+    return !s.isLive() && s != RunState.INTERRUPTED && s != RunState.LOST;
   }
 
   private StepLog create(RunSummary created) {
@@ -169,7 +177,8 @@ public final class RunManager {
   public Future<RunSummary> command(Run run, RunCommand command) {
     return vertx.eventBus().<RunSummary>request(Events.commands(run.id()), command)
         .map(m -> m.body())
-        .recover(e -> e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS
+        .recover(e -> e instanceof ReplyException r && (r.failureType() == ReplyFailure.NO_HANDLERS
+                || r.failureType() == ReplyFailure.TIMEOUT && !run.summary().state().isLive())
             ? Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409,
                 "run " + run.id() + " is " + run.summary().state().label()))
             : Future.failedFuture(e));
