@@ -6,7 +6,8 @@ import io.losswatch.history.RunHistory;
 
 /**
  * A run as the rest of the server sees it: its spec, its history, and its latest summary. The summary is an
- * immutable snapshot that only the run's verticle replaces; anyone may read it from any thread.
+ * immutable snapshot that only the run's verticle replaces (for another node's run, this node's mirror of it);
+ * anyone may read it from any thread.
  */
 public final class Run {
   private final String id;
