@@ -33,7 +33,7 @@ public final class Main {
                                       Prometheus reaches this server by); repeatable
             --insecure                allow a non-loopback --host without a token
             --cluster                 join a cluster of nodes (Hazelcast, TCP-IP join); README "A cluster"
-            --cluster-name N          required with --cluster: only nodes of this name join (never dev)
+            --cluster-name N          only nodes of this name join each other (losswatch; never dev)
             --cluster-host H          this node's address for the other members (127.0.0.1)
             --cluster-port P          its Hazelcast port, fixed (5701)
             --cluster-members L       host:port,... of the members

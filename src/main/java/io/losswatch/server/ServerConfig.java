@@ -30,7 +30,7 @@ import java.util.Locale;
  *   --allow-host H           also answer requests whose Host is H (repeatable): a name this server is reached by
  *   --insecure               allow a non-loopback --host without a token
  *   --cluster                join a cluster of nodes (Hazelcast, TCP-IP); without it no Hazelcast starts
- *   --cluster-name N         required with --cluster: only nodes of this name join (never "dev")
+ *   --cluster-name N         losswatch: only nodes of this name join each other (never "dev")
  *   --cluster-host H         127.0.0.1: this node's address for the other members
  *   --cluster-port P         5701: Hazelcast's port on it (the event bus picks a free one)
  *   --cluster-members L      host:port,… of the other members (TCP-IP join)
@@ -93,7 +93,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     if (envToken != null && !envToken.isBlank()) b.token(envToken);
     boolean clustered = false;
     String clusterFlag = null;   // a cluster flag given without --cluster
-    String clusterName = null;
+    String clusterName = "losswatch";
     String clusterHost = "127.0.0.1";
     int clusterPort = 5701;
     List<String> members = List.of();

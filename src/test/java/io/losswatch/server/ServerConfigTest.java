@@ -64,6 +64,11 @@ class ServerConfigTest {
   }
 
   @Test
+  void aClusterWithoutANameIsLosswatchNotHazelcastsDefault() {
+    assertEquals("losswatch", parse("--cluster").cluster().name());
+  }
+
+  @Test
   void aClusterNodeNamesItsClusterAndListsItsMembers() {
     var c = parse("--cluster", "--cluster-name", "team", "--cluster-port", "5801",
         "--cluster-members", "10.0.0.1:5801, 10.0.0.2:5801").cluster();
@@ -81,7 +86,7 @@ class ServerConfigTest {
   /** Settings under which two clusters could merge, or a node could join one it was not meant for, stop the start. */
   @ParameterizedTest
   @ValueSource(strings = {
-      "--cluster|--cluster-name: is required with --cluster",
+      "--cluster --cluster-name=|--cluster-name: must be 1 to 64",
       "--cluster --cluster-name dev|--cluster-name: must not be dev",
       "--cluster --cluster-name a/b|--cluster-name: must be 1 to 64",
       "--cluster-name team|--cluster-name: needs --cluster",
