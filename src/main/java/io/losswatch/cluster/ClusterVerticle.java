@@ -20,6 +20,7 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * This node's part in the cluster. It tells the other nodes about its own runs (their summaries, batches and
@@ -46,10 +47,11 @@ public final class ClusterVerticle extends VerticleBase {
     mirrors = new Mirrors(vertx, manager.runs());
     List<Future<?>> ready = new ArrayList<>();
     ready.add(bus.consumer(Events.node(me, "runs"), m -> m.reply(new RunList(summaries()))).completion());
-    ready.add(bus.<HistoryRead>consumer(Events.node(me, "history"), this::history).completion());
+    ready.add(bus.<HistoryRead>consumer(Events.node(me, "history"), m -> answer(m, m.body().run(), run -> vertx
+        .executeBlocking(() -> run.history().head(m.body().from(), m.body().count()), false))).completion());
     ready.add(bus.<String>consumer(Events.node(me, "delete"),
-        m -> reply(m, own(m).map(manager::delete).map(f -> f.map(v -> "deleted")))).completion());
-    ready.add(bus.<String>consumer(Events.node(me, "resume"), m -> reply(m, own(m).map(manager::resume))).completion());
+        m -> answer(m, m.body(), run -> manager.delete(run).map("deleted"))).completion());
+    ready.add(bus.<String>consumer(Events.node(me, "resume"), m -> answer(m, m.body(), manager::resume)).completion());
     ready.add(bus.consumer(Events.CLUSTER, m -> {
       String from = m.headers().get("node");
       if (from != null && !from.equals(me)) mirrors.told(from, m.body());
@@ -91,30 +93,14 @@ public final class ClusterVerticle extends VerticleBase {
     return manager.runs().local().stream().map(Run::summary).toList();
   }
 
-  /** The run a request names, when it is this node's. */
-  private Optional<Run> own(Message<String> m) {
-    return manager.runs().get(m.body()).filter(Run::local);
-  }
-
-  private void history(Message<HistoryRead> m) {
-    HistoryRead r = m.body();
-    Optional<Run> run = manager.runs().get(r.run()).filter(Run::local);
+  /** Answers a request about run {@code id} with what {@code action} makes of it: 404 when it is not this node's. */
+  private <T> void answer(Message<?> m, String id, Function<Run, Future<T>> action) {
+    Optional<Run> run = manager.runs().get(id).filter(Run::local);
     if (run.isEmpty()) {
-      m.fail(404, "run " + r.run() + " is not on this node");
+      m.fail(404, "run " + id + " is not on this node");
       return;
     }
-    vertx.executeBlocking(() -> run.get().history().head(r.from(), r.count()), false)
-        .onSuccess(m::reply)
-        .onFailure(e -> m.fail(500, "cannot read the history of run " + r.run() + ": " + e.getMessage()));
-  }
-
-  /** Answers with the outcome, a failure with its status (404 when the run is not this node's). */
-  private static <T> void reply(Message<String> m, Optional<Future<T>> outcome) {
-    if (outcome.isEmpty()) {
-      m.fail(404, "run " + m.body() + " is not on this node");
-      return;
-    }
-    outcome.get().onSuccess(m::reply).onFailure(e -> m.fail(e instanceof ReplyException r ? r.failureCode() : 500,
+    action.apply(run.get()).onSuccess(m::reply).onFailure(e -> m.fail(e instanceof ReplyException r ? r.failureCode() : 500,
         e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
   }
 }

@@ -17,7 +17,6 @@ import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
@@ -157,11 +156,6 @@ final class Mirrors {
     if (b.firstStep() > last) return b;
     int i = Arrays.binarySearch(b.step(), last + 1);
     int from = i >= 0 ? i : -i - 1;
-    if (from >= b.size()) return null;
-    Map<String, double[]> m = new LinkedHashMap<>();
-    b.metrics().forEach((k, v) -> m.put(k, Arrays.copyOfRange(v, from, b.size())));
-    return new StepBatch(b.run(), b.cycle(), Arrays.copyOfRange(b.step(), from, b.size()),
-        Arrays.copyOfRange(b.loss(), from, b.size()), Arrays.copyOfRange(b.lr(), from, b.size()),
-        Arrays.copyOfRange(b.gradNorm(), from, b.size()), Arrays.copyOfRange(b.t(), from, b.size()), m);
+    return from >= b.size() ? null : b.from(from);
   }
 }

@@ -29,7 +29,7 @@ public final class Codecs {
   /** Registers every codec; a second call on the same bus throws (registration is by class, once). */
   public static void registerAll(EventBus bus) {
     for (WireCodec<?> c : WIRE) register(bus, c);
-    for (Class<?> type : LOCAL) LocalCodec.register(bus, type);
+    for (Class<?> type : LOCAL) register(bus, WireCodec.local(type));
   }
 
   private static <T> void register(EventBus bus, WireCodec<T> codec) {

@@ -33,6 +33,16 @@ public record StepBatch(String run, int cycle, long[] step, double[] loss, doubl
     return step[step.length - 1];
   }
 
+  /** The steps from index {@code i} on (this batch itself when {@code i} is 0). */
+  public StepBatch from(int i) {
+    if (i == 0) return this;
+    int n = size();
+    Map<String, double[]> m = new LinkedHashMap<>();
+    metrics.forEach((name, column) -> m.put(name, Arrays.copyOfRange(column, i, n)));
+    return new StepBatch(run, cycle, Arrays.copyOfRange(step, i, n), Arrays.copyOfRange(loss, i, n),
+        Arrays.copyOfRange(lr, i, n), Arrays.copyOfRange(gradNorm, i, n), Arrays.copyOfRange(t, i, n), m);
+  }
+
   /** The same steps, labelled with another cycle. */
   public StepBatch withCycle(int c) {
     return new StepBatch(run, c, step, loss, lr, gradNorm, t, metrics);

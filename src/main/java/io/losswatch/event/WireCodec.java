@@ -5,7 +5,8 @@ import io.vertx.core.eventbus.MessageCodec;
 
 /**
  * An immutable event's codec for the clustered event bus: a compact binary form when it crosses to another node,
- * and the very same instance for every consumer on this one (no copy, as {@link LocalCodec}). The name carries
+ * and the very same instance for every consumer on this one (no copy, no serialization: the hot path, a batch per
+ * slice per run, must not pay for either on every delivery). The name carries
  * the format's version: change the layout, bump it, and nodes of the old and new layout refuse each other's
  * messages instead of misreading them.
  */
@@ -31,6 +32,15 @@ public final class WireCodec<T> implements MessageCodec<T, T> {
     this.name = "losswatch-" + type.getSimpleName() + "-v1";
     this.writer = writer;
     this.reader = reader;
+  }
+
+  /** A codec for a type that never leaves its node: passed by reference, refused on the wire. */
+  static <T> WireCodec<T> local(Class<T> type) {
+    return new WireCodec<>(type, (out, t) -> {
+      throw new UnsupportedOperationException(type.getSimpleName() + " stays on its node");
+    }, in -> {
+      throw new UnsupportedOperationException(type.getSimpleName() + " stays on its node");
+    });
   }
 
   public Class<T> type() {

@@ -135,13 +135,8 @@ final class ExternalRunVerticle extends RunOwner {
   }
 
   private StepBatch slice(StepBatch b, int from) {
-    if (from == 0) return b.cycle() == run.cycle() ? b : b.withCycle(run.cycle());
-    int n = b.size();
-    Map<String, double[]> metrics = new LinkedHashMap<>();
-    for (var e : b.metrics().entrySet()) metrics.put(e.getKey(), java.util.Arrays.copyOfRange(e.getValue(), from, n));
-    return new StepBatch(b.run(), run.cycle(), java.util.Arrays.copyOfRange(b.step(), from, n),
-        java.util.Arrays.copyOfRange(b.loss(), from, n), java.util.Arrays.copyOfRange(b.lr(), from, n),
-        java.util.Arrays.copyOfRange(b.gradNorm(), from, n), java.util.Arrays.copyOfRange(b.t(), from, n), metrics);
+    StepBatch s = b.from(from);
+    return s.cycle() == run.cycle() ? s : s.withCycle(run.cycle());
   }
 
   private void measureRate() {
