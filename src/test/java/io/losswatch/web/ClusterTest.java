@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.losswatch.cluster.ClusterSecret;
 import io.losswatch.cluster.ClusterSettings;
 import io.losswatch.server.ServerConfig;
 import java.net.ServerSocket;
@@ -39,9 +40,21 @@ class ClusterTest {
     b = new TestServer(node(name, "b", pb, members));
   }
 
+  /** The secret of the cluster under test, and another one. */
+  static final ClusterSecret SECRET = ClusterSecret.of("cluster-test-secret-" + UUID.randomUUID(), "test");
+  static final ClusterSecret WRONG = ClusterSecret.of("another-secret-" + UUID.randomUUID(), "test");
+
   static ServerConfig node(String cluster, String node, int port, List<String> members) {
+    return node(cluster, node, port, members, SECRET);
+  }
+
+  static ServerConfig node(String cluster, String node, int port, List<String> members, ClusterSecret secret) {
     return ServerConfig.defaults().forTest(0).toBuilder()
-        .cluster(new ClusterSettings(cluster, "127.0.0.1", port, members, node).check()).build();
+        .cluster(settings(cluster, node, port, members, secret)).build();
+  }
+
+  static ClusterSettings settings(String cluster, String node, int port, List<String> members, ClusterSecret secret) {
+    return new ClusterSettings(cluster, "127.0.0.1", port, members, node, secret).check();
   }
 
   static int freePort() throws Exception {
