@@ -111,7 +111,8 @@ public record ClusterSettings(String name, String host, int port, List<String> m
     ClusterIdentity identity = new ClusterIdentity(secret, name);
     return options.setHost(host).setClusterPublicHost(host).setPort(0)
         .setSsl(true).setClientAuth(ClientAuth.REQUIRED)
-        .setKeyCertOptions(identity.keyStore()).setTrustOptions(identity.trustStore())
+        // Vert.x's event bus trusts every server by default: a node would talk to any listener that said it was one
+        .setTrustAll(false).setKeyCertOptions(identity.keyStore()).setTrustOptions(identity.trustStore())
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
         .setSslEngineOptions(new JdkSSLEngineOptions().setUseWorkerThread(true));   // handshakes off the event loops
   }

@@ -4,11 +4,26 @@ import static io.losswatch.web.TestServer.nums;
 import static io.losswatch.web.TestServer.runState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.losswatch.cluster.ClusterSecret;
 import io.losswatch.cluster.ClusterSettings;
 import io.losswatch.server.ServerConfig;
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import io.losswatch.event.Codecs;
+import io.losswatch.event.Events;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
@@ -132,6 +147,117 @@ class ClusterTest {
       assertEquals(404, a.get("/api/runs/" + mine).status(), "the other cluster's run is not seen");
       assertEquals(404, other.get("/api/runs/" + theirs).status(), "nor this cluster's there");
     }
+  }
+
+  /** The Vert.x node ids a node's cluster manager lists: the members it shares the event bus with. */
+  private static List<String> members(TestServer node) {
+    return ((VertxInternal) node.server.vertx()).clusterManager().getNodes();
+  }
+
+  private static final String PACED = "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},"
+      + "\"steps\":1000000,\"steps_per_second\":1000}";
+
+  /**
+   * Issue 19.19: a process that knows the cluster's name and a member's address, but not its secret, joins
+   * nothing: it sees none of the cluster's runs, cannot command them, and the cluster's runs go on untouched.
+   */
+  @Test
+  void aNodeWithTheRightNameAndAWrongSecretJoinsNothing() throws Exception {
+    String theirs = a.create(PACED);
+    MetricsTest.waitUntil(() -> b.get("/api/runs/" + theirs).status() == 200, "the cluster itself works");
+    int px = freePort();
+    try (TestServer stranger = new TestServer(node(clusterName, "x", px,
+        List.of("127.0.0.1:" + pa, "127.0.0.1:" + px), WRONG))) {
+      assertEquals(1, members(stranger).size(), "the stranger is alone: " + members(stranger));
+      assertEquals(2, members(a).size(), "the cluster is still A and B: " + members(a));
+      String mine = stranger.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
+      // it reads nothing of the cluster: no run in its list, none by id, none on its stream
+      assertFalse(stranger.get("/api/runs").body().contains(theirs), "the stranger lists none of the cluster's runs");
+      assertEquals(404, stranger.get("/api/runs/" + theirs).status());
+      assertEquals(404, stranger.get("/api/runs/" + theirs + "/steps").status());
+      // it commands nothing: lr, pause, stop and delete of a run it knows the id of
+      assertEquals(404, stranger.post("/api/runs/" + theirs + "/lr", "{\"lr\":10}").status());
+      assertEquals(404, stranger.post("/api/runs/" + theirs + "/pause", null).status());
+      assertEquals(404, stranger.post("/api/runs/" + theirs + "/stop", null).status());
+      assertEquals(404, stranger.request("DELETE", "/api/runs/" + theirs, null).status());
+      // the cluster's run goes on untouched, and the stranger's run never reaches the cluster
+      Map<String, Object> run = a.get("/api/runs/" + theirs).json();
+      assertEquals("running", run.get("state"), "the cluster's run goes on");
+      assertTrue(((List<?>) run.get("lr_changes")).isEmpty(), "its lr never changed: " + run.get("lr_changes"));
+      assertEquals(200, b.get("/api/runs/" + theirs).status());
+      assertEquals(404, a.get("/api/runs/" + mine).status(), "the stranger's run is not in the cluster");
+      assertEquals(404, b.get("/api/runs/" + mine).status());
+      assertEquals(2, members(a).size(), "and nobody joined meanwhile: " + members(a));
+    }
+    assertEquals(204, a.request("DELETE", "/api/runs/" + theirs, null).status());
+  }
+
+  /**
+   * The secret guards Hazelcast's port against stock Hazelcast too: a member of the same cluster name, and a
+   * Hazelcast client (which could otherwise read and rewrite Vert.x's subscription map), get nowhere.
+   */
+  @Test
+  void stockHazelcastWithTheClustersNameNeitherJoinsNorConnects() throws Exception {
+    Config stock = new Config().setClusterName(clusterName);
+    stock.setProperty("hazelcast.phone.home.enabled", "false");
+    stock.setProperty("hazelcast.wait.seconds.before.join", "0");
+    stock.setProperty("hazelcast.max.join.seconds", "10");   // it tries, for 300 s by default
+    stock.getNetworkConfig().setPort(freePort()).setPortAutoIncrement(false).getInterfaces().setEnabled(true)
+        .addInterface("127.0.0.1");
+    stock.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
+    stock.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
+    stock.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1:" + pa);
+    // it meets the handshake where Hazelcast's protocol should be, so it never joins, and gives up
+    assertThrows(IllegalStateException.class, () -> Hazelcast.newHazelcastInstance(stock).shutdown(),
+        "a stock member of the cluster's name does not join");
+    assertEquals(2, members(a).size(), "the cluster is still A and B: " + members(a));
+    ClientConfig client = new ClientConfig().setClusterName(clusterName);
+    client.getNetworkConfig().addAddress("127.0.0.1:" + pa);
+    client.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(3_000);
+    assertThrows(IllegalStateException.class, () -> HazelcastClient.newHazelcastClient(client).shutdown(),
+        "a Hazelcast client with the cluster's name connects to nothing");
+  }
+
+  /**
+   * The event bus holds on its own: a member let into Hazelcast (as one on the network path could be) whose
+   * event bus lacks the cluster's certificate sends nothing a node takes, and is sent nothing: a node shows its
+   * certificate to, and sends to, only an end that shows the cluster's.
+   */
+  @Test
+  void aMemberWithoutTheClustersCertificateGetsNothingOverTheEventBus() throws Exception {
+    String run = a.create(PACED);
+    MetricsTest.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "the cluster itself works");
+    int ph = freePort();
+    List<String> list = List.of("127.0.0.1:" + pa, "127.0.0.1:" + ph);
+    HazelcastClusterManager joined = settings(clusterName, "h", ph, list, SECRET).join();   // Hazelcast's key
+    VertxOptions options = new VertxOptions();
+    // another certificate, and as open as it gets: it takes any client and trusts any server
+    settings(clusterName, "h", ph, list, WRONG).eventBus(options.getEventBusOptions())
+        .setClientAuth(ClientAuth.NONE).setTrustAll(true);
+    Vertx h = TestServer.await(Vertx.builder().with(options).withClusterManager(joined).buildClustered());
+    try {
+      Codecs.registerAll(h.eventBus());
+      MetricsTest.waitUntil(() -> members(a).size() == 3, "it is in Hazelcast");
+      String nodeA = ((VertxInternal) a.server.vertx()).clusterManager().getNodeId();
+      List<Object> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+      TestServer.await(h.eventBus().consumer(Events.CLUSTER, m -> heard.add(m.body())).completion());
+      DeliveryOptions soon = new DeliveryOptions().setSendTimeout(5_000);
+      Future<Message<Object>> list1 = h.eventBus().request(Events.node(nodeA, "runs"), "", soon);
+      Future<Message<Object>> deleted = h.eventBus().request(Events.node(nodeA, "delete"), run, soon);
+      assertThrows(Exception.class, () -> TestServer.await(list1), "node A's run list is not read");
+      assertThrows(Exception.class, () -> TestServer.await(deleted), "node A's run is not deleted");
+      double step = TestServer.num(a.get("/api/runs/" + run).json().get("step"));
+      MetricsTest.waitUntil(() -> TestServer.num(a.get("/api/runs/" + run).json().get("step")) > step + 500,
+          "node A publishes its run's batches meanwhile");
+      assertTrue(heard.isEmpty(), "none reached the member without the certificate: " + heard.size());
+      assertEquals("running", a.get("/api/runs/" + run).json().get("state"), "the run goes on, untouched");
+      assertEquals(200, b.get("/api/runs/" + run).status());
+    } finally {
+      TestServer.await(h.close());
+      joined.getHazelcastInstance().shutdown();
+    }
+    MetricsTest.waitUntil(() -> members(a).size() == 2, "it left");
+    assertEquals(204, a.request("DELETE", "/api/runs/" + run, null).status());
   }
 
   /** Steps 1..n as an append's columns, with loss 1/step. */
