@@ -40,10 +40,13 @@ class ClusterIT {
     Path jar = Path.of(System.getProperty("losswatch.jar", "target/losswatch.jar"));
     Path log = dir.resolve(name + ".log");
     Files.deleteIfExists(log);
+    Path secret = dir.resolve("cluster.secret");   // the nodes' shared secret, as an operator would hand it out
+    if (!Files.exists(secret)) Files.writeString(secret, java.util.UUID.randomUUID() + "-" + java.util.UUID.randomUUID() + "\n");
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
         "-jar", jar.toString(), "serve", "--port", Integer.toString(port), "--demo", "none",
         "--data-dir", dir.resolve("data").toString(), "--cluster", "--cluster-name", "it-" + dir.getFileName(),
-        "--cluster-port", Integer.toString(clusterPort), "--cluster-members", members, "--node-name", name)
+        "--cluster-port", Integer.toString(clusterPort), "--cluster-members", members, "--node-name", name,
+        "--cluster-secret-file", secret.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     return new Node(name, port, clusterPort, p, log);
   }
