@@ -24,7 +24,16 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.core.spi.cluster.NodeInfo;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -258,6 +267,61 @@ class ClusterTest {
     }
     MetricsTest.waitUntil(() -> members(a).size() == 2, "it left");
     assertEquals(204, a.request("DELETE", "/api/runs/" + run, null).status());
+  }
+
+  /**
+   * A node's event-bus port, which took any TCP client's frames before: plain TCP and TLS without the cluster's
+   * certificate are closed without a byte of the event bus; all a stranger gets is the certificate it is shown.
+   */
+  @Test
+  void theEventBusPortTakesNoConnectionWithoutTheClustersCertificate() throws Exception {
+    NodeInfo bus = ((VertxInternal) a.server.vertx()).clusterManager().getNodeInfo();
+    try (Socket plain = new Socket(bus.host(), bus.port())) {
+      plain.setSoTimeout(20_000);
+      OutputStream out = plain.getOutputStream();
+      out.write(new byte[] {0, 0, 0, 8, 1, 0, 0, 0, 0, 0, 0, 0});   // not TLS
+      out.flush();
+      assertEquals(-1, readOrEnd(plain), "plain TCP is closed");
+    }
+    SSLContext tls = SSLContext.getInstance("TLSv1.3");
+    X509Certificate[] shown = new X509Certificate[1];
+    tls.init(null, new TrustManager[] {new X509TrustManager() {
+      @Override public void checkClientTrusted(X509Certificate[] chain, String auth) {
+      }
+
+      @Override public void checkServerTrusted(X509Certificate[] chain, String auth) {
+        shown[0] = chain[0];
+      }
+
+      @Override public X509Certificate[] getAcceptedIssuers() {
+        return new X509Certificate[0];
+      }
+    }}, null);
+    try (SSLSocket noCertificate = (SSLSocket) tls.getSocketFactory().createSocket(bus.host(), bus.port())) {
+      noCertificate.setSoTimeout(20_000);
+      int got;
+      try {
+        noCertificate.startHandshake();   // TLS 1.3: the server refuses the client's missing certificate after this
+        noCertificate.getOutputStream().write(new byte[] {0, 0, 0, 1, 1});
+        got = readOrEnd(noCertificate);
+      } catch (IOException e) {
+        got = -1;
+      }
+      assertEquals(-1, got, "TLS without the cluster's certificate is closed");
+    }
+    assertEquals("CN=losswatch cluster " + clusterName, shown[0].getSubjectX500Principal().getName(),
+        "what a stranger learns: the certificate");
+  }
+
+  /** The next byte, or -1 at the end of the stream or when the other end resets or refuses. */
+  private static int readOrEnd(Socket s) throws IOException {
+    try {
+      return s.getInputStream().read();
+    } catch (java.net.SocketTimeoutException e) {
+      throw e;   // neither data nor a close: the test fails
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   /** Steps 1..n as an append's columns, with loss 1/step. */
