@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** {@code GET /api/schema}: what the readers read, served; and the README's RunSpec tables held to it. */
-class SchemaTest extends SharedServer {
+class SchemaIT extends SharedServer {
   private static final Pattern ITEM = Pattern.compile("^`([^`]+)`\\s*(.*)$");
 
   @Test
