@@ -11,9 +11,10 @@ import org.junit.jupiter.api.Test;
 
 /** What-if branches: a new run from a run's exact state at a step, with the lr changed or not. */
 class BranchIT {
+  /** Paced so that the tests pause it (at step 300 or 400) seconds before it would end, however busy the machine. */
   static final String SPEC = "{\"name\":\"parent\",\"problem\":{\"type\":\"mlp\",\"hidden\":8,\"batch_size\":32},"
-      + "\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1,\"momentum\":0.9},\"schedule\":{\"type\":\"cosine\",\"T_max\":1500},"
-      + "\"steps\":1500,\"steps_per_second\":1000}";
+      + "\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1,\"momentum\":0.9},\"schedule\":{\"type\":\"cosine\",\"T_max\":3000},"
+      + "\"steps\":3000,\"steps_per_second\":300}";
 
   /** The rows of a run's steps.csv after its header. */
   static List<String> rows(TestServer s, String id) throws Exception {
@@ -68,7 +69,7 @@ class BranchIT {
   void aBranchScalesTheSchedulesLrAndSaysWhy() throws Exception {
     try (TestServer s = new TestServer(); TestServer.Client c = s.client()) {
       c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"live\"}");
-      String parent = s.create(SPEC.replace("\"steps_per_second\":1000", "\"steps_per_second\":0"));
+      String parent = s.create(SPEC.replace("\"steps_per_second\":300", "\"steps_per_second\":0"));
       finished(s, parent);
       // a finished run branches from its last checkpoint: its end leaves nothing to run
       TestServer.Response end = s.post("/api/runs/" + parent + "/branch", "{}");
