@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
  * "Your own Prometheus" snippet of docs/operations.md, run as written (addresses filled in) with Debian's
  * Alertmanager, fires a diverging run's alerts within {@link #SNIPPET_DEADLINE} and delivers them.
  */
-class RealPrometheusTest {
+class RealPrometheusIT {
   private static final String PROMETHEUS = "/usr/bin/prometheus";
   private static final String ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
   private static final Duration SNIPPET_DEADLINE = Duration.ofSeconds(30);
@@ -55,7 +55,7 @@ class RealPrometheusTest {
 
   @Test
   void alertsFireAndEveryPanelHasData() throws Exception {
-    Ops.requireTool(PROMETHEUS, "RealPrometheusTest");
+    Ops.requireTool(PROMETHEUS, "RealPrometheusIT");
     Path tmp = Files.createTempDirectory("losswatch-prometheus");
     Server server = Server.start(ServerConfig.defaults().forTest(0)).toCompletionStage().toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
@@ -109,7 +109,7 @@ class RealPrometheusTest {
         pause();
       }
       assertTrue(seenForGood.isEmpty(), "alerts for the converging lr=0.1 run: " + seenForGood);
-      System.out.println("RealPrometheusTest: fired for lr=1.1: " + seenForBad
+      System.out.println("RealPrometheusIT: fired for lr=1.1: " + seenForBad
           + (diagnosis ? "" : "; losswatch_run_diagnosis is not in /metrics, LosswatchDiagnosisDiverging not awaited"));
 
       checkPanels(lw, prom, diverging + "|" + converging + "|" + external, Set.of(diverging, converging, external));
@@ -155,7 +155,7 @@ class RealPrometheusTest {
         else skipped.add(e.getKey() + " (" + String.join(", ", missing) + " not in /metrics)");
       }
     }
-    for (String s : skipped) System.out.println("SKIPPED RealPrometheusTest query: " + s);
+    for (String s : skipped) System.out.println("SKIPPED RealPrometheusIT query: " + s);
 
     // variables: label_values(selector, label) through the label values API; the run ids must be among them
     for (Map.Entry<String, String> v : variableQueries.entrySet()) {
@@ -183,7 +183,7 @@ class RealPrometheusTest {
     StringBuilder why = new StringBuilder();
     empty.forEach((k, v) -> why.append("\n  ").append(k).append(": ").append(v));
     assertTrue(empty.isEmpty(), "queries without data after " + QUERY_DEADLINE.toSeconds() + " s:" + why);
-    System.out.println("RealPrometheusTest: " + queries.size() + " dashboard queries returned data, "
+    System.out.println("RealPrometheusIT: " + queries.size() + " dashboard queries returned data, "
         + variableQueries.size() + " variables had values, " + skipped.size() + " skipped");
   }
 
@@ -294,7 +294,7 @@ class RealPrometheusTest {
       }
       pause();
     }
-    System.out.println("RealPrometheusTest: LosswatchDiagnosisTooSlow pending while the too_slow run ran, gone once "
+    System.out.println("RealPrometheusIT: LosswatchDiagnosisTooSlow pending while the too_slow run ran, gone once "
         + "it finished (its too_slow verdict still in /metrics)");
   }
 
@@ -337,8 +337,8 @@ class RealPrometheusTest {
 
   @Test
   void theDocsPrometheusSnippetFiresAndReachesAlertmanager() throws Exception {
-    Ops.requireTool(PROMETHEUS, "RealPrometheusTest (docs/operations.md snippet)");
-    Ops.requireTool(ALERTMANAGER, "RealPrometheusTest (docs/operations.md snippet)");
+    Ops.requireTool(PROMETHEUS, "RealPrometheusIT (docs/operations.md snippet)");
+    Ops.requireTool(ALERTMANAGER, "RealPrometheusIT (docs/operations.md snippet)");
     String snippet = docsSnippet();
     for (String placeholder : List.of("/path/to/losswatch/", "trainer-host:8080", "alertmanager-host:9093")) {
       assertTrue(snippet.contains(placeholder), "docs/operations.md's snippet has no " + placeholder);
@@ -400,7 +400,7 @@ class RealPrometheusTest {
         }
         pause();
       }
-      System.out.println("RealPrometheusTest: with docs/operations.md's snippet, after Prometheus started: "
+      System.out.println("RealPrometheusIT: with docs/operations.md's snippet, after Prometheus started: "
           + firedAfterMs.entrySet().stream().map(e -> e.getKey() + " fired in " + e.getValue() / 100 / 10.0 + " s")
               .collect(java.util.stream.Collectors.joining(", ")) + "; Alertmanager received " + received);
     } finally {

@@ -17,7 +17,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** {@code GET /api/schema}: what the readers read, served ({@code DocsTest} holds docs/runspec.md to it). */
-class SchemaTest extends SharedServer {
+class SchemaIT extends SharedServer {
   @Test
   void theSchemaIsServedAndNamesEveryType() throws Exception {
     TestServer.Response r = server.get("/api/schema");
