@@ -56,7 +56,7 @@ class ClusterSecretTest {
   }
 
   private static KeyStore load(byte[] bytes, String password) throws Exception {
-    KeyStore ks = KeyStore.getInstance("PKCS12");
+    KeyStore ks = KeyStore.getInstance("JKS");
     ks.load(new java.io.ByteArrayInputStream(bytes), password.toCharArray());
     return ks;
   }
