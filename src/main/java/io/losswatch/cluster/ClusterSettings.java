@@ -114,7 +114,7 @@ public record ClusterSettings(String name, String host, int port, List<String> m
         // Vert.x's event bus trusts every server by default: a node would talk to any listener that said it was one
         .setTrustAll(false).setKeyCertOptions(identity.keyStore()).setTrustOptions(identity.trustStore())
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
-        .setSslEngineOptions(new JdkSSLEngineOptions().setUseWorkerThread(true));   // handshakes off the event loops
+        .setSslEngineOptions(new JdkSSLEngineOptions());   // the JDK's TLS, which takes the Ed25519 key
   }
 
   /** Hazelcast's configuration: Vert.x's own maps and locks, then TCP-IP join on exactly these addresses. */

@@ -314,6 +314,28 @@ class InProcessClusterIT {
         "what a stranger learns: the certificate");
   }
 
+  /** Hazelcast's port and the event bus' listen on the cluster host only: from another address of this machine, nothing. */
+  @Test
+  void theClusterPortsListenOnTheClusterHostOnly() throws Exception {
+    List<java.net.InetAddress> others = java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()).stream()
+        .flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
+        .filter(x -> x instanceof java.net.Inet4Address && !x.isLoopbackAddress()).toList();
+    org.junit.jupiter.api.Assumptions.assumeFalse(others.isEmpty(), "this machine has no address but loopback");
+    NodeInfo bus = ((VertxInternal) a.server.vertx()).clusterManager().getNodeInfo();
+    assertEquals("127.0.0.1", bus.host());
+    for (java.net.InetAddress other : others) {
+      for (int port : new int[] {pa, bus.port()}) {
+        try (Socket s = new Socket()) {
+          assertThrows(java.net.ConnectException.class, () -> s.connect(new java.net.InetSocketAddress(other, port), 5_000),
+              "nothing listens on " + other.getHostAddress() + ":" + port);
+        }
+      }
+    }
+    try (Socket s = new Socket("127.0.0.1", pa)) {
+      assertTrue(s.isConnected(), "while Hazelcast listens on the cluster host");
+    }
+  }
+
   /** The next byte, or -1 at the end of the stream or when the other end resets or refuses. */
   private static int readOrEnd(Socket s) throws IOException {
     try {
