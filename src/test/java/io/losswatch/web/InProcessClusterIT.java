@@ -252,9 +252,9 @@ class InProcessClusterIT {
       List<Object> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
       TestServer.await(h.eventBus().consumer(Events.CLUSTER, m -> heard.add(m.body())).completion());
       DeliveryOptions soon = new DeliveryOptions().setSendTimeout(5_000);
-      Future<Message<Object>> list1 = h.eventBus().request(Events.node(nodeA, "runs"), "", soon);
+      Future<Message<Object>> listed = h.eventBus().request(Events.node(nodeA, "runs"), "", soon);
       Future<Message<Object>> deleted = h.eventBus().request(Events.node(nodeA, "delete"), run, soon);
-      assertThrows(Exception.class, () -> TestServer.await(list1), "node A's run list is not read");
+      assertThrows(Exception.class, () -> TestServer.await(listed), "node A's run list is not read");
       assertThrows(Exception.class, () -> TestServer.await(deleted), "node A's run is not deleted");
       double step = TestServer.num(a.get("/api/runs/" + run).json().get("step"));
       MetricsIT.waitUntil(() -> TestServer.num(a.get("/api/runs/" + run).json().get("step")) > step + 500,
