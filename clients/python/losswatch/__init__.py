@@ -250,6 +250,7 @@ class Run:
         if status is None:
             self._say("losswatch: cannot reach %s (%s); the run is created and its steps sent once it answers"
                       % (", ".join(nodes.urls), answer))
+            self._sender._warned.add("create")   # said: the sender need not say it again
         elif status == 201 and isinstance(answer, dict) and answer.get("id"):
             self._sender.created(answer)
         elif 400 <= status < 500 and status != 429:
