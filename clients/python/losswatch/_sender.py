@@ -47,7 +47,7 @@ BUSY_FAILOVER = 10.0   # a node answering 503 ("busy, send them again") this lon
 # answers that say "not now" rather than "no": the same node is asked again after the backoff
 NOT_NOW = (502, 503, 504)
 # the kinds of trouble said once until an append is taken again
-TROUBLE = frozenset(("down", "not-now", "status", "busy", "create", "attach"))
+TROUBLE = frozenset(("down", "status", "busy", "create", "attach"))
 
 
 class LosswatchError(Exception):
@@ -401,13 +401,13 @@ class Sender(threading.Thread):
                        "back" % e)
             self._fail_over(e)
             return False
-        if status == 409 and not _ended(answer):
-            # not an end: a server starting or stopping, or a node that cannot take the run now
-            self._warn("not-now", "losswatch: the server answered 409 without saying that run %s ended (%s); "
-                       "steps are kept and sent again" % (self.owner.id, _error(answer)))
-            status = 503
-        if status in (404,) + NOT_NOW and self._node_failed(status, answer):
-            return False
+        # a 409 that names no ended state is not an end: a server starting or stopping, a node that cannot take
+        # the run now; like 502/503/504, tried again (on this node, or the next one: _node_failed)
+        not_now = status in NOT_NOW or (status == 409 and not _ended(answer))
+        if not_now or status == 404:
+            moved = self._node_failed(status, answer)
+            if moved or not_now:
+                return False
         now = time.monotonic()
         self.last_contact = now
         if records:
@@ -510,9 +510,9 @@ class Sender(threading.Thread):
         return status, answer
 
     def _node_failed(self, status: int, answer: Any) -> bool:
-        """A 404, 502, 503 or 504 from the node in use. True: the node counts as failed, the sender moved to the
-        next one (try again); False: the answer is handled as with a single node (502/503/504 are tried again on
-        the same node after the backoff, a 404 ends the run)."""
+        """A 404, 502, 503, 504 or a 409 naming no ended state from the node in use. True: the node counts as
+        failed, the sender moved to the next one (try again); False: the answer is handled as with a single node
+        (all but 404 are tried again on the same node after the backoff, said once; a 404 ends the run)."""
         single = len(self.http.urls) == 1
         if status == 404:
             if single:
@@ -521,7 +521,7 @@ class Sender(threading.Thread):
             if len(self.not_found) >= len(self.http.urls):
                 return False   # no node knows the run
             why = "404 %s" % _error(answer)
-        elif status == 503 or single:
+        elif status in (503, 409) or single:
             # alive and busy (taking the run over from a node that died, writing, starting, stopping): stay,
             # unless it lasts and there is another node
             self._warn("busy", "losswatch: the server cannot take run %s's steps now (%s %s); they are kept and "

@@ -135,7 +135,9 @@ class SenderTest(unittest.TestCase):
                     self.log_all(run)
                     run.finish()
                 self.assert_every_step_once(run, n)
-                self.assertEqual(len(self.said(logs, "cannot take run")), 1, [r.getMessage() for r in logs.records])
+                said = [r.getMessage() for r in logs.records]
+                self.assertEqual(len(said), 1, said)
+                self.assertIn("cannot take run r1's steps now (%d" % status, said[0])
 
     def test_409_without_an_ended_state_is_not_an_end(self):
         # a server stopping or starting (19.1): the run goes on, every step kept and sent again
@@ -147,7 +149,9 @@ class SenderTest(unittest.TestCase):
             run.finish()
         self.assert_every_step_once(run, n)
         self.assertEqual(n.finished, "finished")
-        self.assertEqual(len(self.said(logs, "without saying that run r1 ended")), 1)
+        said = [r.getMessage() for r in logs.records]
+        self.assertEqual(len(said), 1, said)
+        self.assertIn("cannot take run r1's steps now (409 run r1 is running", said[0])
 
     def test_409_without_an_ended_state_on_finish_is_tried_again(self):
         n = self.node()

@@ -51,8 +51,9 @@ for step in range(args.first, args.steps + 1):
         print(json.dumps({"event": "progress", "step": step}), flush=True)
     if run.stopped:
         break
-    next_at = max(next_at + 1.0 / args.pace, time.monotonic())
-    time.sleep(max(0.0, next_at - time.monotonic()))
+    if args.pace > 0:
+        next_at = max(next_at + 1.0 / args.pace, time.monotonic())
+        time.sleep(max(0.0, next_at - time.monotonic()))
 run.finish()
 print(json.dumps({"event": "done", "id": run.id, "spilled": run.spilled_steps, "dropped": run.dropped_steps,
                   "unsent": run._sender.unsent_at_exit, "stopped": run.stop_reason,
