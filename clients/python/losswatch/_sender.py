@@ -416,7 +416,7 @@ class Sender(threading.Thread):
             self.not_found.clear()
             if self._warned & TROUBLE:
                 self._warned -= TROUBLE
-                self._note("losswatch: the server takes steps again; sending the %d it does not have yet"
+                self._note("losswatch: the server takes steps again; sending the %d steps waiting"
                            % self.pending_steps(), logging.INFO)
             self.sent.extend(records)
             while len(self.sent) > self.resend_window:
