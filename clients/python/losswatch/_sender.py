@@ -521,9 +521,10 @@ class Sender(threading.Thread):
             if len(self.not_found) >= len(self.http.urls):
                 return False   # no node knows the run
             why = "404 %s" % _error(answer)
-        elif status in (503, 409) or single:
+        elif status == 503 or single:
             # alive and busy (taking the run over from a node that died, writing, starting, stopping): stay,
-            # unless it lasts and there is another node
+            # unless it lasts and there is another node. A 409 naming no ended state (a node stopping, a mirror
+            # that does not own the run) moves on at once, as 502 and 504 do, where there is another node
             self._warn("busy", "losswatch: the server cannot take run %s's steps now (%s %s); they are kept and "
                        "sent again" % (self.owner.id, status, _error(answer)))
             now = time.monotonic()

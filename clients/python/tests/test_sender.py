@@ -153,6 +153,16 @@ class SenderTest(unittest.TestCase):
         self.assertEqual(len(said), 1, said)
         self.assertIn("cannot take run r1's steps now (409 run r1 is running", said[0])
 
+    def test_409_without_an_ended_state_from_one_node_of_two_moves_to_the_other(self):
+        # a dying owner, or a mirror that does not own the run, in a cluster: the next node, at once
+        n1, n2 = self.node(), self.node()
+        n1.status = 409
+        run = self.start([n1.url, n2.url])
+        self.log_all(run)
+        run.finish()
+        self.assert_every_step_once(run, n2)
+        self.assertEqual(run.url, n2.url)
+
     def test_409_without_an_ended_state_on_finish_is_tried_again(self):
         n = self.node()
         run = self.start(n.url)
