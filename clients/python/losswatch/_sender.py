@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
 import traceback
@@ -253,7 +254,8 @@ class Sender(threading.Thread):
     def _spool(self) -> Spool:
         if self.spool is None:
             body = self.create_body
-            self.spool = Spool(self.spool_dir, self.owner.id or "new",
+            # a run not created yet is "new-<random>": two of them spilling into one spool_dir get two files
+            self.spool = Spool(self.spool_dir, self.owner.id or "new-" + os.urandom(3).hex(),
                                {"run": self.owner.id, "urls": list(self.http.urls), "create": body})
         return self.spool
 
