@@ -157,6 +157,28 @@ def main():
     overhead, _ = timed(lambda step: None, 100_000)
     print("\nTimer overhead (an empty timed call), included above: median %s." % fmt(statistics.median(overhead)))
 
+    # the same calls as the training thread's CPU time: robust to a loaded machine's preemption (not to its caches)
+    runs, vs = variants()
+    cpu = []
+    for name, call, divide in vs[:3]:
+        cpu.append("%s %s" % (name, fmt(cpu_time(call, 20 if divide > 1 else 100))))
+    for run in runs:
+        run.finish()
+    print("Per call as the training thread's CPU time (thread_time_ns over batches of 1,000 calls, median): "
+          + "; ".join(cpu) + ".")
+
+
+def cpu_time(call, batches, n=1000):
+    out = []
+    step = 0
+    for _ in range(batches):
+        t0 = time.thread_time_ns()
+        for _ in range(n):
+            step += 1
+            call(step)
+        out.append((time.thread_time_ns() - t0) / n)
+    return statistics.median(out)
+
 
 def fmt(ns):
     if ns >= 1e6:
