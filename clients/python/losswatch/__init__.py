@@ -184,7 +184,7 @@ class Run:
             body = _wire.create_body(name, config, _wire.optimizer_spec(optimizer), auto_lr, self._tags, notes)
         self._sender = Sender(self, self._http, body, batch_steps, memory_steps, flush_interval, poll_interval,
                               spool_dir, resend_window)
-        if resume is None:
+        if body is not None:
             self._create(body)
         else:
             self._resume(str(resume))
@@ -320,14 +320,15 @@ class Run:
         this call is the first to use the new lr.
         """
         if step.__class__ is not int or step <= self._last_step:   # type: ignore[operator]
-            step = self._check_step(step)
-            if step is None:
+            checked = self._check_step(step)
+            if checked is None:
                 return
+            step = checked
         later = False   # a value still on a device: the record goes as a list, read by the sender
         if loss.__class__ is not float:
             loss = self._loss(loss)
             later = loss.__class__ is not float
-        deferred = self._apply_commands(step) if self._commands_waiting else None
+        deferred = self._apply_commands(step) if self._commands_waiting else None   # type: ignore[arg-type]
         w = self._watched
         if w is not None:
             if lr is None:
@@ -344,7 +345,7 @@ class Run:
         if scalars or metrics:
             m, on_device = self._metrics(metrics, scalars)
             later = later or on_device
-        self._last_step = step
+        self._last_step = step   # type: ignore[assignment]
         q = self._queue
         if later:
             q.append([step, loss, lr, grad_norm, _now(), m])
@@ -385,12 +386,11 @@ class Run:
     def __enter__(self) -> "Run":
         return self
 
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         if exc is None:
             self.finish()
         else:
             self.finish("failed", repr(exc))
-        return False
 
     # ---- the slow paths of log()
 

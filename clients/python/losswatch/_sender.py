@@ -149,11 +149,11 @@ class Sender(threading.Thread):
             head = self._head()
             if head is not None and (self.finish_request is not None or head[1] or self._backlog_full()
                                      or now - self.last_send >= self.flush_interval):
-                ok = self._append(head[0], head[1])
-                if ok:
+                taken = self._append(head[0], head[1])
+                if taken:
                     self._pop()
                     self.failures = 0
-                elif ok is None:
+                elif taken is None:
                     self._pop()   # refused for good (the batch was reported)
                 else:
                     self._backoff()
@@ -238,7 +238,7 @@ class Sender(threading.Thread):
         step, loss, lr, grad_norm, t, metrics = item
         if metrics:
             metrics = {k: self._float(v, k, step) for k, v in metrics.items()}
-        return (step, self._float(loss, "loss", step), self._float(lr, "lr", step),
+        return (step, self._float(loss, "loss", step), self._float(lr, "lr", step),   # type: ignore[return-value]
                 self._float(grad_norm, "grad_norm", step), t, metrics)
 
     def _float(self, value: Any, column: str, step: int) -> Optional[float]:
@@ -581,7 +581,8 @@ class Sender(threading.Thread):
         if not names:
             return False
         self.owner._refuse_metrics(names, "the server refused it: " + error)
-        for batch in list(self.front) + ([self._head()] if self._head() else []) + list(self.mem):
+        head = self._head()
+        for batch in list(self.front) + ([head] if head is not None else []) + list(self.mem):
             for r in batch[0]:
                 if r[5]:
                     for k in names:
@@ -628,7 +629,8 @@ class Sender(threading.Thread):
         while len(self.sent) > self.resend_window:
             self.forgotten = self.sent.popleft()[0]
         chunks = [acks[i:i + MAX_ACKS] for i in range(0, len(acks), MAX_ACKS)] or [[]]
-        batches: List[Batch] = [([], c) for c in chunks[:-1]] + [(kept, chunks[-1])]
+        batches: List[Batch] = [([], c) for c in chunks[:-1]]
+        batches.append((kept, chunks[-1]))
         if not kept and not chunks[-1]:
             batches.pop()
         self.front.extendleft(reversed(batches))
@@ -642,7 +644,8 @@ class Sender(threading.Thread):
         assert head is not None
         records, acks = head
         half = len(records) // 2
-        first, second = (records[:half], []), (records[half:], acks)
+        first: Batch = (records[:half], [])
+        second: Batch = (records[half:], acks)
         if self.front:
             self.front.popleft()
             self.front.extendleft([second, first])

@@ -47,7 +47,7 @@ def metric_refusal(name: Any, known: Collection[str]) -> Optional[str]:
 
 def append_body(records: Sequence[Record], acks: Sequence[Ack]) -> bytes:
     """The body of ``POST /api/runs/{id}/steps`` for these records and acknowledgements, as bytes."""
-    body = {"step": [r[0] for r in records], "loss": numbers([r[1] for r in records])}
+    body: Dict[str, Any] = {"step": [r[0] for r in records], "loss": numbers([r[1] for r in records])}
     if any(r[2] is not None for r in records):
         body["lr"] = numbers([r[2] for r in records])
     if any(r[3] is not None for r in records):
@@ -123,7 +123,7 @@ def optimizer_spec(optimizer: Any) -> Any:
     if optimizer is None or isinstance(optimizer, dict):
         return optimizer
     groups = getattr(optimizer, "param_groups", None)
-    spec = {"type": type(optimizer).__name__.lower()}
+    spec: Dict[str, Any] = {"type": type(optimizer).__name__.lower()}
     if groups:
         for k, v in groups[0].items():
             if isinstance(v, (int, float)) and not isinstance(v, bool) and v - v == 0:
