@@ -407,6 +407,10 @@ class PythonScriptsIT {
         "import losswatch; print(losswatch.__file__); print(losswatch.init.__doc__ is not None)");
     assertEquals(0, imported.getKey(), imported.getValue());
     assertTrue(imported.getValue().startsWith(dir.resolve("venv").toString()), imported.getValue());
+    // the console script: losswatch sync …, as python3 -m losswatch
+    Map.Entry<Integer, String> help = Python.run(dir, 60, dir.resolve("venv/bin/losswatch").toString(), "--help");
+    assertEquals(0, help.getKey(), help.getValue());
+    assertTrue(help.getValue().contains("sync"), help.getValue());
   }
 
   private static void copy(Path from, Path to) throws Exception {
