@@ -164,8 +164,8 @@ class PythonClientIT {
   }
 
   /**
-   * init(resume=id): a script killed mid-run is started again from its checkpoint (step 801, the run had more) and
-   * continues the same run: the steps the run has are skipped, the rest arrive once; a spool left by a script whose
+   * init(resume=id): a script killed mid-run (and its server restarted: the run is interrupted) is started again from
+   * its checkpoint (step 801, the run had more) and continues the same run: the steps the run has are skipped, the rest arrive once; a spool left by a script whose
    * server was never reachable is sent by {@code python3 -m losswatch sync}, which creates the run.
    */
   @Test
@@ -184,7 +184,13 @@ class PythonClientIT {
         first.process.destroyForcibly();   // SIGKILL: no finish
         first.process.waitFor(20, TimeUnit.SECONDS);
       }
-      long had = ((Number) get(port, "/api/runs/" + id).get("step")).longValue();
+      // and the server restarted meanwhile: the run is interrupted
+      server.destroy();
+      assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+      server = server(data, port, dir.resolve("server-again.log"));
+      Map<String, Object> before = get(port, "/api/runs/" + id);
+      assertEquals("interrupted", before.get("state"), before.toString());
+      long had = ((Number) before.get("step")).longValue();
       try (Python again = Python.start(dir, "clients/python/tests/scripts/steady.py", url, "--steps", "2000", "--pace",
           "0", "--resume", id, "--first", "801")) {
         Map<String, Object> created = again.await("created", 60);
