@@ -82,8 +82,13 @@ public final class Server {
         .withMetrics(new MicrometerMetricsFactory(meters.registry()));
     ClusterSettings cluster = config.cluster();
     if (cluster == null) return start(config, meters, builder.build(), null);
-    cluster.eventBus(options.getEventBusOptions());
-    return joined(cluster).compose(members -> builder.withClusterManager(members).buildClustered()
+    Future<HazelcastClusterManager> joined = joined(cluster);
+    try {
+      cluster.eventBus(options.getEventBusOptions());   // the TLS identity, built while Hazelcast joins
+    } catch (RuntimeException e) {
+      return joined.compose(Server::leave).transform(x -> Future.failedFuture(e));
+    }
+    return joined.compose(members -> builder.withClusterManager(members).buildClustered()
         .recover(e -> leave(members).transform(x -> Future.failedFuture(e)))
         .compose(vertx -> start(config, meters, vertx, members)));
   }
