@@ -101,7 +101,8 @@ class DiagnoserTest {
     for (int s = 1; s <= 60; s++) d.observe(s, s % 2 == 0 ? 2 : 1, 0.5, 1, Double.NaN, Double.NaN);
     assertEquals(Verdict.OSCILLATING, d.current().verdict());
     assertTrue(d.current().evidence().matches("the loss alternated up and down 19 times in 20 steps \\(rule: ≥ 16\\)"
-        + " with no net progress \\(ratio 1(\\.0\\d*)? > 0\\.99\\)"), d.current().evidence());
+        + " with no net progress \\(ratio 1(\\.0\\d*)? > 0\\.99\\), regularly \\(lag-1 autocorrelation -(0\\.9\\d*|1) ≤ -0\\.8\\)"),
+        d.current().evidence());
   }
 
   @Test
