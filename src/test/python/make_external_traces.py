@@ -3,7 +3,7 @@
 
 Rerun by hand from the project root (torch 1.13 and numpy from Debian; about a minute on one core):
 
-    /usr/bin/python3 src/test/python/make_external_traces.py
+    /usr/bin/python3 src/test/python/make_external_traces.py [case ...]   # all cases, or only those named
 
 It (re)writes src/test/resources/external/<case>.csv.gz and src/test/resources/external/cases.json. The output is
 committed; tests read it (io.losswatch.core.diagnosis.ExternalTraces) and never run this script.
@@ -102,6 +102,8 @@ def warmup_constant(opt, warmup):
 CASES = [
     # the issue's failures
     dict(name="sgd_lr5_momentum", optimizer="sgd", lr=5.0, momentum=0.9, steps=2000),
+    dict(name="sgd_lr0.5_momentum", optimizer="sgd", lr=0.5, momentum=0.9, steps=1500),
+    dict(name="sgd_lr0.05_momentum", optimizer="sgd", lr=0.05, momentum=0.9, steps=1500),
     dict(name="adam_lr1", optimizer="adam", lr=1.0, steps=1500),
     dict(name="adam_lr1_cut_at_23", optimizer="adam", lr=1.0, steps=1500, cuts={23: 0.1}),
     # the ladder: plain SGD from creeping to healthy, and past it
@@ -190,10 +192,17 @@ def num(v, digits):
     return repr(float("%.*g" % (digits, v)))
 
 
-def main():
+def main(only=None):
     os.makedirs(OUT, exist_ok=True)
     index = []
+    old = {}
+    if only:   # rerun some cases, keep the others' files and entries
+        with open(os.path.join(OUT, "cases.json")) as f:
+            old = {c["name"]: c for c in json.load(f)["cases"]}
     for case in CASES:
+        if only and case["name"] not in only:
+            index.append(old[case["name"]])
+            continue
         rows, acc = run(case)
         text = io.StringIO()
         w = csv.writer(text, lineterminator="\n")
@@ -218,4 +227,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    main(set(sys.argv[1:]) or None)

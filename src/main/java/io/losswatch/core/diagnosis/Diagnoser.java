@@ -144,8 +144,9 @@ public final class Diagnoser {
   private double peak;
   /** The loss of knowing nothing: ln(num_classes), else the run's first loss. */
   private double trivial = Double.NaN;
-  /** The smallest smoothed loss since the last rewind. */
+  /** The smallest smoothed loss since the last rewind, and its step. */
   private double runMin = Double.POSITIVE_INFINITY;
+  private long runMinStep;
   private boolean blownUp;
   private long blowUpStep;
   private double blowUpLr;
@@ -154,6 +155,7 @@ public final class Diagnoser {
   private double preMin;   // the smallest smoothed loss before the blow-up
   private int sinceBlowUp;
   private double rangeLr = Double.NaN;
+  private int lastDecades = -1;
   private Diagnosis current = Diagnosis.UNKNOWN;
   private long describedAt;
   private double describedLr = Double.NaN;   // the suggestion last written
@@ -296,6 +298,14 @@ public final class Diagnoser {
     ladder.proven(lr);
   }
 
+  /**
+   * How many decades of lr the evidence supported when a too_slow diagnosis was last written (−1: none, or no
+   * evidence): from a range test, else from the run's own slope (see the class comment).
+   */
+  public int decadesSupported() {
+    return current.verdict() == Verdict.TOO_SLOW ? lastDecades : -1;
+  }
+
   /** Whether the loss blew up and has not learnt since; then {@link #blowUpStep()} says where. */
   public boolean blownUp() {
     return blownUp;
@@ -304,6 +314,22 @@ public final class Diagnoser {
   /** The step of the last blow-up (meaningful while {@link #blownUp()}). */
   public long blowUpStep() {
     return blowUpStep;
+  }
+
+  /**
+   * The step the run went wrong at, that a rewind must go back before (−1: none known): its blow-up while it has not
+   * learnt since; for a run dead without one, the step of its lowest loss if it had learnt before (it lost it since),
+   * else its first step.
+   */
+  public long wentWrongAt() {
+    if (blownUp) return blowUpStep;
+    if (current.verdict() == Verdict.DEAD) return learntBefore() ? runMinStep : 1;
+    return -1;
+  }
+
+  /** Whether the run had learnt more than a guess knows before it died. */
+  private boolean learntBefore() {
+    return runMin < TRIVIAL * trivial;
   }
 
   /** The loss of knowing nothing (NaN before the first step). */
@@ -349,7 +375,10 @@ public final class Diagnoser {
     }
     n++;
     minSmooth = Math.min(minSmooth, ewma);
-    runMin = Math.min(runMin, ewma);
+    if (ewma < runMin) {
+      runMin = ewma;
+      runMinStep = step;
+    }
     if (ewma > peak) peak = ewma;
     if (Double.isFinite(gradNorm)) maxGrad = Math.max(maxGrad, gradNorm);
     if (Double.isFinite(lr)) maxLr = Math.max(maxLr, lr);
@@ -715,7 +744,7 @@ public final class Diagnoser {
 
   /** Dead: no lr change revives it; the retry lr is a decade under the lr it died at. */
   private Diagnosis deadDiagnosis(long since, double lr) {
-    long k = blownUp ? blowUpStep : 1;
+    long k = blownUp ? blowUpStep : learntBefore() ? runMinStep : 1;
     double retry = setup.selfTuning() ? Double.NaN : failed.cut(blownUp ? blowUpLr : lr);
     double level = medianOfLast(longLoss, DEAD_WINDOW, longCount, DEAD_WINDOW);
     int half = DEAD_WINDOW / 2;
@@ -727,7 +756,9 @@ public final class Diagnoser {
         ? "after " + blowUpText() + ", " + still + (Double.isNaN(g) || blowUpGrad == 0 ? ""
             : "; its gradient norm (median " + fmt(g) + ") is " + fmt(g / blowUpGrad) + " of its " + fmt(blowUpGrad)
                 + " at the blow-up")
-        : still + ", although its steps promised to move it by Σ lr × grad norm² = " + fmt(longPromised.sum());
+        : (learntBefore() ? "it lost what it had learnt (its loss was down to " + fmt(runMin) + " at step " + runMinStep
+            + ", smoothed): " : "") + still + ", although its steps promised to move it by Σ lr × grad norm² = "
+            + fmt(longPromised.sum());
     String restart = setup.selfTuning() ? "a smaller step (d_coef under 1)" : "lr " + fmt(retry);
     String advice = "an lr change cannot revive it: rewind to before step " + k + " (a guard on \"dead\" does it) or start"
         + " again from before step " + k + " with " + restart;
@@ -742,6 +773,7 @@ public final class Diagnoser {
           .append("% of its first-order promise: steps are small against the curvature");
     }
     int decades = decades(lr);
+    lastDecades = decades;
     double upTo = decades > 0 ? nice(lr * Math.pow(10, decades)) : Double.NaN;
     if (decades > 0 && !failed.allows(upTo / FailedLrs.MARGIN)) upTo = Double.NaN;   // past a failed lr: not claimed
     if (decades >= 0) {

@@ -34,8 +34,15 @@ public final class ExternalTraces {
   private ExternalTraces() {
   }
 
-  @SuppressWarnings("unchecked")
+  private static final Map<String, Trace> LOADED = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The recorded run {@code name} (read once; its arrays are shared: don't write them). */
   public static Trace load(String name) {
+    return LOADED.computeIfAbsent(name, ExternalTraces::read);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Trace read(String name) {
     Map<String, Object> index = (Map<String, Object>) Json.parse(text("cases.json", false));
     for (Object o : (List<Object>) index.get("cases")) {
       Map<String, Object> c = (Map<String, Object>) o;
