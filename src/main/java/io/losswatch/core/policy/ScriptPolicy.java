@@ -422,9 +422,10 @@ public final class ScriptPolicy {
       return d.with("keep the lr for now: too slow for " + (lastStep - d.sinceStep()) + " steps; a raise is advised once"
           + " it held " + SLOW_HOLD + " (a minibatch loss is noisy)", Double.NaN, d.evidence());
     }
-    String why = asked != null ? "being checked by look-ahead on your model" : config.horizon() > 0
-        ? "not proven: the look-ahead budget (" + Diagnoser.fmt(100 * config.budget()) + "% of the run's steps) is spent"
-        : "advice unproven: a probe would check it on your model (lookahead)";
+    String why = asked != null ? "advice unproven yet: being checked by look-ahead on your model"
+        : config.horizon() <= 0 ? "advice unproven: a probe would check it on your model (lookahead)"
+        : affordable(FACTORS.length) ? "advice unproven yet: a look-ahead on your model checks it next"
+        : "advice unproven: the look-ahead budget (" + Diagnoser.fmt(100 * config.budget()) + "% of the run's steps) is spent";
     return d.with(d.advice(), d.suggestedLr(), d.evidence() + " (" + why + ")");
   }
 
