@@ -70,8 +70,10 @@ public final class Diagnoser {
   static final double BLOW_UP = 10;
   /** A loss at or above this fraction of the trivial level has learnt nothing a guess does not know. */
   static final double TRIVIAL = 0.85;
-  /** A dead run's gradient norm: at most this fraction of its largest at the blow-up. */
+  /** A dead run's gradient norm: at most this fraction of its largest at the blow-up … */
   static final double COLLAPSE = 1e-2;
+  /** … or, without a blow-up, of its largest since the run began (or was rewound). */
+  static final double FADED = 0.1;
   /** No net progress: the newer half of the dead window's raw losses is at most this much lower (median). */
   static final double FLAT = 0.02;
   /** Dead from the start: its steps promised (Σ lr × grad norm²) at least this many times its loss. */
@@ -147,6 +149,7 @@ public final class Diagnoser {
   /** The smallest smoothed loss since the last rewind, and its step. */
   private double runMin = Double.POSITIVE_INFINITY;
   private long runMinStep;
+  private double runMaxGrad;
   private boolean blownUp;
   private long blowUpStep;
   private double blowUpLr;
@@ -231,6 +234,7 @@ public final class Diagnoser {
     longPromised.clear();
     peak = 0;
     runMin = Double.POSITIVE_INFINITY;
+    runMaxGrad = 0;
     episodeVerdict = Verdict.UNKNOWN;
   }
 
@@ -380,7 +384,10 @@ public final class Diagnoser {
       runMinStep = step;
     }
     if (ewma > peak) peak = ewma;
-    if (Double.isFinite(gradNorm)) maxGrad = Math.max(maxGrad, gradNorm);
+    if (Double.isFinite(gradNorm)) {
+      maxGrad = Math.max(maxGrad, gradNorm);
+      runMaxGrad = Math.max(runMaxGrad, gradNorm);
+    }
     if (Double.isFinite(lr)) maxLr = Math.max(maxLr, lr);
     if (blownUp) {
       sinceBlowUp++;
@@ -532,10 +539,11 @@ public final class Diagnoser {
       double g = longGradMedian();
       return Double.isNaN(g) || blowUpGrad == 0 || g <= COLLAPSE * blowUpGrad;
     }
-    // from the start: flat at the trivial level, its steps having promised to move it by all of it
+    // without one: flat at the trivial level, its steps having promised to move it by all of it, its gradient faded
     if (now < TRIVIAL * trivial || now > (2 - TRIVIAL) * trivial || longPromised.count() < DEAD_WINDOW) return false;
     double level = medianOfLast(longLoss, DEAD_WINDOW, longCount, DEAD_WINDOW);
-    return level >= TRIVIAL * trivial && level <= (2 - TRIVIAL) * trivial && longPromised.sum() >= PROMISE * level && flat();
+    return level >= TRIVIAL * trivial && level <= (2 - TRIVIAL) * trivial && longPromised.sum() >= PROMISE * level
+        && longGradMedian() <= FADED * runMaxGrad && flat();
   }
 
   /** No net progress over the dead window: the newer half's median raw loss is at most {@link #FLAT} lower. */
@@ -706,8 +714,11 @@ public final class Diagnoser {
     double rate = Math.log(growth) / WINDOW;
     double left = Math.ceil(Math.log(Double.MAX_VALUE / Math.max(loss, Double.MIN_NORMAL)) / rate);
     boolean steady = growth >= 1.5 && ups.sum() >= 0.7 * WINDOW && left >= 1 && left <= MAX_OVERFLOW_STEPS;
-    boolean right = predictedAt >= 0 && step > predictedAt && Math.abs(Math.log(loss) - predictedLog
-        - predictedRate * (step - predictedAt)) <= Math.max(Math.log(2), 0.25 * predictedRate * (step - predictedAt));
+    // right so far: the window's first half, extrapolated, foretold its second, and the last estimate came true
+    int half = WINDOW / 2;
+    double firstRate = Math.log(rawAgo(half) / rawAgo(WINDOW)) / half;
+    boolean right = came(Math.log(rawAgo(half)), firstRate, half, Math.log(loss))
+        && (predictedAt < 0 || step > predictedAt && came(predictedLog, predictedRate, step - predictedAt, Math.log(loss)));
     if (steady && !setup.script()) {
       predictedAt = step;
       predictedLog = Math.log(loss);
@@ -718,7 +729,13 @@ public final class Diagnoser {
     if (!steady || !right || setup.script()) return new Diagnosis(Verdict.DIVERGING, advice, to, since, grew);
     String overflow = "overflows in about " + (long) left + " steps";
     return new Diagnosis(Verdict.DIVERGING, advice + "; the loss " + overflow, to, since, grew + "; it " + overflow
-        + " (the estimate made " + WINDOW + " steps ago came true)");
+        + " (a steady growth: the estimates so far came true)");
+  }
+
+  /** Whether a log loss {@code from}, growing {@code rate} a step, came within reach of {@code actual} after {@code steps}. */
+  private static boolean came(double from, double rate, long steps, double actual) {
+    double predicted = from + rate * steps;
+    return Double.isFinite(predicted) && Math.abs(actual - predicted) <= Math.max(Math.log(2), 0.25 * Math.abs(rate * steps));
   }
 
   private String trivialText() {
@@ -758,7 +775,8 @@ public final class Diagnoser {
                 + " at the blow-up")
         : (learntBefore() ? "it lost what it had learnt (its loss was down to " + fmt(runMin) + " at step " + runMinStep
             + ", smoothed): " : "") + still + ", although its steps promised to move it by Σ lr × grad norm² = "
-            + fmt(longPromised.sum());
+            + fmt(longPromised.sum()) + "; its gradient norm (median " + fmt(g) + ") is " + fmt(g / runMaxGrad)
+            + " of its largest, " + fmt(runMaxGrad);
     String restart = setup.selfTuning() ? "a smaller step (d_coef under 1)" : "lr " + fmt(retry);
     String advice = "an lr change cannot revive it: rewind to before step " + k + " (a guard on \"dead\" does it) or start"
         + " again from before step " + k + " with " + restart;

@@ -6,8 +6,9 @@ import java.util.List;
 /**
  * A run's memory of the learning rates it failed at: where it diverged, went non-finite or died (and where a guard
  * fired). No advice and no retry lr ever goes back to the lowest of them or above it: a raise stops at a third of
- * it (half a decade below), a cut goes ÷10 from the lower of the lr and it. Kept across lr changes and rewinds (a
- * rewind undoes steps, not what they taught), forgotten only when a run starts over. Pure; one per run.
+ * it (half a decade below); a cut goes ÷10, or to a decade under it when ÷10 would not clear it by half a decade.
+ * Kept across lr changes and rewinds (a rewind undoes steps, not what they taught), forgotten only when a run starts
+ * over. Pure; one per run.
  */
 public final class FailedLrs {
   /** A raise may come no closer to the lowest failed lr than this fraction of it. */
@@ -65,9 +66,13 @@ public final class FailedLrs {
     return Double.NaN;
   }
 
-  /** The lr a cut from {@code lr} goes to: ÷10 from the lower of it and the ceiling (NaN for an unusable lr). */
+  /**
+   * The lr a cut from {@code lr} goes to: ÷10, unless that stays within half a decade of the lowest failed lr (the lr
+   * rose past it since, as under a warmup); then a decade under that (NaN for an unusable lr).
+   */
   public double cut(double lr) {
-    return usable(lr) ? Diagnoser.nice(Math.min(lr, ceiling()) / 10) : Double.NaN;
+    if (!usable(lr)) return Double.NaN;
+    return Diagnoser.nice(lr / 10 <= MARGIN * ceiling() * (1 + 1e-9) ? lr / 10 : ceiling() / 10);
   }
 
   void clear() {
