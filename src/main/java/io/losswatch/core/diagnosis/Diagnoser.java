@@ -34,7 +34,7 @@ import java.util.Arrays;
  *   <li>too_slow: under 1% relative improvement per step while each step delivers what its first-order
  *       prediction promised (efficiency &gt; 0.9: steps are small against the curvature, so a larger one
  *       would give proportionally more), or — without geometry — the loss creeps while the gradient is
- *       not small and the evidence leaves at least a decade of lr to climb (see {@link #decades()});
+ *       not small (and, for a script's run, the evidence leaves at least a decade of lr to climb: {@link #decades});
  *   <li>converging otherwise.
  * </ul>
  * Other verdicts must hold for {@link #HOLD} steps in a row before they replace the current one, and
@@ -510,8 +510,9 @@ public final class Diagnoser {
     boolean linear = Double.isNaN(eff) ? gradNorm > 0.01 * maxGrad : eff > 0.9;
     boolean rising = lr > 1.05 * lrs[n % (WINDOW + 1)];   // a warmup is raising the lr already
     double slow = current.verdict() == Verdict.TOO_SLOW ? 0.02 : 0.01;
-    // without geometry, a creep is too slow only if the evidence leaves a decade to climb
-    boolean room = !Double.isNaN(eff) || decades(lr) != 0;
+    // a script's creep (no geometry, a noisy loss) is too slow only if the evidence leaves a decade to climb; a
+    // built-in run replayed from its history after a restart (no geometry either) keeps its live rule
+    boolean room = !setup.script() || !Double.isNaN(eff) || decades(lr) != 0;
     if (perStep < slow && perStep > -0.001 && linear && !rising && room) return Verdict.TOO_SLOW;
     return Verdict.CONVERGING;
   }
