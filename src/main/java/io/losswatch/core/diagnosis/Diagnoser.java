@@ -512,8 +512,10 @@ public final class Diagnoser {
     double slow = current.verdict() == Verdict.TOO_SLOW ? 0.02 : 0.01;
     // a script's creep (no geometry, a noisy loss) is too slow only if the evidence leaves a decade to climb; a
     // built-in run replayed from its history after a restart (no geometry either) keeps its live rule
-    boolean room = !setup.script() || !Double.isNaN(eff) || decades(lr) != 0;
-    if (perStep < slow && perStep > -0.001 && linear && !rising && room) return Verdict.TOO_SLOW;
+    if (perStep < slow && perStep > -0.001 && linear && !rising
+        && (!setup.script() || !Double.isNaN(eff) || decades(lr) != 0)) {
+      return Verdict.TOO_SLOW;
+    }
     return Verdict.CONVERGING;
   }
 
