@@ -1,7 +1,5 @@
 package io.losswatch.core.diagnosis;
 
-import java.util.Arrays;
-
 /**
  * Classifies a run step by step from its loss and, for runs trained in-process, its update geometry (the
  * cosine between successive updates, and how much of the first-order predicted decrease a step delivered).
@@ -230,6 +228,7 @@ public final class Diagnoser {
     if (ended) return;
     reset();
     blownUp = false;
+    deadBefore = false;
     longCount = 0;
     longPromised.clear();
     peak = 0;
@@ -264,7 +263,7 @@ public final class Diagnoser {
   public void end(long step, String how) {
     if (ended) return;
     double retry = current.hasAdvice() ? current.suggestedLr() : current.retryLr();
-    if (Double.isNaN(retry) && !failed.isEmpty() && !setup.selfTuning()) retry = failed.cut(failed.ceiling());
+    if (Double.isNaN(retry) && !failed.isEmpty() && !setup.selfTuning()) retry = nice(failed.cut(failed.ceiling()));
     current = current.ended(step, how, retry);
     ended = true;
   }
@@ -482,7 +481,7 @@ public final class Diagnoser {
     eff = efficiencies.mean();
     perStep = 1 - Math.pow(ratio, 1.0 / WINDOW);   // relative improvement per step
     byBlowUp = false;
-    if (blownUp && recovered()) blownUp = false;   // it learns again: the blow-up is behind it
+    if (blownUp && sinceBlowUp % CHECK == 0 && recovered()) blownUp = false;   // it learns again: the blow-up is behind it
     // near its floor a loss may bounce by any factor and still be nothing (Adam on rosenbrock leaps from 1e-30 to
     // 3e-4 and back, every few hundred steps): a blow-up must climb back to a thousandth of the run's largest loss
     boolean significant = now > BLOW_UP_FLOOR * peak;
@@ -513,7 +512,7 @@ public final class Diagnoser {
     // a script's creep (no geometry, a noisy loss) is too slow only if the evidence leaves a decade to climb; a
     // built-in run replayed from its history after a restart (no geometry either) keeps its live rule
     if (perStep < slow && perStep > -0.001 && linear && !rising
-        && (!setup.script() || !Double.isNaN(eff) || decades(lr) != 0)) {
+        && (!setup.script() || !Double.isNaN(eff) || decadesNow(lr) != 0)) {
       return Verdict.TOO_SLOW;
     }
     return Verdict.CONVERGING;
@@ -535,6 +534,12 @@ public final class Diagnoser {
   /** The dead rules (see the class comment); once dead, a run stays so until it learns. */
   private boolean dead() {
     if (!(trivial > 0)) return false;
+    if (longCount % CHECK != 0) return deadBefore;   // medians cost: reckoned every few steps
+    deadBefore = reckonDead();
+    return deadBefore;
+  }
+
+  private boolean reckonDead() {
     if (current.verdict() == Verdict.DEAD) return blownUp || medianOfLast(raw, WINDOW + 1, n, Math.min(n, WINDOW)) >= TRIVIAL * trivial;
     if (longCount < DEAD_WINDOW) return false;
     if (blownUp) {
@@ -543,7 +548,10 @@ public final class Diagnoser {
       return Double.isNaN(g) || blowUpGrad == 0 || g <= COLLAPSE * blowUpGrad;
     }
     // without one: flat at the trivial level, its steps having promised to move it by all of it, its gradient faded
-    if (now < TRIVIAL * trivial || now > (2 - TRIVIAL) * trivial || longPromised.count() < DEAD_WINDOW) return false;
+    if (now < TRIVIAL * trivial || now > (2 - TRIVIAL) * trivial || longPromised.count() < DEAD_WINDOW
+        || longPromised.sum() < PROMISE * TRIVIAL * trivial) {
+      return false;
+    }
     double level = medianOfLast(longLoss, DEAD_WINDOW, longCount, DEAD_WINDOW);
     return level >= TRIVIAL * trivial && level <= (2 - TRIVIAL) * trivial && longPromised.sum() >= PROMISE * level
         && longGradMedian() <= FADED * runMaxGrad && flat();
@@ -571,9 +579,44 @@ public final class Diagnoser {
       double v = ring[Math.floorMod(count - i, size)];
       if (!Double.isNaN(v)) scratch[m++] = v;
     }
+    return median(scratch, m);
+  }
+
+  /**
+   * The median of {@code a[0..m)} (NaN if m is 0), reordering it: a selection, not a sort — this runs every step of a
+   * run near its trivial level, and a sort of a hundred doubles costs tens of microseconds.
+   */
+  static double median(double[] a, int m) {
     if (m == 0) return Double.NaN;
-    Arrays.sort(scratch, 0, m);
-    return m % 2 == 1 ? scratch[m / 2] : 0.5 * (scratch[m / 2 - 1] + scratch[m / 2]);
+    double upper = select(a, m, m / 2);
+    if (m % 2 == 1) return upper;
+    double lower = a[0];
+    for (int i = 1; i < m / 2; i++) lower = Math.max(lower, a[i]);   // the largest of the lower half
+    return 0.5 * (lower + upper);
+  }
+
+  /** The k-th smallest of {@code a[0..m)}, leaving the smaller ones before it and the larger after (Hoare's select). */
+  private static double select(double[] a, int m, int k) {
+    int lo = 0;
+    int hi = m - 1;
+    while (lo < hi) {
+      double pivot = a[(lo + hi) >>> 1];
+      int i = lo;
+      int j = hi;
+      while (i <= j) {
+        while (a[i] < pivot) i++;
+        while (a[j] > pivot) j--;
+        if (i <= j) {
+          double t = a[i];
+          a[i++] = a[j];
+          a[j--] = t;
+        }
+      }
+      if (k <= j) hi = j;
+      else if (k >= i) lo = i;
+      else return a[k];
+    }
+    return a[k];
   }
 
   /** Whether the window's raw losses alternate regularly (lag-1 autocorrelation ≤ {@link #REGULAR}), unlike noise. */
@@ -590,6 +633,12 @@ public final class Diagnoser {
     }
     lag1 = den > 0 ? num / den : 0;
     return lag1 <= REGULAR;
+  }
+
+  /** {@link #decades} as last reckoned: afresh every {@link #CHECK} steps, and at a new lr. */
+  private int decadesNow(double lr) {
+    if (n % CHECK == 0 || n <= WINDOW + 1 || lr != lrs[Math.floorMod(n - 2, WINDOW + 1)]) decadesBefore = decades(lr);
+    return decadesBefore;
   }
 
   // what decades() measured, for the evidence
@@ -624,8 +673,7 @@ public final class Diagnoser {
         scratch[m++] = Math.abs(longLoss[Math.floorMod(longCount - i, DEAD_WINDOW)]
             - longLoss[Math.floorMod(longCount - i - 1, DEAD_WINDOW)]);
       }
-      Arrays.sort(scratch, 0, m);
-      double noise = scratch[m / 2];
+      double noise = median(scratch, m);
       if (older - newer > 3 * noise / Math.sqrt(half)) slopePerStep = (older - newer) / half;
     }
     double r = Double.isNaN(promisePerStep) ? slopePerStep
@@ -644,10 +692,18 @@ public final class Diagnoser {
     return highest == 0 || (firstLoss > 0 && highest > 0 && highest < LOSS_FLOOR * firstLoss);
   }
 
+  /** The dead rules and a script's decades, which take medians, are reckoned every this many steps. */
+  static final int CHECK = 5;
+  private boolean deadBefore;
+  private int decadesBefore = -1;
+
   /** Turns in a window that make the loss's alternation an oscillation: 80% of the window's 19, so 16. */
   private static final int FLIPS = (int) Math.ceil(0.8 * (WINDOW - 1));
 
-  /** The lr a verdict's advice sets (NaN: none): never an unusable lr, one the run failed at, or one for a self-tuner. */
+  /**
+   * The lr a verdict's advice sets (NaN: none), unrounded (it runs every step; {@link #nice} rounds it when written):
+   * never an unusable lr, one the run failed at, or one for a self-tuner.
+   */
   private double suggestion(Verdict v, double lr) {
     if (setup.selfTuning()) return Double.NaN;
     return switch (v) {
@@ -655,14 +711,14 @@ public final class Diagnoser {
       case OSCILLATING, NON_FINITE -> failed.cut(lr);
       case TOO_SLOW -> {
         double f = ladder.watching() ? Double.NaN : failed.raiseFactor(lr);
-        yield Double.isNaN(f) ? Double.NaN : nice(lr * f);
+        yield Double.isNaN(f) ? Double.NaN : lr * f;
       }
       default -> Double.NaN;
     };
   }
 
   private Diagnosis nonFinite(long step, double loss, double lr, double gradNorm, long since) {
-    double to = suggestion(Verdict.NON_FINITE, lr);
+    double to = nice(suggestion(Verdict.NON_FINITE, lr));
     String evidence = (Double.isFinite(loss) ? "gradient norm " + gradNorm : "loss " + loss) + " at step " + step;
     String advice = Double.isNaN(to) ? cutAdvice(to, lr) : cutAdvice(to, lr) + " and start again";
     return new Diagnosis(Verdict.NON_FINITE, advice, to, since, evidence);
@@ -679,7 +735,7 @@ public final class Diagnoser {
 
   /** The verdict with its advice and evidence, in words: built when the diagnosis changes, or once a window. */
   private Diagnosis describe(Verdict v, long since, long step, double loss, double lr, double gradNorm) {
-    double to = suggestion(v, lr);
+    double to = nice(suggestion(v, lr));
     return switch (v) {
       case DIVERGING -> byBlowUp ? blownUpDiagnosis(since, loss, lr, to) : diverging(since, step, loss, lr, to);
       case DEAD -> deadDiagnosis(since, lr);
@@ -765,7 +821,7 @@ public final class Diagnoser {
   /** Dead: no lr change revives it; the retry lr is a decade under the lr it died at. */
   private Diagnosis deadDiagnosis(long since, double lr) {
     long k = blownUp ? blowUpStep : learntBefore() ? runMinStep : 1;
-    double retry = setup.selfTuning() ? Double.NaN : failed.cut(blownUp ? blowUpLr : lr);
+    double retry = setup.selfTuning() ? Double.NaN : nice(failed.cut(blownUp ? blowUpLr : lr));
     double level = medianOfLast(longLoss, DEAD_WINDOW, longCount, DEAD_WINDOW);
     int half = DEAD_WINDOW / 2;
     String still = "it has sat at " + fmt(level) + " (median of its last " + DEAD_WINDOW + " raw losses; " + trivialText()

@@ -68,11 +68,12 @@ public final class FailedLrs {
 
   /**
    * The lr a cut from {@code lr} goes to: ÷10, unless that stays within half a decade of the lowest failed lr (the lr
-   * rose past it since, as under a warmup); then a decade under that (NaN for an unusable lr).
+   * rose past it since, as under a warmup); then a decade under that (NaN for an unusable lr). Unrounded
+   * ({@link Diagnoser#nice} writes it as a person would).
    */
   public double cut(double lr) {
     if (!usable(lr)) return Double.NaN;
-    return Diagnoser.nice(lr / 10 <= MARGIN * ceiling() * (1 + 1e-9) ? lr / 10 : ceiling() / 10);
+    return lr / 10 <= MARGIN * ceiling() * (1 + 1e-9) ? lr / 10 : ceiling() / 10;
   }
 
   void clear() {
