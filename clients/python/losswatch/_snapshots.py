@@ -92,7 +92,7 @@ def capture(step: int, model: Any, optimizer: Any, scheduler: Any = None, *, gra
     s.optimizer = c(optimizer.state_dict())
     if scheduler is not None:
         s.scheduler = c(scheduler.state_dict())
-    s.rng = _rng_states(torch)
+    s.rng = rng_states(torch)
     if grads:
         s.grads = []
         for p in _parameters(model, optimizer):
@@ -113,7 +113,7 @@ def restore(state: State, model: Any, optimizer: Any, scheduler: Any = None, *, 
     optimizer.load_state_dict(state.optimizer)   # deep-copies what it is given
     if state.scheduler is not None and scheduler is not None:
         scheduler.load_state_dict(_Copier(torch.Tensor, None)(state.scheduler))   # torch's keeps what it is given
-    _set_rng_states(torch, state.rng)
+    set_rng_states(torch, state.rng)
     if state.grads is not None:
         with torch.no_grad():
             for p, g, saved in state.grads:
@@ -143,7 +143,7 @@ def _parameters(model: Any, optimizer: Any) -> List[Any]:
     return list(seen.values())
 
 
-def _rng_states(torch: Any) -> Dict[str, Any]:
+def rng_states(torch: Any) -> Dict[str, Any]:
     states: Dict[str, Any] = {"torch": torch.get_rng_state(), "random": random.getstate()}
     cuda = getattr(torch, "cuda", None)
     if cuda is not None and cuda.is_available() and cuda.is_initialized():
@@ -154,7 +154,7 @@ def _rng_states(torch: Any) -> Dict[str, Any]:
     return states
 
 
-def _set_rng_states(torch: Any, states: Dict[str, Any]) -> None:
+def set_rng_states(torch: Any, states: Dict[str, Any]) -> None:
     torch.set_rng_state(states["torch"])
     random.setstate(states["random"])
     if "cuda" in states:
