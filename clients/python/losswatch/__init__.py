@@ -44,12 +44,16 @@ import threading
 import time
 
 from . import _wire
+from ._commands import OPS as _LOOP_OPS, LoopControl, DEFAULT_CURVATURE_EVERY
+from ._guard import guard_spec
 from ._http import Nodes, Unreachable, node_urls
 from ._lr_find import lr_find
+from ._probe import Lookahead, lookahead_spec
 from ._sender import Sender
+from ._snapshots import DEFAULT_BYTES, DEFAULT_KEEP
 from ._watch import Watched
 
-__all__ = ["init", "Run", "LosswatchError", "lr_find"]
+__all__ = ["init", "Run", "LosswatchError", "lr_find", "Lookahead"]
 __version__ = "0.1.0"
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -62,7 +66,8 @@ class LosswatchError(Exception):
     """The server refused the run (a bad token, a bad config): raised by ``init``."""
 
 
-def init(name=None, url=None, token=None, config=None, optimizer=None, auto_lr=False, **options):
+def init(name=None, url=None, token=None, config=None, optimizer=None, auto_lr=False, guard=None, lookahead=None,
+         **options):
     """Creates a run on the server and returns it, ready to ``log()``.
 
     ``url`` defaults to ``$LOSSWATCH_URL``, else http://127.0.0.1:8080; ``token`` to ``$LOSSWATCH_TOKEN``.
@@ -71,9 +76,16 @@ def init(name=None, url=None, token=None, config=None, optimizer=None, auto_lr=F
     node at a time, ``run.url``, moving on to the next when that one fails (see the module's docstring).
     ``config`` is free-form JSON (at most 4 KiB) shown with the run; ``optimizer`` a dict such as
     ``{"type": "adamw", "lr": 3e-4}`` or a torch optimizer (its type and numbers are sent). ``auto_lr=True`` lets
-    the server apply its lr advice by itself. ``options`` are ``Run``'s keyword arguments.
+    the server apply its lr advice by itself.
+
+    ``guard`` (``{"on": ["diverging", "non_finite", "spike", "dead"], "rewind": 50, "lr_factor": 0.1,
+    "max_rewinds": 3}``, or True for the server's defaults) lets the server rewind the run past a blow-up: give
+    ``watch()`` the model, and the client keeps snapshots to go back to. ``lookahead`` (``{"horizon": 200,
+    "budget": 0.1}`` or True) tells the server it may ask for look-ahead probes: give ``watch()`` a
+    ``losswatch.Lookahead``. ``options`` are ``Run``'s keyword arguments.
     """
-    return Run(name=name, url=url, token=token, config=config, optimizer=optimizer, auto_lr=auto_lr, **options)
+    return Run(name=name, url=url, token=token, config=config, optimizer=optimizer, auto_lr=auto_lr, guard=guard,
+               lookahead=lookahead, **options)
 
 
 class Run:
@@ -92,8 +104,8 @@ class Run:
     ``quiet`` (False)             print nothing (problems included) to stderr
     """
 
-    def __init__(self, name=None, url=None, token=None, config=None, optimizer=None, auto_lr=False,
-                 flush_interval=0.05, batch_steps=4096, memory_steps=100_000, spool_dir=None,
+    def __init__(self, name=None, url=None, token=None, config=None, optimizer=None, auto_lr=False, guard=None,
+                 lookahead=None, _extra=None, flush_interval=0.05, batch_steps=4096, memory_steps=100_000, spool_dir=None,
                  resend_window=65_536, finish_timeout=DEFAULT_FINISH_TIMEOUT, request_timeout=5.0,
                  poll_interval=0.2, quiet=False):
         if not 1 <= batch_steps <= 10_000:
@@ -129,11 +141,25 @@ class Run:
         self._command_cond = threading.Condition()
         self._paused = False
         self._warned_lr = False
+        self.rewound = False
+        """True once the server rewound the run (its guard): ``step`` went back. The loop may read and reset it."""
+        self._guard = guard_spec(guard)
+        self._lookahead = lookahead_spec(lookahead)
+        self._control = None   # the guard's snapshots, the probes, the curvature: LoopControl, from watch()
+        self._cycle = 0        # rewinds executed
+        self._rewound_to = None
+        self._step = 0
 
         self._http = Nodes(urls, token, request_timeout, quiet)
-        body = _wire.create_body(name, config, _wire.optimizer_spec(optimizer), auto_lr)
+        extra = dict(_extra or {})
+        if self._guard is not None:
+            extra["guard"] = self._guard
+        if self._lookahead is not None:
+            extra["lookahead"] = self._lookahead
+        body = _wire.create_body(name, config, _wire.optimizer_spec(optimizer), auto_lr, extra)
         self._sender = Sender(self, self._http, body, batch_steps, memory_steps, flush_interval, poll_interval,
                               spool_dir, resend_window)
+        self._sender.cycles = self._guard is not None
         status, answer = self._create(body)
         if status is None:
             self._say("losswatch: cannot reach %s (%s); the run is created and its steps sent once it answers"
@@ -179,20 +205,47 @@ class Run:
 
     # ---- the training loop's side
 
-    def watch(self, optimizer, scheduler=None):
+    def watch(self, optimizer, scheduler=None, *, model=None, lookahead=None, curvature=None,
+              curvature_every=DEFAULT_CURVATURE_EVERY, snapshot_every=None, snapshot_keep=DEFAULT_KEEP,
+              snapshot_bytes=DEFAULT_BYTES):
         """From now on ``log()`` fills in ``lr`` (the first param group's) and ``grad_norm`` (of all the
         optimizer's parameters' gradients, so call it after ``backward()``) when not given, and the server's lr
-        commands scale every param group's lr, and the scheduler's ``base_lrs``, by the same factor."""
-        self._watched = Watched(optimizer, scheduler)
+        commands scale every param group's lr, and the scheduler's ``base_lrs``, by the same factor.
+
+        ``model`` (a torch module) lets a guarded run (``init(guard=...)``) keep snapshots and rewind: a snapshot
+        of the model's, the optimizer's and the scheduler's state and the RNGs every ``snapshot_every`` steps
+        (``guard["rewind"] // 5``, 10 by default), the newest ``snapshot_keep`` of them within ``snapshot_bytes``,
+        in host memory, plus the state at this call. ``lookahead``, a ``losswatch.Lookahead(step_fn, batches)``:
+        the means to run the server's look-ahead probes (``init(lookahead=...)``). ``curvature``, a function that
+        returns the loss on a batch with its graph: the sharpness and stability are measured every
+        ``curvature_every`` steps and sent with the steps.
+        """
+        watched = Watched(optimizer, scheduler)
+        control = None
+        if model is not None or lookahead is not None or curvature is not None or self._guard is not None:
+            control = LoopControl(watched, model, self.step, self._say, guard=self._guard,
+                                  lookahead_spec=self._lookahead, lookahead=lookahead, curvature=curvature,
+                                  curvature_every=curvature_every, snapshot_every=snapshot_every,
+                                  snapshot_keep=snapshot_keep, snapshot_bytes=snapshot_bytes)
+        self._watched = watched
+        self._control = control
         return self
 
-    def log(self, step, loss=None, lr=None, grad_norm=None, **metrics):
-        """Records one step: ``step`` an int greater than the last one (gaps are fine), ``loss`` a number (NaN
-        and infinities too), ``lr``, ``grad_norm`` and up to 8 other named scalars (``val_acc=0.93``).
+    @property
+    def step(self):
+        """The step the run is at: the last one logged, or the one a rewind went back to. ``log()`` without a
+        step logs the next one."""
+        return self._step
+
+    def log(self, step=None, loss=None, lr=None, grad_norm=None, **metrics):
+        """Records one step: ``step`` an int greater than the last one (gaps are fine; left out: the next one),
+        ``loss`` a number (NaN and infinities too), ``lr``, ``grad_norm`` and up to 8 other named scalars
+        (``val_acc=0.93``). Returns the step the run is at: this one, or the one a rewind went back to.
 
         Returns at once, unless the server paused the run: then it waits here until resume or stop. A command
-        from the server (an lr change, stop) takes effect before it returns: the optimizer step that follows
-        this call is the first to use the new lr.
+        from the server (an lr change, stop, rewind) takes effect before it returns: the optimizer step that
+        follows this call is the first to use the new lr. Call it after ``optimizer.step()`` when the run has a
+        guard: the snapshot it takes is then the state the step ended in, and a rewind to it replays exactly.
         """
         if step.__class__ is not int or step <= self._last_step:
             step = self._check_step(step)
@@ -200,6 +253,8 @@ class Run:
             if loss is None:
                 raise TypeError("losswatch: log() needs loss=")
             loss = float(loss)
+        control = self._control
+        extra = control.before(step) if control is not None else None
         deferred = self._apply_commands(step) if self._commands_waiting else None
         w = self._watched
         if w is not None:
@@ -215,14 +270,23 @@ class Run:
             self._check_metrics(metrics)
         else:
             metrics = None
-        self._last_step = step
+        self._last_step = self._step = step
         q = self._queue
-        q.append((step, loss, lr, grad_norm, _now(), metrics))
+        if extra is None:
+            q.append((step, loss, lr, grad_norm, _now(), metrics))
+        else:
+            q.append((step, loss, lr, grad_norm, _now(), metrics, extra))
         if deferred:
             q.extend(deferred)   # after the step they took effect at, so a stop never cuts it off
             self._sender.wake.set()
         elif len(q) >= self._batch_steps:
             self._sender.wake.set()
+        if control is not None:
+            if self._rewound_to is not None:
+                self._last_step = self._step = self._rewound_to   # the next steps are numbered from there
+                self._rewound_to = None
+            control.after(step)
+        return self._step
 
     @property
     def paused(self):
@@ -237,6 +301,7 @@ class Run:
         if state not in ("finished", "failed"):
             raise ValueError("losswatch: finish() takes state 'finished' or 'failed', not %r" % (state,))
         self._finished = True
+        self._step = self.step
         self._last_step = math.inf   # log() after finish fails in _check_step
         _at_exit.discard(self)
         timeout = self.finish_timeout if timeout is None else timeout
@@ -263,6 +328,8 @@ class Run:
     def _check_step(self, step):
         if self._finished:
             raise RuntimeError("losswatch: log() after finish()")
+        if step is None:
+            return self._last_step + 1
         step = operator.index(step)
         if step < 1:
             raise ValueError("losswatch: steps start at 1, not %d" % step)
@@ -307,8 +374,11 @@ class Run:
                 self._commands_waiting = False
             for c in commands:
                 op = c.get("op")
-                ack = {"id": c["id"], "step": step}
-                if op == "lr":
+                ack = {"id": c["id"], "step": step if self._rewound_to is None else self._rewound_to}
+                if op in _LOOP_OPS:
+                    if not self.stopped:
+                        self._loop_command(c, ack["step"], deferred)
+                elif op == "lr":
                     if self._apply_lr(c, step):
                         deferred.append(ack)
                 elif op == "stop":
@@ -335,6 +405,23 @@ class Run:
                 if self.stopped and not self._commands:
                     self._paused = False
                     return deferred
+
+    def _loop_command(self, command, step, deferred):
+        """A rewind or a probe, executed by the watched loop's LoopControl."""
+        control = self._control
+        if control is None:
+            deferred.append({"id": command["id"], "step": step, "error": "no watch(): nothing to %s"
+                             % command.get("op")})
+            self._say("losswatch: the server asks for a %s but nothing is watched (run.watch(optimizer, scheduler, "
+                      "model=model))" % command.get("op"))
+            return
+        ack, to = control.apply(command, step)
+        if to is not None:
+            self._cycle += 1
+            ack["cycle"] = self._cycle   # the sender begins an append of the new cycle with it
+            self._rewound_to = to
+            self.rewound = True
+        deferred.append(ack)
 
     def _ack_now(self, ack):
         self._queue.append(ack)

@@ -70,6 +70,9 @@ class Sender(threading.Thread):
         self.deadline = None
         self.unsent_at_exit = 0
         self._warned = set()
+        self.cycles = False         # a guarded run: appends say their cycle (rewinds executed before them)
+        self.cycle = 0              # the cycle of the last append the server took
+        self.extras = True          # the curvature columns are sent (False: this server refused them)
 
     # ---- the loop
 
@@ -165,12 +168,14 @@ class Sender(threading.Thread):
         q = self.queue
         while q:
             tail = self.mem[-1] if self.mem and len(self.mem[-1][0]) < self.batch_steps \
-                and len(self.mem[-1][1]) < MAX_ACKS else None
+                and len(self.mem[-1][1]) < MAX_ACKS and not _begins_cycle(q[0]) else None
             if tail is None:
                 tail = ([], [])
                 self.mem.append(tail)
             records, acks = tail
             while q and len(records) < self.batch_steps and len(acks) < MAX_ACKS:
+                if (records or acks) and _begins_cycle(q[0]):
+                    break   # a rewind's ack goes first in an append of its own cycle
                 item = q.popleft()
                 if item.__class__ is tuple:
                     records.append(item)
@@ -251,8 +256,9 @@ class Sender(threading.Thread):
     def _append(self, records, acks):
         """Sends one append. True: taken; False: try again later; None: refused for good (dropped, reported)."""
         path = "/api/runs/%s/steps" % self.owner.id
+        cycle = _wire.cycle_of(acks, self.cycle) if self.cycles else None
         try:
-            status, answer = self._request("POST", path, _wire.append_body(records, acks))
+            status, answer = self._request("POST", path, _wire.append_body(records, acks, cycle, self.extras))
         except Unreachable as e:
             self._warn("down", "losswatch: the server is not answering (%s); steps are kept and sent once it is "
                        "back" % e)
@@ -270,6 +276,12 @@ class Sender(threading.Thread):
                 self._warned.discard("down")
                 self._note("losswatch: the server is back; sending the %d steps it does not have yet"
                            % self.pending_steps())
+            if cycle is not None and cycle > self.cycle:
+                # a rewind: the steps before it are the server's abandoned ones, not to be sent again
+                self.cycle = cycle
+                self.sent.clear()
+                self.forgotten = 0
+                self.confirmed = 0
             self.sent.extend(records)
             while len(self.sent) > self.resend_window:
                 self.forgotten = self.sent.popleft()[0]
@@ -285,6 +297,11 @@ class Sender(threading.Thread):
             return None
         if status == 413 and len(records) > 1:
             self._split()
+            return False
+        if status == 400 and self.extras and isinstance(answer, dict) and answer.get("field") in _wire.EXTRA_FIELDS:
+            self.extras = False   # a server without curvature columns: the steps go without them
+            self._note("losswatch: the server does not take the curvature columns (%s); the steps are sent "
+                       "without them" % _error(answer))
             return False
         if status in (400, 413):
             self.owner.dropped_steps += len(records)
@@ -399,8 +416,8 @@ class Sender(threading.Thread):
         kept = []
         while True:
             head = self._head()
-            if head is None or (head[0] and head[0][0][0] > last):
-                break
+            if head is None or (head[0] and head[0][0][0] > last) or any(_begins_cycle(a) for a in head[1]):
+                break   # (the server has no steps of a cycle it has not begun)
             self._pop()
             kept = [r for r in head[0] if r[0] > last]
             stored.extend(head[0][:len(head[0]) - len(kept)])
@@ -426,6 +443,8 @@ class Sender(threading.Thread):
         records, acks = self._head()
         half = len(records) // 2
         first, second = (records[:half], []), (records[half:], acks)
+        if any(_begins_cycle(a) for a in acks):
+            first, second = (records[:half], acks), (records[half:], [])   # a rewind's ack goes first
         if self.front:
             self.front.popleft()
             self.front.extendleft([second, first])
@@ -475,6 +494,11 @@ class Sender(threading.Thread):
         if not self.owner.quiet or "crash" in self._warned:
             sys.stderr.write(text.rstrip("\n") + "\n")
             sys.stderr.flush()
+
+
+def _begins_cycle(item):
+    """A rewind's acknowledgement: it begins a cycle, so it goes first in an append of its own."""
+    return item.__class__ is dict and "cycle" in item
 
 
 def _error(answer):

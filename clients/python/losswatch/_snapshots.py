@@ -2,8 +2,9 @@
 
 A ``State`` holds copies of the model's, the optimizer's and the scheduler's ``state_dict()``s (every tensor
 cloned: ``optimizer.state_dict()`` hands out the live tensors), torch's CPU and CUDA RNG states, Python's
-``random`` state (and numpy's, when the script loaded numpy), and, for a probe, the gradients and the modules'
-train/eval modes. ``restore`` puts every bit of it back, so training goes on as it would have from there.
+``random`` state, and, for a probe (an exact fork), numpy's global RNG state too (when the script loaded numpy),
+the gradients and the modules' train/eval modes. ``restore`` puts every bit of it back, so training goes on as it
+would have from there.
 
 torch is never imported: it is reached through ``sys.modules`` (a model was given, so the script loaded it).
 
@@ -33,10 +34,11 @@ def torch_module() -> Any:
 class State:
     """One captured state, labelled with the step the run was at."""
 
-    __slots__ = ("step", "model", "optimizer", "scheduler", "rng", "grads", "modes", "nbytes")
+    __slots__ = ("step", "scale", "model", "optimizer", "scheduler", "rng", "grads", "modes", "nbytes")
 
     def __init__(self, step: int) -> None:
         self.step = step
+        self.scale = 1.0   # the lr scale the client had applied (Watched.scale) when it was taken
         self.model: Optional[Dict[str, Any]] = None
         self.optimizer: Optional[Dict[str, Any]] = None
         self.scheduler: Optional[Dict[str, Any]] = None
@@ -68,7 +70,7 @@ class _Copier:
             if isinstance(value, collections.OrderedDict):   # a module's state_dict(), with its _metadata
                 out = collections.OrderedDict(out)
                 if hasattr(value, "_metadata"):
-                    out._metadata = copy.deepcopy(value._metadata)   # type: ignore[attr-defined]
+                    out._metadata = value._metadata   # type: ignore[attr-defined]   (versions: never changed)
             return out
         if isinstance(value, list):
             return [self(v) for v in value]
@@ -92,7 +94,7 @@ def capture(step: int, model: Any, optimizer: Any, scheduler: Any = None, *, gra
     s.optimizer = c(optimizer.state_dict())
     if scheduler is not None:
         s.scheduler = c(scheduler.state_dict())
-    s.rng = rng_states(torch)
+    s.rng = rng_states(torch, numpy=grads)
     if grads:
         s.grads = []
         for p in _parameters(model, optimizer):
@@ -143,12 +145,14 @@ def _parameters(model: Any, optimizer: Any) -> List[Any]:
     return list(seen.values())
 
 
-def rng_states(torch: Any) -> Dict[str, Any]:
+def rng_states(torch: Any, numpy: bool = True) -> Dict[str, Any]:
+    """torch's CPU and CUDA generators' states and Python's; numpy's too (when the script loaded numpy) unless
+    ``numpy`` is False: reading it costs about as much as the rest of a small model's snapshot."""
     states: Dict[str, Any] = {"torch": torch.get_rng_state(), "random": random.getstate()}
     cuda = getattr(torch, "cuda", None)
     if cuda is not None and cuda.is_available() and cuda.is_initialized():
         states["cuda"] = cuda.get_rng_state_all()
-    np = sys.modules.get("numpy")
+    np = sys.modules.get("numpy") if numpy else None
     if np is not None:
         states["numpy"] = np.random.get_state()
     return states
@@ -199,8 +203,9 @@ class Snapshots:
     def due(self, step: int) -> bool:
         return step % self.every == 0
 
-    def take(self, step: int) -> State:
+    def take(self, step: int, scale: float = 1.0) -> State:
         s = capture(step, self.model, self.optimizer, self.scheduler, device=self.device)
+        s.scale = scale
         self.taken += 1
         if self.anchor is None:
             self.anchor = s

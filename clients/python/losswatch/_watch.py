@@ -21,6 +21,7 @@ class Watched:
         self.optimizer = optimizer
         self.scheduler = scheduler
         self.params = [p for g in groups for p in g.get("params", ())]
+        self.scale = 1.0   # the product of the factors scale_lr applied: what a rewind compounds its factor with
 
     def lr(self):
         lr = self.optimizer.param_groups[0]["lr"]
@@ -43,6 +44,7 @@ class Watched:
         constant lr of 0.03 asked to become 0.003 is 0.003, not 0.0030000000000000005). Returns the first
         group's new lr."""
         groups = self.optimizer.param_groups
+        self.scale *= factor
         for i, g in enumerate(groups):
             new = float(g["lr"]) * factor
             if i == 0 and lr is not None and math.isclose(new, lr, rel_tol=1e-9):

@@ -35,8 +35,10 @@ def check_metric_name(name, known):
                          % (MAX_METRICS, ", ".join(sorted(known)), name))
 
 
-def append_body(records, acks):
-    """The body of ``POST /api/runs/{id}/steps`` for these records and acknowledgements, as bytes."""
+def append_body(records, acks, cycle=None, extras=True):
+    """The body of ``POST /api/runs/{id}/steps`` for these records and acknowledgements, as bytes. A record may
+    carry a 7th item, a dict of extra columns (``sharpness``, ``stability``) and run facts (``curvature``): sent
+    unless ``extras`` is False. ``cycle``, for a guarded run: the rewinds the client executed so far."""
     body = {"step": [r[0] for r in records], "loss": numbers([r[1] for r in records])}
     if any(r[2] is not None for r in records):
         body["lr"] = numbers([r[2] for r in records])
@@ -53,9 +55,37 @@ def append_body(records, acks):
                     names.append(k)
     if names:
         body["metrics"] = {k: numbers([r[5].get(k) if r[5] else None for r in records]) for k in names}
+    if extras and any(len(r) > 6 and r[6] for r in records):
+        _extra_columns(body, records)
     if acks:
-        body["acks"] = acks
+        # a rewind's ack says which cycle it begins ("cycle"): the append says it, the ack does not
+        body["acks"] = [a if "cycle" not in a else {k: v for k, v in a.items() if k != "cycle"} for a in acks]
+    if cycle is not None:
+        body["cycle"] = cycle
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+EXTRA_COLUMNS = ("sharpness", "stability")
+EXTRA_FIELDS = EXTRA_COLUMNS + ("curvature",)
+
+
+def _extra_columns(body, records):
+    for k in EXTRA_COLUMNS:
+        column = [r[6].get(k) if len(r) > 6 and r[6] else None for r in records]
+        if any(v is not None for v in column):
+            body[k] = numbers(column)
+    for r in records:
+        if len(r) > 6 and r[6] and "curvature" in r[6]:
+            body["curvature"] = r[6]["curvature"]   # the latest facts, when they changed
+
+
+def cycle_of(acks, current):
+    """The cycle an append carrying ``acks`` belongs to: a rewind's ack begins the next one."""
+    for a in acks:
+        c = a.get("cycle")
+        if c is not None and c > current:
+            current = c
+    return current
 
 
 def _plain(value):
@@ -72,7 +102,8 @@ def _plain(value):
     return str(value)
 
 
-def create_body(name, config, optimizer, auto_lr):
+def create_body(name, config, optimizer, auto_lr, extra=None):
+    """``extra``: more fields of the create body (``guard``, ``lookahead``, ``lr_range``), already plain JSON."""
     body = {"source": "external"}
     if name is not None:
         body["name"] = str(name)
@@ -84,6 +115,8 @@ def create_body(name, config, optimizer, auto_lr):
         body["optimizer"] = _plain(optimizer)
     if auto_lr:
         body["auto_lr"] = True
+    if extra:
+        body.update(extra)
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
