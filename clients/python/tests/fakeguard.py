@@ -4,7 +4,7 @@ until the real server has it: a standard-library HTTP server in a thread, and th
 ``Triggers`` is a deliberately simple guard: a non-finite loss, a loss over 10× the run's first (``diverging``),
 a ``spike`` as the built-in guard has it (5 steps in a row at 2× the mean of the 100 before), or ``dead``: 50
 steps in a row at the trivial loss ln(10) ± 0.05 with a tiny gradient. ``FakeGuard`` serves one run
-and checks the client against the protocol as it goes (``violations``): a rewind's ack is the first item of its
+and checks the client against the protocol as it goes (``violations``); ``refuse`` names append fields it answers 400 to, as a server without them does: a rewind's ack is the first item of its
 append, that append and the later ones say the new cycle and carry only steps numbered on from the step gone back
 to, stale cycles are dropped; after ``max_rewinds`` the next trigger is a stop with reason ``diverged``.
 """
@@ -74,7 +74,7 @@ class FakeGuard(ThreadingHTTPServer):
 
     def __init__(self, rewind: int = 50, lr_factor: float = 0.1, max_rewinds: int = 3, triggers: bool = True,
                  rewind_at: Optional[int] = None, probe_at: Optional[int] = None,
-                 factors: Optional[List[float]] = None, horizon: int = 20) -> None:
+                 factors: Optional[List[float]] = None, horizon: int = 20, refuse: tuple = ()) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.url = "http://127.0.0.1:%d" % self.server_address[1]
         self.lock = threading.Lock()
@@ -86,6 +86,7 @@ class FakeGuard(ThreadingHTTPServer):
         self.probe_at = probe_at
         self.factors = factors or [10, 1, 0.1, 0.01]
         self.horizon = horizon
+        self.refuse = refuse   # append fields answered 400, as a server without them answers
         self.create: Optional[Dict[str, Any]] = None
         self.cycle = 0
         self.steps: List[Dict[str, Any]] = []      # the current cycle's, and the kept ones before it
@@ -118,7 +119,9 @@ class FakeGuard(ThreadingHTTPServer):
             for i, a in enumerate(acks):
                 c = self.pending.pop(a["id"], None)
                 if c is None:
-                    continue   # a repeat
+                    if not any(x["id"] == a["id"] for x in self.acks):
+                        self.acks.append(dict(a, op=None))   # a command the test handed the client itself
+                    continue
                 self.acks.append(dict(a, op=c["op"]))
                 if c["op"] == "rewind" and "error" not in a:
                     if i != 0:
@@ -194,7 +197,11 @@ class _Handler(BaseHTTPRequestHandler):
             srv.create = body
             self._send(201, {"id": "r1", "state": "running"})
         elif self.path == "/api/runs/r1/steps":
-            self._send(200, srv.append(body))
+            refused = [k for k in srv.refuse if k in body]
+            if refused:
+                self._send(400, {"error": "%s: unknown key in an append" % refused[0], "field": refused[0]})
+            else:
+                self._send(200, srv.append(body))
         elif self.path == "/api/runs/r1/finish":
             srv.finished = body
             self._send(200, {"id": "r1", "state": body.get("state")})

@@ -10,6 +10,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
 
 try:
     import torch
@@ -17,6 +18,8 @@ try:
 except ImportError:
     torch = None
 
+import losswatch  # noqa: E402
+from fakeguard import FakeGuard  # noqa: E402
 from losswatch import _curvature  # noqa: E402
 
 
@@ -161,6 +164,49 @@ class SharpnessTest(unittest.TestCase):
         self.assertEqual(2.0, _curvature.threshold(torch.optim.RMSprop(p)))
         self.assertEqual(2.0, _curvature.threshold(torch.optim.Adagrad(p)))
         self.assertIsNone(_curvature.threshold(torch.optim.LBFGS(p)))
+
+
+@unittest.skipIf(torch is None, "needs torch")
+class CurvatureColumnsTest(unittest.TestCase):
+    """watch(curvature=...) sends sharpness and stability with the steps (protocol item 5)."""
+
+    def loop(self, srv, steps=25):
+        model = net()
+        x, y = data()
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        run = losswatch.init(name="c", url=srv.url, quiet=True, flush_interval=0.01)
+        run.watch(opt, model=model, curvature=lambda: torch.nn.functional.cross_entropy(model(x), y),
+                  curvature_every=10)
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            run.log(loss=loss.item())
+        run.finish()
+        return model, x, y
+
+    def test_every_nth_step_carries_them(self):
+        srv = FakeGuard(triggers=False)
+        try:
+            model, x, y = self.loop(srv)
+            rows = {r["step"]: r for r in srv.steps}
+            self.assertEqual([10, 20], [s for s, r in sorted(rows.items()) if r.get("sharpness") is not None])
+            self.assertIsNone(rows[11].get("sharpness"))
+            self.assertAlmostEqual(0.5 * rows[20]["sharpness"] / 2, rows[20]["stability"])
+            facts = [a["curvature"] for a in srv.appends if "curvature" in a]
+            self.assertEqual([{"preconditioned": False, "threshold": 2.0}], facts)   # once
+            self.assertTrue(all("sharpness" not in a or len(a["sharpness"]) == len(a["step"]) for a in srv.appends))
+        finally:
+            srv.close()
+
+    def test_a_server_without_the_columns_gets_the_steps_without_them(self):
+        srv = FakeGuard(triggers=False, refuse=("sharpness",))
+        try:
+            self.loop(srv)
+            self.assertEqual(list(range(1, 26)), [r["step"] for r in srv.steps])
+        finally:
+            srv.close()
 
 
 if __name__ == "__main__":
