@@ -2,8 +2,8 @@
 until the real server has it: a standard-library HTTP server in a thread, and the same triggers offline.
 
 ``Triggers`` is a deliberately simple guard: a non-finite loss, a loss over 10× the run's first (``diverging``),
-a ``spike`` as the built-in guard has it (5 steps in a row at 2× the mean of the 100 before), or ``dead``: 50
-steps in a row at the trivial loss ln(10) ± 0.05 with a tiny gradient. ``FakeGuard`` serves one run
+a ``spike`` as the built-in guard has it (5 steps in a row at 2× the mean of the 100 before), or ``dead``: 100
+steps in a row at the trivial loss ln(10) ± 0.15 (chance among 10 classes), its episode begun at the blow-up before. ``FakeGuard`` serves one run
 and checks the client against the protocol as it goes (``violations``); ``refuse`` names append fields it answers 400 to, as a server without them does: a rewind's ack is the first item of its
 append, that append and the later ones say the new cycle and carry only steps numbered on from the step gone back
 to, stale cycles are dropped; after ``max_rewinds`` the next trigger is a stop with reason ``diverged``.
@@ -15,46 +15,50 @@ import json
 import math
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 LN10 = math.log(10)
 
 
 class Triggers:
-    """The guard's decision, step by step, within one cycle."""
+    """The guard's decision, step by step, within one cycle: ``see`` returns (the trigger, the step its episode
+    began at), or None. A rewind goes back ``rewind`` steps before the episode began, not before the step that
+    proved it: a dead network is proven only after a flat stretch, and a snapshot from inside it is dead too."""
 
-    def __init__(self, dead_steps: int = 50) -> None:
+    def __init__(self, dead_steps: int = 100) -> None:
         self.first: Optional[float] = None
         self.dead_steps = dead_steps
-        self.flat = 0
         self.window: List[float] = []   # the built-in guard's spikes (core/policy/Spikes.java): the last 100 losses
         self.in_a_row = 0
+        self.recent: List[float] = []   # the last dead_steps losses
+        self.blowup: Optional[int] = None   # the last step whose loss was over 3× the first, in this cycle
 
     def new_cycle(self) -> None:
-        self.flat = 0
         self.window = []
         self.in_a_row = 0
+        self.recent = []
+        self.blowup = None
 
-    def see(self, loss: Optional[float], grad_norm: Optional[float]) -> Optional[str]:
+    def see(self, step: int, loss: Optional[float]) -> Optional[Tuple[str, int]]:
         if loss is None or not math.isfinite(loss):
-            return "non_finite"
+            return "non_finite", step
         if self.first is None:
             self.first = loss
         if loss > 10 * self.first:
-            return "diverging"
+            return "diverging", step
+        if loss > 3 * self.first:
+            self.blowup = step
         if len(self.window) >= 10 and loss >= 2 * sum(self.window) / len(self.window):
             self.in_a_row += 1
             if self.in_a_row == 5:
-                return "spike"
+                return "spike", step - 4
         else:
             self.in_a_row = 0
             self.window = (self.window + [loss])[-100:]
-        if abs(loss - LN10) < 0.05 and (grad_norm is None or grad_norm < 1e-2):
-            self.flat += 1
-            if self.flat >= self.dead_steps:
-                return "dead"
-        else:
-            self.flat = 0
+        self.recent = (self.recent + [loss])[-self.dead_steps:]
+        if len(self.recent) == self.dead_steps and all(abs(x - LN10) < 0.15 for x in self.recent):
+            # at chance among 10 classes for dead_steps steps: since the blow-up that killed it, if one did
+            return "dead", self.blowup if self.blowup is not None else step - self.dead_steps + 1
         return None
 
 
@@ -166,18 +170,19 @@ class FakeGuard(ThreadingHTTPServer):
         if self.probe_at is not None and step >= self.probe_at:
             self.probe_at = None
             self._command(op="probe", factors=list(self.factors), horizon=self.horizon)
-        why = None
+        seen = None
         if self.rewind_at is not None and step >= self.rewind_at:
             self.rewind_at = None
-            why = "asked"
+            seen = ("asked", step)
         elif self.triggers is not None:
-            why = self.triggers.see(row["loss"], row.get("grad_norm"))
-        if why is None:
+            seen = self.triggers.see(step, row["loss"])
+        if seen is None:
             return
         if self.rewinds >= self.max_rewinds:
             self._command(op="stop", reason="diverged")
         else:
-            self._command(op="rewind", to_step=max(0, step - self.rewind), lr_factor=self.lr_factor, why=why)
+            why, since = seen
+            self._command(op="rewind", to_step=max(0, since - self.rewind), lr_factor=self.lr_factor, why=why)
 
     def _answer(self, accepted: int) -> Dict[str, Any]:
         return {"accepted": accepted, "duplicates": 0, "last_step": self.last_step,

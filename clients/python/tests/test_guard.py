@@ -77,7 +77,8 @@ def train(run, model, optimizer, steps, each=None):
 
 class OfflineGuard:
     """The server's guard played by the test, through the client's own command path: a trigger after step t is a
-    rewind to t - 50 applied at the next log(), as a command arriving from the server would be."""
+    rewind to 50 steps before its episode began, applied at the next log(), as a command arriving from the server
+    would be."""
 
     def __init__(self, run, max_rewinds=3):
         self.run = run
@@ -95,16 +96,17 @@ class OfflineGuard:
             return
         if self.pending:
             return
-        why = self.triggers.see(loss, run._watched.grad_norm())
-        if why is None:
+        seen = self.triggers.see(step, loss)
+        if seen is None:
             return
         self.pending = True
         n = len(self.rewinds) + 1
         if n > self.max_rewinds:
             run._command_arrived([{"id": "c%d" % n, "op": "stop", "reason": "diverged"}])
         else:
+            why, since = seen
             self.rewinds.append((step, why))
-            run._command_arrived([{"id": "c%d" % n, "op": "rewind", "to_step": max(0, step - 50),
+            run._command_arrived([{"id": "c%d" % n, "op": "rewind", "to_step": max(0, since - 50),
                                    "lr_factor": 0.1}])
 
 
@@ -256,17 +258,24 @@ class GuardProtocolTest(unittest.TestCase):
         run.finish()
         self.assertEqual(0, srv.cycle)
 
-    def test_adam_lr_1_through_the_server_ends_above_0_9(self):
+    def test_sgd_lr_5_through_the_server(self):
+        # The server's commands land when they land, so the trajectory (and the val_acc it ends at) varies from run
+        # to run; what holds every time is the client's side: every rewind executed as the protocol says, the lr
+        # never back up. val_acc >= 0.9 is held offline above, where the rewinds land at known steps.
         srv = self.server()
         run = losswatch.init(name="g", url=srv.url, guard=GUARD, quiet=True, flush_interval=0.01)
-        model, optimizer = make("adam", 1.0)
+        model, optimizer = make("sgd", 5.0)
         run.watch(optimizer, model=model)
-        train(run, model, optimizer, 1200)
+        lrs = []
+        train(run, model, optimizer, 600, lambda step, loss: lrs.append(optimizer.param_groups[0]["lr"]))
         run.finish()
-        self.assertGreaterEqual(digits.accuracy(model, DATA[2], DATA[3]), 0.9)
-        self.assertTrue(1 <= srv.rewinds <= 3)
+        self.assertTrue(1 <= srv.rewinds <= 3, srv.acks)
         self.assertEqual([], srv.violations)
-        self.assertLessEqual(optimizer.param_groups[0]["lr"], 0.1 + 1e-12)
+        self.assertEqual(srv.rewinds, run._cycle)
+        self.assertEqual(sorted(lrs, reverse=True), lrs)   # only ever cut
+        self.assertAlmostEqual(5.0 * 0.1 ** srv.rewinds, optimizer.param_groups[0]["lr"])
+        kept = [x["step"] for x in srv.steps]
+        self.assertEqual(list(range(1, len(kept) + 1)), kept)   # one step per number, each once, in its cycle
 
 
 @unittest.skipIf(torch is None, "needs torch")
