@@ -158,6 +158,7 @@ class Prober:
         return dict(ack, outcomes=outcomes, seconds=round(seconds, 6))
 
     def _branch(self, factor: Any, batches: List[Any]) -> Dict[str, Any]:
+        assert self.lookahead is not None
         losses: List[float] = []
         error = None
         for b in batches:

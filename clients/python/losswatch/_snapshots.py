@@ -70,7 +70,7 @@ class _Copier:
             if isinstance(value, collections.OrderedDict):   # a module's state_dict(), with its _metadata
                 out = collections.OrderedDict(out)
                 if hasattr(value, "_metadata"):
-                    out._metadata = value._metadata   # type: ignore[attr-defined]   (versions: never changed)
+                    setattr(out, "_metadata", value._metadata)   # the modules' versions: shared, never changed
             return out
         if isinstance(value, list):
             return [self(v) for v in value]
