@@ -410,11 +410,11 @@ class Run:
         elif len(q) >= self._batch_steps:
             self._sender.wake.set()
         if control is not None:
-            if self._rewound_to is not None:
-                self._last_step = self._rewound_to   # the next steps are numbered from there
-                self._rewound_to = None
             control.after(step)   # type: ignore[arg-type]
-        return self.step
+            if self._rewound_to is not None:
+                step = self._last_step = self._rewound_to   # the next steps are numbered from there
+                self._rewound_to = None
+        return step   # type: ignore[return-value]
 
     @property
     def paused(self) -> bool:
