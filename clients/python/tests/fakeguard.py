@@ -195,6 +195,14 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
+    def do_GET(self) -> None:
+        srv = self.server
+        if self.path == "/api/runs/r1" and srv.create is not None:
+            with srv.lock:
+                self._send(200, {"id": "r1", "state": "running", "step": srv.last_step, "cycle": srv.cycle})
+        else:
+            self._send(404, {"error": "no such run"})
+
     def do_POST(self) -> None:
         srv = self.server
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")

@@ -278,6 +278,21 @@ class GuardProtocolTest(unittest.TestCase):
         self.assertEqual(list(range(1, len(kept) + 1)), kept)   # one step per number, each once, in its cycle
 
 
+    def test_a_resumed_guarded_run_goes_on_in_the_servers_cycle(self):
+        srv = self.server(triggers=False)
+        srv.create = {"source": "external", "guard": {}}
+        srv.cycle, srv.last_step = 2, 40   # rewound twice before the script was restarted
+        run = losswatch.init(url=srv.url, resume="r1", guard=True, quiet=True, flush_interval=0.01)
+        self.assertEqual(40, run.step)
+        model, optimizer = make("adam", 0.001)
+        run.watch(optimizer, model=model)
+        train(run, model, optimizer, 5)
+        run.finish()
+        self.assertEqual([41, 42, 43, 44, 45], [x["step"] for x in srv.steps])
+        self.assertEqual(0, srv.stale)
+        self.assertTrue(all(a.get("cycle") == 2 for a in srv.appends))
+
+
 @unittest.skipIf(torch is None, "needs torch")
 class GuardSpecTest(unittest.TestCase):
     def test_checked_before_anything_is_sent(self):
