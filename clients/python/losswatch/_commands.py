@@ -32,6 +32,7 @@ class LoopControl:
         self.watched = watched
         self.model = model
         self.say = say
+        self.guarded = guard is not None
         self.snapshots: Optional[Snapshots] = None
         self.rewinder: Optional[Rewinder] = None
         if guard is not None and model is not None:
@@ -90,7 +91,7 @@ class LoopControl:
         op = command.get("op")
         if op == "rewind":
             if self.rewinder is None:
-                why = "no snapshots: watch() was given no model" if self.snapshots is None else "no guard"
+                why = "no snapshots: watch() was given no model" if self.guarded else "the run has no guard"
                 self.say("losswatch: cannot rewind at step %d as the server asks (%s)" % (step, why))
                 return {"id": command["id"], "step": step, "error": why}, None
             to, what = self.rewinder.rewind(command)

@@ -102,18 +102,24 @@ def _first_step(optimizer: Any) -> float:
 
 
 def denominators(optimizer: Any) -> Optional[List[Any]]:
-    """P per parameter (in the order of the param groups), as the optimizer's last step divided by; None when
-    it does not precondition, or has no state yet (before its first step)."""
+    """P per parameter that requires a gradient (in the order of the param groups), as the optimizer's last step
+    divided by; None when it does not precondition, or has no state yet (before its first step). A parameter the
+    loss never reached has no state: 1 (its rows of H are zero, whatever D does to them)."""
     kind = optimizer_kind(optimizer)
     if kind not in _PRECONDITIONED:
         return None
     out = []
+    stateful = False
     for g in optimizer.param_groups:
         eps = float(g["eps"])
         for p in g["params"]:
+            if not p.requires_grad:
+                continue
             st = optimizer.state.get(p)
             if not st:
-                return None
+                out.append(p.detach().new_ones(p.shape))
+                continue
+            stateful = True
             if kind in ("Adam", "AdamW"):
                 beta2 = float(g["betas"][1])
                 v = st["max_exp_avg_sq"] if g.get("amsgrad") else st["exp_avg_sq"]
@@ -126,7 +132,7 @@ def denominators(optimizer: Any) -> Optional[List[Any]]:
                 out.append(avg.sqrt().add_(eps))
             else:   # Adagrad
                 out.append(st["sum"].sqrt().add_(eps))
-    return out
+    return out if stateful else None
 
 
 class Curvature:

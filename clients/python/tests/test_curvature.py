@@ -118,6 +118,22 @@ class SharpnessTest(unittest.TestCase):
             return (st["square_avg"] - st["grad_avg"] ** 2).sqrt() + g["eps"]
         return st["sum"].sqrt() + g["eps"]
 
+    def test_frozen_and_unused_parameters(self):
+        model = net()
+        x, y = data()
+        extra = torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))   # never in the loss: no Adam state
+        model[0].bias.requires_grad_(False)                                   # frozen
+        opt = torch.optim.Adam(list(model.parameters()) + [extra], lr=0.01)
+        train(model, opt, x, y, 4)
+        m = _curvature.Curvature(lambda: torch.nn.functional.cross_entropy(model(x), y), opt, every=1).measure()
+        free = [p for p in model.parameters() if p.requires_grad]
+        full = hessian(model, x, y)
+        keep = torch.cat([torch.full((p.numel(),), p.requires_grad, dtype=torch.bool) for p in model.parameters()])
+        d = torch.cat([self.denominator(opt, p).reshape(-1) for p in free]).rsqrt()
+        expected = top(d[:, None] * full[keep][:, keep] * d[None, :])
+        self.assertEqual(3, len(free))   # the first layer's weight, the last layer's weight and bias
+        self.assertAlmostEqual(expected, m.sharpness, delta=0.01 * expected)
+
     def test_nothing_the_run_depends_on_changes(self):
         torch.manual_seed(0)
         model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Dropout(0.3),
