@@ -39,7 +39,7 @@ class LoopControl:
             rewind = guard.get("rewind", DEFAULT_REWIND)
             every = snapshot_every if snapshot_every is not None else max(1, rewind // 5)
             self.snapshots = Snapshots(model, watched.optimizer, watched.scheduler, every=every, keep=snapshot_keep,
-                                       max_bytes=snapshot_bytes)
+                                       max_bytes=snapshot_bytes, back=rewind)
             self.snapshots.take(step, watched.scale)   # the anchor: the state the watch began at
             self.rewinder = Rewinder(self.snapshots, watched, guard.get("lr_factor", DEFAULT_LR_FACTOR))
         elif guard is not None:

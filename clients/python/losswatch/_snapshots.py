@@ -176,12 +176,15 @@ def _rng_bytes(value: Any) -> int:
 
 class Snapshots:
     """The guard's snapshots: the state at every ``every``-th step, the newest ``keep`` of them and at most
-    ``max_bytes`` in all (oldest dropped first; at least the newest is kept, even when it alone is larger), plus
-    the anchor, never dropped: the state when the watch began.
-    Copies go to host memory ("cpu"), so a GPU's memory is not spent on them."""
+    ``max_bytes`` in all, oldest dropped first, but never the newest nor the one a rewind of ``back`` steps from
+    it goes to (the newest at or before its step − ``back``; while none is that old, the oldest): those two stay
+    even past the bounds. Bounds too tight to hold ``back // every + 1`` snapshots make a rewind go back further
+    than asked, never less. Plus the anchor, never dropped: the state when the watch began. Copies go to host
+    memory ("cpu"), so a GPU's memory is not spent on them."""
 
     def __init__(self, model: Any, optimizer: Any, scheduler: Any = None, *, every: int = 10,
-                 keep: int = DEFAULT_KEEP, max_bytes: int = DEFAULT_BYTES, device: Optional[str] = "cpu") -> None:
+                 keep: int = DEFAULT_KEEP, max_bytes: int = DEFAULT_BYTES, device: Optional[str] = "cpu",
+                 back: int = 0) -> None:
         if not (isinstance(every, int) and every >= 1):
             raise ValueError("losswatch: snapshot_every must be an int >= 1, not %r" % (every,))
         if not (isinstance(keep, int) and keep >= 1):
@@ -195,6 +198,7 @@ class Snapshots:
         self.keep = keep
         self.max_bytes = max_bytes
         self.device = device
+        self.back = back
         self.anchor: Optional[State] = None
         self.recent: Deque[State] = collections.deque()
         self.taken = 0
@@ -211,8 +215,13 @@ class Snapshots:
             self.anchor = s
             return s
         self.recent.append(s)
-        while len(self.recent) > self.keep or (len(self.recent) > 1 and self.nbytes() > self.max_bytes):
-            self.recent.popleft()
+        while len(self.recent) > self.keep or self.nbytes() > self.max_bytes:
+            # the one a rewind from now would go to; none that old yet: the oldest, the first to be
+            needed = next((x for x in reversed(self.recent) if x.step <= step - self.back), self.recent[0])
+            victim = next((x for x in self.recent if x is not needed and x is not s), None)
+            if victim is None:
+                break
+            self.recent.remove(victim)
         return s
 
     def nbytes(self) -> int:

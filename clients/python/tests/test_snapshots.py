@@ -138,6 +138,25 @@ class RingTest(unittest.TestCase):
             tiny.take(step)
         self.assertEqual([0, 3], tiny.steps())
 
+    def test_the_bounds_never_drop_the_one_a_rewind_needs(self):
+        model, opt, sched, data = setup()
+        one = _snapshots.capture(0, model, opt, sched).nbytes
+        ring = _snapshots.Snapshots(model, opt, sched, every=1, keep=10, max_bytes=int(2.5 * one), back=5)
+        for step in range(21):
+            ring.take(step)
+        # room for one besides the anchor: the oldest stays (it is the first a rewind of 5 needs), so a rewind from
+        # 20 goes back to 1, further than asked, never less
+        self.assertEqual([0, 1, 20], ring.steps())
+        self.assertEqual(1, ring.at_or_before(20 - 5).step)
+        roomy = _snapshots.Snapshots(model, opt, sched, every=1, keep=7, back=5)
+        for step in range(21):
+            roomy.take(step)
+        self.assertEqual([0, 14, 15, 16, 17, 18, 19, 20], roomy.steps())   # enough: oldest dropped first
+        counted = _snapshots.Snapshots(model, opt, sched, every=1, keep=3, back=5)
+        for step in range(21):
+            counted.take(step)
+        self.assertEqual([0, 1, 19, 20], counted.steps())   # too few for 5 steps back: the oldest holds on
+
     def test_a_rewind_forgets_the_abandoned_snapshots(self):
         model, opt, sched, data = setup()
         ring = _snapshots.Snapshots(model, opt, sched, every=2, keep=10)
