@@ -87,6 +87,7 @@ class Rewinder:
         # rewind to the same snapshot goes on from the lr that failed, not from the snapshot's
         wanted = w.scale * f
         w.scale = state.scale
-        lr = w.scale_lr(wanted / state.scale)
+        factor = wanted / state.scale
+        lr = w.scale_lr(factor, float("%.12g" % (float(w.lr()) * factor)))   # 0.01, not 0.010000000000000002
         self.rewinds += 1
         return state.step, "back to step %d (asked: %d), lr %.6g -> %.6g" % (state.step, k, float(before), lr)
