@@ -37,7 +37,7 @@ final class ExternalRunVerticle extends RunOwner {
   private final Map<String, Appended.Command> pending = new LinkedHashMap<>();
   private final Map<String, Double> lrFrom = new HashMap<>();   // an lr command's id → the lr it replaces
   private final Map<String, String> lrCause = new HashMap<>();
-  private final ArrayDeque<Message<Object>> waiting = new ArrayDeque<>();
+  private final ArrayDeque<Message<Append>> waiting = new ArrayDeque<>();
   private long commands;
   private long lastStep;
   private double loss = Double.NaN;
@@ -46,7 +46,7 @@ final class ExternalRunVerticle extends RunOwner {
   private double scriptLr;   // the lr the script uses now, as far as the server knows
   private String failure;
   private boolean stopHeard;
-  private Message<Object> finishing;
+  private Message<Finish> finishing;
   private long rateNanos = System.nanoTime();
   private long rateStep;
   private double rate;
@@ -65,18 +65,14 @@ final class ExternalRunVerticle extends RunOwner {
 
   @Override
   Future<?> started() {
-    var ingest = vertx.eventBus().consumer(Events.ingest(run.id()), this::onIngest);
-    return ingest.completion().onSuccess(v -> {
+    var appends = vertx.eventBus().<Append>consumer(Events.append(run.id()), m -> onAppend(m, m.body()));
+    var finish = vertx.eventBus().<Finish>consumer(Events.finish(run.id()), m -> onFinish(m, m.body()));
+    return Future.all(appends.completion(), finish.completion()).onSuccess(v -> {
       if (state == RunState.CREATED) changeState(RunState.RUNNING);   // its script is running
     });
   }
 
-  private void onIngest(Message<Object> m) {
-    if (m.body() instanceof Append a) onAppend(m, a);
-    else if (m.body() instanceof Finish f) onFinish(m, f);
-  }
-
-  private void onAppend(Message<Object> m, Append a) {
+  private void onAppend(Message<Append> m, Append a) {
     List<String> names = run.history().metrics();
     long fresh = a.steps().metrics().keySet().stream().filter(n -> !names.contains(n)).count();
     if (names.size() + fresh > MAX_METRICS) {
@@ -95,7 +91,7 @@ final class ExternalRunVerticle extends RunOwner {
   }
 
   /** Takes what the script applied and the steps it did not send before; answers with what it must do. */
-  private void take(Message<Object> m, Append a) {
+  private void take(Message<Append> m, Append a) {
     for (Append.Ack ack : a.acks()) {
       Appended.Command c = pending.remove(ack.id());
       if (c == null) continue;   // unknown, or acknowledged before
@@ -126,7 +122,7 @@ final class ExternalRunVerticle extends RunOwner {
       lr = fresh.lr()[last];
       gradNorm = fresh.gradNorm()[last];
       measureRate();
-      vertx.eventBus().publish(Events.RUNS, fresh, Events.LOCAL);
+      Events.publish(vertx.eventBus(), fresh);
     }
     run.summary(summary(state));   // the stall watch sees the script alive
     observed(lastStep);
@@ -148,7 +144,7 @@ final class ExternalRunVerticle extends RunOwner {
     }
   }
 
-  private void onFinish(Message<Object> m, Finish f) {
+  private void onFinish(Message<Finish> m, Finish f) {
     if (!state.isLive() && state != RunState.INTERRUPTED) {
       refuse(m, "cannot finish");
       return;
@@ -231,8 +227,8 @@ final class ExternalRunVerticle extends RunOwner {
   @Override
   void written() {
     while (!waiting.isEmpty() && run.history().unwritten() < RunHistory.MAX_UNWRITTEN && !storageFault) {
-      Message<Object> m = waiting.poll();
-      if (m.body() instanceof Append a) take(m, a);
+      Message<Append> m = waiting.poll();
+      take(m, m.body());
     }
   }
 
@@ -247,7 +243,7 @@ final class ExternalRunVerticle extends RunOwner {
 
   @Override
   public Future<?> stop() {
-    for (Message<Object> m : new ArrayList<>(waiting)) m.fail(503, "the server is stopping; send this again later");
+    for (Message<Append> m : new ArrayList<>(waiting)) m.fail(503, "the server is stopping; send this again later");
     waiting.clear();
     return super.stop();
   }

@@ -5,11 +5,13 @@ import io.losswatch.core.Trainer;
 import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.core.state.State;
 import io.losswatch.event.Append;
+import io.losswatch.event.Appended;
 import io.losswatch.event.Finish;
 import io.losswatch.event.Fork;
 import io.losswatch.event.LrChange;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunCommand;
+import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
@@ -106,7 +108,7 @@ public final class RunManager {
           } finally {
             release(demo);   // registered (or not): runs.size() counts it from here on
           }
-          vertx.eventBus().publish(Events.RUNS, run.summary(), Events.LOCAL);
+          Events.publish(vertx.eventBus(), run.summary());
           return vertx.deployVerticle(owner(run, p.trainer)).map(deployment -> {
             run.deploymentId(deployment);
             if (runs.get(id).isEmpty()) vertx.undeploy(deployment);   // deleted while it was starting
@@ -133,14 +135,23 @@ public final class RunManager {
    * Hands a script's {@link Append} or {@link Finish} to its external run. Fails with a {@link ReplyException}
    * whose code is an HTTP status: 409 when the run takes no more steps (it ended), 503 when it cannot take them now.
    */
-  public <T> Future<T> ingest(Run run, Object message) {
-    if (run.summary().state() == RunState.LOST) return adopt(run).compose(r -> ingest(r, message));
+  public Future<Appended> append(Run run, Append a) {
+    return toScript(run, Events.append(run.id()), a);
+  }
+
+  /** Hands a script's {@link Finish} to its external run; fails as {@link #append} does. */
+  public Future<RunSummary> finish(Run run, Finish f) {
+    return toScript(run, Events.finish(run.id()), f);
+  }
+
+  private <T> Future<T> toScript(Run run, String address, Object message) {
+    if (run.summary().state() == RunState.LOST) return adopt(run).compose(r -> toScript(r, address, message));
     if (!run.spec().external()) {
       return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "run " + run.id()
           + " is trained by this server: it takes no steps from outside (create one with \"source\": \"external\")"));
     }
     // no verticle, or one that just ended (a message caught as its consumer goes is discarded: TIMEOUT at once)
-    return vertx.eventBus().<T>request(Events.ingest(run.id()), message).map(m -> m.body())
+    return vertx.eventBus().<T>request(address, message).map(m -> m.body())
         .recover(e -> e instanceof ReplyException r && (r.failureType() == ReplyFailure.NO_HANDLERS
                 || r.failureType() == ReplyFailure.TIMEOUT && over(run))
             ? Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409,
@@ -272,7 +283,7 @@ public final class RunManager {
       } finally {
         release(false);
       }
-      vertx.eventBus().publish(Events.RUNS, run.summary(), Events.LOCAL);
+      Events.publish(vertx.eventBus(), run.summary());
       return vertx.deployVerticle(new RunVerticle(run, p.trainer(), true)).map(deployment -> {
         run.deploymentId(deployment);
         return run;
@@ -295,20 +306,15 @@ public final class RunManager {
   /** The run once it has ended (at once if it has): its last state is told on the event bus. */
   public Future<Run> ended(Run run) {
     Promise<Run> done = Promise.promise();
-    MessageConsumer<Object> c = vertx.eventBus().localConsumer(Events.RUNS);
-    c.handler(m -> {
-      if (m.body() instanceof RunSummary s && s.id().equals(run.id()) && !s.state().isLive()) {
-        c.unregister();
-        done.tryComplete(run);
+    MessageConsumer<RunEvent> c = Events.listen(vertx.eventBus(), Events.RUNS, new RunEvent.Listener() {
+      @Override public void summary(RunSummary s) {
+        if (s.id().equals(run.id()) && !s.state().isLive()) done.tryComplete(run);
       }
     });
     c.completion().onSuccess(x -> {   // it may have ended before the consumer was in place
-      if (!run.summary().state().isLive()) {
-        c.unregister();
-        done.tryComplete(run);
-      }
+      if (!run.summary().state().isLive()) done.tryComplete(run);
     });
-    return done.future();
+    return done.future().onComplete(x -> c.unregister());
   }
 
   /**

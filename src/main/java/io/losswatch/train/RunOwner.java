@@ -208,7 +208,7 @@ abstract class RunOwner extends VerticleBase {
   void publish() {
     RunSummary s = summary(state);
     run.summary(s);
-    vertx.eventBus().publish(Events.RUNS, s, Events.LOCAL);
+    Events.publish(vertx.eventBus(), s);
   }
 
   private void alert(Alert.Kind kind, Diagnosis d) {
@@ -217,8 +217,8 @@ abstract class RunOwner extends VerticleBase {
   }
 
   void alert(Alert.Kind kind, String what, double suggestedLr) {
-    vertx.eventBus().publish(Events.RUNS, new Alert(run.id(), run.spec().name(), kind, run.summary().step(),
-        run.spec().name() + ": " + what, suggestedLr, System.currentTimeMillis()), Events.LOCAL);
+    Events.publish(vertx.eventBus(), new Alert(run.id(), run.spec().name(), kind, run.summary().step(),
+        run.spec().name() + ": " + what, suggestedLr, System.currentTimeMillis()));
   }
 
   /**

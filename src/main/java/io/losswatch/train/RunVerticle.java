@@ -237,7 +237,7 @@ public final class RunVerticle extends RunOwner {
     trainer = policy.rewind(trainer, to);
     StepBatch abandoned = run.history().rewind(to.step());
     rewinds.add(new Rewind(at, to.step(), lrBefore, trainer.nextLr(), why));
-    vertx.eventBus().publish(Events.RUNS, new Rewound(run.id(), rewinds.size(), to.step(), abandoned), Events.LOCAL);
+    Events.publish(vertx.eventBus(), new Rewound(run.id(), rewinds.size(), to.step(), abandoned));
     lrChanges.removeIf(c -> c.step() > to.step());   // undone with the steps they were made at
     lrChanged(to.step() + 1, lrBefore, trainer.nextLr(), "rewind");
     alert(Alert.Kind.REWOUND, "rewound at step " + at + " (" + why + ") to step " + to.step() + ", lr "
@@ -257,7 +257,7 @@ public final class RunVerticle extends RunOwner {
   private void checkpoint() {
     checkpointNanos = System.nanoTime();
     if (trainer == null || !run.history().persistent()) return;
-    vertx.eventBus().publish(Events.RUNS, new Checkpoint(run.id(), trainer.stepsTaken(), trainer.state()), Events.LOCAL);
+    Events.publish(vertx.eventBus(), new Checkpoint(run.id(), trainer.stepsTaken(), trainer.state()));
   }
 
   /** Advances the look-ahead until {@code deadline}; once it is done, auto_lr acts on it. True when done. */
@@ -330,7 +330,7 @@ public final class RunVerticle extends RunOwner {
       rateStep = step;
     }
     run.summary(summary(state));
-    vertx.eventBus().publish(Events.RUNS, b, Events.LOCAL);
+    Events.publish(vertx.eventBus(), b);
   }
 
   @Override

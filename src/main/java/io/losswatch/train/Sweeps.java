@@ -3,6 +3,7 @@ package io.losswatch.train;
 import io.losswatch.core.RunSpec;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunCommand;
+import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.vertx.core.Future;
@@ -88,7 +89,7 @@ public final class Sweeps {
     private final Map<String, double[]> atMilestone = new HashMap<>();
     private final Set<String> going = new HashSet<>();
     private int next;
-    private MessageConsumer<Object> consumer;
+    private MessageConsumer<RunEvent> consumer;
 
     Watch(String sweep, int runs, EarlyStop early) {
       this.sweep = sweep;
@@ -97,11 +98,15 @@ public final class Sweeps {
     }
 
     Future<Void> start() {
-      consumer = vertx.eventBus().localConsumer(Events.RUNS);
-      consumer.handler(m -> {
-        if (m.body() instanceof StepBatch b && going.contains(b.run())) {
+      consumer = Events.listen(vertx.eventBus(), Events.RUNS, new RunEvent.Listener() {
+        @Override public void batch(StepBatch b) {
+          if (!going.contains(b.run())) return;
           took(b);
-        } else if (m.body() instanceof RunSummary s && sweep.equals(s.spec().sweep())) {
+          decide();
+        }
+
+        @Override public void summary(RunSummary s) {
+          if (!sweep.equals(s.spec().sweep())) return;
           if (!atMilestone.containsKey(s.id())) {   // a run of the sweep, created
             double[] l = new double[early.at().length];
             Arrays.fill(l, Double.NaN);
@@ -109,10 +114,8 @@ public final class Sweeps {
             going.add(s.id());
           }
           if (!s.state().isLive()) going.remove(s.id());
-        } else {
-          return;
+          decide();
         }
-        decide();
       });
       return consumer.completion();
     }

@@ -88,7 +88,7 @@ final class Takeover {
       Run run = runs.restore(r);
       return new Adopted(run, takeBack(run));
     }, false).compose(a -> {
-      vertx.eventBus().publish(Events.RUNS, a.run().summary(), Events.LOCAL);
+      Events.publish(vertx.eventBus(), a.run().summary());
       return a.owner() == null ? Future.succeededFuture(a.run())
           : vertx.deployVerticle(a.owner()).map(d -> {
             a.run().deploymentId(d);

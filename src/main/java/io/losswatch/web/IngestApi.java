@@ -40,7 +40,7 @@ final class IngestApi {
     String body = RequestInput.text(ctx);
     if (body == null || body.isBlank()) throw new ApiError(400, "a JSON body is required", null);
     Append a = AppendReader.read(run.id(), body, System.currentTimeMillis());
-    manager.<Appended>ingest(run, a).onSuccess(r -> ok(ctx, answer(r))).onFailure(ctx::fail);
+    manager.append(run, a).onSuccess(r -> ok(ctx, answer(r))).onFailure(ctx::fail);
   }
 
   private void finish(RoutingContext ctx) {
@@ -50,7 +50,7 @@ final class IngestApi {
     String message = o.string("message", null);
     if (message != null && message.length() > 1000) throw o.fail("message", "at most 1000 characters, got " + message.length());
     o.done("a finish");
-    manager.<RunSummary>ingest(run, new Finish(state, message)).onSuccess(s -> ok(ctx, Wire.summary(s))).onFailure(ctx::fail);
+    manager.finish(run, new Finish(state, message)).onSuccess(s -> ok(ctx, Wire.summary(s))).onFailure(ctx::fail);
   }
 
   private Run run(RoutingContext ctx) {
