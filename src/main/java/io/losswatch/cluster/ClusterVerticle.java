@@ -7,16 +7,16 @@ import io.losswatch.event.Events;
 import io.losswatch.event.HistoryRead;
 import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunList;
+import io.losswatch.event.RunRefusal;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.train.Run;
-import io.losswatch.train.RunManager;
+import io.losswatch.run.Run;
+import io.losswatch.run.RunManager;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,10 +108,13 @@ public final class ClusterVerticle extends VerticleBase {
   private <T> void answer(Message<?> m, String id, Function<Run, Future<T>> action) {
     Optional<Run> run = manager.runs().get(id).filter(Run::local);
     if (run.isEmpty()) {
-      m.fail(404, "run " + id + " is not on this node");
+      RunRefusal.of(RunRefusal.Kind.NOT_FOUND, "run " + id + " is not on this node").fail(m);
       return;
     }
-    action.apply(run.get()).onSuccess(m::reply).onFailure(e -> m.fail(e instanceof ReplyException r ? r.failureCode() : 500,
-        e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+    action.apply(run.get()).onSuccess(m::reply).onFailure(e -> {
+      RunRefusal r = RunRefusal.of(e);
+      if (r != null) r.fail(m);
+      else m.fail(-1, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());   // a fault, not an answer
+    });
   }
 }

@@ -7,8 +7,8 @@ import io.losswatch.event.Appended;
 import io.losswatch.event.Finish;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
-import io.losswatch.train.Run;
-import io.losswatch.train.RunManager;
+import io.losswatch.run.Run;
+import io.losswatch.run.RunManager;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -60,18 +60,30 @@ final class IngestApi {
 
   private static String answer(Appended r) {
     StringBuilder b = new StringBuilder(128).append("{\"accepted\":").append(r.accepted()).append(",\"duplicates\":")
-        .append(r.duplicates()).append(",\"last_step\":").append(r.lastStep()).append(",\"commands\":[");
+        .append(r.duplicates()).append(",\"skipped\":").append(r.skipped()).append(",\"last_step\":").append(r.lastStep())
+        .append(",\"commands\":[");
     for (int i = 0; i < r.commands().size(); i++) {
       Appended.Command c = r.commands().get(i);
       b.append(i > 0 ? ",{\"id\":" : "{\"id\":");
       Json.quote(b, c.id());
       b.append(",\"op\":\"").append(c.op()).append('"');
-      if (c.op().equals("lr")) {
-        b.append(",\"lr\":");
-        Json.number(b, c.lr());
-        b.append(",\"factor\":");
-        if (Double.isNaN(c.factor())) b.append("null");
-        else Json.number(b, c.factor());
+      switch (c.op()) {
+        case "lr" -> {
+          b.append(",\"lr\":");
+          Json.number(b, c.lr());
+          b.append(",\"factor\":");
+          if (Double.isNaN(c.factor())) b.append("null");
+          else Json.number(b, c.factor());
+        }
+        case "stop" -> {
+          b.append(",\"reason\":");
+          Json.quote(b, c.reason());
+        }
+        case "rewind" -> {
+          b.append(",\"to_step\":").append(c.toStep()).append(",\"lr_factor\":");
+          Json.number(b, c.factor());
+        }
+        default -> { }
       }
       b.append('}');
     }

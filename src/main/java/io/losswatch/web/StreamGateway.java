@@ -5,7 +5,7 @@ import io.losswatch.event.Events;
 import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.train.RunRegistry;
+import io.losswatch.run.RunRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;

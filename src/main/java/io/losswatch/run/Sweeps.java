@@ -1,4 +1,4 @@
-package io.losswatch.train;
+package io.losswatch.run;
 
 import io.losswatch.core.RunSpec;
 import io.losswatch.event.Events;
@@ -49,24 +49,18 @@ public final class Sweeps {
     return b.toString();
   }
 
-  /** Starts every spec (each with the sweep's id); with an early stop, watches them. */
+  /**
+   * Starts every spec (each with the sweep's id), or none ({@link RunManager#launchAll}); with an early stop,
+   * watches them.
+   */
   public Future<List<Run>> launch(String sweep, List<RunSpec> specs, EarlyStop early) {
-    if (manager.runs().size() + specs.size() > manager.maxRuns()) {
-      return Future.failedFuture(new io.vertx.core.eventbus.ReplyException(io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE,
-          429, "too many runs: a sweep of " + specs.size() + " with " + manager.runs().size() + " of at most "
-          + manager.maxRuns() + " already"));
-    }
     stopped.put(sweep, ConcurrentHashMap.newKeySet());
     // the watch is in place before any run starts, so it sees each one's first step
-    Future<Void> watching = early == null ? Future.succeededFuture() : new Watch(sweep, specs.size(), early).start();
-    return watching.compose(x -> {
-      List<Future<Run>> started = new ArrayList<>();
-      for (RunSpec s : specs) started.add(manager.launch(s, false));
-      return Future.all(started);
-    }).map(all -> {
-      List<Run> runs = new ArrayList<>();
-      for (int i = 0; i < all.size(); i++) runs.add(all.resultAt(i));
-      return runs;
+    Watch watch = early == null ? null : new Watch(sweep, specs.size(), early);
+    Future<Void> watching = watch == null ? Future.succeededFuture() : watch.start();
+    return watching.compose(x -> manager.launchAll(specs)).onFailure(e -> {
+      stopped.remove(sweep);
+      if (watch != null) watch.consumer.unregister();
     });
   }
 
