@@ -32,8 +32,6 @@ import java.util.List;
 final class ScriptSource implements StepSource {
   /** Appends held while the store catches up; more are refused (busy) for the script to send again. */
   static final int MAX_WAITING = 8;
-  /** Extra scalars a run may have in all (each is a column on disk). */
-  static final int MAX_METRICS = 64;
 
   private final RunLifecycle life;
   private final Run run;
@@ -113,9 +111,9 @@ final class ScriptSource implements StepSource {
     StepBatch b = a.steps();
     List<String> names = run.history().metrics();
     List<String> added = b.metrics().keySet().stream().filter(n -> !names.contains(n)).toList();
-    if (names.size() + added.size() > MAX_METRICS) {
-      throw RunRefusal.invalid("metrics." + added.get(Math.max(0, MAX_METRICS - names.size())), "a run has at most "
-          + MAX_METRICS + " metrics; it has " + names.size() + ", and this append adds " + added.size() + " more");
+    if (names.size() + added.size() > Run.MAX_METRICS) {
+      throw RunRefusal.invalid("metrics." + added.get(Math.max(0, Run.MAX_METRICS - names.size())), "a run has at most "
+          + Run.MAX_METRICS + " metrics; it has " + names.size() + ", and this append adds " + added.size() + " more");
     }
     acknowledged(a);
     long last = run.history().lastStep();
