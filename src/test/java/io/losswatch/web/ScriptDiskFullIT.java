@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -59,48 +60,46 @@ class ScriptDiskFullIT {
   @Test
   void appendsOnAFullDiskAreAnsweredStorageAtOnce() throws Exception {
     Path filler = mount.resolve("filler");
-    fill(filler, 8L << 20);   // about 8 MB left: a second or two of the busy runs' steps
+    fill(filler, 4L << 20);   // about 12 MB left: a few seconds of the busy runs' steps
     try (TestServer server = new TestServer(ServerConfig.defaults().forTest(0).withDataDir(mount.resolve("data")))) {
       String base = "http://127.0.0.1:" + server.port();
-      // built-in runs going as fast as they can keep the store busy, as on a server with other work: a script's
-      // appends then find their run a window ahead of the store and wait for it
+      String id = ScriptClient.create(base, "a full disk");
+      // shorter than the event bus's 30 s: an append left waiting until it times out fails here
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      AtomicLong next = new AtomicLong(1);
+      List<String> all = new CopyOnWriteArrayList<>();
+      // eight at once, of the most steps an append may carry, each until it was refused as storage three times
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      List<Future<?>> scripts = new ArrayList<>();
+      for (int k = 0; k < 8; k++) {
+        scripts.add(pool.submit(() -> {
+          int storage = 0;
+          while (storage < 3) {
+            long from = next.getAndAdd(BATCH);
+            ScriptClient.Answer a = append(http, base, id, from, from + BATCH - 1);
+            all.add(a.status() + " " + a.body());
+            if (a.status() == 503 && a.body().contains("storage")) storage++;
+            else if (a.status() != 200) break;
+          }
+          return null;
+        }));
+      }
+      // once the script is under way, built-in runs going as fast as they can keep the store busy (as on a server with
+      // other work) and fill the disk: the script's appends find their run a window ahead of the store and wait for it
+      MetricsIT.waitUntil(() -> all.stream().anyMatch(a -> a.startsWith("200 ")), "the script's first steps are taken");
       List<String> busy = new ArrayList<>();
       for (int k = 0; k < 3; k++) {
         busy.add(server.create("{\"name\":\"busy " + k + "\",\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\"},"
             + "\"steps\":100000000}"));
       }
-      String id = ScriptClient.create(base, "a full disk");
-      // shorter than the event bus's 30 s: an append left waiting until it times out fails here
-      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-      AtomicLong next = new AtomicLong(1);
-      // four at once, of the most steps an append may carry: the run gets a window ahead of its store, and appends
-      // wait for it — those waiting when the store's failure comes are answered then
-      ExecutorService pool = Executors.newFixedThreadPool(4);
-      List<Future<List<String>>> scripts = new ArrayList<>();
-      for (int k = 0; k < 4; k++) {
-        scripts.add(pool.submit(() -> {
-          List<String> answers = new ArrayList<>();
-          int storage = 0;
-          while (storage < 3) {
-            long from = next.getAndAdd(BATCH);
-            ScriptClient.Answer a = append(http, base, id, from, from + BATCH - 1);
-            answers.add(a.status() + " " + a.body());
-            if (a.status() == 503 && a.body().contains("storage")) storage++;
-            else if (a.status() != 200) break;
-          }
-          return answers;
-        }));
-      }
-      List<String> all = new ArrayList<>();
       try {
-        for (Future<List<String>> f : scripts) all.addAll(f.get(120, TimeUnit.SECONDS));
+        for (Future<?> f : scripts) f.get(120, TimeUnit.SECONDS);
       } finally {
         pool.shutdownNow();
       }
       for (String a : all) {
         assertTrue(a.startsWith("200 ") || a.startsWith("503 {\"error\":\"storage: "), "200, or 503 storage at once: " + a);
       }
-      assertTrue(all.stream().anyMatch(a -> a.startsWith("200 ")), "steps were taken before the disk filled");
       assertEquals("paused", server.get("/api/runs/" + id).json().get("state"));
 
       for (String b : busy) assertEquals(204, server.request("DELETE", "/api/runs/" + b, null).status());
