@@ -41,7 +41,7 @@ import java.util.logging.Logger;
  * {@code storage}, one alert) while its steps cannot be written, resuming by itself when they can. An ended run that
  * is all on disk keeps only its summary: its verticle goes away.
  */
-public final class RunLifecycle extends VerticleBase {
+final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
   /** A diagnosis whose text was merely refreshed is told at most this often (news is told at once). */
   static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
   /** A run with a state of its own to keep checkpoints it at least this often, and at every lr change, pause and end. */
@@ -96,7 +96,7 @@ public final class RunLifecycle extends VerticleBase {
   private long rewindAt = -1;
   private String rewindWhy;
 
-  private RunLifecycle(Run run, RunPolicy policy, Function<RunLifecycle, StepSource> source) {
+  private RunLifecycle(Run run, RunPolicy policy, Function<StepSource.Lifecycle, StepSource> source) {
     this.run = run;
     this.policy = policy;
     RunSummary s = run.summary();
@@ -141,33 +141,41 @@ public final class RunLifecycle extends VerticleBase {
     return Future.succeededFuture();
   }
 
-  Vertx vertx() {
+  @Override
+  public Vertx vertx() {
     return vertx;
   }
 
-  Context context() {
+  @Override
+  public Context context() {
     return context;
   }
 
-  RunState state() {
+  @Override
+  public RunState state() {
     return state;
   }
 
-  /** Whether the source may take a step now: running, not yet ending, and at most a window ahead of the store. */
-  boolean mayStep() {
+  @Override
+  public boolean mayStep() {
     return !undeployed && state == RunState.RUNNING && ending == null && rewindAt < 0
         && run.history().unwritten() < RunHistory.MAX_UNWRITTEN;
   }
 
-  /** Whether the store reported a failed write it has not caught up with yet. */
-  boolean storageFault() {
+  @Override
+  public boolean storageFault() {
     return storageFault;
   }
 
   // ---- what a source tells its lifecycle
 
-  /** The run stands at {@code step} (a trainer that begins, or went back). */
-  void position(long step, double loss, double lr, double gradNorm) {
+  @Override
+  public void running() {
+    if (state != RunState.RUNNING) changeState(RunState.RUNNING);
+  }
+
+  @Override
+  public void position(long step, double loss, double lr, double gradNorm) {
     this.step = step;
     this.loss = loss;
     this.lr = lr;
@@ -178,7 +186,8 @@ public final class RunLifecycle extends VerticleBase {
   }
 
   /** Steps taken: into the history (before anyone hears of them, so whoever does finds them there), then told. */
-  void took(StepBatch b) {
+  @Override
+  public void took(StepBatch b) {
     run.history().append(b);
     for (double l : b.loss()) {
       if (l < bestLoss || Double.isNaN(bestLoss)) bestLoss = l;
@@ -207,7 +216,8 @@ public final class RunLifecycle extends VerticleBase {
   }
 
   /** A script said it is alive (an append without new steps): the stall watch sees it. */
-  void touched() {
+  @Override
+  public void touched() {
     run.summary(summary(state));
   }
 
@@ -216,7 +226,8 @@ public final class RunLifecycle extends VerticleBase {
    * proven), or its refreshed text (no alert; at most once per {@link #REFRESH_NANOS}), a lasting too_slow, and a
    * checkpoint when one is due.
    */
-  void observed() {
+  @Override
+  public void observed() {
     if (policy.news() == Diagnoser.Change.CHANGED) {
       if (!policy.proving()) announce();
     } else if (policy.news() == Diagnoser.Change.REFRESHED && System.nanoTime() - refreshedNanos >= REFRESH_NANOS) {
@@ -234,7 +245,8 @@ public final class RunLifecycle extends VerticleBase {
   }
 
   /** Tells everyone the diagnosis as it stands now, and raises the alerts it calls for. */
-  void announce() {
+  @Override
+  public void announce() {
     policy.told();
     refreshedNanos = System.nanoTime();
     Diagnosis d = policy.shown();
@@ -249,7 +261,8 @@ public final class RunLifecycle extends VerticleBase {
   }
 
   /** The lr changed from step {@code at} on: recorded, and the diagnosis starts afresh. */
-  void lrChanged(long at, double from, double to, String cause) {
+  @Override
+  public void lrChanged(long at, double from, double to, String cause) {
     policy.lrChanged();
     lrChanges.add(new LrChange(at, from, to, cause));
     if (lrChanges.size() > MAX_LR_CHANGES) lrChanges.remove(0);
@@ -260,7 +273,8 @@ public final class RunLifecycle extends VerticleBase {
    * The guard fired at step {@code at} ({@code why}): the run goes back as soon as every step so far is on disk, so
    * the log can be cut back with its history; it takes no step meanwhile.
    */
-  void rewindDue(long at, String why) {
+  @Override
+  public void rewindDue(long at, String why) {
     rewindAt = at;
     rewindWhy = why;
     if (run.history().unwritten() == 0) rewind();
@@ -278,7 +292,8 @@ public final class RunLifecycle extends VerticleBase {
    * now): its history keeps the steps after it apart (on disk too) and starts a new cycle, so every subscriber
    * reads the run as it now stands; the lr changes made after it are undone with its steps.
    */
-  void rewound(long at, long to, double lrBefore, double lrAfter, String why) {
+  @Override
+  public void rewound(long at, long to, double lrBefore, double lrAfter, String why) {
     StepBatch abandoned = run.history().rewind(to);
     rewinds.add(new Rewind(at, to, lrBefore, lrAfter, why));
     Events.publish(vertx.eventBus(), new Rewound(run.id(), rewinds.size(), to, abandoned));
@@ -290,18 +305,16 @@ public final class RunLifecycle extends VerticleBase {
   }
 
   /** The guard fired once more than it may at step {@code at} ({@code why}): the run ends diverged, and says why. */
-  void guardEnded(long at, String why) {
+  @Override
+  public void guardEnded(long at, String why) {
     alert(Alert.Kind.REWOUND, "not rewound again at step " + at + " (" + why + "): " + rewinds.size()
         + " rewinds, the most its guard allows; the run ends as diverged", Double.NaN);
   }
 
-  /** A script says why its run failed (shown with the failed state). */
-  void failure(String why) {
+  /** The run reached its end: it takes that state once its last step is on disk ({@code why} shows as its reason). */
+  @Override
+  public void finish(RunState end, String why) {
     failure = why;
-  }
-
-  /** The run reached its end: it takes that state once its last step is on disk. */
-  void finish(RunState end) {
     checkpoint();
     source.halt();
     if (run.history().unwritten() > 0) ending = end;
@@ -326,7 +339,7 @@ public final class RunLifecycle extends VerticleBase {
   }
 
   /** Takes state {@code s}, as {@link RunState}'s table allows (anything else is a bug here, not a user's error). */
-  void changeState(RunState s) {
+  private void changeState(RunState s) {
     if (!state.canBecome(s)) throw new IllegalStateException("run " + run.id() + ": " + state.label() + " → " + s.label());
     state = s;
     if (!s.isLive()) {
@@ -339,7 +352,8 @@ public final class RunLifecycle extends VerticleBase {
   }
 
   /** An ended run that is all on disk keeps only its summary: no memory window, no verticle. */
-  void retire() {
+  @Override
+  public void retire() {
     if (run.demo() || undeployed || state.isLive() || run.history().unwritten() > 0 || source.holding()) return;
     run.history().release();
     undeployed = true;
@@ -347,7 +361,8 @@ public final class RunLifecycle extends VerticleBase {
   }
 
   /** Sends the source's exact state to the store (after the batch that holds its step), for a resume. */
-  void checkpoint() {
+  @Override
+  public void checkpoint() {
     checkpointNanos = System.nanoTime();
     if (!run.history().persistent()) return;
     State s = source.state();
@@ -505,8 +520,8 @@ public final class RunLifecycle extends VerticleBase {
     return source.fork(at);
   }
 
-  /** A command this run's state does not allow. */
-  RunRefusal refusal(String what) {
+  @Override
+  public RunRefusal refusal(String what) {
     return RunRefusal.of(RunRefusal.Kind.CONFLICT, "run " + run.id() + " is " + state.label() + ": " + what);
   }
 }

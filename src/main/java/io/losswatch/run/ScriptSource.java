@@ -33,7 +33,7 @@ final class ScriptSource implements StepSource {
   /** Appends held while the store catches up; more are refused (busy) for the script to send again. */
   static final int MAX_WAITING = 8;
 
-  private final RunLifecycle life;
+  private final Lifecycle life;
   private final Run run;
   private final RunPolicy policy;
   private final ScriptCommands commands = new ScriptCommands();
@@ -49,7 +49,7 @@ final class ScriptSource implements StepSource {
   private record Taken(Message<Append> m, long accepted, long duplicates, long skipped, long lastStep, long records) {
   }
 
-  ScriptSource(RunLifecycle life, Run run, RunPolicy policy) {
+  ScriptSource(Lifecycle life, Run run, RunPolicy policy) {
     this.life = life;
     this.run = run;
     this.policy = policy;
@@ -63,7 +63,7 @@ final class ScriptSource implements StepSource {
     var appends = bus.<Append>consumer(Events.append(run.id()), this::offer);
     var finishes = bus.<Finish>consumer(Events.finish(run.id()), this::finish);
     return Future.all(appends.completion(), finishes.completion()).onSuccess(v -> {
-      if (life.state() == RunState.CREATED) life.changeState(RunState.RUNNING);   // its script is running
+      if (life.state() == RunState.CREATED) life.running();   // its script is running
     });
   }
 
@@ -123,7 +123,7 @@ final class ScriptSource implements StepSource {
     if (from < b.size()) {
       StepBatch fresh = b.from(from);
       if (fresh.cycle() != run.cycle()) fresh = fresh.withCycle(run.cycle());
-      if (life.state() == RunState.INTERRUPTED) life.changeState(RunState.RUNNING);   // its script came back
+      if (life.state() == RunState.INTERRUPTED) life.running();   // its script came back
       for (int i = 0; i < fresh.size(); i++) {
         if (!Double.isNaN(fresh.lr()[i])) scriptLr = fresh.lr()[i];
         double auto = policy.afterScriptStep(fresh.step()[i], fresh.loss()[i], fresh.lr()[i], fresh.gradNorm()[i]);
@@ -188,9 +188,8 @@ final class ScriptSource implements StepSource {
       refuse(m, RunRefusal.isEnd(state) ? RunRefusal.ended(run.id(), state, "cannot finish") : life.refusal("cannot finish"));
       return;
     }
-    if (m.body().state() == RunState.FAILED) life.failure(m.body().message());
     finishing = m;   // answered once the run's last step is on disk and it took its end state
-    life.finish(m.body().state());
+    life.finish(m.body().state(), m.body().state() == RunState.FAILED ? m.body().message() : null);
   }
 
   @Override

@@ -46,7 +46,7 @@ final class TrainerSource implements StepSource {
   private static final int PROOF_CHUNK = 32;
   private static final Logger LOG = Logger.getLogger(TrainerSource.class.getName());
 
-  private final RunLifecycle life;
+  private final Lifecycle life;
   private final Run run;
   private final RunPolicy policy;
   private final double stepsPerSecond;
@@ -60,7 +60,7 @@ final class TrainerSource implements StepSource {
   private long paceStep;
 
   /** {@code first}: the run's first trainer; {@code continued}: it goes on from that trainer's state. */
-  TrainerSource(RunLifecycle life, Run run, RunPolicy policy, Trainer first, boolean continued) {
+  TrainerSource(Lifecycle life, Run run, RunPolicy policy, Trainer first, boolean continued) {
     this.life = life;
     this.run = run;
     this.policy = policy;
@@ -90,7 +90,7 @@ final class TrainerSource implements StepSource {
     policy.begin(trainer, run.summary().rewinds().size());
     life.position(trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm());
     life.checkpoint();   // from its first step on, a persisted run can be resumed
-    life.changeState(RunState.RUNNING);
+    life.running();
     go();
   }
 
@@ -192,7 +192,7 @@ final class TrainerSource implements StepSource {
     if (batch.size() > 0) life.took(batch.build(run.id(), run.cycle()));
     if (end == null && policy.proving()) prove(deadline);
     life.observed();
-    if (end != null) life.finish(end);
+    if (end != null) life.finish(end, null);
     else if (rewind) life.rewindDue(trainer.stepsTaken(), policy.trigger());   // it goes on once it went back
     else wake();
   }
@@ -221,7 +221,7 @@ final class TrainerSource implements StepSource {
     Snapshots.Snapshot target = policy.snapshots().atOrBefore(to);
     if (target == null || target.step() + 1 < run.history().firstStep()) {   // memory no longer holds the steps it would undo
       life.guardEnded(at, why + "; no kept state it can go back to");
-      life.finish(RunState.DIVERGED);
+      life.finish(RunState.DIVERGED, null);
       return;
     }
     double lrBefore = trainer.nextLr();
