@@ -51,7 +51,7 @@ public final class RunManager {
     this.runs = runs;
     this.files = files;
     this.maxRuns = maxRuns;
-    this.sweeps = new Sweeps(vertx, this);
+    this.sweeps = new Sweeps(vertx, runs, this::launchAll, run -> command(run, RunCommand.of(RunCommand.Kind.STOP)));
     this.takeover = new Takeover(vertx, runs, files);
     this.forks = new Forks(files);
   }

@@ -2,7 +2,6 @@ package io.losswatch.run;
 
 import io.losswatch.core.RunSpec;
 import io.losswatch.event.Events;
-import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
@@ -19,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Sweeps: one run per learning rate, in parallel verticles, grouped by a sweep id (each run's spec carries it),
@@ -32,13 +33,19 @@ public final class Sweeps {
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private final Vertx vertx;
-  private final RunManager manager;
+  private final RunRegistry runs;
+  /** Starts every spec, or none ({@link RunManager#launchAll}). */
+  private final Function<List<RunSpec>, Future<List<Run>>> launchAll;
+  /** Stops a run, as a person's /stop does. */
+  private final Consumer<Run> stop;
   /** Runs an early stop stopped, by sweep (in memory: after a restart a sweep is its runs alone). */
   private final Map<String, Set<String>> stopped = new ConcurrentHashMap<>();
 
-  public Sweeps(Vertx vertx, RunManager manager) {
+  Sweeps(Vertx vertx, RunRegistry runs, Function<List<RunSpec>, Future<List<Run>>> launchAll, Consumer<Run> stop) {
     this.vertx = vertx;
-    this.manager = manager;
+    this.runs = runs;
+    this.launchAll = launchAll;
+    this.stop = stop;
   }
 
   /** A new sweep's id, for its runs' specs: {@code s} and 8 letters or digits. */
@@ -58,7 +65,7 @@ public final class Sweeps {
     // the watch is in place before any run starts, so it sees each one's first step
     Watch watch = early == null ? null : new Watch(sweep, specs.size(), early);
     Future<Void> watching = watch == null ? Future.succeededFuture() : watch.start();
-    return watching.compose(x -> manager.launchAll(specs)).onFailure(e -> {
+    return watching.compose(x -> launchAll.apply(specs)).onFailure(e -> {
       stopped.remove(sweep);
       if (watch != null) watch.consumer.unregister();
     });
@@ -66,7 +73,7 @@ public final class Sweeps {
 
   /** The runs of a sweep, as the registry has them now. */
   public List<Run> runs(String sweep) {
-    return manager.runs().all().stream().filter(r -> sweep.equals(r.spec().sweep())).toList();
+    return runs.all().stream().filter(r -> sweep.equals(r.spec().sweep())).toList();
   }
 
   /** Whether the sweep's early stop stopped this run. */
@@ -136,7 +143,7 @@ public final class Sweeps {
         for (String id : ranked.subList(keep, ranked.size())) {
           going.remove(id);
           stopped.get(sweep).add(id);
-          manager.runs().get(id).ifPresent(r -> manager.command(r, RunCommand.of(RunCommand.Kind.STOP)));
+          Sweeps.this.runs.get(id).ifPresent(stop);
         }
       }
       if (going.isEmpty() || next >= early.at().length) consumer.unregister();
