@@ -15,6 +15,7 @@ import io.losswatch.history.RunHistory;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -44,7 +45,8 @@ final class ScriptSource implements StepSource {
   /** The lr the script uses now, as far as the run knows. */
   private double scriptLr;
   private boolean stopHeard;
-  private Message<Finish> finishing;
+  /** Finishes answered once the run's last step is on disk and it took its end state (a script may ask twice). */
+  private final List<Message<Finish>> finishing = new ArrayList<>();
 
   private record Taken(Message<Append> m, long accepted, long duplicates, long skipped, long lastStep, long records) {
   }
@@ -188,7 +190,9 @@ final class ScriptSource implements StepSource {
       refuse(m, RunRefusal.isEnd(state) ? RunRefusal.ended(run.id(), state, "cannot finish") : life.refusal("cannot finish"));
       return;
     }
-    finishing = m;   // answered once the run's last step is on disk and it took its end state
+    boolean first = finishing.isEmpty();
+    finishing.add(m);
+    if (!first) return;   // already ending
     life.finish(m.body().state(), m.body().state() == RunState.FAILED ? m.body().message() : null);
   }
 
@@ -265,8 +269,8 @@ final class ScriptSource implements StepSource {
 
   @Override
   public void ended(RunState end) {
-    if (finishing != null) finishing.reply(run.summary());
-    finishing = null;
+    for (Message<Finish> m : finishing) m.reply(run.summary());
+    finishing.clear();
     go();   // what waits is taken (a stop the script has not heard of yet) or refused
   }
 
@@ -276,8 +280,8 @@ final class ScriptSource implements StepSource {
         + " is not taking steps here now (the server is stopping, or the run is moving); send them again");
     while (!unanswered.isEmpty()) refuse(unanswered.poll().m(), going);
     while (!waiting.isEmpty()) refuse(waiting.poll(), going);
-    if (finishing != null) refuse(finishing, going);
-    finishing = null;
+    for (Message<Finish> m : finishing) refuse(m, going);
+    finishing.clear();
   }
 
   private RunRefusal storage() {
