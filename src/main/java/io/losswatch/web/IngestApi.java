@@ -83,6 +83,11 @@ final class IngestApi {
           b.append(",\"to_step\":").append(c.toStep()).append(",\"lr_factor\":");
           Json.number(b, c.factor());
         }
+        case "probe" -> {
+          b.append(",\"factors\":[");
+          for (int k = 0; k < c.factors().length; k++) Json.number(k > 0 ? b.append(',') : b, c.factors()[k]);
+          b.append("],\"horizon\":").append(c.horizon());
+        }
         default -> { }
       }
       b.append('}');

@@ -61,7 +61,7 @@ class WireCodecTest {
     roundTrip(new Append(batch("ext", 0, 0, false), List.of()));
     roundTrip(new Appended(5, 1, 2, 9, List.of(Appended.Command.lr("c1", 0.1, Double.NaN),
         Appended.Command.plain("c2", "pause"), Appended.Command.stop("c3", "diverged"),
-        Appended.Command.rewind("c4", 120, 0.1))));
+        Appended.Command.rewind("c4", 120, 0.1), Appended.Command.probe("c5", new double[] {10, 1, 0.1, 0.01}, 200))));
     roundTrip(new Appended(0, 0, 0, 0, List.of()));
     roundTrip(new Finish(RunState.FAILED, "oom"));
     roundTrip(new Finish(RunState.FINISHED, null));
