@@ -6,7 +6,6 @@ import io.losswatch.event.Append;
 import io.losswatch.event.Appended;
 import io.losswatch.event.Finish;
 import io.losswatch.event.RunState;
-import io.losswatch.event.RunSummary;
 import io.losswatch.run.Run;
 import io.losswatch.run.RunManager;
 import io.vertx.core.http.HttpHeaders;
