@@ -91,7 +91,7 @@ public final class RunHistory {
     }
   }
 
-  /** The extra scalars' names this run has had, on disk or in memory (at most a few: the ingest caps them). */
+  /** The extra scalars' names this run has had, on disk or in memory (at most 64: a run takes no more). */
   public synchronized List<String> metrics() {
     if (log == null || extra.keySet().containsAll(log.metrics())) return List.copyOf(extra.keySet());
     List<String> all = new ArrayList<>(log.metrics());
