@@ -3,11 +3,14 @@ package io.losswatch.cluster;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import io.losswatch.event.Alert;
+import io.losswatch.event.Bucket;
 import io.losswatch.event.Events;
+import io.losswatch.event.Follow;
 import io.losswatch.event.HistoryRead;
 import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunList;
 import io.losswatch.event.RunRefusal;
+import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.run.Run;
@@ -24,16 +27,23 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * This node's part in the cluster. It tells the other nodes about its own runs (their summaries, batches and
- * alerts, on {@link Events#CLUSTER}), mirrors theirs ({@link Mirrors}), answers for its own runs by request/reply
- * (their list, their history, deleting and resuming them), and marks a node's runs lost when it leaves.
+ * This node's part in the cluster. It tells every other node its own runs' summaries ({@link Summaries}) and keeps
+ * theirs ({@link Mirrors}); it sends a run's steps only to the nodes whose clients follow it ({@link Followers}) and
+ * asks for the other nodes' runs' steps only while its own clients follow them ({@link Following}); it answers for
+ * its own runs by request/reply (their list, their history, deleting and resuming them), and marks a node's runs
+ * lost when it leaves.
  */
 public final class ClusterVerticle extends VerticleBase {
+  /** How often held summaries are looked at (each goes at most once a second). */
+  static final long TICK_MS = 100;
   private final RunManager manager;
   private final HazelcastClusterManager members;
   private String me;
   private DeliveryOptions fromMe;
   private Mirrors mirrors;
+  private Summaries summaries;
+  private Followers followers;
+  private Following following;
 
   public ClusterVerticle(RunManager manager, HazelcastClusterManager members) {
     this.manager = manager;
@@ -45,32 +55,56 @@ public final class ClusterVerticle extends VerticleBase {
     me = members.getNodeId();
     fromMe = new DeliveryOptions().addHeader("node", me);
     EventBus bus = vertx.eventBus();
-    mirrors = new Mirrors(vertx, manager.runs());
+    following = new Following(vertx, context, me, manager.runs(), manager.files(),
+        e -> mirrors.retell(e), (node, s) -> mirrors.summary(node, s));
+    mirrors = new Mirrors(bus, manager.runs(), following::moved);
+    summaries = new Summaries(bus, manager.runs(), fromMe);
+    followers = new Followers(vertx, fromMe);
     List<Future<?>> ready = new ArrayList<>();
     ready.add(bus.consumer(Events.node(me, "runs"), m -> m.reply(new RunList(summaries()))).completion());
     ready.add(bus.<HistoryRead>consumer(Events.node(me, "history"), m -> answer(m, m.body().run(), run -> vertx
-        .executeBlocking(() -> run.history().head(m.body().from(), m.body().count()), false))).completion());
+        .executeBlocking(() -> run.history().read(m.body()), false))).completion());
+    ready.add(bus.<Follow>consumer(Events.node(me, "follow"), m -> answer(m, m.body().run(), run -> {
+      followers.follow(m.body());
+      return Future.succeededFuture(run.summary());
+    })).completion());
     ready.add(bus.<String>consumer(Events.node(me, "delete"),
         m -> answer(m, m.body(), run -> manager.delete(run).map("deleted"))).completion());
     ready.add(bus.<String>consumer(Events.node(me, "resume"), m -> answer(m, m.body(), manager::resume)).completion());
-    ready.add(bus.<RunEvent>consumer(Events.CLUSTER, m -> {
-      String from = m.headers().get("node");
-      if (from != null && !from.equals(me)) mirrors.told(from, m.body());
-    }).completion());
-    // what other nodes mirror: batches, summaries and alerts (checkpoints and rewinds stay with the store here)
-    ready.add(Events.listen(bus, Events.RUNS, new RunEvent.Listener() {
+    ready.add(bus.<RunEvent>consumer(Events.node(me, "steps"), m -> m.body().tell(new RunEvent.Listener() {
       @Override public void batch(StepBatch b) {
-        bus.publish(Events.CLUSTER, b, fromMe);
+        following.sent(m.headers().get("node"), b, b.run());
       }
 
-      @Override public void summary(RunSummary s) {
-        bus.publish(Events.CLUSTER, s, fromMe);
+      @Override public void bucket(Bucket b) {
+        following.sent(m.headers().get("node"), b, b.run());
       }
 
       @Override public void alert(Alert a) {
-        bus.publish(Events.CLUSTER, a, fromMe);
+        following.sent(m.headers().get("node"), a, a.run());
+      }
+    })).completion());
+    ready.add(bus.<RunSummary>consumer(Events.CLUSTER, m -> {
+      String from = m.headers().get("node");
+      if (from != null && !from.equals(me)) mirrors.summary(from, m.body());
+    }).completion());
+    // this node's runs: their summaries to every node, their steps and alerts to the nodes that follow them
+    ready.add(Events.listen(bus, Events.RUNS, new RunEvent.Listener() {
+      @Override public void batch(StepBatch b) {
+        followers.batch(b);
+        summaries.stepped(b.run());
+      }
+
+      @Override public void summary(RunSummary s) {
+        if (s.state() == RunState.DELETED) followers.gone(s.id());
+        summaries.summary(s, System.currentTimeMillis());
+      }
+
+      @Override public void alert(Alert a) {
+        followers.alert(a);
       }
     }).completion());
+    vertx.setPeriodic(TICK_MS, id -> summaries.tick(System.currentTimeMillis()));
     members.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
       @Override public void memberAdded(MembershipEvent e) {
         // a node that joins asks for the runs and announces its own
@@ -78,15 +112,19 @@ public final class ClusterVerticle extends VerticleBase {
 
       @Override public void memberRemoved(MembershipEvent e) {
         String node = e.getMember().getAttribute("__vertx.nodeId");   // Vert.x's id for it, not Hazelcast's uuid
-        if (node != null) context.runOnContext(v -> mirrors.left(node));
+        if (node == null) return;
+        context.runOnContext(v -> {
+          mirrors.left(node);
+          followers.left(node);
+          following.left(node);
+        });
       }
     });
-    return Future.all(ready).compose(v -> discover()).onSuccess(v -> {
-      for (RunSummary s : summaries()) bus.publish(Events.CLUSTER, s, fromMe);   // to the nodes already up
-    });
+    manager.steps().peers(following);
+    return Future.all(ready).compose(v -> discover()).onSuccess(v -> summaries.all(System.currentTimeMillis()));
   }
 
-  /** Mirrors the runs of every node already in the cluster (one that does not answer yet announces them itself). */
+  /** Learns the runs of every node already in the cluster (one that does not answer yet announces them itself). */
   private Future<?> discover() {
     List<Future<?>> asked = new ArrayList<>();
     for (String node : members.getNodes()) {

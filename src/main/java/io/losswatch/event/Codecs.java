@@ -18,7 +18,9 @@ public final class Codecs {
       new WireCodec<>(Finish.class, Formats::finish, Formats::finish),
       new WireCodec<>(Fork.class, Formats::fork, Formats::fork),
       new WireCodec<>(RunList.class, Formats::runList, Formats::runList),
-      new WireCodec<>(HistoryRead.class, Formats::historyRead, Formats::historyRead));
+      new WireCodec<>(HistoryRead.class, 2, Formats::historyRead, Formats::historyRead),   // v2: ranges, downsampled, rewound stretches
+      new WireCodec<>(Follow.class, Formats::follow, Formats::follow),
+      new WireCodec<>(Bucket.class, Formats::bucket, Formats::bucket));
 
   /** Between a run and its own node's store: they never leave it. */
   private static final List<Class<?>> LOCAL = List.of(Written.class, Checkpoint.class, Rewound.class);

@@ -16,10 +16,17 @@ public final class Events {
    */
   public static final String RUNS = "losswatch.runs";
 
-  /** The same, for the runs other nodes own: their owners' events, re-told here for this node's clients. */
+  /**
+   * The same, for the runs other nodes own, re-told here for this node's clients: their summaries and, while a client
+   * here follows one, its batches (or {@link Bucket}s) and alerts.
+   */
   public static final String MIRRORED = "losswatch.mirrored";
 
-  /** Between nodes: each node publishes its own runs' events here, for every other node to mirror. */
+  /**
+   * Between nodes: each node publishes its own runs' {@link RunSummary}s here (at most one a run a second, and every
+   * change of state at once), for every other node's list. Steps go only where a client follows them:
+   * {@code node(n, "steps")}.
+   */
   public static final String CLUSTER = "losswatch.cluster";
 
   /** Publishing on {@link #RUNS}: inside this node only (other nodes hear of it through {@link #CLUSTER}). */
@@ -53,9 +60,27 @@ public final class Events {
     return "losswatch.run." + run + ".finish";
   }
 
-  /** Where node {@code node} answers questions about its runs: {@link RunList}, {@link HistoryRead}, deletion, resuming. */
+  /**
+   * Where node {@code node} answers questions about its runs ({@link RunList}, {@link HistoryRead}, {@link Follow},
+   * deletion, resuming, creating one there), and takes the steps of other nodes' runs its clients follow
+   * ({@code "steps"}: {@link StepBatch}es, {@link Bucket}s, {@link Alert}s).
+   */
   public static String node(String node, String what) {
-    return "losswatch.node." + node + "." + what;
+    return NODE + node + "." + what;
+  }
+
+  private static final String NODE = "losswatch.node.";
+  private static final String RUN = "losswatch.run.";
+
+  /**
+   * An address as metrics name it: a run's and a node's own addresses by their kind ({@code losswatch.run.*.append},
+   * {@code losswatch.node.*.steps}), so the series stay few however many runs and nodes come and go.
+   */
+  public static String family(String address) {
+    String prefix = address.startsWith(RUN) ? RUN : address.startsWith(NODE) ? NODE : null;
+    if (prefix == null) return address;
+    int dot = address.indexOf('.', prefix.length());
+    return prefix + "*" + (dot < 0 ? "" : address.substring(dot));
   }
 
   /** Where the store tells a run how far its steps are on disk ({@link Written}, sent). */

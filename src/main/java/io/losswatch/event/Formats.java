@@ -153,10 +153,27 @@ final class Formats {
   }
 
   static void historyRead(WireOut o, HistoryRead r) {
-    o.str(r.run()).i64(r.from()).i32(r.count());
+    o.str(r.run()).i64(r.from()).i64(r.to()).i32(r.maxPoints()).i32(r.count()).i32(r.stretch());
   }
 
   static HistoryRead historyRead(WireIn in) {
-    return new HistoryRead(in.str(), in.i64(), in.i32());
+    return new HistoryRead(in.str(), in.i64(), in.i64(), in.i32(), in.i32(), in.i32());
+  }
+
+  static void follow(WireOut o, Follow f) {
+    o.str(f.run()).str(f.node()).i32(f.every() ? 1 : 0).f64(f.hz()).i64(f.seq());
+  }
+
+  static Follow follow(WireIn in) {
+    return new Follow(in.str(), in.str(), in.i32() != 0, in.f64(), in.i64());
+  }
+
+  /** A bucket's points as a batch. */
+  static void bucket(WireOut o, Bucket b) {
+    stepBatch(o, b.points());
+  }
+
+  static Bucket bucket(WireIn in) {
+    return new Bucket(stepBatch(in));
   }
 }

@@ -6,7 +6,7 @@ package io.losswatch.event;
  * is. A new kind of event adds a method to the listener: every consumer that must hear of it is then found by
  * the compiler, not by a search for {@code instanceof}.
  */
-public sealed interface RunEvent permits StepBatch, RunSummary, Alert, Checkpoint, Rewound {
+public sealed interface RunEvent permits StepBatch, RunSummary, Alert, Checkpoint, Rewound, Bucket {
   /** Hands this event to the listener's method for its kind. */
   void tell(Listener to);
 
@@ -25,6 +25,9 @@ public sealed interface RunEvent permits StepBatch, RunSummary, Alert, Checkpoin
     }
 
     default void rewound(Rewound r) {
+    }
+
+    default void bucket(Bucket b) {
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.losswatch.history;
 
+import io.losswatch.event.HistoryRead;
 import io.losswatch.event.StepBatch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -253,6 +254,15 @@ public final class RunHistory {
    */
   public StepBatch read(long from, long to, int maxPoints) {
     return read(from, to, maxPoints, Long.MAX_VALUE);
+  }
+
+  /** What {@code q} asks for (it may read the disk: call it off the event loop). */
+  public StepBatch read(HistoryRead q) {
+    if (q.stretch() > 0) {
+      List<StepBatch> gone = abandoned();
+      return q.stretch() <= gone.size() ? gone.get(q.stretch() - 1) : new StepBatch.Builder(1).build(run, cycle());
+    }
+    return read(q.from(), q.to(), q.maxPoints(), q.count());
   }
 
   /** At most {@code count} steps from {@code from} on, every one (a chunk of an export or of a catching-up client). */

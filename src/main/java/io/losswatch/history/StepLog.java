@@ -46,8 +46,10 @@ public final class StepLog {
   private FileChannel[] writer;   // the columns, then the blocks; null while closed
   private final Map<String, FileChannel> metricWriters = new HashMap<>();
   private ByteBuffer buffer;
+  private final boolean view;     // another process's log, read as it stands: it takes no append
 
   private StepLog(Path dir, long count, long lastStep, Blocks partial, List<String> metrics) {
+    this.view = partial == null;
     this.dir = dir;
     this.count = count;
     this.lastStep = lastStep;
@@ -68,6 +70,32 @@ public final class StepLog {
       for (FileChannel c : ch) if (c.size() != whole * 8) c.truncate(whole * 8);
       long last = whole == 0 ? 0 : readLong(ch[STEP], whole - 1);
       return new StepLog(dir, whole, last, repairBlocks(dir, ch, whole), repairMetrics(dir, whole));
+    } finally {
+      close(ch);
+    }
+  }
+
+  /**
+   * A log another process wrote, read as it stands without changing a byte (a run whose node left the cluster, in the
+   * data folder the nodes share): its whole records, those every column holds up to the last whose time is not 0.
+   * Reads use the columns only (the block summaries' file may be torn); it takes no append.
+   */
+  public static StepLog view(Path dir) throws IOException {
+    FileChannel[] ch = channels(dir, StandardOpenOption.READ);
+    try {
+      long whole = Long.MAX_VALUE;
+      for (FileChannel c : ch) whole = Math.min(whole, c.size() / 8);
+      List<String> names = new ArrayList<>();
+      try (var files = Files.list(dir)) {
+        for (Path f : files.sorted().toList()) {
+          String name = metricName(f.getFileName().toString());
+          if (name == null) continue;
+          names.add(name);
+          whole = Math.min(whole, Files.size(f) / 8);
+        }
+      }
+      whole = lastNonZero(ch[T], whole);
+      return new StepLog(dir, whole, whole == 0 ? 0 : readLong(ch[STEP], whole - 1), null, List.copyOf(names));
     } finally {
       close(ch);
     }
@@ -224,6 +252,7 @@ public final class StepLog {
    * back to the last whole record and rethrows.
    */
   public synchronized long append(StepBatch b) throws IOException {
+    if (view) throw new IllegalStateException("a view of " + dir + " takes no steps");
     if (b.size() == 0 || b.lastStep() <= lastStep) return count;
     int first = 0;
     while (b.step()[first] <= lastStep) first++;
@@ -317,6 +346,7 @@ public final class StepLog {
    * block summaries, durably. Appends go on after it.
    */
   public synchronized void cutAfter(long step) throws IOException {
+    if (view) throw new IllegalStateException("a view of " + dir + " is not cut");
     long records = find(step + 1, count);
     if (records == count) return;
     closeWriter();
@@ -356,7 +386,7 @@ public final class StepLog {
 
   /** The whole blocks' loss extremes on disk now (at least those of the records {@link #count()} covered before). */
   Blocks.View blocks() throws IOException {
-    long n = count / Blocks.SIZE;
+    long n = view ? 0 : count / Blocks.SIZE;
     if (n == 0) return new Blocks.View(ByteBuffer.allocate(0), 0);
     try (FileChannel ch = FileChannel.open(dir.resolve(Blocks.FILE), StandardOpenOption.READ)) {
       ByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, 0, n * Blocks.RECORD).order(ByteOrder.LITTLE_ENDIAN);

@@ -1,10 +1,12 @@
 package io.losswatch.metrics;
 
+import io.losswatch.event.Events;
 import io.losswatch.event.RunState;
 import io.losswatch.run.RunRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -40,6 +42,8 @@ public final class ServerMeters {
         && (before == null || before.isLoggable(r)));
   }
 
+  /** The label vertx-micrometer-metrics gives the event bus' series when asked (Label.EB_ADDRESS). */
+  public static final String ADDRESS = "address";
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final PrometheusMeterRegistry own = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger wsClients = new AtomicInteger();
@@ -50,6 +54,9 @@ public final class ServerMeters {
   private long processSeriesAt;
 
   public ServerMeters() {
+    // the event bus' series by address, a run's and a node's own addresses by their kind: few series, and a node's
+    // traffic with the others told apart (summaries on losswatch.cluster, followed steps on losswatch.node.*.steps)
+    registry.config().meterFilter(MeterFilter.replaceTagValues(ADDRESS, Events::family));
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);

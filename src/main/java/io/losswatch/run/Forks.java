@@ -25,9 +25,10 @@ final class Forks {
     State s = files.snapshot(run.id());
     if (s == null) throw conflict(run, "has no checkpoint to branch from");
     long from = s.integer("step");
-    long to = at < 0 ? run.history().lastStep() : at;
-    if (to < from || to > run.history().lastStep()) {
-      throw conflict(run, "can be branched from steps " + from + " to " + run.history().lastStep() + " only, not " + to);
+    long last = run.lastStep();
+    long to = at < 0 ? last : at;
+    if (to < from || to > last) {
+      throw conflict(run, "can be branched from steps " + from + " to " + last + " only, not " + to);
     }
     return new Fork(s, from, to, run.summary().lrChanges().stream().filter(c -> c.step() > from && c.step() <= to).toList());
   }

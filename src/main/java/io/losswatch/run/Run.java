@@ -41,13 +41,22 @@ public final class Run {
     return demo;
   }
 
+  /** Its steps, for a run this node owns; another node's run keeps none here (read them through {@link Steps}). */
   public RunHistory history() {
     return history;
   }
 
-  /** How many times the run started over (demo runs do); every batch and history read carries it. */
+  /**
+   * How many times the run started over (demo runs do, and a guard's rewinds); every batch and history read carries
+   * it. Another node's run's, as its latest summary says.
+   */
   public int cycle() {
-    return history.cycle();
+    return local() ? history.cycle() : summary.cycle();
+  }
+
+  /** The run's last step (0 before its first): another node's, as its latest summary says (at most a second old). */
+  public long lastStep() {
+    return local() ? history.lastStep() : summary.step();
   }
 
   /** Starts a new cycle: an empty history, counted. */
@@ -63,7 +72,7 @@ public final class Run {
     summary = s;
   }
 
-  /** The cluster node that owns this run, null when it is this node: then this is a mirror of the owner's run. */
+  /** The cluster node that owns this run, null when it is this node; else this is that node's run, seen here. */
   public String owner() {
     return owner;
   }
@@ -72,7 +81,7 @@ public final class Run {
     return owner == null;
   }
 
-  /** A mirror's summary as its owner told it (or as this node saw its owner leave). */
+  /** Another node's run's summary as its owner told it (or as this node saw its owner leave). */
   public void mirror(RunSummary s, String node) {
     summary = s;
     owner = node;

@@ -2,6 +2,7 @@ package io.losswatch.run;
 
 import io.losswatch.core.state.State;
 import io.losswatch.event.RunSummary;
+import io.losswatch.history.RunHistory;
 import io.losswatch.history.StepLog;
 import io.losswatch.event.StepBatch;
 import java.io.IOException;
@@ -17,6 +18,12 @@ public interface RunFiles {
 
   /** Takes over another node's run from a shared data folder: null when its files are not here. */
   Restored adopt(String run) throws IOException;
+
+  /**
+   * The steps of another node's run in a shared data folder, read as they stand without taking the run over (its
+   * node left: nothing writes them any more): null when its files are not here.
+   */
+  RunHistory peek(String run) throws IOException;
 
   /** A run read back from disk: its summary as of the last write (a live run's as interrupted) and its repaired log. */
   record Restored(RunSummary summary, StepLog log, List<StepBatch> abandoned) {

@@ -44,6 +44,7 @@ public final class RunManager {
   private final Sweeps sweeps;
   private final Takeover takeover;
   private final Forks forks;
+  private final Steps steps;
   private volatile boolean closing;
 
   public RunManager(Vertx vertx, RunRegistry runs, RunFiles files, int maxRuns) {
@@ -54,6 +55,7 @@ public final class RunManager {
     this.sweeps = new Sweeps(vertx, runs, this::launchAll, run -> command(run, RunCommand.of(RunCommand.Kind.STOP)));
     this.takeover = new Takeover(vertx, runs, files);
     this.forks = new Forks(files);
+    this.steps = new Steps(vertx);
   }
 
   private record Prepared(Trainer trainer, StepLog log) {
@@ -68,6 +70,16 @@ public final class RunManager {
 
   public RunRegistry runs() {
     return runs;
+  }
+
+  /** Where any run's steps are read and followed, whichever node owns it. */
+  public Steps steps() {
+    return steps;
+  }
+
+  /** What the runs have on disk (the cluster reads a departed node's runs from a shared data folder). */
+  public RunFiles files() {
+    return files;
   }
 
   public int maxRuns() {

@@ -67,9 +67,9 @@ final class Takeover {
 
   /**
    * Takes over a run whose node left the cluster, from the data folder the nodes share (an external one, failing that,
-   * from this node's mirror of it): it becomes this node's,
-   * {@code interrupted} (an external one runs again at its script's next append; a built-in one can be resumed
-   * from its checkpoint). Fails with 409 when its files are not here; a run that is this node's already is as is.
+   * afresh: its steps went with its node): it becomes this node's, {@code interrupted} (an external one runs again at
+   * its script's next append; a built-in one can be resumed from its checkpoint). Fails with 409 when a built-in
+   * run's files are not here; a run that is this node's already is as is.
    */
   Future<Run> adopt(Run mirror) {
     if (mirror.local()) return Future.succeededFuture(mirror);
@@ -82,7 +82,7 @@ final class Takeover {
     }
     return vertx.executeBlocking(() -> {
       RunFiles.Restored r = store.adopt(mirror.id());
-      if (r == null && mirror.spec().external()) r = fromMirror(mirror);
+      if (r == null && mirror.spec().external()) r = afresh(mirror);
       if (r == null) throw Forks.conflict(mirror, "was lost with its node, and its files are not in this node's data folder");
       return takeBack(runs.restore(r));
     }, false).compose(a -> {
@@ -100,20 +100,15 @@ final class Takeover {
   }
 
   /**
-   * An external run whose files went with its node: its files made afresh here from the steps this node mirrored
-   * (its script sends again whatever it sent after them).
+   * An external run whose files went with its node (no shared data folder): made afresh here, with no step (no other
+   * node keeps a run's steps), so its script sends again what it still holds of them.
    */
-  private RunFiles.Restored fromMirror(Run mirror) throws IOException {
-    RunSummary s = mirror.summary().withState(RunState.INTERRUPTED, System.currentTimeMillis());
+  private RunFiles.Restored afresh(Run lost) throws IOException {
+    RunSummary was = lost.summary();
+    RunSummary s = new RunSummary(was.id(), was.spec(), RunState.INTERRUPTED, was.cycle(), 0, Double.NaN, Double.NaN,
+        Double.NaN, Double.NaN, 0, was.created(), System.currentTimeMillis(), was.diagnosis(), was.lrChanges(), null,
+        was.parent(), was.branchedAt(), was.rewinds());
     StepLog log = store.create(s);
-    for (long from = 1; ; ) {
-      StepBatch b = mirror.history().head(from, 65_536);
-      if (b.size() == 0) break;
-      log.append(b);
-      from = b.lastStep() + 1;
-    }
-    log.force();
     return new RunFiles.Restored(s, log, List.of());
   }
-
 }

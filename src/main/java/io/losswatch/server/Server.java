@@ -25,6 +25,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
@@ -78,7 +79,8 @@ public final class Server {
   public static Future<Server> start(ServerConfig config, VertxOptions options) {
     ServerMeters meters = new ServerMeters();
     VertxBuilder builder = Vertx.builder()
-        .with(options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)))
+        .with(options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)
+            .addLabels(Label.EB_ADDRESS)))
         .withMetrics(new MicrometerMetricsFactory(meters.registry()));
     ClusterSettings cluster = config.cluster();
     if (cluster == null) return start(config, meters, builder.build(), null);

@@ -227,6 +227,19 @@ public final class RunStore implements RunFiles {
     return r;
   }
 
+  @Override
+  public RunHistory peek(String id) throws IOException {
+    Path dir = root.resolve(id);
+    if (!Files.isRegularFile(dir.resolve("run.json"))) return null;
+    RunHistory h = new RunHistory(id, StepLog.view(dir));
+    List<StepBatch> gone = new ArrayList<>();
+    for (int k = 1; Files.isDirectory(dir.resolve("rewound." + k)); k++) {
+      gone.add(new RunHistory(id, StepLog.view(dir.resolve("rewound." + k))).read(1, Long.MAX_VALUE, 0));
+    }
+    h.abandoned(gone);
+    return h;
+  }
+
   /** A run's folder read back (null: another node's run, unless {@code any}). */
   @SuppressWarnings("unchecked")
   private Restored load(Path dir, boolean any) throws IOException {

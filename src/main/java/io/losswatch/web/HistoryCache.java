@@ -1,9 +1,10 @@
 package io.losswatch.web;
 
+import io.losswatch.event.HistoryRead;
 import io.losswatch.event.StepBatch;
-import io.losswatch.history.RunHistory;
+import io.losswatch.run.Run;
+import io.losswatch.run.Steps;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,24 +26,27 @@ final class HistoryCache {
   record Overview(int cycle, long lastStep, String message) {
   }
 
-  private final Vertx vertx;
+  private final Steps steps;
   private final Map<String, Future<Overview>> entries = new LinkedHashMap<>(16, 0.75f, true) {
     @Override protected boolean removeEldestEntry(Map.Entry<String, Future<Overview>> eldest) {
       return size() > CAPACITY;
     }
   };
 
-  HistoryCache(Vertx vertx) {
-    this.vertx = vertx;
+  HistoryCache(Steps steps) {
+    this.steps = steps;
   }
 
-  /** The overview of {@code run}'s steps up to {@code last} in {@code cycle}: cached, being read, or read now. */
-  Future<Overview> get(String run, RunHistory history, int cycle, long last) {
+  /**
+   * The overview of {@code run}'s steps up to {@code last} in {@code cycle}: cached, being read, or read now (another
+   * node's run's from that node).
+   */
+  Future<Overview> get(Run run, int cycle, long last) {
     if (last == 0) return Future.succeededFuture(new Overview(cycle, 0, null));
-    String key = run + ':' + cycle + ':' + last;
+    String key = run.id() + ':' + cycle + ':' + last;
     Future<Overview> f = entries.get(key);
     if (f != null) return f;
-    Future<Overview> loaded = vertx.executeBlocking(() -> load(history, last), false);
+    Future<Overview> loaded = steps.read(run, HistoryRead.range(run.id(), 1, last, POINTS), b -> overview(b, last));
     entries.put(key, loaded);
     loaded.onComplete(ar -> {
       if (ar.failed() || ar.result().cycle() != cycle) entries.remove(key, loaded);   // a demo run started over
@@ -50,9 +54,8 @@ final class HistoryCache {
     return loaded;
   }
 
-  private static Overview load(RunHistory history, long last) {
+  private static Overview overview(StepBatch b, long last) {
     LOADS.incrementAndGet();
-    StepBatch b = history.read(1, last, POINTS);
     return new Overview(b.cycle(), b.size() == 0 ? 0 : b.lastStep(),
         b.size() == 0 ? null : Wire.overview(b, b.size() < last));
   }

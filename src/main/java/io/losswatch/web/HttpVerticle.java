@@ -25,7 +25,7 @@ public final class HttpVerticle extends VerticleBase {
     HostPolicy hosts = HostPolicy.of(config.host(), config.allowedHosts());
     OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
     Router router = router(vertx, manager, config, hosts, origins);
-    gateway = new StreamGateway(vertx, manager.runs(), config);
+    gateway = new StreamGateway(vertx, manager.runs(), manager.steps(), config);
     HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
         .webSocketHandshakeHandler(hs -> {
           ApiError refused = hosts.check(hs.headers().getAll(HttpHeaders.HOST), hs.authority());

@@ -3,7 +3,9 @@ package io.losswatch.web;
 import static io.losswatch.history.Downsample.greater;
 import static io.losswatch.history.Downsample.less;
 
+import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
+import io.losswatch.run.Steps;
 import java.util.Map;
 
 /**
@@ -19,6 +21,7 @@ final class LiveSubscription extends Subscription {
   enum Overview { DUE, LOADING, SENT }
 
   long intervalMs;
+  private double hz;
   Overview overview = Overview.DUE;
   private long sentThrough;  // the last step this client has, or has in its pending bucket
   private long lastSent;     // when the last bucket went out
@@ -34,7 +37,12 @@ final class LiveSubscription extends Subscription {
   }
 
   void rate(double hz) {
+    this.hz = hz;
     intervalMs = Math.max(1, Math.round(1000 / hz));
+  }
+
+  @Override Steps.Interest interest() {
+    return Steps.Interest.live(hz);
   }
 
   @Override void restart(int newCycle) {
@@ -61,7 +69,7 @@ final class LiveSubscription extends Subscription {
     pending = false;
   }
 
-  @Override boolean stepsOut(long s) {
+  @Override boolean stepsOut(RunSummary s) {
     return overview == Overview.SENT && !pending;
   }
 

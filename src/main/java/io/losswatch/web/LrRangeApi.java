@@ -5,6 +5,7 @@ import io.losswatch.core.RunSpec;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.schedule.LrRamp;
+import io.losswatch.event.HistoryRead;
 import io.losswatch.event.RunState;
 import io.losswatch.event.StepBatch;
 import io.losswatch.run.Run;
@@ -66,7 +67,7 @@ final class LrRangeApi {
     spec.putIfAbsent("name", "lr range test");
     manager.launch(allowed.apply(BaseSpec.parse(spec)), false)
         .compose(manager::ended)
-        .compose(run -> ctx.vertx().executeBlocking(() -> analysis(run), false))
+        .compose(run -> manager.steps().read(run, HistoryRead.range(run.id(), 1, Long.MAX_VALUE, 0), b -> analysis(run, b)))
         .onSuccess(json -> RestApi.ok(ctx, 200, json))
         .onFailure(ctx::fail);
   }
@@ -77,15 +78,14 @@ final class LrRangeApi {
     if (!(run.spec().schedule() instanceof LrRamp.Config)) {
       throw new ApiError(404, "run " + id + " is not a range test (its schedule is not lr_range)", null);
     }
-    ctx.vertx().executeBlocking(() -> analysis(run), false)
+    manager.steps().read(run, HistoryRead.range(id, 1, Long.MAX_VALUE, 0), b -> analysis(run, b))
         .onSuccess(json -> RestApi.ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 
-  /** The curve so far and what it suggests; reads the history (maybe the disk): off the event loop. */
-  private static String analysis(Run run) {
+  /** The curve so far ({@code b}, every step) and what it suggests. */
+  private static String analysis(Run run, StepBatch b) {
     LrRamp.Config ramp = (LrRamp.Config) run.spec().schedule();
     double beta = run.spec().stopOnDivergence() == null ? 0.98 : run.spec().stopOnDivergence().smooth();
-    StepBatch b = run.history().read(1, Math.max(1, run.history().lastStep()), 0);
     double[] lrs = java.util.Arrays.copyOf(b.lr(), b.size());
     double[] loss = java.util.Arrays.copyOf(b.loss(), b.size());
     double[] smoothed = LrRange.smooth(loss, beta);

@@ -6,6 +6,7 @@ import io.losswatch.core.TraceCsv;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.config.SpecException;
+import io.losswatch.event.HistoryRead;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunRefusal;
 import io.losswatch.event.RunSummary;
@@ -17,6 +18,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -134,7 +136,7 @@ final class RestApi {
 
   private void steps(RoutingContext ctx) {
     Run run = run(ctx);
-    long last = run.history().lastStep();
+    long last = run.lastStep();
     long from = RequestInput.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
     long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
     if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
@@ -144,64 +146,74 @@ final class RestApi {
       throw new ApiError(400, "to: at most " + MAX_EXACT_POINTS + " steps in one answer without max_points; ask for a"
           + " smaller range, set max_points, or fetch steps.csv", "to");
     }
-    // a range may reach back into the log on disk, and a long one makes a big body: off the event loop
-    ctx.vertx().executeBlocking(() -> {
-      StepBatch b = run.history().read(from, to, maxPoints);
-      String json = Wire.steps(b, 0, b.size(), false);
-      if (!abandoned) return json;
-      // the stretches the guard's rewinds took out, each whole, with the rewind they belong to
-      StringBuilder all = new StringBuilder(json).deleteCharAt(json.length() - 1).append(",\"abandoned\":[");
-      List<StepBatch> gone = run.history().abandoned();
-      for (int i = 0; i < gone.size(); i++) {
-        String one = Wire.steps(gone.get(i), 0, gone.get(i).size(), false);
-        all.append(i > 0 ? ",{\"rewind\":" : "{\"rewind\":").append(i + 1).append(',').append(one, 1, one.length());
+    // a range may reach back into the log on disk (or be another node's), and a long one makes a big body: the read
+    // and the writing go off the event loop
+    String id = run.id();
+    Future<String> json = manager.steps().read(run, HistoryRead.range(id, from, to, maxPoints), b -> Wire.steps(b, 0, b.size(), false));
+    if (abandoned) {   // the stretches the guard's rewinds took out, each whole, with the rewind they belong to
+      List<Future<String>> gone = new ArrayList<>();
+      for (int k = 1; k <= run.summary().rewinds().size(); k++) {
+        String rewind = "{\"rewind\":" + k + ",";
+        gone.add(manager.steps().read(run, HistoryRead.abandoned(id, k), b -> {
+          String one = Wire.steps(b, 0, b.size(), false);
+          return rewind + one.substring(1);
+        }));
       }
-      return all.append("]}").toString();
-    }, false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
+      Future<String> steps = json;
+      json = Future.all(gone).compose(x -> steps).map(j -> j.substring(0, j.length() - 1) + ",\"abandoned\":["
+          + String.join(",", gone.stream().map(Future::result).toList()) + "]}");
+    }
+    json.onSuccess(j -> ok(ctx, 200, j)).onFailure(ctx::fail);
   }
 
   /**
-   * The whole run in the trace CSV format (and an external run's extra scalars as more columns), streamed in
-   * chunks read and formatted off the event loop.
+   * The whole run in the trace CSV format (and an external run's extra scalars as more columns, those it had at the
+   * first chunk), streamed in chunks read (another node's run's from that node) and formatted off the event loop.
    */
   private void csv(RoutingContext ctx) {
     Run run = run(ctx);
-    long last = run.history().lastStep();
-    List<String> metrics = run.history().metrics();
+    long last = run.lastStep();
     ctx.response().setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "text/csv; charset=utf-8")
         .putHeader("Content-Disposition", "attachment; filename=\"" + run.id() + ".csv\"");
-    StringBuilder header = new StringBuilder(TraceCsv.HEADER);
-    if (!metrics.isEmpty()) header.setLength(header.length() - 1);
-    for (String m : metrics) header.append(',').append(m);
-    if (!metrics.isEmpty()) header.append('\n');
-    csvChunk(ctx, run, 1, last, metrics, header.toString());
+    csvChunk(ctx, run, 1, last, null);
   }
 
-  private void csvChunk(RoutingContext ctx, Run run, long from, long last, List<String> metrics, String header) {
+  /** Steps from {@code from} up to {@code last}; {@code metrics}: the columns, null before the first chunk (with the header). */
+  private void csvChunk(RoutingContext ctx, Run run, long from, long last, List<String> metrics) {
     if (from > last) {
       ctx.response().end();
       return;
     }
-    ctx.vertx().executeBlocking(() -> {
-      StepBatch b = run.history().head(from, CSV_CHUNK);
-      StringBuilder out = new StringBuilder(b.size() * 80 + 32).append(header);
+    manager.steps().read(run, HistoryRead.head(run.id(), from, CSV_CHUNK), b -> {
+      List<String> columns = metrics != null ? metrics : List.copyOf(b.metrics().keySet());
+      StringBuilder out = new StringBuilder(b.size() * 80 + 32);
+      if (metrics == null) {
+        out.append(TraceCsv.HEADER);
+        if (!columns.isEmpty()) out.setLength(out.length() - 1);
+        for (String m : columns) out.append(',').append(m);
+        if (!columns.isEmpty()) out.append('\n');
+      }
       for (int i = 0; i < b.size() && b.step()[i] <= last; i++) {
-        if (metrics.isEmpty()) {
+        if (columns.isEmpty()) {
           TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i]);
           continue;
         }
         TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i]).setLength(out.length() - 1);
-        for (String m : metrics) {
+        for (String m : columns) {
           double[] v = b.metrics().get(m);
           out.append(',').append(v == null ? Double.NaN : v[i]);
         }
         out.append('\n');
       }
-      return new Object[] {out.toString(), b.size() == 0 ? last + 1 : b.lastStep() + 1};
-    }, true)
-        .compose(chunk -> ctx.response().write((String) chunk[0]).map(chunk[1]))   // the client sets the pace
-        .onSuccess(next -> csvChunk(ctx, run, (Long) next, last, metrics, ""))
+      return new CsvChunk(out.toString(), b.size() == 0 ? last + 1 : b.lastStep() + 1, columns);
+    })
+        .compose(chunk -> ctx.response().write(chunk.text()).map(chunk))   // the client sets the pace
+        .onSuccess(chunk -> csvChunk(ctx, run, chunk.next(), last, chunk.metrics()))
         .onFailure(e -> ctx.response().reset());
+  }
+
+  /** A chunk of CSV, the step to read from next, and the extra scalars' columns. */
+  private record CsvChunk(String text, long next, List<String> metrics) {
   }
 
   /** A branch's request: from which step, its lr (scaled or set; NaN: not given) and its name (null: made up). */

@@ -1,11 +1,13 @@
 package io.losswatch.web;
 
 import io.losswatch.event.Alert;
+import io.losswatch.event.Bucket;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.run.RunRegistry;
+import io.losswatch.run.Steps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
@@ -24,15 +26,17 @@ final class StreamGateway {
   static final String PATH = "/ws";
   private final Vertx vertx;
   private final RunRegistry runs;
+  private final Steps steps;
   private final WebConfig meters;
   private final HistoryCache histories;
   private final Map<ServerWebSocket, WsSession> sessions = new LinkedHashMap<>();
 
-  StreamGateway(Vertx vertx, RunRegistry runs, WebConfig meters) {
+  StreamGateway(Vertx vertx, RunRegistry runs, Steps steps, WebConfig meters) {
     this.vertx = vertx;
     this.runs = runs;
+    this.steps = steps;
     this.meters = meters;
-    this.histories = new HistoryCache(vertx);
+    this.histories = new HistoryCache(steps);
   }
 
   /** Live buckets are flushed on this tick, shared by every session of this verticle. */
@@ -46,12 +50,18 @@ final class StreamGateway {
       Map<Object, String> written = new HashMap<>();
       for (WsSession s : new ArrayList<>(sessions.values())) s.tick(now, written);
     });
-    // this node's runs, and (in a cluster) the other nodes' as mirrored here: the same to a client
+    // this node's runs, and (in a cluster) the other nodes' as they come here: the same to a client
     RunEvent.Listener fanOut = new RunEvent.Listener() {
       @Override public void batch(StepBatch b) {
         if (sessions.isEmpty()) return;
         Fanout f = new Fanout(b);
         for (WsSession s : sessions.values()) s.onBatch(f);
+      }
+
+      @Override public void bucket(Bucket b) {   // another node's run, followed live here: for live clients only
+        if (sessions.isEmpty()) return;
+        Fanout f = new Fanout(b.points());
+        for (WsSession s : sessions.values()) s.onBucket(f);
       }
 
       @Override public void summary(RunSummary summary) {
@@ -78,7 +88,7 @@ final class StreamGateway {
 
   /** Takes a freshly accepted socket; handlers are set synchronously, before any frame can arrive. */
   void attach(ServerWebSocket ws) {
-    WsSession session = new WsSession(vertx, ws, runs, histories, meters.wsDropped());
+    WsSession session = new WsSession(vertx, ws, runs, steps, histories, meters.wsDropped());
     sessions.put(ws, session);
     meters.wsClients().incrementAndGet();
     ws.textMessageHandler(new WsRequests(session)::onText);

@@ -2,6 +2,7 @@ package io.losswatch.web;
 
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
+import io.losswatch.run.Steps;
 
 /**
  * One client's interest in one run: what the two modes share. The run's newest state change waits here until
@@ -16,6 +17,8 @@ abstract class Subscription {
   private String summaryText;   // its message, when already written (shared by every session)
   private boolean introduced;   // the client got a summary of this run
   boolean ended;            // its deletion was sent: the session drops it
+  boolean following;        // the run's new steps come to this node (at once for its own runs): its history may be read
+  boolean dropped;          // the session let go of it (and the node's following of the run for it)
   private java.util.List<String> alerts;   // alerts raised after the waiting summary, to follow it
 
   Subscription(String run, int cycle) {
@@ -35,11 +38,14 @@ abstract class Subscription {
     introduced = false;
   }
 
+  /** What this client follows of the run's new steps: the node follows the run so while any client does. */
+  abstract Steps.Interest interest();
+
   /** Sends the waiting summary if it may go now and there is room; false when one still waits. */
   boolean sendSummary(Outbound out) {
     if (summary == null) return true;
     boolean deleted = summary.state() == RunState.DELETED;
-    if (introduced && !deleted && !stepsOut(summary.step())) return false;
+    if (introduced && !deleted && !stepsOut(summary)) return false;
     if (!out.send(summaryText != null ? summaryText : Wire.runMessage(summary))) return false;
     introduced = true;
     ended = deleted;
@@ -48,8 +54,11 @@ abstract class Subscription {
     return true;
   }
 
-  /** Whether the client has had (or, in live mode, will have no other chance at) every step up to {@code step}. */
-  abstract boolean stepsOut(long step);
+  /**
+   * Whether the client has had (or, in live mode, will have no other chance at) every step the state change {@code s}
+   * follows.
+   */
+  abstract boolean stepsOut(RunSummary s);
 
   /** Whether nothing waits but what the batches will bring: the session need not look at it every tick. */
   abstract boolean settled();
@@ -60,6 +69,11 @@ abstract class Subscription {
 
   boolean summaryWaiting() {
     return summary != null;
+  }
+
+  /** The state change waiting to go, or null. */
+  RunSummary waiting() {
+    return summary;
   }
 
   /** Keeps an alert until the state change before it has gone (a few: later ones are dropped); false if dropped. */

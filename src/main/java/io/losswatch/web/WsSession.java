@@ -5,9 +5,11 @@ import io.losswatch.event.Alert;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.history.RunHistory;
+import io.losswatch.event.HistoryRead;
+import io.losswatch.event.RunRefusal;
 import io.losswatch.run.Run;
 import io.losswatch.run.RunRegistry;
+import io.losswatch.run.Steps;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -46,6 +48,7 @@ final class WsSession {
   private final Vertx vertx;
   private final Outbound out;
   private final RunRegistry runs;
+  private final Steps steps;
   private final HistoryCache histories;
   private final Counter dropped;
   private final Map<String, Subscription> subs = new LinkedHashMap<>();
@@ -59,10 +62,11 @@ final class WsSession {
   private long every;            // the fastest live subscription's interval: frames are looked for on its boundaries
   private long looked;           // when they last were
 
-  WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped) {
+  WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, Steps steps, HistoryCache histories, Counter dropped) {
     this.vertx = vertx;
     this.out = new Outbound(ws);
     this.runs = runs;
+    this.steps = steps;
     this.histories = histories;
     this.dropped = dropped;
   }
@@ -86,28 +90,60 @@ final class WsSession {
   private Subscription add(Run run, Mode mode, double hz, long fromStep) {
     Subscription s = subs.get(run.id());
     if (s instanceof LiveSubscription live && mode == Mode.LIVE) {
+      Steps.Interest was = live.interest();
       live.rate(hz);
+      if (!was.equals(live.interest())) {   // the node follows the run at the fastest rate its clients ask
+        steps.follow(run, live.interest());
+        steps.unfollow(run.id(), was);
+      }
       every = 0;
       return s;
     }
     if (s instanceof ExactSubscription && mode == Mode.ALL) return s;
+    if (s != null) drop(s);
     s = mode == Mode.LIVE ? new LiveSubscription(run.id(), run.cycle(), hz)
         : new ExactSubscription(run.id(), run.cycle(), fromStep);
     s.summary(run.summary(), null);
     subs.put(run.id(), s);
+    follow(run, s);
     every = 0;
     advance(s, null);
     return s;
+  }
+
+  /**
+   * The node follows the run's new steps for {@code s} (another node's run's come here only while a client follows
+   * it); its history is read once they come.
+   */
+  private void follow(Run run, Subscription s) {
+    Future<Void> ready = steps.follow(run, s.interest());
+    if (ready.isComplete()) {
+      s.following = true;   // this node's own run
+      return;
+    }
+    ready.onComplete(x -> {
+      s.following = true;
+      if (subs.get(s.run) == s) advance(s, null);
+    });
+  }
+
+  /** Lets go of {@code s}, and of the node's following of the run for it; once. */
+  private void drop(Subscription s) {
+    if (s.dropped) return;
+    s.dropped = true;
+    subs.remove(s.run, s);
+    unsettled.remove(s);
+    steps.unfollow(s.run, s.interest());
   }
 
   void unsubscribe(List<String> ids) {
     for (String id : ids) {
       if (id.equals("*")) {
         wildcard = null;
-        subs.clear();
-        unsettled.clear();
+        for (Subscription s : new ArrayList<>(subs.values())) drop(s);
       } else {
-        unsettled.remove(subs.remove(id));
+        Subscription s = subs.get(id);
+        if (s != null) drop(s);
       }
       every = 0;
     }
@@ -130,6 +166,16 @@ final class WsSession {
     }
   }
 
+  /** A live bucket of another node's run: live subscriptions take it like a batch; an all-mode one reads the history. */
+  void onBucket(Fanout f) {
+    Subscription s = subs.get(f.batch.run());
+    if (s == null && wildcard == Mode.LIVE) {
+      onBatch(f);   // subscribes the new run
+      return;
+    }
+    if (s instanceof LiveSubscription) onBatch(f);
+  }
+
   void onRun(RunSummary summary, String text) {
     Subscription s = subs.get(summary.id());
     if (s == null) {
@@ -138,7 +184,7 @@ final class WsSession {
       return;
     }
     if (summary.state() == RunState.DELETED && !s.introduced()) {   // the client never heard of it
-      unsettled.remove(subs.remove(summary.id()));
+      drop(s);
       return;
     }
     if (summary.cycle() > s.cycle) s.restart(summary.cycle());   // a demo run starting over
@@ -212,8 +258,7 @@ final class WsSession {
   /** Keeps {@code s} under the tick's eye while something of it waits; drops it once its deletion went out. */
   private void settle(Subscription s) {
     if (s.ended) {
-      subs.remove(s.run);
-      unsettled.remove(s);
+      drop(s);
     } else if (subs.get(s.run) != s || s.settled()) {
       unsettled.remove(s);
     } else {
@@ -230,14 +275,13 @@ final class WsSession {
 
   /** Reads the overview (once per run and last step, for every client: {@link HistoryCache}) when there is room. */
   private void startOverview(LiveSubscription s) {
-    if (loading >= MAX_LOADING || !out.room()) return;
+    if (!s.following || loading >= MAX_LOADING || !out.room()) return;
     Run run = runs.get(s.run).orElse(null);
     if (run == null) return;   // being deleted: its deletion settles this subscription
-    RunHistory h = run.history();
-    int cycle = h.cycle();
-    long last = h.lastStep();
+    int cycle = run.cycle();
+    long last = run.lastStep();   // another node's: at least where it stood when its buckets started coming here
     s.loading(cycle, last);
-    Future<HistoryCache.Overview> f = histories.get(s.run, h, cycle, last);
+    Future<HistoryCache.Overview> f = histories.get(run, cycle, last);
     if (f.isComplete()) {
       overviewRead(s, f);
       return;
@@ -276,6 +320,7 @@ final class WsSession {
       if (b.firstStep() > s.next && !follows(b, s.next)) s.behind = true;   // steps before it are missing: read them
       else if (s.next <= b.lastStep() && !s.behind) sendFrom(s, f);
     }
+    if (!s.reading && !s.behind && s.wantsSteps()) s.behind = true;   // a state change waits for steps no batch brought
     if (!s.reading && s.behind) catchUp(s);
     announce(s);
   }
@@ -283,7 +328,7 @@ final class WsSession {
   /** Whether the run has no step from {@code next} up to the batch's first (a script that logs every k steps). */
   private boolean follows(StepBatch b, long next) {
     Run run = runs.get(b.run()).orElse(null);
-    if (run == null) return false;
+    if (run == null || !run.local()) return false;   // another node's run keeps no steps here: its history is read
     long before = run.history().stepBefore(b.firstStep());
     return before >= 0 && before < next;
   }
@@ -303,44 +348,60 @@ final class WsSession {
     }
   }
 
-  /** Reads the next chunk of the history off the event loop, if the client has room; caught up, it stops. */
+  /**
+   * Reads the next chunk of the history off the event loop (another node's run's from that node), if the client has
+   * room; caught up, it stops. A failed read is tried again a second later.
+   */
   private void catchUp(ExactSubscription s) {
-    if (loading >= MAX_LOADING || !out.room()) return;
+    long now = System.currentTimeMillis();
+    if (!s.following || loading >= MAX_LOADING || !out.room() || now < s.retryAt) return;
     Run run = runs.get(s.run).orElse(null);
     if (run == null) return;
-    RunHistory h = run.history();
-    if (h.cycle() != s.cycle) return;   // the run started over: its message restarts this subscription
-    long last = h.lastStep();
-    if (s.next > last) {   // caught up: the batches bring the rest (any not yet here start right at the cursor)
+    if (run.cycle() != s.cycle) return;   // the run started over: its message restarts this subscription
+    boolean draining = s.waiting() != null && s.waiting().state() == RunState.LOST;
+    if (s.next > run.lastStep() && !draining) {   // caught up: the batches bring the rest (any not yet here start right at the cursor)
       s.behind = false;
       return;
     }
     long from = s.next;
     s.reading = true;
     loading++;
-    vertx.executeBlocking(() -> Chunk.read(h, from), false).onComplete(ar -> {
+    steps.read(run, HistoryRead.head(run.id(), from, ExactSubscription.CHUNK), b -> Chunk.of(b, from)).onComplete(ar -> {
       loading--;
       s.reading = false;
       if (subs.get(s.run) != s) return;
       if (ar.failed()) {
         if (runs.get(s.run).isEmpty()) return;   // deleted meanwhile
-        LOG.log(Level.WARNING, "cannot read the steps from " + from + " of run " + s.run, ar.cause());
-        notice(Wire.wsError("cannot read the history of run " + s.run + " from step " + from));
-        return;   // the next tick tries again
+        s.retryAt = System.currentTimeMillis() + 1000;
+        if (!s.failing) {
+          s.failing = true;
+          if (RunRefusal.of(ar.cause()) == null) LOG.log(Level.WARNING, "cannot read the steps from " + from + " of run " + s.run, ar.cause());
+          notice(Wire.wsError("cannot read the history of run " + s.run + " from step " + from + " now; trying again"));
+        }
+        return;
       }
+      s.failing = false;
       Chunk c = ar.result();
-      if (c.cycle() == s.cycle && (c.text() == null || out.send(c.text()))) s.next = c.after();
+      if (c.cycle() > s.cycle) {
+        s.restart(c.cycle());   // another node's run started a new cycle before its summary came
+      } else if (c.cycle() == s.cycle) {
+        if (c.text() == null) {   // nothing from the cursor on: caught up with what the history holds
+          s.behind = false;
+          s.drained = true;
+        } else if (out.send(c.text())) {
+          s.next = c.after();
+        }
+      }
       advance(s, null);
     });
   }
 
   /**
-   * The next steps of a run's history from a step on, as one all-mode message (null: there were none), read and
-   * written off the event loop; {@code after} is the step to read from next.
+   * The next steps of a run's history from a step on, as one all-mode message (null: there were none), written off
+   * the event loop; {@code after} is the step to read from next.
    */
   private record Chunk(int cycle, String text, long after) {
-    static Chunk read(RunHistory h, long from) {
-      StepBatch b = h.head(from, ExactSubscription.CHUNK);
+    static Chunk of(StepBatch b, long from) {
       return b.size() == 0 ? new Chunk(b.cycle(), null, from)
           : new Chunk(b.cycle(), Wire.steps(b, 0, b.size(), true), b.lastStep() + 1);
     }
@@ -360,8 +421,7 @@ final class WsSession {
 
   /** The connection is gone. */
   void closed() {
-    subs.clear();
-    unsettled.clear();
+    for (Subscription s : new ArrayList<>(subs.values())) drop(s);
     notices.clear();
   }
 }

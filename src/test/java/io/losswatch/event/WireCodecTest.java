@@ -31,6 +31,7 @@ class WireCodecTest {
     roundTrip(batch("r1", 7, 3, false));
     roundTrip(batch("r1", 0, 1000, true));
     roundTrip(batch("r1", 0, 0, false));
+    roundTrip(new Bucket(batch("r1", 4, 3, true)));   // a live bucket: its points as a batch
   }
 
   @Test
@@ -65,8 +66,12 @@ class WireCodecTest {
     roundTrip(new Appended(0, 0, 0, 0, List.of()));
     roundTrip(new Finish(RunState.FAILED, "oom"));
     roundTrip(new Finish(RunState.FINISHED, null));
-    roundTrip(new HistoryRead("r1", Long.MIN_VALUE, Integer.MAX_VALUE));
+    roundTrip(new HistoryRead("r1", Long.MIN_VALUE, Long.MAX_VALUE, 2000, Integer.MAX_VALUE, 3));
+    roundTrip(HistoryRead.head("r1", 7, 1000));
+    roundTrip(new Follow("r1", "node-\u00e9", true, 0, Long.MAX_VALUE));
+    roundTrip(new Follow("r1", "n", false, 20.5, 1));
   }
+
 
   @Test
   void forkCarriesATrainersExactState() {
