@@ -14,6 +14,16 @@ public final class Optimizers {
   private Optimizers() {
   }
 
+  /**
+   * Whether an optimizer known only by its name (an external run's: the Python client sends a torch optimizer's class
+   * name in lower case) sets its own step: the learning-rate-free ones here, and their authors' classes
+   * ({@code Prodigy}, {@code DAdaptAdam}, {@code DAdaptSGD}, …, {@code AdamWScheduleFree}, {@code SGDScheduleFreeReference}, …).
+   */
+  public static boolean setsOwnStep(String type) {
+    String t = type.toLowerCase(java.util.Locale.ROOT);
+    return t.startsWith("prodigy") || t.startsWith("dadapt") || t.contains("schedulefree") || t.contains("schedule_free");
+  }
+
   public static Optimizer.Config read(Options o) {
     String type = o.type(TYPES);
     Optimizer.Config c = switch (type) {

@@ -37,6 +37,19 @@ class LrFreeTest {
     }
   }
 
+  @Test
+  void anExternalRunsOptimizerIsKnownByItsAuthorsClassName() {
+    for (String type : List.of("prodigy", "dadaptadam", "dadaptsgd", "adamwschedulefree", "sgdschedulefreereference",
+        "radamschedulefree", "schedulefree_adamw", "dadapt_sgd")) {
+      assertTrue(RunSpec.parse("{\"source\":\"external\",\"optimizer\":{\"type\":\"" + type + "\"}}").setsOwnStep(), type);
+    }
+    for (String type : List.of("adamw", "sgd", "adam", "lion", "unknown")) {
+      assertFalse(RunSpec.parse("{\"source\":\"external\",\"optimizer\":{\"type\":\"" + type + "\"}}").setsOwnStep(), type);
+    }
+    assertFalse(RunSpec.parse("{\"source\":\"external\"}").setsOwnStep());
+    assertTrue(RunSpec.parse("{\"problem\":\"quadratic\",\"optimizer\":\"prodigy\",\"steps\":1}").setsOwnStep());
+  }
+
   /** The lr column is the step taken: d·lr grows from d0·lr as d adapts, and lr alone scales it. */
   @Test
   void dAdaptationAndProdigyReportDTimesLrAsDGrows() {
