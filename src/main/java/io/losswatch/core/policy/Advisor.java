@@ -30,7 +30,11 @@ public final class Advisor {
    * seldom, so proofs cost a run a few percent however long it goes.
    */
   static final int RENEW = 5 * HORIZON;
-  public static final double MAX_RAISE = 100;
+  /**
+   * As far as auto_lr raises: as far as it cuts. A raise is proven like a cut, and a tighter bound kept auto_lr from
+   * a start 100× too low at best at the best fixed lr, reached late (bench --only=lr-free).
+   */
+  public static final double MAX_RAISE = 1e4;
   public static final double MAX_CUT = 1e4;
   public static final int MAX_REVERSALS = 3;
 
