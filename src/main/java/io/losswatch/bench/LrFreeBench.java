@@ -2,6 +2,7 @@ package io.losswatch.bench;
 
 import io.losswatch.cli.TraceCommand;
 import io.losswatch.core.RunSpec;
+import io.losswatch.core.TraceCsv;
 import io.losswatch.core.Trainer;
 import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.core.diagnosis.Verdict;
@@ -17,35 +18,43 @@ import java.util.List;
 
 /**
  * {@code bench --only=lr-free}: {@code auto_lr} against the learning-rate-free optimizers on each built-in problem.
- * First a ×10 sweep of Adam's lr (1e-5 to 10) finds the best fixed lr (the lowest final loss; among losses under
- * {@link #EQUAL} the one there first). Then, for the same step budget: Adam with {@code auto_lr} from that lr ÷100
- * and ×100, Prodigy and D-Adapt Adam at their defaults, Schedule-Free AdamW at its default lr. Each is measured by
- * its final loss and the steps it took to come within 10% of the best fixed lr's final loss. auto_lr runs as
- * {@code trace} runs it (and so as the server does): its trajectory here is checked against trace's, row for row,
- * and its look-ahead steps are counted. Pure computation in this process; no server.
+ * First a ×10 sweep of Adam's lr (1e-5 to 10) finds the best fixed lr (the lowest final loss; among equal ones, the
+ * one there first). Then, for the same step budget: Adam with {@code auto_lr} from that lr ÷100 and ×100, Prodigy
+ * and D-Adapt Adam at their defaults, Schedule-Free AdamW at its default lr. Each is measured by its final loss and the
+ * steps it took to come within 10% of the best fixed lr's final loss (losses under {@link #EQUAL} count as equal).
+ *
+ * <p>Besides, for the start ×100: the best final loss any fixed lr (1e-5 to 1e4) reaches when it takes over after the
+ * first {@link Diagnoser#WINDOW} + 1 steps, the earliest a diagnosis can call anything; and auto_lr with a guard that
+ * rewinds a blow-up. auto_lr runs as {@code trace} runs it (and so as the server does): its trajectory here is
+ * checked against trace's own output, row for row, and its look-ahead steps are counted. Pure computation in this
+ * process; no server.
  */
 final class LrFreeBench {
   static final int STEPS = 1000;
   static final double[] SWEEP = {1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10};
+  /** The lrs a run 100× too high could switch to once a diagnosis can first judge it. */
+  static final double[] TAKE_OVER = {1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1e3, 1e4};
   /** Losses under this count as equal (all but zero). */
   static final double EQUAL = 1e-12;
+  /** Final losses that agree to this (relative) tie: both at the same optimum. */
+  static final double TIE = 1e-6;
   /** "Within 10%": a loss at most this factor of the best fixed lr's. */
   static final double WITHIN = 1.1;
+  static final String GUARD = ",\"guard\":{\"on\":[\"diverging\",\"non_finite\"]}";
   private final BenchCommand bench;
 
   LrFreeBench(BenchCommand bench) {
     this.bench = bench;
   }
 
-  /** One run's measure: its losses step by step, its last lr, and the look-ahead steps it took besides. */
-  record Outcome(String what, double[] losses, double lastLr, long lookAheadSteps, double evalLoss) {
-    double last() {
-      return losses.length == 0 ? Double.NaN : losses[losses.length - 1];
-    }
-
+  /**
+   * One run's measure: its losses step by step, its last lr, the lr changes auto_lr made, the rewinds its guard made,
+   * the look-ahead steps it took besides; for Schedule-Free, the loss at its average x at the end.
+   */
+  record Outcome(double[] losses, double lastLr, int changes, int rewinds, long lookAheadSteps, double evalLoss) {
     /** The final loss, NaN if the run ended early (diverged) before the budget. */
     double finalLoss() {
-      return losses.length < STEPS ? Double.NaN : last();
+      return losses.length < STEPS ? Double.NaN : losses[losses.length - 1];
     }
 
     /** The first step whose loss is within 10% of {@code target} (or both under {@link #EQUAL}), -1 if none. */
@@ -59,21 +68,45 @@ final class LrFreeBench {
     return loss <= WITHIN * target || (loss < EQUAL && target < EQUAL);
   }
 
-  /** Whether {@code a} ends lower than {@code b}, losses under {@link #EQUAL} being equal: 1 lower, 0 tie, -1 not. */
+  /**
+   * Whether final loss {@code a} is lower than {@code b}: 1 lower, 0 a tie (both under {@link #EQUAL}, or within
+   * {@link #TIE} of each other), -1 higher. A run that did not finish (NaN) is higher than any that did.
+   */
   static int compare(double a, double b) {
     if (!(a == a)) return b == b ? -1 : 0;
     if (!(b == b)) return 1;
-    if (a < EQUAL && b < EQUAL) return 0;
-    return a < b ? 1 : a > b ? -1 : 0;
+    if (a < EQUAL && b < EQUAL || Math.abs(a - b) <= TIE * Math.max(Math.abs(a), Math.abs(b))) return 0;
+    return a < b ? 1 : -1;
+  }
+
+  /** Wins, ties and losses of one column against another. */
+  private static final class Tally {
+    int wins;
+    int ties;
+    int losses;
+
+    void add(double a, double b) {
+      int c = compare(a, b);
+      if (c > 0) wins++;
+      else if (c == 0) ties++;
+      else losses++;
+    }
+
+    @Override public String toString() {
+      return wins + " wins, " + ties + " ties, " + losses + " losses";
+    }
   }
 
   void run() throws IOException {
     bench.out.println("lr-free: auto_lr and the learning-rate-free optimizers, " + STEPS + " steps per run");
-    List<String[]> table = new ArrayList<>();
+    List<String> finals = new ArrayList<>();
+    List<String> autos = new ArrayList<>();
     int withinLow = 0;
     int withinHigh = 0;
-    int beatsLow = 0;
-    int beatsHigh = 0;
+    int rescuable = 0;
+    int withinGuard = 0;
+    Tally low = new Tally();
+    Tally high = new Tally();
     for (String problem : Problems.TYPES) {
       Outcome best = null;
       double bestLr = Double.NaN;
@@ -85,47 +118,79 @@ final class LrFreeBench {
         }
       }
       double target = best.finalLoss();
-      Outcome low = auto(problem, bestLr / 100);
-      Outcome high = auto(problem, bestLr * 100);
+      Outcome fromLow = auto(problem, bestLr / 100, "");
+      Outcome fromHigh = auto(problem, bestLr * 100, "");
+      double takeOver = takeOver(problem, bestLr * 100);
+      Outcome guarded = auto(problem, bestLr * 100, GUARD);
       Outcome prodigy = fixed(problem, "{\"type\":\"prodigy\"}");
       Outcome dadapt = fixed(problem, "{\"type\":\"dadapt_adam\"}");
       Outcome sf = fixed(problem, "{\"type\":\"schedulefree_adamw\"}");
-      if (reached(low.finalLoss(), target)) withinLow++;
-      if (reached(high.finalLoss(), target)) withinHigh++;
-      if (compare(low.finalLoss(), prodigy.finalLoss()) > 0) beatsLow++;
-      if (compare(high.finalLoss(), prodigy.finalLoss()) > 0) beatsHigh++;
-      String[] row = {problem, fmt(bestLr), cell(best, target), autoCell(low, target), autoCell(high, target),
-          cell(prodigy, target), cell(dadapt, target), cell(sf, target) + " (x: " + fmt(sf.evalLoss) + ")"};
-      table.add(row);
-      bench.out.println("  " + String.join(" | ", row));
+      if (reached(fromLow.finalLoss(), target)) withinLow++;
+      if (reached(fromHigh.finalLoss(), target)) withinHigh++;
+      if (reached(takeOver, target)) rescuable++;
+      if (reached(guarded.finalLoss(), target)) withinGuard++;
+      low.add(fromLow.finalLoss(), prodigy.finalLoss());
+      high.add(fromHigh.finalLoss(), prodigy.finalLoss());
+      String row = "| " + problem + " | " + fmt(bestLr) + " | " + cell(best, target) + " | " + cell(fromLow, target) + " | "
+          + cell(fromHigh, target) + " | " + fmt(takeOver) + " | " + cell(guarded, target) + " | " + cell(prodigy, target)
+          + " | " + cell(dadapt, target) + " | " + cell(sf, target) + " | " + fmt(sf.evalLoss) + " |";
+      finals.add(row);
+      bench.out.println("  " + row);
+      autos.add("| " + problem + " | " + details(bestLr / 100, fromLow) + " | " + details(bestLr * 100, fromHigh) + " | "
+          + details(bestLr * 100, guarded) + " |");
     }
     bench.out.println();
-    bench.out.println("| problem | best Adam lr | (a) Adam, best lr | (b) auto_lr from ÷100 | (b) auto_lr from ×100"
-        + " | (c) Prodigy | (d) D-Adapt Adam | (e) Schedule-Free AdamW |");
-    bench.out.println("|---|---|---|---|---|---|---|---|");
-    for (String[] r : table) bench.out.println("| " + String.join(" | ", r) + " |");
+    bench.out.println("| problem | best Adam lr | (a) Adam, best lr | (b) auto_lr from ÷100 | (b) auto_lr from ×100 "
+        + "| ×100, then the best fixed lr from step " + (Diagnoser.WINDOW + 1) + " | ×100, auto_lr and a guard "
+        + "| (c) Prodigy | (d) D-Adapt Adam | (e) Schedule-Free AdamW (at y) | (e) at x |");
+    bench.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+    finals.forEach(bench.out::println);
+    bench.out.println();
+    bench.out.println("| problem | auto_lr from ÷100 | auto_lr from ×100 | ×100, auto_lr and a guard |");
+    bench.out.println("|---|---|---|---|");
+    autos.forEach(bench.out::println);
     bench.out.println();
     int n = Problems.TYPES.size();
     bench.row("auto_lr from best ÷100 ends within 10% of the best fixed lr", withinLow + " of " + n, "≥ 6 of " + n,
         withinLow >= 6);
     bench.row("auto_lr from best ×100 ends within 10% of the best fixed lr", withinHigh + " of " + n, "≥ 6 of " + n,
         withinHigh >= 6);
-    bench.row("auto_lr from best ÷100 ends lower than Prodigy", beatsLow + " of " + n, "≥ 4 of " + n, beatsLow >= 4);
-    bench.row("auto_lr from best ×100 ends lower than Prodigy", beatsHigh + " of " + n, "≥ 4 of " + n, beatsHigh >= 4);
+    bench.row("  … any fixed lr taking over after " + (Diagnoser.WINDOW + 1) + " steps at ×100 could", rescuable + " of " + n,
+        "reported", true);
+    bench.row("  … auto_lr with a guard (diverging, non_finite) from ×100", withinGuard + " of " + n, "reported", true);
+    bench.row("auto_lr from best ÷100 against Prodigy (final loss)", low.toString(), "≥ 4 wins of " + n, low.wins >= 4);
+    bench.row("auto_lr from best ×100 against Prodigy (final loss)", high.toString(), "≥ 4 wins of " + n, high.wins >= 4);
   }
 
-  /** The lower final loss wins; among two under {@link #EQUAL}, the one there first; a diverged run never wins. */
+  /** The lower final loss wins; among equal ones, the one within 10% of it first; a diverged run never wins. */
   private static boolean better(Outcome o, Outcome best) {
     int c = compare(o.finalLoss(), best.finalLoss());
     if (c != 0) return c > 0;
     if (!(o.finalLoss() == o.finalLoss())) return false;
-    int a = o.stepsTo(EQUAL / WITHIN);
-    int b = best.stepsTo(EQUAL / WITHIN);
-    return a >= 0 && (b < 0 || a < b);
+    double tied = Math.min(o.finalLoss(), best.finalLoss());
+    return o.stepsTo(tied) < best.stepsTo(tied);
   }
 
   private static String spec(String problem, String optimizer, String more) {
     return "{\"problem\":\"" + problem + "\",\"optimizer\":" + optimizer + ",\"steps\":" + STEPS + more + "}";
+  }
+
+  /**
+   * The best final loss of a run at {@code lr} whose first {@link Diagnoser#WINDOW} + 1 steps are taken at {@code lr}
+   * and the rest at one fixed lr of {@link #TAKE_OVER}: what an lr change could do at best once a diagnosis can first
+   * call anything.
+   */
+  private static double takeOver(String problem, double lr) {
+    Trainer t = new Trainer(RunSpec.parse(spec(problem, "{\"type\":\"adam\",\"lr\":" + lr + "}", "")));
+    while (t.stepsTaken() < Diagnoser.WINDOW + 1) t.step();
+    double best = Double.NaN;
+    for (double to : TAKE_OVER) {
+      Trainer b = t.fork();
+      b.setLr(to);
+      while (b.stepsTaken() < STEPS && Double.isFinite(b.loss())) b.step();
+      if (b.stepsTaken() == STEPS && compare(b.loss(), best) > 0) best = b.loss();
+    }
+    return best;
   }
 
   /** A run without auto_lr, step by step; for Schedule-Free, also the loss at its average x at the end. */
@@ -146,20 +211,23 @@ final class LrFreeBench {
       Problem p = spec.problem().create();
       evalLoss = p.evaluate(x, new double[x.length]);
     }
-    return new Outcome(optimizer, Arrays.copyOf(losses, n), t.lr(), 0, evalLoss);
+    return new Outcome(Arrays.copyOf(losses, n), t.lr(), 0, 0, 0, evalLoss);
   }
 
   /**
-   * Adam with auto_lr from {@code lr}, driven as {@link TraceCommand#write} drives it (its loop, here with the
-   * look-ahead steps counted), and checked against trace's own output.
+   * Adam with auto_lr from {@code lr} ({@code more}: more of the spec, a guard), driven as {@link TraceCommand#write}
+   * drives it (its loop, here with the look-ahead steps, lr changes and rewinds counted), and checked against trace's
+   * own output.
    */
-  private static Outcome auto(String problem, double lr) throws IOException {
-    RunSpec spec = RunSpec.parse(spec(problem, "{\"type\":\"adam\",\"lr\":" + lr + "}", ",\"auto_lr\":true"));
+  private static Outcome auto(String problem, double lr, String more) throws IOException {
+    RunSpec spec = RunSpec.parse(spec(problem, "{\"type\":\"adam\",\"lr\":" + lr + "}", ",\"auto_lr\":true" + more));
     Trainer trainer = new Trainer(spec);
     Diagnoser diagnoser = new Diagnoser();
     Policy policy = new Policy(spec, diagnoser, trainer, 0);
     List<double[]> rows = new ArrayList<>();   // step, loss, lr, grad_norm
     long lookAhead = 0;
+    int changes = 0;
+    int rewinds = 0;
     for (Policy.Next next = Policy.Next.STEP; next != Policy.Next.DIVERGED && next != Policy.Next.FINISHED; ) {
       trainer.step();
       rows.add(new double[] {trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm()});
@@ -172,39 +240,48 @@ final class LrFreeBench {
         trainer = policy.rewind(trainer, to);
         while (!rows.isEmpty() && rows.get(rows.size() - 1)[0] > to.step()) rows.remove(rows.size() - 1);
         diagnoser.reset();
+        rewinds++;
       } else if (next == Policy.Next.PROVE) {
-        while (!policy.prove(1)) lookAhead++;
+        while (!policy.prove(1)) lookAhead++;   // one look-ahead step a call, as trace's prove(all) takes them
         lookAhead++;
         double auto = policy.takeAutoLr();
         if (!Double.isNaN(auto)) {
           trainer.setLr(auto);
           diagnoser.reset();
+          changes++;
         }
       }
     }
     StringWriter trace = new StringWriter();
     TraceCommand.write(spec, trace);
-    StringBuilder mine = new StringBuilder(io.losswatch.core.TraceCsv.HEADER);
-    for (double[] r : rows) io.losswatch.core.TraceCsv.row(mine, (long) r[0], r[1], r[2], r[3]);
+    StringBuilder mine = new StringBuilder(TraceCsv.HEADER);
+    for (double[] r : rows) TraceCsv.row(mine, (long) r[0], r[1], r[2], r[3]);
     if (!trace.toString().equals(mine.toString())) {
       throw new IllegalStateException("auto_lr from " + lr + " on " + problem + " went another way than trace");
     }
     double[] losses = rows.stream().mapToDouble(r -> r[1]).toArray();
-    return new Outcome("auto_lr", losses, rows.isEmpty() ? Double.NaN : rows.get(rows.size() - 1)[2], lookAhead,
-        Double.NaN);
+    return new Outcome(losses, trainer.nextLr(), changes, rewinds, lookAhead, Double.NaN);
   }
 
+  /** "final loss (steps to within 10% of target)". */
   private static String cell(Outcome o, double target) {
     int s = o.stepsTo(target);
     String loss = o.losses.length < STEPS ? "diverged at step " + o.losses.length : fmt(o.finalLoss());
-    return loss + ", " + (s < 0 ? "—" : s + " steps");
+    return loss + " (" + (s < 0 ? "—" : String.valueOf(s)) + ")";
   }
 
-  private static String autoCell(Outcome o, double target) {
-    return cell(o, target) + ", lr → " + fmt(o.lastLr) + ", look-ahead " + o.lookAheadSteps;
+  /** auto_lr's course: its lr from start to end, its changes and rewinds, its look-ahead steps. */
+  private static String details(double from, Outcome o) {
+    return "lr " + fmt(from) + " → " + fmt(o.lastLr) + ", " + o.changes + (o.changes == 1 ? " change" : " changes")
+        + (o.rewinds > 0 ? ", " + o.rewinds + (o.rewinds == 1 ? " rewind" : " rewinds") : "") + ", " + o.lookAheadSteps
+        + " look-ahead steps";
   }
 
+  /** Four significant digits: enough to tell two losses at the same optimum apart where they differ. */
   static String fmt(double v) {
-    return Diagnoser.fmt(v);
+    if (!Double.isFinite(v)) return String.valueOf(v);
+    java.math.BigDecimal b = new java.math.BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros();
+    double a = Math.abs(v);
+    return a != 0 && (a >= 1e6 || a < 1e-4) ? b.toString() : b.toPlainString();
   }
 }
