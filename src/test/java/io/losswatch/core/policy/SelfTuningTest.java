@@ -52,7 +52,7 @@ class SelfTuningTest {
     Set<String> said = advice("{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"prodigy\",\"lr\":100},\"steps\":300,"
         + "\"auto_lr\":true}", verdicts);
     assertTrue(verdicts.contains(Verdict.DIVERGING) || verdicts.contains(Verdict.OSCILLATING), verdicts.toString());
-    assertTrue(said.contains(Advisor.SELF_SMALLER), said.toString());
+    assertTrue(said.contains(Diagnoser.SELF_SMALLER), said.toString());
   }
 
   @Test
@@ -61,7 +61,7 @@ class SelfTuningTest {
     Set<String> said = advice("{\"problem\":\"logreg\",\"optimizer\":{\"type\":\"schedulefree_sgd\",\"lr\":0.001},"
         + "\"steps\":300,\"auto_lr\":true}", verdicts);
     assertTrue(verdicts.contains(Verdict.TOO_SLOW), verdicts.toString());
-    assertTrue(said.contains(Advisor.SELF_LARGER), said.toString());
+    assertTrue(said.contains(Diagnoser.SELF_LARGER), said.toString());
   }
 
   /** With auto_lr, a self-tuning run's trace is the same run as without it. */
