@@ -194,6 +194,11 @@ public final class Trainer {
     return optimizer.lr();
   }
 
+  /** The factor lr changes (a person's, auto_lr's, a rewind's) put on the schedule's lr: 1 while none was made. */
+  public double lrScale() {
+    return lrScale;
+  }
+
   /** Training accuracy at the current parameters for classification problems, NaN otherwise. */
   public double accuracy() {
     return problem.accuracy(params);
