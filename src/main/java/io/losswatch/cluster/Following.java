@@ -43,6 +43,8 @@ final class Following implements Peers {
   /** A read or a follow the owner does not answer in this time is asked again (the owner may be busy). */
   private static final DeliveryOptions ASK = new DeliveryOptions().setSendTimeout(10_000);
   private static final long RETRY_MS = 1000;
+  /** Steps a history read from another node takes at most in one message (about 2.6 MB on the wire). */
+  static final int CHUNK = 1 << 16;
   private final Vertx vertx;
   private final Context context;
   private final String me;
@@ -198,10 +200,42 @@ final class Following implements Peers {
         return h == null ? new StepBatch.Builder(1).build(run.id(), run.cycle()) : h.read(q);
       }, false);
     }
+    if (q.maxPoints() > 0 || q.stretch() > 0 || q.count() <= CHUNK) return ask(run, q);
+    return chunks(run, q, q.from(), q.count(), new ArrayList<>());   // every step of a long range: a message a chunk
+  }
+
+  /** Reads every step {@code q} asks for from {@code from} on, {@code left} at most, a chunk a request, joined. */
+  private Future<StepBatch> chunks(Run run, HistoryRead q, long from, long left, List<StepBatch> parts) {
+    int n = (int) Math.min(left, CHUNK);
+    return ask(run, new HistoryRead(q.run(), from, q.to(), 0, n, 0)).compose(b -> {
+      if (!parts.isEmpty() && b.cycle() != parts.get(0).cycle()) {   // the run started over meanwhile: read it anew
+        parts.clear();
+        return chunks(run, q, q.from(), q.count(), parts);
+      }
+      if (b.size() > 0) parts.add(b);
+      if (b.size() < n || b.lastStep() >= q.to()) return Future.succeededFuture(joined(parts, b));
+      return chunks(run, q, b.lastStep() + 1, left - b.size(), parts);
+    });
+  }
+
+  private Future<StepBatch> ask(Run run, HistoryRead q) {
     return vertx.eventBus().<StepBatch>request(Events.node(run.owner(), "history"), q, ASK).map(m -> m.body())
         .recover(e -> Future.failedFuture(e instanceof ReplyException r && r.failureType() != ReplyFailure.RECIPIENT_FAILURE
             ? RunRefusal.of(RunRefusal.Kind.UNAVAILABLE, "run " + run.id() + " is on another node of the cluster, which did"
                 + " not answer for its steps; try again")
             : e));
+  }
+
+  /** The chunks as one batch ({@code last}, the last answer, when there is at most one). */
+  private static StepBatch joined(List<StepBatch> parts, StepBatch last) {
+    if (parts.size() <= 1) return parts.isEmpty() ? last : parts.get(0);
+    StepBatch.Builder out = new StepBatch.Builder(parts.stream().mapToInt(StepBatch::size).sum());
+    for (StepBatch b : parts) {
+      for (int i = 0; i < b.size(); i++) {
+        out.add(b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i], b.t()[i]);
+        for (var m : b.metrics().entrySet()) out.metric(m.getKey(), m.getValue()[i]);
+      }
+    }
+    return out.build(parts.get(0).run(), parts.get(0).cycle());
   }
 }
