@@ -79,8 +79,10 @@ public final class Server {
   public static Future<Server> start(ServerConfig config, VertxOptions options) {
     ServerMeters meters = new ServerMeters();
     VertxBuilder builder = Vertx.builder()
+        // a registry name of its own: Vert.x keeps one backend per name and JVM, so a second server in one JVM (two
+        // nodes in a test) would otherwise count its event bus into the first's registry
         .with(options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)
-            .addLabels(Label.EB_ADDRESS)))
+            .setRegistryName("losswatch-" + java.util.UUID.randomUUID()).addLabels(Label.EB_ADDRESS)))
         .withMetrics(new MicrometerMetricsFactory(meters.registry()));
     ClusterSettings cluster = config.cluster();
     if (cluster == null) return start(config, meters, builder.build(), null);

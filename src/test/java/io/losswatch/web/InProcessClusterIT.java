@@ -126,6 +126,14 @@ class InProcessClusterIT {
 
   static final String STEPS = "losswatch.node.*.steps";
 
+  private static String busLines(TestServer n) {
+    try {
+      return String.join("\n", n.get("/metrics").body().lines().filter(l -> l.contains("vertx_eventbus") && !l.startsWith("#")).toList());
+    } catch (Exception e) {
+      return e.toString();
+    }
+  }
+
   private static long stepOn(TestServer n, String run) throws Exception {
     return (long) TestServer.num(n.get("/api/runs/" + run).json().get("step"));
   }
@@ -159,7 +167,8 @@ class InProcessClusterIT {
         Map<String, Object> m = c.next(x -> run.equals(x.get("run")) && "steps".equals(x.get("type")), 30);
         for (double s : nums(m.get("step"))) assertEquals(next++, (long) s, "every step once, in order, from step 1");
       }
-      assertTrue(busBytesRead(b, STEPS) > idle, "the steps came to node B while its client followed the run");
+      assertTrue(busBytesRead(b, STEPS) > idle, () -> "the steps came to node B while its client followed the run: "
+          + busLines(b));
     }
     MetricsIT.waitUntil(() -> {   // the client left: B takes in none again
       double x = busBytesRead(b, STEPS);
