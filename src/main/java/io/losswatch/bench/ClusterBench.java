@@ -49,7 +49,12 @@ final class ClusterBench {
   private static final int BATCH = 4096;
   private static final int KILLS = 5;
   private static final Set<Integer> TAKEN = new HashSet<>();
-  private static volatile long sink;   // what the codec loop computed: the JIT must not drop the calls
+  private static volatile long sink;
+  /** The scale-out rows' load: runs over 3 nodes, unthrottled, that outlast the measurement. */
+  private static final int SCALE_RUNS = 30;
+  private static final String UNTHROTTLED = String.format(RUN, 2_000_000_000, "");
+  /** A step's bytes on the wire, as the codec row measured them. */
+  private double wireBytesPerStep = 40;   // what the codec loop computed: the JIT must not drop the calls
   private final BenchCommand bench;
   private final String cluster = "losswatch-bench-" + ProcessHandle.current().pid();   // no stray node joins
   /** The bench's nodes' shared secret (issue 19: a cluster needs one), handed over in their environment. */
@@ -112,6 +117,7 @@ final class ClusterBench {
       Node c = new Node("c");
       start(c, List.of(a, b, c));
       ready(c);
+      scaleOut(List.of(a, b, c));
       failovers(a, b, c);
     } catch (Exception e) {
       synchronized (nodes) {
@@ -167,6 +173,7 @@ final class ClusterBench {
     for (int i = 1; i <= BATCH; i++) builder.add(i, 1.0 / i, 0.001, 2.0 / i, 1_700_000_000_000L + i);
     StepBatch batch = builder.build("codecrun");
     int bytes = codec.encode(batch).length();
+    wireBytesPerStep = (double) bytes / BATCH;
     IntSupplier wire = () -> codec.decode(codec.encode(batch)).size();
     IntSupplier local = () -> codec.transform(batch).size();
     perSecond(wire, 1, 1);   // warm-up
@@ -341,8 +348,8 @@ final class ClusterBench {
   private static final class Tally {
     final long steps;
     final CompletableFuture<Void> done = new CompletableFuture<>();
-    long received;
-    long lastStep;
+    volatile long received;
+    volatile long lastStep;
     long disorder;
     long first;
     long end;
@@ -408,6 +415,170 @@ final class ClusterBench {
       Thread.sleep(10);
     }
     return (System.nanoTime() - t0) / 1e6;
+  }
+
+  /**
+   * Issue 26: 30 unthrottled runs spread over 3 nodes and no subscriber: what each node takes in from the others
+   * (Vert.x's own event-bus byte counts, every address) beside what one owner's runs' steps would take on the wire;
+   * then one {@code all} subscriber on B to one of A's runs: B takes in that run's steps only.
+   */
+  private void scaleOut(List<Node> three) throws Exception {
+    Map<Node, List<String>> owned = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < SCALE_RUNS; i++) {
+      Node n = three.get(i % three.size());
+      owned.computeIfAbsent(n, k -> new ArrayList<>()).add(create(n, UNTHROTTLED));
+    }
+    for (Node n : three) {   // every node lists every run
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      for (List<String> ids : owned.values()) {
+        for (String id : ids) {
+          while (!"running".equals(state(n, id))) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException("node " + n.name + " never listed " + id);
+            Thread.sleep(20);
+          }
+        }
+      }
+    }
+    long window = bench.quick ? 5_000 : 10_000;
+    Thread.sleep(2_000);   // past the runs' start
+    Traffic quiet = traffic(three, owned, window);
+    double leastOwner = Double.MAX_VALUE;
+    for (Node n : three) leastOwner = Math.min(leastOwner, quiet.stepBytes.get(n));
+    StringBuilder in = new StringBuilder();
+    StringBuilder summaries = new StringBuilder();
+    double worst = 0;
+    double mostSummaries = 0;
+    for (Node n : three) {
+      Map<String, double[]> got = quiet.read.get(n);
+      double all = got.values().stream().mapToDouble(v -> v[0]).sum();
+      worst = Math.max(worst, all / leastOwner);
+      double[] told = got.getOrDefault("losswatch.cluster", new double[2]);
+      double others = SCALE_RUNS - owned.get(n).size();
+      mostSummaries = Math.max(mostSummaries, told[1] / others);
+      in.append(String.format("%s%s %.1f kB/s", in.length() == 0 ? "" : ", ", n.name, all / 1e3));
+      summaries.append(String.format("%s%s %.2f (%.0f B each)", summaries.length() == 0 ? "" : ", ", n.name,
+          told[1] / others, told[1] == 0 ? 0 : told[0] / told[1]));
+    }
+    bench.row(three.size() + " nodes, " + SCALE_RUNS + " unthrottled runs, no subscriber: each node's inbound event-bus"
+        + " bytes (every address) | the least owner's step bytes (" + String.format("%.1f", wireBytesPerStep)
+        + " B a step)", String.format("%s | %.1f MB/s: at most %.3f%%", in, leastOwner / 1e6, 100 * worst),
+        "≤ 1%", worst <= 0.01);
+    bench.row("  … summaries a run a second, as each node took in the others' runs'", summaries.toString(), "≤ 1",
+        mostSummaries <= 1.05);
+    StringBuilder rates = new StringBuilder();
+    for (Node n : three) {
+      rates.append(String.format("%s%s %.0fk steps/s, %.2f cores", rates.length() == 0 ? "" : ", ", n.name,
+          quiet.stepBytes.get(n) / wireBytesPerStep / 1e3, quiet.cores.get(n)));
+    }
+    bench.row("  … the owners' runs meanwhile", rates.toString(), "reported", true);
+    follow(three, owned);
+    for (Map.Entry<Node, List<String>> e : owned.entrySet()) {
+      for (String id : e.getValue()) {
+        bench.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + e.getKey().port + "/api/runs/" + id))
+            .DELETE().build(), HttpResponse.BodyHandlers.discarding());
+      }
+    }
+  }
+
+  /** One {@code all} subscriber on B to one of A's runs, once it caught up: what A, B and C take in meanwhile. */
+  private void follow(List<Node> three, Map<Node, List<String>> owned) throws Exception {
+    Node a = three.get(0);
+    Node b = three.get(1);
+    String run = owned.get(a).get(0);
+    Vertx client = Vertx.vertx();
+    try {
+      Tally t = new Tally(Long.MAX_VALUE);
+      WebSocket ws = client.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(1 << 22)).webSocket()
+          .textMessageHandler(text -> {
+            if (text.startsWith("{\"type\":\"steps\"")) t.add(text);
+          })
+          .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(b.port).setURI("/ws"))
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      ws.writeTextMessage("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\"}")
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      long target = step(a, run);
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+      while (t.lastStep < target) {   // its history first, read from A
+        if (System.nanoTime() > deadline) throw new IllegalStateException("the subscriber on B never caught up: " + t.lastStep);
+        Thread.sleep(50);
+      }
+      Traffic f = traffic(three, owned, bench.quick ? 5_000 : 10_000);
+      double[] bSteps = f.read.get(b).getOrDefault("losswatch.node.*.steps", new double[2]);
+      double[] cSteps = f.read.get(three.get(2)).getOrDefault("losswatch.node.*.steps", new double[2]);
+      double theRun = f.runStepBytes.get(run);
+      double ratio = bSteps[0] / theRun;
+      ws.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      bench.row("  … then 1 all subscriber on B to a run on A: B's inbound step bytes | that run's | A's runs'",
+          String.format("%.2f | %.2f | %.2f MB/s (%.2f× that run's; C: %.0f B/s); every step once: %s",
+              bSteps[0] / 1e6, theRun / 1e6, f.stepBytes.get(a) / 1e6, ratio, cSteps[0],
+              t.disorder == 0 ? "yes" : "NO"),
+          "that run's only", ratio >= 0.8 && ratio <= 1.5 && cSteps[0] == 0 && t.disorder == 0);
+    } finally {
+      client.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A window's traffic, a second: what each node read from the others by address family ([bytes, messages]), each
+   * owner's runs' steps as wire bytes, each followed run's, and each node's cores.
+   */
+  private record Traffic(Map<Node, Map<String, double[]>> read, Map<Node, Double> stepBytes,
+      Map<String, Double> runStepBytes, Map<Node, Double> cores) {
+  }
+
+  private Traffic traffic(List<Node> three, Map<Node, List<String>> owned, long ms) throws Exception {
+    Map<Node, Map<String, double[]>> read0 = new java.util.HashMap<>();
+    Map<String, Long> steps0 = new java.util.HashMap<>();
+    Map<Node, Double> cpu0 = new java.util.HashMap<>();
+    for (Node n : three) {
+      read0.put(n, busRead(n));
+      cpu0.put(n, cpu(n.process.toHandle()));
+      for (String id : owned.get(n)) steps0.put(id, step(n, id));
+    }
+    long t0 = System.nanoTime();
+    Thread.sleep(ms);   // the measurement window
+    Traffic t = new Traffic(new java.util.HashMap<>(), new java.util.HashMap<>(), new java.util.HashMap<>(),
+        new java.util.HashMap<>());
+    double[] dt = {0};
+    for (Node n : three) {
+      Map<String, double[]> now = busRead(n);
+      double sum = 0;
+      for (String id : owned.get(n)) {
+        double bytes = (step(n, id) - steps0.get(id)) * wireBytesPerStep;
+        t.runStepBytes.put(id, bytes);
+        sum += bytes;
+      }
+      if (dt[0] == 0) dt[0] = (System.nanoTime() - t0) / 1e9;
+      Map<String, double[]> delta = new java.util.HashMap<>();
+      now.forEach((address, v) -> {
+        double[] before = read0.get(n).getOrDefault(address, new double[2]);
+        delta.put(address, new double[] {(v[0] - before[0]) / dt[0], (v[1] - before[1]) / dt[0]});
+      });
+      t.read.put(n, delta);
+      t.stepBytes.put(n, sum / dt[0]);
+      t.cores.put(n, (cpu(n.process.toHandle()) - cpu0.get(n)) / dt[0]);
+    }
+    t.runStepBytes.replaceAll((id, bytes) -> bytes / dt[0]);
+    return t;
+  }
+
+  /** A run's step on its owner. */
+  private long step(Node n, String id) throws Exception {
+    return ((Number) ((Map<?, ?>) Json.parse(get(n, "/api/runs/" + id).body())).get("step")).longValue();
+  }
+
+  private static final java.util.regex.Pattern BYTES_READ = java.util.regex.Pattern.compile(
+      "vertx_eventbus_bytes_read\\w*_(sum|count)\\{[^}]*address=\"([^\"]*)\"[^}]*\\} ([0-9.eE+-]+)");
+
+  /** What node {@code n}'s event bus read from other nodes so far, by address: [bytes, messages] (Vert.x's meter). */
+  private Map<String, double[]> busRead(Node n) throws Exception {
+    Map<String, double[]> out = new java.util.HashMap<>();
+    for (String line : get(n, "/metrics").body().split("\n")) {
+      java.util.regex.Matcher m = BYTES_READ.matcher(line);
+      if (!m.lookingAt()) continue;
+      out.computeIfAbsent(m.group(2), k -> new double[2])[m.group(1).equals("sum") ? 0 : 1] += Double.parseDouble(m.group(3));
+    }
+    return out;
   }
 
   /** A port nothing listens on now, never one handed out before: the kernel may offer a closed one again. */
