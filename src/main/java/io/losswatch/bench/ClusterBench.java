@@ -2,6 +2,8 @@ package io.losswatch.bench;
 
 import io.losswatch.core.config.Json;
 import io.losswatch.event.Codecs;
+import io.losswatch.core.RunSpec;
+import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.event.WireCodec;
 import io.vertx.core.Vertx;
@@ -95,6 +97,11 @@ final class ClusterBench {
   }
 
   void run() throws Exception {
+    run(false);
+  }
+
+  /** {@code scaleOnly} ({@code --only=cluster-scale}): the codec and the 3-node scale-out rows alone (issue 26). */
+  void run(boolean scaleOnly) throws Exception {
     bench.out.println("cluster");
     codec();
     Thread hook = new Thread(this::closeAll);   // Ctrl-C as well: no node outlives the bench
@@ -103,22 +110,24 @@ final class ClusterBench {
       Node one = new Node("one");
       Node a = new Node("a");
       Node b = new Node("b");
-      start(one, List.of());
+      if (!scaleOnly) start(one, List.of());
       start(a, List.of(a, b));
       start(b, List.of(a, b));
-      for (Node n : List.of(one, a, b)) ready(n);
-      // one node first, then it stops: an idle node costs little, one with 12 paced runs would not
-      List<Delivered> allAlone = allMode(one, one);
-      Map<?, ?> liveAlone = live(one, one);
-      stop(one);
-      List<Delivered> allAcross = allMode(a, b);
-      Map<?, ?> liveAcross = live(a, b);
-      rows(allAlone, allAcross, liveAlone, liveAcross);
+      for (Node n : scaleOnly ? List.of(a, b) : List.of(one, a, b)) ready(n);
+      if (!scaleOnly) {
+        // one node first, then it stops: an idle node costs little, one with 12 paced runs would not
+        List<Delivered> allAlone = allMode(one, one);
+        Map<?, ?> liveAlone = live(one, one);
+        stop(one);
+        List<Delivered> allAcross = allMode(a, b);
+        Map<?, ?> liveAcross = live(a, b);
+        rows(allAlone, allAcross, liveAlone, liveAcross);
+      }
       Node c = new Node("c");
       start(c, List.of(a, b, c));
       ready(c);
       scaleOut(List.of(a, b, c));
-      failovers(a, b, c);
+      if (!scaleOnly) failovers(a, b, c);
     } catch (Exception e) {
       synchronized (nodes) {
         for (Node n : nodes) bench.out.println("node " + n.name + ", the end of its log:\n" + tail(n));
@@ -183,6 +192,14 @@ final class ClusterBench {
     bench.row("codec: a 4,096-step StepBatch, encode + decode | local (the same instance)",
         String.format("%.1f M steps/s (%.0f µs, %.1f B/step) | %.1f ns a batch", wired * BATCH / 1e6, 1e6 / wired,
             (double) bytes / BATCH, 1e9 / byReference), "≥ 1 M steps/s", wired * BATCH >= 1e6);
+    // a summary, as every node takes one a run a second (issue 26): a fresh run's, without a diagnosis yet
+    WireCodec<RunSummary> summaries = Codecs.wire(RunSummary.class);
+    RunSummary summary = RunSummary.created("codecrun", RunSpec.parse(String.format(RUN, 1000, "")), 1_700_000_000_000L);
+    IntSupplier told = () -> summaries.decode(summaries.encode(summary)).cycle() + 1;
+    perSecond(told, 100, 1);
+    double perSummary = perSecond(told, 100, 1);
+    bench.row("codec: a fresh run's RunSummary, encode + decode", String.format("%.1f µs, %d B",
+        1e6 / perSummary, summaries.encode(summary).length()), "reported", true);
   }
 
   /** Calls of {@code f} a second over {@code seconds}, reading the clock every {@code per} calls. */
