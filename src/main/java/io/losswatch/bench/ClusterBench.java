@@ -244,7 +244,7 @@ final class ClusterBench {
 
   /** Waits until the node answers (a clustered one has joined by then); its log's end if it exits instead. */
   private void ready(Node n) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);   // as serve gives a joining node
     while (true) {
       if (!n.process.isAlive()) throw new IllegalStateException("node " + n.name + " exited: " + tail(n));
       try {
@@ -252,7 +252,7 @@ final class ClusterBench {
       } catch (IOException e) {
         // not listening yet
       }
-      if (System.nanoTime() > deadline) throw new IllegalStateException("node " + n.name + " did not start in 120 s");
+      if (System.nanoTime() > deadline) throw new IllegalStateException("node " + n.name + " did not start in 300 s");
       Thread.sleep(100);
     }
   }

@@ -63,8 +63,22 @@ final class Formats {
         in.i64(), in.list(Formats::rewind));
   }
 
+  /**
+   * Specs read off the wire, by their text: a run's spec never changes, and every node reads each other node's runs'
+   * summaries once a second, so each is parsed once, not every second (RunSpec is immutable). Emptied when it grows
+   * past {@link #SPECS_KEPT}.
+   */
+  private static final java.util.concurrent.ConcurrentHashMap<String, RunSpec> SPECS = new java.util.concurrent.ConcurrentHashMap<>();
+  static final int SPECS_KEPT = 20_000;
+
   private static RunSpec spec(String json) {
-    return json == null ? null : RunSpec.from(Json.parse(json));
+    if (json == null) return null;
+    RunSpec known = SPECS.get(json);
+    if (known != null) return known;
+    RunSpec s = RunSpec.from(Json.parse(json));
+    if (SPECS.size() >= SPECS_KEPT) SPECS.clear();
+    SPECS.put(json, s);
+    return s;
   }
 
   static void diagnosis(WireOut o, Diagnosis d) {
