@@ -443,7 +443,7 @@ final class ClusterBench {
     Map<Node, List<String>> owned = new java.util.LinkedHashMap<>();
     for (int i = 0; i < SCALE_RUNS; i++) {
       Node n = three.get(i % three.size());
-      owned.computeIfAbsent(n, k -> new ArrayList<>()).add(create(n, UNTHROTTLED));
+      owned.computeIfAbsent(n, k -> new ArrayList<>()).add(created(n, UNTHROTTLED));
     }
     for (Node n : three) {   // every node lists every run
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -494,6 +494,20 @@ final class ClusterBench {
         bench.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + e.getKey().port + "/api/runs/" + id))
             .DELETE().build(), HttpResponse.BodyHandlers.discarding());
       }
+    }
+  }
+
+  /** Creates a run on {@code n}, asking again while the node answers 503 (busy); fails with any other answer. */
+  private String created(Node n, String spec) throws Exception {
+    for (int attempt = 0; ; attempt++) {
+      HttpResponse<String> r = bench.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.port + "/api/runs"))
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(spec)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 201) return (String) ((Map<?, ?>) Json.parse(r.body())).get("id");
+      if (r.statusCode() != 503 || attempt == 20) {
+        throw new IllegalStateException("node " + n.name + " did not create a run: " + r.statusCode() + " " + r.body());
+      }
+      Thread.sleep(500);
     }
   }
 
