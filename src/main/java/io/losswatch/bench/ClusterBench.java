@@ -54,7 +54,7 @@ final class ClusterBench {
   private static volatile long sink;
   /** The scale-out rows' load: runs over 3 nodes, unthrottled, that outlast the measurement. */
   private static final int SCALE_RUNS = 30;
-  private static final String UNTHROTTLED = String.format(RUN, 2_000_000_000, "");
+  private static final String UNTHROTTLED = String.format(RUN, 100_000_000, "");
   /** A step's bytes on the wire, as the codec row measured them. */
   private double wireBytesPerStep = 40;   // what the codec loop computed: the JIT must not drop the calls
   private final BenchCommand bench;
