@@ -525,9 +525,12 @@ final class ClusterBench {
           })
           .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(b.port).setURI("/ws"))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      ws.writeTextMessage("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\"}")
-          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      // from the run's step now: a catch-up across nodes reads 1,000 steps a round trip, slow on a loaded machine
       long target = step(a, run);
+      t.lastStep = target - 1;
+      ws.writeTextMessage("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\",\"from_step\":"
+          + target + "}").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      target += 1000;
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
       while (t.lastStep < target) {   // its history first, read from A
         if (System.nanoTime() > deadline) throw new IllegalStateException("the subscriber on B never caught up: " + t.lastStep);
@@ -557,39 +560,41 @@ final class ClusterBench {
       Map<String, Double> runStepBytes, Map<Node, Double> cores) {
   }
 
+  /** Each figure over its own span (a node's scrapes, a run's reads): on a busy machine the requests take seconds. */
   private Traffic traffic(List<Node> three, Map<Node, List<String>> owned, long ms) throws Exception {
     Map<Node, Map<String, double[]>> read0 = new java.util.HashMap<>();
-    Map<String, Long> steps0 = new java.util.HashMap<>();
-    Map<Node, Double> cpu0 = new java.util.HashMap<>();
+    Map<Node, Long> readAt = new java.util.HashMap<>();
+    Map<String, long[]> steps0 = new java.util.HashMap<>();   // step, when
+    Map<Node, double[]> cpu0 = new java.util.HashMap<>();     // cpu, when
     for (Node n : three) {
+      readAt.put(n, System.nanoTime());
       read0.put(n, busRead(n));
-      cpu0.put(n, cpu(n.process.toHandle()));
-      for (String id : owned.get(n)) steps0.put(id, step(n, id));
+      cpu0.put(n, new double[] {cpu(n.process.toHandle()), System.nanoTime()});
+      for (String id : owned.get(n)) steps0.put(id, new long[] {step(n, id), System.nanoTime()});
     }
-    long t0 = System.nanoTime();
     Thread.sleep(ms);   // the measurement window
     Traffic t = new Traffic(new java.util.HashMap<>(), new java.util.HashMap<>(), new java.util.HashMap<>(),
         new java.util.HashMap<>());
-    double[] dt = {0};
     for (Node n : three) {
+      double dt = (System.nanoTime() - readAt.get(n)) / 1e9;
       Map<String, double[]> now = busRead(n);
-      double sum = 0;
-      for (String id : owned.get(n)) {
-        double bytes = (step(n, id) - steps0.get(id)) * wireBytesPerStep;
-        t.runStepBytes.put(id, bytes);
-        sum += bytes;
-      }
-      if (dt[0] == 0) dt[0] = (System.nanoTime() - t0) / 1e9;
       Map<String, double[]> delta = new java.util.HashMap<>();
       now.forEach((address, v) -> {
         double[] before = read0.get(n).getOrDefault(address, new double[2]);
-        delta.put(address, new double[] {(v[0] - before[0]) / dt[0], (v[1] - before[1]) / dt[0]});
+        delta.put(address, new double[] {(v[0] - before[0]) / dt, (v[1] - before[1]) / dt});
       });
       t.read.put(n, delta);
-      t.stepBytes.put(n, sum / dt[0]);
-      t.cores.put(n, (cpu(n.process.toHandle()) - cpu0.get(n)) / dt[0]);
+      double[] c0 = cpu0.get(n);
+      t.cores.put(n, (cpu(n.process.toHandle()) - c0[0]) / ((System.nanoTime() - c0[1]) / 1e9));
+      double sum = 0;
+      for (String id : owned.get(n)) {
+        long[] s0 = steps0.get(id);
+        double bytes = (step(n, id) - s0[0]) * wireBytesPerStep / ((System.nanoTime() - s0[1]) / 1e9);
+        t.runStepBytes.put(id, bytes);
+        sum += bytes;
+      }
+      t.stepBytes.put(n, sum);
     }
-    t.runStepBytes.replaceAll((id, bytes) -> bytes / dt[0]);
     return t;
   }
 
