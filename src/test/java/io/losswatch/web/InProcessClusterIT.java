@@ -180,7 +180,6 @@ class InProcessClusterIT {
     }
     MetricsIT.waitUntil(() -> {   // the client left: B takes in none again
       double x = busBytesRead(b, STEPS);
-      Thread.onSpinWait();
       aGoesOn(run, 40_000);   // 2 s at its pace: past the age of a cached scrape (1 s)
       return busBytesRead(b, STEPS) == x;
     }, "node B stops taking in the run's steps once its last client left");
