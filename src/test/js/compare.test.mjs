@@ -71,7 +71,7 @@ test('grouping by sweep, tag and a column; stats and the best group', () => {
     rowOf(run('b', { schedule: 'step' }, { tags: ['x'] }), { acc: { last: 0.7, min: 0, max: 0.7 } }),
     rowOf(run('c', { schedule: 'cosine' }, { sweep: 's1' }), { acc: { last: 0.8, min: 0, max: 0.8 } })];
   assert.deepEqual(groupRows(rows, 'sweep').map(g => [g.key, g.rows.map(r => r.id)]), [['sweep s1', ['a', 'c']], ['no sweep', ['b']]]);
-  assert.deepEqual(groupRows(rows, 'tag').map(g => [g.key, g.rows.length]), [['tag x', 2], ['tag y', 1], ['no tag', 1]]);
+  assert.deepEqual(groupRows(rows, 'tag').map(g => [g.key, g.rows.length]), [['tag x', 2], ['no tag', 1]], 'by the first tag');
   const bySchedule = groupRows(rows, 'config:config.schedule');
   assert.deepEqual(bySchedule.map(g => g.key), ['cosine', 'step']);
   const st = stats(bySchedule[0].rows.map(r => valueOf(r, 'result:acc:last')));

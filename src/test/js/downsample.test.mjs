@@ -34,3 +34,10 @@ test('bound thins until at most max rows, by any column', () => {
   bound(s, 1000, 'value');
   assert.ok(s.step.length <= 1000 && s.value.length === s.step.length);
 });
+
+test('merge: every step of either, the newer read where both have one, in order', async () => {
+  const { merge } = await import('../../main/resources/webroot/js/downsample.mjs');
+  const a = { step: [1, 3, 5], t: [10, 30, 50], value: [1, 3, 5] }, b = { step: [3, 4, 6], t: [31, 40, 60], value: [33, 4, 6] };
+  assert.deepEqual(merge(a, b), { step: [1, 3, 4, 5, 6], t: [10, 31, 40, 50, 60], value: [1, 33, 4, 5, 6] });
+  assert.deepEqual(merge({ step: [], t: [], value: [] }, a), a);
+});

@@ -194,23 +194,22 @@ export function sortRows(rows, colId, dir = 1) {
   }).map(([r]) => r);
 }
 
-/** What a run is grouped by: its sweep, each of its tags (a run with two tags is in two groups), or a column. */
-export function groupKeys(row, by) {
-  if (by === 'sweep') return [row.sweep ? `sweep ${row.sweep}` : 'no sweep'];
-  if (by === 'tag') return row.tags.length ? row.tags.map(t => `tag ${t}`) : ['no tag'];
+/** What a run is grouped by: its sweep, its first tag, or a column's value. */
+export function groupKey(row, by) {
+  if (by === 'sweep') return row.sweep ? `sweep ${row.sweep}` : 'no sweep';
+  if (by === 'tag') return row.tags.length ? `tag ${row.tags[0]}` : 'no tag';
   const v = valueOf(row, by);
-  return [v === undefined || v === null ? '–' : typeof v === 'number' ? fmtKey(v) : String(v)];
+  return v === undefined || v === null ? '–' : typeof v === 'number' ? fmtKey(v) : String(v);
 }
 const fmtKey = v => String(+v.toPrecision(6));
 
-/** Groups in the order their first row comes: [{key, rows}]. */
+/** Groups in the order their first row comes (each row in one): [{key, rows}]. */
 export function groupRows(rows, by) {
   const groups = new Map();
   for (const r of rows) {
-    for (const k of groupKeys(r, by)) {
-      if (!groups.has(k)) groups.set(k, []);
-      groups.get(k).push(r);
-    }
+    const k = groupKey(r, by);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(r);
   }
   return [...groups].map(([key, list]) => ({ key, rows: list }));
 }

@@ -36,3 +36,21 @@ export function bound(s, max, by = 'loss') {
   while (s[by].length > max) thin(s, by);
   return s;
 }
+
+/**
+ * Two tables of one metric ({step, t, value}, each ascending by step) as one: every step of either, `b`'s row
+ * where both have one (it is the newer read). Returns a new table.
+ */
+export function merge(a, b) {
+  const out = { step: [], t: [], value: [] };
+  let i = 0, j = 0;
+  const take = (s, k) => { out.step.push(s.step[k]); out.t.push(s.t[k]); out.value.push(s.value[k]); };
+  while (i < a.step.length || j < b.step.length) {
+    if (j >= b.step.length || (i < a.step.length && a.step[i] < b.step[j])) take(a, i++);
+    else {
+      if (i < a.step.length && a.step[i] === b.step[j]) i++;
+      take(b, j++);
+    }
+  }
+  return out;
+}

@@ -49,8 +49,10 @@ export function showOnly(show) {
 }
 
 function shownChanged() {
-  $('#select-all').checked = hidden.size === 0;
+  const all = $('#select-all');
+  if (all) all.checked = hidden.size === 0;
   dirty.structure = true;
+  dirty.view = dirty.viewNow = true;   // the groups' boxes and chips say how many of theirs are drawn
   dirty.studies = true;   // the sweep's "draw only" button says what it would do now
   schedule();
 }

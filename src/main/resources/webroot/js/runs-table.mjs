@@ -1,13 +1,17 @@
-// The runs table: one row per run with its state, numbers, diagnosis and controls (lr, pause, resume, stop,
-// what-if branches, run again, delete).
+// The runs table's rows: one per run with its state, numbers, the columns chosen (config values, results), its
+// tags and notes (editable here), its diagnosis and controls (lr, pause, resume, stop, what-if branches, run
+// again, delete, export). runs-view.mjs orders, filters and groups them.
 import { $ } from './dom.mjs';
 import { fmt, rewindText, advisedLr, LIVE, whatIf } from './format.mjs';
+import { valueOf } from './compare.mjs';
 import { runs, hidden } from './state.mjs';
 import { call } from './api.mjs';
 import { feedback } from './alerts.mjs';
 import { toggleRun, highlight, syncShown } from './legend.mjs';
 import { runAgain } from './forms.mjs';
 import { updateStudyTag } from './studies.mjs';
+import { exportRuns } from './export.mjs';
+import { table } from './table-state.mjs';
 
 export function makeRow(r) {
   const id = r.summary.id;
@@ -15,7 +19,11 @@ export function makeRow(r) {
   tr.dataset.run = id;
   tr.innerHTML = `
     <td><input type="checkbox" class="show" ${hidden.has(id) ? '' : 'checked'}></td>
-    <td class="name"><span class="swatch"></span><span class="label"></span><div class="lineage" hidden></div></td>
+    <td class="name"><span class="swatch"></span><span class="label"></span><button type="button" class="edit"
+      title="tags and notes">✎</button><div class="lineage" hidden></div>
+      <div class="meta"><span class="tags"></span><span class="notes"></span><span class="exports">⤓
+        <button type="button" data-export="csv" title="this run's history and config as CSV">csv</button>
+        <button type="button" data-export="json" title="this run's history and config as JSON">json</button></span></div></td>
     <td class="state"><span class="badge"></span><span class="rewinds" hidden></span></td>
     <td class="num step"></td><td class="num loss"></td><td class="num lr"></td>
     <td class="diag"></td>
@@ -41,9 +49,11 @@ export function makeRow(r) {
   }
   $('.show', tr).addEventListener('change', e => toggleRun(id, e.target.checked));
   tr.addEventListener('click', e => {
-    const act = e.target.dataset && e.target.dataset.act;
-    if (act === 'again') runAgain(runs.get(id));
-    else if (act === 'branch') branch(id, Number(e.target.dataset.factor), e.target);
+    const t = e.target, act = t.dataset && t.dataset.act;
+    if (t.dataset && t.dataset.export) exportRuns([id], t.dataset.export, runs.get(id).summary.name);
+    else if (t.classList.contains('edit')) toggleEditor(r);
+    else if (act === 'again') runAgain(runs.get(id));
+    else if (act === 'branch') branch(id, Number(t.dataset.factor), t);
     else if (act) control(id, act, tr);
   });
   $('.lr-input', tr).addEventListener('keydown', e => { if (e.key === 'Enter') control(id, 'lr', tr); });
@@ -68,6 +78,8 @@ export function updateRow(r) {
   $('.step', tr).textContent = r.last.step;
   $('.loss', tr).textContent = fmt(r.last.loss);
   $('.lr', tr).textContent = fmt(r.last.lr);
+  updateColumns(r);
+  updateMeta(r);
   updateDiagnosis(r);
   updateLineage(r);
   updateRewinds(r);
@@ -90,6 +102,76 @@ export function updateRow(r) {
   const apply = $('[data-act=apply]', tr);
   if (apply) apply.hidden = !live;   // an ended run takes its advice through "run again"
   r.rowDirty = false;
+}
+
+/** The chosen columns' cells, after the lr cell, in the header's order. */
+function updateColumns(r) {
+  const tr = r.row, row = table.rows.get(r.summary.id);
+  let cells = [...tr.querySelectorAll('td.col')];
+  if (cells.map(c => c.dataset.col).join('\n') !== table.columns.join('\n')) {
+    for (const c of cells) c.remove();
+    cells = table.columns.map(id => {
+      const td = document.createElement('td');
+      td.className = 'col';
+      td.dataset.col = id;
+      return td;
+    });
+    $('.lr', tr).after(...cells);
+  }
+  for (const td of cells) {
+    const v = row ? valueOf(row, td.dataset.col) : undefined, numeric = typeof v === 'number';
+    td.classList.toggle('num', numeric);
+    td.textContent = v === undefined ? '' : numeric ? fmt(v) : String(v);
+    td.title = v === undefined ? '' : `${td.dataset.col.replace(/^\w+:/, '')} = ${numeric ? v : String(v)}`;
+  }
+}
+
+/** Tags as chips and the note's first line under the name (the whole note as its title). */
+function updateMeta(r) {
+  const s = r.summary, tags = $('.tags', r.row), notes = $('.notes', r.row);
+  const list = s.tags || [], key = JSON.stringify(list);
+  if (tags.dataset.key !== key) {
+    tags.dataset.key = key;
+    tags.replaceChildren(...list.map(t => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'tag';
+      b.textContent = t;
+      b.title = `show only the runs tagged ${t}`;
+      b.addEventListener('click', e => { e.stopPropagation(); table.setFilter(`tag:${/\s/.test(t) ? `"${t}"` : t}`); });
+      return b;
+    }));
+  }
+  notes.textContent = (s.notes || '').split('\n')[0];
+  notes.title = s.notes || '';
+}
+
+// ---- tags and notes, edited in a row under the run's ----
+function toggleEditor(r) {
+  const next = r.row.nextElementSibling;
+  if (next && next.classList.contains('editor') && next.dataset.run === r.summary.id) { next.remove(); return; }
+  const tr = document.createElement('tr'), s = r.summary;
+  tr.className = 'editor';
+  tr.dataset.run = s.id;
+  tr.innerHTML = `<td></td><td colspan="99"><form class="edit-form" autocomplete="off">
+      <label>tags <input name="tags" placeholder="comma-separated, e.g. baseline, cosine"></label>
+      <label>notes <textarea name="notes" rows="2" placeholder="what this run tried, what it showed"></textarea></label>
+      <button type="submit">save</button> <button type="button" class="cancel">cancel</button>
+      <span class="error" role="alert"></span></form></td>`;
+  const f = $('form', tr);
+  f.tags.value = (s.tags || []).join(', ');
+  f.notes.value = s.notes || '';
+  $('.cancel', f).addEventListener('click', () => tr.remove());
+  f.addEventListener('submit', async e => {
+    e.preventDefault();
+    const tags = f.tags.value.split(',').map(t => t.trim()).filter(Boolean);
+    const res = await call('PATCH', `/api/runs/${encodeURIComponent(s.id)}`, { tags, notes: f.notes.value });
+    if (!res.ok) { $('.error', f).textContent = res.message; return; }
+    feedback(`${s.name}: tags and notes saved`);
+    tr.remove();
+  });
+  r.row.after(tr);
+  f.tags.focus();
 }
 
 /** "↳ branch of <parent> at step k": the parent's name once the page knows it (a deleted one: its id). */
@@ -162,3 +244,4 @@ async function branch(id, factor, button) {
   if (res.ok) feedback(`${name}: ${what} → started “${res.json.name}”`);
   else feedback(`${name}: ${what} failed: ${res.message}`, true);
 }
+

@@ -3,7 +3,7 @@
 import { $ } from './dom.mjs';
 import { num, fmt } from './format.mjs';
 import { palette } from './colors.mjs';
-import { bound } from './downsample.mjs';
+import { bound, merge } from './downsample.mjs';
 import { runs, hidden, dirty, page, schedule } from './state.mjs';
 import { makeRow } from './runs-table.mjs';
 import { makeEntry } from './legend.mjs';
@@ -13,15 +13,15 @@ import { clockSample, pending } from './lag.mjs';
 export const KEYS = ['loss', 'lr', 'grad_norm'];
 export const SHORT = { loss: 'loss', lr: 'lr', grad_norm: 'grad' };
 const MAX_POINTS = 4000;   // per run; beyond it thinned 2:1, each four points keeping their min and max loss
-const MAX_MARKS = 50;      // non-finite markers kept per run
+const MAX_METRIC_POINTS = 2000;   // per run and metric, thinned as the loss is (by the metric's own value)
 const colors = palette();
 
 const emptySeries = () => ({ step: [], loss: [], lr: [], grad_norm: [], t: [] });
 
 function addRun(summary) {
   const parent = summary.parent ? runs.get(summary.parent) : null;
-  const r = { summary, index: 0, variant: 0, color: '', series: emptySeries(), marks: [], history: true,
-    last: { step: summary.step, loss: num(summary.loss), lr: num(summary.lr) }, row: null, entry: null };
+  const r = { summary, index: 0, variant: 0, color: '', series: emptySeries(), metrics: new Map(), nonFinite: null,
+    t0: null, history: true, last: { step: summary.step, loss: num(summary.loss), lr: num(summary.lr) }, row: null, entry: null };
   if (parent) {   // a branch: a shade of its family's colour, one no other member of the family has
     const family = [...runs.values()].filter(o => o.index === parent.index).map(o => o.variant);
     r.index = parent.index;
@@ -47,7 +47,7 @@ function addRun(summary) {
   }
   for (const o of runs.values()) if (o.summary.parent === summary.id) o.rowDirty = true;   // their lineage names it
   $('#no-runs').hidden = true;
-  dirty.structure = true;
+  dirty.structure = dirty.view = true;
   return r;
 }
 
@@ -77,12 +77,14 @@ export function removeRun(id) {
   delete page.runs[id];
   studyRemoved();
   $('#no-runs').hidden = runs.size > 0;
-  dirty.structure = true;
+  dirty.structure = dirty.view = dirty.metrics = true;
 }
 
 function clearSeries(r) {
   for (const k of Object.keys(r.series)) r.series[k] = [];
-  r.marks = [];
+  r.metrics = new Map();
+  r.nonFinite = null;
+  r.t0 = null;
 }
 
 /** A run's summary: new, changed, or deleted. */
@@ -99,6 +101,8 @@ export function onRun(s) {
   }
   r.rowDirty = true;
   dirty.charts = true;   // a state change can add or drop a divergence marker
+  dirty.view = true;     // its place in a sorted, filtered or grouped table may change
+  if (s.metrics && Object.keys(s.metrics).some(n => !r.metrics.has(n))) dirty.metrics = true;
   studyNews(r, was);
   schedule();
 }
@@ -119,6 +123,7 @@ export function onSteps(m, inFrame) {
   }
   const s = r.series;
   let last = s.step.length ? s.step[s.step.length - 1] : 0;
+  if (r.t0 === null && m.step.length && m.step[0] > last) r.t0 = m.t[0];
   for (let i = 0; i < m.step.length; i++) {
     const step = m.step[i];
     if (step <= last) continue;   // never out of order (uPlot needs ascending x)
@@ -130,8 +135,10 @@ export function onSteps(m, inFrame) {
     markNonFinite(r, step, p);
     r.last = { step, loss: p.loss, lr: p.lr, cycle: r.summary.cycle };
   }
+  if (m.metrics) addMetrics(r, m.step, m.t, m.metrics);
   bound(s, MAX_POINTS);
   r.rowDirty = true;
+  dirty.view = true;   // its numbers in the table, and its place when sorted by one
   studyNews(r, r.summary.state);
   const newest = m.t[m.t.length - 1] || 0;
   // an old server sends no frames: a live bucket goes out right after its last step, so that step's time
@@ -144,10 +151,62 @@ export function onSteps(m, inFrame) {
   schedule();
 }
 
+/**
+ * The run's first non-finite value: where it is marked (once per run), and how many came after. A NaN lr or
+ * gradient norm is one the run did not send (a script that measures no gradient norm): not marked; infinite, it is.
+ */
 function markNonFinite(r, step, p) {
-  const bad = KEYS.filter(k => p[k] !== null && !Number.isFinite(p[k]));
-  if (!bad.length || r.marks.length >= MAX_MARKS) return;
-  r.marks.push({ step, label: bad.map(k => `${SHORT[k]} ${fmt(p[k])}`).join(', ') });
+  const bad = KEYS.filter(k => p[k] !== null && !Number.isFinite(p[k]) && (k === 'loss' || !Number.isNaN(p[k])));
+  if (!bad.length) return;
+  if (r.nonFinite) { r.nonFinite.count++; return; }
+  r.nonFinite = { step, label: bad.map(k => `${SHORT[k]} ${fmt(p[k])}`).join(', '), count: 1 };
+}
+
+/**
+ * A message's metric columns: each metric keeps the steps it was logged at (a finite value; NaN is a step that did
+ * not log it: the server cannot tell the two apart), in order, thinned by its own value.
+ */
+function addMetrics(r, steps, t, columns) {
+  for (const [name, col] of Object.entries(columns)) {
+    let ms = r.metrics.get(name);
+    const add = { step: [], t: [], value: [] };
+    const after = ms && ms.step.length ? ms.step[ms.step.length - 1] : 0;
+    for (let i = 0; i < steps.length; i++) {
+      const v = num(col[i]);
+      if (v === null || !Number.isFinite(v) || steps[i] <= after) continue;
+      add.step.push(steps[i]); add.t.push(t[i]); add.value.push(v);
+    }
+    if (!add.step.length) continue;
+    if (!ms) { r.metrics.set(name, ms = { step: [], t: [], value: [] }); dirty.metrics = true; }
+    for (const k of ['step', 't', 'value']) ms[k].push(...add[k]);
+    bound(ms, MAX_METRIC_POINTS, 'value');
+  }
+}
+
+/** A metric's points read over REST (the whole run, each metric thinned on its own): merged with what streamed. */
+export function mergeMetrics(r, metrics) {
+  for (const [name, read] of Object.entries(metrics)) {
+    const tbl = { step: read.step || [], t: read.t || read.step.map(() => null), value: (read.value || []).map(num) };
+    const ms = merge(r.metrics.get(name) || { step: [], t: [], value: [] }, tbl);
+    if (!r.metrics.has(name)) dirty.metrics = true;
+    r.metrics.set(name, bound(ms, MAX_METRIC_POINTS, 'value'));
+  }
+  r.rowDirty = true;
+  if (!hidden.has(r.summary.id)) dirty.charts = true;
+  dirty.view = true;
+  schedule();
+}
+
+/** Each metric's last (at the latest step), lowest and highest value as the page holds them (thinning keeps both). */
+export function metricStats(r) {
+  const out = {};
+  for (const [name, ms] of r.metrics) {
+    if (!ms.step.length) continue;
+    let min = Infinity, max = -Infinity;
+    for (const v of ms.value) { if (v < min) min = v; if (v > max) max = v; }
+    out[name] = { last: ms.value[ms.value.length - 1], step: ms.step[ms.step.length - 1], min, max };
+  }
+  return out;
 }
 
 /** Every run forgotten: a reconnect loads them again. */

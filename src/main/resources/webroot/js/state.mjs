@@ -5,8 +5,11 @@
 export const runs = new Map();
 /** Ids the user unchecked (kept across reconnects): the one truth of what is drawn. */
 export const hidden = new Set();
-/** What the next frame must redo: the charts' structure (which runs, which scales), their data, the studies. */
-export const dirty = { structure: true, charts: false, studies: false };
+/**
+ * What the next frame must redo: the charts' structure (which runs, which scales), their data, the studies, the
+ * table's order (sort, filter, groups), the metric charts offered.
+ */
+export const dirty = { structure: true, charts: false, studies: false, view: true, viewNow: true, metrics: false, scatter: false };
 
 /**
  * What tests (and the curious) can read: series[id] = {step, loss, lr, grad_norm, t}, runs[id] = summary, the lag,
@@ -22,4 +25,8 @@ export function schedule() {
   if (!frame) frame = requestAnimationFrame(now => { frame = 0; renderer(now); });
 }
 
-export const drawnRuns = () => [...runs.values()].filter(r => !hidden.has(r.summary.id));
+/** The view the table computed: the runs the filter lets through, in the table's order, and its groups. */
+export const view = { order: [], passing: new Set(), groups: null, drawGroups: false };
+
+/** The runs drawn: checked (not hidden) and let through by the filter, in the table's order. */
+export const drawnRuns = () => view.order.map(id => runs.get(id)).filter(r => r && !hidden.has(r.summary.id));
