@@ -5,7 +5,7 @@
 import { $ } from './dom.mjs';
 import { runs, dirty, page, setRenderer, schedule } from './state.mjs';
 import { updateRow } from './runs-table.mjs';
-import { updateView, updatePickers, setupView } from './runs-view.mjs';
+import { updateView, setupView } from './runs-view.mjs';
 import { buildCharts, updateCharts, resizeCharts, setupCharts } from './charts.mjs';
 import { updatePicker, setupMetricPicker } from './metric-panels.mjs';
 import { drawScatter, setupScatter, resizeScatter } from './scatter.mjs';
@@ -24,7 +24,7 @@ function render(now) {
   if (dirty.view) {
     const now2 = dirty.viewNow;
     dirty.viewNow = false;
-    if (updateView(now2)) { updatePickers(); dirty.scatter = true; }
+    updateView(now2);
   }
   for (const r of runs.values()) if (r.rowDirty) updateRow(r);
   if (dirty.metrics && updatePicker()) dirty.structure = true;

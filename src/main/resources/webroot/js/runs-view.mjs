@@ -93,6 +93,8 @@ export function updateView(now = false) {
   page.view = { order: view.order, groups: view.groups ? view.groups.map(g => ({ key: g.key, runs: g.rows.map(r => r.id) })) : null,
     columns: table.columns };
   layout();
+  updatePickers();
+  dirty.scatter = true;
   return true;
 }
 

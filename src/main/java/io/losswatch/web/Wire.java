@@ -37,6 +37,11 @@ final class Wire {
     b.append(",\"state\":\"").append(s.state().label()).append("\",\"reason\":");
     if (s.reason() == null) b.append("null");
     else Json.quote(b, s.reason());
+    b.append(",\"tags\":");
+    Json.write(b, s.spec().tags());
+    b.append(",\"notes\":");
+    if (s.spec().notes() == null) b.append("null");
+    else Json.quote(b, s.spec().notes());
     b.append(",\"spec\":");
     Json.write(b, s.spec().json());
     b.append(",\"cycle\":").append(s.cycle()).append(",\"step\":").append(s.step());
