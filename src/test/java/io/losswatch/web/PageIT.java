@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.losswatch.server.ServerConfig;
 import java.io.File;
@@ -17,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -26,11 +24,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -45,11 +40,6 @@ import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -62,8 +52,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PageIT {
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Path SCREENSHOTS = Path.of("target", "screenshots");
   private static final Duration WAIT = Duration.ofSeconds(30);
   /** Slow enough to watch, long enough never to end during the test. */
@@ -85,43 +73,24 @@ class PageIT {
 
   private TestServer server;
   private ServerConfig config;
+  private Chromium browser;
   private WebDriver driver;
   private WebDriverWait wait;
-  private Path profile;
   private String creeping;
   private String adam;
   private String diverging;
 
   @BeforeAll
   void start() throws Exception {
-    List<String> missing = new ArrayList<>();
-    for (Path p : List.of(CHROMIUM, CHROMEDRIVER)) if (!Files.isExecutable(p)) missing.add(p.toString());
-    if (!missing.isEmpty()) {
-      String why = "missing " + String.join(" and ", missing) + " (apt-get install chromium chromium-driver)";
-      if ("1".equals(System.getenv("LOSSWATCH_REQUIRE_BROWSER"))) fail("LOSSWATCH_REQUIRE_BROWSER=1 but " + why);
-      System.out.println("SKIPPED browser tests: " + why);
-      Assumptions.assumeTrue(false, "SKIPPED browser tests: " + why);
-    }
+    Chromium.require();
     Files.createDirectories(SCREENSHOTS);
     config = ServerConfig.defaults().forTest(0);
     server = new TestServer(config);
     creeping = server.create(CREEPING);
     adam = server.create(ADAM);
     diverging = server.create(DIVERGING);
-
-    profile = Files.createTempDirectory("losswatch-chromium-");
-    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toString());
-    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--window-size=" + WIDE + ",1000", "--user-data-dir=" + profile);
-    LoggingPreferences logs = new LoggingPreferences();
-    logs.enable(LogType.BROWSER, Level.ALL);
-    options.setCapability("goog:loggingPrefs", logs);
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-    driver = new ChromeDriver(service, options);
+    browser = Chromium.start(WIDE, 1000);
+    driver = browser.driver;
     wait = new WebDriverWait(driver, WAIT, Duration.ofMillis(50));
     driver.get(base());
   }
@@ -129,27 +98,16 @@ class PageIT {
   @AfterAll
   void stop() throws Exception {
     try {
-      if (driver != null) driver.quit();
+      if (browser != null) browser.close();
     } finally {
-      try {
-        if (server != null) server.close();
-      } finally {
-        if (profile != null) deleteTree(profile);
-      }
+      if (server != null) server.close();
     }
   }
 
   /** A script error on the page fails the test that caused it (failed requests are the server's answers). */
   @AfterEach
   void noScriptErrors() {
-    List<String> errors = new ArrayList<>();
-    for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
-      String m = e.getMessage();
-      if (e.getLevel().intValue() >= Level.SEVERE.intValue() && !m.contains("Failed to load resource")
-          && !m.contains("WebSocket connection")) {
-        errors.add(m);
-      }
-    }
+    List<String> errors = browser.scriptErrors();
     assertTrue(errors.isEmpty(), "script errors on the page: " + errors);
   }
 
@@ -1162,11 +1120,5 @@ class PageIT {
   private void screenshot(String name) throws IOException {
     File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
     Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-    }
   }
 }
