@@ -34,6 +34,10 @@ test('columns: config paths first, then results (loss first); numeric when every
   assert.equal(cols.find(c => c.id === 'result:val_acc:last').label, 'val_acc');
   assert.equal(cols.find(c => c.id === 'result:val_acc:max').label, 'val_acc max');
   assert.deepEqual(varying(rows), ['config:config.lr', 'config:config.schedule']);
+  const same = [rowOf(run('a', { lr: 0.1 }, { spec: { source: 'external', config: { lr: 0.1, seed: 1 }, optimizer: { lr: 0.1, initial_lr: 0.1 } } })),
+    rowOf(run('b', { lr: 0.2 }, { spec: { source: 'external', config: { lr: 0.2, seed: 2 }, optimizer: { lr: 0.2, initial_lr: 0.2 } } })),
+    rowOf(run('c', { lr: 0.2 }, { spec: { source: 'external', config: { lr: 0.2, seed: 3 }, optimizer: { lr: 0.2, initial_lr: 0.2 } } }))];
+  assert.deepEqual(varying(same), ['config:config.seed', 'config:config.lr'], 'one column of the three that split the runs alike');
 });
 
 test('the filter: words, comparisons, ranges, tags; what it cannot read is named', () => {

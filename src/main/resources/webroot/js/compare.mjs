@@ -73,7 +73,11 @@ function resultOrder(a, b) {
   return ka.localeCompare(kb);
 }
 
-/** The config keys whose values differ among the rows (the ones worth a column by default), most distinct first. */
+/**
+ * The config keys whose values differ among the rows (the ones worth a column by default), most distinct first;
+ * of keys with the same value in every run (config.lr, optimizer.lr, optimizer.initial_lr), only the first: a
+ * script's own config before the optimizer's, the shorter path before the longer.
+ */
 export function varying(rows, max = 4) {
   const values = new Map();
   for (const r of rows) {
@@ -82,8 +86,18 @@ export function varying(rows, max = 4) {
       values.get(k).add(JSON.stringify(v));
     }
   }
-  return [...values].filter(([k, s]) => s.size > 1 || rows.some(r => !(k in r.config)))
-    .sort((a, b) => b[1].size - a[1].size || a[0].localeCompare(b[0])).slice(0, max).map(([k]) => `config:${k}`);
+  const rank = k => (k.startsWith('config.') ? 0 : 1);
+  const candidates = [...values].filter(([k, s]) => s.size > 1 || rows.some(r => !(k in r.config)))
+    .sort((a, b) => b[1].size - a[1].size || rank(a[0]) - rank(b[0]) || a[0].length - b[0].length || a[0].localeCompare(b[0]));
+  const kept = [], same = new Set();
+  for (const [k] of candidates) {
+    const all = JSON.stringify(rows.map(r => r.config[k] ?? null));
+    if (same.has(all)) continue;
+    same.add(all);
+    kept.push(`config:${k}`);
+    if (kept.length === max) break;
+  }
+  return kept;
 }
 
 /** A column's value in a row; undefined when the run has none. */

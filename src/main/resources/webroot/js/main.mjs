@@ -5,7 +5,7 @@
 import { $ } from './dom.mjs';
 import { runs, dirty, page, setRenderer, schedule } from './state.mjs';
 import { updateRow } from './runs-table.mjs';
-import { updateView, setupView } from './runs-view.mjs';
+import { updateView, setupView, measureWith, widthChanged } from './runs-view.mjs';
 import { buildCharts, updateCharts, resizeCharts, setupCharts } from './charts.mjs';
 import { updatePicker, setupMetricPicker } from './metric-panels.mjs';
 import { drawScatter, setupScatter, resizeScatter } from './scatter.mjs';
@@ -48,7 +48,8 @@ function render(now) {
 }
 
 setRenderer(render);
-window.addEventListener('resize', () => requestAnimationFrame(() => { resizeCharts(); resizeStudies(); resizeScatter(); }));
+window.addEventListener('resize', () => requestAnimationFrame(() => { resizeCharts(); resizeStudies(); resizeScatter(); widthChanged(); }));
+measureWith(updateRow);
 setupView();
 setupCharts();
 setupMetricPicker();

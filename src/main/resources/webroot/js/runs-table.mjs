@@ -21,9 +21,9 @@ export function makeRow(r) {
     <td><input type="checkbox" class="show" ${hidden.has(id) ? '' : 'checked'}></td>
     <td class="name"><span class="swatch"></span><span class="label"></span><button type="button" class="edit"
       title="tags and notes">✎</button><div class="lineage" hidden></div>
-      <div class="meta"><span class="tags"></span><span class="notes"></span><span class="exports">⤓
-        <button type="button" data-export="csv" title="this run's history and config as CSV">csv</button>
-        <button type="button" data-export="json" title="this run's history and config as JSON">json</button></span></div></td>
+      <div class="meta"><span class="exports">⤓<button type="button" data-export="csv"
+        title="this run's history and config as CSV">csv</button><button type="button" data-export="json"
+        title="this run's history and config as JSON">json</button></span><span class="tags"></span><span class="notes"></span></div></td>
     <td class="state"><span class="badge"></span><span class="rewinds" hidden></span></td>
     <td class="num step"></td><td class="num loss"></td><td class="num lr"></td>
     <td class="diag"></td>

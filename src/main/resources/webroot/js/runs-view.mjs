@@ -27,6 +27,8 @@ const settings = {
 };
 view.drawGroups = load('drawGroups', false);
 let available = [], lastOrder = 0, headKey = '';
+const AUTO_COLUMNS = 3;   // config keys shown when none were chosen: at most this many, fewer when the table would scroll
+let autoColumns = AUTO_COLUMNS;
 
 /** Each run's comparable row: its summary, its metrics (the server's, else what the page holds), its numbers now. */
 function refreshRows() {
@@ -77,7 +79,7 @@ export function updateView(now = false) {
   refreshRows();
   const rows = [...table.rows.values()];
   available = columnsOf(rows);
-  const chosen = settings.columns || varying(rows, 3);
+  const chosen = settings.columns || varying(rows, autoColumns);
   table.columns = chosen.filter(id => available.some(c => c.id === id));
   const f = parseFilter(settings.filter);
   $('.filter-note').textContent = f.error || '';
@@ -91,11 +93,32 @@ export function updateView(now = false) {
   view.order = list.map(r => r.id);
   view.passing = new Set(view.order);
   page.view = { order: view.order, groups: view.groups ? view.groups.map(g => ({ key: g.key, runs: g.rows.map(r => r.id) })) : null,
-    columns: table.columns };
+    columns: table.columns, autoColumns };
   layout();
+  if (!settings.columns && autoColumns > 0 && table.columns.length >= autoColumns && overflows()) {
+    autoColumns--;   // the columns nobody chose give way before the table scrolls sideways
+    return updateView(true);
+  }
   updatePickers();
   dirty.scatter = true;
   return true;
+}
+
+/** Whether the table is wider than its panel (its rows laid out as they are now). */
+function overflows() {
+  for (const r of runs.values()) if (r.rowDirty && !r.row.hidden) updateRowNow(r);
+  const panel = $('section.runs');
+  return panel.scrollWidth > panel.clientWidth + 1;
+}
+
+let updateRowNow = () => {};
+/** runs-table.mjs's updateRow, lent by main.mjs (the view measures rows laid out as they will be drawn). */
+export function measureWith(fn) { updateRowNow = fn; }
+
+/** A wider window may take the columns back. */
+export function widthChanged() {
+  autoColumns = AUTO_COLUMNS;
+  updateView(true);
 }
 
 /** The rows, group rows and legend entries in the view's order; runs the filter keeps out hidden. */
