@@ -6,7 +6,7 @@ import io.losswatch.core.config.Json;
 import io.losswatch.event.RunState;
 import io.losswatch.server.Server;
 import io.losswatch.server.ServerConfig;
-import io.losswatch.train.Run;
+import io.losswatch.run.Run;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
