@@ -1,7 +1,8 @@
 """For PageIT: fifty runs of one's own, as a person comparing learning rates and schedules makes them. An MLP
 64-32-10 on the digits losswatch ships, SGD with momentum at ten lrs under five schedules (constant, step, cosine,
 exponential, onecycle), minibatches of 100, a validation pass every epoch logged as people log it (``val/acc``,
-``val/loss``, the epoch), tags and notes on each run. One process, one run after another.
+``val/loss``, the epoch), tags and notes on each run (the notes set again at the end, with the result). One
+process, one run after another.
 
 Prints JSON lines: "run" for each run as it ends (its id, lr, schedule and final validation accuracy), then "done".
 
@@ -83,6 +84,7 @@ for schedule in args.schedules.split(","):
                         metrics["val/acc"] = acc
                     model.train()
                 run.log(step, loss=loss, metrics=metrics)
+        run.notes = "SGD with momentum 0.9, %s schedule: val/acc %.4f" % (schedule, acc)   # a PATCH, as people note a result
         run.finish()
         print(json.dumps({"event": "run", "id": run.id, "lr": lr, "schedule": schedule, "val_acc": acc}), flush=True)
 print(json.dumps({"event": "done"}), flush=True)

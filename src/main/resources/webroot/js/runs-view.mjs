@@ -152,9 +152,12 @@ function layout() {
   body.append(...rowsInOrder);   // moves: each element keeps its state (an lr being typed, a focused button)
   legend.append(...view.order.map(id => runs.get(id).entry), ...[...runs.values()].filter(r => !view.passing.has(r.summary.id)).map(r => r.entry));
   legendGroups();
-  dirty.structure = true;   // what the charts draw follows the filter and the order
+  // what the charts draw follows the filter and the order: rebuilt when that changed, else only redrawn
+  const drawnKey = JSON.stringify([view.order.filter(id => !hidden.has(id)), view.groups && view.groups.map(g => g.key)]);
+  if (drawnKey !== lastDrawnKey) { lastDrawnKey = drawnKey; dirty.structure = true; } else dirty.charts = true;
   filterLegend();
 }
+let lastDrawnKey = '';
 
 /** The header: the built-in columns, the chosen ones, each a sort button; "draw all" first. */
 function buildHead() {

@@ -2,8 +2,8 @@ package io.losswatch.web;
 
 import io.losswatch.core.config.Json;
 import io.losswatch.event.StepBatch;
-import io.losswatch.train.Run;
-import io.losswatch.train.RunManager;
+import io.losswatch.run.Run;
+import io.losswatch.run.RunManager;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;

@@ -1,5 +1,6 @@
 package io.losswatch.web;
 
+import io.losswatch.core.Description;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Schema;
 import io.losswatch.core.TraceCsv;
@@ -65,6 +66,7 @@ final class RestApi {
     router.get("/api/runs/:id/steps").handler(this::steps);
     router.get("/api/runs/:id/steps.csv").handler(this::csv);
     router.get("/api/runs/:id/metrics").handler(this::metrics);
+    router.patch("/api/runs/:id").handler(this::describe);
     new ExportApi(manager).mount(router);
     router.post("/api/runs/:id/lr").handler(this::setLr);
     router.post("/api/runs/:id/apply-advice").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.APPLY_ADVICE)));
@@ -138,6 +140,13 @@ final class RestApi {
     Run run = run(ctx);
     ctx.vertx().executeBlocking(() -> Wire.summary(run.summary(), run.history().metricStats()), false)
         .onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
+  }
+
+  /** {@code PATCH /api/runs/{id}} {@code {"tags": [...], "notes": "..."}}, either or both: the run's, in any state. */
+  private void describe(RoutingContext ctx) {
+    Run run = run(ctx);
+    Description d = Description.patch(RequestInput.json(ctx), run.spec().description());
+    reply(ctx, manager.describe(run, d));
   }
 
   /**

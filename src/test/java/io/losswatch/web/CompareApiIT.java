@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * histories with their configs as CSV and JSON.
  */
 class CompareApiIT {
-  /** An external run: its config and tags; 1000 steps, val_acc at every 50th (0.5 → 0.9, a dip to 0.1 at 500). */
+  /** An external run: its config and tags; 1000 steps, val/acc at every 50th (0.5 → 0.9, a dip to 0.1 at 500). */
   private static String create(TestServer s, String name, double lr, String schedule) throws Exception {
     String id = s.create("{\"source\":\"external\",\"name\":\"" + name + "\",\"config\":{\"lr\":" + lr + ",\"schedule\":\""
         + schedule + "\",\"batch\":64},\"optimizer\":{\"type\":\"sgd\",\"lr\":" + lr + "},\"tags\":[\"mlp\",\"" + schedule
@@ -32,7 +32,7 @@ class CompareApiIT {
       acc.append(sep).append(k % 50 != 0 ? "null" : k == 500 ? "0.1" : String.valueOf(0.5 + 0.4 * k / 1000.0 * lr * 10));
     }
     TestServer.Response r = s.post("/api/runs/" + id + "/steps", "{\"step\":[" + step + "],\"loss\":[" + loss
-        + "],\"metrics\":{\"val_acc\":[" + acc + "]}}");
+        + "],\"metrics\":{\"val/acc\":[" + acc + "]}}");
     assertEquals(200, r.status(), r.body());
     return id;
   }
@@ -50,7 +50,7 @@ class CompareApiIT {
       Map<String, Object> e = s.get("/api/runs/" + ext).json();
       assertEquals(List.of("mlp", "cosine"), e.get("tags"));
       assertEquals("lr 0.1, cosine", e.get("notes"));
-      Map<String, Object> acc = (Map<String, Object>) ((Map<String, Object>) e.get("metrics")).get("val_acc");
+      Map<String, Object> acc = (Map<String, Object>) ((Map<String, Object>) e.get("metrics")).get("val/acc");
       assertEquals(1000.0, TestServer.num(acc.get("step")));
       assertEquals(0.9, TestServer.num(acc.get("last")), 1e-12);
       assertEquals(0.1, TestServer.num(acc.get("min")));
@@ -69,11 +69,11 @@ class CompareApiIT {
       Map<String, Object> e = s.get("/api/runs/" + ext).json();
       assertEquals(List.of("mlp", "cosine"), e.get("tags"), "kept in run.json");
       assertEquals("lr 0.1, cosine", e.get("notes"));
-      Map<String, Object> acc = (Map<String, Object>) ((Map<String, Object>) e.get("metrics")).get("val_acc");
+      Map<String, Object> acc = (Map<String, Object>) ((Map<String, Object>) e.get("metrics")).get("val/acc");
       assertEquals(0.1, TestServer.num(acc.get("min")), "read back from the disk");
       assertEquals(0.9, TestServer.num(acc.get("last")), 1e-12);
       List<Object> all = s.get("/api/runs").list();
-      assertTrue(all.stream().anyMatch(o -> ((Map<String, Object>) o).get("metrics") instanceof Map<?, ?> m && m.containsKey("val_acc")),
+      assertTrue(all.stream().anyMatch(o -> ((Map<String, Object>) o).get("metrics") instanceof Map<?, ?> m && m.containsKey("val/acc")),
           "the list carries them too");
     }
   }
@@ -85,7 +85,7 @@ class CompareApiIT {
       String id = create(s, "sparse", 0.1, "step");
       Map<String, Object> all = s.get("/api/runs/" + id + "/metrics").json();
       assertEquals(1000.0, TestServer.num(all.get("last_step")));
-      Map<String, Object> acc = (Map<String, Object>) ((Map<String, Object>) all.get("metrics")).get("val_acc");
+      Map<String, Object> acc = (Map<String, Object>) ((Map<String, Object>) all.get("metrics")).get("val/acc");
       List<Double> steps = TestServer.nums(acc.get("step"));
       assertEquals(20, steps.size(), "every 50th of 1000 steps");
       assertEquals(50.0, steps.get(0));
@@ -93,13 +93,13 @@ class CompareApiIT {
       assertEquals(20, TestServer.nums(acc.get("t")).size());
       // the downsampled steps keep a few of them; this keeps all
       Map<String, Object> down = s.get("/api/runs/" + id + "/steps?max_points=40").json();
-      long logged = TestServer.nums(((Map<String, Object>) down.get("metrics")).get("val_acc")).stream().filter(v -> !v.isNaN()).count();
+      long logged = TestServer.nums(((Map<String, Object>) down.get("metrics")).get("val/acc")).stream().filter(v -> !v.isNaN()).count();
       assertTrue(logged < 20, "downsampled by the loss: " + logged + " of 20");
       Map<String, Object> later = s.get("/api/runs/" + id + "/metrics?from=901").json();
       assertEquals(List.of(950.0, 1000.0), TestServer.nums(((Map<String, Object>) ((Map<String, Object>) later.get("metrics"))
-          .get("val_acc")).get("step")));
+          .get("val/acc")).get("step")));
       Map<String, Object> thin = s.get("/api/runs/" + id + "/metrics?max_points=8").json();
-      List<Double> kept = TestServer.nums(((Map<String, Object>) ((Map<String, Object>) thin.get("metrics")).get("val_acc")).get("step"));
+      List<Double> kept = TestServer.nums(((Map<String, Object>) ((Map<String, Object>) thin.get("metrics")).get("val/acc")).get("step"));
       assertTrue(kept.size() <= 8 && kept.contains(500.0) && kept.contains(1000.0), "thinned, the dip and the last kept: " + kept);
       assertEquals(404, s.get("/api/runs/nosuchrun/metrics").status());
       TestServer.Response bad = s.get("/api/runs/" + id + "/metrics?from=10&to=5");
@@ -121,7 +121,7 @@ class CompareApiIT {
       List<String> head = rows.get(0);
       assertEquals(List.of("run", "name", "tags", "notes"), head.subList(0, 4));
       assertTrue(head.containsAll(List.of("config.lr", "config.schedule", "config.batch", "optimizer.lr", "optimizer.type",
-          "step", "loss", "lr", "grad_norm", "t", "val_acc")), head.toString());
+          "step", "loss", "lr", "grad_norm", "t", "val/acc")), head.toString());
       assertEquals(1 + 2000, rows.size(), "a row per step of each run");
       List<String> first = rows.get(1);
       assertEquals(a, first.get(0));
@@ -130,9 +130,9 @@ class CompareApiIT {
       assertEquals("0.1", first.get(head.indexOf("config.lr")));
       assertEquals("cosine", first.get(head.indexOf("config.schedule")));
       assertEquals("1", first.get(head.indexOf("step")));
-      assertEquals("", first.get(head.indexOf("val_acc")), "not logged at step 1");
+      assertEquals("", first.get(head.indexOf("val/acc")), "not logged at step 1");
       List<String> fiftieth = rows.get(50);
-      assertEquals(0.5 + 0.4 * 50 / 1000.0, Double.parseDouble(fiftieth.get(head.indexOf("val_acc"))), 1e-15);
+      assertEquals(0.5 + 0.4 * 50 / 1000.0, Double.parseDouble(fiftieth.get(head.indexOf("val/acc"))), 1e-15);
       assertEquals(1.0 / 50, Double.parseDouble(fiftieth.get(head.indexOf("loss"))), "exact: round-trip digits");
       assertEquals(b, rows.get(1001).get(0));
       assertEquals("step", rows.get(1001).get(head.indexOf("config.schedule")));
@@ -145,7 +145,7 @@ class CompareApiIT {
       assertEquals(b, ((Map<String, Object>) r.get("summary")).get("id"));
       assertEquals(List.of("mlp", "step"), ((Map<String, Object>) r.get("summary")).get("tags"));
       List<Object> columns = (List<Object>) r.get("columns");
-      assertEquals(List.of("step", "loss", "lr", "grad_norm", "t", "val_acc"), columns);
+      assertEquals(List.of("step", "loss", "lr", "grad_norm", "t", "val/acc"), columns);
       List<Object> steps = (List<Object>) r.get("rows");
       assertEquals(1000, steps.size());
       List<Object> row50 = (List<Object>) steps.get(49);
@@ -161,6 +161,63 @@ class CompareApiIT {
       assertEquals(400, fmt.status());
       assertEquals("format", fmt.json().get("field"));
       assertEquals(200, s.get("/health").status(), "the server goes on");
+    }
+  }
+
+  /**
+   * PATCH sets tags and notes on a run in any state: live (its verticle says so), ended, after a restart; the page's
+   * stream, run.json and /metrics follow; what it cannot take is refused, naming the field, and changes nothing.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void aPatchSetsTagsAndNotesInAnyState(@TempDir Path data) throws Exception {
+    ServerConfig config = ServerConfig.defaults().forTest(0).withDataDir(data);
+    String going;
+    String done;
+    try (TestServer s = new TestServer(config); TestServer.Client c = s.client()) {
+      c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"]}");
+      going = s.create("{\"name\":\"going\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},"
+          + "\"steps\":1000000,\"steps_per_second\":50}");
+      done = create(s, "done", 0.1, "cosine");
+      s.post("/api/runs/" + done + "/finish", "{\"state\":\"finished\"}");
+      c.next(TestServer.runState(done, "finished"), 30);
+
+      TestServer.Response r = s.request("PATCH", "/api/runs/" + going, "{\"tags\":[\"live\",\"keep\"],\"notes\":\"still going\"}");
+      assertEquals(200, r.status(), r.body());
+      assertEquals(List.of("live", "keep"), r.json().get("tags"));
+      assertEquals("running", r.json().get("state"));
+      c.next(m -> "run".equals(m.get("type")) && going.equals(((Map<String, Object>) m.get("run")).get("id"))
+          && List.of("live", "keep").equals(((Map<String, Object>) m.get("run")).get("tags")), 30);
+      // a later summary of the live run keeps them
+      s.post("/api/runs/" + going + "/pause", null);
+      Map<String, Object> paused = c.next(TestServer.runState(going, "paused"), 30);
+      assertEquals(List.of("live", "keep"), ((Map<String, Object>) paused.get("run")).get("tags"));
+
+      r = s.request("PATCH", "/api/runs/" + done, "{\"notes\":\"the best so far\"}");
+      assertEquals(200, r.status(), r.body());
+      assertEquals(List.of("mlp", "cosine"), r.json().get("tags"), "only the notes changed");
+      assertEquals("the best so far", r.json().get("notes"));
+      assertEquals("finished", r.json().get("state"));
+      MetricsIT.waitUntil(() -> s.get("/metrics").body().lines().anyMatch(l -> l.startsWith("losswatch_run_info{")
+          && l.contains("run=\"" + going + "\"") && l.contains("tags=\"live,keep\"")));
+
+      for (String[] bad : new String[][] {{"{\"tags\":\"x\"}", "tags"}, {"{\"tags\":[\"\"]}", "tags[0]"},
+          {"{\"name\":\"renamed\"}", "name"}, {"{}", ""}, {"{\"notes\":7}", "notes"}}) {
+        TestServer.Response no = s.request("PATCH", "/api/runs/" + done, bad[0]);
+        assertEquals(400, no.status(), bad[0] + " → " + no.body());
+        assertEquals(bad[1], no.json().getOrDefault("field", ""), bad[0] + " → " + no.body());
+      }
+      assertEquals("the best so far", s.get("/api/runs/" + done).json().get("notes"), "a refused change changes nothing");
+      assertEquals(404, s.request("PATCH", "/api/runs/nosuchrun", "{\"tags\":[]}").status());
+    }
+    try (TestServer s = new TestServer(config)) {
+      Map<String, Object> d = s.get("/api/runs/" + done).json();
+      assertEquals("the best so far", d.get("notes"), "kept in run.json");
+      assertEquals(List.of("live", "keep"), s.get("/api/runs/" + going).json().get("tags"));
+      TestServer.Response r = s.request("PATCH", "/api/runs/" + going, "{\"tags\":[]}");
+      assertEquals(200, r.status(), r.body());
+      assertEquals("interrupted", r.json().get("state"), "a run a restart cut off takes them too");
+      assertEquals(List.of(), r.json().get("tags"));
     }
   }
 

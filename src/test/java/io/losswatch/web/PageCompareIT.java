@@ -71,6 +71,10 @@ class PageCompareIT {
       assertFalse(script.stderr().contains("is not sent"), "every metric reached the server:\n" + script.stderr());
     }
     assertEquals(RUNS, made.size());
+    for (Map<String, Object> m : made) {   // the notes each run was given at its end (run.notes = ..., a PATCH)
+      String notes = (String) server.get("/api/runs/" + m.get("id")).json().get("notes");
+      assertTrue(notes.endsWith(String.format(java.util.Locale.ROOT, "val/acc %.4f", TestServer.num(m.get("val_acc")))), notes);
+    }
     browser = Chromium.start(1400, 1100);
     driver = browser.driver;
     wait = new WebDriverWait(driver, WAIT, Duration.ofMillis(50));
@@ -253,7 +257,7 @@ class PageCompareIT {
         assertEquals(zoom.get(0).doubleValue(), doubleJs("return losswatch.charts[arguments[0]].scales.x.min", c), 1e-9, c);
         assertEquals(zoom.get(1).doubleValue(), doubleJs("return losswatch.charts[arguments[0]].scales.x.max", c), 1e-9, c);
       }
-      new Actions(driver).doubleClick(over).perform();
+      new Actions(driver).doubleClick(driver.findElement(By.cssSelector("#chart-loss .u-over"))).perform();
       wait.until(d -> js("return losswatch.zoom") == null);
       assertFalse(driver.findElement(By.cssSelector(".zoom-note")).isDisplayed());
 
