@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { xOf, interpolate, fmtDuration, fmtX, extent, epochMetric } from '../../main/resources/webroot/js/xaxis.mjs';
+import { xOf, interpolate, fmtDuration, fmtX, extent, epochMetric, fitRange } from '../../main/resources/webroot/js/xaxis.mjs';
 
 test('x in each mode: steps, wall time in s, time since the first step, progress, epoch', () => {
   const steps = [1, 50, 100], t = [1000, 6000, 11000];
@@ -44,4 +44,20 @@ test('the epoch metric by its name', () => {
   assert.equal(epochMetric(['val/acc', 'train/epoch']), 'train/epoch');
   assert.equal(epochMetric(['epoch', 'train/epoch']), 'epoch');
   assert.equal(epochMetric(['epochs_left']), null);
+});
+
+test('one long run does not squash the others: the x range fits them, the long one named', () => {
+  const short = k => ({ id: `s${k}`, min: 1, max: 1000 + k });
+  const ends = [short(0), short(1), short(2), { id: 'long', min: 1, max: 100000 }, short(3)];
+  assert.deepEqual(fitRange(ends), { range: [1, 1003], beyond: ['long'] });
+  assert.equal(fitRange([short(0), { id: 'long', min: 1, max: 100000 }]), null, 'two runs: both shown');
+  assert.equal(fitRange([short(0), short(1), short(2), { id: 'a', min: 1, max: 3900 }]), null, 'under 4× the median: all fit');
+  const half = [short(0), short(1), { id: 'l1', min: 1, max: 1e5 }, { id: 'l2', min: 1, max: 1e5 }];
+  assert.equal(fitRange(half), null, 'half the runs long: not outliers, all shown');
+  const many = [...Array(40).keys()].map(short).concat([...Array(10).keys()].map(k => ({ id: `l${k}`, min: 0, max: 1e5 + k })));
+  const f = fitRange(many);
+  assert.deepEqual(f.range, [0, 1039]);
+  assert.equal(f.beyond.length, 10);
+  assert.equal(f.beyond[0], 'l9', 'the longest first');
+  assert.equal(fitRange([short(0), short(1), { id: 'n', min: NaN, max: NaN }]), null, 'runs without an x do not count');
 });

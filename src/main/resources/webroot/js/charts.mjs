@@ -6,7 +6,7 @@
 import { $, $$ } from './dom.mjs';
 import { fmt, rewindText, num } from './format.mjs';
 import { drawable, zeroCounts, offChartNote, nearestIndex } from './axes.mjs';
-import { xOf, fmtX, extent, epochMetric, X_MODES } from './xaxis.mjs';
+import { xOf, fmtX, extent, epochMetric, fitRange, X_MODES } from './xaxis.mjs';
 import { aggregate } from './aggregate.mjs';
 import { uPlot, pxRatio, cappedRange, logTicks, fmtValues } from './plot.mjs';
 import { runs, page, view, dirty, schedule, drawnRuns } from './state.mjs';
@@ -18,7 +18,8 @@ const CORE_TITLE = { loss: 'loss', lr: 'lr', grad_norm: 'gradient norm' };
 const X_LABEL = { step: 'step', time: 'wall time', relative: 'time since the run started', epoch: 'epoch',
   progress: 'progress: step ÷ the run\'s steps' };
 export const log = { loss: true, lr: true, grad_norm: true, ...load('log', {}) };
-export const axis = { mode: load('xMode', 'step'), zoom: null };
+// fit: the range that keeps a long run from squashing the others (null: all fit); fitAll: the person asked for all
+export const axis = { mode: load('xMode', 'step'), zoom: null, fit: null, fitAll: false };
 const charts = page.charts;   // key -> uPlot: loss, lr, grad_norm, and m:<name> per metric
 const panels = new Map();     // key -> {key, metric, el, curves: [{r, x, y, idx, steps}], bands, groups}
 let hoverKey = null;          // the chart under the mouse
@@ -112,9 +113,10 @@ function setMetricLog(name, on) {
   schedule();
 }
 
-/** The x range: the zoom's, else the data's (a single x a unit either side). */
+/** The x range: the zoom's, else the drawn runs' but a far longer one's (fitRange), else the data's (a single x a unit either side). */
 function xRange(u, min, max) {
   if (axis.zoom) return axis.zoom.slice();
+  if (axis.fit && !axis.fitAll) [min, max] = axis.fit.range;
   if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
   return min === max ? [min - 1, max + 1] : [min, max];
 }
@@ -136,6 +138,7 @@ function yRange(p) {
 export function updateCharts() {
   const drawn = drawnRuns();
   const anySteps = drawn.some(r => r.series.step.length > 0);
+  fit(drawn);
   for (const p of panels.values()) {
     const counts = zeroCounts(), key = p.key, lg = isLog(key);
     p.curves = drawn.map(r => {
@@ -179,6 +182,29 @@ export function resizeCharts() {
     const u = charts[p.key];
     if (u && p.el.clientWidth) u.setSize({ width: p.el.clientWidth, height: u.height });
   }
+}
+
+// ---- one long run among short ones ----
+/** Each drawn run's x extent (its first and last rows'); wall time and progress have no long run to cut. */
+function fit(drawn) {
+  const ends = axis.mode === 'time' || axis.mode === 'progress' ? [] : drawn.map(r => {
+    const s = r.series, n = s.step.length;
+    const xs = n ? xOf(axis.mode, [s.step[0], s.step[n - 1]], [s.t[0], s.t[n - 1]], runAxis(r)) : [];
+    return { id: r.summary.id, min: xs[0] ?? NaN, max: xs[1] ?? NaN };
+  });
+  axis.fit = fitRange(ends);
+  page.fit = axis.fit && { ...axis.fit, all: axis.fitAll };
+  const note = $('.fit-note');
+  note.hidden = !axis.fit;
+  if (!axis.fit) return;
+  const far = axis.fit.beyond.map(id => runs.get(id)), first = far[0];
+  const reach = `${fmtX(axis.mode, ends.find(e => e.id === first.summary.id).max)}${axis.mode === 'step' ? ' steps' : ''}`;
+  $('.text', note).textContent = axis.fitAll
+    ? `${far.length === 1 ? first.summary.name : `${far.length} runs`} reach${far.length === 1 ? 'es' : ''} ${reach}, far past the others`
+    : `x fits ${drawn.length - far.length} of ${drawn.length} runs: ${far.length === 1 ? first.summary.name
+      : `${far.length} runs`} go${far.length === 1 ? 'es' : ''} on to ${reach}`;
+  note.title = far.map(r => r.summary.name).join('\n');
+  $('#fit-toggle').textContent = axis.fitAll ? 'fit the others' : 'show all';
 }
 
 // ---- zoom ----
@@ -362,16 +388,27 @@ export function hideReadout() {
   for (const dot of $$('.hover-dot')) dot.hidden = true;
 }
 
-/** Of each drawn run (or group), the point nearest the mouse's x; of those, the nearest on screen. */
+/**
+ * The drawn point nearest the mouse on screen, of every drawn run (or group): from each line's point nearest the
+ * mouse's x, outwards while a point could still be nearer (a noisy line has many points a pixel apart in x, far
+ * apart in y). An undrawn value (a gap) counts only when nothing drawn is near.
+ */
 function nearestPoint(u, p, left, top) {
   const at = u.posToVal(left, 'x'), lg = isLog(p.key);
   let best = null;
   const consider = (xs, ys, extra) => {
     if (!xs.length) return;
-    const i = nearestIndex(xs, at), v = ys[i], x = u.valToPos(xs[i], 'x');
-    const y = v !== null && Number.isFinite(v) && !(lg && v <= 0) ? u.valToPos(v, 'y') : NaN;
-    const d = Math.hypot(x - left, Number.isFinite(y) ? y - top : 1e4);   // an undrawn value: only if nothing else
-    if (!best || d < best.d) best = { ...extra, i, x, y, d };
+    const i0 = nearestIndex(xs, at);
+    const look = i => {
+      const v = ys[i], x = u.valToPos(xs[i], 'x');
+      const y = v !== null && Number.isFinite(v) && !(lg && v <= 0) ? u.valToPos(v, 'y') : NaN;
+      const d = Math.hypot(x - left, Number.isFinite(y) ? y - top : 1e4);
+      if (!best || d < best.d) best = { ...extra, i, x, y, d };
+      return Math.abs(x - left);
+    };
+    look(i0);   // then its neighbours within reach (64 px at most: a mouse is not nearer a line farther off)
+    for (let i = i0 - 1; i >= 0 && look(i) < Math.min(best.d, 64); i--);
+    for (let i = i0 + 1; i < xs.length && look(i) < Math.min(best.d, 64); i++);
   };
   if (p.groups) for (const b of p.bands) consider(b.x, b.mean, { band: b });
   else for (const c of p.curves) if (runs.has(c.r.summary.id)) consider(c.x, c.y, { c });
@@ -383,6 +420,7 @@ export function setupCharts() {
   sel.replaceChildren(...X_MODES.map(([v, text]) => new Option(text, v, false, v === axis.mode)));
   sel.addEventListener('change', () => setXMode(sel.value));
   $('#zoom-reset').addEventListener('click', () => setZoom(null));
+  $('#fit-toggle').addEventListener('click', () => { axis.fitAll = !axis.fitAll; dirty.charts = true; schedule(); });
   for (const box of $$('.log-toggle')) {
     box.checked = isLog(box.dataset.chart);
     box.addEventListener('change', () => { log[box.dataset.chart] = box.checked; save('log', log); dirty.structure = true; schedule(); });

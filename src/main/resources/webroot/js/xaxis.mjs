@@ -82,3 +82,23 @@ export function extent(curves, xmin, xmax, isLog) {
   }
   return min <= max ? [min, max] : null;
 }
+
+/** A run this many times as long as the median drawn run is cut off at the others' end by default. */
+export const FIT_RATIO = 4;
+
+/**
+ * The x range that keeps one long run from squashing the others (a 100,000-step run among 1,000-step ones):
+ * `ends` = [{id, min, max}], each drawn run's x extent. When a few runs (at most a quarter of three or more) reach
+ * past FIT_RATIO × the median run's span, {range: [lo, the others' end], beyond: [their ids]}; else null (all fit).
+ */
+export function fitRange(ends) {
+  const ok = ends.filter(e => Number.isFinite(e.min) && Number.isFinite(e.max));
+  if (ok.length < 3) return null;
+  const lo = Math.min(...ok.map(e => e.min));
+  const spans = ok.map(e => e.max - lo).sort((a, b) => a - b), median = spans[(spans.length - 1) >> 1];
+  if (!(median > 0)) return null;
+  const beyond = ok.filter(e => e.max - lo > FIT_RATIO * median);
+  if (!beyond.length || beyond.length > ok.length / 4) return null;
+  const hi = Math.max(...ok.filter(e => !beyond.includes(e)).map(e => e.max));
+  return { range: [lo, hi], beyond: beyond.sort((a, b) => b.max - a.max).map(e => e.id) };
+}

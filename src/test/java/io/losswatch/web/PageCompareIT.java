@@ -137,6 +137,11 @@ class PageCompareIT {
     wait.until(d -> best.contains(String.valueOf(js("return losswatch.scatter && losswatch.scatter.best"))));
     assertEquals("config:config.lr", js("return losswatch.scatter.x"));
     assertEquals(ACC, js("return losswatch.scatter.y"));
+    assertEquals(Boolean.TRUE, js("return losswatch.scatter.logx"), "lrs from 0.001 to 1: a log x axis by default");
+    assertEquals(String.valueOf(RUNS), driver.findElement(By.id("chart-scatter")).getAttribute("data-points"));
+    // the lr chart is logarithmic by default too: a ×10 step at a small lr shows as one
+    assertEquals(3L, longJs("return losswatch.charts.lr.scales.y.distr"));
+    assertTrue(driver.findElement(By.cssSelector(".log-toggle[data-chart=lr]")).isSelected());
 
     // grouped by schedule: each group's mean val/acc in its row; the best schedule on average is the truth's
     new Select(driver.findElement(By.id("group-by"))).selectByValue("config:config.schedule");
@@ -274,6 +279,11 @@ class PageCompareIT {
       wait.until(d -> drawn().size() == RUNS);
       @SuppressWarnings("unchecked")
       List<String> marked = (List<String>) js("return [...document.querySelectorAll('#chart-loss .nonfinite-mark')].map(m => m.title)");
+      assertEquals(Boolean.TRUE, js("const r = [...document.querySelectorAll('#chart-loss .nonfinite-mark')].map(m => m.dataset.run);"
+          + " return new Set(r).size === r.length"), "at most one mark a run: " + marked);
+      for (WebElement n : driver.findElements(By.cssSelector(".charts .hidden-note"))) {
+        assertFalse(n.getText().contains("NaN"), "no NaN in a chart's notes: " + n.getText());
+      }
       Set<String> names = made.stream().map(m -> "mlp " + m.get("schedule") + " lr=").collect(Collectors.toSet());
       for (String t : marked) {
         assertTrue(names.stream().noneMatch(t::startsWith) || t.contains("NaN") || t.contains("∞"),
@@ -358,6 +368,43 @@ class PageCompareIT {
     one.findElement(By.cssSelector(".meta [data-export=json]")).click();
     String json = (String) wait.until(d -> js("return losswatch.exported && losswatch.exported.file.endsWith('.json') ? losswatch.exported.text : null"));
     assertEquals(server.get("/api/export?format=json&runs=" + one.getAttribute("data-run")).body(), json);
+  }
+
+  /**
+   * One 100,000-step run among the fifty short ones: the x axis fits the fifty (not squashed into its left edge),
+   * says which run goes on and how far, and shows all of it on a click; aligned by progress, every run fits.
+   */
+  @Test
+  @Order(8)
+  void aLongRunDoesNotSquashTheOthers() throws Exception {
+    String far = server.create("{\"name\":\"the long one\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\","
+        + "\"lr\":0.01},\"steps\":100000}");
+    try {
+      wait.until(d -> "finished".equals(row(far).getAttribute("data-state")));
+      double shortEnd = made.stream().mapToDouble(m -> TestServer.num(server.get("/api/runs/" + m.get("id")).json().get("step")))
+          .max().orElseThrow();
+      wait.until(d -> drawn().size() == RUNS + 1
+          && longJs("const s = losswatch.series[arguments[0]].step; return s.length ? s[s.length - 1] : 0", far) == 100_000);
+      String xMax = "return losswatch.charts.loss.scales.x.max";
+      wait.until(d -> doubleJs(xMax) == shortEnd);
+      WebElement note = driver.findElement(By.cssSelector(".fit-note"));
+      assertTrue(note.isDisplayed());
+      assertEquals("x fits 50 of 51 runs: the long one goes on to 100000 steps show all", note.getText());
+      assertEquals(shortEnd, doubleJs("return losswatch.charts['m:val/acc'].scales.x.max"), "every chart the same x");
+      js("window.scrollTo(0, 0)");
+      elementShot(driver.findElement(By.cssSelector(".charts .panel.wide")), "docs-long-run-fitted");
+      driver.findElement(By.id("fit-toggle")).click();
+      wait.until(d -> doubleJs(xMax) == 100_000);
+      assertEquals("the long one reaches 100000 steps, far past the others fit the others", note.getText());
+      driver.findElement(By.id("fit-toggle")).click();
+      wait.until(d -> doubleJs(xMax) == shortEnd);
+      // aligned by progress, every run ends at 100%: nothing to cut
+      new Select(driver.findElement(By.id("x-mode"))).selectByValue("progress");
+      wait.until(d -> !note.isDisplayed() && doubleJs(xMax) == 1.0);
+      new Select(driver.findElement(By.id("x-mode"))).selectByValue("step");
+    } finally {
+      server.request("DELETE", "/api/runs/" + far, null);
+    }
   }
 
   // ---- helpers ----

@@ -514,27 +514,43 @@ class PageIT {
     for (String id : List.of(creeping, adam)) {
       driver.findElement(By.cssSelector("#legend .entry[data-run='" + id + "']")).click();
     }
-    wait.until(d -> drawn().size() == 2 && drawn().containsAll(List.of(creeping, adam))
-        && longJs("return losswatch.points.loss") > 20);
-    WebElement over = driver.findElement(By.cssSelector("#chart-loss .u-over"));
+    // still means: both paused, every step up to the pause on the page, and drawn as the page holds them
+    wait.until(d -> Boolean.TRUE.equals(js("""
+        const u = losswatch.charts.loss;
+        return losswatch.drawn.length === 2 && [...arguments].every(id => {
+          const s = losswatch.series[id], r = losswatch.runs[id], k = losswatch.drawn.indexOf(id);
+          return r.state === 'paused' && s.step.length > 20 && s.step[s.step.length - 1] === r.step
+            && k >= 0 && u.data[k + 1][0].length === s.step.length && u.data[k + 1][0][s.step.length - 1] === r.step;
+        })""", creeping, adam)));
+    js("window.scrollTo(0, 0)");   // the chart and the heading in view: the mouse goes to viewport pixels
     WebElement readout = driver.findElement(By.id("readout"));
     try {
       for (String id : List.of(adam, creeping)) {
-        // a point of this run well apart (40 px) from the other's line
+        // a point this run drew, the mouse on it (whole pixels of the viewport, as a mouse is), and no point of the
+        // other run within 40 px of the mouse: whichever way nearness is measured, this run is the nearest
         @SuppressWarnings("unchecked")
         List<Number> at = (List<Number>) js("""
-            const [id, other] = arguments, u = losswatch.charts.loss, s = losswatch.series[id], o = losswatch.series[other];
-            const near = (steps, x) => steps.reduce((b, v, i) => Math.abs(v - x) < Math.abs(steps[b] - x) ? i : b, 0);
-            for (let f = 0.9; f > 0.1; f -= 0.05) {
-              const i = Math.floor(s.step.length * f), x = u.valToPos(s.step[i], 'x'), y = u.valToPos(s.loss[i], 'y');
-              const oy = u.valToPos(o.loss[near(o.step, s.step[i])], 'y');
-              if (Math.abs(oy - y) > 40 && y > 5 && y < u.over.clientHeight - 5) return [x, y, u.over.clientWidth, u.over.clientHeight];
+            const [id, other] = arguments, u = losswatch.charts.loss, rect = u.over.getBoundingClientRect();
+            const drawnPoints = run => {
+              const [xs, ys] = u.data[losswatch.drawn.indexOf(run) + 1];
+              return xs.map((x, i) => [u.valToPos(x, 'x'), ys[i] === null || ys[i] === undefined ? NaN : u.valToPos(ys[i], 'y')])
+                .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+            };
+            const mine = drawnPoints(id), theirs = drawnPoints(other);
+            const nearest = (pts, mx, my) => pts.reduce((b, [x, y]) => Math.min(b, Math.hypot(x - mx, y - my)), Infinity);
+            for (let f = 0.9; f > 0.1; f -= 0.01) {
+              const [px, py] = mine[Math.floor(mine.length * f)];
+              const cx = Math.round(rect.left + px), cy = Math.round(rect.top + py), mx = cx - rect.left, my = cy - rect.top;
+              if (mx < 5 || my < 5 || mx > rect.width - 5 || my > rect.height - 5) continue;
+              if (nearest(mine, mx, my) <= 1.5 && nearest(theirs, mx, my) > 40) return [cx, cy];
             }
             return null""", id, id.equals(adam) ? creeping : adam);
         assertNotNull(at, "a point of " + id + " away from the other line");
-        new Actions(driver).moveToElement(over, (int) Math.round(at.get(0).doubleValue() - at.get(2).doubleValue() / 2),
-            (int) Math.round(at.get(1).doubleValue() - at.get(3).doubleValue() / 2)).perform();
-        wait.until(d -> readout.isDisplayed() && id.equals(readout.getAttribute("data-run")));
+        new Actions(driver).moveToElement(driver.findElement(By.tagName("h1"))).perform();   // the last readout gone
+        wait.until(d -> !readout.isDisplayed());
+        new Actions(driver).moveToLocation(at.get(0).intValue(), at.get(1).intValue()).perform();
+        wait.until(d -> readout.isDisplayed());
+        assertEquals(id, readout.getAttribute("data-run"), "the run under the mouse: " + readout.getText());
         String name = row(id).findElement(By.cssSelector(".label")).getText();
         String text = readout.getText();
         long step = Long.parseLong(readout.getAttribute("data-step"));
@@ -959,6 +975,41 @@ class PageIT {
     wait.until(d -> "running".equals(row(id).getAttribute("data-state")));
     waitForStepAbove(id, before);
     assertEquals("running", server.get("/api/runs/" + id).json().get("state"));
+  }
+
+  /**
+   * A script's 64 metrics, named as people name them (slashes, dots, dashes): every name offered, any one charted on
+   * a pick; a 65th is refused by the server, naming it, and the run keeps its 64.
+   */
+  @Test
+  @Order(23)
+  void sixtyFourMetricsNamedAsPeopleNameThemAreOfferedAndCharted() throws Exception {
+    String id = server.create("{\"source\":\"external\",\"name\":\"sixty-four metrics\"}");
+    StringBuilder metrics = new StringBuilder();
+    List<String> names = new ArrayList<>();
+    for (int k = 0; k < 64; k++) {
+      String name = (k % 2 == 0 ? "layers/" : "val.layer-") + k + "/grad.norm";
+      names.add(name);
+      metrics.append(k > 0 ? "," : "").append('"').append(name).append("\":[").append(k + 1).append(',').append(k + 2).append(']');
+    }
+    TestServer.Response r = server.post("/api/runs/" + id + "/steps", "{\"step\":[1,2],\"loss\":[1,0.5],\"metrics\":{" + metrics + "}}");
+    assertEquals(200, r.status(), r.body());
+    TestServer.Response more = server.post("/api/runs/" + id + "/steps", "{\"step\":[3],\"loss\":[0.4],\"metrics\":{\"extra/one\":[1]}}");
+    assertEquals(400, more.status(), more.body());
+    assertEquals("metrics.extra/one", more.json().get("field"), more.body());
+    try {
+      wait.until(d -> Boolean.TRUE.equals(js("return !!losswatch.metrics && arguments[0].every(n => losswatch.metrics.names.includes(n))",
+          names)));
+      String last = names.get(63);
+      assertEquals(64, driver.findElements(By.cssSelector("#metric-picker input")).stream()
+          .filter(b -> names.contains(b.getAttribute("value"))).count(), "every name offered");
+      driver.findElement(By.cssSelector("#metric-picker input[value='" + last + "']")).click();
+      WebElement chart = wait.until(d -> d.findElement(By.cssSelector("#metric-charts .chart[data-metric='" + last + "']")));
+      wait.until(d -> "2".equals(chart.getAttribute("data-points")));
+      assertEquals(last, chart.findElement(By.xpath("ancestor::div[contains(@class,'panel')]//h2")).getText());
+    } finally {
+      server.request("DELETE", "/api/runs/" + id, null);
+    }
   }
 
   /** Charts with nothing to draw say so. */
