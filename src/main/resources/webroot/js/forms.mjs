@@ -23,7 +23,7 @@ class InputError extends Error {
 export function setupForms() {
   const f = $('#new-run');
   f.optimizer.addEventListener('change', () => {
-    f.lr.value = DEFAULT_LR[f.optimizer.value] || f.lr.value;
+    f.lr.value = DEFAULT_LR[f.optimizer.value] || schemaLr(f.optimizer.value) || f.lr.value;
     showOptions(f, 'optimizer');
   });
   f.problem.addEventListener('change', () => showOptions(f, 'problem'));
@@ -61,6 +61,12 @@ function attempt(form, err, read) {
     if (ex.input) { ex.input.setAttribute('aria-invalid', 'true'); ex.input.focus(); }
     return null;
   }
+}
+
+/** An optimizer's own default lr from the schema (a learning-rate-free one's multiplier, 1), as text; '' if none. */
+function schemaLr(type) {
+  const lr = schema && (schema.optimizers[type] || []).find(o => o.name === 'lr');
+  return lr && typeof lr.default === 'number' ? String(lr.default) : '';
 }
 
 /** GET /api/schema once (again and again while the server is away); then the type lists and every option field. */
