@@ -58,8 +58,13 @@ public final class ClusterVerticle extends VerticleBase {
     ready.add(bus.<String>consumer(Events.node(me, "resume"), m -> answer(m, m.body(), manager::resume)).completion());
     ready.add(bus.<String>consumer(Events.node(me, "describe"), m -> {   // {"run": id, "change": {"tags", "notes"}}
       Map<?, ?> body = (Map<?, ?>) Json.parse(m.body());
-      answer(m, (String) body.get("run"), run -> manager.describe(run, Description.patch(body.get("change"),
-          run.spec().description())));
+      answer(m, (String) body.get("run"), run -> {
+        try {   // the asking node checked the change; a refusal here still answers, never leaves it waiting
+          return manager.describe(run, Description.patch(body.get("change"), run.spec().description()));
+        } catch (RuntimeException e) {
+          return Future.failedFuture(e);
+        }
+      });
     }).completion());
     ready.add(bus.<RunEvent>consumer(Events.CLUSTER, m -> {
       String from = m.headers().get("node");

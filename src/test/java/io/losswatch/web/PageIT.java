@@ -527,9 +527,8 @@ class PageIT {
     try {
       for (String id : List.of(adam, creeping)) {
         // a point this run drew, the mouse on it (whole pixels of the viewport, as a mouse is), and no point of the
-        // other run within 40 px of the mouse: whichever way nearness is measured, this run is the nearest
-        @SuppressWarnings("unchecked")
-        List<Number> at = (List<Number>) js("""
+        // other run within 25 px of the mouse: whichever way nearness is measured, this run is the nearest
+        Object point = js("""
             const [id, other] = arguments, u = losswatch.charts.loss, rect = u.over.getBoundingClientRect();
             const drawnPoints = run => {
               const [xs, ys] = u.data[losswatch.drawn.indexOf(run) + 1];
@@ -538,17 +537,21 @@ class PageIT {
             };
             const mine = drawnPoints(id), theirs = drawnPoints(other);
             const nearest = (pts, mx, my) => pts.reduce((b, [x, y]) => Math.min(b, Math.hypot(x - mx, y - my)), Infinity);
-            for (let f = 0.9; f > 0.1; f -= 0.01) {
-              const [px, py] = mine[Math.floor(mine.length * f)];
+            const stride = Math.max(1, Math.floor(mine.length / 200));
+            for (let i = mine.length - 1; i >= 0; i -= stride) {
+              const [px, py] = mine[i];
               const cx = Math.round(rect.left + px), cy = Math.round(rect.top + py), mx = cx - rect.left, my = cy - rect.top;
               if (mx < 5 || my < 5 || mx > rect.width - 5 || my > rect.height - 5) continue;
-              if (nearest(mine, mx, my) <= 1.5 && nearest(theirs, mx, my) > 40) return [cx, cy];
+              if (nearest(mine, mx, my) <= 1.5 && nearest(theirs, mx, my) > 25) return [cx, cy];
             }
-            return null""", id, id.equals(adam) ? creeping : adam);
-        assertNotNull(at, "a point of " + id + " away from the other line");
+            const some = pts => pts.filter((p, i) => i % stride === 0).map(p => p.map(Math.round));
+            return JSON.stringify({ mine: some(mine), theirs: some(theirs) })""",
+            id, id.equals(adam) ? creeping : adam);
+        assertTrue(point instanceof List, "a point of " + id + " 25 px from the other line's points; drawn: " + point);
+        List<?> at = (List<?>) point;
         new Actions(driver).moveToElement(driver.findElement(By.tagName("h1"))).perform();   // the last readout gone
         wait.until(d -> !readout.isDisplayed());
-        new Actions(driver).moveToLocation(at.get(0).intValue(), at.get(1).intValue()).perform();
+        new Actions(driver).moveToLocation(((Number) at.get(0)).intValue(), ((Number) at.get(1)).intValue()).perform();
         wait.until(d -> readout.isDisplayed());
         assertEquals(id, readout.getAttribute("data-run"), "the run under the mouse: " + readout.getText());
         String name = row(id).findElement(By.cssSelector(".label")).getText();
