@@ -121,13 +121,14 @@ function xRange(u, min, max) {
   return min === max ? [min - 1, max + 1] : [min, max];
 }
 
-/** The y range, capped; zoomed, it fits the values inside the zoom. */
+/** The y range, capped; zoomed (or a long run cut off), it fits the values inside the x range shown. */
 function yRange(p) {
   const capped = cappedRange(isLog(p.key));
   return (u, min, max) => {
-    if (axis.zoom) {
+    const shown = axis.zoom || (axis.fit && !axis.fitAll ? axis.fit.range : null);
+    if (shown) {
       const e = extent(p.groups ? p.bands.flatMap(b => [{ x: b.x, y: b.min }, { x: b.x, y: b.max }]) : p.curves,
-        axis.zoom[0], axis.zoom[1], isLog(p.key));
+        shown[0], shown[1], isLog(p.key));
       if (e) [min, max] = e;
     }
     return capped(u, min, max);
@@ -233,7 +234,7 @@ export function setXMode(mode) {
   schedule();
 }
 
-/** Zooms to one run's x range: where it has rows. */
+/** Zooms every chart to one run's x range: where it has rows (its own length, on any x axis). */
 export function zoomToRun(r) {
   const c = curve(r, r.series.step, r.series.t, r.series.loss, runAxis(r));
   if (c.x.length > 1) setZoom([c.x[0], c.x[c.x.length - 1]]);
@@ -420,6 +421,7 @@ export function setupCharts() {
   sel.replaceChildren(...X_MODES.map(([v, text]) => new Option(text, v, false, v === axis.mode)));
   sel.addEventListener('change', () => setXMode(sel.value));
   $('#zoom-reset').addEventListener('click', () => setZoom(null));
+  document.addEventListener('zoom-run', e => { const r = runs.get(e.detail); if (r) zoomToRun(r); });   // a row's ⤢
   $('#fit-toggle').addEventListener('click', () => { axis.fitAll = !axis.fitAll; dirty.charts = true; schedule(); });
   for (const box of $$('.log-toggle')) {
     box.checked = isLog(box.dataset.chart);

@@ -23,7 +23,8 @@ export function makeRow(r) {
       title="tags and notes">✎</button><div class="lineage" hidden></div>
       <div class="meta"><span class="exports">⤓<button type="button" data-export="csv"
         title="this run's history and config as CSV">csv</button><button type="button" data-export="json"
-        title="this run's history and config as JSON">json</button></span><span class="tags"></span><span class="notes"></span></div></td>
+        title="this run's history and config as JSON">json</button><button type="button" class="zoom-run"
+        title="zoom every chart to this run's x range (double-click a chart to undo)">⤢ x</button></span><span class="tags"></span><span class="notes"></span></div></td>
     <td class="state"><span class="badge"></span><span class="rewinds" hidden></span></td>
     <td class="num step"></td><td class="num loss"></td><td class="num lr"></td>
     <td class="diag"></td>
@@ -52,6 +53,7 @@ export function makeRow(r) {
     const t = e.target, act = t.dataset && t.dataset.act;
     if (t.dataset && t.dataset.export) exportRuns([id], t.dataset.export, runs.get(id).summary.name);
     else if (t.classList.contains('edit')) toggleEditor(r);
+    else if (t.classList.contains('zoom-run')) document.dispatchEvent(new CustomEvent('zoom-run', { detail: id }));
     else if (act === 'again') runAgain(runs.get(id));
     else if (act === 'branch') branch(id, Number(t.dataset.factor), t);
     else if (act) control(id, act, tr);

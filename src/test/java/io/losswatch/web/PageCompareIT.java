@@ -96,7 +96,16 @@ class PageCompareIT {
     js("localStorage.clear()");
     driver.navigate().refresh();
     wait.until(d -> "live".equals(d.findElement(By.id("conn")).getAttribute("data-state"))
-        && d.findElements(By.cssSelector("#runs tbody tr[data-run]")).size() >= RUNS);
+        && d.findElements(By.cssSelector("#runs tbody tr[data-run]")).size() >= RUNS
+        && Boolean.TRUE.equals(js("""
+            const ids = Object.keys(losswatch.runs);
+            return losswatch.drawn.length >= arguments[0] && ids.every(id => {
+              const s = losswatch.series[id].step;
+              return s.length > 0 && s[s.length - 1] === losswatch.runs[id].step;
+            })""", RUNS)));
+    // measured, not held to a budget: from the reload to every run's row, and every run's steps drawn
+    System.out.printf("PageCompareIT: %d runs on the page, all their steps drawn, %.0f ms after the reload%n", RUNS,
+        doubleJs("return performance.now()"));
   }
 
   @AfterEach
@@ -392,13 +401,21 @@ class PageCompareIT {
       assertTrue(note.isDisplayed());
       assertEquals("x fits 50 of 51 runs: the long one goes on to 100000 steps show all", note.getText());
       assertEquals(end, doubleJs("return losswatch.charts['m:val/acc'].scales.x.max"), "every chart the same x");
+      // y fits what the x range shows: the long run's loss, near 0 by its end, does not flatten the fifty
+      assertTrue(doubleJs("return losswatch.charts.loss.scales.y.min") > 1e-6, "y: " + doubleJs("return losswatch.charts.loss.scales.y.min"));
       js("window.scrollTo(0, 0)");
       elementShot(driver.findElement(By.cssSelector(".charts .panel.wide")), "docs-long-run-fitted");
       driver.findElement(By.id("fit-toggle")).click();
-      wait.until(d -> doubleJs(xMax) == 100_000);
+      wait.until(d -> doubleJs(xMax) == 100_000 && doubleJs("return losswatch.charts.loss.scales.y.min") < 1e-6);
       assertEquals("the long one reaches 100000 steps, far past the others fit the others", note.getText());
       driver.findElement(By.id("fit-toggle")).click();
       wait.until(d -> doubleJs(xMax) == end);
+      // a row's ⤢ zooms every chart to its run's own x range; a double-click undoes it
+      row(far).findElement(By.cssSelector(".zoom-run")).click();
+      wait.until(d -> js("return losswatch.zoom") != null && doubleJs(xMax) == 100_000);
+      js("window.scrollTo(0, 0)");
+      new Actions(driver).doubleClick(driver.findElement(By.cssSelector("#chart-loss .u-over"))).perform();
+      wait.until(d -> js("return losswatch.zoom") == null && doubleJs(xMax) == end);
       // aligned by progress, every run ends at 100%: nothing to cut
       new Select(driver.findElement(By.id("x-mode"))).selectByValue("progress");
       wait.until(d -> !note.isDisplayed() && doubleJs(xMax) == 1.0);
