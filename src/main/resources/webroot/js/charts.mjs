@@ -10,17 +10,17 @@ import { xOf, fmtX, extent, epochMetric, fitRange, X_MODES } from './xaxis.mjs';
 import { aggregate } from './aggregate.mjs';
 import { uPlot, pxRatio, cappedRange, logTicks, fmtValues } from './plot.mjs';
 import { runs, page, view, dirty, schedule, drawnRuns } from './state.mjs';
-import { KEYS, SHORT } from './runs.mjs';
+import { CORE, KEYS, SHORT } from './runs.mjs';
 import { metricNames, shownMetrics, metricPanel, dropPanels } from './metric-panels.mjs';
 import { load, save } from './prefs.mjs';
 
-const CORE_TITLE = { loss: 'loss', lr: 'lr', grad_norm: 'gradient norm' };
+const CORE_TITLE = Object.fromEntries(CORE.map(c => [c.key, c.title]));
 const X_LABEL = { step: 'step', time: 'wall time', relative: 'time since the run started', epoch: 'epoch',
   progress: 'progress: step ÷ the run\'s steps' };
-export const log = { loss: true, lr: true, grad_norm: true, ...load('log', {}) };
+export const log = { ...Object.fromEntries(CORE.map(c => [c.key, c.log])), ...load('log', {}) };
 // fit: the range that keeps a long run from squashing the others (null: all fit); fitAll: the person asked for all
 export const axis = { mode: load('xMode', 'step'), zoom: null, fit: null, fitAll: false };
-const charts = page.charts;   // key -> uPlot: loss, lr, grad_norm, and m:<name> per metric
+const charts = page.charts;   // key -> uPlot: each of CORE's, and m:<name> per metric
 const panels = new Map();     // key -> {key, metric, el, curves: [{r, x, y, idx, steps}], bands, groups}
 let hoverKey = null;          // the chart under the mouse
 

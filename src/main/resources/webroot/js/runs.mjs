@@ -10,13 +10,22 @@ import { makeEntry } from './legend.mjs';
 import { studyNews, studyRemoved } from './studies.mjs';
 import { clockSample, pending } from './lag.mjs';
 
-export const KEYS = ['loss', 'lr', 'grad_norm'];
-export const SHORT = { loss: 'loss', lr: 'lr', grad_norm: 'grad' };
+/**
+ * The columns a run's steps carry, each with a chart of its own (a panel #chart-<key> in index.html): its title,
+ * its name in a readout, whether its y axis is logarithmic by default. One place: a new column is a line here.
+ */
+export const CORE = [
+  { key: 'loss', title: 'loss', short: 'loss', log: true },
+  { key: 'lr', title: 'lr', short: 'lr', log: true },   // log: a ×10 step at a small lr shows as one
+  { key: 'grad_norm', title: 'gradient norm', short: 'grad', log: true },
+];
+export const KEYS = CORE.map(c => c.key);
+export const SHORT = Object.fromEntries(CORE.map(c => [c.key, c.short]));
 const MAX_POINTS = 4000;   // per run; beyond it thinned 2:1, each four points keeping their min and max loss
 const MAX_METRIC_POINTS = 2000;   // per run and metric, thinned as the loss is (by the metric's own value)
 const colors = palette();
 
-const emptySeries = () => ({ step: [], loss: [], lr: [], grad_norm: [], t: [] });
+const emptySeries = () => ({ step: [], ...Object.fromEntries(KEYS.map(k => [k, []])), t: [] });
 
 function addRun(summary) {
   const parent = summary.parent ? runs.get(summary.parent) : null;
@@ -128,7 +137,7 @@ export function onSteps(m, inFrame) {
     const step = m.step[i];
     if (step <= last) continue;   // never out of order (uPlot needs ascending x)
     last = step;
-    const p = { loss: num(m.loss[i]), lr: num(m.lr[i]), grad_norm: num(m.grad_norm[i]) };
+    const p = Object.fromEntries(KEYS.map(k => [k, m[k] ? num(m[k][i]) : null]));   // a column not sent: null
     for (const k of KEYS) s[k].push(p[k]);
     s.step.push(step);
     s.t.push(m.t[i]);
