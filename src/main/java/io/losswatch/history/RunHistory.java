@@ -199,21 +199,54 @@ public final class RunHistory {
   }
 
   /**
-   * Goes back to step {@code to}, which memory must reach: the steps after it leave the history (returned, and kept
-   * apart in {@link #abandoned()}), and a new cycle starts, so every reader takes the run as it now stands. Call
-   * it only when every step is on disk: the log is cut back to the same step after it.
+   * Goes back to step {@code to}: the steps after it leave the history (returned, with their extra scalars, and kept
+   * apart in {@link #abandoned()}), and cycle {@code newCycle} starts, so every reader takes the run as it now stands.
+   * Call it only when every step is on disk: the log is cut back to the same step after it. A step older than memory
+   * is found on disk (a script's rewind may go back further than the window).
    */
-  public synchronized StepBatch rewind(long to) {
+  public synchronized StepBatch rewind(long to, int newCycle) {
     int at = lowerBound(step, n, to + 1);
-    StepBatch.Builder b = new StepBatch.Builder(Math.max(1, n - at));
-    for (int i = at; i < n; i++) b.add(step[i], loss[i], lr[i], gradNorm[i], t[i]);
+    long cut = first + at;   // the records kept
+    Columns disk = Columns.EMPTY;
+    try {
+      if (at == 0 && log != null && first > 0) {
+        cut = log.find(to + 1, first);
+        disk = log.map(cut, first);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the log of run " + run, e);
+    }
+    StepBatch.Builder b = new StepBatch.Builder(Math.max(1, disk.size() + n - at));
+    for (int i = 0; i < disk.size(); i++) {
+      b.add(disk.step(i), disk.loss(i), disk.lr(i), disk.gradNorm(i), disk.t(i));
+      for (int k = 0; k < disk.metrics().size(); k++) metric(b, disk.metrics().get(k), disk.metric(k, i));
+    }
+    for (int i = at; i < n; i++) {
+      b.add(step[i], loss[i], lr[i], gradNorm[i], t[i]);
+      for (Map.Entry<String, double[]> e : extra.entrySet()) metric(b, e.getKey(), e.getValue()[i]);
+    }
     StepBatch gone = b.build(run, cycle);
-    n = at;
+    if (cut < first) {   // memory held none of what stays: it starts empty at the cut
+      first = cut;
+      n = 0;
+    } else {
+      n = at;
+    }
     persisted = Math.min(persisted, first + n);
-    cycle++;
+    cycle = newCycle;
     abandoned = new ArrayList<>(abandoned);
     abandoned.add(gone);
     return gone;
+  }
+
+  /** A step's extra scalar into a batch being built (a NaN leaves it out: the column reads NaN there all the same). */
+  private static void metric(StepBatch.Builder b, String name, double v) {
+    if (!Double.isNaN(v)) b.metric(name, v);
+  }
+
+  /** A restored run's cycle: one per rewind its log went through. */
+  public synchronized void cycle(int c) {
+    cycle = c;
   }
 
   /** The stretches rewinds took out, in order. */
