@@ -225,7 +225,8 @@ final class ScriptSource implements StepSource {
     String why = sent != null && sent.command().op().equals("rewind") && sent.cause() != null ? sent.cause() : "guard";
     double factor = sent != null && sent.command().op().equals("rewind") ? sent.command().factor() : policy.rewindFactor();
     StepBatch b = a.steps();
-    double lrBefore = scriptLr;
+    // the lr in force when the guard fired (the script reports the new lr at the step it applied the rewind)
+    double lrBefore = sent != null && FailedLrs.usable(sent.lrBefore()) ? sent.lrBefore() : scriptLr;
     double lrAfter = b.size() > 0 && FailedLrs.usable(b.lr()[0]) ? b.lr()[0]
         : FailedLrs.usable(lrBefore) && factor > 0 ? Double.parseDouble(String.format(java.util.Locale.ROOT, "%.12g", lrBefore * factor))
         : lrBefore;

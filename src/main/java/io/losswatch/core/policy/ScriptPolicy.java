@@ -106,7 +106,7 @@ public final class ScriptPolicy {
   public ScriptPolicy(Config config) {
     this.config = config;
     this.diagnoser = new Diagnoser(Diagnoser.Setup.script(config.numClasses(), config.selfTuning()));
-    this.guardian = new Guardian(config.guard(), 0);
+    this.guardian = new Guardian(config.guard(), 0, true);
   }
 
   /** The run's diagnoser (its verdict, episode, failed lrs, ladder). */
