@@ -236,12 +236,11 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
   }
 
   /**
-   * Whether the optimizer sets its own step size (Prodigy, D-Adaptation, schedule-free: lr-free optimizers), so no lr
-   * factor is advice for it; for an external run, read from its optimizer's type.
+   * Whether the run's optimizer sets its own step size (Prodigy, D-Adaptation, Schedule-Free), so that no lr factor
+   * is advice for it: a built-in optimizer says so itself, an external run's is known by its type's name.
    */
-  public boolean selfTuning() {
-    String t = optimizerType().toLowerCase(java.util.Locale.ROOT).replace("_", "").replace("-", "");
-    return t.contains("prodigy") || t.contains("dadapt") || t.contains("schedulefree");
+  public boolean setsOwnStep() {
+    return external() ? Optimizers.setsOwnStep(optimizerType()) : optimizer.setsOwnStep();
   }
 
   /** The optimizer's name, as given by an external run or built in. */

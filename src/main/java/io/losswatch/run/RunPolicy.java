@@ -54,14 +54,15 @@ final class RunPolicy {
       diagnoser = script.diagnoser();
     } else {
       script = null;
-      diagnoser = new Diagnoser();
+      // an optimizer that sets its own step (Prodigy, D-Adaptation) gets no lr factor as advice
+      diagnoser = new Diagnoser(new Diagnoser.Setup(0, false, spec.setsOwnStep()));
     }
   }
 
   /** A script's run's policy as its spec describes it; a range test's takes no decisions. */
   static ScriptPolicy.Config config(RunSpec spec) {
     RunSpec.Lookahead l = spec.rangeTest() ? null : spec.lookahead();
-    return new ScriptPolicy.Config(spec.numClasses(), spec.selfTuning(), spec.autoLr() && !spec.rangeTest(),
+    return new ScriptPolicy.Config(spec.numClasses(), spec.setsOwnStep(), spec.autoLr() && !spec.rangeTest(),
         spec.rangeTest() ? null : spec.guard(), l == null ? 0 : l.horizon(), l == null ? ScriptPolicy.Config.BUDGET : l.budget(),
         spec.plannedSteps());
   }
