@@ -40,6 +40,11 @@ public final class RunHistory {
   private int n;
   private long persisted;       // records on disk
   private int cycle;
+  /**
+   * The step a rewind went back to when memory kept none of the steps: the last step until the next is taken (the
+   * store cuts the log there after, so until then the log still ends at the undone steps).
+   */
+  private long wentBackTo = -1;
   private List<StepBatch> abandoned = List.of();
 
   /** A history whose older steps live in {@code log}; {@code null} keeps everything in memory. */
@@ -62,6 +67,7 @@ public final class RunHistory {
   }
 
   public synchronized void append(StepBatch b) {
+    if (b.size() > 0) wentBackTo = -1;
     if (n + b.size() > step.length) reallocate(0, n + b.size());
     System.arraycopy(b.step(), 0, step, n, b.size());
     System.arraycopy(b.loss(), 0, loss, n, b.size());
@@ -233,6 +239,7 @@ public final class RunHistory {
       n = at;
     }
     persisted = Math.min(persisted, first + n);
+    wentBackTo = n == 0 ? to : -1;
     cycle = newCycle;
     abandoned = new ArrayList<>(abandoned);
     abandoned.add(gone);
@@ -261,7 +268,9 @@ public final class RunHistory {
 
   /** The last step, 0 when there is none. */
   public synchronized long lastStep() {
-    return n > 0 ? step[n - 1] : log == null ? 0 : log.lastStep();
+    if (n > 0) return step[n - 1];
+    if (log == null) return 0;
+    return wentBackTo >= 0 ? Math.min(wentBackTo, log.lastStep()) : log.lastStep();
   }
 
   /**
