@@ -71,6 +71,8 @@ class ScriptGuardIT {
         assertEquals(num(told.get(i).get("to")) + 1, gone.get(0), "abandoned from the step after the one gone back to");
         assertEquals(num(told.get(i).get("at")), gone.get(gone.size() - 1), "to the last one the script logged");
       }
+      System.out.printf("ScriptGuardIT: %s lr %s: rewinds %s (why: %s), val_acc %.3f%n", optimizer, lr, told,
+          rewinds.stream().map(x -> x.get("why")).toList(), num(done.get("val_acc")));
     }
   }
 
