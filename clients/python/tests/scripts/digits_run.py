@@ -13,7 +13,7 @@ it loads that checkpoint and continues run ID from the step after it (``init(res
 has are skipped by the client.
 
     digits_run.py URL [--optimizer sgd|adam] [--lr 5] [--steps 1500] [--auto-lr] [--look-every 25] [--pace N]
-                      [--losses] [--checkpoint PATH] [--resume ID]
+                      [--losses] [--checkpoint PATH] [--resume ID] [--lookahead HORIZON]
 """
 
 import argparse
@@ -42,6 +42,7 @@ p.add_argument("--pace", type=float, default=0.0)
 p.add_argument("--losses", action="store_true")
 p.add_argument("--checkpoint")
 p.add_argument("--resume")
+p.add_argument("--lookahead", type=int, default=0, help="probe horizon (0: no look-ahead)")
 args = p.parse_args()
 
 
@@ -76,8 +77,22 @@ if args.resume:
 else:
     run = losswatch.init(name="digits %s lr %g%s" % (args.optimizer, args.lr, " auto_lr" if args.auto_lr else ""),
                          url=args.url, optimizer=optimizer, auto_lr=args.auto_lr,
-                         config={"model": "mlp 64-128-64-10 relu", "data": "digits", "batch": 64, "num_classes": 10})
-run.watch(optimizer, model=model)
+                         config={"model": "mlp 64-128-64-10 relu", "data": "digits", "batch": 64, "num_classes": 10,
+                                 "steps": args.steps},
+                         lookahead={"horizon": args.lookahead, "budget": 0.1} if args.lookahead else None)
+
+
+def train_step(batch):
+    x, y = batch
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+run.watch(optimizer, model=model, lookahead=losswatch.Lookahead(train_step, digits.batches(xt, yt, seed=2),
+                                                                total_steps=args.steps) if args.lookahead else None)
 say("created", id=run.id, step=run.step)
 lrs = [optimizer.param_groups[0]["lr"]]
 losses = []
@@ -88,10 +103,7 @@ for x, y in digits.batches(xt, yt, seed=first):
         break
     if args.pace:
         time.sleep(max(0.0, started + (step - first + 1) / args.pace - time.monotonic()))
-    optimizer.zero_grad()
-    loss = loss_fn(model(x), y)
-    loss.backward()
-    optimizer.step()
+    loss = train_step((x, y))
     step = run.log(step + 1, loss=loss.item())
     losses.append(loss.item())
     if step % 100 == 0:

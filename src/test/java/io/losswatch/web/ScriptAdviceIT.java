@@ -28,10 +28,11 @@ class ScriptAdviceIT {
     return "http://127.0.0.1:" + s.port();
   }
 
-  private static Python digits(Path dir, TestServer s, String optimizer, String lr, int steps, boolean autoLr)
-      throws Exception {
+  private static Python digits(Path dir, TestServer s, String optimizer, String lr, int steps, boolean autoLr,
+      String... more) throws Exception {
     List<String> args = new ArrayList<>(List.of(url(s), "--optimizer", optimizer, "--lr", lr, "--steps", "" + steps));
     if (autoLr) args.add("--auto-lr");
+    args.addAll(List.of(more));
     return Python.start(dir, "clients/python/tests/scripts/digits_run.py", args.toArray(String[]::new));
   }
 
@@ -162,6 +163,8 @@ class ScriptAdviceIT {
       assertTrue(reversals(lrs) <= 3, "reversals: " + lrs);
       assertTrue(lrs.stream().allMatch(lr -> lr <= 1e-4 * 1e4 * (1 + 1e-9)), "at most ×10,000: " + lrs);
       assertEquals(0.0, alerts(s, "diverging") + alerts(s, "dead") + alerts(s, "non_finite"), "no blow-up: " + lrs);
+      assertTrue(seen(script).stream().noneMatch(d -> "oscillating".equals(d.get("verdict"))),
+          "a noisy minibatch loss that falls is not oscillating: " + seen(script));
       System.out.printf("ScriptAdviceIT: auto_lr from SGD 1e-4: lrs %s, val_acc %.3f%n", lrs, num(done.get("val_acc")));
     }
   }
@@ -181,6 +184,33 @@ class ScriptAdviceIT {
       neverBackToNorHealthyAfter(seen(script), 1, "Adam lr 1 with auto_lr");
       System.out.printf("ScriptAdviceIT: auto_lr from Adam 1: lrs %s, alerts diverging %.0f dead %.0f, final %s, val_acc"
           + " %.3f%n", lrs, alerts(s, "diverging"), alerts(s, "dead"), diagnosis(done), num(done.get("val_acc")));
+    }
+  }
+
+  /**
+   * Look-ahead on the script's own model: auto_lr from SGD at 1e-4 with probes of 20 steps. The server asks, the client
+   * forks its model into the branches on the same batches and puts it back, auto_lr follows the advice (proven where
+   * a probe could tell the lrs apart), the probes stay within their budget (10% of the run's 3,000 steps) and the
+   * model trains.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void lookaheadProbesTheScriptsModelWithinItsBudgetAndAutoLrTrainsIt(@TempDir Path dir) throws Exception {
+    Python.require(true, "look-ahead on PyTorch");
+    try (TestServer s = new TestServer();
+         Python script = digits(dir, s, "sgd", "1e-4", 3000, true, "--lookahead", "20", "--look-every", "5")) {
+      Map<String, Object> done = script.await("done", 1200);
+      script.awaitSuccess(60);
+      List<Double> lrs = lrs(done);
+      Map<String, Object> probes = (Map<String, Object>) ((Map<String, Object>) done.get("summary")).get("lookahead");
+      assertTrue(num(probes.get("probes")) >= 1, "it probed: " + probes);
+      assertTrue(num(probes.get("steps")) <= 0.1 * 3000, "within its budget: " + probes);
+      assertTrue(num(done.get("val_acc")) >= 0.9, "trained: " + done.get("val_acc") + " lrs " + lrs);
+      assertTrue(reversals(lrs) <= 3, "reversals: " + lrs);
+      List<Object> proven = seen(script).stream().map(d -> d.get("advice"))
+          .filter(a -> String.valueOf(a).contains("(proven by look-ahead)")).distinct().toList();
+      System.out.printf("ScriptAdviceIT: auto_lr + look-ahead from SGD 1e-4: lrs %s, probes %s, proven advice seen %s,"
+          + " val_acc %.3f%n", lrs, probes, proven, num(done.get("val_acc")));
     }
   }
 }
