@@ -65,6 +65,7 @@ class ScriptAdviceIT {
       assertFalse(orNaN(d.get("suggested_lr")) >= failed, what + ": advice back to the lr that failed: " + d);
       assertFalse(orNaN(d.get("retry_lr")) >= failed, what + ": a retry at the lr that failed: " + d);
       String evidence = String.valueOf(d.get("evidence"));
+      assertFalse((evidence + d.get("advice")).contains("overflow"), what + ": no overflow estimate for a script: " + d);
       if (evidence.matches("(?s).*\\b(grew|rose|blew up)\\b.*")) {
         assertTrue(evidence.contains("raw"), what + ": evidence of growth quotes the raw loss: " + evidence);
       }
