@@ -51,6 +51,7 @@ public final class StoreVerticle extends VerticleBase {
   private final Map<String, List<LrChange>> recordedChanges = new HashMap<>();
   /** How a script's run measures its curvature, as run.json says (it is sent only when it changes). */
   private final Map<String, Append.Curvature> recordedCurvature = new HashMap<>();
+  private final Map<String, Object> recordedSpecs = new HashMap<>();   // the spec JSON run.json has (tags, notes change)
 
   public StoreVerticle(RunStore store) {
     this.store = store;
@@ -174,6 +175,7 @@ public final class StoreVerticle extends VerticleBase {
       waitingCheckpoints.remove(id);
       recordedChanges.remove(id);
       recordedCurvature.remove(id);
+      recordedSpecs.remove(id);
       unrecorded.remove(id);
       recorded.remove(id);
       try {
@@ -184,16 +186,18 @@ public final class StoreVerticle extends VerticleBase {
       return;
     }
     StepLog log = store.log(id);
-    // run.json follows the state, the lr changes (a resume goes on with them) and a script's curvature facts, not
-    // every step
+    // run.json follows the state, the lr changes (a resume goes on with them), the tags and notes, and a script's
+    // curvature facts, not every step
     Append.Curvature curvature = s.script() == null ? null : s.script().curvature();
     if (log == null || recorded.getOrDefault(id, RunState.CREATED) == s.state()
         && recordedChanges.getOrDefault(id, s.lrChanges()).equals(s.lrChanges())
+        && recordedSpecs.getOrDefault(id, s.spec().json()) == s.spec().json()
         && java.util.Objects.equals(recordedCurvature.get(id), curvature) && !unrecorded.containsKey(id)) {
       return;
     }
     recorded.put(id, s.state());
     recordedChanges.put(id, s.lrChanges());
+    recordedSpecs.put(id, s.spec().json());
     if (curvature != null) recordedCurvature.put(id, curvature);
     // an ended run's last batch came before this summary: its log is complete, durable and closed
     if (!s.state().isLive() && !failing.containsKey(id)) close(log);
