@@ -3,9 +3,11 @@ package io.losswatch.web;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.event.Alert;
+import io.losswatch.event.Append;
 import io.losswatch.event.LrChange;
 import io.losswatch.event.Rewind;
 import io.losswatch.event.RunSummary;
+import io.losswatch.event.ScriptReport;
 import io.losswatch.event.StepBatch;
 import io.losswatch.history.MetricPoints;
 import java.time.Instant;
@@ -86,6 +88,7 @@ final class Wire {
       b.append(",\"why\":\"").append(r.why()).append("\"}");
     }
     b.append(']');
+    script(b, s.script());
     if (metrics != null) {
       b.append(",\"metrics\":{");
       int k = 0;
@@ -102,6 +105,35 @@ final class Wire {
     }
     b.append(",\"created\":\"").append(Instant.ofEpochMilli(s.created()))
         .append("\",\"updated\":\"").append(Instant.ofEpochMilli(s.updated())).append("\"}");
+  }
+
+  /**
+   * A script's run's report: {@code "lookahead"} (its probes' count, steps and seconds, and the budget; null without
+   * look-ahead), {@code "auto_lr_scope"} (what auto_lr may do, in words) and {@code "curvature"} (null before its script
+   * said how it measures it); a built-in run has none of the three.
+   */
+  private static void script(StringBuilder b, ScriptReport r) {
+    if (r == null) return;
+    b.append(",\"lookahead\":");
+    if (Double.isNaN(r.budget())) {
+      b.append("null");
+    } else {
+      b.append("{\"probes\":").append(r.probes()).append(",\"steps\":").append(r.probeSteps());
+      field(b, "seconds", r.probeSeconds(), true);
+      field(b, "budget", r.budget(), true);
+      b.append('}');
+    }
+    b.append(",\"auto_lr_scope\":");
+    if (r.autoLr() == null) b.append("null");
+    else Json.quote(b, r.autoLr());
+    b.append(",\"curvature\":");
+    if (r.curvature() == null) {
+      b.append("null");
+    } else {
+      b.append("{\"preconditioned\":").append(r.curvature().preconditioned());
+      field(b, "threshold", r.curvature().threshold(), !Double.isNaN(r.curvature().threshold()));
+      b.append('}');
+    }
   }
 
   private static void diagnosis(StringBuilder b, Diagnosis d) {
@@ -190,10 +222,22 @@ final class Wire {
     for (int i = from; i < to; i++) (i > from ? b.append(',') : b).append(batch.t()[i]);
     b.append(']');
     if (batch.metrics().isEmpty()) return b;
-    b.append(",\"metrics\":{");
+    // the curvature's columns are the run's own (null where not measured), not metrics
+    for (String c : Append.CURVATURE) {
+      double[] v = batch.metrics().get(c);
+      if (v == null) continue;
+      b.append(",\"").append(c).append("\":[");
+      for (int i = from; i < to; i++) {
+        if (i > from) b.append(',');
+        if (Double.isNaN(v[i])) b.append("null");
+        else Json.number(b, v[i]);
+      }
+      b.append(']');
+    }
     boolean first = true;
     for (var e : batch.metrics().entrySet()) {
-      if (!first) b.append(',');
+      if (Append.CURVATURE.contains(e.getKey())) continue;
+      b.append(first ? ",\"metrics\":{" : ",");
       first = false;
       Json.quote(b, e.getKey());
       b.append(":[");
@@ -203,7 +247,7 @@ final class Wire {
       }
       b.append(']');
     }
-    return b.append('}');
+    return first ? b : b.append('}');
   }
 
   private static void column(StringBuilder b, String name, double[] v, int from, int to) {

@@ -201,4 +201,29 @@ class RunHistoryTest {
     StepBatch again = new RunHistory("r", StepLog.open(dir)).read(1, n, 2000);
     assertEquals(java.util.Arrays.toString(d.step()), java.util.Arrays.toString(again.step()));
   }
+
+  /**
+   * A guard's rewind to step 0 leaves memory empty while the log still ends at the undone steps (the store cuts it
+   * after): the run's last step is the one it went back to, so the new cycle's steps 1, 2, … are taken, not dropped
+   * as steps the run already has (issue 20: a rewind to 0 lost the new cycle's first steps).
+   */
+  @Test
+  void aRewindToTheStartLeavesTheStepItWentBackToLast(@TempDir Path dir) throws Exception {
+    StepLog log = StepLog.open(dir);
+    RunHistory h = new RunHistory("r", log);
+    StepBatch b = steps(1, 43);
+    h.append(b);
+    log.append(b);
+    h.persisted(log.count());
+    StepBatch gone = h.rewind(0, 1);
+    assertEquals(43, gone.size());
+    assertEquals(43, log.lastStep(), "the store has not cut the log yet");
+    assertEquals(0, h.lastStep(), "the run went back to step 0");
+    log.cutAfter(0);
+    assertEquals(0, h.lastStep());
+    StepBatch again = steps(1, 7);
+    h.append(again);
+    assertEquals(7, h.lastStep());
+    log.closeWriter();
+  }
 }

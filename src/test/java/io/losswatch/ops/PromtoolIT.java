@@ -109,7 +109,7 @@ class PromtoolIT {
       assertTrue(rules.containsKey("LosswatchDiagnosis" + verdict), "no rule on the diagnosis " + verdict);
     }
     for (String n : List.of("LosswatchLossNaN", "LosswatchLossInfinite", "LosswatchLossExploding", "LosswatchLossFlat",
-        "LosswatchRunStalled", "LosswatchRunStorage")) {
+        "LosswatchRunStalled", "LosswatchRunStorage", "LosswatchRunDead")) {
       assertTrue(rules.containsKey(n), "no rule " + n);
     }
     for (Map.Entry<String, Map<String, Object>> e : rules.entrySet()) {
