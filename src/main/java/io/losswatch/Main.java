@@ -41,7 +41,8 @@ public final class Main {
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
                                       (trace --help)
         bench [--quick] [--only=X]    measure the live server (run it with java -Xmx2g); see BENCHMARKS.md
-                                      (X: pipeline, history, ws-all, ws-live, ingest, metrics, sweep, cluster)
+                                      (X: pipeline, history, ws-all, ws-live, ingest, metrics, sweep, cluster;
+                                      bench --help)
         help                          this text
       """;
 
@@ -70,7 +71,7 @@ public final class Main {
       case "trace":
         return TraceCommand.run(rest, System.out, System.err);
       case "bench":
-        return BenchCommand.run(rest, System.out);
+        return BenchCommand.run(rest, System.out, System.err);
       case "help": case "--help": case "-h":
         System.out.print(HELP);
         return 0;

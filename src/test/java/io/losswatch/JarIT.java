@@ -16,18 +16,26 @@ class JarIT {
   private record Result(int status, String out, String err) {
   }
 
+  /** Runs the jar with {@code args}; one that is still running after a minute is killed and fails the test. */
   private static Result java(String... args) throws IOException, InterruptedException {
     Path jar = Path.of(System.getProperty("losswatch.jar", "target/losswatch.jar"));
     assertTrue(Files.isRegularFile(jar), jar + " is built by mvn package");
     List<String> cmd = new java.util.ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString()));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).start();
-    p.getOutputStream().close();
-    byte[] out = p.getInputStream().readAllBytes();
-    byte[] err = p.getErrorStream().readAllBytes();
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    Path out = Files.createTempFile("losswatch-out", ".txt");
+    Path err = Files.createTempFile("losswatch-err", ".txt");
+    try {
+      Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      p.getOutputStream().close();
+      boolean ended = p.waitFor(60, TimeUnit.SECONDS);
+      if (!ended) p.destroyForcibly().waitFor();
+      assertTrue(ended, String.join(" ", args) + " still running after a minute: " + Files.readString(out));
+      return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    } finally {
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
+    }
   }
 
   @Test
@@ -35,6 +43,19 @@ class JarIT {
     Result r = java("--help");
     assertEquals(0, r.status);
     assertTrue(r.out.contains("trace --spec"), r.out);
+  }
+
+  @Test
+  void benchHelpPrintsItsOptionsAndMeasuresNothing() throws Exception {
+    Result r = java("bench", "--help");
+    assertEquals(0, r.status, r.err);
+    assertTrue(r.out.startsWith("usage: java -Xmx2g -jar losswatch.jar bench"), r.out);
+    assertTrue(r.out.contains("--only=SECTION") && r.out.contains("ws-live"), r.out);
+    assertTrue(!r.out.contains("pipeline\n") && !r.out.contains("| figure |"), "nothing measured: " + r.out);
+    Result bad = java("bench", "--only=nope");
+    assertEquals(2, bad.status, bad.out);
+    assertEquals("bench: --only must be one of pipeline, history, ws-all, ws-live, ingest, metrics, sweep, cluster,"
+        + " got nope; try bench --help\n", bad.err);
   }
 
   @Test

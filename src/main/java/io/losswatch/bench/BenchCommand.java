@@ -47,12 +47,41 @@ public final class BenchCommand {
     this.out = out;
   }
 
-  public static int run(String[] args, PrintStream out) {
-    BenchCommand b = new BenchCommand(Arrays.asList(args).contains("--quick"), out);
+  /** The sections, in the order a whole run measures them. */
+  static final List<String> SECTIONS = List.of("pipeline", "history", "ws-all", "ws-live", "ingest", "metrics", "sweep",
+      "cluster");
+  static final String HELP = """
+      usage: java -Xmx2g -jar losswatch.jar bench [--quick] [--only=SECTION]
+
+      Measures the live server in this process, over loopback, and prints each figure beside its target
+      (BENCHMARKS.md has the results and how they were taken). A whole run takes several minutes.
+
+        --quick          smaller loads: a quick look, not figures to quote
+        --only=SECTION   one section: %s
+        --help, -h       this text
+      """.formatted(String.join(", ", SECTIONS));
+
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    boolean quick = false;
+    String only = "";
+    for (String a : args) {
+      if (a.equals("--help") || a.equals("-h")) {
+        out.print(HELP);
+        return 0;
+      } else if (a.equals("--quick")) {
+        quick = true;
+      } else if (a.startsWith("--only=") && SECTIONS.contains(a.substring(7))) {
+        only = a.substring(7);
+      } else {
+        err.println("bench: " + (a.startsWith("--only=") ? "--only must be one of " + String.join(", ", SECTIONS)
+            + ", got " + a.substring(7) : "unknown option " + a) + "; try bench --help");
+        return 2;
+      }
+    }
+    BenchCommand b = new BenchCommand(quick, out);
     try {
       out.printf("losswatch bench%s: %d cores, max heap %d MiB, %s%n", b.quick ? " --quick" : "",
           Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20, java.time.Instant.now());
-      String only = args.length > 0 && args[args.length - 1].startsWith("--only=") ? args[args.length - 1].substring(7) : "";
       if (only.isEmpty() || only.equals("pipeline")) b.pipeline();
       if (only.isEmpty() || only.equals("history")) b.history();
       if (only.isEmpty() || only.equals("ws-all")) b.webSocketAll();
