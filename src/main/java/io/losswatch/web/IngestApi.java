@@ -10,6 +10,8 @@ import io.losswatch.event.RunSummary;
 import io.losswatch.train.Run;
 import io.losswatch.train.RunManager;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -33,6 +35,16 @@ final class IngestApi {
     router.post("/api/runs/:id/steps").handler(this::append);
     router.post("/api/runs/:id/finish").handler(BodyHandler.create(false).setBodyLimit(RestApi.MAX_BODY_BYTES));
     router.post("/api/runs/:id/finish").handler(this::finish);
+  }
+
+  /** Whether {@code req} is an append (its body may be up to {@link #MAX_BODY_BYTES}). */
+  static boolean isAppend(HttpServerRequest req) {
+    return req.method() == HttpMethod.POST && req.path().startsWith("/api/runs/") && req.path().endsWith("/steps");
+  }
+
+  /** What an append over {@link #MAX_BODY_BYTES} is told. */
+  static String tooLarge() {
+    return "the body is over " + MAX_BODY_BYTES + " bytes (4 MiB), the most one append may carry; send the steps in parts";
   }
 
   private void append(RoutingContext ctx) {

@@ -270,6 +270,11 @@ final class RestApi {
     ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(json);
   }
 
+  /** What a body over {@link #MAX_BODY_BYTES} is told. */
+  static String tooLarge() {
+    return "the body is over " + MAX_BODY_BYTES + " bytes (64 KiB), the most this request may carry";
+  }
+
   /** Maps whatever went wrong to a status and the JSON error body. */
   static void failure(RoutingContext ctx) {
     Throwable t = ctx.failure();
@@ -291,7 +296,7 @@ final class RestApi {
       message = switch (status) {
         case 404 -> "no such resource: " + ctx.request().method() + " " + ctx.request().path();
         case 405 -> "method " + ctx.request().method() + " not allowed on " + ctx.request().path();
-        case 413 -> "request body too large: at most " + MAX_BODY_BYTES + " bytes";
+        case 413 -> IngestApi.isAppend(ctx.request()) ? IngestApi.tooLarge() : tooLarge();
         case 415 -> "unsupported media type";
         case 400 -> "bad request";
         default -> "internal error";
