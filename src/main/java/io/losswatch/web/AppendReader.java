@@ -25,7 +25,8 @@ final class AppendReader extends JsonCursor {
   /** Extra scalars an append may carry at most, and the form of their names. */
   static final int MAX_METRICS = 8;
   static final Pattern METRIC_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
-  private static final double MAX_INTEGER = 9.007199254740991E15;   // 2^53: exact as a JSON number
+  /** The largest step or time: 2^53, the last integer of a run of them every JSON reader holds exactly. */
+  static final long MAX_INTEGER = 1L << 53;
   private AppendReader(String s) {
     super(s);
   }
@@ -141,15 +142,39 @@ final class AppendReader extends JsonCursor {
   }
 
   private double value(String field, int k, boolean integer) {
+    return integer ? integer(field + "[" + k + "]") : number(field, k);
+  }
+
+  /**
+   * A step or a time: an integer written as one, with digits only, from 1 to 2^53 (the integers every JSON reader
+   * holds exactly). Read from the text, never through a double, which would round {@code 7.0000000000000001} to 7.
+   */
+  private double integer(String field) {
+    int start = i;
     char c = i < s.length() ? s.charAt(i) : 0;
-    double v;
+    if (c != '-' && (c < '0' || c > '9')) {
+      throw new SpecException(field, "must be an integer, got " + s.substring(i, Math.min(s.length(), i + 20)));
+    }
+    skipNumber();
+    String text = s.substring(start, i);
+    boolean digits = text.chars().allMatch(d -> d >= '0' && d <= '9');
+    if (!digits || text.length() > 16 || Long.parseLong(text) < 1 || Long.parseLong(text) > MAX_INTEGER) {
+      throw new SpecException(field, "must be an integer from 1 to " + MAX_INTEGER + " (2^53), written with digits"
+          + " only, got " + (text.length() <= 40 ? text : text.substring(0, 40) + "..."));
+    }
+    return Long.parseLong(text);
+  }
+
+  /** A number, or null, "NaN", "Infinity", "-Infinity". */
+  private double number(String field, int k) {
+    char c = i < s.length() ? s.charAt(i) : 0;
     if (c == '-' || (c >= '0' && c <= '9')) {
       int start = skipNumber();
-      v = JsonDoubleParser.parseDouble(s, start, i - start);
-    } else if (!integer && c == 'n' && s.startsWith("null", i)) {
+      return JsonDoubleParser.parseDouble(s, start, i - start);
+    } else if (c == 'n' && s.startsWith("null", i)) {
       i += 4;
       return Double.NaN;
-    } else if (!integer && c == '"') {
+    } else if (c == '"') {
       int start = i;
       String word = string(field);
       switch (word) {
@@ -160,14 +185,9 @@ final class AppendReader extends JsonCursor {
           throw new SpecException(field + "[" + k + "]", "must be a number, null, \"NaN\", \"Infinity\" or \"-Infinity\", got "
               + s.substring(start, Math.min(i, start + 40)));
       }
-    } else {
-      throw new SpecException(field + "[" + k + "]", (integer ? "must be an integer" : "must be a number, null, \"NaN\", "
-          + "\"Infinity\" or \"-Infinity\"") + ", got " + s.substring(i, Math.min(s.length(), i + 20)));
     }
-    if (integer && (v != Math.rint(v) || v < 1 || v > MAX_INTEGER)) {
-      throw new SpecException(field + "[" + k + "]", "must be an integer from 1 to 2^53, got " + Json.format(v));
-    }
-    return v;
+    throw new SpecException(field + "[" + k + "]", "must be a number, null, \"NaN\", \"Infinity\" or \"-Infinity\", got "
+        + s.substring(i, Math.min(s.length(), i + 20)));
   }
 
   private Map<String, double[]> metrics() {
@@ -227,7 +247,7 @@ final class AppendReader extends JsonCursor {
         ws();
         switch (key) {
           case "id" -> id = string(field + ".id");
-          case "step" -> step = value(field + ".step", 0, true);
+          case "step" -> step = integer(field + ".step");
           default -> throw new SpecException(field + "." + key, "unknown key in an ack (id, step)");
         }
         ws();

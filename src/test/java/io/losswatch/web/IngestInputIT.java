@@ -39,4 +39,30 @@ class IngestInputIT extends SharedServer {
     assertEquals("the body is over 65536 bytes (64 KiB), the most this request may carry", big.json().get("error"));
     assertEquals(List.of(), nums(server.get("/api/runs/" + id + "/steps").json().get("step")), "nothing stored");
   }
+
+  @Test
+  void aStepIsAnIntegerWrittenAsOneUpTo2To53() throws Exception {
+    String id = create("steps");
+    String rule = "must be an integer from 1 to 9007199254740992 (2^53), written with digits only, got ";
+    for (String step : List.of("4503599627370497.5", "7.0000000000000001", "7.0", "7e0", "70E-1", "-3", "0",
+        "9007199254740993", "18446744073709551617")) {
+      Map<String, Object> r = refused(400, id, "{\"step\":[1," + step + "],\"loss\":[1,1]}");
+      assertEquals("step[1]: " + rule + step, r.get("error"), step);
+      assertEquals("step[1]", r.get("field"));
+    }
+    Map<String, Object> r = refused(400, id, "{\"step\":[1],\"loss\":[1],\"t\":[1700000000000.5]}");
+    assertEquals("t[0]: " + rule + "1700000000000.5", r.get("error"));
+    r = refused(400, id, "{\"step\":[1],\"loss\":[1],\"acks\":[{\"id\":\"c1\",\"step\":2.5}]}");
+    assertEquals("acks[0].step: " + rule + "2.5", r.get("error"));
+    assertEquals(List.of(), nums(server.get("/api/runs/" + id + "/steps").json().get("step")), "nothing stored");
+
+    // 2^53 itself is a step, kept and quoted exactly
+    TestServer.Response ok = server.post("/api/runs/" + id + "/steps", "{\"step\":[7,9007199254740992],\"loss\":[1,2]}");
+    assertEquals(200, ok.status(), ok.body());
+    assertTrue(ok.body().contains("\"last_step\":9007199254740992"), ok.body());
+    String steps = server.get("/api/runs/" + id + "/steps?from=9007199254740992").body();
+    assertTrue(steps.contains("\"step\":[9007199254740992]"), steps);
+    r = refused(400, id, "{\"step\":[9007199254740992,8],\"loss\":[1,1]}");
+    assertEquals("step[1]: steps must increase: step[0] is 9007199254740992, got 8", r.get("error"));
+  }
 }
