@@ -65,4 +65,22 @@ class IngestInputIT extends SharedServer {
     r = refused(400, id, "{\"step\":[9007199254740992,8],\"loss\":[1,1]}");
     assertEquals("step[1]: steps must increase: step[0] is 9007199254740992, got 8", r.get("error"));
   }
+
+  @Test
+  void aSparseRunIsReadWholeItsLimitCountsSteps() throws Exception {
+    String id = create("sparse");
+    StringBuilder step = new StringBuilder();
+    StringBuilder loss = new StringBuilder();
+    for (int k = 1; k <= 3000; k++) {   // 3,000 steps: 1,000 … 3,000,000
+      step.append(k > 1 ? "," : "").append(k * 1000);
+      loss.append(k > 1 ? "," : "").append(1.0 / k);
+    }
+    assertEquals(200, server.post("/api/runs/" + id + "/steps", "{\"step\":[" + step + "],\"loss\":[" + loss + "]}").status());
+    TestServer.Response r = server.get("/api/runs/" + id + "/steps");
+    assertEquals(200, r.status(), r.body());
+    List<Double> steps = nums(r.json().get("step"));
+    assertEquals(3000, steps.size());
+    assertEquals(3_000_000.0, steps.get(2999));
+    assertEquals(1000, nums(server.get("/api/runs/" + id + "/steps?from=2000001&to=99000000").json().get("step")).size());
+  }
 }
