@@ -140,13 +140,18 @@ abstract class RunOwner extends VerticleBase {
     return true;
   }
 
+  /** Whether {@code lr} is one a run may be set to (what {@code POST /lr} takes): finite and positive. */
+  static boolean settable(double lr) {
+    return lr > 0 && Double.isFinite(lr);
+  }
+
   /** Feeds one step to the diagnoser; with auto_lr, follows its advice at most once a window. */
   void observe(long step, double loss, double lr, double gradNorm, double cosine, double efficiency) {
     if (loss < bestLoss || Double.isNaN(bestLoss)) bestLoss = loss;
     Diagnoser.Change c = diagnoser.observe(step, loss, lr, gradNorm, cosine, efficiency);
     if (c.compareTo(diagnosisChange) > 0) diagnosisChange = c;
     Diagnosis d = diagnosis();
-    if (run.spec().autoLr() && autoUnproven() && d.hasAdvice() && ACTIONABLE.contains(d.verdict())
+    if (run.spec().autoLr() && autoUnproven() && settable(d.suggestedLr()) && ACTIONABLE.contains(d.verdict())
         && step - lastAutoStep >= Diagnoser.WINDOW) {
       lastAutoStep = step;
       setLr(d.suggestedLr(), "auto");
@@ -322,6 +327,11 @@ abstract class RunOwner extends VerticleBase {
         Diagnosis d = diagnosis();
         if (c.kind() == RunCommand.Kind.APPLY_ADVICE && !d.hasAdvice()) {
           m.fail(409, "run " + run.id() + " has no advice to apply (" + d.verdict().label() + ")");
+          return;
+        }
+        if (c.kind() == RunCommand.Kind.APPLY_ADVICE && !settable(d.suggestedLr())) {   // as /lr would refuse it
+          m.fail(409, "run " + run.id() + " has no advice to apply: its suggested lr " + d.suggestedLr()
+              + " is no lr to set (an lr must be > 0)");
           return;
         }
         setLr(c.kind() == RunCommand.Kind.SET_LR ? c.lr() : d.suggestedLr(),

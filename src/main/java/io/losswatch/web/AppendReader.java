@@ -96,8 +96,14 @@ final class AppendReader extends JsonCursor {
     Map<String, double[]> metrics = (Map<String, double[]>) f.getOrDefault("metrics", Map.of());
     for (Map.Entry<String, double[]> e : metrics.entrySet()) length("metrics." + e.getKey(), e.getValue(), n);
     List<Append.Ack> acks = (List<Append.Ack>) f.getOrDefault("acks", List.of());
-    return new Append(new StepBatch(run, 0, steps, column(f, "loss", n), column(f, "lr", n), column(f, "grad_norm", n), t,
-        metrics), acks);
+    double[] lr = column(f, "lr", n);
+    for (int k = 0; k < n; k++) {   // NaN: not known; 0 is where a schedule may end
+      if (lr[k] < 0 || lr[k] == Double.POSITIVE_INFINITY) {
+        throw new SpecException("lr[" + k + "]", "must be a finite number >= 0 (null or \"NaN\" when not known), got "
+            + Json.format(lr[k]));
+      }
+    }
+    return new Append(new StepBatch(run, 0, steps, column(f, "loss", n), lr, column(f, "grad_norm", n), t, metrics), acks);
   }
 
   private static double[] column(Map<String, Object> f, String key, int n) {

@@ -83,4 +83,44 @@ class IngestInputIT extends SharedServer {
     assertEquals(3_000_000.0, steps.get(2999));
     assertEquals(1000, nums(server.get("/api/runs/" + id + "/steps?from=2000001&to=99000000").json().get("step")).size());
   }
+
+  @Test
+  void aNegativeOrInfiniteLrIsRefusedNaNAndZeroAreNot() throws Exception {
+    String id = create("lrs");
+    String must = "must be a finite number >= 0 (null or \"NaN\" when not known), got ";
+    Map<String, String> bad = Map.of("-0.05", "-0.05", "\"-Infinity\"", "-Infinity", "\"Infinity\"", "Infinity",
+        "-1e-300", "-1.0E-300");
+    for (var e : bad.entrySet()) {
+      Map<String, Object> r = refused(400, id, "{\"step\":[1,2],\"loss\":[1,1],\"lr\":[0.1," + e.getKey() + "]}");
+      assertEquals("lr[1]: " + must + e.getValue(), r.get("error"), e.getKey());
+      assertEquals("lr[1]", r.get("field"));
+    }
+    Map<String, Object> r = refused(400, id, "{\"step\":[1],\"loss\":[1],\"lr\":[\"fast\"]}");
+    assertEquals("lr[0]", r.get("field"));
+    assertEquals(List.of(), nums(server.get("/api/runs/" + id + "/steps").json().get("step")), "nothing stored");
+    TestServer.Response ok = server.post("/api/runs/" + id + "/steps",
+        "{\"step\":[1,2,3,4],\"loss\":[1,1,1,1],\"lr\":[0.1,null,\"NaN\",0]}");
+    assertEquals(200, ok.status(), ok.body());
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void applyAdviceNeverQueuesAnLrThatLrItselfWouldRefuse() throws Exception {
+    String id = create("annealed to zero");
+    // a schedule that ended at lr 0, then a NaN loss: "cut the lr ÷10" has no lr to cut to
+    TestServer.Response a = server.post("/api/runs/" + id + "/steps", "{\"step\":[1,2],\"loss\":[0.5,null],\"lr\":[0,0]}");
+    assertEquals(200, a.status(), a.body());
+    long end = System.nanoTime() + 10_000_000_000L;
+    while (!"non_finite".equals(((Map<String, Object>) server.get("/api/runs/" + id).json().get("diagnosis")).get("verdict"))) {
+      assertTrue(System.nanoTime() < end, "diagnosed non_finite: " + server.get("/api/runs/" + id).body());
+      Thread.sleep(20);
+    }
+    TestServer.Response applied = server.post("/api/runs/" + id + "/apply-advice", "");
+    assertEquals(409, applied.status(), applied.body());
+    assertTrue(((String) applied.json().get("error")).contains("no advice to apply"), applied.body());
+    assertEquals(400, server.post("/api/runs/" + id + "/lr", "{\"lr\":0}").status(), "as /lr refuses it");
+    TestServer.Response poll = server.post("/api/runs/" + id + "/steps", "{}");
+    assertEquals(200, poll.status(), poll.body());
+    assertEquals(List.of(), poll.json().get("commands"), "no lr command queued");
+  }
 }
