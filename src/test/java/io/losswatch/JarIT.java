@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The fat jar, run as a user runs it. */
 class JarIT {
@@ -92,6 +93,56 @@ class JarIT {
       p.destroy();
       assertTrue(p.waitFor(20, TimeUnit.SECONDS), "stops on SIGTERM");
     }
+  }
+
+  @Test
+  void aSecondServerOnATakenPortSaysSoInOneLineAndExitsTwo(@TempDir Path data) throws Exception {
+    Path jar = Path.of(System.getProperty("losswatch.jar", "target/losswatch.jar"));
+    Process first = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", jar.toString(), "--port", "0", "--demo", "none", "--data-dir", data.toString())
+        .redirectErrorStream(true).start();
+    try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(first.getInputStream(), StandardCharsets.UTF_8))) {
+      String page = null;
+      for (String line = out.readLine(); line != null && page == null; line = out.readLine()) {
+        if (line.trim().startsWith("page")) page = line.trim().substring(4).trim();
+      }
+      assertTrue(page != null, "the first server started");
+      String port = page.replaceAll(".*:(\\d+)/$", "$1");
+      var http = java.net.http.HttpClient.newHttpClient();
+      var create = java.net.http.HttpRequest.newBuilder(java.net.URI.create(page + "api/runs"))
+          .header("Content-Type", "application/json")
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"source\":\"external\",\"name\":\"first\"}")).build();
+      String id = http.send(create, java.net.http.HttpResponse.BodyHandlers.ofString()).body().replaceAll(".*\"id\":\"([^\"]+)\".*", "$1");
+      var append = java.net.http.HttpRequest.newBuilder(java.net.URI.create(page + "api/runs/" + id + "/steps"))
+          .header("Content-Type", "application/json")
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"step\":[1,2,3],\"loss\":[3,2,1]}")).build();
+      assertEquals(200, http.send(append, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());
+
+      // the same port and the same data folder: refused before anything of the first is touched
+      long start = System.nanoTime();
+      Result second = java("--port", port, "--demo", "none", "--data-dir", data.toString());
+      assertEquals(2, second.status, second.out + second.err);
+      assertEquals("port " + port + " is in use: another program (another losswatch?) listens on 127.0.0.1:" + port
+          + "; stop it, or choose another --port\n", second.err);
+      assertEquals("", second.out);
+      assertTrue(System.nanoTime() - start < 30_000_000_000L, "within seconds");
+      String steps = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(page + "api/runs/" + id + "/steps")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      assertTrue(steps.contains("\"step\":[1,2,3]"), "the first server still serves its run: " + steps);
+    } finally {
+      first.destroy();
+      assertTrue(first.waitFor(20, TimeUnit.SECONDS), "stops on SIGTERM");
+    }
+  }
+
+  @Test
+  void aServerThatCannotListenSaysWhyInOneLineAndExits() throws Exception {
+    // 192.0.2.1 is TEST-NET-1: never this machine's; the port is free, the bind fails all the same
+    Result r = java("--host", "192.0.2.1", "--insecure", "--port", "18099", "--demo", "none", "--data-dir",
+        Files.createTempDirectory("losswatch-jar").toString());
+    assertEquals(1, r.status, r.out + r.err);
+    assertEquals(1, r.err.lines().count(), "one line, no stack trace: " + r.err);
+    assertTrue(r.err.startsWith("serve: cannot start on 192.0.2.1:18099: "), r.err);
   }
 
   @Test
