@@ -1,6 +1,6 @@
 """Unit tests of the client's parts that need no server: the wire format, log()'s checks, commands applied to an
-optimizer, the spool. Run: ``/usr/bin/python3 -m unittest discover -s clients/python/tests`` (PythonClientTest
-runs them in ``mvn verify``). The client against the real server: src/test/java/io/losswatch/web/PythonClientTest.
+optimizer, the spool. Run: ``/usr/bin/python3 -m unittest discover -s clients/python/tests`` (PythonScriptsIT
+runs them in ``mvn verify``). The client against the real server: src/test/java/io/losswatch/web/PythonScriptsIT.
 """
 
 import json

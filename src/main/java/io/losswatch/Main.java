@@ -32,7 +32,7 @@ public final class Main {
             --allow-host H            also answer requests whose Host is H (say, the name a proxy or
                                       Prometheus reaches this server by); repeatable
             --insecure                allow a non-loopback --host without a token
-            --cluster                 join a cluster of nodes (Hazelcast, TCP-IP join); README "A cluster"
+            --cluster                 join a cluster of nodes (Hazelcast, TCP-IP join); docs/cluster.md
             --cluster-name N          only nodes of this name join each other (losswatch; never dev)
             --cluster-host H          this node's address for the other members (127.0.0.1)
             --cluster-port P          its Hazelcast port, fixed (5701)

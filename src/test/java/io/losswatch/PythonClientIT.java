@@ -77,7 +77,8 @@ class PythonClientIT {
       assertTrue(first.waitFor(20, TimeUnit.SECONDS));
       long killedAt = script.events().stream().filter(e -> "progress".equals(e.get("event")))
           .mapToLong(e -> ((Number) e.get("step")).longValue()).max().orElse(0);
-      Thread.sleep(3000);
+      // the script trains on without its server: 2,000 steps, twice what it keeps in memory (the rest is spooled)
+      script.await("progress", e -> ((Number) e.get("step")).longValue() >= killedAt + 2000, 60);
       assertTrue(script.process.isAlive(), "the script trains on without its server:\n" + script.output());
       second = server(data, port, dir.resolve("second.log"));
       Map<String, Object> back = get(port, "/api/runs/" + id);

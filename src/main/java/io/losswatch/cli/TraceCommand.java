@@ -34,7 +34,7 @@ public final class TraceCommand {
       Runs one RunSpec headless and prints step,loss,lr,grad_norm as CSV, one row per step.
         --spec '{"problem":"quadratic","optimizer":{"type":"sgd","lr":0.1},"steps":30}'   the spec itself
         --spec run.json                                                                     a file holding it
-      The RunSpec is the server's (see the README); its steps_per_second is ignored here;
+      The RunSpec is the server's (docs/runspec.md); its steps_per_second is ignored here;
       auto_lr is followed as the server follows it, so the trace equals the live run.
       An invalid spec prints one line naming the field to stderr and exits 2.
       """;

@@ -13,7 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The learning-rate range test over REST: a run like any other, its curve and the lrs it suggests. */
-class LrRangeApiTest {
+class LrRangeApiIT {
   @Test
   void aRangeTestRampsTheLrStopsWhenTheLossRunsAwayAndSuggests() throws Exception {
     try (TestServer s = new TestServer(); TestServer.Client c = s.client()) {

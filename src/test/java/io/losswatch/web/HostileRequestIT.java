@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * Requests a hostile page, network neighbour or client sends, against the real server: cross-site simple
  * requests, DNS rebinding, oversized queries and specs, malformed text, racing creates.
  */
-class HostileRequestTest extends SharedServer {
+class HostileRequestIT extends SharedServer {
   private static final String EVIL = "http://evil.example";
   private static final String PACED = "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},"
       + "\"steps\":100000,\"steps_per_second\":50}";

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a server finds in its data folder after a restart. */
-class RestartTest {
+class RestartIT {
   private static final String FINISHING = "{\"name\":\"done\",\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":"
       + "\"adam\",\"lr\":0.01},\"steps\":150000}";
   private static final String GOING = "{\"name\":\"going\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\","
@@ -38,7 +38,7 @@ class RestartTest {
       c.next(m -> "steps".equals(m.get("type")) && going.equals(m.get("run")), 10);
       // the store writes behind the run: wait until the finished run's last step is on disk
       Path loss = data.resolve("runs").resolve(done).resolve("loss.f64");
-      MetricsTest.waitUntil(() -> Files.size(loss) == 150000L * 8);
+      MetricsIT.waitUntil(() -> Files.size(loss) == 150000L * 8);
     }
     // a kill tore the going run's log mid-record
     try (FileChannel ch = FileChannel.open(data.resolve("runs").resolve(going).resolve("lr.f64"),
@@ -82,7 +82,7 @@ class RestartTest {
       assertEquals(200, resumed.status(), "it resumes from its checkpoint: " + resumed.body());
       assertEquals("running", resumed.json().get("state"));
       assertEquals(204, server.request("DELETE", "/api/runs/" + going, null).status());
-      MetricsTest.waitUntil(() -> !Files.exists(data.resolve("runs").resolve(going)));
+      MetricsIT.waitUntil(() -> !Files.exists(data.resolve("runs").resolve(going)));
     }
   }
 }

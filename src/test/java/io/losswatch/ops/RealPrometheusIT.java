@@ -39,10 +39,10 @@ import org.junit.jupiter.api.Test;
  * second; a short too_slow run's alert is pending while it runs and gone once it has finished, though its last
  * verdict stays in /metrics; then every query of every dashboard panel, variables filled in, must return data.
  * Panels on series the server does not export (yet) are reported as skipped on stdout instead of failing. And the
- * README's "Your own Prometheus" snippet, run as written (addresses filled in) with Debian's Alertmanager, fires a
- * diverging run's alerts within {@link #SNIPPET_DEADLINE} and delivers them.
+ * "Your own Prometheus" snippet of docs/operations.md, run as written (addresses filled in) with Debian's
+ * Alertmanager, fires a diverging run's alerts within {@link #SNIPPET_DEADLINE} and delivers them.
  */
-class RealPrometheusTest {
+class RealPrometheusIT {
   private static final String PROMETHEUS = "/usr/bin/prometheus";
   private static final String ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
   private static final Duration SNIPPET_DEADLINE = Duration.ofSeconds(30);
@@ -55,7 +55,7 @@ class RealPrometheusTest {
 
   @Test
   void alertsFireAndEveryPanelHasData() throws Exception {
-    Ops.requireTool(PROMETHEUS, "RealPrometheusTest");
+    Ops.requireTool(PROMETHEUS, "RealPrometheusIT");
     Path tmp = Files.createTempDirectory("losswatch-prometheus");
     Server server = Server.start(ServerConfig.defaults().forTest(0)).toCompletionStage().toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
@@ -109,7 +109,7 @@ class RealPrometheusTest {
         pause();
       }
       assertTrue(seenForGood.isEmpty(), "alerts for the converging lr=0.1 run: " + seenForGood);
-      System.out.println("RealPrometheusTest: fired for lr=1.1: " + seenForBad
+      System.out.println("RealPrometheusIT: fired for lr=1.1: " + seenForBad
           + (diagnosis ? "" : "; losswatch_run_diagnosis is not in /metrics, LosswatchDiagnosisDiverging not awaited"));
 
       checkPanels(lw, prom, diverging + "|" + converging + "|" + external, Set.of(diverging, converging, external));
@@ -155,7 +155,7 @@ class RealPrometheusTest {
         else skipped.add(e.getKey() + " (" + String.join(", ", missing) + " not in /metrics)");
       }
     }
-    for (String s : skipped) System.out.println("SKIPPED RealPrometheusTest query: " + s);
+    for (String s : skipped) System.out.println("SKIPPED RealPrometheusIT query: " + s);
 
     // variables: label_values(selector, label) through the label values API; the run ids must be among them
     for (Map.Entry<String, String> v : variableQueries.entrySet()) {
@@ -183,7 +183,7 @@ class RealPrometheusTest {
     StringBuilder why = new StringBuilder();
     empty.forEach((k, v) -> why.append("\n  ").append(k).append(": ").append(v));
     assertTrue(empty.isEmpty(), "queries without data after " + QUERY_DEADLINE.toSeconds() + " s:" + why);
-    System.out.println("RealPrometheusTest: " + queries.size() + " dashboard queries returned data, "
+    System.out.println("RealPrometheusIT: " + queries.size() + " dashboard queries returned data, "
         + variableQueries.size() + " variables had values, " + skipped.size() + " skipped");
   }
 
@@ -294,7 +294,7 @@ class RealPrometheusTest {
       }
       pause();
     }
-    System.out.println("RealPrometheusTest: LosswatchDiagnosisTooSlow pending while the too_slow run ran, gone once "
+    System.out.println("RealPrometheusIT: LosswatchDiagnosisTooSlow pending while the too_slow run ran, gone once "
         + "it finished (its too_slow verdict still in /metrics)");
   }
 
@@ -324,24 +324,24 @@ class RealPrometheusTest {
         .redirectErrorStream(true).redirectOutput(tmp.resolve("prometheus.log").toFile()).start();
   }
 
-  /** The README's "Your own Prometheus" snippet: the yaml block after that heading's paragraph. */
-  static String readmeSnippet() {
-    String readme = Ops.read(Ops.repo().resolve("README.md"));
-    int at = readme.indexOf("Your own Prometheus:");
-    assertTrue(at >= 0, "README.md has no \"Your own Prometheus:\"");
-    int start = readme.indexOf("```yaml\n", at);
-    int end = readme.indexOf("```\n", start + 8);
-    assertTrue(start > 0 && end > start, "no yaml block after \"Your own Prometheus:\"");
-    return readme.substring(start + 8, end);
+  /** docs/operations.md's "Your own Prometheus" snippet: the yaml block after that heading's paragraph. */
+  static String docsSnippet() {
+    String doc = Ops.read(Ops.repo().resolve("docs/operations.md"));
+    int at = doc.indexOf("### Your own Prometheus");
+    assertTrue(at >= 0, "docs/operations.md has no \"### Your own Prometheus\"");
+    int start = doc.indexOf("```yaml\n", at);
+    int end = doc.indexOf("```\n", start + 8);
+    assertTrue(start > 0 && end > start, "no yaml block after \"### Your own Prometheus\"");
+    return doc.substring(start + 8, end);
   }
 
   @Test
-  void theReadmesPrometheusSnippetFiresAndReachesAlertmanager() throws Exception {
-    Ops.requireTool(PROMETHEUS, "RealPrometheusTest (README snippet)");
-    Ops.requireTool(ALERTMANAGER, "RealPrometheusTest (README snippet)");
-    String snippet = readmeSnippet();
+  void theDocsPrometheusSnippetFiresAndReachesAlertmanager() throws Exception {
+    Ops.requireTool(PROMETHEUS, "RealPrometheusIT (docs/operations.md snippet)");
+    Ops.requireTool(ALERTMANAGER, "RealPrometheusIT (docs/operations.md snippet)");
+    String snippet = docsSnippet();
     for (String placeholder : List.of("/path/to/losswatch/", "trainer-host:8080", "alertmanager-host:9093")) {
-      assertTrue(snippet.contains(placeholder), "the README's snippet has no " + placeholder);
+      assertTrue(snippet.contains(placeholder), "docs/operations.md's snippet has no " + placeholder);
     }
     Path tmp = Files.createTempDirectory("losswatch-readme-prometheus");
     Server server = Server.start(ServerConfig.defaults().forTest(0)).toCompletionStage().toCompletableFuture()
@@ -377,7 +377,7 @@ class RealPrometheusTest {
       long end = started + SNIPPET_DEADLINE.toNanos();
       while (!firedAfterMs.keySet().containsAll(expected)) {
         if (System.nanoTime() > end) {
-          fail("with the README's snippet, within " + SNIPPET_DEADLINE.toSeconds() + " s only " + firedAfterMs.keySet()
+          fail("with docs/operations.md's snippet, within " + SNIPPET_DEADLINE.toSeconds() + " s only " + firedAfterMs.keySet()
               + " fired of " + expected + "; alerts: " + get(prom + "/api/v1/alerts") + "\nconfig:\n" + config
               + "\nprometheus log:\n" + Files.readString(log));
         }
@@ -400,7 +400,7 @@ class RealPrometheusTest {
         }
         pause();
       }
-      System.out.println("RealPrometheusTest: with the README's snippet, after Prometheus started: "
+      System.out.println("RealPrometheusIT: with docs/operations.md's snippet, after Prometheus started: "
           + firedAfterMs.entrySet().stream().map(e -> e.getKey() + " fired in " + e.getValue() / 100 / 10.0 + " s")
               .collect(java.util.stream.Collectors.joining(", ")) + "; Alertmanager received " + received);
     } finally {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (Its heap, a few KB, is measured on the jar by {@code DurabilityIT}: a full GC here would stop the event
  * loops this test server watches.)
  */
-class EndedRunsTest {
+class EndedRunsIT {
   private static final String SPEC = "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\",\"lr\":0.01},"
       + "\"steps\":100000}";
   private static final int RUNS = 20;
@@ -39,7 +39,7 @@ class EndedRunsTest {
 
   private static void finishAll(TestServer server, List<String> ids) throws Exception {
     for (String id : ids) {
-      MetricsTest.waitUntil(() -> "finished".equals(server.get("/api/runs/" + id).json().get("state")),
+      MetricsIT.waitUntil(() -> "finished".equals(server.get("/api/runs/" + id).json().get("state")),
           "run " + id + " finishes");
     }
   }
@@ -52,10 +52,10 @@ class EndedRunsTest {
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < RUNS; i++) ids.add(server.create(SPEC));
       finishAll(server, ids);
-      MetricsTest.waitUntil(() -> server.server.vertx().deploymentIDs().size() <= deployments,
+      MetricsIT.waitUntil(() -> server.server.vertx().deploymentIDs().size() <= deployments,
           "an ended run's verticle goes away");
       // the store closes a log once it has written the run's end
-      MetricsTest.waitUntil(() -> openFiles(data).isEmpty(), "no file of an ended run stays open");
+      MetricsIT.waitUntil(() -> openFiles(data).isEmpty(), "no file of an ended run stays open");
       // and its history is still all there, read from disk
       assertEquals(100_000, TestServer.nums(server.get("/api/runs/" + ids.get(7) + "/steps?from=99990").json()
           .get("step")).get(10).longValue());

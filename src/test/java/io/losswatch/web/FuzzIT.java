@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Property-based fuzzing from seeded generators (print the seed to replay a failure): whatever arrives, the
  * server answers 2xx or 4xx with a JSON error, never a stack trace, and keeps serving.
  */
-class FuzzTest extends SharedServer {
+class FuzzIT extends SharedServer {
   private static final List<String> KEYS = List.of("name", "problem", "optimizer", "schedule", "steps",
       "steps_per_second", "auto_lr", "type", "lr", "momentum", "betas", "eps", "weight_decay", "x0", "hidden",
       "batch_size", "T_max", "max_lr", "milestones", "gamma", "op", "runs", "mode", "max_hz", "\u0000", "üñí");

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** {@code /metrics} as Prometheus reads it. */
-class MetricsTest {
+class MetricsIT {
   /** One sample line of the text format: name, optional labels, value. */
   private static final Pattern SAMPLE = Pattern.compile(
       "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{((?:[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\",?)*)\\})? "

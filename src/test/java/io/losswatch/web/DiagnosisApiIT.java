@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The diagnosis as clients see it: in summaries, as alerts, in /metrics, at the webhook, and applied. */
-class DiagnosisApiTest {
+class DiagnosisApiIT {
   private static String textbook(String lr, String extra) {
     return "{\"name\":\"lr=" + lr + "\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":" + lr + "},"
         + "\"steps\":100000,\"steps_per_second\":200" + extra + "}";
@@ -59,8 +59,8 @@ class DiagnosisApiTest {
         assertTrue(((String) alert.get("message")).contains("lr=1.1"), (String) alert.get("message"));
         assertTrue(num(alert.get("step")) > 0);
 
-        MetricsTest.waitUntil(() -> "too_slow".equals(diagnosis(server.get("/api/runs/" + slow).json()).get("verdict")));
-        MetricsTest.waitUntil(() -> "oscillating".equals(diagnosis(server.get("/api/runs/" + bouncy).json()).get("verdict")));
+        MetricsIT.waitUntil(() -> "too_slow".equals(diagnosis(server.get("/api/runs/" + slow).json()).get("verdict")));
+        MetricsIT.waitUntil(() -> "oscillating".equals(diagnosis(server.get("/api/runs/" + bouncy).json()).get("verdict")));
         Map<String, Object> d = diagnosis(server.get("/api/runs/" + wild).json());
         assertEquals("diverging", d.get("verdict"));
         assertEquals(0.11, num(d.get("suggested_lr")));
@@ -92,13 +92,13 @@ class DiagnosisApiTest {
         String metrics = server.get("/metrics").body();
         assertTrue(metrics.contains("losswatch_run_diagnosis{name=\"lr=1.1\"") && metrics.contains("verdict=\"diverging\""),
             "the verdict is in /metrics");
-        List<MetricsTest.Sample> samples = MetricsTest.parse(metrics);
+        List<MetricsIT.Sample> samples = MetricsIT.parse(metrics);
         assertEquals(1, samples.stream().filter(x -> x.name().equals("losswatch_run_diagnosis")
             && wild.equals(x.labels().get("run"))).count(), "one verdict series per run");
         assertTrue(samples.stream().anyMatch(x -> x.name().equals("losswatch_alerts_total")
             && "diverging".equals(x.labels().get("kind")) && x.value() >= 1));
 
-        MetricsTest.waitUntil(() -> hooked.stream().anyMatch(b -> b.contains("\"kind\":\"diverging\"")
+        MetricsIT.waitUntil(() -> hooked.stream().anyMatch(b -> b.contains("\"kind\":\"diverging\"")
             && b.contains(wild)));
         assertTrue(calls.get() >= 2, "retried after the 503");
         String body = hooked.stream().filter(b -> b.contains(wild)).findFirst().orElseThrow();
@@ -224,8 +224,8 @@ class DiagnosisApiTest {
           .append("]}").toString()).status());
       assertEquals("too_slow", diagnosis(server.get("/api/runs/" + script).json()).get("verdict"));
       c.next(runState(done, "finished"), 30);
-      MetricsTest.waitUntil(() -> "too_slow".equals(diagnosis(server.get("/api/runs/" + slow).json()).get("verdict")));
-      MetricsTest.waitUntil(() -> java.nio.file.Files.size(data.resolve("runs").resolve(done).resolve("loss.f64")) == 300L * 8);
+      MetricsIT.waitUntil(() -> "too_slow".equals(diagnosis(server.get("/api/runs/" + slow).json()).get("verdict")));
+      MetricsIT.waitUntil(() -> java.nio.file.Files.size(data.resolve("runs").resolve(done).resolve("loss.f64")) == 300L * 8);
     }
     try (TestServer server = new TestServer(config)) {
       Map<String, Object> d = diagnosis(server.get("/api/runs/" + done).json());

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Timeout;
  * commanded through node B, as if it were B's own.
  */
 @Timeout(180)
-class ClusterTest {
+class InProcessClusterIT {
   private static TestServer a;
   private static TestServer b;
   private static int pa;
@@ -60,8 +60,8 @@ class ClusterTest {
   void aRunOnNodeAStreamsToAClientOnNodeBEveryStepExactlyOnce() throws Exception {
     String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":300000,"
         + "\"steps_per_second\":100000}");
-    MetricsTest.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B knows node A's run");
-    MetricsTest.waitUntil(() -> TestServer.num(b.get("/api/runs/" + run).json().get("step")) >= 50_000,
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B knows node A's run");
+    MetricsIT.waitUntil(() -> TestServer.num(b.get("/api/runs/" + run).json().get("step")) >= 50_000,
         "node B sees the run go on");
     try (TestServer.Client c = b.client()) {
       c.send("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\"}");   // joined mid-run
@@ -82,7 +82,7 @@ class ClusterTest {
   void restOnNodeBPausesChangesTheLrOfAndDeletesARunOfNodeA() throws Exception {
     String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":1000000,"
         + "\"steps_per_second\":1000}");
-    MetricsTest.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B knows node A's run");
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B knows node A's run");
     TestServer.Response paused = b.post("/api/runs/" + run + "/pause", null);
     assertEquals(200, paused.status(), paused.body());
     assertEquals("paused", a.get("/api/runs/" + run).json().get("state"), "node A's run paused from node B");
@@ -93,7 +93,7 @@ class ClusterTest {
         "the lr set from node B");
     assertEquals(404, b.post("/api/runs/nosuchrun/pause", null).status());
     assertEquals(204, b.request("DELETE", "/api/runs/" + run, null).status());
-    MetricsTest.waitUntil(() -> a.get("/api/runs/" + run).status() == 404 && b.get("/api/runs/" + run).status() == 404,
+    MetricsIT.waitUntil(() -> a.get("/api/runs/" + run).status() == 404 && b.get("/api/runs/" + run).status() == 404,
         "the run is gone from both nodes");
     assertFalse(b.get("/api/runs").body().contains(run));
     assertTrue(a.get("/health").status() == 200 && b.get("/health").status() == 200);
@@ -102,7 +102,7 @@ class ClusterTest {
   @Test
   void eachNodesMetricsCarryTheRunsItOwns() throws Exception {
     String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":500}");
-    MetricsTest.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
         && "finished".equals(b.get("/api/runs/" + run).json().get("state")), "node B sees node A's run finish");
     assertTrue(a.get("/metrics").body().contains("run=\"" + run + "\""), "node A exports its run");
     assertFalse(b.get("/metrics").body().contains("run=\"" + run + "\""), "node B does not: one series per run");
@@ -115,7 +115,7 @@ class ClusterTest {
         List.of("127.0.0.1:" + pa, "127.0.0.1:" + px)))) {
       String mine = other.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
       String theirs = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
-      MetricsTest.waitUntil(() -> b.get("/api/runs/" + theirs).status() == 200, "the cluster itself works");
+      MetricsIT.waitUntil(() -> b.get("/api/runs/" + theirs).status() == 200, "the cluster itself works");
       assertEquals(404, a.get("/api/runs/" + mine).status(), "the other cluster's run is not seen");
       assertEquals(404, other.get("/api/runs/" + theirs).status(), "nor this cluster's there");
     }
@@ -139,10 +139,10 @@ class ClusterTest {
     try (TestServer c = new TestServer(node(clusterName, "c", pc, List.of("127.0.0.1:" + pa, "127.0.0.1:" + pc)))) {
       run = c.create("{\"source\":\"external\",\"name\":\"script\"}");
       assertEquals(200, c.post("/api/runs/" + run + "/steps", steps(1, 300)).status());
-      MetricsTest.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
+      MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
           && TestServer.num(b.get("/api/runs/" + run).json().get("step")) == 300, "node B mirrors node C's run");
     }
-    MetricsTest.waitUntil(() -> "lost".equals(b.get("/api/runs/" + run).json().get("state")), "node C left: lost");
+    MetricsIT.waitUntil(() -> "lost".equals(b.get("/api/runs/" + run).json().get("state")), "node C left: lost");
     // the script resends from before what node B holds, and goes on: node B takes the run over
     TestServer.Response r = b.post("/api/runs/" + run + "/steps", steps(251, 400));
     assertEquals(200, r.status(), r.body());
@@ -151,7 +151,7 @@ class ClusterTest {
     List<Double> got = nums(h.get("step"));
     assertEquals(400, got.size(), "every step once");
     for (int i = 0; i < 400; i++) assertEquals(i + 1, got.get(i).longValue());
-    MetricsTest.waitUntil(() -> "running".equals(a.get("/api/runs/" + run).json().get("state")),
+    MetricsIT.waitUntil(() -> "running".equals(a.get("/api/runs/" + run).json().get("state")),
         "node A sees node B own it");
   }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A training script's own run, over the ingest API: its steps everywhere a built-in run's go, and its commands. */
-class ExternalRunTest extends SharedServer {
+class ExternalRunIT extends SharedServer {
   private static final String EXTERNAL = "{\"source\":\"external\",\"name\":\"%s\",\"config\":{\"batch\":64},"
       + "\"optimizer\":{\"type\":\"adamw\",\"lr\":0.001}%s}";
 
@@ -119,7 +119,7 @@ class ExternalRunTest extends SharedServer {
     assertTrue(ops.contains("stop") && !ops.contains("resume"), "the script hears it is stopped: " + ops);
     String stop = (String) commands(a).stream().filter(c -> "stop".equals(c.get("op"))).findFirst().orElseThrow().get("id");
     append(id, "{\"step\":[],\"loss\":[],\"acks\":[{\"id\":\"" + stop + "\",\"step\":7}]}");
-    MetricsTest.waitUntil(() -> server.post("/api/runs/" + id + "/steps", "{\"step\":[7],\"loss\":[0.4]}").status() == 409,
+    MetricsIT.waitUntil(() -> server.post("/api/runs/" + id + "/steps", "{\"step\":[7],\"loss\":[0.4]}").status() == 409,
         "once it heard, the run takes no more steps");
   }
 

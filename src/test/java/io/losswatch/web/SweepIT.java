@@ -9,7 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Sweeps over the lr: one run each, grouped, ranked live, the worse ones stopped at milestones. */
-class SweepTest {
+class SweepIT {
   static List<Map<?, ?>> ranked(TestServer s, String sweep) throws Exception {
     @SuppressWarnings("unchecked")
     List<Map<?, ?>> runs = (List<Map<?, ?>>) s.get("/api/sweeps/" + sweep).json().get("runs");
@@ -31,7 +31,7 @@ class SweepTest {
       assertEquals(4, runs.size());
       for (Object o : runs) assertEquals(sweep, ((Map<?, ?>) o).get("sweep"));
       assertEquals("x² lr=0.001", ((Map<?, ?>) runs.get(0)).get("name"));
-      MetricsTest.waitUntil(() -> allEnded(s, sweep));
+      MetricsIT.waitUntil(() -> allEnded(s, sweep));
       // x² from 10: lr 0.1 shrinks fastest, 0.01 and 0.001 creep, 1.0 bounces between ±10 for ever
       List<Double> order = ranked(s, sweep).stream().map(x -> num(x.get("lr"))).toList();
       assertEquals(List.of(0.1, 0.01, 0.001, 1.0), order);
@@ -52,7 +52,7 @@ class SweepTest {
       String sweep = (String) r.json().get("sweep");
       // at step 20 the two slow ones go; at step 40 the worse of the two left (0.1 against 0.45, which is at 1e-27)
       // marked early_stopped when the sweep decides; stopped once each run takes the command
-      MetricsTest.waitUntil(() -> ranked(s, sweep).stream().filter(x -> Boolean.TRUE.equals(x.get("early_stopped"))
+      MetricsIT.waitUntil(() -> ranked(s, sweep).stream().filter(x -> Boolean.TRUE.equals(x.get("early_stopped"))
           && "stopped".equals(x.get("state"))).count() == 3, "three stopped by the early stop");
       for (Map<?, ?> x : ranked(s, sweep)) {
         boolean stopped = Boolean.TRUE.equals(x.get("early_stopped"));

@@ -10,10 +10,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** What-if branches: a new run from a run's exact state at a step, with the lr changed or not. */
-class BranchTest {
+class BranchIT {
+  /** Paced so that the tests pause it (at step 300 or 400) seconds before it would end, however busy the machine. */
   static final String SPEC = "{\"name\":\"parent\",\"problem\":{\"type\":\"mlp\",\"hidden\":8,\"batch_size\":32},"
-      + "\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1,\"momentum\":0.9},\"schedule\":{\"type\":\"cosine\",\"T_max\":1500},"
-      + "\"steps\":1500,\"steps_per_second\":1000}";
+      + "\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1,\"momentum\":0.9},\"schedule\":{\"type\":\"cosine\",\"T_max\":3000},"
+      + "\"steps\":3000,\"steps_per_second\":300}";
 
   /** The rows of a run's steps.csv after its header. */
   static List<String> rows(TestServer s, String id) throws Exception {
@@ -27,7 +28,7 @@ class BranchTest {
   }
 
   static void finished(TestServer s, String id) throws Exception {
-    MetricsTest.waitUntil(() -> "finished".equals(s.get("/api/runs/" + id).json().get("state")));
+    MetricsIT.waitUntil(() -> "finished".equals(s.get("/api/runs/" + id).json().get("state")));
   }
 
   @Test
@@ -36,7 +37,7 @@ class BranchTest {
       c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"live\"}");
       String parent = s.create(SPEC);
       c.next(m -> "steps".equals(m.get("type")) || "frame".equals(m.get("type")), 10);
-      MetricsTest.waitUntil(() -> num(s.get("/api/runs/" + parent).json().get("step")) >= 400);
+      MetricsIT.waitUntil(() -> num(s.get("/api/runs/" + parent).json().get("step")) >= 400);
       Map<String, Object> paused = s.post("/api/runs/" + parent + "/pause", "").json();
       long k = (long) num(paused.get("step"));
 
@@ -68,7 +69,7 @@ class BranchTest {
   void aBranchScalesTheSchedulesLrAndSaysWhy() throws Exception {
     try (TestServer s = new TestServer(); TestServer.Client c = s.client()) {
       c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"live\"}");
-      String parent = s.create(SPEC.replace("\"steps_per_second\":1000", "\"steps_per_second\":0"));
+      String parent = s.create(SPEC.replace("\"steps_per_second\":300", "\"steps_per_second\":0"));
       finished(s, parent);
       // a finished run branches from its last checkpoint: its end leaves nothing to run
       TestServer.Response end = s.post("/api/runs/" + parent + "/branch", "{}");
@@ -78,7 +79,7 @@ class BranchTest {
     try (TestServer s = new TestServer(); TestServer.Client c = s.client()) {
       c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"live\"}");
       String parent = s.create(SPEC);
-      MetricsTest.waitUntil(() -> num(s.get("/api/runs/" + parent).json().get("step")) >= 300);
+      MetricsIT.waitUntil(() -> num(s.get("/api/runs/" + parent).json().get("step")) >= 300);
       long k = (long) num(s.post("/api/runs/" + parent + "/pause", "").json().get("step"));
       Map<String, Object> child = s.post("/api/runs/" + parent + "/branch", "{\"lr_factor\":10}").json();
       String id = (String) child.get("id");

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * server starts on a full disk and serves what it has. Mounting needs root: without it the test is skipped
  * with a notice.
  */
-class DiskFullTest {
+class DiskFullIT {
   private static final String SPEC = "{\"name\":\"fills the disk\",\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":"
       + "\"adam\",\"lr\":0.01},\"steps\":200000}";
   private static final Logger STORE = Logger.getLogger("io.losswatch.store.StoreVerticle");
@@ -58,7 +58,7 @@ class DiskFullTest {
         .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      System.out.println("NOTICE: DiskFullTest skipped: cannot mount a tmpfs here (needs root): " + out.trim());
+      System.out.println("NOTICE: DiskFullIT skipped: cannot mount a tmpfs here (needs root): " + out.trim());
       mount = null;
       Assumptions.abort("cannot mount a tmpfs: " + out.trim());
     }
@@ -107,7 +107,7 @@ class DiskFullTest {
       assertEquals("storage", run.get("reason"));
       String paused = "losswatch_run_state{name=\"fills the disk\",optimizer=\"adam\",problem=\"rosenbrock\",run=\""
           + id + "\",schedule=\"constant\",state=\"paused\",reason=\"storage\"} 1.0";
-      MetricsTest.waitUntil(() -> server.get("/metrics").body().contains(paused), "/metrics: " + paused);
+      MetricsIT.waitUntil(() -> server.get("/metrics").body().contains(paused), "/metrics: " + paused);
       long shown = (long) TestServer.num(run.get("step"));
       long kept = onDisk(data, id);
       assertTrue(kept > 1000 && kept < 200_000, "part of the run is on disk: " + kept);

@@ -16,12 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A guard rolls a run back past a blow-up instead of letting it die, and keeps what it undid. */
-class GuardTest {
+class GuardIT {
   static final String TEXTBOOK = "{\"name\":\"guarded\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":1.1},"
       + "\"steps\":400,\"guard\":{\"on\":[\"diverging\",\"non_finite\",\"spike\"],\"rewind\":50,\"lr_factor\":0.1}}";
 
   static Map<String, Object> ended(TestServer s, String id) throws Exception {
-    MetricsTest.waitUntil(() -> !List.of("created", "running").contains(s.get("/api/runs/" + id).json().get("state")));
+    MetricsIT.waitUntil(() -> !List.of("created", "running").contains(s.get("/api/runs/" + id).json().get("state")));
     return s.get("/api/runs/" + id).json();
   }
 

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * /usr/bin/python3 as subprocesses, and what they did is checked here over REST. The PyTorch ones skip with a
  * notice where python3-torch is missing, and fail under LOSSWATCH_REQUIRE_TOOLS=1.
  */
-class PythonClientTest {
+class PythonScriptsIT {
   private static String url(TestServer s) {
     return "http://127.0.0.1:" + s.port();
   }
@@ -149,17 +149,25 @@ class PythonClientTest {
         double want = 0.1 * 100.0 / (100.0 + (k - 1)) * (k >= at ? factor : 1.0);
         assertEquals(want, lr.get(i), want * 1e-9, "lr at step " + k);
       }
-      System.out.printf("PythonClientTest: lr 0.01 asked when the run was at lr %s: applied at step %d as x%.4f,"
+      System.out.printf("PythonScriptsIT: lr 0.01 asked when the run was at lr %s: applied at step %d as x%.4f,"
           + " the schedule going on%n", recorded.get("from"), at, factor);
 
-      // pause: the loop blocks inside log(); resume releases it
+      // pause: the loop blocks inside log() at the step it was about to log; resume releases it
       assertEquals(200, s.post("/api/runs/" + id + "/pause", "{}").status());
-      long paused = waitForStill(s, id, script);
-      Thread.sleep(1000);
-      assertEquals(paused, step(summary(s, id)), "no step while paused");
+      java.util.regex.Pattern said = java.util.regex.Pattern.compile("paused by the server at step (\\d+)");
+      MetricsIT.waitUntil(() -> said.matcher(script.stderr()).find(), "the script says it paused");
+      java.util.regex.Matcher found = said.matcher(script.stderr());
+      assertTrue(found.find());
+      long pausedAt = Long.parseLong(found.group(1));
+      until(s, id, x -> step(x) == pausedAt - 1, 30, script);   // every step before it arrives
       assertTrue(script.process.isAlive());
+      long resumed = System.currentTimeMillis();
       assertEquals(200, s.post("/api/runs/" + id + "/resume", "{}").status());
-      until(s, id, m -> step(m) >= paused + 50, 30, script);
+      until(s, id, x -> step(x) >= pausedAt + 50, 30, script);
+      Map<String, Object> resumedSteps = steps(s, id);
+      int k = nums(resumedSteps.get("step")).indexOf((double) pausedAt);
+      assertTrue(nums(resumedSteps.get("t")).get(k) >= resumed, "no step while paused: step " + pausedAt + " was logged after the"
+          + " resume, not before");
 
       // stop: run.stopped, the loop ends, the script exits, the run is stopped at the step it stopped at
       assertEquals(200, s.post("/api/runs/" + id + "/stop", "{}").status());
@@ -170,19 +178,6 @@ class PythonClientTest {
       List<Double> all = nums(steps(s, id).get("step"));
       assertEquals(stoppedAt, all.size(), "steps 1 to the one it stopped at, each once");
       for (int i = 0; i < all.size(); i++) assertEquals(i + 1, all.get(i).longValue());
-    }
-  }
-
-  /** Waits until the run's step stays put for half a second; returns it. */
-  private static long waitForStill(TestServer s, String id, Python script) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    long last = -1;
-    while (true) {
-      long now = step(summary(s, id));
-      if (now == last) return now;
-      last = now;
-      assertTrue(System.nanoTime() < end, "the run never stopped stepping:\n" + script.output());
-      Thread.sleep(500);
     }
   }
 
@@ -211,7 +206,7 @@ class PythonClientTest {
     Map<String, Object> h = steps(s, id);
     double diverged = meanLoss(h, Math.max(1, at - 20), at);
     double recovered = meanLoss(h, at + 100, at + 200);
-    System.out.printf("PythonClientTest: %s: lr changed at step %d, mean loss %.3g over the 20 steps before,"
+    System.out.printf("PythonScriptsIT: %s: lr changed at step %d, mean loss %.3g over the 20 steps before,"
         + " %.3g over steps +100 to +200%n", what, at, diverged, recovered);
     // worse than chance (ln 10 = 2.3, where it started): the blow-up had wrecked what the model had learnt
     assertTrue(diverged > Math.log(10), "it had diverged: mean loss " + diverged);
@@ -277,7 +272,7 @@ class PythonClientTest {
         assertLossCameDown(s, id, at, "auto_lr (" + first + ")");
       } else {   // it cut the lr as the loss began to climb: the blow-up never came
         double after = meanLoss(h, at + 100, at + 200);
-        System.out.printf("PythonClientTest: auto_lr cut the lr at step %d, before the blow-up; mean loss %.3g over"
+        System.out.printf("PythonScriptsIT: auto_lr cut the lr at step %d, before the blow-up; mean loss %.3g over"
             + " steps +100 to +200%n", at, after);
         assertTrue(after < 2.0, "below chance (ln 10 = 2.3): the model learns: " + after);
       }

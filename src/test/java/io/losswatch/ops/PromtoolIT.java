@@ -17,13 +17,13 @@ import org.junit.jupiter.api.Test;
  * tests pass; plus what promtool cannot say: every rule is tested both firing and not firing, on NaN and
  * infinite losses too, and every rule carries a severity and its annotations. amtool checks Alertmanager's config.
  */
-class PromtoolTest {
+class PromtoolIT {
   private static final String PROMTOOL = "/usr/bin/promtool";
   private static final String AMTOOL = "/usr/bin/amtool";
 
   @Test
   void configLoads() throws Exception {
-    Ops.requireTool(PROMTOOL, "PromtoolTest.configLoads");
+    Ops.requireTool(PROMTOOL, "PromtoolIT.configLoads");
     // check config also loads the rule files it names (alerts.yml, relative to the config)
     String out = Ops.runOk(PROMTOOL, "check", "config", "dashboards/prometheus/prometheus.yml");
     assertTrue(out.contains("1 rule files found"), out);
@@ -31,7 +31,7 @@ class PromtoolTest {
 
   @Test
   void clusterConfigLoads() throws Exception {
-    Ops.requireTool(PROMTOOL, "PromtoolTest.clusterConfigLoads");
+    Ops.requireTool(PROMTOOL, "PromtoolIT.clusterConfigLoads");
     // docker-compose.yml's cluster profile: every node a target of the job losswatch, the same rules
     String out = Ops.runOk(PROMTOOL, "check", "config", "dashboards/prometheus/prometheus-cluster.yml");
     assertTrue(out.contains("1 rule files found"), out);
@@ -39,20 +39,20 @@ class PromtoolTest {
 
   @Test
   void rulesLoad() throws Exception {
-    Ops.requireTool(PROMTOOL, "PromtoolTest.rulesLoad");
+    Ops.requireTool(PROMTOOL, "PromtoolIT.rulesLoad");
     Ops.runOk(PROMTOOL, "check", "rules", "dashboards/prometheus/alerts.yml");
   }
 
   @Test
   void ruleUnitTestsPass() throws Exception {
-    Ops.requireTool(PROMTOOL, "PromtoolTest.ruleUnitTestsPass");
+    Ops.requireTool(PROMTOOL, "PromtoolIT.ruleUnitTestsPass");
     String out = Ops.runOk(PROMTOOL, "test", "rules", "dashboards/prometheus/alerts_test.yml");
     assertTrue(out.contains("SUCCESS"), out);
   }
 
   @Test
   void alertmanagerConfigLoads() throws Exception {
-    Ops.requireTool(AMTOOL, "PromtoolTest.alertmanagerConfigLoads");
+    Ops.requireTool(AMTOOL, "PromtoolIT.alertmanagerConfigLoads");
     Ops.runOk(AMTOOL, "check-config", "dashboards/alertmanager/alertmanager.yml");
   }
 

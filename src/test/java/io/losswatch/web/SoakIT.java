@@ -3,6 +3,7 @@ package io.losswatch.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.losswatch.Soak;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,14 +15,14 @@ import org.junit.jupiter.api.Test;
  * server holds what it held before: no WebSocket session, no extra event-bus consumer, no stray metric
  * series, and a heap back near where it started.
  */
-class SoakTest {
+class SoakIT {
   private static double metric(TestServer server, String name) throws Exception {
-    return MetricsTest.parse(server.get("/metrics").body()).stream().filter(s -> s.name().equals(name))
-        .mapToDouble(MetricsTest.Sample::value).sum();
+    return MetricsIT.parse(server.get("/metrics").body()).stream().filter(s -> s.name().equals(name))
+        .mapToDouble(MetricsIT.Sample::value).sum();
   }
 
   private static long series(TestServer server) throws Exception {
-    return MetricsTest.parse(server.get("/metrics").body()).stream()
+    return MetricsIT.parse(server.get("/metrics").body()).stream()
         .filter(s -> s.name().startsWith("losswatch_") && s.labels().containsKey("run")).count();
   }
 
@@ -34,7 +35,7 @@ class SoakTest {
   void resourcesStayFlat() throws Exception {
     try (TestServer server = new TestServer()) {
       String first = server.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
-      MetricsTest.waitUntil(() -> "finished".equals(server.get("/api/runs/" + first).json().get("state")));
+      MetricsIT.waitUntil(() -> "finished".equals(server.get("/api/runs/" + first).json().get("state")));
       double handlers = metric(server, "vertx_eventbus_handlers");
       long baseline = series(server);   // the finished run's series stay for the retention
       long heap = heapAfterGc();
@@ -65,12 +66,13 @@ class SoakTest {
       }
       for (TestServer.Client c : clients) c.ws.close();
       for (String id : runs) assertEquals(204, server.request("DELETE", "/api/runs/" + id, null).status());
-      MetricsTest.waitUntil(() -> metric(server, "losswatch_ws_clients") == 0);
-      MetricsTest.waitUntil(() -> series(server) == baseline, "no run series left behind");
+      MetricsIT.waitUntil(() -> metric(server, "losswatch_ws_clients") == 0);
+      MetricsIT.waitUntil(() -> series(server) == baseline, "no run series left behind");
       assertTrue(rounds > 10, "the soak did work: " + rounds + " rounds");
-      MetricsTest.waitUntil(() -> metric(server, "vertx_eventbus_handlers") == handlers, "no consumer left behind");
+      MetricsIT.waitUntil(() -> metric(server, "vertx_eventbus_handlers") == handlers, "no consumer left behind");
       long grown = heapAfterGc() - heap;
-      assertTrue(grown < 64L << 20, "heap grew by " + (grown >> 20) + " MiB");
+      System.out.println("SoakIT: heap grew by " + (grown >> 20) + " MiB");
+      if (Soak.ON) assertTrue(grown < 64L << 20, "heap grew by " + (grown >> 20) + " MiB");
     }
   }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The WebSocket stream, against the real server. */
-class StreamTest extends SharedServer {
+class StreamIT extends SharedServer {
 
   /** Columns of the trace CSV for a spec: step, loss, lr, grad_norm. */
   private static List<double[]> trace(String spec) throws Exception {

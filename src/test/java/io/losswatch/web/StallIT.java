@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * made the way a hung disk makes one: every worker thread is kept busy, so the store cannot write, and a run
  * that goes as fast as it can is soon a whole window of steps ahead of its log and waits.
  */
-class StallTest {
+class StallIT {
   @Test
   void aStuckRunRaisesStalledOnceAndASlowlyPacedRunDoesNot() throws Exception {
     ServerConfig config = ServerConfig.defaults().forTest(0).toBuilder().stallAfterMs(300).build();
@@ -51,7 +51,7 @@ class StallTest {
       release.countDown();
       for (Future<Object> b : blockers) TestServer.await(b);
       // the scrape runs on a worker thread too: it answers now
-      MetricsTest.waitUntil(() -> MetricsTest.parse(server.get("/metrics").body()).stream().anyMatch(x ->
+      MetricsIT.waitUntil(() -> MetricsIT.parse(server.get("/metrics").body()).stream().anyMatch(x ->
           x.name().equals("losswatch_alerts_total") && "stalled".equals(x.labels().get("kind")) && x.value() == 1));
       Map<String, Object> p = server.get("/api/runs/" + paced).json();
       assertEquals("running", p.get("state"));

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The REST API over real HTTP. */
-class RestApiTest extends SharedServer {
+class RestApiIT extends SharedServer {
   private static final String PACED = "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},"
       + "\"steps\":100000,\"steps_per_second\":100}";
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a stranger on the network can and cannot do. */
-class HardeningTest {
+class HardeningIT {
   private static final String SPEC = "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.01},"
       + "\"steps\":100000,\"steps_per_second\":50}";
 
