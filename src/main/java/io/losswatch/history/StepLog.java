@@ -8,6 +8,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +38,8 @@ public final class StepLog {
   /** Records per mapped region: a region must stay under 2 GiB, so a run of any length can be read. */
   private static final int REGION_SHIFT = 24;
   private static final int BUFFER_RECORDS = 8192;
+  /** A new column is NaN-filled under this suffix, and takes its name only once whole. */
+  private static final String NEW = ".new";
   private final Path dir;
   private volatile long count;
   private volatile long lastStep;
@@ -77,13 +80,19 @@ public final class StepLog {
     return dir.resolve("metric." + name + ".f64");
   }
 
-  /** The extra scalars' columns, each made exactly {@code records} long: cut back, or NaN-filled where a kill left it short. */
+  /**
+   * The extra scalars' columns, each made exactly {@code records} long: cut back, or NaN-filled where a kill left it
+   * short. A new column that a kill left half-filled is gone: it had no step of its own yet.
+   */
   private static List<String> repairMetrics(Path dir, long records) throws IOException {
     List<String> names = new ArrayList<>();
     try (var files = Files.list(dir)) {
       for (Path f : files.sorted().toList()) {
         String n = f.getFileName().toString();
-        if (n.startsWith("metric.") && n.endsWith(".f64")) names.add(n.substring(7, n.length() - 4));
+        if (n.startsWith("metric.") && n.endsWith(".f64") && !names.contains(n.substring(7, n.length() - 4))) {
+          names.add(n.substring(7, n.length() - 4));
+        }
+        if (n.startsWith("metric.") && n.endsWith(".f64" + NEW)) Files.delete(f);
       }
     }
     for (String name : names) {
@@ -277,9 +286,9 @@ public final class StepLog {
     for (String name : names) {
       FileChannel ch = metricWriters.get(name);
       if (ch == null) {
+        if (!metrics.contains(name)) addColumn(name);
         ch = FileChannel.open(metricFile(dir, name), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         metricWriters.put(name, ch);
-        if (!metrics.contains(name)) nanFill(ch, 0, count);   // a new column: NaN for the steps before it
       }
       double[] v = b.metrics().get(name);
       if (v == null) {
@@ -292,6 +301,27 @@ public final class StepLog {
       for (long p = count * 8; buf.hasRemaining(); ) p += ch.write(buf, p);
     }
     if (names.size() != metrics.size()) metrics = List.copyOf(names);
+  }
+
+  /**
+   * Makes a new column: NaN for every record before it, written aside and renamed once whole. So a full disk or a
+   * kill part-way leaves no column that reads 0.0 for the steps before it: the next try starts it over.
+   */
+  private void addColumn(String name) throws IOException {
+    Path fresh = dir.resolve(metricFile(dir, name).getFileName() + NEW);
+    try (FileChannel ch = FileChannel.open(fresh, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      nanFill(ch, 0, count);
+      ch.force(false);
+      Files.move(fresh, metricFile(dir, name), StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      try {
+        Files.deleteIfExists(fresh);   // the space it took is the disk's again
+      } catch (IOException again) {
+        e.addSuppressed(again);
+      }
+      throw e;
+    }
   }
 
   /** Makes every appended step durable (fsync); nothing to do when nothing was appended since the last time. */
