@@ -91,9 +91,12 @@ public final class RunHistory {
     }
   }
 
-  /** The extra scalars' names this run has had, on disk or in memory (at most a few: the ingest caps them). */
+  /**
+   * The extra scalars' names this run has had, on disk or in memory (at most a few: the ingest caps them), in the
+   * order they first came: the log's (which outlives a restart), then those memory has and the log not yet.
+   */
   public synchronized List<String> metrics() {
-    if (log == null || extra.keySet().containsAll(log.metrics())) return List.copyOf(extra.keySet());
+    if (log == null) return List.copyOf(extra.keySet());
     List<String> all = new ArrayList<>(log.metrics());
     for (String name : extra.keySet()) if (!all.contains(name)) all.add(name);
     return all;

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An external run's extra scalars on disk: a new one reads NaN for every step before it, whatever the disk did while
- * it was made. The full disk is a small
+ * An external run's extra scalars on disk: their columns keep the order they first came in across restarts, and a
+ * new one reads NaN for every step before it, whatever the disk did while it was made. The full disk is a small
  * tmpfs (mounting needs root: without it that test is skipped with a notice).
  */
 class MetricColumnsIT {
@@ -34,6 +34,27 @@ class MetricColumnsIT {
   private static String header(TestServer s, String id) throws Exception {
     String csv = s.get("/api/runs/" + id + "/steps.csv").body();
     return csv.substring(0, csv.indexOf('\n'));
+  }
+
+  @Test
+  void theCsvKeepsItsMetricColumnsInTheOrderTheyCameAcrossARestart(@TempDir Path data) throws Exception {
+    ServerConfig config = ServerConfig.defaults().forTest(0).withDataDir(data);
+    String id;
+    try (TestServer s = new TestServer(config)) {
+      id = s.create(EXTERNAL);
+      append(s, id, "{\"step\":[1,2],\"loss\":[2,1],\"metrics\":{\"zeta\":[1,2],\"alpha\":[3,4]}}");
+      append(s, id, "{\"step\":[3],\"loss\":[1],\"metrics\":{\"mid\":[5]}}");
+      assertEquals("step,loss,lr,grad_norm,zeta,alpha,mid", header(s, id));
+    }
+    for (int restart = 0; restart < 2; restart++) {
+      try (TestServer s = new TestServer(config)) {
+        assertEquals("step,loss,lr,grad_norm,zeta,alpha,mid" + (restart == 0 ? "" : ",beta"), header(s, id),
+            "after restart " + (restart + 1));
+        // the script comes back and sends them in another order, with one more
+        append(s, id, "{\"step\":[" + (4 + restart) + "],\"loss\":[1],\"metrics\":{\"alpha\":[1],\"beta\":[2],\"zeta\":[3]}}");
+        assertEquals("step,loss,lr,grad_norm,zeta,alpha,mid,beta", header(s, id));
+      }
+    }
   }
 
   /** The next free steps of {@code n} steps as an append's body, optionally with one metric. */
