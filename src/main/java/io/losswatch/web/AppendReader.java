@@ -97,10 +97,9 @@ final class AppendReader extends JsonCursor {
     for (Map.Entry<String, double[]> e : metrics.entrySet()) length("metrics." + e.getKey(), e.getValue(), n);
     List<Append.Ack> acks = (List<Append.Ack>) f.getOrDefault("acks", List.of());
     double[] lr = column(f, "lr", n);
-    for (int k = 0; k < n; k++) {   // NaN: not known; 0 is where a schedule may end
-      if (lr[k] < 0 || lr[k] == Double.POSITIVE_INFINITY) {
-        throw new SpecException("lr[" + k + "]", "must be a finite number >= 0 (null or \"NaN\" when not known), got "
-            + Json.format(lr[k]));
+    for (int k = 0; k < n; k++) {   // NaN: not known; 0 is where a schedule may end; Infinity is shown as sent
+      if (lr[k] < 0) {
+        throw new SpecException("lr[" + k + "]", "must be >= 0 (null or \"NaN\" when not known), got " + Json.format(lr[k]));
       }
     }
     return new Append(new StepBatch(run, 0, steps, column(f, "loss", n), lr, column(f, "grad_norm", n), t, metrics), acks);

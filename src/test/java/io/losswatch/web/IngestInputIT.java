@@ -85,11 +85,10 @@ class IngestInputIT extends SharedServer {
   }
 
   @Test
-  void aNegativeOrInfiniteLrIsRefusedNaNAndZeroAreNot() throws Exception {
+  void aNegativeLrIsRefusedNaNZeroAndInfinityAreNot() throws Exception {
     String id = create("lrs");
-    String must = "must be a finite number >= 0 (null or \"NaN\" when not known), got ";
-    Map<String, String> bad = Map.of("-0.05", "-0.05", "\"-Infinity\"", "-Infinity", "\"Infinity\"", "Infinity",
-        "-1e-300", "-1.0E-300");
+    String must = "must be >= 0 (null or \"NaN\" when not known), got ";
+    Map<String, String> bad = Map.of("-0.05", "-0.05", "\"-Infinity\"", "-Infinity", "-1e-300", "-1.0E-300");
     for (var e : bad.entrySet()) {
       Map<String, Object> r = refused(400, id, "{\"step\":[1,2],\"loss\":[1,1],\"lr\":[0.1," + e.getKey() + "]}");
       assertEquals("lr[1]: " + must + e.getValue(), r.get("error"), e.getKey());
@@ -99,7 +98,7 @@ class IngestInputIT extends SharedServer {
     assertEquals("lr[0]", r.get("field"));
     assertEquals(List.of(), nums(server.get("/api/runs/" + id + "/steps").json().get("step")), "nothing stored");
     TestServer.Response ok = server.post("/api/runs/" + id + "/steps",
-        "{\"step\":[1,2,3,4],\"loss\":[1,1,1,1],\"lr\":[0.1,null,\"NaN\",0]}");
+        "{\"step\":[1,2,3,4,5],\"loss\":[1,1,1,1,1],\"lr\":[0.1,null,\"NaN\",0,\"Infinity\"]}");
     assertEquals(200, ok.status(), ok.body());
   }
 
