@@ -498,7 +498,7 @@
     const bar = $('#token-bar');
     $('.why', bar).textContent = refused
       ? 'The server refused that token: enter the one it was started with (--token).'
-      : 'This server needs its token (--token) to change runs.';
+      : 'This server needs its token (--token).';
     bar.hidden = false;
     bar.token.value = '';
     bar.token.focus();
@@ -819,12 +819,19 @@
     socket.onopen = () => {
       backoff = 500;
       reset();
+      // a browser's WebSocket sends no Authorization header: the token (if any) goes first, as a message
+      if (token) socket.send(JSON.stringify({ op: 'auth', token }));
       socket.send(JSON.stringify(SUBSCRIBE));
       setConn('live', 'live');
     };
     socket.onmessage = ev => onMessage(JSON.parse(ev.data));
-    socket.onclose = () => {
+    socket.onclose = async ev => {
       if (ws !== socket) return;
+      if (ev.code === 4401) {   // this server's reads need the token (or that one was wrong): ask, then again
+        setConn('closed', 'needs the token');
+        if (await askToken(Boolean(token))) connect();
+        return;
+      }
       setConn('closed', `disconnected, retrying in ${(backoff / 1000).toFixed(1)} s`);
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 10000);
@@ -907,8 +914,8 @@
     let s = null;
     for (let wait = 500; !s; wait = Math.min(wait * 2, 8000)) {
       try {
-        const res = await fetch('/api/schema');
-        if (res.ok) s = await res.json();
+        const res = await call('GET', '/api/schema');   // a 401 asks for the token
+        if (res.ok) s = res.json;
       } catch (e) { /* the server is away: try again */ }
       if (!s) await new Promise(r => setTimeout(r, wait));
     }

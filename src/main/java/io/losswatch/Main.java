@@ -27,7 +27,9 @@ public final class Main {
                                       for three of its steps' time if it is paced slower
             --max-steps N             steps one run may ask for (100000000)
             --max-clients N           WebSocket connections at most (10000)
-            --token T                 changes need "Authorization: Bearer T" (or set LOSSWATCH_TOKEN)
+            --token T                 reads and changes need "Authorization: Bearer T" (or set
+                                      LOSSWATCH_TOKEN); /health and the page's files stay open
+            --public-read             with --token: reads need no token, changes still do
             --allow-origin O          also accept changes and WebSocket handshakes from pages at origin O
             --allow-host H            also answer requests whose Host is H (say, the name a proxy or
                                       Prometheus reaches this server by); repeatable

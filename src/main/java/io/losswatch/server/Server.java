@@ -98,7 +98,7 @@ public final class Server {
     ServerConfig bound = config.port() == 0 ? config.toBuilder().port(freePort(config.host())).build() : config;
     // one HTTP verticle per core, all on that port: Vert.x spreads the connections, so fan-out uses every core
     List<HttpVerticle> http = new ArrayList<>();
-    WebConfig web = new WebConfig(bound.host(), bound.port(), bound.allowedHosts(), bound.allowedOrigins(), bound.token(),
+    WebConfig web = new WebConfig(bound.host(), bound.port(), bound.allowedHosts(), bound.allowedOrigins(), bound.token(), bound.publicRead(),
         bound.maxSteps(), bound.maxClients(), meters::scrape, meters.wsClients(), meters.wsDropped());
     for (int i = 0; i < HTTP_INSTANCES; i++) http.add(new HttpVerticle(manager, web));
     Future<Server> started = vertx.deployVerticle(new MetricsVerticle(meters, config.metricsRetentionMs(), config.maxMetricRuns()))

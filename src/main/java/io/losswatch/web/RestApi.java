@@ -45,13 +45,13 @@ final class RestApi {
   /** {@code GET /api/schema}: every option of a run spec, a range test, a sweep and a branch (docs/runspec.md). */
   static final String SCHEMA = Json.write(schema());
   private final RunManager manager;
-  private final ChangeGuard guard;
+  private final AccessGuard guard;
   private final int maxSteps;
 
-  /** {@code token}: when set, every change must carry {@code Authorization: Bearer <token>}. */
-  RestApi(RunManager manager, OriginPolicy origins, String token, int maxSteps) {
+  /** {@code guard}: who may read and change ({@link AccessGuard}), first on every {@code /api/*} route. */
+  RestApi(RunManager manager, AccessGuard guard, int maxSteps) {
     this.manager = manager;
-    this.guard = new ChangeGuard(origins, token);
+    this.guard = guard;
     this.maxSteps = maxSteps;
   }
 

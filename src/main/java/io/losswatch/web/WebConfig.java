@@ -10,5 +10,5 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@code scrape} writes {@code /metrics}; it blocks, so it is called off the event loop).
  */
 public record WebConfig(String host, int port, List<String> allowedHosts, List<String> allowedOrigins, String token,
-    int maxSteps, int maxClients, Callable<String> scrape, AtomicInteger wsClients, Counter wsDropped) {
+    boolean publicRead, int maxSteps, int maxClients, Callable<String> scrape, AtomicInteger wsClients, Counter wsDropped) {
 }

@@ -44,6 +44,8 @@ final class WsSession {
   static final int MAX_LOADING = 4;
 
   private final Vertx vertx;
+  private final Token token;
+  private boolean authenticated;   // it may subscribe: no token needed, or shown
   private final Outbound out;
   private final RunRegistry runs;
   private final HistoryCache histories;
@@ -59,12 +61,26 @@ final class WsSession {
   private long every;            // the fastest live subscription's interval: frames are looked for on its boundaries
   private long looked;           // when they last were
 
-  WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped) {
+  WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped, Token token,
+      boolean authenticated) {
+    this.token = token;
+    this.authenticated = authenticated;
     this.vertx = vertx;
     this.out = new Outbound(ws);
     this.runs = runs;
     this.histories = histories;
     this.dropped = dropped;
+  }
+
+  /** Whether the client may subscribe: the server's reads need no token, or it showed it. */
+  boolean authenticated() {
+    return authenticated;
+  }
+
+  /** Takes the client's token: true when it is the server's, or none is needed. */
+  boolean authenticate(String given) {
+    authenticated |= !token.guardsReads() || token.matches(given);
+    return authenticated;
   }
 
   /** Subscribes to runs ({@code "*"}: every run, and those created later); {@code fromStep} applies in all mode. */
