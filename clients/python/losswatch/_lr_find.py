@@ -1,8 +1,11 @@
 """``lr_find``: the learning-rate range test, streamed as a losswatch run. torch is never imported: only the
 model, optimizer and step function given are used."""
 
+from __future__ import annotations
+
 import copy
 import math
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _lr_range
 from ._watch import Watched, _set
@@ -10,8 +13,10 @@ from ._watch import Watched, _set
 DEFAULT_FINISH_TIMEOUT = 2.0
 
 
-def lr_find(model, optimizer, step_fn, start_lr=1e-7, end_lr=10, num_steps=100, mode="exp", smooth=0.98,
-            stop_factor=4, url=None, token=None, name=None, **options):
+def lr_find(model: Any, optimizer: Any, step_fn: Callable[[], Any], start_lr: float = 1e-7, end_lr: float = 10,
+            num_steps: int = 100, mode: str = "exp", smooth: float = 0.98, stop_factor: Optional[float] = 4,
+            url: Any = None, token: Optional[str] = None, name: Optional[str] = None,
+            **options: Any) -> Dict[str, Any]:
     """Runs the learning-rate range test and returns what it found; the model and the optimizer are left as they
     were (their ``state_dict()``s, and the parameters' gradients, are put back, also after an exception).
 
@@ -101,7 +106,7 @@ def lr_find(model, optimizer, step_fn, start_lr=1e-7, end_lr=10, num_steps=100, 
     return {"run": run.id, "lr": lrs, "loss": losses, "smoothed": smoothed, "suggestions": found}
 
 
-def _grads(model, optimizer):
+def _grads(model: Any, optimizer: Any) -> List[Tuple[Any, Any]]:
     """Each parameter (of the model and of the optimizer) with a copy of its gradient, or None."""
     params = {}
     for p in list(model.parameters()) + [p for g in optimizer.param_groups for p in g.get("params", ())]:
@@ -111,6 +116,6 @@ def _grads(model, optimizer):
     return list(params.values())
 
 
-def _put_grads(saved):
+def _put_grads(saved: List[Tuple[Any, Any]]) -> None:
     for p, g in saved:
         p.grad = g

@@ -102,6 +102,76 @@ class PythonScriptsIT {
     }
   }
 
+  /**
+   * A script shaped like a real one (DataLoader with two forked workers, two param groups under StepLR, the loss
+   * as a tensor, watch() filling in lr and the gradient norm, validation metrics every epoch): every step arrives
+   * once, with the values the script had; a forked child's log() is refused with the remedy and adds nothing.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void aRealisticScriptsStepsArriveOnceAndExactAndAForkedChildIsToldNo(@TempDir Path dir) throws Exception {
+    Python.require(true, "a realistic PyTorch script");
+    try (TestServer s = new TestServer();
+         Python script = Python.start(dir, "clients/python/tests/scripts/realistic.py", url(s), "--epochs", "3")) {
+      script.awaitSuccess(300);
+      Map<String, Object> child = script.await("child", 1);
+      assertTrue(((String) child.get("said")).contains("forked from process"), child.toString());
+      assertTrue(((String) child.get("said")).contains("init(resume="), child.toString());
+      Map<String, Object> done = script.await("done", 1);
+      assertEquals(null, done.get("stopped"), "the run was never ended under the script:\n" + script.output());
+      assertEquals(0, ((Number) done.get("dropped")).intValue());
+      assertEquals(0, ((Number) done.get("unsent")).intValue());
+      String id = (String) done.get("id");
+      assertEquals("finished", summary(s, id).get("state"));
+      Map<String, Object> logged = map(done.get("logged"));
+      Map<String, Object> got = steps(s, id);
+      assertEquals(logged.get("step"), got.get("step"), "every step once, in order");
+      assertSameNumbers("loss", (List<?>) logged.get("loss"), (List<?>) got.get("loss"));
+      assertSameNumbers("lr", (List<?>) logged.get("lr"), (List<?>) got.get("lr"));
+      List<Double> want = nums(logged.get("grad_norm"));
+      List<Double> norms = nums(got.get("grad_norm"));
+      for (int i = 0; i < want.size(); i++) {
+        assertEquals(want.get(i), norms.get(i), want.get(i) * 1e-12 + 1e-300, "grad_norm (watch) at index " + i);
+      }
+      // val_loss, logged on the validation steps only: NaN on the others
+      Map<String, Object> valLoss = map(logged.get("val_loss"));
+      List<Double> stored = nums(map(got.get("metrics")).get("val_loss"));
+      List<Double> steps = nums(got.get("step"));
+      for (int i = 0; i < steps.size(); i++) {
+        Object v = valLoss.get(Long.toString(steps.get(i).longValue()));
+        double w = v == null ? Double.NaN : num(v);
+        assertEquals(Double.doubleToLongBits(w), Double.doubleToLongBits(stored.get(i)), "val_loss at step " + steps.get(i));
+      }
+      assertEquals(3, valLoss.size());
+    }
+  }
+
+  /**
+   * Metric names as people write them ({@code val/acc}) and tags and notes from {@code init}: waits on the server
+   * taking them (protocol item 8); until then the client leaves them out, says so once, and loses no step (the
+   * test above holds that part).
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void metricNamesAsPeopleWriteThemTagsAndNotesReachTheServer(@TempDir Path dir) throws Exception {
+    Python.require(true, "a realistic PyTorch script");
+    try (TestServer s = new TestServer();
+         Python script = Python.start(dir, "clients/python/tests/scripts/realistic.py", url(s), "--epochs", "1")) {
+      script.awaitSuccess(300);
+      String err = script.stderr();
+      org.junit.jupiter.api.Assumptions.assumeFalse(err.contains("does not take tags")
+              || err.contains("metric 'val/acc' is not sent"),
+          "waits on the server: tags/notes in the create body and metric names with / and . (protocol item 8):\n" + err);
+      Map<String, Object> done = script.await("done", 1);
+      String id = (String) done.get("id");
+      Map<String, Object> run = summary(s, id);
+      assertEquals(List.of("realistic"), run.get("tags"), run.toString());
+      assertEquals("a script shaped like a real one", run.get("notes"), run.toString());
+      Map<String, Object> metrics = map(steps(s, id).get("metrics"));
+      assertTrue(metrics.containsKey("val/acc"), metrics.keySet().toString());
+    }
+  }
+
   /** Exactly the same doubles; a value the script left out (null) is NaN on the server. */
   private static void assertSameNumbers(String column, List<?> sent, List<?> stored) {
     assertEquals(sent.size(), stored.size(), column + ": as many values as steps");
@@ -337,6 +407,10 @@ class PythonScriptsIT {
         "import losswatch; print(losswatch.__file__); print(losswatch.init.__doc__ is not None)");
     assertEquals(0, imported.getKey(), imported.getValue());
     assertTrue(imported.getValue().startsWith(dir.resolve("venv").toString()), imported.getValue());
+    // the console script: losswatch sync …, as python3 -m losswatch
+    Map.Entry<Integer, String> help = Python.run(dir, 60, dir.resolve("venv/bin/losswatch").toString(), "--help");
+    assertEquals(0, help.getKey(), help.getValue());
+    assertTrue(help.getValue().contains("sync"), help.getValue());
   }
 
   private static void copy(Path from, Path to) throws Exception {
