@@ -55,8 +55,8 @@ class JarIT {
     assertTrue(!r.out.contains("pipeline\n") && !r.out.contains("| figure |"), "nothing measured: " + r.out);
     Result bad = java("bench", "--only=nope");
     assertEquals(2, bad.status, bad.out);
-    assertEquals("bench: --only must be one of pipeline, history, ws-all, ws-live, ingest, metrics, sweep, cluster,"
-        + " got nope; try bench --help\n", bad.err);
+    assertEquals("bench: --only must be one of pipeline, history, ws-all, ws-live, ingest, metrics, sweep, flood,"
+        + " cluster, got nope; try bench --help\n", bad.err);
   }
 
   @Test

@@ -49,7 +49,7 @@ public final class BenchCommand {
 
   /** The sections, in the order a whole run measures them. */
   static final List<String> SECTIONS = List.of("pipeline", "history", "ws-all", "ws-live", "ingest", "metrics", "sweep",
-      "cluster");
+      "flood", "cluster");
   static final String HELP = """
       usage: java -Xmx2g -jar losswatch.jar bench [--quick] [--only=SECTION]
 
@@ -89,6 +89,7 @@ public final class BenchCommand {
       if (only.isEmpty() || only.equals("ingest")) b.ingest();
       if (only.isEmpty() || only.equals("metrics")) b.metricsAndMemory();
       if (only.isEmpty() || only.equals("sweep")) b.sweep();
+      if (only.isEmpty() || only.equals("flood")) b.flood();
       if (only.isEmpty() || only.equals("cluster")) new ClusterBench(b).run();
       b.print();
       return 0;
@@ -482,6 +483,69 @@ public final class BenchCommand {
       row(connected + " idle subscribers in this heap", String.format("%d MiB used of %d MiB", during >> 20,
           Runtime.getRuntime().maxMemory() >> 20), "fit in 2 GiB", connected >= idle && Runtime.getRuntime().maxMemory() <= (2L << 30) + (64 << 20));
     } finally {
+      await(s.close());
+    }
+  }
+
+  /**
+   * Slow request bodies (issue 19.6): connections that each send an append's head declaring 4 MiB and then 4 MiB − 1
+   * of it, and hold. The heap they make the server keep (after GC, the bench's own sockets are a few KiB), and how
+   * long /health takes meanwhile, probed every 100 ms from another thread.
+   */
+  private void flood() throws Exception {
+    out.println("slow request bodies");
+    int n = quick ? 200 : 1000;
+    int declared = 4 * 1024 * 1024;
+    Server s = server(ServerConfig.defaults().toBuilder());
+    List<java.net.Socket> socks = new ArrayList<>();
+    List<Double> health = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicBoolean flooding = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread prober = new Thread(() -> {
+      while (flooding.get()) {
+        try {
+          long t = System.nanoTime();
+          http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health")).build(),
+              HttpResponse.BodyHandlers.discarding());
+          health.add((System.nanoTime() - t) / 1e6);
+          Thread.sleep(100);
+        } catch (Exception e) {
+          return;
+        }
+      }
+    });
+    try {
+      String id = create(s, "{\"source\":\"external\",\"name\":\"flood\"}");
+      long base = heapAfterGc();
+      prober.start();
+      byte[] chunk = new byte[64 * 1024];
+      Arrays.fill(chunk, (byte) ' ');
+      byte[] head = ("POST /api/runs/" + id + "/steps HTTP/1.1\r\nHost: 127.0.0.1:" + s.port() + "\r\nContent-Type: "
+          + "application/json\r\nContent-Length: " + declared + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+      int cut = 0;
+      long start = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        java.net.Socket k = new java.net.Socket("127.0.0.1", s.port());
+        socks.add(k);
+        try {
+          k.getOutputStream().write(head);
+          for (int sent = 0; sent < declared - 1; sent += chunk.length) {
+            k.getOutputStream().write(chunk, 0, Math.min(chunk.length, declared - 1 - sent));
+          }
+        } catch (java.io.IOException closed) {
+          cut++;   // the server closed it: its body's time was up
+        }
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      long held = heapAfterGc() - base;
+      flooding.set(false);
+      prober.join();
+      row(n + " connections sending 4 MiB − 1 of 4 MiB and holding: heap kept (after GC)",
+          String.format("%d MiB (%.0f s to send, %d cut off)", held >> 20, seconds, cut), "≤ 96 MiB", held <= 96L << 20);
+      row("  /health meanwhile, every 100 ms", String.format("median %.1f ms, max %.0f ms (%d probes)",
+          pct(health, 50), pct(health, 100), health.size()), "≤ 100 ms", pct(health, 100) <= 100);
+    } finally {
+      flooding.set(false);
+      for (java.net.Socket k : socks) k.close();
       await(s.close());
     }
   }

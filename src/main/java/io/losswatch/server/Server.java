@@ -99,7 +99,8 @@ public final class Server {
     // one HTTP verticle per core, all on that port: Vert.x spreads the connections, so fan-out uses every core
     List<HttpVerticle> http = new ArrayList<>();
     WebConfig web = new WebConfig(bound.host(), bound.port(), bound.allowedHosts(), bound.allowedOrigins(), bound.token(), bound.publicRead(),
-        bound.maxSteps(), bound.maxClients(), meters::scrape, meters.wsClients(), meters.wsDropped());
+        bound.maxSteps(), bound.maxClients(), meters::scrape, meters.wsClients(), meters.wsDropped(),
+        meters.bodyBytes(), meters.bodiesBusy());
     for (int i = 0; i < HTTP_INSTANCES; i++) http.add(new HttpVerticle(manager, web));
     Future<Server> started = vertx.deployVerticle(new MetricsVerticle(meters, config.metricsRetentionMs(), config.maxMetricRuns()))
         .compose(x -> vertx.deployVerticle(new StoreVerticle(store),

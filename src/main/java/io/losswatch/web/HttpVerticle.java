@@ -27,7 +27,8 @@ public final class HttpVerticle extends VerticleBase {
     Token token = new Token(config.token(), config.publicRead());
     Router router = router(vertx, manager, config, hosts, origins);
     gateway = new StreamGateway(vertx, manager.runs(), config, token);
-    HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
+            .setIdleTimeout(BodyLimits.IDLE_SECONDS))
         .webSocketHandshakeHandler(hs -> {
           ApiError refused = hosts.check(hs.headers().getAll(HttpHeaders.HOST), hs.authority());
           if (refused != null) hs.reject(refused.status);
@@ -49,14 +50,16 @@ public final class HttpVerticle extends VerticleBase {
    */
   static Router router(Vertx vertx, RunManager manager, WebConfig config, HostPolicy hosts, OriginPolicy origins) {
     Router router = Router.router(vertx);
-    // first of all, for every route: the Host (RestApi's failure handler writes the refusal)
+    BodyLimits bodies = new BodyLimits(config.bodyBytes(), config.bodiesBusy());
+    // first of all, for every route: a body's deadline, then the Host (RestApi's failure handler writes the refusal)
     router.route().handler(ctx -> {
+      bodies.deadline(ctx);
       ApiError refused = hosts.check(ctx.request().headers().getAll(HttpHeaders.HOST), ctx.request().authority());
       if (refused != null) ctx.fail(refused);
       else ctx.next();
     });
     AccessGuard guard = new AccessGuard(origins, new Token(config.token(), config.publicRead()));
-    new RestApi(manager, guard, config.maxSteps()).mount(router);
+    new RestApi(manager, guard, bodies, config.maxSteps()).mount(router);
     router.get("/metrics").handler(guard);   // Prometheus sends the token as a bearer token
     router.get("/metrics").handler(ctx -> vertx.executeBlocking(config.scrape(), false)
         .onSuccess(text -> ctx.response()

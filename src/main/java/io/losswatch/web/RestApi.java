@@ -46,18 +46,21 @@ final class RestApi {
   static final String SCHEMA = Json.write(schema());
   private final RunManager manager;
   private final AccessGuard guard;
+  private final BodyLimits bodies;
   private final int maxSteps;
 
   /** {@code guard}: who may read and change ({@link AccessGuard}), first on every {@code /api/*} route. */
-  RestApi(RunManager manager, AccessGuard guard, int maxSteps) {
+  RestApi(RunManager manager, AccessGuard guard, BodyLimits bodies, int maxSteps) {
     this.manager = manager;
     this.guard = guard;
+    this.bodies = bodies;
     this.maxSteps = maxSteps;
   }
 
   void mount(Router router) {
-    router.route("/api/*").handler(guard);
-    new IngestApi(manager).mount(router);   // its own body limit, before the one of every other route
+    router.route("/api/*").handler(guard);   // a bad head is refused before its body is read
+    new IngestApi(manager).mount(router, bodies);   // its own body limit, before the one of every other route
+    router.route("/api/*").handler(bodies::reserve);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.post("/api/runs").handler(this::create);
     router.get("/api/runs").handler(this::list);
