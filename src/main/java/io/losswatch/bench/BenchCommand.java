@@ -49,7 +49,7 @@ public final class BenchCommand {
 
   /** The sections, in the order a whole run measures them. */
   static final List<String> SECTIONS = List.of("pipeline", "history", "ws-all", "ws-live", "ingest", "metrics", "sweep",
-      "flood", "cluster");
+      "flood", "wildcard", "cluster");
   static final String HELP = """
       usage: java -Xmx2g -jar losswatch.jar bench [--quick] [--only=SECTION]
 
@@ -90,6 +90,7 @@ public final class BenchCommand {
       if (only.isEmpty() || only.equals("metrics")) b.metricsAndMemory();
       if (only.isEmpty() || only.equals("sweep")) b.sweep();
       if (only.isEmpty() || only.equals("flood")) b.flood();
+      if (only.isEmpty() || only.equals("wildcard")) b.wildcard();
       if (only.isEmpty() || only.equals("cluster")) new ClusterBench(b).run();
       b.print();
       return 0;
@@ -482,6 +483,58 @@ public final class BenchCommand {
           connected), "reported", true);
       row(connected + " idle subscribers in this heap", String.format("%d MiB used of %d MiB", during >> 20,
           Runtime.getRuntime().maxMemory() >> 20), "fit in 2 GiB", connected >= idle && Runtime.getRuntime().maxMemory() <= (2L << 30) + (64 << 20));
+    } finally {
+      await(s.close());
+    }
+  }
+
+  /**
+   * Clients that subscribe to every run and never read (issue 19.5): 4,000 finished runs, 2,000 such clients (from
+   * the load generator, another process), and /health timed every 100 ms from when they connect until the server
+   * cut them off (a client that answers no ping for 10 s is cut).
+   */
+  private void wildcard() throws Exception {
+    out.println("stalled \"*\" subscribers");
+    int runs = quick ? 1000 : 4000;
+    int clients = quick ? 500 : 2000;
+    Server s = server(ServerConfig.defaults().toBuilder().maxRuns(runs + 10).maxClients(clients + 10));
+    try {
+      for (int i = 0; i < runs; i++) {
+        String id = create(s, "{\"source\":\"external\",\"name\":\"r" + i + "\"}");
+        post(s, "/api/runs/" + id + "/steps", "{\"step\":[1,2,3],\"loss\":[3,2,1]}");
+        post(s, "/api/runs/" + id + "/finish", "{\"state\":\"finished\"}");
+      }
+      List<Double> quiet = new ArrayList<>();   // the runs ended and retired, nobody subscribed: the baseline
+      for (int i = 0; i < 50; i++) {
+        long t = System.nanoTime();
+        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health")).build(),
+            HttpResponse.BodyHandlers.discarding());
+        quiet.add((System.nanoTime() - t) / 1e6);
+        Thread.sleep(100);
+      }
+      row("/health with " + runs + " runs, no subscriber", String.format("median %.1f ms, max %.0f ms",
+          pct(quiet, 50), pct(quiet, 100)), "reported", true);
+      List<Double> health = new ArrayList<>();
+      CompletableFuture<Map<?, ?>> gen = CompletableFuture.supplyAsync(() -> {
+        try {
+          return loadGenerator(s.port(), 0, 15, "live", false, clients, 0);
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      int peak = 0;
+      while (!gen.isDone()) {
+        long t = System.nanoTime();
+        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health")).build(),
+            HttpResponse.BodyHandlers.discarding());
+        health.add((System.nanoTime() - t) / 1e6);
+        peak = Math.max(peak, s.meters().wsClients().get());
+        Thread.sleep(100);
+      }
+      gen.get();
+      row("/health with " + clients + " stalled \"*\" subscribers and " + runs + " runs", String.format(
+          "median %.1f ms, p99 %.0f ms, max %.0f ms (%d probes, %d connected at most)", pct(health, 50), pct(health, 99),
+          pct(health, 100), health.size(), peak), "≤ 100 ms", pct(health, 99) <= 100);
     } finally {
       await(s.close());
     }

@@ -36,7 +36,7 @@ public final class LoadGenerator {
     int stalled = args.length > 5 ? Integer.parseInt(args[5]) : 0;
     int warmup = args.length > 6 ? Integer.parseInt(args[6]) : seconds >= 15 ? 5 : 1;
     Vertx vertx = Vertx.vertx();
-    WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(clients + 10)
+    WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(clients + stalled + 10)
         .setMaxMessageSize(1 << 22));
     Recorder newest = new Recorder();
     Recorder oldest = new Recorder();

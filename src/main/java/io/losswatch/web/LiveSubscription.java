@@ -33,8 +33,16 @@ final class LiveSubscription extends Subscription {
     rate(hz);
   }
 
-  void rate(double hz) {
+  /** Sets its rate; true when its interval changed. */
+  boolean rate(double hz) {
+    long was = intervalMs;
     intervalMs = Math.max(1, Math.round(1000 / hz));
+    return intervalMs != was;
+  }
+
+  /** Whether a bucket waits to go out. */
+  boolean pending() {
+    return pending;
   }
 
   @Override void restart(int newCycle) {
@@ -107,8 +115,8 @@ final class LiveSubscription extends Subscription {
   private record Bucket(String run, int cycle, long after, long last) {
   }
 
-  @Override boolean settled() {
-    return introduced() && overview == Overview.SENT && !summaryWaiting();
+  @Override boolean needsRead() {
+    return introduced() && overview == Overview.DUE;
   }
 
   private String entry() {

@@ -19,6 +19,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
@@ -42,6 +43,8 @@ final class WsSession {
   static final int MAX_NOTICES = 8;
   /** History reads one client may have under way; the others wait their turn. */
   static final int MAX_LOADING = 4;
+  /** Subscriptions the ticks looked at, in every session: tests read it (the work of a tick). */
+  static final java.util.concurrent.atomic.AtomicLong TICK_VISITS = new java.util.concurrent.atomic.AtomicLong();
 
   private final Vertx vertx;
   private final Token token;
@@ -51,18 +54,33 @@ final class WsSession {
   private final HistoryCache histories;
   private final Counter dropped;
   private final Map<String, Subscription> subs = new LinkedHashMap<>();
-  /** The subscriptions with something waiting (a summary, a history, a chunk to read): the tick looks at these. */
-  private final Set<Subscription> unsettled = new LinkedHashSet<>();
+  /**
+   * What the tick looks at, and nothing else: the subscriptions with a summary that may go once there is room, and
+   * those waiting for a history read (an overview, a chunk) once there is room and a read to spare. The others
+   * wait for an event of their own (a batch, a frame, a read done), which moves them on. A subscription is in at
+   * most one queue that counts ({@link Subscription#queued}; an entry it has left is skipped).
+   */
+  private final ArrayDeque<Subscription> toSend = new ArrayDeque<>();
+  private final ArrayDeque<Subscription> toLoad = new ArrayDeque<>();
+  /** The live subscriptions with a bucket waiting: a frame looks at these, not at every run. */
+  private final Set<LiveSubscription> buckets = new LinkedHashSet<>();
   private final ArrayDeque<String> notices = new ArrayDeque<>();
+  private final Supplier<RunList> everyRun;
   private Mode wildcard;   // non-null: runs created later are subscribed too
   private double wildcardHz;
+  private long wildcardFrom;
+  /** A wildcard's runs from {@link #introduced} on are not subscribed yet: each is, once the client has room. */
+  private RunList backlog;
+  private int introduced;
   private int loading;
   private boolean framesHeld;   // the client lags: due frames are held back (counted once as dropped)
   private long every;            // the fastest live subscription's interval: frames are looked for on its boundaries
   private long looked;           // when they last were
 
+  /** {@code everyRun}: the runs a {@code "*"} subscription starts from, as the gateway lists them (shared). */
   WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped, Token token,
-      boolean authenticated) {
+      boolean authenticated, Supplier<RunList> everyRun) {
+    this.everyRun = everyRun;
     this.token = token;
     this.authenticated = authenticated;
     this.vertx = vertx;
@@ -86,10 +104,13 @@ final class WsSession {
   /** Subscribes to runs ({@code "*"}: every run, and those created later); {@code fromStep} applies in all mode. */
   void subscribe(List<String> ids, Mode mode, double hz, long fromStep) {
     for (String id : ids) {
-      if (id.equals("*")) {
-        wildcard = mode;
+      if (id.equals("*")) {   // each run once the client has room for its summary: a client that stops reading
+        wildcard = mode;       // holds a few, not thousands
         wildcardHz = hz;
-        for (Run r : runs.all()) add(r, mode, hz, fromStep);
+        wildcardFrom = fromStep;
+        backlog = everyRun.get();
+        introduced = 0;
+        introduce();
       } else {
         Run r = runs.get(id).orElse(null);
         if (r == null) notice(Wire.wsError("runs: no run with id " + Json.write(id)));
@@ -102,45 +123,77 @@ final class WsSession {
   private Subscription add(Run run, Mode mode, double hz, long fromStep) {
     Subscription s = subs.get(run.id());
     if (s instanceof LiveSubscription live && mode == Mode.LIVE) {
-      live.rate(hz);
-      every = 0;
+      if (live.rate(hz)) every = 0;
       return s;
     }
     if (s instanceof ExactSubscription && mode == Mode.ALL) return s;
     s = mode == Mode.LIVE ? new LiveSubscription(run.id(), run.cycle(), hz)
         : new ExactSubscription(run.id(), run.cycle(), fromStep);
     s.summary(run.summary(), null);
-    subs.put(run.id(), s);
-    every = 0;
+    Subscription before = subs.put(run.id(), s);
+    if (before != null) every = 0;
+    else if (every != 0 && s instanceof LiveSubscription live) every = Math.min(every, live.intervalMs);
     advance(s, null);
     return s;
+  }
+
+  /** Subscribes the wildcard's runs not subscribed yet, while the client has room for their summaries. */
+  private void introduce() {
+    while (backlog != null && introduced < backlog.runs().size() && out.room()) {
+      Run run = backlog.runs().get(introduced++);
+      TICK_VISITS.incrementAndGet();
+      if (runs.get(run.id()).isPresent()) add(run, wildcard, wildcardHz, wildcardFrom);   // else deleted since
+    }
+    if (backlog != null && introduced >= backlog.runs().size()) backlog = null;
+  }
+
+  /** Whether {@code run} is among the wildcard's runs not subscribed yet (its introduction will bring it whole). */
+  private boolean toIntroduce(String run) {
+    Integer at = backlog == null ? null : backlog.at().get(run);
+    return at != null && at >= introduced;
   }
 
   void unsubscribe(List<String> ids) {
     for (String id : ids) {
       if (id.equals("*")) {
         wildcard = null;
+        backlog = null;
         subs.clear();
-        unsettled.clear();
+        toSend.clear();
+        toLoad.clear();
+        buckets.clear();
       } else {
-        unsettled.remove(subs.remove(id));
+        drop(subs.remove(id));
       }
       every = 0;
     }
+  }
+
+  /** Forgets {@code s}: whatever queue it is in skips it. */
+  private void drop(Subscription s) {
+    if (s == null) return;
+    s.queued = Subscription.NONE;
+    if (s instanceof LiveSubscription live) buckets.remove(live);
   }
 
   void onBatch(Fanout f) {
     StepBatch b = f.batch;
     Subscription s = subs.get(b.run());
     if (s == null) {
-      Run run = wildcard == null ? null : runs.get(b.run()).orElse(null);
+      Run run = wildcard == null || toIntroduce(b.run()) ? null : runs.get(b.run()).orElse(null);
       if (run == null) return;
       s = add(run, wildcard, wildcardHz, 1);
     }
     if (b.cycle() < s.cycle) return;   // a cycle the run has left
-    if (b.cycle() > s.cycle) s.restart(b.cycle());   // a demo run started over (its message usually comes first)
+    if (b.cycle() > s.cycle) {   // a demo run started over (its message usually comes first)
+      s.restart(b.cycle());
+      settle(s);
+    }
     if (s instanceof LiveSubscription live) {
-      if (live.overview != LiveSubscription.Overview.DUE) live.accumulate(f);   // else the overview will hold it
+      if (live.overview != LiveSubscription.Overview.DUE) {   // else the overview will hold it
+        live.accumulate(f);
+        if (live.pending()) buckets.add(live);
+      }
     } else {
       advance(s, f);
     }
@@ -149,12 +202,13 @@ final class WsSession {
   void onRun(RunSummary summary, String text) {
     Subscription s = subs.get(summary.id());
     if (s == null) {
-      Run run = wildcard == null || summary.state() != RunState.CREATED ? null : runs.get(summary.id()).orElse(null);
+      Run run = wildcard == null || summary.state() != RunState.CREATED || toIntroduce(summary.id()) ? null
+          : runs.get(summary.id()).orElse(null);
       if (run != null) add(run, wildcard, wildcardHz, 1);
       return;
     }
     if (summary.state() == RunState.DELETED && !s.introduced()) {   // the client never heard of it
-      unsettled.remove(subs.remove(summary.id()));
+      drop(subs.remove(summary.id()));
       return;
     }
     if (summary.cycle() > s.cycle) s.restart(summary.cycle());   // a demo run starting over
@@ -177,12 +231,27 @@ final class WsSession {
     return true;
   }
 
-  /** Called by the gateway every tick: the progress watch, what waits, the frame of due live buckets. */
+  /**
+   * Called by the gateway every tick: the progress watch, what waits, the frame of due live buckets, then what may
+   * move now that there is room: summaries, the wildcard's next runs, history reads. Its work is what is due: a
+   * client that does not read costs it a few checks, however many runs it follows.
+   */
   void tick(long now, Map<Object, String> written) {
     if (out.watch(now)) return;
     while (!notices.isEmpty() && out.send(notices.peek())) notices.poll();
     sendFrame(now, written);
-    for (Subscription s : new ArrayList<>(unsettled)) advance(s, null);
+    if (!out.room()) return;
+    for (int n = toSend.size(); n > 0 && out.room(); n--) visit(toSend.poll(), Subscription.SEND);
+    introduce();
+    for (int n = toLoad.size(); n > 0 && loading < MAX_LOADING && out.room(); n--) visit(toLoad.poll(), Subscription.LOAD);
+  }
+
+  /** Advances {@code s}, taken from the queue for {@code kind}, unless it has left that queue since. */
+  private void visit(Subscription s, byte kind) {
+    if (s.queued != kind || subs.get(s.run) != s) return;
+    s.queued = Subscription.NONE;
+    TICK_VISITS.incrementAndGet();
+    advance(s, null);
   }
 
   /**
@@ -197,26 +266,43 @@ final class WsSession {
     // frames go when the wall clock enters a new interval of the fastest run: only then is one looked for
     if (every == Long.MAX_VALUE || now / every == looked / every) return;
     looked = now;
+    if (buckets.isEmpty()) return;
+    // a client that lags gets no frame: its buckets grow, and it reads the newest once it has caught up
+    if (!out.room()) {
+      hold();
+      return;
+    }
     List<LiveSubscription> due = null;
-    for (Subscription s : subs.values()) {
-      if (s instanceof LiveSubscription live && live.overview == LiveSubscription.Overview.SENT && live.due(now)) {
+    for (Iterator<LiveSubscription> it = buckets.iterator(); it.hasNext(); ) {
+      LiveSubscription live = it.next();
+      if (!live.pending() || subs.get(live.run) != live) {
+        it.remove();
+      } else if (live.overview == LiveSubscription.Overview.SENT && live.due(now)) {
         if (due == null) due = new ArrayList<>();
         due.add(live);
       }
     }
     if (due == null) return;
-    // a client that lags gets no frame: its buckets grow, and it reads the newest once it has caught up; unless a
-    // state change waits behind a bucket, which a client must not miss
-    if (!out.fresh() && (!out.room() || due.stream().noneMatch(Subscription::summaryWaiting))) {
-      if (!framesHeld) dropped.increment();
-      framesHeld = true;
+    // ... unless a state change waits behind a bucket, which a client must not miss
+    if (!out.fresh() && due.stream().noneMatch(Subscription::summaryWaiting)) {
+      hold();
       return;
     }
     framesHeld = false;
     List<String> entries = new ArrayList<>(due.size());
-    for (LiveSubscription live : due) entries.add(live.take(written, now));
+    for (LiveSubscription live : due) {
+      entries.add(live.take(written, now));
+      buckets.remove(live);
+    }
     // entries are shared texts, so clients due the same buckets have equal lists: they share the frame too
     out.send(written.computeIfAbsent(entries, k -> Wire.frame(now, entries)));
+    for (LiveSubscription live : due) if (live.summaryWaiting()) advance(live, null);   // its steps are out: it may go
+  }
+
+  /** Holds the due frames back (counted once as dropped while the client lags). */
+  private void hold() {
+    if (!framesHeld) dropped.increment();
+    framesHeld = true;
   }
 
   private void advance(Subscription s, Fanout f) {
@@ -225,16 +311,22 @@ final class WsSession {
     settle(s);
   }
 
-  /** Keeps {@code s} under the tick's eye while something of it waits; drops it once its deletion went out. */
+  /**
+   * Puts {@code s} where the tick will look for it: a summary that may go needs room; an overview or a chunk to
+   * read needs room and a read to spare; anything else waits for its own event. Drops it once its deletion went out.
+   */
   private void settle(Subscription s) {
     if (s.ended) {
-      subs.remove(s.run);
-      unsettled.remove(s);
-    } else if (subs.get(s.run) != s || s.settled()) {
-      unsettled.remove(s);
-    } else {
-      unsettled.add(s);
+      if (subs.get(s.run) == s) subs.remove(s.run);
+      drop(s);
+      return;
     }
+    byte q = subs.get(s.run) != s ? Subscription.NONE
+        : s.summaryDue() ? Subscription.SEND : s.needsRead() ? Subscription.LOAD : Subscription.NONE;
+    if (q == s.queued) return;
+    s.queued = q;
+    if (q == Subscription.SEND) toSend.add(s);
+    else if (q == Subscription.LOAD) toLoad.add(s);
   }
 
   /** Live: the summary that introduces the run, its overview when there is room, then state changes in turn. */
@@ -377,7 +469,10 @@ final class WsSession {
   /** The connection is gone. */
   void closed() {
     subs.clear();
-    unsettled.clear();
+    toSend.clear();
+    toLoad.clear();
+    buckets.clear();
+    backlog = null;
     notices.clear();
   }
 }
