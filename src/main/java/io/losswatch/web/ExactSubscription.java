@@ -27,8 +27,8 @@ final class ExactSubscription extends Subscription {
     behind = true;
   }
 
-  @Override boolean needsRead() {
-    return introduced() && behind && !reading;
+  @Override boolean settled() {
+    return introduced() && !behind && !summaryWaiting();
   }
 
   @Override boolean stepsOut(long step) {

@@ -33,16 +33,8 @@ final class LiveSubscription extends Subscription {
     rate(hz);
   }
 
-  /** Sets its rate; true when its interval changed. */
-  boolean rate(double hz) {
-    long was = intervalMs;
+  void rate(double hz) {
     intervalMs = Math.max(1, Math.round(1000 / hz));
-    return intervalMs != was;
-  }
-
-  /** Whether a bucket waits to go out. */
-  boolean pending() {
-    return pending;
   }
 
   @Override void restart(int newCycle) {
@@ -62,6 +54,11 @@ final class LiveSubscription extends Subscription {
   void overviewDue() {
     overview = Overview.DUE;
     forget(0);
+  }
+
+  /** Whether a bucket waits to go out. */
+  boolean pending() {
+    return pending;
   }
 
   private void forget(long through) {
@@ -115,8 +112,8 @@ final class LiveSubscription extends Subscription {
   private record Bucket(String run, int cycle, long after, long last) {
   }
 
-  @Override boolean needsRead() {
-    return introduced() && overview == Overview.DUE;
+  @Override boolean settled() {
+    return introduced() && overview == Overview.SENT && !summaryWaiting();
   }
 
   private String entry() {

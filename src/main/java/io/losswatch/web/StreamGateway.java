@@ -2,7 +2,6 @@ package io.losswatch.web;
 
 import io.losswatch.event.Alert;
 import io.losswatch.event.Events;
-import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.train.RunRegistry;
@@ -32,7 +31,6 @@ final class StreamGateway {
   /** How long a client whose reads need the token may take to send it. */
   static final long AUTH_MS = 10_000;
   private final Token token;
-  private RunList everyRun;
 
   StreamGateway(Vertx vertx, RunRegistry runs, WebConfig meters, Token token) {
     this.token = token;
@@ -44,14 +42,11 @@ final class StreamGateway {
 
   /** Live buckets are flushed on this tick, shared by every session of this verticle. */
   static final long TICK_MS = 10;
-  /** Ticks with sessions to look at, of every gateway: tests read it. */
-  static final java.util.concurrent.atomic.AtomicLong TICKS = new java.util.concurrent.atomic.AtomicLong();
 
   Future<?> start() {
     // a millisecond into each tick of the wall clock: frames are due on its boundaries (and paced runs step just before)
     vertx.setPeriodic(TICK_MS - System.currentTimeMillis() % TICK_MS + 1, TICK_MS, id -> {
       if (sessions.isEmpty()) return;
-      TICKS.incrementAndGet();
       long now = System.currentTimeMillis();
       Map<Object, String> written = new HashMap<>();
       for (WsSession s : new ArrayList<>(sessions.values())) s.tick(now, written);
@@ -61,17 +56,7 @@ final class StreamGateway {
         vertx.eventBus().localConsumer(Events.MIRRORED, this::onEvent).completion());
   }
 
-  /** Every run as a {@code "*"} subscription starts from it; listed again once a run came or went. */
-  private RunList everyRun() {
-    if (everyRun == null || everyRun.runs().size() != runs.unordered().size()) everyRun = RunList.of(runs.all());
-    return everyRun;
-  }
-
   private void onEvent(Message<Object> m) {
-    if (m.body() instanceof RunSummary summary
-        && (summary.state() == RunState.CREATED || summary.state() == RunState.DELETED)) {
-      everyRun = null;
-    }
     if (sessions.isEmpty()) return;
     if (m.body() instanceof StepBatch b) {
       Fanout f = new Fanout(b);
@@ -97,7 +82,7 @@ final class StreamGateway {
    */
   void attach(ServerWebSocket ws) {
     boolean shown = !token.guardsReads() || token.matches(Token.bearer(ws.headers().get(HttpHeaders.AUTHORIZATION)));
-    WsSession session = new WsSession(vertx, ws, runs, histories, meters.wsDropped(), token, shown, this::everyRun);
+    WsSession session = new WsSession(vertx, ws, runs, histories, meters.wsDropped(), token, shown);
     long timer = shown ? -1 : vertx.setTimer(AUTH_MS, id -> {
       if (!session.authenticated()) session.close(WsRequests.UNAUTHORIZED, "no token within " + AUTH_MS / 1000 + " s");
     });

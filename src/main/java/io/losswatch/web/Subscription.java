@@ -10,11 +10,6 @@ import io.losswatch.event.RunSummary;
  */
 abstract class Subscription {
   static final int MAX_HELD_ALERTS = 4;
-  /** Which of its session's queues counts it in: none, the summaries to send, the history reads to start. */
-  static final byte NONE = 0;
-  static final byte SEND = 1;
-  static final byte LOAD = 2;
-  byte queued;
   final String run;
   int cycle;                // the run's cycle this client's steps belong to
   private RunSummary summary;   // the newest state change not sent yet, or null
@@ -56,13 +51,8 @@ abstract class Subscription {
   /** Whether the client has had (or, in live mode, will have no other chance at) every step up to {@code step}. */
   abstract boolean stepsOut(long step);
 
-  /** Whether a history read (an overview, a chunk) is what it waits for: it starts when the client has room. */
-  abstract boolean needsRead();
-
-  /** Whether its waiting summary may go as soon as the client has room (the run's steps before it are out). */
-  boolean summaryDue() {
-    return summary != null && (!introduced || summary.state() == RunState.DELETED || stepsOut(summary.step()));
-  }
+  /** Whether nothing waits but what the batches will bring: the session need not look at it every tick. */
+  abstract boolean settled();
 
   boolean introduced() {
     return introduced;

@@ -19,9 +19,9 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Set;
-import java.util.function.Supplier;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -43,8 +43,9 @@ final class WsSession {
   static final int MAX_NOTICES = 8;
   /** History reads one client may have under way; the others wait their turn. */
   static final int MAX_LOADING = 4;
-  /** Subscriptions the ticks looked at, in every session: tests read it (the work of a tick). */
-  static final java.util.concurrent.atomic.AtomicLong TICK_VISITS = new java.util.concurrent.atomic.AtomicLong();
+  /** Sessions' ticks, and the subscriptions they looked at: a tick's work, which tests read. */
+  static final AtomicLong TICKS = new AtomicLong();
+  static final AtomicLong VISITS = new AtomicLong();
 
   private final Vertx vertx;
   private final Token token;
@@ -54,33 +55,22 @@ final class WsSession {
   private final HistoryCache histories;
   private final Counter dropped;
   private final Map<String, Subscription> subs = new LinkedHashMap<>();
-  /**
-   * What the tick looks at, and nothing else: the subscriptions with a summary that may go once there is room, and
-   * those waiting for a history read (an overview, a chunk) once there is room and a read to spare. The others
-   * wait for an event of their own (a batch, a frame, a read done), which moves them on. A subscription is in at
-   * most one queue that counts ({@link Subscription#queued}; an entry it has left is skipped).
-   */
-  private final ArrayDeque<Subscription> toSend = new ArrayDeque<>();
-  private final ArrayDeque<Subscription> toLoad = new ArrayDeque<>();
+  /** The subscriptions with something waiting (a summary, a history, a chunk to read): the tick looks at these. */
+  private final Set<Subscription> unsettled = new LinkedHashSet<>();
   /** The live subscriptions with a bucket waiting: a frame looks at these, not at every run. */
   private final Set<LiveSubscription> buckets = new LinkedHashSet<>();
   private final ArrayDeque<String> notices = new ArrayDeque<>();
-  private final Supplier<RunList> everyRun;
   private Mode wildcard;   // non-null: runs created later are subscribed too
   private double wildcardHz;
   private long wildcardFrom;
-  /** A wildcard's runs from {@link #introduced} on are not subscribed yet: each is, once the client has room. */
-  private RunList backlog;
-  private int introduced;
+  private Iterator<Run> backlog;   // the wildcard's runs not subscribed yet: see introduce()
   private int loading;
   private boolean framesHeld;   // the client lags: due frames are held back (counted once as dropped)
   private long every;            // the fastest live subscription's interval: frames are looked for on its boundaries
   private long looked;           // when they last were
 
-  /** {@code everyRun}: the runs a {@code "*"} subscription starts from, as the gateway lists them (shared). */
   WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped, Token token,
-      boolean authenticated, Supplier<RunList> everyRun) {
-    this.everyRun = everyRun;
+      boolean authenticated) {
     this.token = token;
     this.authenticated = authenticated;
     this.vertx = vertx;
@@ -104,12 +94,14 @@ final class WsSession {
   /** Subscribes to runs ({@code "*"}: every run, and those created later); {@code fromStep} applies in all mode. */
   void subscribe(List<String> ids, Mode mode, double hz, long fromStep) {
     for (String id : ids) {
-      if (id.equals("*")) {   // each run once the client has room for its summary: a client that stops reading
-        wildcard = mode;       // holds a few, not thousands
+      if (id.equals("*")) {
+        wildcard = mode;
         wildcardHz = hz;
         wildcardFrom = fromStep;
-        backlog = everyRun.get();
-        introduced = 0;
+        // the runs it follows take the new mode and rate now; the others come as the client reads, so a client
+        // that stops reading holds the few it had room for, not thousands
+        for (Subscription s : new ArrayList<>(subs.values())) runs.get(s.run).ifPresent(r -> add(r, mode, hz, fromStep));
+        backlog = runs.all().iterator();
         introduce();
       } else {
         Run r = runs.get(id).orElse(null);
@@ -123,34 +115,34 @@ final class WsSession {
   private Subscription add(Run run, Mode mode, double hz, long fromStep) {
     Subscription s = subs.get(run.id());
     if (s instanceof LiveSubscription live && mode == Mode.LIVE) {
-      if (live.rate(hz)) every = 0;
+      live.rate(hz);
+      every = 0;
       return s;
     }
     if (s instanceof ExactSubscription && mode == Mode.ALL) return s;
     s = mode == Mode.LIVE ? new LiveSubscription(run.id(), run.cycle(), hz)
         : new ExactSubscription(run.id(), run.cycle(), fromStep);
     s.summary(run.summary(), null);
-    Subscription before = subs.put(run.id(), s);
-    if (before != null) every = 0;
-    else if (every != 0 && s instanceof LiveSubscription live) every = Math.min(every, live.intervalMs);
+    subs.put(run.id(), s);
+    every = 0;
     advance(s, null);
     return s;
   }
 
-  /** Subscribes the wildcard's runs not subscribed yet, while the client has room for their summaries. */
+  /**
+   * Subscribes the wildcard's next runs while the client has room for them and a history read to spare: what waits
+   * for the tick stays a handful, however many runs there are.
+   */
   private void introduce() {
-    while (backlog != null && introduced < backlog.runs().size() && out.room()) {
-      Run run = backlog.runs().get(introduced++);
-      TICK_VISITS.incrementAndGet();
-      if (runs.get(run.id()).isPresent()) add(run, wildcard, wildcardHz, wildcardFrom);   // else deleted since
+    while (backlog != null && out.room() && loading < MAX_LOADING) {
+      if (!backlog.hasNext()) {
+        backlog = null;
+        return;
+      }
+      Run r = backlog.next();
+      VISITS.incrementAndGet();
+      if (!subs.containsKey(r.id()) && runs.get(r.id()).isPresent()) add(r, wildcard, wildcardHz, wildcardFrom);
     }
-    if (backlog != null && introduced >= backlog.runs().size()) backlog = null;
-  }
-
-  /** Whether {@code run} is among the wildcard's runs not subscribed yet (its introduction will bring it whole). */
-  private boolean toIntroduce(String run) {
-    Integer at = backlog == null ? null : backlog.at().get(run);
-    return at != null && at >= introduced;
   }
 
   void unsubscribe(List<String> ids) {
@@ -159,40 +151,29 @@ final class WsSession {
         wildcard = null;
         backlog = null;
         subs.clear();
-        toSend.clear();
-        toLoad.clear();
+        unsettled.clear();
         buckets.clear();
       } else {
-        drop(subs.remove(id));
+        unsettled.remove(subs.remove(id));
       }
       every = 0;
     }
-  }
-
-  /** Forgets {@code s}: whatever queue it is in skips it. */
-  private void drop(Subscription s) {
-    if (s == null) return;
-    s.queued = Subscription.NONE;
-    if (s instanceof LiveSubscription live) buckets.remove(live);
   }
 
   void onBatch(Fanout f) {
     StepBatch b = f.batch;
     Subscription s = subs.get(b.run());
     if (s == null) {
-      Run run = wildcard == null || toIntroduce(b.run()) ? null : runs.get(b.run()).orElse(null);
+      Run run = wildcard == null ? null : runs.get(b.run()).orElse(null);   // one the wildcard has yet to bring
       if (run == null) return;
-      s = add(run, wildcard, wildcardHz, 1);
+      s = add(run, wildcard, wildcardHz, wildcardFrom);
     }
     if (b.cycle() < s.cycle) return;   // a cycle the run has left
-    if (b.cycle() > s.cycle) {   // a demo run started over (its message usually comes first)
-      s.restart(b.cycle());
-      settle(s);
-    }
+    if (b.cycle() > s.cycle) s.restart(b.cycle());   // a demo run started over (its message usually comes first)
     if (s instanceof LiveSubscription live) {
       if (live.overview != LiveSubscription.Overview.DUE) {   // else the overview will hold it
         live.accumulate(f);
-        if (live.pending()) buckets.add(live);
+        buckets.add(live);
       }
     } else {
       advance(s, f);
@@ -202,13 +183,12 @@ final class WsSession {
   void onRun(RunSummary summary, String text) {
     Subscription s = subs.get(summary.id());
     if (s == null) {
-      Run run = wildcard == null || summary.state() != RunState.CREATED || toIntroduce(summary.id()) ? null
-          : runs.get(summary.id()).orElse(null);
+      Run run = wildcard == null || summary.state() != RunState.CREATED ? null : runs.get(summary.id()).orElse(null);
       if (run != null) add(run, wildcard, wildcardHz, 1);
       return;
     }
     if (summary.state() == RunState.DELETED && !s.introduced()) {   // the client never heard of it
-      drop(subs.remove(summary.id()));
+      unsettled.remove(subs.remove(summary.id()));
       return;
     }
     if (summary.cycle() > s.cycle) s.restart(summary.cycle());   // a demo run starting over
@@ -232,26 +212,23 @@ final class WsSession {
   }
 
   /**
-   * Called by the gateway every tick: the progress watch, what waits, the frame of due live buckets, then what may
-   * move now that there is room: summaries, the wildcard's next runs, history reads. Its work is what is due: a
-   * client that does not read costs it a few checks, however many runs it follows.
+   * Called by the gateway every tick: the progress watch, the frame of due live buckets, then what waits for room
+   * (notices, summaries, history reads, the wildcard's next runs). A client without room costs a few checks, however
+   * many runs it follows.
    */
   void tick(long now, Map<Object, String> written) {
+    TICKS.incrementAndGet();
     if (out.watch(now)) return;
     while (!notices.isEmpty() && out.send(notices.peek())) notices.poll();
     sendFrame(now, written);
-    if (!out.room()) return;
-    for (int n = toSend.size(); n > 0 && out.room(); n--) visit(toSend.poll(), Subscription.SEND);
+    if (!unsettled.isEmpty() && out.room()) {
+      for (Subscription s : new ArrayList<>(unsettled)) {
+        if (!out.room()) break;   // nothing of a subscription moves without room
+        VISITS.incrementAndGet();
+        advance(s, null);
+      }
+    }
     introduce();
-    for (int n = toLoad.size(); n > 0 && loading < MAX_LOADING && out.room(); n--) visit(toLoad.poll(), Subscription.LOAD);
-  }
-
-  /** Advances {@code s}, taken from the queue for {@code kind}, unless it has left that queue since. */
-  private void visit(Subscription s, byte kind) {
-    if (s.queued != kind || subs.get(s.run) != s) return;
-    s.queued = Subscription.NONE;
-    TICK_VISITS.incrementAndGet();
-    advance(s, null);
   }
 
   /**
@@ -264,28 +241,28 @@ final class WsSession {
       for (Subscription s : subs.values()) if (s instanceof LiveSubscription live) every = Math.min(every, live.intervalMs);
     }
     // frames go when the wall clock enters a new interval of the fastest run: only then is one looked for
-    if (every == Long.MAX_VALUE || now / every == looked / every) return;
+    if (every == Long.MAX_VALUE || now / every == looked / every || buckets.isEmpty()) return;
     looked = now;
-    if (buckets.isEmpty()) return;
-    // a client that lags gets no frame: its buckets grow, and it reads the newest once it has caught up
+    // a client that lags gets no frame: its buckets grow, and it reads the newest once it has caught up; unless a
+    // state change waits behind a bucket, which a client must not miss (and has room for)
     if (!out.room()) {
-      hold();
+      holdFrames();
       return;
     }
     List<LiveSubscription> due = null;
     for (Iterator<LiveSubscription> it = buckets.iterator(); it.hasNext(); ) {
       LiveSubscription live = it.next();
-      if (!live.pending() || subs.get(live.run) != live) {
-        it.remove();
+      VISITS.incrementAndGet();
+      if (subs.get(live.run) != live || !live.pending()) {
+        it.remove();   // unsubscribed, or its bucket was dropped (the overview is read again)
       } else if (live.overview == LiveSubscription.Overview.SENT && live.due(now)) {
         if (due == null) due = new ArrayList<>();
         due.add(live);
       }
     }
     if (due == null) return;
-    // ... unless a state change waits behind a bucket, which a client must not miss
     if (!out.fresh() && due.stream().noneMatch(Subscription::summaryWaiting)) {
-      hold();
+      holdFrames();
       return;
     }
     framesHeld = false;
@@ -296,11 +273,10 @@ final class WsSession {
     }
     // entries are shared texts, so clients due the same buckets have equal lists: they share the frame too
     out.send(written.computeIfAbsent(entries, k -> Wire.frame(now, entries)));
-    for (LiveSubscription live : due) if (live.summaryWaiting()) advance(live, null);   // its steps are out: it may go
   }
 
-  /** Holds the due frames back (counted once as dropped while the client lags). */
-  private void hold() {
+  /** Holds the due frames back, counted once as dropped while the client lags. */
+  private void holdFrames() {
     if (!framesHeld) dropped.increment();
     framesHeld = true;
   }
@@ -311,22 +287,16 @@ final class WsSession {
     settle(s);
   }
 
-  /**
-   * Puts {@code s} where the tick will look for it: a summary that may go needs room; an overview or a chunk to
-   * read needs room and a read to spare; anything else waits for its own event. Drops it once its deletion went out.
-   */
+  /** Keeps {@code s} under the tick's eye while something of it waits; drops it once its deletion went out. */
   private void settle(Subscription s) {
     if (s.ended) {
-      if (subs.get(s.run) == s) subs.remove(s.run);
-      drop(s);
-      return;
+      subs.remove(s.run);
+      unsettled.remove(s);
+    } else if (subs.get(s.run) != s || s.settled()) {
+      unsettled.remove(s);
+    } else {
+      unsettled.add(s);
     }
-    byte q = subs.get(s.run) != s ? Subscription.NONE
-        : s.summaryDue() ? Subscription.SEND : s.needsRead() ? Subscription.LOAD : Subscription.NONE;
-    if (q == s.queued) return;
-    s.queued = q;
-    if (q == Subscription.SEND) toSend.add(s);
-    else if (q == Subscription.LOAD) toLoad.add(s);
   }
 
   /** Live: the summary that introduces the run, its overview when there is room, then state changes in turn. */
@@ -468,11 +438,10 @@ final class WsSession {
 
   /** The connection is gone. */
   void closed() {
-    subs.clear();
-    toSend.clear();
-    toLoad.clear();
-    buckets.clear();
     backlog = null;
+    subs.clear();
+    unsettled.clear();
+    buckets.clear();
     notices.clear();
   }
 }
