@@ -60,13 +60,17 @@ import weakref
 from typing import Any, Deque, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from . import _wire
+from ._commands import DEFAULT_CURVATURE_EVERY, OPS as _LOOP_OPS, LoopControl
+from ._guard import guard_spec
 from ._http import Nodes, Unreachable, node_urls
 from ._lr_find import lr_find
+from ._probe import Lookahead, lookahead_spec
 from ._say import say
 from ._sender import LosswatchError, Sender
+from ._snapshots import DEFAULT_BYTES, DEFAULT_KEEP
 from ._watch import Watched
 
-__all__ = ["init", "Run", "LosswatchError", "lr_find"]
+__all__ = ["init", "Run", "LosswatchError", "lr_find", "Lookahead"]
 __version__ = "0.2.0"
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -78,7 +82,7 @@ _now = time.time
 def init(name: Optional[str] = None, url: Union[str, Sequence[str], None] = None, token: Optional[str] = None,
          config: Any = None, optimizer: Any = None, auto_lr: bool = False, *, tags: Optional[Iterable[str]] = None,
          notes: Optional[str] = None, group: Optional[str] = None, resume: Optional[str] = None,
-         **options: Any) -> "Run":
+         guard: Any = None, lookahead: Any = None, **options: Any) -> "Run":
     """Creates a run on the server and returns it, ready to ``log()``; or, with ``resume=run_id``, takes that run
     on again.
 
@@ -100,10 +104,16 @@ def init(name: Optional[str] = None, url: Union[str, Sequence[str], None] = None
     one it refuses to resume) raises a LosswatchError here; while no node answers, the run is resumed in the
     background once one does. ``name``, ``config``, ``optimizer`` and ``auto_lr`` are then the run's own.
 
+    ``guard`` (``{"on": ["diverging", "non_finite", "spike", "dead"], "rewind": 50, "lr_factor": 0.1,
+    "max_rewinds": 3}``, or True for the server's defaults) lets the server rewind the run past a blow-up: give
+    ``watch()`` the model, and the client keeps snapshots to go back to. ``lookahead`` (``{"horizon": 200,
+    "budget": 0.1}`` or True) tells the server it may ask for look-ahead probes: give ``watch()`` a
+    ``losswatch.Lookahead``. Both are checked here (a TypeError or ValueError) and sent with the run.
+
     ``options`` are ``Run``'s keyword arguments.
     """
     return Run(name=name, url=url, token=token, config=config, optimizer=optimizer, auto_lr=auto_lr, tags=tags,
-               notes=notes, group=group, resume=resume, **options)
+               notes=notes, group=group, resume=resume, guard=guard, lookahead=lookahead, **options)
 
 
 class Run:
@@ -125,7 +135,8 @@ class Run:
     def __init__(self, name: Optional[str] = None, url: Union[str, Sequence[str], None] = None,
                  token: Optional[str] = None, config: Any = None, optimizer: Any = None, auto_lr: bool = False,
                  tags: Optional[Iterable[str]] = None, notes: Optional[str] = None, group: Optional[str] = None,
-                 resume: Optional[str] = None, flush_interval: float = 0.05, batch_steps: int = 4096,
+                 resume: Optional[str] = None, guard: Any = None, lookahead: Any = None,
+                 _extra: Optional[Dict[str, Any]] = None, flush_interval: float = 0.05, batch_steps: int = 4096,
                  memory_steps: int = 100_000, spool_dir: Optional[str] = None, resend_window: int = 65_536,
                  finish_timeout: float = DEFAULT_FINISH_TIMEOUT, request_timeout: float = 5.0,
                  poll_interval: float = 0.2, quiet: bool = False) -> None:
@@ -177,13 +188,28 @@ class Run:
         self._warned: Set[str] = set()
         self._tags = _wire.tag_list(tags, group)
         self._notes = notes
+        self.rewound = False
+        """True once the server rewound the run (its guard): ``step`` went back. The loop may read and reset it."""
+        self._guard = guard_spec(guard)
+        self._lookahead = lookahead_spec(lookahead)
+        self._control: Optional[LoopControl] = None   # the snapshots, probes and curvature, from watch()
+        self._cycle = 0        # the rewinds executed (a resumed run: the server's cycle)
+        self._rewound_to: Optional[int] = None
 
         self._http = Nodes(urls, token, request_timeout, quiet)
         body = None
         if resume is None:
-            body = _wire.create_body(name, config, _wire.optimizer_spec(optimizer), auto_lr, self._tags, notes)
+            extra = dict(_extra or {})
+            if self._guard is not None:
+                extra["guard"] = self._guard
+            if self._lookahead is not None:
+                extra["lookahead"] = self._lookahead
+            body = _wire.create_body(name, config, _wire.optimizer_spec(optimizer), auto_lr, self._tags, notes,
+                                     extra)
         self._sender = Sender(self, self._http, body, batch_steps, memory_steps, flush_interval, poll_interval,
                               spool_dir, resend_window)
+        # a guarded run's appends say their cycle (a resumed run: say guard= again, and it goes on in the server's)
+        self._sender.cycles = self._guard is not None
         if body is not None:
             self._create(body)
         else:
@@ -294,17 +320,37 @@ class Run:
 
     # ---- the training loop's side
 
-    def watch(self, optimizer: Any, scheduler: Any = None) -> "Run":
+    def watch(self, optimizer: Any, scheduler: Any = None, *, model: Any = None, lookahead: Optional[Lookahead] = None,
+              curvature: Any = None, curvature_every: int = DEFAULT_CURVATURE_EVERY,
+              snapshot_every: Optional[int] = None, snapshot_keep: int = DEFAULT_KEEP,
+              snapshot_bytes: int = DEFAULT_BYTES) -> "Run":
         """From now on ``log()`` fills in ``lr`` (the first param group's) and ``grad_norm`` (of all the
         optimizer's parameters' gradients, in one fused call, so call it after ``backward()``) when not given,
         and the server's lr commands scale every param group's lr, and the scheduler's ``base_lrs``, by the same
         factor. On a GPU the gradient norm is left on the device and read by the sender thread: ``log()`` never
-        waits for the device."""
-        self._watched = Watched(optimizer, scheduler)
+        waits for the device.
+
+        ``model`` (a torch module) lets a guarded run (``init(guard=...)``) keep snapshots and rewind: the model's,
+        the optimizer's and the scheduler's state and the RNGs every ``snapshot_every`` steps (``guard["rewind"]
+        // 5``: 10 by default), the newest ``snapshot_keep`` of them within ``snapshot_bytes``, in host memory,
+        plus the state at this call. ``lookahead``, a ``losswatch.Lookahead(step_fn, batches)``: the means to run
+        the server's look-ahead probes (``init(lookahead=...)``). ``curvature``, a function returning the loss on a
+        batch with its graph: the sharpness and the stability are measured every ``curvature_every`` steps and
+        sent with them.
+        """
+        watched = Watched(optimizer, scheduler)
+        control = None
+        if model is not None or lookahead is not None or curvature is not None or self._guard is not None:
+            control = LoopControl(watched, model, self.step, self._say, guard=self._guard,
+                                  lookahead_spec=self._lookahead, lookahead=lookahead, curvature=curvature,
+                                  curvature_every=curvature_every, snapshot_every=snapshot_every,
+                                  snapshot_keep=snapshot_keep, snapshot_bytes=snapshot_bytes)
+        self._watched = watched
+        self._control = control
         return self
 
     def log(self, step: Optional[int] = None, loss: Any = None, lr: Any = None, grad_norm: Any = None,
-            metrics: Optional[Mapping[str, Any]] = None, **scalars: Any) -> None:
+            metrics: Optional[Mapping[str, Any]] = None, **scalars: Any) -> int:
         """Records one step: ``step`` an int greater than the last one (gaps are fine; left out: the next one),
         ``loss`` a number (NaN and infinities too), ``lr``, ``grad_norm`` and other named scalars, as keywords
         (``val_acc=0.93``) or in ``metrics`` for names that are not identifiers (``{"train/loss": x,
@@ -315,19 +361,23 @@ class Run:
         a name past that, or one the server refuses, is left out (said once, naming it) and the step is sent
         without it; ``log()`` never raises for a metric.
 
-        Returns at once, unless the server paused the run: then it waits here until resume or stop. A command
-        from the server (an lr change, stop) takes effect before it returns: the optimizer step that follows
-        this call is the first to use the new lr.
+        Returns the step the run is at (``run.step``): this one, or the one a rewind went back to. Returns at
+        once, unless the server paused the run: then it waits here until resume or stop. A command from the
+        server (an lr change, stop, rewind) takes effect before it returns: the optimizer step that follows this
+        call is the first to use the new lr. Call it after ``optimizer.step()`` when the run has a guard: the
+        snapshot it takes is then the state the step ended in, and a rewind to it replays exactly.
         """
         if step.__class__ is not int or step <= self._last_step:   # type: ignore[operator]
             checked = self._check_step(step)
             if checked is None:
-                return
+                return self.step
             step = checked
         later = False   # a value still on a device: the record goes as a list, read by the sender
         if loss.__class__ is not float:
             loss = self._loss(loss)
             later = loss.__class__ is not float
+        control = self._control
+        extra = control.before(step) if control is not None else None   # type: ignore[arg-type]
         deferred = self._apply_commands(step) if self._commands_waiting else None   # type: ignore[arg-type]
         w = self._watched
         if w is not None:
@@ -348,14 +398,23 @@ class Run:
         self._last_step = step   # type: ignore[assignment]
         q = self._queue
         if later:
-            q.append([step, loss, lr, grad_norm, _now(), m])
-        else:
+            q.append([step, loss, lr, grad_norm, _now(), m] if extra is None else
+                     [step, loss, lr, grad_norm, _now(), m, extra])
+        elif extra is None:
             q.append((step, loss, lr, grad_norm, _now(), m))
+        else:
+            q.append((step, loss, lr, grad_norm, _now(), m, extra))
         if deferred:
             q.extend(deferred)   # after the step they took effect at, so a stop never cuts it off
             self._sender.wake.set()
         elif len(q) >= self._batch_steps:
             self._sender.wake.set()
+        if control is not None:
+            control.after(step)   # type: ignore[arg-type]
+            if self._rewound_to is not None:
+                step = self._last_step = self._rewound_to   # the next steps are numbered from there
+                self._rewound_to = None
+        return step   # type: ignore[return-value]
 
     @property
     def paused(self) -> bool:
@@ -496,8 +555,11 @@ class Run:
                 self._commands_waiting = False
             for c in commands:
                 op = c.get("op")
-                ack = {"id": c["id"], "step": step}
-                if op == "lr":
+                ack = {"id": c["id"], "step": step if self._rewound_to is None else self._rewound_to}
+                if op in _LOOP_OPS:
+                    if not self.stopped:
+                        self._loop_command(c, ack["step"], deferred)
+                elif op == "lr":
                     if self._apply_lr(c, step):
                         deferred.append(ack)
                 elif op == "stop":
@@ -525,6 +587,23 @@ class Run:
                 if self.stopped and not self._commands:
                     self._paused = False
                     return deferred
+
+    def _loop_command(self, command: Dict[str, Any], step: int, deferred: List[Dict[str, Any]]) -> None:
+        """A rewind or a probe, executed by the watched loop's LoopControl."""
+        control = self._control
+        if control is None:
+            self._warn_once("loop-" + str(command.get("op")), "losswatch: the server asks for a %s but nothing is "
+                            "watched (run.watch(optimizer, scheduler, model=model)); refused" % command.get("op"))
+            deferred.append({"id": command["id"], "step": step, "error": "no watch(): nothing to %s"
+                             % command.get("op")})
+            return
+        ack, to = control.apply(command, step)
+        if to is not None:
+            self._cycle += 1
+            ack["cycle"] = self._cycle   # the sender begins an append of the new cycle with it
+            self._rewound_to = to
+            self.rewound = True
+        deferred.append(ack)
 
     def _ack_now(self, ack: Dict[str, Any]) -> None:
         self._queue.append(ack)

@@ -38,7 +38,7 @@ def lr_find(model: Any, optimizer: Any, step_fn: Callable[[], Any], start_lr: fl
     points: ``steepest`` is PyTorch Lightning's (where the smoothed loss falls fastest), ``valley`` and
     ``minimum/10`` fastai's.
     """
-    from . import init   # here: the package imports this module
+    from . import LosswatchError, init   # here: the package imports this module
 
     num_steps = int(num_steps)
     lrs_planned = _lr_range.ramp(start_lr, end_lr, num_steps, mode)
@@ -53,9 +53,18 @@ def lr_find(model: Any, optimizer: Any, step_fn: Callable[[], Any], start_lr: fl
         raise TypeError("losswatch: lr_find()'s step_fn must be a function returning the loss")
     watched = Watched(optimizer)
     options.setdefault("finish_timeout", DEFAULT_FINISH_TIMEOUT)
-    config = {"lr_range": {"start_lr": float(start_lr), "end_lr": float(end_lr), "num_steps": num_steps,
-                           "mode": mode, "smooth": float(smooth), "stop_factor": stop_factor}}
-    run = init(name=name or "lr range test", url=url, token=token, config=config, **options)
+    lr_range = {"start_lr": float(start_lr), "end_lr": float(end_lr), "num_steps": num_steps, "mode": mode,
+                "smooth": float(smooth), "stop_factor": stop_factor}
+    name = name or "lr range test"
+    try:
+        # the create body's lr_range makes the run a range test on the server: its panel, GET /api/lr-range/{id},
+        # no alerts or advice; optimizer (its type) labels it
+        run = init(name=name, url=url, token=token, optimizer=optimizer, _extra={"lr_range": lr_range}, **options)
+    except LosswatchError as e:
+        if "lr_range" not in str(e):
+            raise
+        # a server from before the range-test field: it knows a range test by its config
+        run = init(name=name, url=url, token=token, config={"lr_range": lr_range}, optimizer=optimizer, **options)
 
     lrs, losses, smoothed = [], [], []
     saved_model = copy.deepcopy(model.state_dict())

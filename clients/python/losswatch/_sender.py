@@ -96,6 +96,9 @@ class Sender(threading.Thread):
         self.deadline: Optional[float] = None
         self.unsent_at_exit = 0
         self._warned: Set[str] = set()
+        self.cycles = False         # a guarded run: appends say their cycle (the rewinds executed before them)
+        self.cycle = 0              # the cycle of the last append the server took
+        self.extras = True          # the curvature columns are sent (False: this server refused them)
 
     # ---- the loop
 
@@ -206,12 +209,14 @@ class Sender(threading.Thread):
         q = self.queue
         while q:
             tail = self.mem[-1] if self.mem and len(self.mem[-1][0]) < self.batch_steps \
-                and len(self.mem[-1][1]) < MAX_ACKS else None
+                and len(self.mem[-1][1]) < MAX_ACKS and not _wire.begins_cycle(q[0]) else None
             if tail is None:
                 tail = ([], [])
                 self.mem.append(tail)
             records, acks = tail
             while q and len(records) < self.batch_steps and len(acks) < MAX_ACKS:
+                if (records or acks) and _wire.begins_cycle(q[0]):
+                    break   # a rewind's ack goes first in an append of its own cycle
                 item = q.popleft()
                 cls = item.__class__
                 if cls is tuple:
@@ -235,11 +240,11 @@ class Sender(threading.Thread):
 
     def _read(self, item: List[Any]) -> Record:
         """A record's device values as floats (a value that is not one number becomes NaN, said once)."""
-        step, loss, lr, grad_norm, t, metrics = item
+        step, loss, lr, grad_norm, t, metrics = item[:6]
         if metrics:
             metrics = {k: self._float(v, k, step) for k, v in metrics.items()}
-        return (step, self._float(loss, "loss", step), self._float(lr, "lr", step),   # type: ignore[return-value]
-                self._float(grad_norm, "grad_norm", step), t, metrics)
+        return (step, self._float(loss, "loss", step), self._float(lr, "lr", step),
+                self._float(grad_norm, "grad_norm", step), t, metrics) + tuple(item[6:])
 
     def _float(self, value: Any, column: str, step: int) -> Optional[float]:
         if value is None or value.__class__ is float:
@@ -387,6 +392,8 @@ class Sender(threading.Thread):
                                      % (run_id, state, status, _error(answer)))
         self.owner.summary = summary
         self.confirmed = last if isinstance(last, int) else 0
+        if self.cycles and isinstance(summary.get("cycle"), int):
+            self.cycle = self.owner._cycle = summary["cycle"]   # a guarded run goes on in the server's cycle
         self.attached = True
         self.need_probe = False
         self.last_contact = time.monotonic()
@@ -396,8 +403,9 @@ class Sender(threading.Thread):
     def _append(self, records: List[Record], acks: List[Ack]) -> Optional[bool]:
         """Sends one append. True: taken; False: try again later; None: refused for good (dropped, reported)."""
         path = "/api/runs/%s/steps" % self.owner.id
+        cycle = _wire.cycle_of(acks, self.cycle) if self.cycles else None
         try:
-            status, answer = self._request("POST", path, _wire.append_body(records, acks))
+            status, answer = self._request("POST", path, _wire.append_body(records, acks, cycle, self.extras))
         except Unreachable as e:
             self._warn("down", "losswatch: the server is not answering (%s); steps are kept and sent once it is "
                        "back" % e)
@@ -420,6 +428,12 @@ class Sender(threading.Thread):
                 self._warned -= TROUBLE
                 self._note("losswatch: the server takes steps again; sending the %d steps waiting"
                            % self.pending_steps(), logging.INFO)
+            if cycle is not None and cycle > self.cycle:
+                # a rewind: the steps before it are the server's abandoned ones, not to be sent again
+                self.cycle = cycle
+                self.sent.clear()
+                self.forgotten = 0
+                self.confirmed = 0
             self.sent.extend(records)
             while len(self.sent) > self.resend_window:
                 self.forgotten = self.sent.popleft()[0]
@@ -446,6 +460,11 @@ class Sender(threading.Thread):
             return False
         if status == 400 and self._refuse_metrics(records, answer):
             return False   # again, without them
+        if status == 400 and self.extras and isinstance(answer, dict) and answer.get("field") in _wire.EXTRA_FIELDS:
+            self.extras = False   # a server without curvature columns: the steps go without them
+            self._note("losswatch: the server does not take the curvature columns (%s); the steps are sent "
+                       "without them" % _error(answer))
+            return False
         if status in (400, 413):
             self.owner.dropped_steps += len(records)
             self._note("losswatch: the server refused %d steps (%s to %s) and they are dropped: %s %s"
@@ -615,8 +634,8 @@ class Sender(threading.Thread):
         self._drain()
         while True:
             head = self._head()
-            if head is None or (head[0] and head[0][0][0] > last):
-                break
+            if head is None or (head[0] and head[0][0][0] > last) or any(_wire.begins_cycle(a) for a in head[1]):
+                break   # (nor steps of a cycle the server has not begun)
             self._pop()
             kept = [r for r in head[0] if r[0] > last]
             stored.extend(head[0][:len(head[0]) - len(kept)])
@@ -639,13 +658,15 @@ class Sender(threading.Thread):
                        % (stored[0][0], stored[-1][0]), logging.INFO)
 
     def _split(self) -> None:
-        """413: halves the head batch (acks go with the second half)."""
+        """413: halves the head batch (acks go with the second half, but a rewind's with the first)."""
         head = self._head()
         assert head is not None
         records, acks = head
         half = len(records) // 2
         first: Batch = (records[:half], [])
         second: Batch = (records[half:], acks)
+        if any(_wire.begins_cycle(a) for a in acks):
+            first, second = (records[:half], acks), (records[half:], [])   # a rewind's ack goes first
         if self.front:
             self.front.popleft()
             self.front.extendleft([second, first])

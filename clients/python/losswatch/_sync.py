@@ -74,8 +74,8 @@ def sync(path: str, url: Optional[str], token: Optional[str], keep: bool = False
     urls = node_urls(url or facts.get("urls") or "http://127.0.0.1:8080")
     nodes = Nodes(urls, token or None)
     try:
-        run_id, how = _run(nodes, facts)
-        sent, skipped, first, last = _send(nodes, run_id, batches)
+        run_id, how, cycle = _run(nodes, facts)
+        sent, skipped, first, last = _send(nodes, run_id, batches, cycle)
         finish = facts.get("finish")
         if finish:
             body = {"state": finish.get("state", "finished")}
@@ -114,19 +114,22 @@ def _writer(path: str) -> Optional[int]:
     return pid
 
 
-def _run(nodes: Nodes, facts: Dict[str, Any]) -> Tuple[str, str]:
-    """The run the steps go to: the file's, taken on again if the server interrupted it; or a new one."""
+def _run(nodes: Nodes, facts: Dict[str, Any]) -> Tuple[str, str, Optional[int]]:
+    """The run the steps go to: the file's, taken on again if the server interrupted it; or a new one. And, for a
+    guarded run, the cycle it is in (its appends say theirs)."""
     run_id = facts.get("run")
     body = facts.get("create")
+    guarded = isinstance(body, dict) and "guard" in body
     if run_id:
         status, answer = _ask(nodes, "GET", "/api/runs/%s" % run_id, None)
         if status == 200 and isinstance(answer, dict):
             state = answer.get("state")
+            cycle = answer.get("cycle") if guarded and isinstance(answer.get("cycle"), int) else (0 if guarded else None)
             if state in ("running", "paused", "created", "interrupted", "lost"):
-                return run_id, "the run it was for, %s" % state
+                return run_id, "the run it was for, %s" % state, cycle
             status, answer = _ask(nodes, "POST", "/api/runs/%s/resume" % run_id, b"{}")
             if status == 200:
-                return run_id, "the run it was for, resumed from %s" % state
+                return run_id, "the run it was for, resumed from %s" % state, cycle
             raise SyncError("run %s is %s and the server does not resume it: %s %s"
                             % (run_id, state, status, _error(answer)))
         if status != 404 or not body:
@@ -139,21 +142,26 @@ def _run(nodes: Nodes, facts: Dict[str, Any]) -> Tuple[str, str]:
     status, answer = _ask(nodes, "POST", "/api/runs", _wire.json_body(body))
     if status != 201 or not isinstance(answer, dict) or not answer.get("id"):
         raise SyncError("the server did not create the run: %s %s" % (status, _error(answer)))
-    return answer["id"], how
+    return answer["id"], how, 0 if guarded else None
 
 
-def _send(nodes: Nodes, run_id: str, batches: List[Batch]) -> Tuple[int, int, Any, Any]:
-    """Appends the batches in order, at most BATCH steps each; returns (accepted, skipped, first, last)."""
+def _send(nodes: Nodes, run_id: str, batches: List[Batch], cycle: Optional[int] = None) -> Tuple[int, int, Any, Any]:
+    """Appends the batches in order, at most BATCH steps each; returns (accepted, skipped, first, last). A guarded
+    run's appends say their ``cycle``, which a rewind's acknowledgement begins."""
     sent = skipped = 0
     first = last = None
     refused: set = set()
     for records, acks in batches:
+        rewind = any(_wire.begins_cycle(a) for a in acks)
         for i in range(0, max(1, len(records)), BATCH):
             chunk = records[i:i + BATCH]
-            chunk_acks = acks if i + BATCH >= len(records) else []
+            # the acks with the last chunk; a rewind's with the first, which it begins
+            chunk_acks = acks if (i == 0 if rewind else i + BATCH >= len(records)) else []
+            if cycle is not None:
+                cycle = _wire.cycle_of(chunk_acks, cycle)
             while True:
                 status, answer = _ask(nodes, "POST", "/api/runs/%s/steps" % run_id,
-                                      _wire.append_body(_without(chunk, refused), chunk_acks))
+                                      _wire.append_body(_without(chunk, refused), chunk_acks, cycle))
                 if status == 400 and isinstance(answer, dict) and str(answer.get("field", "")).startswith("metrics."):
                     refused.add(answer["field"][len("metrics."):])   # left out, as the client does
                     continue
@@ -171,7 +179,8 @@ def _send(nodes: Nodes, run_id: str, batches: List[Batch]) -> Tuple[int, int, An
 def _without(records: List[Any], refused: set) -> List[Any]:
     if not refused:
         return records
-    return [r[:5] + ({k: v for k, v in r[5].items() if k not in refused} if r[5] else r[5],) for r in records]
+    return [r[:5] + ({k: v for k, v in r[5].items() if k not in refused} if r[5] else r[5],) + tuple(r[6:])
+            for r in records]
 
 
 def _ask(nodes: Nodes, method: str, path: str, body: Optional[bytes]) -> Tuple[int, Any]:

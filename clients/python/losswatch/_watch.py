@@ -28,6 +28,7 @@ class Watched:
         self._groups: Optional[list] = None   # the param_groups list params was read from, and its length
         self._ngroups = 0
         self.params: List[Any] = []
+        self.scale = 1.0   # the product of the factors scale_lr applied: what a rewind compounds its factor with
         self._fused: Any = None   # (_foreach_norm, stack, linalg.vector_norm) once a torch gradient is seen; False: none
 
     def lr(self) -> Any:
@@ -76,6 +77,7 @@ class Watched:
         constant lr of 0.03 asked to become 0.003 is 0.003, not 0.0030000000000000005). Returns the first
         group's new lr."""
         groups = self.optimizer.param_groups
+        self.scale *= factor
         for i, g in enumerate(groups):
             new = float(g["lr"]) * factor
             if i == 0 and lr is not None and math.isclose(new, lr, rel_tol=1e-9):

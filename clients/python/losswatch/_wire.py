@@ -1,7 +1,9 @@
 """What goes over the wire: the create body and an append's columnar JSON.
 
 A record is the tuple ``log()`` appends: ``(step, loss, lr, grad_norm, t, metrics)``, with ``t`` in epoch
-seconds and ``metrics`` a dict or None. ``lr`` and ``grad_norm`` may be None (unknown). Python's ``json`` writes
+seconds and ``metrics`` a dict or None. ``lr`` and ``grad_norm`` may be None (unknown). A step whose curvature
+was measured has a 7th item, a dict of extra columns (``sharpness``, ``stability``) and run facts
+(``curvature``). Python's ``json`` writes
 NaN and infinities as bare ``NaN``/``Infinity``, which is not JSON: they go as the strings the server reads.
 """
 
@@ -11,8 +13,8 @@ import json
 import re
 from typing import Any, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
-# (step, loss, lr, grad_norm, t, metrics)
-Record = Tuple[int, float, Optional[float], Optional[float], float, Optional[Dict[str, Optional[float]]]]
+# (step, loss, lr, grad_norm, t, metrics), or with a 7th item: (..., extra)
+Record = Tuple[Any, ...]
 Ack = Dict[str, Any]
 
 # the protocol's metric names: train/loss, val.acc, a-b; a letter or _ first, at most 64 characters
@@ -45,8 +47,11 @@ def metric_refusal(name: Any, known: Collection[str]) -> Optional[str]:
     return None
 
 
-def append_body(records: Sequence[Record], acks: Sequence[Ack]) -> bytes:
-    """The body of ``POST /api/runs/{id}/steps`` for these records and acknowledgements, as bytes."""
+def append_body(records: Sequence[Record], acks: Sequence[Ack], cycle: Optional[int] = None,
+                extras: bool = True) -> bytes:
+    """The body of ``POST /api/runs/{id}/steps`` for these records and acknowledgements, as bytes: the records'
+    extra columns too unless ``extras`` is False; ``cycle`` (a guarded run's: the rewinds executed before) when
+    given."""
     body: Dict[str, Any] = {"step": [r[0] for r in records], "loss": numbers([r[1] for r in records])}
     if any(r[2] is not None for r in records):
         body["lr"] = numbers([r[2] for r in records])
@@ -63,9 +68,43 @@ def append_body(records: Sequence[Record], acks: Sequence[Ack]) -> bytes:
                     names.append(k)
     if names:
         body["metrics"] = {k: numbers([r[5].get(k) if r[5] else None for r in records]) for k in names}
+    if extras and any(len(r) > 6 and r[6] for r in records):
+        _extra_columns(body, records)
     if acks:
-        body["acks"] = acks
+        # a rewind's ack says which cycle it begins ("cycle"): the append says it, the ack does not
+        body["acks"] = [a if "cycle" not in a else {k: v for k, v in a.items() if k != "cycle"} for a in acks]
+    if cycle is not None:
+        body["cycle"] = cycle
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+EXTRA_COLUMNS = ("sharpness", "stability")
+EXTRA_FIELDS = EXTRA_COLUMNS + ("curvature",)
+
+
+def _extra_columns(body: Dict[str, Any], records: Sequence[Record]) -> None:
+    for k in EXTRA_COLUMNS:
+        column = [r[6].get(k) if len(r) > 6 and r[6] else None for r in records]
+        if any(v is not None for v in column):
+            body[k] = numbers(column)
+    for r in records:
+        if len(r) > 6 and r[6] and "curvature" in r[6]:
+            body["curvature"] = r[6]["curvature"]   # the latest facts, when they changed
+
+
+def cycle_of(acks: Sequence[Ack], current: int) -> int:
+    """The cycle an append carrying ``acks`` belongs to: a rewind's ack begins the next one."""
+    for a in acks:
+        c = a.get("cycle")
+        if isinstance(c, int) and c > current:
+            current = c
+    return current
+
+
+def begins_cycle(item: Any) -> bool:
+    """Whether a queued item is a rewind's acknowledgement: it begins a cycle, so it goes first in an append of
+    its own."""
+    return item.__class__ is dict and "cycle" in item
 
 
 def _plain(value: Any) -> Any:
@@ -83,8 +122,10 @@ def _plain(value: Any) -> Any:
 
 
 def create_body(name: Optional[str], config: Any, optimizer: Any, auto_lr: bool,
-                tags: Optional[Sequence[str]] = None, notes: Optional[str] = None) -> Dict[str, Any]:
-    """The body of ``POST /api/runs`` for a script's run, as a dict (``json_body`` makes it bytes)."""
+                tags: Optional[Sequence[str]] = None, notes: Optional[str] = None,
+                extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """The body of ``POST /api/runs`` for a script's run, as a dict (``json_body`` makes it bytes). ``extra``:
+    more fields (``guard``, ``lookahead``, ``lr_range``), already plain JSON."""
     body: Dict[str, Any] = {"source": "external"}
     if name is not None:
         body["name"] = str(name)
@@ -100,6 +141,8 @@ def create_body(name: Optional[str], config: Any, optimizer: Any, auto_lr: bool,
         body["tags"] = list(tags)
     if notes:
         body["notes"] = notes
+    if extra:
+        body.update(extra)
     return body
 
 

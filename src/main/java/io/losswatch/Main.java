@@ -40,11 +40,13 @@ public final class Main {
             --cluster-port P          its Hazelcast port, fixed (5701)
             --cluster-members L       host:port,... of the members
             --node-name N             this node's name, kept with the runs it owns (cluster-host-port)
+            --cluster-secret-file F   required with --cluster: the file holding the secret every node
+                                      shares (openssl rand -base64 32); or LOSSWATCH_CLUSTER_SECRET
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
                                       (trace --help)
         bench [--quick] [--only=X]    measure the live server (run it with java -Xmx2g); see BENCHMARKS.md
                                       (X: pipeline, history, ws-all, ws-live, ingest, metrics, sweep, flood,
-                                      wildcard, cluster; bench --help)
+                                      wildcard, cluster, lr-free: auto_lr against the learning-rate-free optimizers)
         help                          this text
       """;
 

@@ -56,7 +56,7 @@ class JarIT {
     Result bad = java("bench", "--only=nope");
     assertEquals(2, bad.status, bad.out);
     assertEquals("bench: --only must be one of pipeline, history, ws-all, ws-live, ingest, metrics, sweep, flood,"
-        + " wildcard, cluster, got nope; try bench --help\n", bad.err);
+        + " wildcard, cluster, lr-free, got nope; try bench --help\n", bad.err);
   }
 
   @Test

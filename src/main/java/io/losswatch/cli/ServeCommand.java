@@ -18,14 +18,16 @@ public final class ServeCommand {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     ServerConfig config;
     try {
-      config = ServerConfig.parse(args, System.getenv("LOSSWATCH_TOKEN"));
+      config = ServerConfig.parse(args, System.getenv("LOSSWATCH_TOKEN"), System.getenv("LOSSWATCH_CLUSTER_SECRET"));
     } catch (SpecException e) {
       err.println("serve: " + e.getMessage());
       return 2;
     }
     Server server;
     try {
-      server = Server.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      // joining a cluster waits for Hazelcast's members, which a busy machine makes slow: a hang is still cut off
+      long limit = config.cluster() == null ? 60 : 300;
+      server = Server.start(config).toCompletionStage().toCompletableFuture().get(limit, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof Server.PortInUse taken) {   // one line, no stack trace: a usage error
         err.println(taken.getMessage());

@@ -8,8 +8,8 @@ import io.losswatch.core.state.State;
 /**
  * Runs a {@link RunSpec} one step at a time, the way a torch training loop does:
  * <pre>
- *   loss, grad = f(θ)            record (t, loss, lr used for this step, ‖grad‖₂)
- *   opt.step()
+ *   loss, grad = f(θ)            record (t, loss, ‖grad‖₂)
+ *   opt.step()                   record the lr this step used (Optimizer.stepLr: d·lr for D-Adaptation, …)
  *   sched.step()                 (plateau: sched.step(loss))
  * </pre>
  * The values recorded for the step just taken are read back with {@link #loss()}, {@link #lr()} and
@@ -98,11 +98,11 @@ public final class Trainer {
     double previousLoss = loss;
     loss = problem.evaluate(params, grad);
     gradNorm = norm(grad);
-    lr = optimizer.lr();
     // how much of the decrease the last update promised (first order: -g·Δ) it delivered
     efficiency = (previousLoss - loss) / predictedDecrease;
     System.arraycopy(params, 0, before, 0, params.length);
     optimizer.step(params, grad);
+    lr = optimizer.stepLr();   // after the step: a learning-rate-free optimizer sets its step as it takes it
     measureUpdate();
     schedule.step(loss);
     applySchedule();
@@ -192,6 +192,11 @@ public final class Trainer {
   /** The learning rate the next step will use. */
   public double nextLr() {
     return optimizer.lr();
+  }
+
+  /** The factor lr changes (a person's, auto_lr's, a rewind's) put on the schedule's lr: 1 while none was made. */
+  public double lrScale() {
+    return lrScale;
   }
 
   /** Training accuracy at the current parameters for classification problems, NaN otherwise. */

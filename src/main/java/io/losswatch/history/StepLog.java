@@ -79,8 +79,18 @@ public final class StepLog {
     }
   }
 
+  /**
+   * A metric's column file: {@code metric.<name>.f64}, its name's {@code /} written {@code %2F} (a name such as
+   * {@code train/loss} is one file, not a folder; names have no {@code %}, so the file names are read back exactly).
+   */
   private static Path metricFile(Path dir, String name) {
-    return dir.resolve("metric." + name + ".f64");
+    return dir.resolve("metric." + name.replace("/", "%2F") + ".f64");
+  }
+
+  /** The metric a column file holds, or null when the file is no metric's column. */
+  private static String metricName(String file) {
+    if (!file.startsWith("metric.") || !file.endsWith(".f64") || file.length() <= 11) return null;
+    return file.substring(7, file.length() - 4).replace("%2F", "/");
   }
 
   /**
@@ -99,10 +109,9 @@ public final class StepLog {
     try (var files = Files.list(dir)) {
       for (Path f : files.sorted().toList()) {
         String n = f.getFileName().toString();
-        if (n.startsWith("metric.") && n.endsWith(".f64") && !names.contains(n.substring(7, n.length() - 4))) {
-          names.add(n.substring(7, n.length() - 4));
-        }
-        if (n.startsWith("metric.") && n.endsWith(".f64" + NEW)) Files.delete(f);
+        String name = metricName(n);
+        if (name != null && !names.contains(name)) names.add(name);
+        if (n.startsWith("metric.") && n.endsWith(".f64" + NEW)) Files.delete(f);   // a new column a kill cut short
       }
     }
     for (String name : names) {

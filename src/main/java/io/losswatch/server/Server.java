@@ -8,17 +8,18 @@ import io.losswatch.metrics.MetricsVerticle;
 import io.losswatch.metrics.ServerMeters;
 import io.losswatch.store.RunStore;
 import io.losswatch.store.StoreVerticle;
-import io.losswatch.train.RunFiles;
-import io.losswatch.train.RunManager;
-import io.losswatch.train.RunRegistry;
+import io.losswatch.run.RunFiles;
+import io.losswatch.run.RunManager;
+import io.losswatch.run.RunRegistry;
 import io.losswatch.web.HttpVerticle;
 import io.losswatch.web.WebConfig;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.losswatch.train.Run;
+import io.losswatch.run.Run;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -34,7 +35,7 @@ public final class Server {
    * How long an event loop runs queued tasks before it looks at its sockets again. Netty 4.2's default is a
    * second, so with many unpaced runs re-queuing their slices (a sweep) every HTTP and WebSocket answer on a loop
    * waited up to a second; 100 ms is the least Netty takes. Read once, when Netty's event loop class loads: set
-   * before any Vert.x starts. (Runs that many also re-queue by timer: RunVerticle.wake.)
+   * before any Vert.x starts. (Runs that many also re-queue by timer: TrainerSource.wake.)
    */
   static final String TASK_QUANTUM_MS = "100";
 
@@ -47,15 +48,17 @@ public final class Server {
         System.getProperty("io.netty.eventLoop.maxTaskProcessingQuantumMs", TASK_QUANTUM_MS));
   }
   private final Vertx vertx;
+  private final HazelcastClusterManager members;
   private final int port;
   private final List<HttpVerticle> http;
   private final RunManager manager;
   private final ServerMeters meters;
   private final RunStore store;
 
-  private Server(Vertx vertx, int port, List<HttpVerticle> http, RunManager manager, ServerMeters meters,
-      RunStore store) {
+  private Server(Vertx vertx, HazelcastClusterManager members, int port, List<HttpVerticle> http, RunManager manager,
+      ServerMeters meters, RunStore store) {
     this.vertx = vertx;
+    this.members = members;
     this.port = port;
     this.http = http;
     this.manager = manager;
@@ -68,8 +71,9 @@ public final class Server {
   }
 
   /**
-   * Starts with the given Vert.x options (tests lower the blocked-thread limits). With cluster settings, Vert.x
-   * joins the cluster first (Hazelcast; the event bus on the cluster host), and the node mirrors the others' runs.
+   * Starts with the given Vert.x options (tests lower the blocked-thread limits). With cluster settings, the node
+   * joins the cluster first (Hazelcast, each connection proving the cluster secret; the event bus on the cluster
+   * host, under TLS), and mirrors the others' runs.
    */
   public static Future<Server> start(ServerConfig config, VertxOptions options) {
     // before anything is loaded: a second server on the same data folder must not touch the first one's files
@@ -82,9 +86,36 @@ public final class Server {
         .withMetrics(new MicrometerMetricsFactory(meters.registry()));
     ClusterSettings cluster = config.cluster();
     if (cluster == null) return start(config, meters, builder.build(), null);
-    options.getEventBusOptions().setHost(cluster.host()).setClusterPublicHost(cluster.host()).setPort(0);
-    HazelcastClusterManager members = new HazelcastClusterManager(cluster.hazelcast());
-    return builder.withClusterManager(members).buildClustered().compose(vertx -> start(config, meters, vertx, members));
+    Future<HazelcastClusterManager> joined = joined(cluster);
+    try {
+      cluster.eventBus(options.getEventBusOptions());   // the TLS identity, built while Hazelcast joins
+    } catch (RuntimeException e) {
+      return joined.compose(Server::leave).transform(x -> Future.failedFuture(e));
+    }
+    return joined.compose(members -> builder.withClusterManager(members).buildClustered()
+        .recover(e -> leave(members).transform(x -> Future.failedFuture(e)))
+        .compose(vertx -> start(config, meters, vertx, members)));
+  }
+
+  /** This node's Hazelcast member, joined on a thread of its own (seconds); ours to shut down after Vert.x. */
+  private static Future<HazelcastClusterManager> joined(ClusterSettings cluster) {
+    Promise<HazelcastClusterManager> joined = Promise.promise();
+    Thread t = new Thread(() -> {
+      try {
+        joined.complete(cluster.join());
+      } catch (RuntimeException e) {
+        joined.fail(e);
+      }
+    }, "losswatch-cluster-join");
+    t.setDaemon(true);
+    t.start();
+    return joined.future();
+  }
+
+  /** Shuts this node's Hazelcast member down (Vert.x leaves one it was given running), off any event loop. */
+  private static Future<Void> leave(HazelcastClusterManager members) {
+    if (members == null) return Future.succeededFuture();
+    return Future.fromCompletionStage(CompletableFuture.runAsync(() -> members.getHazelcastInstance().shutdown()));
   }
 
   private static Future<Server> start(ServerConfig config, ServerMeters meters, Vertx vertx, HazelcastClusterManager members) {
@@ -111,7 +142,7 @@ public final class Server {
         .compose(x -> manager.adoptInterrupted())
         .compose(x -> members == null ? Future.succeededFuture() : vertx.deployVerticle(new ClusterVerticle(manager, members)))
         .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())
-        .<Server>map(x -> new Server(vertx, bound.port(), http, manager, meters, store));
+        .<Server>map(x -> new Server(vertx, members, bound.port(), http, manager, meters, store));
     // answered on no context: once Vert.x is closed its event loops take no more tasks (a listener there was lost)
     Promise<Server> result = Promise.promise();
     started.onComplete(ar -> {
@@ -120,7 +151,7 @@ public final class Server {
         return;
       }
       Throwable e = inUse(ar.cause()) ? new PortInUse(bound.host(), bound.port(), ar.cause()) : ar.cause();
-      vertx.close().onComplete(x -> {
+      vertx.close().eventually(() -> leave(members)).onComplete(x -> {
         store.close();
         result.fail(e);
       });
@@ -176,11 +207,13 @@ public final class Server {
   }
 
   /**
-   * Shuts down gracefully (SIGTERM comes here): every run stops at a step boundary, the store writes what
-   * it still holds, WebSocket clients are closed with 1001 (going away), then Vert.x stops and the logs
-   * close. Runs cut off this way come back as {@code interrupted}.
+   * Shuts down gracefully (SIGTERM comes here): appends are refused first (503: a script keeps its steps and sends
+   * them to the server that comes back), then every run stops at a step boundary, the store writes what it still
+   * holds, WebSocket clients are closed with 1001 (going away), then Vert.x stops and the logs close. Runs cut off
+   * this way come back as {@code interrupted}.
    */
   public Future<Void> close() {
+    manager.close();   // appends are refused (send them again) from now on, before any run's verticle goes
     List<Future<?>> stopped = new ArrayList<>();
     for (Run run : manager.runs().unordered()) {
       if (run.deploymentId() != null) stopped.add(vertx.undeploy(run.deploymentId()).recover(e -> Future.succeededFuture()));
@@ -190,6 +223,7 @@ public final class Server {
         .compose(x -> Future.join(http.stream().map(HttpVerticle::goAway).toList()))
         .<Void>mapEmpty()
         .eventually(() -> vertx.close())
+        .eventually(() -> leave(members))
         .onComplete(x -> store.close());
   }
 

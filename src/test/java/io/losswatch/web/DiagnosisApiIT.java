@@ -212,12 +212,14 @@ class DiagnosisApiIT {
       StringBuilder loss = new StringBuilder("],\"loss\":[");
       StringBuilder lr = new StringBuilder("],\"lr\":[");
       StringBuilder grad = new StringBuilder("],\"grad_norm\":[");
-      for (int i = 1; i <= 300; i++) {   // creeping ×0.999 a step while the gradient is not small: too slow
+      // creeping ×0.9995 a step while the gradient is not small: too slow, with a decade to climb before a step takes
+      // 1% of the loss (a script's too_slow needs that evidence: its steps promise lr × grad norm² = 0.00025)
+      for (int i = 1; i <= 300; i++) {
         String sep = i == 1 ? "" : ",";
         steps.append(sep).append(i);
-        loss.append(sep).append(Math.pow(0.999, i));
+        loss.append(sep).append(Math.pow(0.9995, i));
         lr.append(sep).append(0.001);
-        grad.append(sep).append(1);
+        grad.append(sep).append(0.5);
       }
       // (a script's too_slow is advised once it has held 200 steps: its advice can't be checked by look-ahead)
       assertEquals(200, server.post("/api/runs/" + script + "/steps", steps.append(loss).append(lr).append(grad)
@@ -244,8 +246,8 @@ class DiagnosisApiIT {
       Map<String, Object> x = diagnosis(server.get("/api/runs/" + script).json());
       assertEquals("too_slow", x.get("verdict"), "rebuilt: " + x);
       assertEquals(0.01, num(x.get("suggested_lr")));
-      assertEquals(200, server.post("/api/runs/" + script + "/steps", "{\"step\":[301],\"loss\":[" + Math.pow(0.999, 301)
-          + "],\"lr\":[0.001],\"grad_norm\":[1]}").status());
+      assertEquals(200, server.post("/api/runs/" + script + "/steps", "{\"step\":[301],\"loss\":[" + Math.pow(0.9995, 301)
+          + "],\"lr\":[0.001],\"grad_norm\":[0.5]}").status());
       Map<String, Object> on = server.get("/api/runs/" + script).json();
       assertEquals("running", on.get("state"));
       assertEquals("too_slow", diagnosis(on).get("verdict"), "not unknown again: " + diagnosis(on));

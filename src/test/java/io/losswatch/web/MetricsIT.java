@@ -1,5 +1,8 @@
 package io.losswatch.web;
 
+import io.losswatch.Patience;
+import java.util.concurrent.TimeUnit;
+
 import static io.losswatch.web.TestServer.runState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -188,13 +191,13 @@ class MetricsIT {
     boolean ok() throws Exception;
   }
 
-  /** Polls a condition the server reaches asynchronously, for at most 10 s. */
+  /** Polls a condition the server reaches asynchronously, for at most 10 s stretched by {@link Patience}. */
   static void waitUntil(Check c) throws Exception {
-    waitUntil(c, "condition not reached in 10 s");
+    waitUntil(c, "condition not reached in " + Patience.seconds(10) + " s");
   }
 
   static void waitUntil(Check c, String what) throws Exception {
-    long end = System.nanoTime() + 10_000_000_000L;
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Patience.seconds(10));
     while (!c.ok()) {
       assertTrue(System.nanoTime() < end, what);
       Thread.onSpinWait();

@@ -3,6 +3,7 @@ package io.losswatch.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.losswatch.Patience;
 import io.losswatch.core.config.Json;
 import io.losswatch.server.Server;
 import io.losswatch.server.ServerConfig;
@@ -63,7 +64,7 @@ final class TestServer implements AutoCloseable {
   }
 
   static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return f.toCompletionStage().toCompletableFuture().get(Patience.seconds(30), TimeUnit.SECONDS);
   }
 
   int port() {
@@ -209,7 +210,7 @@ final class TestServer implements AutoCloseable {
      */
     @SuppressWarnings("unchecked")
     Map<String, Object> next(Predicate<Map<String, Object>> p, long seconds) throws InterruptedException {
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Patience.seconds(seconds));
       while (true) {
         Map<String, Object> m = expanded.poll();
         if (m == null) {
@@ -230,7 +231,7 @@ final class TestServer implements AutoCloseable {
 
     /** The next message as sent (frames whole) that matches, skipping others; fails after the timeout. */
     Map<String, Object> nextRaw(Predicate<Map<String, Object>> p, long seconds) throws InterruptedException {
-      return poll(p, System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds));
+      return poll(p, System.nanoTime() + TimeUnit.SECONDS.toNanos(Patience.seconds(seconds)));
     }
 
     @SuppressWarnings("unchecked")
