@@ -241,8 +241,9 @@ final class WsSession {
       for (Subscription s : subs.values()) if (s instanceof LiveSubscription live) every = Math.min(every, live.intervalMs);
     }
     // frames go when the wall clock enters a new interval of the fastest run: only then is one looked for
-    if (every == Long.MAX_VALUE || now / every == looked / every || buckets.isEmpty()) return;
+    if (every == Long.MAX_VALUE || now / every == looked / every) return;
     looked = now;
+    if (buckets.isEmpty()) return;
     // a client that lags gets no frame: its buckets grow, and it reads the newest once it has caught up; unless a
     // state change waits behind a bucket, which a client must not miss (and has room for)
     if (!out.room()) {
