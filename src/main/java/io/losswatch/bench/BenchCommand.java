@@ -491,8 +491,9 @@ public final class BenchCommand {
 
   /**
    * Clients that subscribe to every run and never read (issue 19.5): 4,000 finished runs, 2,000 such clients (from
-   * the load generator, another process), and /health timed every 100 ms from when they connect until the server
-   * cut them off (a client that answers no ping for 10 s is cut).
+   * the load generator, another process, 200 at a time), and /health timed every 100 ms while they connect, then
+   * once all are connected and stalled, until the generator ends (the server cuts a client that answers no ping for
+   * 10 s).
    */
   private void wildcard() throws Exception {
     out.println("stalled \"*\" subscribers");
@@ -515,7 +516,8 @@ public final class BenchCommand {
       }
       row("/health with " + runs + " runs, no subscriber", String.format("median %.1f ms, max %.0f ms",
           pct(quiet, 50), pct(quiet, 100)), "reported", true);
-      List<Double> health = new ArrayList<>();
+      List<Double> connecting = new ArrayList<>();   // while the clients connect and fill their buffers
+      List<Double> stalledHealth = new ArrayList<>();   // once every one is connected (until the generator ends)
       CompletableFuture<Map<?, ?>> gen = CompletableFuture.supplyAsync(() -> {
         try {
           return loadGenerator(s.port(), 0, 15, "live", false, clients, 0);
@@ -528,14 +530,23 @@ public final class BenchCommand {
         long t = System.nanoTime();
         http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health")).build(),
             HttpResponse.BodyHandlers.discarding());
-        health.add((System.nanoTime() - t) / 1e6);
+        double ms = (System.nanoTime() - t) / 1e6;
         peak = Math.max(peak, s.meters().wsClients().get());
+        (peak >= clients ? stalledHealth : connecting).add(ms);
         Thread.sleep(100);
       }
       gen.get();
-      row("/health with " + clients + " stalled \"*\" subscribers and " + runs + " runs", String.format(
-          "median %.1f ms, p99 %.0f ms, max %.0f ms (%d probes, %d connected at most)", pct(health, 50), pct(health, 99),
-          pct(health, 100), health.size(), peak), "≤ 100 ms", pct(health, 99) <= 100);
+      row("/health while " + clients + " \"*\" subscribers connect (" + runs + " runs)", String.format(
+          "median %.1f ms, p99 %.0f ms, max %.0f ms (%d probes)", pct(connecting, 50), pct(connecting, 99),
+          pct(connecting, 100), connecting.size()), "reported", true);
+      if (stalledHealth.isEmpty()) {
+        row("/health with " + clients + " stalled \"*\" subscribers and " + runs + " runs",
+            "never all connected (" + peak + " at most)", "≤ 100 ms", false);
+      } else {
+        row("/health with " + clients + " stalled \"*\" subscribers and " + runs + " runs", String.format(
+            "median %.1f ms, p99 %.0f ms, max %.0f ms (%d probes)", pct(stalledHealth, 50), pct(stalledHealth, 99),
+            pct(stalledHealth, 100), stalledHealth.size()), "≤ 100 ms", pct(stalledHealth, 99) <= 100);
+      }
     } finally {
       await(s.close());
     }

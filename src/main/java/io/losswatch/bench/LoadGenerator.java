@@ -60,11 +60,17 @@ public final class LoadGenerator {
       if (i % 200 == 199) Future.join(new ArrayList<>(connected)).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
     Future.join(new ArrayList<>(connected)).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    List<Future<WebSocket>> stalls = new ArrayList<>();
     for (int i = 0; i < stalled; i++) {   // subscribe, then never read again
       WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws");
-      ws.webSocket().connect(o).compose(s -> s.writeTextMessage(
+      stalls.add(ws.webSocket().connect(o).compose(s -> s.writeTextMessage(
           "{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"" + mode + "\",\"max_hz\":20}").map(s))
-          .onSuccess(WebSocket::pause);
+          .onSuccess(WebSocket::pause));
+      if (i % 200 == 199) Future.join(new ArrayList<>(stalls)).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+    if (stalled > 0) {
+      Future.join(new ArrayList<>(stalls)).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      System.err.println("stalled " + stalls.stream().filter(Future::succeeded).count() + " of " + stalled);
     }
     long failed = connected.stream().filter(Future::failed).count();
     System.err.println("connected " + (clients - failed) + " of " + clients);
