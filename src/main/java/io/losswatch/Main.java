@@ -27,7 +27,9 @@ public final class Main {
                                       for three of its steps' time if it is paced slower
             --max-steps N             steps one run may ask for (100000000)
             --max-clients N           WebSocket connections at most (10000)
-            --token T                 changes need "Authorization: Bearer T" (or set LOSSWATCH_TOKEN)
+            --token T                 reads and changes need "Authorization: Bearer T" (or set
+                                      LOSSWATCH_TOKEN); /health and the page's files stay open
+            --public-read             with --token: reads need no token, changes still do
             --allow-origin O          also accept changes and WebSocket handshakes from pages at origin O
             --allow-host H            also answer requests whose Host is H (say, the name a proxy or
                                       Prometheus reaches this server by); repeatable
@@ -43,8 +45,8 @@ public final class Main {
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
                                       (trace --help)
         bench [--quick] [--only=X]    measure the live server (run it with java -Xmx2g); see BENCHMARKS.md
-                                      (X: pipeline, history, ws-all, ws-live, ingest, metrics, sweep, cluster,
-                                      lr-free: auto_lr against the learning-rate-free optimizers)
+                                      (X: pipeline, history, ws-all, ws-live, ingest, metrics, sweep, flood,
+                                      wildcard, cluster, lr-free: auto_lr against the learning-rate-free optimizers)
         help                          this text
       """;
 
@@ -73,7 +75,7 @@ public final class Main {
       case "trace":
         return TraceCommand.run(rest, System.out, System.err);
       case "bench":
-        return BenchCommand.run(rest, System.out);
+        return BenchCommand.run(rest, System.out, System.err);
       case "help": case "--help": case "-h":
         System.out.print(HELP);
         return 0;

@@ -29,6 +29,10 @@ public final class ServeCommand {
       long limit = config.cluster() == null ? 60 : 300;
       server = Server.start(config).toCompletionStage().toCompletableFuture().get(limit, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof Server.PortInUse taken) {   // one line, no stack trace: a usage error
+        err.println(taken.getMessage());
+        return 2;
+      }
       err.println("serve: cannot start on " + config.host() + ":" + config.port() + ": " + e.getCause().getMessage());
       return 1;
     } catch (Exception e) {

@@ -135,6 +135,10 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
       throw new SpecException("schedule.end_lr", "must be above the optimizer's lr (" + Options.describe(optimizer.lr())
           + ", where the ramp starts), got " + Options.describe(r.endLr()));
     }
+    if (schedule instanceof LrRamp.Config r && !Double.isFinite(r.endLr() / optimizer.lr())) {   // every lr between: finite
+      throw new SpecException("schedule.end_lr", "the ramp from the optimizer's lr (" + Options.describe(optimizer.lr())
+          + ") overflows a double on its way: end_lr / lr must be finite, got " + Options.describe(r.endLr()));
+    }
     return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stop, sweep,
         description, (Map<String, Object>) tree);
   }

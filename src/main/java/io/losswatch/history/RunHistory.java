@@ -103,9 +103,12 @@ public final class RunHistory {
     }
   }
 
-  /** The extra scalars' names this run has had, on disk or in memory (at most 64: a run takes no more). */
+  /**
+   * The extra scalars' names this run has had, on disk or in memory (at most 64: a run takes no more), in the
+   * order they first came: the log's (which outlives a restart), then those memory has and the log not yet.
+   */
   public synchronized List<String> metrics() {
-    if (log == null || extra.keySet().containsAll(log.metrics())) return List.copyOf(extra.keySet());
+    if (log == null) return List.copyOf(extra.keySet());
     List<String> all = new ArrayList<>(log.metrics());
     for (String name : extra.keySet()) if (!all.contains(name)) all.add(name);
     return all;
@@ -351,10 +354,8 @@ public final class RunHistory {
       size = n;
     }
     try {
-      // the records of the range: on disk below the window's start, in memory from it
-      long lo = size > 0 && from >= s[0] ? start + lowerBound(s, size, from) : log == null ? 0 : log.find(from, start);
-      long hi = size > 0 && to >= s[0] ? start + lowerBound(s, size, to == Long.MAX_VALUE ? to : to + 1)
-          : log == null ? 0 : log.find(to == Long.MAX_VALUE ? to : to + 1, start);
+      long lo = record(from, s, size, start);
+      long hi = to == Long.MAX_VALUE ? start + size : record(to + 1, s, size, start);
       if (hi - lo > limit) hi = lo + limit;
       if (hi <= lo) return new StepBatch.Builder(1).build(run, c);
       Columns memory = new ArrayColumns(s, l, r, g, time, size, List.copyOf(x.keySet()), x.values().toArray(new double[0][]));
@@ -445,6 +446,29 @@ public final class RunHistory {
     MetricPoints points() {
       return new MetricPoints(Arrays.copyOf(step, n), Arrays.copyOf(t, n), Arrays.copyOf(value, n));
     }
+  }
+
+  /** How many steps {@code from}..{@code to} (inclusive) holds: records, however sparse the steps. May read the disk. */
+  public long count(long from, long to) {
+    long[] s;
+    long start;
+    int size;
+    synchronized (this) {
+      s = step;
+      start = first;
+      size = n;
+    }
+    try {
+      return Math.max(0, (to == Long.MAX_VALUE ? start + size : record(to + 1, s, size, start)) - record(from, s, size, start));
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the log of run " + run, e);
+    }
+  }
+
+  /** The first record whose step is at least {@code step}: on disk below the window's start, in memory from it. */
+  private long record(long step, long[] s, int size, long start) throws IOException {
+    if (size > 0 && step >= s[0]) return start + lowerBound(s, size, step);
+    return log == null ? 0 : log.find(step, start);
   }
 
   /** The first index in {@code s[0..size)} whose step is at least {@code step} ({@code size} if none). */

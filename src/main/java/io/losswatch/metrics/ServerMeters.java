@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Filter;
 import java.util.logging.Logger;
 
@@ -44,6 +45,8 @@ public final class ServerMeters {
   private final PrometheusMeterRegistry own = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger wsClients = new AtomicInteger();
   private final Counter wsDropped;
+  private final AtomicLong bodyBytes = new AtomicLong();
+  private final Counter bodiesBusy;
   private final RunSeries runSeries = new RunSeries();
   static final long PROCESS_SERIES_MAX_AGE_MS = 1000;
   private String processSeries;
@@ -60,6 +63,11 @@ public final class ServerMeters {
         .description("Open WebSocket connections").register(own);
     wsDropped = Counter.builder("losswatch.ws.dropped")
         .description("Messages not sent to slow WebSocket clients (conflated or replaced by a gap)")
+        .register(own);
+    Gauge.builder("losswatch.http.body.bytes", bodyBytes, AtomicLong::get)
+        .description("Request bodies being read now, as declared (bounded: beyond, 503 busy)").register(own);
+    bodiesBusy = Counter.builder("losswatch.http.busy")
+        .description("Requests refused 503 before their body was read: too many bodies being read at once")
         .register(own);
   }
 
@@ -105,5 +113,13 @@ public final class ServerMeters {
 
   public Counter wsDropped() {
     return wsDropped;
+  }
+
+  public AtomicLong bodyBytes() {
+    return bodyBytes;
+  }
+
+  public Counter bodiesBusy() {
+    return bodiesBusy;
   }
 }

@@ -481,6 +481,10 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
         if (advice && !d.hasAdvice()) {
           throw RunRefusal.of(RunRefusal.Kind.CONFLICT, "run " + run.id() + " has no advice to apply (" + d.verdict().label() + ")");
         }
+        if (advice && !RunPolicy.settable(d.suggestedLr())) {   // as /lr would refuse it
+          throw RunRefusal.of(RunRefusal.Kind.CONFLICT, "run " + run.id() + " has no advice to apply: its suggested lr "
+              + d.suggestedLr() + " is no lr to set (an lr must be > 0)");
+        }
         source.setLr(advice ? d.suggestedLr() : c.lr(), advice ? "advice" : "set");
         announce();
       }

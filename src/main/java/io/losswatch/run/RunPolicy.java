@@ -235,6 +235,11 @@ final class RunPolicy {
     if (c.compareTo(news) > 0) news = c;
   }
 
+  /** Whether {@code lr} is one a run may be set to (what {@code POST /lr} takes): finite and positive. */
+  static boolean settable(double lr) {
+    return lr > 0 && Double.isFinite(lr);
+  }
+
   // ---- either
 
   private void observe(long step, double loss, double lr, double gradNorm, double cosine, double efficiency) {

@@ -26,7 +26,9 @@ import java.util.Locale;
  *   --max-clients N          10000: WebSocket connections at most
  *   --alert-webhook URL      none: POST every alert there as JSON
  *   --stall-after D          30s: a running run with no step for this long raises a "stalled" alert
- *   --token T                none (or LOSSWATCH_TOKEN): a bearer token every change must carry
+ *   --token T                none (or LOSSWATCH_TOKEN): a bearer token every request must carry (but /health and the
+ *                            page's files); the WebSocket takes it as its first message
+ *   --public-read            with --token: reads (GET, /metrics, WebSocket subscriptions) need no token
  *   --allow-origin O         also accept changes and WebSocket handshakes from pages at this origin (repeatable)
  *   --allow-host H           also answer requests whose Host is H (repeatable): a name this server is reached by
  *   --insecure               allow a non-loopback --host without a token
@@ -41,11 +43,12 @@ import java.util.Locale;
  */
 public record ServerConfig(String host, int port, boolean demo, Path dataDir, long metricsRetentionMs,
     int maxMetricRuns, int maxRuns, int maxSteps, int maxClients, String alertWebhook, long stallAfterMs,
-    String token, List<String> allowedOrigins, List<String> allowedHosts, boolean insecure, ClusterSettings cluster) {
+    String token, boolean publicRead, List<String> allowedOrigins, List<String> allowedHosts, boolean insecure,
+    ClusterSettings cluster) {
 
   public static ServerConfig defaults() {
     return new ServerConfig("127.0.0.1", 8080, true, Path.of("losswatch-data"), 600_000, 500, 1000, 100_000_000,
-        10_000, null, 30_000, null, List.of(), List.of(), false, null);
+        10_000, null, 30_000, null, false, List.of(), List.of(), false, null);
   }
 
   /** What tests start: a free port, no demo runs, a fresh data folder of its own. */
@@ -110,6 +113,10 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
       String name = args[i];
       if (name.equals("--insecure")) {
         b.insecure(true);
+        continue;
+      }
+      if (name.equals("--public-read")) {
+        b.publicRead(true);
         continue;
       }
       if (name.equals("--cluster")) {
@@ -182,7 +189,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     ServerConfig c = b.build();
     if (!c.loopback() && c.token == null && !c.insecure) {
       throw new SpecException("--host", c.host + " is reachable from other machines: set --token (or LOSSWATCH_TOKEN)"
-          + " so only you can change runs, or pass --insecure");
+          + " so only you can read and change runs, or pass --insecure");
     }
     return c;
   }
@@ -236,6 +243,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     private String alertWebhook;
     private long stallAfterMs;
     private String token;
+    private boolean publicRead;
     private final List<String> allowedOrigins;
     private final List<String> allowedHosts;
     private boolean insecure;
@@ -254,6 +262,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
       alertWebhook = c.alertWebhook;
       stallAfterMs = c.stallAfterMs;
       token = c.token;
+      publicRead = c.publicRead;
       allowedOrigins = new ArrayList<>(c.allowedOrigins);
       allowedHosts = new ArrayList<>(c.allowedHosts);
       insecure = c.insecure;
@@ -272,6 +281,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     public Builder alertWebhook(String v) { alertWebhook = v; return this; }
     public Builder stallAfterMs(long v) { stallAfterMs = v; return this; }
     public Builder token(String v) { token = v; return this; }
+    public Builder publicRead(boolean v) { publicRead = v; return this; }
     public Builder allowOrigin(String v) { allowedOrigins.add(v); return this; }
     public Builder allowHost(String v) { allowedHosts.add(v); return this; }
     public Builder insecure(boolean v) { insecure = v; return this; }
@@ -279,8 +289,8 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
 
     public ServerConfig build() {
       return new ServerConfig(host, port, demo, dataDir, metricsRetentionMs, maxMetricRuns, maxRuns, maxSteps,
-          maxClients, alertWebhook, stallAfterMs, token, List.copyOf(allowedOrigins), List.copyOf(allowedHosts),
-          insecure, cluster);
+          maxClients, alertWebhook, stallAfterMs, token, publicRead, List.copyOf(allowedOrigins),
+          List.copyOf(allowedHosts), insecure, cluster);
     }
   }
 }

@@ -37,7 +37,8 @@ final class AppendReader extends JsonCursor {
   static final Pattern METRIC_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_./-]{0,63}");
   /** Branches a probe's acknowledgement may report at most. */
   static final int MAX_OUTCOMES = 16;
-  private static final double MAX_INTEGER = 9.007199254740991E15;   // 2^53: exact as a JSON number
+  /** The largest step or time: 2^53, the last integer of a run of them every JSON reader holds exactly. */
+  static final long MAX_INTEGER = 1L << 53;
   private AppendReader(String s) {
     super(s);
   }
@@ -68,7 +69,7 @@ final class AppendReader extends JsonCursor {
           case "loss", "lr", "grad_norm", "sharpness", "stability" -> numbers(key, false);
           case "metrics" -> metrics();
           case "acks" -> acks();
-          case "cycle" -> value(key, 0, true, 0);
+          case "cycle" -> integer(key, 0);
           case "curvature" -> curvature(Options.of("curvature", tree("curvature")));
           default -> throw new SpecException(key, "unknown key in an append (step, loss, lr, grad_norm, t, metrics, acks,"
               + " cycle, sharpness, stability, curvature)");
@@ -119,10 +120,16 @@ final class AppendReader extends JsonCursor {
       metrics = java.util.Collections.unmodifiableMap(with);
     }
     List<Append.Ack> acks = (List<Append.Ack>) f.getOrDefault("acks", List.of());
-    if (f.get("cycle") instanceof Double c && c > Integer.MAX_VALUE) throw new SpecException("cycle", "too large: " + Json.format(c));
+    if (f.get("cycle") instanceof Double c && c > Integer.MAX_VALUE) throw new SpecException("cycle", "too large: " + (long) (double) c);
     int cycle = f.get("cycle") instanceof Double c ? (int) (double) c : -1;
-    return new Append(new StepBatch(run, 0, steps, column(f, "loss", n), column(f, "lr", n), column(f, "grad_norm", n), t,
-        metrics), acks, cycle, (Append.Curvature) f.get("curvature"));
+    double[] lr = column(f, "lr", n);
+    for (int k = 0; k < n; k++) {   // NaN: not known; 0 is where a schedule may end; Infinity is shown as sent
+      if (lr[k] < 0) {
+        throw new SpecException("lr[" + k + "]", "must be >= 0 (null or \"NaN\" when not known), got " + Json.format(lr[k]));
+      }
+    }
+    return new Append(new StepBatch(run, 0, steps, column(f, "loss", n), lr, column(f, "grad_norm", n), t, metrics), acks,
+        cycle, (Append.Curvature) f.get("curvature"));
   }
 
   /** {@code {"preconditioned": bool, "threshold": x}}: a threshold of null (or "Infinity") is none. */
@@ -177,20 +184,40 @@ final class AppendReader extends JsonCursor {
   }
 
   private double value(String field, int k, boolean integer) {
-    return value(field, k, integer, 1);
+    return integer ? integer(field + "[" + k + "]", 1) : number(field, k);
   }
 
-  /** A number of a column; an integer one (a step, a cycle) from {@code min} to 2^53. */
-  private double value(String field, int k, boolean integer, int min) {
+  /**
+   * A step, a time or a cycle: an integer written as one, with digits only, from {@code min} to 2^53 (the integers
+   * every JSON reader holds exactly). Read from the text, never through a double, which would round
+   * {@code 7.0000000000000001} to 7.
+   */
+  private double integer(String field, long min) {
+    int start = i;
     char c = i < s.length() ? s.charAt(i) : 0;
-    double v;
+    if (c != '-' && (c < '0' || c > '9')) {
+      throw new SpecException(field, "must be an integer, got " + s.substring(i, Math.min(s.length(), i + 20)));
+    }
+    skipNumber();
+    String text = s.substring(start, i);
+    boolean digits = text.chars().allMatch(d -> d >= '0' && d <= '9');
+    if (!digits || text.length() > 16 || Long.parseLong(text) < min || Long.parseLong(text) > MAX_INTEGER) {
+      throw new SpecException(field, "must be an integer from " + min + " to " + MAX_INTEGER + " (2^53), written with"
+          + " digits only, got " + (text.length() <= 40 ? text : text.substring(0, 40) + "..."));
+    }
+    return Long.parseLong(text);
+  }
+
+  /** A number, or null, "NaN", "Infinity", "-Infinity". */
+  private double number(String field, int k) {
+    char c = i < s.length() ? s.charAt(i) : 0;
     if (c == '-' || (c >= '0' && c <= '9')) {
       int start = skipNumber();
-      v = JsonDoubleParser.parseDouble(s, start, i - start);
-    } else if (!integer && c == 'n' && s.startsWith("null", i)) {
+      return JsonDoubleParser.parseDouble(s, start, i - start);
+    } else if (c == 'n' && s.startsWith("null", i)) {
       i += 4;
       return Double.NaN;
-    } else if (!integer && c == '"') {
+    } else if (c == '"') {
       int start = i;
       String word = string(field);
       switch (word) {
@@ -201,15 +228,9 @@ final class AppendReader extends JsonCursor {
           throw new SpecException(field + "[" + k + "]", "must be a number, null, \"NaN\", \"Infinity\" or \"-Infinity\", got "
               + s.substring(start, Math.min(i, start + 40)));
       }
-    } else {
-      throw new SpecException(field + "[" + k + "]", (integer ? "must be an integer" : "must be a number, null, \"NaN\", "
-          + "\"Infinity\" or \"-Infinity\"") + ", got " + s.substring(i, Math.min(s.length(), i + 20)));
     }
-    if (integer && (v != Math.rint(v) || v < min || v > MAX_INTEGER)) {
-      throw new SpecException(min == 1 ? field + "[" + k + "]" : field, "must be an integer from " + min + " to 2^53, got "
-          + Json.format(v));
-    }
-    return v;
+    throw new SpecException(field + "[" + k + "]", "must be a number, null, \"NaN\", \"Infinity\" or \"-Infinity\", got "
+        + s.substring(i, Math.min(s.length(), i + 20)));
   }
 
   private Map<String, double[]> metrics() {

@@ -9,6 +9,8 @@ import io.losswatch.event.RunState;
 import io.losswatch.run.Run;
 import io.losswatch.run.RunManager;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -20,22 +22,43 @@ import io.vertx.ext.web.handler.BodyHandler;
  */
 final class IngestApi {
   static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
+  private static final String RUN = "losswatch.run";
   private final RunManager manager;
 
   IngestApi(RunManager manager) {
     this.manager = manager;
   }
 
-  /** Mounted after the change guard and before the small body limit of every other route. */
-  void mount(Router router) {
+  /**
+   * Mounted after the access guard, and before the body limits and small body limit of every other route. The run
+   * is looked up before its body is read: an unknown one is 404 at once; then the body's limits ({@link BodyLimits}).
+   */
+  void mount(Router router, BodyLimits bodies) {
+    for (String path : new String[] {"/api/runs/:id/steps", "/api/runs/:id/finish"}) {
+      router.post(path).handler(ctx -> {
+        ctx.put(RUN, run(ctx));
+        ctx.next();
+      });
+      router.post(path).handler(bodies::reserve);
+    }
     router.post("/api/runs/:id/steps").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.post("/api/runs/:id/steps").handler(this::append);
     router.post("/api/runs/:id/finish").handler(BodyHandler.create(false).setBodyLimit(RestApi.MAX_BODY_BYTES));
     router.post("/api/runs/:id/finish").handler(this::finish);
   }
 
+  /** Whether {@code req} is an append (its body may be up to {@link #MAX_BODY_BYTES}). */
+  static boolean isAppend(HttpServerRequest req) {
+    return req.method() == HttpMethod.POST && req.path().startsWith("/api/runs/") && req.path().endsWith("/steps");
+  }
+
+  /** What an append over {@link #MAX_BODY_BYTES} is told. */
+  static String tooLarge() {
+    return "the body is over " + MAX_BODY_BYTES + " bytes (4 MiB), the most one append may carry; send the steps in parts";
+  }
+
   private void append(RoutingContext ctx) {
-    Run run = run(ctx);
+    Run run = ctx.get(RUN);
     String body = RequestInput.text(ctx);
     if (body == null || body.isBlank()) throw new ApiError(400, "a JSON body is required", null);
     Append a = AppendReader.read(run.id(), body, System.currentTimeMillis());
@@ -43,7 +66,7 @@ final class IngestApi {
   }
 
   private void finish(RoutingContext ctx) {
-    Run run = run(ctx);
+    Run run = ctx.get(RUN);
     Options o = Options.of("", RequestInput.json(ctx));
     RunState state = o.choice("state", null, "finished", "failed").equals("failed") ? RunState.FAILED : RunState.FINISHED;
     String message = o.string("message", null);

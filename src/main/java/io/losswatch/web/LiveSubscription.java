@@ -56,6 +56,11 @@ final class LiveSubscription extends Subscription {
     forget(0);
   }
 
+  /** Whether a bucket waits to go out. */
+  boolean pending() {
+    return pending;
+  }
+
   private void forget(long through) {
     sentThrough = through;
     pending = false;

@@ -46,19 +46,22 @@ final class RestApi {
   /** {@code GET /api/schema}: every option of a run spec, a range test, a sweep and a branch (docs/runspec.md). */
   static final String SCHEMA = Json.write(schema());
   private final RunManager manager;
-  private final ChangeGuard guard;
+  private final AccessGuard guard;
+  private final BodyLimits bodies;
   private final int maxSteps;
 
-  /** {@code token}: when set, every change must carry {@code Authorization: Bearer <token>}. */
-  RestApi(RunManager manager, OriginPolicy origins, String token, int maxSteps) {
+  /** {@code guard}: who may read and change ({@link AccessGuard}), first on every {@code /api/*} route. */
+  RestApi(RunManager manager, AccessGuard guard, BodyLimits bodies, int maxSteps) {
     this.manager = manager;
-    this.guard = new ChangeGuard(origins, token);
+    this.guard = guard;
+    this.bodies = bodies;
     this.maxSteps = maxSteps;
   }
 
   void mount(Router router) {
-    router.route("/api/*").handler(guard);
-    new IngestApi(manager).mount(router);   // its own body limit, before the one of every other route
+    router.route("/api/*").handler(guard);   // a bad head is refused before its body is read
+    new IngestApi(manager).mount(router, bodies);   // its own body limit, before the one of every other route
+    router.route("/api/*").handler(bodies::reserve);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.post("/api/runs").handler(this::create);
     router.get("/api/runs").handler(this::list);
@@ -172,12 +175,14 @@ final class RestApi {
     if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
     int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
     boolean abandoned = RequestInput.bool(ctx, "abandoned");
-    if (maxPoints == 0 && Math.min(to, last) - from + 1 > MAX_EXACT_POINTS) {
-      throw new ApiError(400, "to: at most " + MAX_EXACT_POINTS + " steps in one answer without max_points; ask for a"
-          + " smaller range, set max_points, or fetch steps.csv", "to");
-    }
     // a range may reach back into the log on disk, and a long one makes a big body: off the event loop
     ctx.vertx().executeBlocking(() -> {
+      long records = maxPoints == 0 ? run.history().count(from, to) : 0;   // steps need not be consecutive
+      if (records > MAX_EXACT_POINTS) {
+        throw new ApiError(400, "to: " + from + ".." + to + " holds " + records + " steps, over the " + MAX_EXACT_POINTS
+            + " one answer may carry without max_points; ask for a smaller range, set max_points, or fetch steps.csv",
+            "to");
+      }
       StepBatch b = run.history().read(from, to, maxPoints);
       String json = Wire.steps(b, 0, b.size(), false);
       if (!abandoned) return json;
@@ -302,6 +307,11 @@ final class RestApi {
     ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(json);
   }
 
+  /** What a body over {@link #MAX_BODY_BYTES} is told. */
+  static String tooLarge() {
+    return "the body is over " + MAX_BODY_BYTES + " bytes (64 KiB), the most this request may carry";
+  }
+
   /** Maps whatever went wrong to a status and the JSON error body. */
   static void failure(RoutingContext ctx) {
     Throwable t = ctx.failure();
@@ -328,7 +338,7 @@ final class RestApi {
       message = switch (status) {
         case 404 -> "no such resource: " + ctx.request().method() + " " + ctx.request().path();
         case 405 -> "method " + ctx.request().method() + " not allowed on " + ctx.request().path();
-        case 413 -> "request body too large: at most " + MAX_BODY_BYTES + " bytes";
+        case 413 -> IngestApi.isAppend(ctx.request()) ? IngestApi.tooLarge() : tooLarge();
         case 415 -> "unsupported media type";
         case 400 -> "bad request";
         default -> "internal error";

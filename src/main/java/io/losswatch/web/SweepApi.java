@@ -83,11 +83,11 @@ final class SweepApi {
     Object lr = o.raw("lr");
     double[] out;
     if (lr instanceof List<?>) {
-      out = o.numbers("lr", null, -1, v -> v > 0 && Double.isFinite(v), "must be > 0");
+      out = o.numbers("lr", null, -1, BaseSpec::lr, BaseSpec.LR_BOUNDS);
     } else if (lr instanceof Map<?, ?> || o.describing()) {
-      Options g = o.section("lr", true, "a list of lrs (each > 0), or {from, to, factor} or {from, to, num}");
-      double from = g.number("from", v -> v > 0 && Double.isFinite(v), "must be > 0");
-      double to = g.number("to", v -> v > 0 && Double.isFinite(v), "must be > 0");
+      Options g = o.section("lr", true, "a list of lrs (each in [1e-12, 1e6]), or {from, to, factor} or {from, to, num}");
+      double from = g.number("from", BaseSpec::lr, BaseSpec.LR_BOUNDS);
+      double to = g.number("to", BaseSpec::lr, BaseSpec.LR_BOUNDS);
       if (to < from) throw g.fail("to", "must be at least from (" + Options.describe(from) + "), got " + Options.describe(to));
       if (!g.describing() && g.has("factor") == g.has("num")) {
         throw g.fail("factor", "give factor (a geometric step) or num (how many lrs), one of them");
@@ -101,7 +101,10 @@ final class SweepApi {
         out = l.stream().mapToDouble(Double::doubleValue).toArray();
       } else {
         out = new double[num];
-        for (int i = 0; i < num; i++) out[i] = Diagnoser.nice(num == 1 ? from : from * Math.pow(to / from, (double) i / (num - 1)));
+        for (int i = 0; i < num; i++) {   // evenly spaced in log: from·(to/from)^(i/(num−1)), exact at both ends
+          out[i] = Diagnoser.nice(i == 0 ? from : i == num - 1 ? to
+              : Math.exp(Math.log(from) + (Math.log(to) - Math.log(from)) * i / (num - 1)));
+        }
       }
       g.done("an lr grid (from, to, factor or num)");
     } else {

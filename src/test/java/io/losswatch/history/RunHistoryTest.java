@@ -53,6 +53,25 @@ class RunHistoryTest {
   }
 
   @Test
+  void countCountsRecordsNotTheSpanOfStepNumbers(@TempDir Path dir) throws Exception {
+    StepLog log = StepLog.open(dir);
+    RunHistory h = new RunHistory("r", log);
+    StepBatch.Builder b = new StepBatch.Builder(16);
+    for (long s = 1000; s <= 30_000_000; s += 1000) b.add(s, 1, 0.1, 1, 1_700_000_000_000L + s);   // 30,000 records
+    StepBatch sparse = b.build("r");
+    h.append(sparse);
+    log.append(sparse);
+    h.persisted(log.count());   // the older ones on disk, the newest in memory
+    assertTrue(h.memorySteps() < 30_000, "read across disk and memory: " + h.memorySteps());
+    assertEquals(30_000, h.count(1, Long.MAX_VALUE));
+    assertEquals(30_000, h.count(1000, 30_000_000));
+    assertEquals(1, h.count(1500, 2500));
+    assertEquals(0, h.count(1001, 1999));
+    assertEquals(4, h.count(29_997_000, 40_000_000));
+    log.closeWriter();
+  }
+
+  @Test
   void downsamplingKeepsFirstLastSpikeAndNaN(@TempDir Path dir) throws Exception {
     StepLog log = StepLog.open(dir);
     RunHistory h = new RunHistory("r", log);

@@ -198,6 +198,33 @@ class ComposeTest {
         "LOSSWATCH_TOKEN comes from the environment, required (${LOSSWATCH_TOKEN:?message}): " + token);
   }
 
+  /**
+   * With --token, /metrics needs it too: every Prometheus config scrapes the job losswatch with a bearer token read
+   * from the file compose mounts from the secret losswatch_token, which is the servers' own LOSSWATCH_TOKEN.
+   */
+  @Test
+  void prometheusScrapesWithTheServersToken() {
+    Map<String, Object> secrets = Ops.map(compose().get("secrets"));
+    Map<String, Object> secret = Ops.map(secrets.get("losswatch_token"));
+    assertEquals("LOSSWATCH_TOKEN", secret.get("environment"), "the secret is the servers' LOSSWATCH_TOKEN: " + secret);
+    assertTrue(strings(service("prometheus").get("secrets")).contains("losswatch_token"),
+        "Prometheus gets the secret, at /run/secrets/losswatch_token");
+    for (String config : List.of("prometheus.yml", CLUSTER_CONFIG)) {
+      Map<String, Object> prom = Ops.yaml(Ops.repo().resolve("dashboards/prometheus/" + config));
+      Map<String, Object> job = Ops.list(prom.get("scrape_configs")).stream()
+          .filter(j -> "losswatch".equals(j.get("job_name"))).findFirst().orElseThrow();
+      Map<String, Object> auth = Ops.map(job.get("authorization"));
+      assertEquals("/run/secrets/losswatch_token", auth.get("credentials_file"), config + ": " + job);
+      assertTrue(auth.get("type") == null || "Bearer".equals(auth.get("type")), config + ": a bearer token");
+    }
+    // every server of compose takes that variable
+    for (String name : Ops.map(compose().get("services")).keySet()) {
+      if (!name.startsWith("losswatch")) continue;
+      assertTrue(String.valueOf(Ops.map(service(name).get("environment")).get("LOSSWATCH_TOKEN"))
+          .startsWith("${LOSSWATCH_TOKEN:?"), name);
+    }
+  }
+
   @Test
   void servicesAreWhereTheConfigsLookForThem() {
     Map<String, Object> prom = Ops.yaml(Ops.repo().resolve("dashboards/prometheus/prometheus.yml"));

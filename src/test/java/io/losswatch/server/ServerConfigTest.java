@@ -37,6 +37,13 @@ class ServerConfigTest {
     assertEquals("s", parse("--token", "s").token());
   }
 
+  @Test
+  void publicReadIsAFlagOffByDefault() {
+    assertFalse(parse("--token", "t").publicRead(), "with a token, reads need it");
+    assertTrue(parse("--token", "t", "--public-read").publicRead());
+    assertTrue(parse("--public-read", "--token=t").publicRead());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"localhost", "LOCALHOST", "127.0.0.1", "127.0.0.2", "127.255.255.254", "::1", "[::1]",
       "0:0:0:0:0:0:0:1"})

@@ -51,7 +51,7 @@ class HardeningIT {
   }
 
   @Test
-  void changesNeedTheTokenReadingDoesNot() throws Exception {
+  void changesNeedTheToken() throws Exception {
     try (TestServer server = new TestServer(ServerConfig.defaults().forTest(0).withToken("s3cret"))) {
       TestServer.Response r = server.post("/api/runs", SPEC);
       assertEquals(401, r.status());
@@ -63,7 +63,7 @@ class HardeningIT {
           .header("Authorization", "Bearer s3cret").header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(SPEC)).build();
       var created = server.http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString());
       assertEquals(201, created.statusCode());
-      assertEquals(200, server.get("/api/runs").status(), "reading needs no token");
+      assertEquals(401, server.get("/api/runs").status(), "reading needs the token too (ReadAccessIT)");
       assertEquals(401, server.request("DELETE", "/api/runs/whatever", null).status());
     }
   }
