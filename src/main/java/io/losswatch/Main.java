@@ -1,7 +1,6 @@
 package io.losswatch;
 
 
-import io.losswatch.bench.BenchCommand;
 import io.losswatch.cli.ServeCommand;
 import io.losswatch.cli.TraceCommand;
 import io.losswatch.server.Server;
@@ -73,7 +72,9 @@ public final class Main {
       case "trace":
         return TraceCommand.run(rest, System.out, System.err);
       case "bench":
-        return BenchCommand.run(rest, System.out);
+        System.err.println("losswatch: bench is not in this jar; run java -Xmx2g -jar target/losswatch-bench.jar"
+            + " [--quick] [--only=X] (built beside it by mvn package; BENCHMARKS.md)");
+        return 2;
       case "help": case "--help": case "-h":
         System.out.print(HELP);
         return 0;

@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|ingest|metrics|sweep|cluster|lr-free]}: the
  * live server's throughput, latency, scrape time and memory, measured in-process over loopback (the live-mode load
  * comes from a separate process; {@code cluster} runs its nodes as processes of their own), each figure beside its
- * target; and {@code lr-free}, auto_lr against the learning-rate-free optimizers (pure computation). Run it with {@code java -Xmx2g -jar target/losswatch.jar bench}; BENCHMARKS.md has the results.
+ * target; and {@code lr-free}, auto_lr against the learning-rate-free optimizers (pure computation). Run it with {@code java -Xmx2g -jar target/losswatch-bench.jar}; BENCHMARKS.md has the results.
  */
 public final class BenchCommand {
   private static final String ROSENBROCK = "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\",\"lr\":0.001},\"steps\":%d%s}";
@@ -45,6 +45,12 @@ public final class BenchCommand {
   private BenchCommand(boolean quick, PrintStream out) {
     this.quick = quick;
     this.out = out;
+  }
+
+  /** The bench jar's entry point: {@code java -Xmx2g -jar target/losswatch-bench.jar [--quick] [--only=X]}. */
+  public static void main(String[] args) {
+    Server.configureNetty();   // before anything loads Netty
+    System.exit(run(args, System.out));
   }
 
   public static int run(String[] args, PrintStream out) {
