@@ -1,5 +1,6 @@
 package io.losswatch.bench;
 
+import io.losswatch.cli.Cli;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Trainer;
 import io.losswatch.core.config.Json;
@@ -13,7 +14,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,59 +24,97 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|ingest|metrics|sweep|cluster|lr-free]}: the
- * live server's throughput, latency, scrape time and memory, measured in-process over loopback (the live-mode load
- * comes from a separate process; {@code cluster} runs its nodes as processes of their own), each figure beside its
- * target; and {@code lr-free}, auto_lr against the learning-rate-free optimizers (pure computation). Run it with {@code java -Xmx2g -jar target/losswatch-bench.jar}; BENCHMARKS.md has the results.
+ * {@code java -Xmx2g -jar target/losswatch-bench.jar [--quick] [--only=SECTION]}: the live server's throughput,
+ * latency, scrape time and memory, measured in-process over loopback (the live-mode load comes from a separate
+ * process; {@code cluster} runs its nodes as processes of their own), each figure beside its target; and
+ * {@code lr-free}, auto_lr against the learning-rate-free optimizers (pure computation). A jar of its own beside
+ * losswatch.jar, never part of it; BENCHMARKS.md has the results.
  */
-public final class BenchCommand {
+@Command(name = "bench", sortOptions = false,
+    synopsisHeading = "",
+    customSynopsis = "usage: java -Xmx2g -jar target/losswatch-bench.jar [--quick] [--only=SECTION]",
+    descriptionHeading = "%n",
+    description = {
+        "Measures the live server in this process, over loopback, and prints each figure beside its target",
+        "(BENCHMARKS.md has the results and how they were taken). A whole run takes several minutes."},
+    optionListHeading = "%noptions:%n")
+public final class BenchCommand implements Callable<Integer> {
+  /** The sections, in the order a whole run measures them. */
+  static final List<String> SECTIONS = List.of("pipeline", "history", "ws-all", "ws-live", "ingest", "metrics", "sweep",
+      "cluster", "lr-free");
   private static final String ROSENBROCK = "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\",\"lr\":0.001},\"steps\":%d%s}";
-  final boolean quick;
-  final PrintStream out;
+  @Option(names = "--quick", description = "smaller loads: a quick look, not figures to quote")
+  boolean quick;
+  @Option(names = "--only", paramLabel = "SECTION", completionCandidates = Sections.class,
+      description = "one section: ${COMPLETION-CANDIDATES}")
+  String only;
+  @Mixin
+  Cli.Help help;
+  @Spec
+  CommandSpec spec;
+  PrintWriter out;
   private final List<String[]> rows = new ArrayList<>();
   final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();   // as Prometheus
 
-  private BenchCommand(boolean quick, PrintStream out) {
-    this.quick = quick;
-    this.out = out;
-  }
-
-  /** The bench jar's entry point: {@code java -Xmx2g -jar target/losswatch-bench.jar [--quick] [--only=X]}. */
+  /** The bench jar's entry point. */
   public static void main(String[] args) {
     Server.configureNetty();   // before anything loads Netty
-    System.exit(run(args, System.out));
+    System.exit(Cli.commandLine(new BenchCommand(), Cli.writer(System.out), Cli.writer(System.err)).execute(args));
   }
 
-  public static int run(String[] args, PrintStream out) {
-    BenchCommand b = new BenchCommand(Arrays.asList(args).contains("--quick"), out);
+  /** {@link #SECTIONS}, as picocli lists them in the usage. */
+  static final class Sections implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return SECTIONS.iterator();
+    }
+  }
+
+  @Override
+  public Integer call() {
+    if (only != null && !SECTIONS.contains(only)) {
+      return Cli.refuse(spec, "--only: must be one of " + String.join(", ", SECTIONS) + ", got " + only
+          + "; try --help");
+    }
+    out = spec.commandLine().getOut();
     try {
-      out.printf("losswatch bench%s: %d cores, max heap %d MiB, %s%n", b.quick ? " --quick" : "",
+      out.printf("losswatch bench%s: %d cores, max heap %d MiB, %s%n", quick ? " --quick" : "",
           Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20, java.time.Instant.now());
-      String only = args.length > 0 && args[args.length - 1].startsWith("--only=") ? args[args.length - 1].substring(7) : "";
-      if (only.isEmpty() || only.equals("pipeline")) b.pipeline();
-      if (only.isEmpty() || only.equals("history")) b.history();
-      if (only.isEmpty() || only.equals("ws-all")) b.webSocketAll();
-      if (only.isEmpty() || only.equals("ws-live")) b.webSocketLive();
-      if (only.isEmpty() || only.equals("ingest")) b.ingest();
-      if (only.isEmpty() || only.equals("metrics")) b.metricsAndMemory();
-      if (only.isEmpty() || only.equals("sweep")) b.sweep();
-      if (only.isEmpty() || only.equals("cluster")) new ClusterBench(b).run();
-      if (only.isEmpty() || only.equals("lr-free")) new LrFreeBench(b).run();
-      b.print();
+      if (runs("pipeline")) pipeline();
+      if (runs("history")) history();
+      if (runs("ws-all")) webSocketAll();
+      if (runs("ws-live")) webSocketLive();
+      if (runs("ingest")) ingest();
+      if (runs("metrics")) metricsAndMemory();
+      if (runs("sweep")) sweep();
+      if (runs("cluster")) new ClusterBench(this).run();
+      if (runs("lr-free")) new LrFreeBench(this).run();
+      print();
       return 0;
     } catch (Exception e) {
-      b.print();
+      print();
       out.println("bench failed: " + e);
       e.printStackTrace(out);
       return 1;
     }
+  }
+
+  private boolean runs(String section) {
+    return only == null || only.equals(section);
   }
 
   void row(String figure, String measured, String target, boolean met) {
