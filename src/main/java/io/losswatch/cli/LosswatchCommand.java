@@ -21,8 +21,9 @@ import picocli.CommandLine.Unmatched;
         "       java -jar losswatch.jar trace --spec <JSON or file>  run a RunSpec headless; print it as CSV",
         "       java -jar losswatch.jar help [command]             a command's usage (or <command> --help)"},
     descriptionHeading = "%n",
-    description = "losswatch: a streaming live-training monitor. The benchmark is a jar of its own, built beside"
-        + " this one: java -Xmx2g -jar target/losswatch-bench.jar --help (BENCHMARKS.md).",
+    description = {
+        "losswatch: a streaming live-training monitor (docs/operations.md).",
+        "The benchmark is a jar of its own beside this one: java -Xmx2g -jar target/losswatch-bench.jar --help"},
     optionListHeading = "%nserve's options:%n",
     commandListHeading = "%ncommands:%n",
     subcommands = {ServeCommand.class, TraceCommand.class, LosswatchCommand.Bench.class, CommandLine.HelpCommand.class})

@@ -16,8 +16,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code losswatch serve [options]}: the main job, and the default command. */
 @Command(name = "serve", sortOptions = false, showDefaultValues = true,
-    description = "Trains, streams and serves: the page, REST, WebSocket and /metrics. The default command:"
-        + " losswatch [options] is losswatch serve [options]. docs/operations.md says more.",
+    synopsisHeading = "",
+    customSynopsis = "usage: java -jar losswatch.jar [serve] [options]",
+    descriptionHeading = "%n",
+    description = {"Trains, streams and serves: the page, REST, WebSocket and /metrics (docs/operations.md).",
+        "The default command: losswatch [options] is losswatch serve [options]."},
     optionListHeading = "%noptions:%n")
 public final class ServeCommand implements Callable<Integer> {
   @Mixin

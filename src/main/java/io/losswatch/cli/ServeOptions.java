@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -60,10 +61,10 @@ public final class ServeOptions {
   @Option(names = "--token", paramLabel = "T",
       description = "changes need \"Authorization: Bearer T\" (or set LOSSWATCH_TOKEN)")
   String token;
-  @Option(names = "--allow-origin", paramLabel = "O",
+  @Option(names = "--allow-origin", paramLabel = "O", showDefaultValue = Visibility.NEVER,
       description = "also accept changes and WebSocket handshakes from pages at origin O; repeatable")
   List<String> allowOrigin = new ArrayList<>();
-  @Option(names = "--allow-host", paramLabel = "H",
+  @Option(names = "--allow-host", paramLabel = "H", showDefaultValue = Visibility.NEVER,
       description = "also answer requests whose Host is H (the name a proxy or Prometheus reaches this server by);"
           + " repeatable")
   List<String> allowHost = new ArrayList<>();
