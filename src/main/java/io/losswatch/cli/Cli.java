@@ -13,6 +13,7 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.MissingParameterException;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
@@ -48,6 +49,7 @@ public final class Cli {
         .setUsageHelpWidth(110)
         .setOut(out)
         .setErr(err)
+        .setExecutionStrategy(Cli::execute)
         .setParameterExceptionHandler((e, args) -> {
           err.println(refusal(e));
           err.flush();
@@ -58,6 +60,25 @@ public final class Cli {
           err.flush();
           return CommandLine.ExitCode.SOFTWARE;
         });
+  }
+
+  /**
+   * Runs the command named last, as picocli does, but refuses options given to a command that is not the one run:
+   * {@code losswatch --port 0 trace ...} would otherwise drop serve's {@code --port} unsaid.
+   */
+  private static int execute(ParseResult parsed) {
+    for (ParseResult p = parsed; p.hasSubcommand(); p = p.subcommand()) {
+      for (OptionSpec o : p.matchedOptions()) {
+        if (o.usageHelp()) continue;
+        CommandSpec spec = p.commandSpec();
+        PrintWriter err = spec.commandLine().getErr();
+        err.println(spec.name() + ": " + o.longestName() + ": not an option of " + p.subcommand().commandSpec().name()
+            + "; try " + path(spec) + "--help");
+        err.flush();
+        return USAGE;
+      }
+    }
+    return new CommandLine.RunLast().execute(parsed);
   }
 
   /** UTF-8 on a stream, flushed at every line (as System.out is). */

@@ -63,6 +63,7 @@ class CliTest {
     said.put(List.of("serve", "--nope"), "serve: --nope: unknown option; try serve --help");
     said.put(List.of("nope"), "losswatch: nope: unknown command; try --help");
     said.put(List.of("serve", "nope"), "serve: nope: unexpected argument; try serve --help");
+    said.put(List.of("--port", "0", "trace", "--spec", "{}"), "losswatch: --port: not an option of trace; try --help");
     said.put(List.of("--port"), "losswatch: --port: needs a value; try --help");
     said.put(List.of("serve", "--port", "x"), "serve: --port: must be an integer in [0, 65535], got x");
     said.put(List.of("--port=65536"), "serve: --port: must be an integer in [0, 65535], got 65536");
