@@ -19,7 +19,10 @@ class JarIT {
 
   /** Runs the jar with {@code args}; one that is still running after a minute is killed and fails the test. */
   private static Result java(String... args) throws IOException, InterruptedException {
-    Path jar = Path.of(System.getProperty("losswatch.jar", "target/losswatch.jar"));
+    return java(Path.of(System.getProperty("losswatch.jar", "target/losswatch.jar")), args);
+  }
+
+  private static Result java(Path jar, String... args) throws IOException, InterruptedException {
     assertTrue(Files.isRegularFile(jar), jar + " is built by mvn package");
     List<String> cmd = new java.util.ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString()));
@@ -47,16 +50,35 @@ class JarIT {
   }
 
   @Test
-  void benchHelpPrintsItsOptionsAndMeasuresNothing() throws Exception {
-    Result r = java("bench", "--help");
-    assertEquals(0, r.status, r.err);
-    assertTrue(r.out.startsWith("usage: java -Xmx2g -jar losswatch.jar bench"), r.out);
-    assertTrue(r.out.contains("--only=SECTION") && r.out.contains("ws-live"), r.out);
-    assertTrue(!r.out.contains("pipeline\n") && !r.out.contains("| figure |"), "nothing measured: " + r.out);
-    Result bad = java("bench", "--only=nope");
+  void aWrongOptionIsOneLineWithStatus2() throws Exception {
+    Result r = java("--nope");
+    assertEquals(2, r.status, r.out + r.err);
+    assertEquals("", r.out);
+    assertEquals("losswatch: --nope: unknown option; try --help\n", r.err);
+  }
+
+  /** The benchmark is a jar of its own beside the server's, which holds none of it. */
+  @Test
+  void theBenchmarkIsItsOwnJar() throws Exception {
+    Path jar = Path.of(System.getProperty("losswatch.jar", "target/losswatch.jar"));
+    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
+      List<String> bench = zip.stream().map(java.util.zip.ZipEntry::getName).filter(n -> n.startsWith("io/losswatch/bench/")).toList();
+      assertEquals(List.of(), bench, "benchmark code in " + jar);
+      assertTrue(zip.getEntry("io/losswatch/Main.class") != null);
+    }
+    Result here = java("bench", "--quick");
+    assertEquals(2, here.status, here.out + here.err);
+    assertTrue(here.err.startsWith("bench: not in this jar: the benchmark is java -Xmx2g -jar target/losswatch-bench.jar"),
+        here.err);
+    Path benchJar = Path.of(System.getProperty("losswatch.bench.jar", "target/losswatch-bench.jar"));
+    Result help = java(benchJar, "--help");
+    assertEquals(0, help.status, help.err);
+    assertTrue(help.out.startsWith("usage: java -Xmx2g -jar target/losswatch-bench.jar [--quick] [--only=SECTION]"), help.out);
+    assertTrue(help.out.contains("lr-free") && !help.out.contains("| figure |"), "nothing measured: " + help.out);
+    Result bad = java(benchJar, "--only", "nope");
     assertEquals(2, bad.status, bad.out);
-    assertEquals("bench: --only must be one of pipeline, history, ws-all, ws-live, ingest, metrics, sweep, flood,"
-        + " wildcard, cluster, lr-free, got nope; try bench --help\n", bad.err);
+    assertEquals("bench: --only: must be one of pipeline, history, ws-all, ws-live, ingest, metrics, sweep, flood,"
+        + " wildcard, cluster, lr-free, got nope; try --help\n", bad.err);
   }
 
   @Test

@@ -14,8 +14,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Filter;
-import java.util.logging.Logger;
 
 /**
  * Everything /metrics shows, in three parts: the JVM's and Vert.x's series ({@link #registry()}, the bulk of a
@@ -25,22 +23,6 @@ import java.util.logging.Logger;
  * always fresh; and every run's series, always fresh.
  */
 public final class ServerMeters {
-  /**
-   * vertx-micrometer-metrics 5.0 registers the event bus' handler gauge again at every consumer, as it does a few
-   * other gauges of its own (vert-x3/vertx-micrometer-metrics#259); Micrometer then logs "This Gauge has been
-   * already registered (MeterId{name='vertx.eventbus.handlers'…})" at every start. The value is right (Vert.x keeps
-   * one counter per gauge and every registration reads it), so that line is dropped, for Vert.x's gauges only: a
-   * double registration of any other meter is still logged. Held here: the logging framework keeps loggers weakly.
-   */
-  private static final Logger MICROMETER = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
-  private static final String VERTX_GAUGE_AGAIN = "This Gauge has been already registered (MeterId{name='vertx.";
-
-  static {
-    Filter before = MICROMETER.getFilter();
-    MICROMETER.setFilter(r -> !(r.getMessage() != null && r.getMessage().startsWith(VERTX_GAUGE_AGAIN))
-        && (before == null || before.isLoggable(r)));
-  }
-
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final PrometheusMeterRegistry own = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger wsClients = new AtomicInteger();

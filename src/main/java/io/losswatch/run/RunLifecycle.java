@@ -28,8 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.logging.Filter;
-import java.util.logging.Logger;
 
 /**
  * One run's life, whatever its {@link StepSource}: its state ({@link RunState}'s table), its diagnosis, alerts and lr
@@ -50,20 +48,6 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
   static final long DEMO_RESTART_MS = 3000;
   /** The lr changes a summary carries, the newest. */
   static final int MAX_LR_CHANGES = 100;
-  /**
-   * The store's word can reach a run's {@code written} consumer as the run goes away (deleted, or the server
-   * stopping), and Vert.x then logs "Discarding message since the consumer is not registered" for each: a race
-   * with nothing lost (a gone run waits for nothing), so those lines are dropped; any other stays. Held here:
-   * the logging framework keeps loggers weakly.
-   */
-  private static final Logger CONSUMERS = Logger.getLogger("io.vertx.core.eventbus.impl.MessageConsumerImpl");
-
-  static {
-    Filter before = CONSUMERS.getFilter();
-    CONSUMERS.setFilter(r -> !(r.getMessage() != null && r.getMessage().startsWith("Discarding message since the consumer is"
-        + " not registered") && r.getMessage().endsWith(".written")) && (before == null || before.isLoggable(r)));
-  }
-
   private final Run run;
   private final RunPolicy policy;
   private final StepSource source;

@@ -41,6 +41,7 @@ public final class Server {
 
   static {
     configureNetty();
+    Logging.configure();
   }
 
   public static void configureNetty() {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.losswatch.cli.ServeOptions;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.server.ServerConfig;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -70,11 +71,11 @@ class HardeningIT {
 
   @Test
   void anExposedHostNeedsATokenOrInsecure() {
-    SpecException e = assertThrows(SpecException.class, () -> ServerConfig.parse(new String[] {"--host", "0.0.0.0"}, null));
+    SpecException e = assertThrows(SpecException.class, () -> ServeOptions.parse(new String[] {"--host", "0.0.0.0"}, null));
     assertTrue(e.getMessage().contains("--token"), e.getMessage());
-    assertTrue(ServerConfig.parse(new String[] {"--host", "0.0.0.0", "--insecure"}, null).insecure());
-    assertEquals("t", ServerConfig.parse(new String[] {"--host", "0.0.0.0"}, "t").token(), "LOSSWATCH_TOKEN");
-    assertEquals("127.0.0.1", ServerConfig.parse(new String[0], null).host());
+    assertTrue(ServeOptions.parse(new String[] {"--host", "0.0.0.0", "--insecure"}, null).insecure());
+    assertEquals("t", ServeOptions.parse(new String[] {"--host", "0.0.0.0"}, "t").token(), "LOSSWATCH_TOKEN");
+    assertEquals("127.0.0.1", ServeOptions.parse(new String[0], null).host());
   }
 
   @Test
