@@ -3,7 +3,6 @@ package io.losswatch.web;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Schema;
 import io.losswatch.core.TraceCsv;
-import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.event.RunCommand;
@@ -43,7 +42,7 @@ final class RestApi {
   private static final Logger LOG = Logger.getLogger(RestApi.class.getName());
   private static final String JSON = "application/json; charset=utf-8";
   /** {@code GET /api/schema}: every option of a run spec, a range test, a sweep and a branch (docs/runspec.md). */
-  static final String SCHEMA = Json.write(schema());
+  static final String SCHEMA = Json.tree(schema());
   private final RunManager manager;
   private final ChangeGuard guard;
   private final int maxSteps;
@@ -82,7 +81,7 @@ final class RestApi {
     router.post("/api/runs/:id/stop").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.STOP)));
     router.delete("/api/runs/:id").handler(this::delete);
     router.get("/health").handler(ctx -> ok(ctx, 200,
-        "{\"status\":\"ok\",\"runs\":" + manager.runs().size() + "}"));
+        Json.health(manager.runs().size())));
     router.route().failureHandler(RestApi::failure);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
       router.errorHandler(status, RestApi::failure);
@@ -101,7 +100,7 @@ final class RestApi {
   private void create(RoutingContext ctx) {
     RunSpec spec = allowed(RunSpec.from(RequestInput.json(ctx)));
     manager.launch(spec, false)
-        .onSuccess(run -> ok(ctx, 201, Wire.summary(run.summary())))
+        .onSuccess(run -> ok(ctx, 201, Json.summary(run.summary())))
         .onFailure(ctx::fail);
   }
 
@@ -120,16 +119,11 @@ final class RestApi {
   }
 
   private void list(RoutingContext ctx) {
-    StringBuilder b = new StringBuilder("[");
-    for (Run r : manager.runs().all()) {
-      if (b.length() > 1) b.append(',');
-      Wire.summary(b, r.summary());
-    }
-    ok(ctx, 200, b.append(']').toString());
+    ok(ctx, 200, Json.summaries(manager.runs().all().stream().map(Run::summary).toList()));
   }
 
   private void get(RoutingContext ctx) {
-    ok(ctx, 200, Wire.summary(run(ctx).summary()));
+    ok(ctx, 200, Json.summary(run(ctx).summary()));
   }
 
   private void steps(RoutingContext ctx) {
@@ -147,16 +141,7 @@ final class RestApi {
     // a range may reach back into the log on disk, and a long one makes a big body: off the event loop
     ctx.vertx().executeBlocking(() -> {
       StepBatch b = run.history().read(from, to, maxPoints);
-      String json = Wire.steps(b, 0, b.size(), false);
-      if (!abandoned) return json;
-      // the stretches the guard's rewinds took out, each whole, with the rewind they belong to
-      StringBuilder all = new StringBuilder(json).deleteCharAt(json.length() - 1).append(",\"abandoned\":[");
-      List<StepBatch> gone = run.history().abandoned();
-      for (int i = 0; i < gone.size(); i++) {
-        String one = Wire.steps(gone.get(i), 0, gone.get(i).size(), false);
-        all.append(i > 0 ? ",{\"rewind\":" : "{\"rewind\":").append(i + 1).append(',').append(one, 1, one.length());
-      }
-      return all.append("]}").toString();
+      return abandoned ? Json.steps(b, run.history().abandoned()) : Json.steps(b, 0, b.size(), false);
     }, false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 
@@ -233,7 +218,7 @@ final class RestApi {
     double lr = req.lr();
     String name = req.name();
     manager.branch(run, at, Double.isNaN(factor) ? 1 : factor, lr, name)
-        .onSuccess(b -> ok(ctx, 201, Wire.summary(b.summary())))
+        .onSuccess(b -> ok(ctx, 201, Json.summary(b.summary())))
         .onFailure(ctx::fail);
   }
 
@@ -258,7 +243,7 @@ final class RestApi {
   }
 
   private void reply(RoutingContext ctx, Future<RunSummary> f) {
-    f.onSuccess(s -> ok(ctx, 200, Wire.summary(s))).onFailure(ctx::fail);
+    f.onSuccess(s -> ok(ctx, 200, Json.summary(s))).onFailure(ctx::fail);
   }
 
   private Run run(RoutingContext ctx) {
@@ -308,6 +293,6 @@ final class RestApi {
       if (status >= 500) LOG.log(Level.WARNING, "failed " + ctx.request().method() + " " + ctx.request().path(), t);
     }
     if (ctx.response().ended()) return;
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Wire.error(message, field, state));
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Json.error(message, field, state));
   }
 }

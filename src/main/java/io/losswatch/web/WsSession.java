@@ -1,6 +1,5 @@
 package io.losswatch.web;
 
-import io.losswatch.core.config.Json;
 import io.losswatch.event.Alert;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
@@ -76,7 +75,7 @@ final class WsSession {
         for (Run r : runs.all()) add(r, mode, hz, fromStep);
       } else {
         Run r = runs.get(id).orElse(null);
-        if (r == null) notice(Wire.wsError("runs: no run with id " + Json.write(id)));
+        if (r == null) notice(Json.wsError("runs: no run with id " + Json.quote(id)));
         else add(r, mode, hz, fromStep);
       }
     }
@@ -200,7 +199,7 @@ final class WsSession {
     List<String> entries = new ArrayList<>(due.size());
     for (LiveSubscription live : due) entries.add(live.take(written, now));
     // entries are shared texts, so clients due the same buckets have equal lists: they share the frame too
-    out.send(written.computeIfAbsent(entries, k -> Wire.frame(now, entries)));
+    out.send(written.computeIfAbsent(entries, k -> Json.frame(now, entries)));
   }
 
   private void advance(Subscription s, Fanout f) {
@@ -255,7 +254,7 @@ final class WsSession {
     if (ar.failed()) {
       if (runs.get(s.run).isEmpty()) return;   // deleted meanwhile: its deletion settles this subscription
       LOG.log(Level.WARNING, "cannot read the history of run " + s.run, ar.cause());
-      notice(Wire.wsError("cannot read the history of run " + s.run));
+      notice(Json.wsError("cannot read the history of run " + s.run));
     } else if (ar.result().cycle() != s.cycle || !(ar.result().message() == null || out.send(ar.result().message()))) {
       s.overviewDue();   // no room after all (or a demo run started over): read again later
       return;
@@ -325,7 +324,7 @@ final class WsSession {
       if (ar.failed()) {
         if (runs.get(s.run).isEmpty()) return;   // deleted meanwhile
         LOG.log(Level.WARNING, "cannot read the steps from " + from + " of run " + s.run, ar.cause());
-        notice(Wire.wsError("cannot read the history of run " + s.run + " from step " + from));
+        notice(Json.wsError("cannot read the history of run " + s.run + " from step " + from));
         return;   // the next tick tries again
       }
       Chunk c = ar.result();
@@ -342,7 +341,7 @@ final class WsSession {
     static Chunk read(RunHistory h, long from) {
       StepBatch b = h.head(from, ExactSubscription.CHUNK);
       return b.size() == 0 ? new Chunk(b.cycle(), null, from)
-          : new Chunk(b.cycle(), Wire.steps(b, 0, b.size(), true), b.lastStep() + 1);
+          : new Chunk(b.cycle(), Json.steps(b, 0, b.size(), true), b.lastStep() + 1);
     }
   }
 
