@@ -1,26 +1,32 @@
 package io.losswatch.web;
 
-import ch.randelshofer.fastdoubleparser.JsonDoubleParser;
-import io.losswatch.core.config.Json;
-import io.losswatch.core.config.JsonCursor;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonEOFException;
+import com.fasterxml.jackson.core.io.NumberInput;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.event.Append;
 import io.losswatch.event.StepBatch;
 import io.losswatch.run.Run;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Reads an append's body straight into columns: a strict JSON reader for exactly this shape,
+ * Reads an append's body straight into columns with jackson's streaming parser (strict JSON: no NaN tokens, comments,
+ * leading zeros or trailing commas), for exactly this shape,
  * {@code {"step":[…],"loss":[…],"lr":[…],"grad_norm":[…],"t":[…],"metrics":{"name":[…]},"acks":[{"id","step"}]}},
  * with no tree of boxed numbers in between (an append carries tens of thousands of them). Everything is checked
  * before anything is stored; an error names the field and the value, or the offset of malformed JSON.
  */
-final class AppendReader extends JsonCursor {
+final class AppendReader {
   /** Steps one append may carry at most (a script sends what piled up since its last one, a few thousand). */
   static final int MAX_STEPS = 10_000;
   /**
@@ -29,50 +35,44 @@ final class AppendReader extends JsonCursor {
    */
   static final int MAX_METRICS = Run.MAX_METRICS;
   static final Pattern METRIC_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_./-]{0,63}");
-  private static final double MAX_INTEGER = 9.007199254740991E15;   // 2^53: exact as a JSON number
-  private AppendReader(String s) {
-    super(s);
+  private static final double MAX_INTEGER = 9.007199254740991E15;   // 2^53 - 1: exact as a JSON number
+  private final JsonParser p;
+
+  private AppendReader(JsonParser p) {
+    this.p = p;
   }
 
   /** The append in {@code body} to run {@code run}; steps without a time get {@code now}. */
   static Append read(String run, String body, long now) {
-    return new AppendReader(body).append(run, now);
+    try (JsonParser p = Json.FACTORY.createParser(body)) {
+      return new AppendReader(p).append(run, now);
+    } catch (JsonProcessingException e) {
+      String what = e instanceof JsonEOFException ? "unexpected end of input"
+          : e.getOriginalMessage().replaceFirst("\\s*\\(start marker at \\[Source.*", "");
+      throw new SpecException("", "invalid JSON: " + what + " at offset " + e.getLocation().getCharOffset());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);   // a String does not fail to read
+    }
   }
 
-  private Append append(String run, long now) {
-    ws();
-    if (!peek('{')) throw new SpecException("", "an append must be a JSON object");
-    i++;
-    Map<String, Object> fields = new LinkedHashMap<>();
-    ws();
-    if (peek('}')) {
-      i++;
-    } else {
-      while (true) {
-        ws();
-        String key = string("");
-        ws();
-        expect(':');
-        ws();
-        if (fields.containsKey(key)) throw new SpecException(key, "duplicate key");
-        fields.put(key, switch (key) {
-          case "step", "t" -> numbers(key, true);
-          case "loss", "lr", "grad_norm" -> numbers(key, false);
-          case "metrics" -> metrics();
-          case "acks" -> acks();
-          default -> throw new SpecException(key, "unknown key in an append (step, loss, lr, grad_norm, t, metrics, acks)");
-        });
-        ws();
-        if (peek(',')) {
-          i++;
-          continue;
-        }
-        expect('}');
-        break;
-      }
+  private Append append(String run, long now) throws IOException {
+    if (p.nextToken() != JsonToken.START_OBJECT) throw new SpecException("", "an append must be a JSON object");
+    Map<String, Object> fields = new HashMap<>();
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String key = p.currentName();
+      if (fields.containsKey(key)) throw new SpecException(key, "duplicate key");
+      p.nextToken();
+      fields.put(key, switch (key) {
+        case "step", "t" -> numbers(key, true);
+        case "loss", "lr", "grad_norm" -> numbers(key, false);
+        case "metrics" -> metrics();
+        case "acks" -> acks();
+        default -> throw new SpecException(checked(key), "unknown key in an append (step, loss, lr, grad_norm, t, metrics, acks)");
+      });
     }
-    ws();
-    if (i != s.length()) throw error("unexpected trailing content");
+    if (p.nextToken() != null) {
+      throw new SpecException("", "invalid JSON: unexpected trailing content at offset " + p.currentTokenLocation().getCharOffset());
+    }
     return build(run, now, fields);
   }
 
@@ -118,150 +118,114 @@ final class AppendReader extends JsonCursor {
   }
 
   /** An array of numbers (or, unless {@code integers}, null, "NaN", "Infinity", "-Infinity"). */
-  private double[] numbers(String field, boolean integers) {
-    if (!peek('[')) throw new SpecException(field, "must be an array");
-    i++;
+  private double[] numbers(String field, boolean integers) throws IOException {
+    if (p.currentToken() != JsonToken.START_ARRAY) throw new SpecException(field, "must be an array");
     double[] out = new double[64];
     int n = 0;
-    ws();
-    if (peek(']')) {
-      i++;
-      return new double[0];
-    }
-    while (true) {
-      ws();
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
       if (n == MAX_STEPS) throw new ApiError(413, field + ": at most " + MAX_STEPS + " steps in one append; send them in parts", field);
       if (n == out.length) out = Arrays.copyOf(out, n * 2);
-      double v = value(field, n, integers);
-      out[n++] = v;
-      ws();
-      if (peek(',')) {
-        i++;
-        continue;
-      }
-      expect(']');
-      return Arrays.copyOf(out, n);
+      out[n] = value(t, field, n, integers);
+      n++;
     }
+    return Arrays.copyOf(out, n);
   }
 
-  private double value(String field, int k, boolean integer) {
-    char c = i < s.length() ? s.charAt(i) : 0;
+  /** The value at token {@code t}, element {@code k} of {@code field} (or, for k &lt; 0, {@code field} itself). */
+  private double value(JsonToken t, String field, int k, boolean integer) throws IOException {
     double v;
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      int start = skipNumber();
-      v = JsonDoubleParser.parseDouble(s, start, i - start);
-    } else if (!integer && c == 'n' && s.startsWith("null", i)) {
-      i += 4;
+    if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+      v = p.getLongValue();
+    } else if (t == JsonToken.VALUE_NUMBER_FLOAT || t == JsonToken.VALUE_NUMBER_INT) {
+      // from the token's characters: the parser's own getDoubleValue goes through a String per number
+      v = NumberInput.parseDouble(p.getTextCharacters(), p.getTextOffset(), p.getTextLength(), true);
+    } else if (!integer && t == JsonToken.VALUE_NULL) {
       return Double.NaN;
-    } else if (!integer && c == '"') {
-      int start = i;
-      String word = string(field);
-      switch (word) {
+    } else if (!integer && t == JsonToken.VALUE_STRING) {
+      switch (p.getText()) {
         case "NaN": return Double.NaN;
         case "Infinity": return Double.POSITIVE_INFINITY;
         case "-Infinity": return Double.NEGATIVE_INFINITY;
         default:
-          throw new SpecException(field + "[" + k + "]", "must be a number, null, \"NaN\", \"Infinity\" or \"-Infinity\", got "
-              + s.substring(start, Math.min(i, start + 40)));
+          throw new SpecException(at(field, k), "must be a number, null, \"NaN\", \"Infinity\" or \"-Infinity\", got " + got(t));
       }
     } else {
-      throw new SpecException(field + "[" + k + "]", (integer ? "must be an integer" : "must be a number, null, \"NaN\", "
-          + "\"Infinity\" or \"-Infinity\"") + ", got " + s.substring(i, Math.min(s.length(), i + 20)));
+      throw new SpecException(at(field, k), (integer ? "must be an integer" : "must be a number, null, \"NaN\", "
+          + "\"Infinity\" or \"-Infinity\"") + ", got " + got(t));
     }
     if (integer && (v != Math.rint(v) || v < 1 || v > MAX_INTEGER)) {
-      throw new SpecException(field + "[" + k + "]", "must be an integer from 1 to 2^53, got " + Json.format(v));
+      throw new SpecException(at(field, k), "must be an integer from 1 to 2^53, got " + Json.text(g -> Json.number(g, v)));
     }
     return v;
   }
 
-  private Map<String, double[]> metrics() {
-    if (!peek('{')) throw new SpecException("metrics", "must be an object of columns");
-    i++;
+  private static String at(String field, int k) {
+    return k < 0 ? field : field + "[" + k + "]";
+  }
+
+  /** The value at token {@code t} as a message quotes it: a string quoted and cut at 40 characters. */
+  private String got(JsonToken t) throws IOException {
+    if (t != JsonToken.VALUE_STRING) return p.getText();
+    String s = p.getText();
+    return Json.quote(s.length() <= 40 ? s : s.substring(0, 40) + "...");
+  }
+
+  private Map<String, double[]> metrics() throws IOException {
+    if (p.currentToken() != JsonToken.START_OBJECT) throw new SpecException("metrics", "must be an object of columns");
     Map<String, double[]> out = new LinkedHashMap<>();
-    ws();
-    if (peek('}')) {
-      i++;
-      return out;
-    }
-    while (true) {
-      ws();
-      String name = string("metrics");
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
       if (!METRIC_NAME.matcher(name).matches()) {
-        throw new SpecException("metrics." + name, "a name is a letter or _ then letters, digits, _ . / or -, at most 64"
-            + " in all, got " + Json.write(name));
+        throw new SpecException("metrics." + checked(name), "a name is a letter or _ then letters, digits, _ . / or -, at"
+            + " most 64 in all, got " + Json.quote(name));
       }
       if (out.containsKey(name)) throw new SpecException("metrics." + name, "duplicate key");
       if (out.size() == MAX_METRICS) throw new SpecException("metrics", "at most " + MAX_METRICS + " names");
-      ws();
-      expect(':');
-      ws();
+      p.nextToken();
       out.put(name, numbers("metrics." + name, false));
-      ws();
-      if (peek(',')) {
-        i++;
-        continue;
-      }
-      expect('}');
-      return java.util.Collections.unmodifiableMap(out);
     }
+    return java.util.Collections.unmodifiableMap(out);
   }
 
-  private List<Append.Ack> acks() {
-    if (!peek('[')) throw new SpecException("acks", "must be an array");
-    i++;
+  private List<Append.Ack> acks() throws IOException {
+    if (p.currentToken() != JsonToken.START_ARRAY) throw new SpecException("acks", "must be an array");
     List<Append.Ack> out = new ArrayList<>();
-    ws();
-    if (peek(']')) {
-      i++;
-      return out;
-    }
-    while (true) {
-      ws();
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
       String field = "acks[" + out.size() + "]";
       if (out.size() == 100) throw new SpecException("acks", "at most 100");
-      if (!peek('{')) throw new SpecException(field, "must be an object {\"id\":…,\"step\":…}");
-      i++;
+      if (t != JsonToken.START_OBJECT) throw new SpecException(field, "must be an object {\"id\":…,\"step\":…}");
       String id = null;
       double step = Double.NaN;
-      while (true) {
-        ws();
-        String key = string(field);
-        ws();
-        expect(':');
-        ws();
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String key = p.currentName();
+        JsonToken v = p.nextToken();
         switch (key) {
-          case "id" -> id = string(field + ".id");
-          case "step" -> step = value(field + ".step", 0, true);
-          default -> throw new SpecException(field + "." + key, "unknown key in an ack (id, step)");
+          case "id" -> {
+            if (v != JsonToken.VALUE_STRING) throw new SpecException(field + ".id", "must be a string, got " + got(v));
+            id = checked(p.getText());
+          }
+          case "step" -> step = value(v, field + ".step", -1, true);
+          default -> throw new SpecException(field + "." + checked(key), "unknown key in an ack (id, step)");
         }
-        ws();
-        if (peek(',')) {
-          i++;
-          continue;
-        }
-        expect('}');
-        break;
       }
       if (id == null || Double.isNaN(step)) throw new SpecException(field, "needs the command's id and the step it took effect at");
       out.add(new Append.Ack(id, (long) step));
-      ws();
-      if (peek(',')) {
-        i++;
-        continue;
-      }
-      expect(']');
-      return out;
     }
+    return out;
   }
 
-  /** A JSON string, checked strictly by the core reader (escapes, surrogates). */
-  private String string(String field) {
-    if (!peek('"')) throw new SpecException(field, "expected a string at offset " + i);
-    int start = i++;
-    while (i < s.length() && s.charAt(i) != '"') i += s.charAt(i) == '\\' ? 2 : 1;
-    if (i >= s.length()) throw error("unterminated string");
-    i++;
-    Object v = Json.parse(s.substring(start, i));
-    return (String) v;
+  /**
+   * {@code s}, refused when it holds a lone UTF-16 surrogate (escaped, as {@code \\uD800}): no character at all, it
+   * would break whoever reads the text next (as the core's reader refuses it in every other body).
+   */
+  private String checked(String s) {
+    for (int k = 0; k < s.length(); k++) {
+      char c = s.charAt(k);
+      if (Character.isHighSurrogate(c) && k + 1 < s.length() && Character.isLowSurrogate(s.charAt(k + 1))) k++;
+      else if (Character.isSurrogate(c)) {
+        throw new SpecException("", "invalid JSON: lone surrogate in a string at offset " + p.currentTokenLocation().getCharOffset());
+      }
+    }
+    return s;
   }
 }
