@@ -12,6 +12,7 @@ import io.losswatch.event.LrChange;
 import io.losswatch.event.Rewind;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
+import io.losswatch.history.MetricPoints;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
@@ -122,6 +123,15 @@ final class Json {
   }
 
   static void summary(JsonGenerator g, RunSummary s) throws IOException {
+    summary(g, s, null);
+  }
+
+  /** A REST summary: with each metric's last, lowest and highest value ({@code "metrics"}) when given. */
+  static String summary(RunSummary s, Map<String, MetricPoints.Stats> metrics) {
+    return text(g -> summary(g, s, metrics));
+  }
+
+  static void summary(JsonGenerator g, RunSummary s, Map<String, MetricPoints.Stats> metrics) throws IOException {
     boolean started = s.step() > 0;
     g.writeStartObject();
     g.writeStringField("id", s.id());
@@ -130,6 +140,9 @@ final class Json {
     g.writeStringField("sweep", s.spec().sweep());
     g.writeStringField("state", s.state().label());
     g.writeStringField("reason", s.reason());
+    g.writeFieldName("tags");
+    tree(g, s.spec().tags());
+    g.writeStringField("notes", s.spec().notes());
     g.writeFieldName("spec");
     tree(g, s.spec().json());
     g.writeNumberField("cycle", s.cycle());
@@ -166,6 +179,18 @@ final class Json {
       g.writeEndObject();
     }
     g.writeEndArray();
+    if (metrics != null) {
+      g.writeObjectFieldStart("metrics");
+      for (var e : metrics.entrySet()) {
+        g.writeObjectFieldStart(e.getKey());
+        g.writeNumberField("step", e.getValue().step());
+        number(g, "last", e.getValue().last(), true);
+        number(g, "min", e.getValue().min(), true);
+        number(g, "max", e.getValue().max(), true);
+        g.writeEndObject();
+      }
+      g.writeEndObject();
+    }
     g.writeStringField("created", Instant.ofEpochMilli(s.created()).toString());
     g.writeStringField("updated", Instant.ofEpochMilli(s.updated()).toString());
     g.writeEndObject();
@@ -348,6 +373,30 @@ final class Json {
       g.writeArrayFieldStart("runs");
       for (RunSummary s : runs) summary(g, s);
       g.writeEndArray();
+      g.writeEndObject();
+    });
+  }
+
+  /** A run's metrics at the steps that logged them: {@code {"run", "last_step", "metrics": {name: {step, t, value}}}}. */
+  static String metricPoints(String run, long lastStep, Map<String, MetricPoints> metrics) {
+    return text(g -> {
+      g.writeStartObject();
+      g.writeStringField("run", run);
+      g.writeNumberField("last_step", lastStep);
+      g.writeObjectFieldStart("metrics");
+      for (var e : metrics.entrySet()) {
+        MetricPoints p = e.getValue();
+        g.writeObjectFieldStart(e.getKey());
+        g.writeArrayFieldStart("step");
+        for (int i = 0; i < p.size(); i++) g.writeNumber(p.step()[i]);
+        g.writeEndArray();
+        g.writeArrayFieldStart("t");
+        for (int i = 0; i < p.size(); i++) g.writeNumber(p.t()[i]);
+        g.writeEndArray();
+        column(g, "value", p.value(), 0, p.size());
+        g.writeEndObject();
+      }
+      g.writeEndObject();
       g.writeEndObject();
     });
   }
