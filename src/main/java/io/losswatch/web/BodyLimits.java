@@ -50,7 +50,7 @@ final class BodyLimits {
       }
       res.setStatusCode(408).putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
           .putHeader(HttpHeaders.CONNECTION, "close")
-          .end(Wire.error("the body did not arrive whole within " + BODY_MS / 1000 + " s; the connection is closed", null))
+          .end(Json.error("the body did not arrive whole within " + BODY_MS / 1000 + " s; the connection is closed", null))
           .onComplete(x -> req.connection().close());
     });
     ctx.addEndHandler(x -> {   // answered: a body still coming (refused, drained) keeps its deadline

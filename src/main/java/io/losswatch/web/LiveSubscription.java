@@ -133,7 +133,7 @@ final class LiveSubscription extends Subscription {
       for (var e : src.metrics().entrySet()) out.metric(e.getKey(), e.getValue()[i]);
       prev = step(k);
     }
-    return Wire.frameEntry(out.build(run, cycle));
+    return Json.frameEntry(out.build(run, cycle));
   }
 
   private long step(int slot) {

@@ -2,7 +2,6 @@ package io.losswatch.web;
 
 import io.losswatch.core.LrRange;
 import io.losswatch.core.RunSpec;
-import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.core.schedule.LrRamp;
@@ -108,7 +107,7 @@ final class LrRangeApi {
     out.put("loss", list(loss));
     out.put("smoothed", list(smoothed));
     out.put("suggestions", suggestions);
-    return Json.write(out);
+    return Json.tree(out);
   }
 
   private static Object orNull(double v) {

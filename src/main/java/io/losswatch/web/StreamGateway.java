@@ -61,13 +61,13 @@ final class StreamGateway {
 
       @Override public void summary(RunSummary summary) {
         if (sessions.isEmpty()) return;
-        String text = Wire.runMessage(summary);
+        String text = Json.runMessage(summary);
         for (WsSession s : sessions.values()) s.onRun(summary, text);
       }
 
       @Override public void alert(Alert alert) {
         if (sessions.isEmpty()) return;
-        String text = Wire.alert(alert);
+        String text = Json.alert(alert);
         for (WsSession s : sessions.values()) s.onAlert(alert, text);
       }
     };
@@ -94,7 +94,7 @@ final class StreamGateway {
     sessions.put(ws, session);
     meters.wsClients().incrementAndGet();
     ws.textMessageHandler(new WsRequests(session)::onText);
-    ws.binaryMessageHandler(b -> session.notice(Wire.wsError("binary messages are not supported; send JSON text")));
+    ws.binaryMessageHandler(b -> session.notice(Json.wsError("binary messages are not supported; send JSON text")));
     ws.exceptionHandler(e -> ws.close());
     ws.closeHandler(v -> {
       if (timer >= 0) vertx.cancelTimer(timer);

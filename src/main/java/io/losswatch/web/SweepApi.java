@@ -1,7 +1,6 @@
 package io.losswatch.web;
 
 import io.losswatch.core.RunSpec;
-import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.event.RunSummary;
@@ -63,18 +62,11 @@ final class SweepApi {
     for (double lr : lrs) {
       Map<String, Object> spec = BaseSpec.withLr(b, lr);
       spec.put("sweep", sweep);
-      if (name != null) spec.put("name", name + " lr=" + Json.format(lr));
+      if (name != null) spec.put("name", name + " lr=" + Options.describe(lr));
       specs.add(allowed.apply(BaseSpec.parse(spec)));
     }
     manager.sweeps().launch(sweep, specs, early).onSuccess(runs -> {
-      StringBuilder out = new StringBuilder("{\"sweep\":");
-      Json.quote(out, sweep);
-      out.append(",\"runs\":[");
-      for (int i = 0; i < runs.size(); i++) {
-        if (i > 0) out.append(',');
-        Wire.summary(out, runs.get(i).summary());
-      }
-      RestApi.ok(ctx, 201, out.append("]}").toString());
+      RestApi.ok(ctx, 201, Json.sweep(sweep, runs.stream().map(Run::summary).toList()));
     }).onFailure(ctx::fail);
   }
 
@@ -135,7 +127,7 @@ final class SweepApi {
     for (Run r : manager.runs().all()) if (r.spec().sweep() != null) counts.merge(r.spec().sweep(), 1, Integer::sum);
     List<Object> out = new ArrayList<>();
     counts.forEach((id, n) -> out.add(Map.of("sweep", id, "runs", (double) n)));
-    RestApi.ok(ctx, 200, Json.write(out));
+    RestApi.ok(ctx, 200, Json.tree(out));
   }
 
   /** The sweep's runs, best first: by the loss at their latest step (a non-finite one last), then by lr. */
@@ -145,9 +137,7 @@ final class SweepApi {
     List<RunSummary> runs = new ArrayList<>(manager.sweeps().runs(sweep).stream().map(Run::summary).toList());
     if (runs.isEmpty()) throw new ApiError(404, "no sweep " + sweep, null);
     runs.sort(Comparator.comparingDouble(SweepApi::rankLoss).thenComparingDouble(s -> s.spec().optimizer().lr()));
-    StringBuilder out = new StringBuilder("{\"sweep\":");
-    Json.quote(out, sweep);
-    out.append(",\"runs\":[");
+    List<Object> ranked = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
       RunSummary s = runs.get(i);
       Map<String, Object> m = new LinkedHashMap<>();
@@ -160,10 +150,12 @@ final class SweepApi {
       m.put("loss", s.loss());
       m.put("best_loss", s.bestLoss());
       m.put("early_stopped", manager.sweeps().earlyStopped(sweep, s.id()));
-      if (i > 0) out.append(',');
-      Json.write(out, m);
+      ranked.add(m);
     }
-    RestApi.ok(ctx, 200, out.append("]}").toString());
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("sweep", sweep);
+    out.put("runs", ranked);
+    RestApi.ok(ctx, 200, Json.tree(out));
   }
 
   private static double rankLoss(RunSummary s) {

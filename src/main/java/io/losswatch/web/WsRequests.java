@@ -1,6 +1,5 @@
 package io.losswatch.web;
 
-import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.config.SpecException;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +37,7 @@ final class WsRequests {
     }
     long now = System.nanoTime();
     if (!limits.message(now)) {
-      session.notice(Wire.wsError("too many messages: at most " + InboundLimits.MAX_MESSAGES_PER_MINUTE
+      session.notice(Json.wsError("too many messages: at most " + InboundLimits.MAX_MESSAGES_PER_MINUTE
           + " a minute; this one was ignored"));
       return;
     }
@@ -69,16 +68,16 @@ final class WsRequests {
             "must be an integer >= 1");
         o.done("a subscribe message");
         if (limits.subscribe(now)) session.subscribe(ids, mode, hz, fromStep);
-        else session.notice(Wire.wsError(InboundLimits.subscribeRefusal()));
+        else session.notice(Json.wsError(InboundLimits.subscribeRefusal()));
       } else {
         o.done("an unsubscribe message");
         session.unsubscribe(ids);
       }
     } catch (SpecException e) {
-      session.notice(Wire.wsError(e.getMessage()));
+      session.notice(Json.wsError(e.getMessage()));
     } catch (RuntimeException e) {   // a bug, not the client's fault: say so without the details, keep serving
       LOG.log(Level.WARNING, "WebSocket message not handled: " + text, e);
-      session.notice(Wire.wsError("internal error: this message could not be handled"));
+      session.notice(Json.wsError("internal error: this message could not be handled"));
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.losswatch.web;
 
-import io.losswatch.core.config.Json;
 import io.losswatch.event.Alert;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
@@ -105,7 +104,7 @@ final class WsSession {
         introduce();
       } else {
         Run r = runs.get(id).orElse(null);
-        if (r == null) notice(Wire.wsError("runs: no run with id " + Json.write(id)));
+        if (r == null) notice(Json.wsError("runs: no run with id " + Json.quote(id)));
         else add(r, mode, hz, fromStep);
       }
     }
@@ -273,7 +272,7 @@ final class WsSession {
       buckets.remove(live);
     }
     // entries are shared texts, so clients due the same buckets have equal lists: they share the frame too
-    out.send(written.computeIfAbsent(entries, k -> Wire.frame(now, entries)));
+    out.send(written.computeIfAbsent(entries, k -> Json.frame(now, entries)));
   }
 
   /** Holds the due frames back, counted once as dropped while the client lags. */
@@ -334,7 +333,7 @@ final class WsSession {
     if (ar.failed()) {
       if (runs.get(s.run).isEmpty()) return;   // deleted meanwhile: its deletion settles this subscription
       LOG.log(Level.WARNING, "cannot read the history of run " + s.run, ar.cause());
-      notice(Wire.wsError("cannot read the history of run " + s.run));
+      notice(Json.wsError("cannot read the history of run " + s.run));
     } else if (ar.result().cycle() != s.cycle || !(ar.result().message() == null || out.send(ar.result().message()))) {
       s.overviewDue();   // no room after all (or a demo run started over): read again later
       return;
@@ -404,7 +403,7 @@ final class WsSession {
       if (ar.failed()) {
         if (runs.get(s.run).isEmpty()) return;   // deleted meanwhile
         LOG.log(Level.WARNING, "cannot read the steps from " + from + " of run " + s.run, ar.cause());
-        notice(Wire.wsError("cannot read the history of run " + s.run + " from step " + from));
+        notice(Json.wsError("cannot read the history of run " + s.run + " from step " + from));
         return;   // the next tick tries again
       }
       Chunk c = ar.result();
@@ -421,7 +420,7 @@ final class WsSession {
     static Chunk read(RunHistory h, long from) {
       StepBatch b = h.head(from, ExactSubscription.CHUNK);
       return b.size() == 0 ? new Chunk(b.cycle(), null, from)
-          : new Chunk(b.cycle(), Wire.steps(b, 0, b.size(), true), b.lastStep() + 1);
+          : new Chunk(b.cycle(), Json.steps(b, 0, b.size(), true), b.lastStep() + 1);
     }
   }
 
