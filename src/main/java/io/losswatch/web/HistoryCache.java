@@ -57,6 +57,6 @@ final class HistoryCache {
   private static Overview overview(StepBatch b, long last) {
     LOADS.incrementAndGet();
     return new Overview(b.cycle(), b.size() == 0 ? 0 : b.lastStep(),
-        b.size() == 0 ? null : Wire.overview(b, b.size() < last));
+        b.size() == 0 ? null : Json.overview(b, b.size() < last));
   }
 }

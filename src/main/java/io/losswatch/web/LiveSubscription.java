@@ -64,6 +64,11 @@ final class LiveSubscription extends Subscription {
     forget(0);
   }
 
+  /** Whether a bucket waits to go out. */
+  boolean pending() {
+    return pending;
+  }
+
   private void forget(long through) {
     sentThrough = through;
     pending = false;
@@ -136,7 +141,7 @@ final class LiveSubscription extends Subscription {
       for (var e : src.metrics().entrySet()) out.metric(e.getKey(), e.getValue()[i]);
       prev = step(k);
     }
-    return Wire.frameEntry(out.build(run, cycle));
+    return Json.frameEntry(out.build(run, cycle));
   }
 
   private long step(int slot) {
