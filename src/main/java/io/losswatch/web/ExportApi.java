@@ -1,6 +1,7 @@
 package io.losswatch.web;
 
 import io.losswatch.core.config.Json;
+import io.losswatch.event.HistoryRead;
 import io.losswatch.event.StepBatch;
 import io.losswatch.run.Run;
 import io.losswatch.run.RunManager;
@@ -86,7 +87,7 @@ final class ExportApi {
       List<String> m = r.history().metrics();
       metrics.add(m);
       metricColumns.addAll(m);
-      last.add(r.history().lastStep());
+      last.add(r.lastStep());   // another node's: as its summary says
     }
     return new Plan(runs, summaries, configs, List.copyOf(configColumns), metrics, List.copyOf(metricColumns), last, csv);
   }
@@ -109,11 +110,11 @@ final class ExportApi {
     }
     Run run = p.runs.get(k);
     long last = p.last.get(k);
-    ctx.vertx().executeBlocking(() -> {
+    // another node's run is read from the node that owns it, a chunk at a time as this one's
+    manager.steps().read(run, HistoryRead.head(run.id(), from, CHUNK), b -> {
       StringBuilder out = new StringBuilder(CHUNK * 64);
       if (first && k == 0) out.append(p.csv ? csvHeader(p) : "{\"runs\":[");
       if (from == 1 && !p.csv) jsonRunStart(out, p, k);
-      StepBatch b = from > last ? new StepBatch.Builder(1).build(run.id()) : run.history().head(from, CHUNK);
       int n = 0;
       for (int i = 0; i < b.size() && b.step()[i] <= last; i++, n++) {
         if (p.csv) csvRow(out, p, k, b, i);
@@ -121,7 +122,7 @@ final class ExportApi {
       }
       long after = n == 0 ? last + 1 : b.step()[n - 1] + 1;
       return new Object[] {out.toString(), after};
-    }, true)
+    })
         .compose(chunk -> ctx.response().write((String) chunk[0]).map(chunk[1]))
         .onSuccess(after -> {
           long a = (Long) after;
