@@ -25,7 +25,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
@@ -47,6 +49,8 @@ final class Following implements Peers {
   static final int CHUNK = 1 << 16;
   private final Vertx vertx;
   private final Context context;
+  /** History reads each node has yet to answer: failed when it leaves, so they read the shared folder at once. */
+  private final Map<String, Set<Promise<StepBatch>>> reading = new ConcurrentHashMap<>();
   private final String me;
   private final RunRegistry runs;
   private final RunFiles files;
@@ -174,6 +178,11 @@ final class Following implements Peers {
 
   /** Node {@code node} left: what it was asked for will not come; the clients waiting read the shared folder. */
   void left(String node) {
+    Set<Promise<StepBatch>> unanswered = reading.remove(node);
+    if (unanswered != null) {
+      RunRefusal gone = RunRefusal.of(RunRefusal.Kind.UNAVAILABLE, "node " + node + " left the cluster");
+      for (Promise<StepBatch> p : unanswered) p.tryFail(gone);
+    }
     for (Wanted w : wanted.values()) {
       if (!node.equals(w.of)) continue;
       w.asked = null;
@@ -219,11 +228,22 @@ final class Following implements Peers {
   }
 
   private Future<StepBatch> ask(Run run, HistoryRead q) {
-    return vertx.eventBus().<StepBatch>request(Events.node(run.owner(), "history"), q, ASK).map(m -> m.body())
+    String owner = run.owner();
+    Promise<StepBatch> answer = Promise.promise();
+    Set<Promise<StepBatch>> pending = reading.computeIfAbsent(owner, k -> ConcurrentHashMap.newKeySet());
+    pending.add(answer);
+    vertx.eventBus().<StepBatch>request(Events.node(owner, "history"), q, ASK).map(m -> m.body())
         .recover(e -> Future.failedFuture(e instanceof ReplyException r && r.failureType() != ReplyFailure.RECIPIENT_FAILURE
             ? RunRefusal.of(RunRefusal.Kind.UNAVAILABLE, "run " + run.id() + " is on another node of the cluster, which did"
                 + " not answer for its steps; try again")
-            : e));
+            : e))
+        .onComplete(ar -> {
+          pending.remove(answer);
+          if (ar.succeeded()) answer.tryComplete(ar.result());
+          else answer.tryFail(ar.cause());
+        });
+    // its node left meanwhile (a killed node never answers: the send would time out): the shared data folder
+    return answer.future().recover(e -> run.summary().state() == RunState.LOST ? read(run, q) : Future.failedFuture(e));
   }
 
   /** The chunks as one batch ({@code last}, the last answer, when there is at most one). */
