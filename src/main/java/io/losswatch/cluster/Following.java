@@ -51,6 +51,13 @@ final class Following implements Peers {
   private final Context context;
   /** History reads each node has yet to answer: failed when it leaves, so they read the shared folder at once. */
   private final Map<String, Set<Promise<StepBatch>>> reading = new ConcurrentHashMap<>();
+  /**
+   * The newest steps of each run followed here for every step, as they came: its owner's log may not hold them yet,
+   * so once the owner is gone (SIGKILL) a read finds them here, after what the shared folder holds.
+   */
+  private final Map<String, java.util.ArrayDeque<StepBatch>> tails = new ConcurrentHashMap<>();
+  /** Steps a tail keeps at most (a few seconds of a fast run; about 2.6 MB). */
+  static final int TAIL = 1 << 16;
   private final String me;
   private final RunRegistry runs;
   private final RunFiles files;
@@ -125,6 +132,7 @@ final class Following implements Peers {
     double hz = every || w.live.isEmpty() ? 0 : w.live.lastKey();
     if (w.none()) {
       wanted.remove(id);
+      if (run == null || run.summary().state() != RunState.LOST) tails.remove(id);
       if (owner != null && w.asked != null && owner.equals(w.of)) {
         vertx.eventBus().send(Events.node(owner, "follow"), new Follow(id, me, false, 0, ++seq));
       }
@@ -194,7 +202,49 @@ final class Following implements Peers {
   /** Node {@code from} sent steps (a batch, a bucket) or an alert of a run: re-told here while it is followed. */
   void sent(String from, RunEvent e, String run) {
     Wanted w = wanted.get(run);
-    if (w != null && from != null && from.equals(w.of)) retell.accept(e);
+    if (w == null || from == null || !from.equals(w.of)) return;
+    if (e instanceof StepBatch b && w.every > 0) keep(b);
+    retell.accept(e);
+  }
+
+  private void keep(StepBatch b) {
+    java.util.ArrayDeque<StepBatch> tail = tails.computeIfAbsent(b.run(), k -> new java.util.ArrayDeque<>());
+    synchronized (tail) {
+      if (!tail.isEmpty() && tail.peekLast().cycle() != b.cycle()) tail.clear();
+      tail.addLast(b);
+      int n = 0;
+      for (StepBatch x : tail) n += x.size();
+      while (n - tail.peekFirst().size() >= TAIL) n -= tail.removeFirst().size();
+    }
+  }
+
+  /** {@code f}, what the shared folder holds of what {@code q} asks, and then the steps that came here after it. */
+  private StepBatch withTail(StepBatch f, HistoryRead q) {
+    java.util.ArrayDeque<StepBatch> tail = tails.get(q.run());
+    if (tail == null || q.maxPoints() > 0 || q.stretch() > 0) return f;
+    long after = f.size() > 0 ? f.lastStep() : q.from() - 1;
+    StepBatch.Builder out = new StepBatch.Builder(Math.max(1, f.size()));
+    int cycle = f.cycle();
+    for (int i = 0; i < f.size(); i++) copy(f, i, out);
+    long count = f.size();
+    synchronized (tail) {
+      for (StepBatch b : tail) {
+        if (f.size() > 0 && b.cycle() != f.cycle()) continue;
+        cycle = b.cycle();
+        for (int i = 0; i < b.size() && count < q.count(); i++) {
+          if (b.step()[i] <= after || b.step()[i] > q.to()) continue;
+          copy(b, i, out);
+          after = b.step()[i];
+          count++;
+        }
+      }
+    }
+    return count == f.size() ? f : out.build(q.run(), cycle);
+  }
+
+  private static void copy(StepBatch b, int i, StepBatch.Builder out) {
+    out.add(b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i], b.t()[i]);
+    for (var m : b.metrics().entrySet()) out.metric(m.getKey(), m.getValue()[i]);
   }
 
   /** How many runs of other nodes this node follows (tests, the bench). */
@@ -206,7 +256,7 @@ final class Following implements Peers {
     if (run.summary().state() == RunState.LOST) {   // its node left: the shared data folder, if the nodes share one
       return vertx.executeBlocking(() -> {
         RunHistory h = files.peek(run.id());
-        return h == null ? new StepBatch.Builder(1).build(run.id(), run.cycle()) : h.read(q);
+        return withTail(h == null ? new StepBatch.Builder(1).build(run.id(), run.cycle()) : h.read(q), q);
       }, false);
     }
     if (q.maxPoints() > 0 || q.stretch() > 0 || q.count() <= CHUNK) return ask(run, q);

@@ -172,7 +172,8 @@ final class RestApi {
     Run run = run(ctx);
     long last = run.lastStep();
     long from = RequestInput.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
-    long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
+    // another node's run may be further on than its last summary here said (a second old): all there is, by default
+    long to = RequestInput.integer(ctx, "to", run.local() ? Math.max(last, from) : Long.MAX_VALUE, 1, Long.MAX_VALUE);
     if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
     int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
     boolean abandoned = RequestInput.bool(ctx, "abandoned");
