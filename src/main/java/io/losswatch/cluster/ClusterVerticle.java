@@ -86,7 +86,7 @@ public final class ClusterVerticle extends VerticleBase {
     }).completion());
     ready.add(bus.<RunEvent>consumer(Events.node(me, "steps"), m -> m.body().tell(new RunEvent.Listener() {
       @Override public void batch(StepBatch b) {
-        following.sent(m.headers().get("node"), b, b.run());
+        following.sent(m.headers().get("node"), b);
       }
 
       @Override public void bucket(Bucket b) {

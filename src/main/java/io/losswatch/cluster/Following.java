@@ -202,9 +202,15 @@ final class Following implements Peers {
   /** Node {@code from} sent steps (a batch, a bucket) or an alert of a run: re-told here while it is followed. */
   void sent(String from, RunEvent e, String run) {
     Wanted w = wanted.get(run);
+    if (w != null && from != null && from.equals(w.of)) retell.accept(e);
+  }
+
+  /** Node {@code from} sent steps of a run: re-told here while it is followed, and kept while it is for every step. */
+  void sent(String from, StepBatch b) {
+    Wanted w = wanted.get(b.run());
     if (w == null || from == null || !from.equals(w.of)) return;
-    if (e instanceof StepBatch b && w.every > 0) keep(b);
-    retell.accept(e);
+    if (w.every > 0) keep(b);
+    retell.accept(b);
   }
 
   private void keep(StepBatch b) {
