@@ -23,11 +23,13 @@ import java.util.Map;
  *  "optimizer": {"type": "adam", "lr": 0.01, "betas": [0.9, 0.99]},
  *  "schedule": {"type": "cosine", "T_max": 500, "eta_min": 0.0},
  *  "steps": 500,
- *  "steps_per_second": 20}
+ *  "steps_per_second": 20,
+ *  "curvature_every": 100}
  * </pre>
  * {@code steps_per_second} paces a run on the server (0 or absent: as fast as the machine goes) and
  * {@code auto_lr} lets it apply its proven advice by itself and {@code guard} rolls it back past a blow-up (the
- * headless trace does both the same way); trace ignores the pace.
+ * headless trace does both the same way); trace ignores the pace. {@code curvature_every} measures the sharpness
+ * and the stability ratio at every that many steps ({@link io.losswatch.core.curvature.Curvature}; 0: never).
  *
  * <p>An external run, trained by a script elsewhere and only watched here, is
  * {@code {"source": "external", "name": …, "config": {…}, "optimizer": {"type": "adamw", "lr": 3e-4}, "auto_lr": …}}:
@@ -42,7 +44,7 @@ import java.util.Map;
  */
 public record RunSpec(String name, Problem.Config problem, Optimizer.Config optimizer, Schedule.Config schedule,
     int steps, double stepsPerSecond, boolean autoLr, Guard guard, LrRange.Stop stopOnDivergence, String sweep,
-    Map<String, Object> json) {
+    int curvatureEvery, Map<String, Object> json) {
   /** Characters (code points) in a name at most. */
   public static final int MAX_NAME = 256;
   /** Bytes of a whole spec, as compact UTF-8 JSON, at most. */
@@ -51,6 +53,12 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
   public static final int MAX_CONFIG_BYTES = 4096;
   /** What the trainer does per parameter and step beyond the problem's evaluation: norm, update, geometry. */
   static final long COST_PER_PARAMETER = 15;
+  /**
+   * Steps between two curvature measurements by default: a measurement costs at most about as many steps as it
+   * takes Hessian-vector products (each one to three evaluations' worth), so this keeps it within 5% of a run's time
+   * on every built-in problem (BENCHMARKS.md, "Curvature").
+   */
+  public static final int DEFAULT_CURVATURE_EVERY = 100;
 
   /** The same spec under another name (a branch's), cut to {@link #MAX_NAME} code points. */
   public RunSpec withName(String newName) {
@@ -59,7 +67,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     Map<String, Object> j = new java.util.LinkedHashMap<>(json);
     j.put("name", n);
     return new RunSpec(n, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stopOnDivergence, sweep,
-        java.util.Collections.unmodifiableMap(j));
+        curvatureEvery, java.util.Collections.unmodifiableMap(j));
   }
 
   public static RunSpec parse(String text) {
@@ -92,6 +100,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     int steps = o.integer("steps", 1);
     double stepsPerSecond = o.number("steps_per_second", 0, v -> v >= 0, "must be >= 0");
     boolean autoLr = o.bool("auto_lr", false);
+    int curvatureEvery = o.integer("curvature_every", DEFAULT_CURVATURE_EVERY, 0);
     Options g = o.section("guard");
     Guard guard = g == null ? null : Guard.read(g);
     Options d = o.section("stop_on_divergence");
@@ -115,7 +124,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
           + ", where the ramp starts), got " + Options.describe(r.endLr()));
     }
     return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stop, sweep,
-        (Map<String, Object>) tree);
+        curvatureEvery, (Map<String, Object>) tree);
   }
 
   @SuppressWarnings("unchecked")
@@ -138,7 +147,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     if (rest > MAX_BYTES) throw new SpecException("", "an external run spec without its config must be at most " + MAX_BYTES
         + " bytes as compact JSON, got " + rest);
     if (name == null) name = "external " + optimizer;
-    return new RunSpec(name, null, null, null, 0, 0, autoLr, null, null, null, (Map<String, Object>) tree);
+    return new RunSpec(name, null, null, null, 0, 0, autoLr, null, null, null, 0, (Map<String, Object>) tree);
   }
 
   private static int bytes(Object tree) {

@@ -1,0 +1,217 @@
+package io.losswatch.core.curvature;
+
+/**
+ * The largest eigenvalue of a symmetric linear operator A, and its eigenvector, by the Lanczos iteration with full
+ * reorthogonalization (Golub and Van Loan, Matrix Computations, §10.1): each product A·q extends an orthonormal
+ * Krylov basis Q, and the largest eigenvalue θ of the tridiagonal T = QᵀAQ (found by Jacobi rotations, T being at
+ * most {@link #MAX_STEPS} wide) approaches A's largest from below.
+ *
+ * <p>It stops when the basis spans the whole space (θ is then A's largest eigenvalue to rounding: every problem of
+ * up to {@link #MAX_STEPS} parameters is measured exactly), when the Ritz pair's residual ‖Aŝ − θŝ‖ = β·|s_last| is
+ * within {@link #TOL}·|θ| (an eigenvalue then lies within that of θ, and within its square over the spectral gap
+ * when the top is apart), or after {@link #MAX_STEPS} products. Where the basis closes early (an invariant subspace,
+ * say a start along one axis of an ellipse) it goes on from a fresh direction, so the top is never missed that way.
+ *
+ * <p>The start is the given vector (the last measurement's eigenvector: a warm start) tilted by a fixed
+ * pseudo-random one, so that a start orthogonal to the new top eigenvector still finds it. The fresh directions
+ * come from a fixed hash, not from any random generator: a measurement draws nothing and is reproducible bit for
+ * bit. Allocation-free after its first call; not thread-safe.
+ */
+public final class Lanczos {
+  /** Products at most per measurement, and the width of T. */
+  public static final int MAX_STEPS = 40;
+  /** The relative residual a Ritz pair stops at. */
+  public static final double TOL = 1e-7;
+  /** The weight of the fixed pseudo-random direction in the start, against the warm start's 1. */
+  static final double TILT = 0.1;
+  /** A residual this small against ‖Aq‖ means the basis closed: T's next off-diagonal is zero. */
+  private static final double CLOSED = 1e-10;
+
+  /** v ↦ Av for a symmetric A, written into out (never v). */
+  public interface Operator {
+    void apply(double[] v, double[] out);
+  }
+
+  private final int n;
+  private final int maxSteps;
+  private final double[] alpha;
+  private final double[] beta;
+  private final double[] t;
+  private final double[] vectors;
+  private final double[] s;
+  private double[][] q;
+  private double[] w;
+  private Operator op;
+  private double[] target;
+  private boolean reopened;
+  private double theta;
+  private int steps;
+  private boolean done = true;
+
+  /** For operators on vectors of length {@code n}. */
+  public Lanczos(int n) {
+    if (n < 1) throw new IllegalArgumentException("dimension must be >= 1, got " + n);
+    this.n = n;
+    maxSteps = Math.min(n, MAX_STEPS);
+    alpha = new double[maxSteps];
+    beta = new double[maxSteps];
+    t = new double[maxSteps * maxSteps];
+    vectors = new double[maxSteps * maxSteps];
+    s = new double[maxSteps];
+  }
+
+  /** How many products the last measurement took. */
+  public int steps() {
+    return steps;
+  }
+
+  /**
+   * A's largest eigenvalue, starting from {@code x} (any length-n vector; zero or non-finite for none), into which
+   * its unit eigenvector is written back. NaN, leaving {@code x} as it was, if A gives a non-finite product.
+   */
+  public double top(Operator a, double[] x) {
+    begin(a, x);
+    while (!advance()) {
+      // one product per call
+    }
+    return result();
+  }
+
+  /** Starts a measurement that {@link #advance()} takes one product at a time (so an event loop can pause it). */
+  public void begin(Operator a, double[] x) {
+    if (q == null) {
+      q = new double[maxSteps][n];
+      w = new double[n];
+    }
+    op = a;
+    target = x;
+    start(x, q[0]);
+    reopened = false;
+    theta = Double.NaN;
+    steps = 0;
+    done = false;
+  }
+
+  /** Takes the next product; true when the measurement is done and {@link #result()} known. */
+  public boolean advance() {
+    if (done) return true;
+    int k = steps;
+    op.apply(q[k], w);
+    steps = k + 1;
+    double size = norm(w);
+    if (!Double.isFinite(size)) {
+      theta = Double.NaN;
+      return done = true;
+    }
+    alpha[k] = dot(q[k], w);
+    // twice is enough (Kahan, Parlett): w ⟂ q_0..q_k to rounding, which also takes out α_k·q_k and β_{k−1}·q_{k−1}
+    orthogonalize(w, k + 1);
+    orthogonalize(w, k + 1);
+    double b = norm(w);
+    int m = k + 1;
+    theta = ritz(m);
+    if (m == maxSteps || !Double.isFinite(theta)) return finish();
+    if (b <= CLOSED * size) {
+      beta[k] = 0;
+      if (!reopen(k + 1)) return finish();
+      reopened = true;
+      return false;
+    }
+    beta[k] = b;
+    // after a reopening, a Ritz pair of a closed block has no residual yet the top may lie outside it
+    if (!reopened && b * Math.abs(s[k]) <= TOL * Math.abs(theta)) return finish();
+    double inv = 1 / b;
+    for (int i = 0; i < n; i++) q[k + 1][i] = w[i] * inv;
+    return false;
+  }
+
+  /** The largest eigenvalue found: NaN before the measurement is done or where A was not finite. */
+  public double result() {
+    return done ? theta : Double.NaN;
+  }
+
+  /** Writes the Ritz vector Q·s, the next start, into the caller's vector. */
+  private boolean finish() {
+    if (Double.isFinite(theta)) {
+      java.util.Arrays.fill(target, 0.0);
+      for (int j = 0; j < steps; j++) {
+        double c = s[j];
+        double[] qj = q[j];
+        for (int i = 0; i < n; i++) target[i] += c * qj[i];
+      }
+    }
+    return done = true;
+  }
+
+  /** The start: x/‖x‖ tilted by TILT·f/‖f‖ for the fixed direction f, normalized into out. */
+  private void start(double[] x, double[] out) {
+    fresh(out, 0);
+    scale(out, 1 / norm(out));
+    double size = norm(x);
+    if (size > 0 && Double.isFinite(size)) {
+      for (int i = 0; i < n; i++) out[i] = x[i] / size + TILT * out[i];
+      scale(out, 1 / norm(out));
+    }
+  }
+
+  /** Puts a fresh direction ⟂ q_0..q_{k−1} into q_k; false if none of a few is (the basis then spans the space). */
+  private boolean reopen(int k) {
+    for (int attempt = 1; attempt <= 4; attempt++) {
+      double[] v = q[k];
+      fresh(v, attempt * 0x632BE59BD9B4E019L + k);
+      double size = norm(v);
+      orthogonalize(v, k);
+      orthogonalize(v, k);
+      double left = norm(v);
+      if (left > 1e-6 * size) {
+        scale(v, 1 / left);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void orthogonalize(double[] v, int k) {
+    for (int j = 0; j < k; j++) {
+      double[] qj = q[j];
+      double c = dot(qj, v);
+      for (int i = 0; i < n; i++) v[i] -= c * qj[i];
+    }
+  }
+
+  /** The largest eigenvalue of T_m (α on the diagonal, β beside it); its unit eigenvector into {@link #s}. */
+  private double ritz(int m) {
+    java.util.Arrays.fill(t, 0, m * m, 0.0);
+    for (int i = 0; i < m; i++) {
+      t[i * m + i] = alpha[i];
+      if (i + 1 < m) t[i * m + i + 1] = t[(i + 1) * m + i] = beta[i];
+    }
+    return Jacobi.top(t, m, vectors, s);
+  }
+
+  /** A fixed pseudo-random vector in [−1, 1)ⁿ, the k-th of its sequence: SplitMix64's finalizer over a counter. */
+  private void fresh(double[] v, long k) {
+    long base = k * 0x9E3779B97F4A7C15L;
+    for (int i = 0; i < n; i++) {
+      long z = base + (i + 1) * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+      z ^= z >>> 31;
+      v[i] = (z >>> 11) * 0x1.0p-52 - 1;
+    }
+  }
+
+  private static double dot(double[] a, double[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) sum += a[i] * b[i];
+    return sum;
+  }
+
+  private static double norm(double[] a) {
+    return Math.sqrt(dot(a, a));
+  }
+
+  private static void scale(double[] a, double c) {
+    for (int i = 0; i < a.length; i++) a[i] *= c;
+  }
+}
