@@ -1,7 +1,7 @@
 package io.losswatch.core.curvature;
 
 /**
- * The eigenvalues of a small symmetric matrix by cyclic Jacobi rotations (Golub and Van Loan, §8.5): each rotation
+ * A reference for the tests: the eigenvalues of a small symmetric matrix by cyclic Jacobi rotations (Golub and Van Loan, §8.5): each rotation
  * zeroes one off-diagonal pair, the sweeps converge quadratically, and the result is accurate to rounding. Simple
  * and robust for the few dozen rows a Lanczos tridiagonal has.
  */
