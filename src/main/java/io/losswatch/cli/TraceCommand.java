@@ -22,8 +22,9 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 
 /**
- * {@code losswatch trace --spec <inline JSON | path>}: runs a spec headless and prints
- * {@code step,loss,lr,grad_norm} as CSV, every double in shortest round-trip form ({@link Double#toString}).
+ * {@code losswatch trace --spec <inline JSON | path> [--curvature]}: runs a spec headless and prints
+ * {@code step,loss,lr,grad_norm} (with {@code --curvature}, {@code ,sharpness,stability} too) as CSV, every double
+ * in shortest round-trip form ({@link Double#toString}).
  * {@code --help} prints its usage. Anything wrong with the command line or the spec (missing, empty, unreadable,
  * invalid) prints one line to stderr naming what to give, nothing to stdout, and exits with status 2.
  */
@@ -34,6 +35,8 @@ public final class TraceCommand {
       Runs one RunSpec headless and prints step,loss,lr,grad_norm as CSV, one row per step.
         --spec '{"problem":"quadratic","optimizer":{"type":"sgd","lr":0.1},"steps":30}'   the spec itself
         --spec run.json                                                                     a file holding it
+        --curvature   two more columns, sharpness,stability: measured every curvature_every steps
+                      (a spec option, 100 by default), NaN on the steps between
       The RunSpec is the server's (see the README); its steps_per_second is ignored here;
       auto_lr is followed as the server follows it, so the trace equals the live run.
       An invalid spec prints one line naming the field to stderr and exits 2.
@@ -47,10 +50,13 @@ public final class TraceCommand {
 
   public static int run(String[] args, PrintStream out, PrintStream err) {
     String specArg = null;
+    boolean curvature = false;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--help") || args[i].equals("-h")) {
         out.print(USAGE);
         return 0;
+      } else if (args[i].equals("--curvature")) {
+        curvature = true;
       } else if (args[i].equals("--spec") && i + 1 < args.length) {
         specArg = args[++i];
       } else if (args[i].startsWith("--spec=")) {
@@ -81,7 +87,7 @@ public final class TraceCommand {
     }
     try {
       Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
-      write(spec, w);
+      write(spec, w, curvature);
       w.flush();
     } catch (IOException e) {
       err.println("trace: cannot write: " + e.getMessage());
@@ -98,14 +104,19 @@ public final class TraceCommand {
    * run ends at a non-finite loss its guard does not take.
    */
   public static void write(RunSpec spec, Writer w) throws IOException {
+    write(spec, w, false);
+  }
+
+  /** {@link #write(RunSpec, Writer)}, with the sharpness and stability columns if {@code curvature}. */
+  public static void write(RunSpec spec, Writer w, boolean curvature) throws IOException {
     Trainer trainer = new Trainer(spec);
-    w.write(TraceCsv.HEADER);
-    StringBuilder row = new StringBuilder(96);
+    w.write(curvature ? TraceCsv.CURVATURE_HEADER : TraceCsv.HEADER);
+    StringBuilder row = new StringBuilder(128);
     if (!spec.autoLr() && spec.guard() == null && spec.stopOnDivergence() == null) {
       for (int t = 0; t < spec.steps(); t++) {
         trainer.step();
         row.setLength(0);
-        w.append(TraceCsv.row(row, trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm()));
+        w.append(row(row, trainer, curvature));
       }
       return;
     }
@@ -115,7 +126,7 @@ public final class TraceCommand {
     for (Policy.Next next = Policy.Next.STEP; next != Policy.Next.DIVERGED && next != Policy.Next.FINISHED; ) {
       trainer.step();
       row.setLength(0);
-      pending.addLast(TraceCsv.row(row, trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm()).toString());
+      pending.addLast(row(row, trainer, curvature).toString());
       Verdict before = diagnoser.current().verdict();
       diagnoser.observe(trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm(), trainer.updateCosine(),
           trainer.efficiency());
@@ -137,6 +148,11 @@ public final class TraceCommand {
       while (!pending.isEmpty() && step(pending.peekFirst()) <= settled) w.write(pending.removeFirst());
     }
     for (String r : pending) w.write(r);
+  }
+
+  private static StringBuilder row(StringBuilder b, Trainer t, boolean curvature) {
+    return curvature ? TraceCsv.row(b, t.stepsTaken(), t.loss(), t.lr(), t.gradNorm(), t.sharpness(), t.stability())
+        : TraceCsv.row(b, t.stepsTaken(), t.loss(), t.lr(), t.gradNorm());
   }
 
   private static long step(String row) {
