@@ -44,6 +44,10 @@ public final class Trainer {
   private double stability = Double.NaN;
 
   public Trainer(RunSpec spec) {
+    this(spec, spec.curvatureEvery() > 0);
+  }
+
+  private Trainer(RunSpec spec, boolean measure) {
     this.spec = spec;
     problem = spec.problem().create();
     params = problem.initialParams();
@@ -53,7 +57,7 @@ public final class Trainer {
     optimizer = spec.optimizer().create(params.length);
     baseLr = spec.optimizer().lr();
     schedule = spec.schedule().create(baseLr);
-    curvature = spec.curvatureEvery() > 0 ? new Curvature(problem, optimizer) : null;
+    curvature = measure ? new Curvature(problem, optimizer) : null;
     applySchedule();
   }
 
@@ -66,6 +70,13 @@ public final class Trainer {
   /** An independent copy at this very step: stepping it never touches this one. */
   public Trainer fork() {
     return new Trainer(spec, state());
+  }
+
+  /** A {@link #fork()} that measures no curvature: a what-if branch, whose losses alone are compared. */
+  public Trainer forkWithoutCurvature() {
+    Trainer t = new Trainer(spec, false);
+    t.load(state());
+    return t;
   }
 
   /**

@@ -33,13 +33,32 @@ final class Demo {
     specs.add(spec("logreg: step", "\"logreg\"", sgd, "{\"type\":\"step\",\"step_size\":150,\"gamma\":0.3}", 600));
     specs.add(spec("logreg: cosine", "\"logreg\"", sgd, "{\"type\":\"cosine\",\"T_max\":600}", 600));
     specs.add(spec("logreg: warmup_cosine", "\"logreg\"", sgd, "{\"type\":\"warmup_cosine\",\"warmup_steps\":60}", 600));
+    // the edge of stability: full-batch gradient descent on a small digits mlp sharpens until its sharpness reaches
+    // 2/lr, then hovers there (stability ≈ 1) while the loss still falls (BENCHMARKS.md, "Curvature")
+    for (String lr : List.of("0.35", "0.4", "0.6")) {
+      specs.add(spec("edge of stability: gd lr=" + lr, EOS_PROBLEM, "{\"type\":\"sgd\",\"lr\":" + lr + "}", null,
+          EOS_STEPS, EOS_PACE, EOS_CURVATURE_EVERY));
+    }
     return specs;
   }
 
+  static final String EOS_PROBLEM = "{\"type\":\"mlp\",\"hidden\":4}";
+  static final int EOS_STEPS = 3000;
+  /** A minute a run: the sharpening of lr 0.4 reaches the edge about half way. */
+  static final double EOS_PACE = 50;
+  static final int EOS_CURVATURE_EVERY = 10;
+
   private static String spec(String name, String problem, String optimizer, String schedule, int steps) {
+    return spec(name, problem, optimizer, schedule, steps, PACE, 0);
+  }
+
+  /** A gallery spec; {@code curvatureEvery} 0 leaves the option out (the default). */
+  private static String spec(String name, String problem, String optimizer, String schedule, int steps, double pace,
+      int curvatureEvery) {
     return "{\"name\":\"" + name + "\",\"problem\":" + problem + ",\"optimizer\":" + optimizer
         + (schedule == null ? "" : ",\"schedule\":" + schedule)
-        + ",\"steps\":" + steps + ",\"steps_per_second\":" + PACE + "}";
+        + ",\"steps\":" + steps + ",\"steps_per_second\":" + pace
+        + (curvatureEvery == 0 ? "" : ",\"curvature_every\":" + curvatureEvery) + "}";
   }
 
   static Future<?> launch(RunManager manager) {

@@ -43,6 +43,7 @@ final class Tridiagonal {
       s[0] = 1;
       return m == 1 ? a[0] : 0;
     }
+    if (m == 2) return top2(a[0], a[1], b[0], s);
     double pivmin = Double.MIN_NORMAL * Math.max(1, norm * norm);
     // Gershgorin brackets every eigenvalue; keep [lo, hi] holding exactly the top one: below(lo) < m, below(hi) = m
     lo -= 2 * EPS * norm;
@@ -56,6 +57,27 @@ final class Tridiagonal {
     double theta = 0.5 * (lo + hi);
     eigenvector(a, b, m, theta, norm, s);
     return theta;
+  }
+
+  /**
+   * [[a0, b], [b, a1]] in closed form, the two-parameter problems' whole measurement: θ = mean + hypot(half, b) with
+   * half = (a0 − a1)/2, and of the eigenvector's two forms, (half + r, b) and (b, r − half), the one without
+   * cancellation.
+   */
+  private static double top2(double a0, double a1, double b, double[] s) {
+    double half = 0.5 * (a0 - a1);
+    double r = Math.hypot(half, b);
+    double x = half >= 0 ? half + r : b;
+    double y = half >= 0 ? b : r - half;
+    double size = Math.hypot(x, y);
+    if (size == 0) {
+      s[0] = 1;
+      s[1] = 0;
+    } else {
+      s[0] = x / size;
+      s[1] = y / size;
+    }
+    return 0.5 * (a0 + a1) + r;
   }
 
   /** How many eigenvalues lie below x: the negative pivots of the LDLᵀ factors of T − xI. */
