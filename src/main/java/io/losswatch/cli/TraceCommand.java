@@ -36,7 +36,7 @@ public final class TraceCommand {
         --spec '{"problem":"quadratic","optimizer":{"type":"sgd","lr":0.1},"steps":30}'   the spec itself
         --spec run.json                                                                     a file holding it
         --curvature   two more columns, sharpness,stability: measured every curvature_every steps
-                      (a spec option, 100 by default), NaN on the steps between
+                      (a spec option, 500 by default), NaN on the steps between
       The RunSpec is the server's (see the README); its steps_per_second is ignored here;
       auto_lr is followed as the server follows it, so the trace equals the live run.
       An invalid spec prints one line naming the field to stderr and exits 2.

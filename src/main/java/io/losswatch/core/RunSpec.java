@@ -54,11 +54,11 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
   /** What the trainer does per parameter and step beyond the problem's evaluation: norm, update, geometry. */
   static final long COST_PER_PARAMETER = 15;
   /**
-   * Steps between two curvature measurements by default: a measurement costs at most about as many steps as it
-   * takes Hessian-vector products (each one to three evaluations' worth), so this keeps it within 5% of a run's time
-   * on every built-in problem (BENCHMARKS.md, "Curvature").
+   * Steps between two curvature measurements by default. A measurement takes 5 to 20 Hessian-vector products (each
+   * 1 to 1.7 evaluations' worth), up to 25 steps' time on the mlp: at 500 it stays within 5% of a run's time
+   * (BENCHMARKS.md, "Curvature").
    */
-  public static final int DEFAULT_CURVATURE_EVERY = 100;
+  public static final int DEFAULT_CURVATURE_EVERY = 500;
 
   /** The same spec under another name (a branch's), cut to {@link #MAX_NAME} code points. */
   public RunSpec withName(String newName) {

@@ -46,7 +46,7 @@ final class Demo {
   static final int EOS_STEPS = 3000;
   /** A minute a run: the sharpening of lr 0.4 reaches the edge about half way. */
   static final double EOS_PACE = 50;
-  static final int EOS_CURVATURE_EVERY = 10;
+  static final int EOS_CURVATURE_EVERY = 20;
 
   private static String spec(String name, String problem, String optimizer, String schedule, int steps) {
     return spec(name, problem, optimizer, schedule, steps, PACE, 0);

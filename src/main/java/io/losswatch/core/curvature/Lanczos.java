@@ -15,7 +15,9 @@ package io.losswatch.core.curvature;
  * <p>The start is the given vector (the last measurement's eigenvector: a warm start) tilted by a fixed
  * pseudo-random one, so that a start orthogonal to the new top eigenvector still finds it. The fresh directions
  * come from a fixed hash, not from any random generator: a measurement draws nothing and is reproducible bit for
- * bit. Allocation-free after its first call; not thread-safe.
+ * bit. The basis takes up to {@link #MAX_STEPS} vectors: for a small problem all at its first measurement, for a
+ * large one each when a measurement first needs it (most take 5 to 12), so a step allocates nothing once the
+ * measurements stop needing more than before. Not thread-safe.
  */
 public final class Lanczos {
   /** Products at most per measurement, and the width of T. */
@@ -27,6 +29,8 @@ public final class Lanczos {
   public static final double TOL = 1e-4;
   /** The weight of the fixed pseudo-random direction in the start, against the warm start's 1. */
   static final double TILT = 0.1;
+  /** Up to this many doubles, the whole basis is made at once. */
+  private static final int EAGER = 1 << 16;
   /** A residual this small against ‖Aq‖ means the basis closed: T's next off-diagonal is zero. */
   private static final double CLOSED = 1e-10;
 
@@ -88,9 +92,11 @@ public final class Lanczos {
   /** Starts a measurement that {@link #advance()} takes one product at a time (so an event loop can pause it). */
   public void begin(Operator a, double[] x) {
     if (q == null) {
-      q = new double[maxSteps][n];
+      q = new double[maxSteps][];
       w = new double[n];
+      if ((long) n * maxSteps <= EAGER) for (int k = 0; k < maxSteps; k++) q[k] = new double[n];
     }
+    row(0);
     op = a;
     target = x;
     start(x, q[0]);
@@ -129,8 +135,15 @@ public final class Lanczos {
     // after a reopening, a Ritz pair of a closed block has no residual yet the top may lie outside it
     if (!reopened && b * Math.abs(s[k]) <= tol * Math.abs(theta)) return finish();
     double inv = 1 / b;
-    for (int i = 0; i < n; i++) q[k + 1][i] = w[i] * inv;
+    double[] next = row(k + 1);
+    for (int i = 0; i < n; i++) next[i] = w[i] * inv;
     return false;
+  }
+
+  /** Basis vector k, made on first need. */
+  private double[] row(int k) {
+    if (q[k] == null) q[k] = new double[n];
+    return q[k];
   }
 
   /** The largest eigenvalue found: NaN before the measurement is done or where A was not finite. */
@@ -165,7 +178,7 @@ public final class Lanczos {
   /** Puts a fresh direction ⟂ q_0..q_{k−1} into q_k; false if none of a few is (the basis then spans the space). */
   private boolean reopen(int k) {
     for (int attempt = 1; attempt <= 4; attempt++) {
-      double[] v = q[k];
+      double[] v = row(k);
       fresh(v, attempt * 0x632BE59BD9B4E019L + k);
       double size = norm(v);
       orthogonalize(v, k);
