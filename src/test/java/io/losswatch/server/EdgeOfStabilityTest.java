@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class EdgeOfStabilityTest {
   @Test
   void theSharpnessHoversAt2OverLrForMostLateSteps() {
-    // sampled every 50 steps, not the gallery's 10, to spare the test's time: measuring moves no run
+    // sampled every 50 steps, not the gallery's 20, to spare the test's time: measuring moves no run
     List<RunSpec> eos = Demo.specs().stream().filter(s -> s.contains("edge of stability"))
         .map(s -> RunSpec.parse(s.replace("\"curvature_every\":" + Demo.EOS_CURVATURE_EVERY, "\"curvature_every\":50")))
         .toList();
