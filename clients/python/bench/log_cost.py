@@ -2,6 +2,8 @@
 
 - ``list.append`` of the same four numbers (the floor: what any logging costs at least);
 - losswatch's ``run.log`` (a real losswatch server receives the steps);
+- the same with ``run.watch(optimizer)``: ``log()`` reads the lr and takes the gradient norm of an MLP of 6
+  parameter tensors (64-128-64-10) itself, on the CPU;
 - prometheus_client (Debian's python3-prometheus-client) setting three gauges;
 - the same, pushing them to Debian's prometheus-pushgateway every step, and every 100 steps.
 
@@ -48,24 +50,28 @@ def summary(ns):
 
 
 def training_step():
-    """A real PyTorch step, as in examples/torch_mlp.py (its cost is not counted)."""
+    """A real PyTorch step, as in examples/torch_mlp.py (its cost is not counted): the optimizer's step for the
+    last gradients, then a minibatch's forward and backward, so that ``log()`` comes after ``backward()`` as in a
+    script. Returns the step and its optimizer (an MLP 64-128-64-10: 6 parameter tensors)."""
     import torch
     sys.path.insert(0, _procs.ROOT + "/examples")
     from torch_mlp import DEFAULT_DATA, load_digits
     x, y = load_digits(DEFAULT_DATA)
     torch.manual_seed(0)
     torch.set_num_threads(1)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Tanh(), torch.nn.Linear(64, 10))
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.Tanh(), torch.nn.Linear(128, 64), torch.nn.Tanh(),
+                                torch.nn.Linear(64, 10))
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     g = torch.Generator().manual_seed(1)
 
     def step():
+        opt.step()
+        opt.zero_grad()
         idx = torch.randint(0, len(x), (64,), generator=g)
         loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
         loss.backward()
-        opt.step()
-        opt.zero_grad()
-    return step
+    step()
+    return step, opt
 
 
 def main():
@@ -82,6 +88,7 @@ def main():
 
     def variants():
         floor = []
+        watched = losswatch.init(name="bench-log-cost-watch", url=url, quiet=True).watch(opt)
         reg = CollectorRegistry()
         g_loss = Gauge("loss", "loss", registry=reg)
         g_lr = Gauge("lr", "lr", registry=reg)
@@ -94,6 +101,9 @@ def main():
 
         def log(step):
             run.log(step, loss=1.0 / step, lr=lr, grad_norm=gn)
+
+        def log_watched(step):
+            watched.log(step, loss=1.0 / step)
 
         def gauges(step):
             g_loss.set(1.0 / step)
@@ -109,23 +119,25 @@ def main():
             if step % 100 == 0:
                 push_to_gateway(gateway, job="bench", registry=reg)
 
-        return run, [("list.append (floor)", append, 1), ("losswatch run.log", log, 1),
+        return [run, watched], [("list.append (floor)", append, 1), ("losswatch run.log", log, 1),
+                     ("losswatch run.log, watch(): lr and grad_norm of 6 tensors", log_watched, 10),
                      ("prometheus_client: 3 gauges set", gauges, 1),
                      ("… + push_to_gateway every step", push_each, 100),
                      ("… + push_to_gateway every 100 steps", push_100, 1)]
 
     results = {}
-    work = training_step()
+    work, opt = training_step()
     for r in range(args.rounds):
         for loop in ("tight", "train"):
-            run, vs = variants()   # a new run each time: its steps start at 1
+            runs, vs = variants()   # new runs each time: their steps start at 1
             for name, call, divide in vs:
                 n = args.tight // divide if loop == "tight" else args.train
                 gc.collect()
                 ns, wall = timed(call, n, None if loop == "tight" else work)
                 results.setdefault((loop, name), []).append(summary(ns) + (wall,))
-            run.finish()
-            assert run.dropped_steps == 0 and run._sender.unsent_at_exit == 0
+            for run in runs:
+                run.finish()
+                assert run.dropped_steps == 0 and run._sender.unsent_at_exit == 0
             print("round %d, %s loop: done" % (r + 1, loop), file=sys.stderr)
 
     print("\n%s\n" % _procs.machine())
@@ -144,6 +156,28 @@ def main():
         print("| " + " | ".join(row) + " |")
     overhead, _ = timed(lambda step: None, 100_000)
     print("\nTimer overhead (an empty timed call), included above: median %s." % fmt(statistics.median(overhead)))
+
+    # the same calls as the training thread's CPU time: robust to a loaded machine's preemption (not to its caches)
+    runs, vs = variants()
+    cpu = []
+    for name, call, divide in vs[:3]:
+        cpu.append("%s %s" % (name, fmt(cpu_time(call, 20 if divide > 1 else 100))))
+    for run in runs:
+        run.finish()
+    print("Per call as the training thread's CPU time (thread_time_ns over batches of 1,000 calls, median): "
+          + "; ".join(cpu) + ".")
+
+
+def cpu_time(call, batches, n=1000):
+    out = []
+    step = 0
+    for _ in range(batches):
+        t0 = time.thread_time_ns()
+        for _ in range(n):
+            step += 1
+            call(step)
+        out.append((time.thread_time_ns() - t0) / n)
+    return statistics.median(out)
 
 
 def fmt(ns):

@@ -1,9 +1,12 @@
 """Keep-alive HTTP connections to the server's nodes, standard library only."""
 
+from __future__ import annotations
+
 import http.client
 import json
 import logging
 import urllib.parse
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 log = logging.getLogger("losswatch")
 
@@ -17,7 +20,7 @@ class Unreachable(Exception):
 
 
 class Http:
-    def __init__(self, url, token=None, timeout=5.0):
+    def __init__(self, url: str, token: Optional[str] = None, timeout: float = 5.0) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("losswatch: the server's url must be http://host:port or https://host:port, not %r"
@@ -32,13 +35,13 @@ class Http:
                          "User-Agent": "losswatch-python"}
         if token:
             self._headers["Authorization"] = "Bearer " + token
-        self._conn = None
+        self._conn: Optional[http.client.HTTPConnection] = None
 
-    def _connect(self):
+    def _connect(self) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
         return cls(self._host, self._port, timeout=self._timeout)
 
-    def request(self, method, path, body=None):
+    def request(self, method: str, path: str, body: Optional[bytes] = None) -> Tuple[int, Any]:
         """Returns ``(status, parsed JSON answer or None)``; raises Unreachable when no answer came."""
         if self._conn is None:
             self._conn = self._connect()
@@ -57,7 +60,7 @@ class Http:
             answer = {"error": data[:200].decode("utf-8", "replace")}
         return resp.status, answer
 
-    def close(self):
+    def close(self) -> None:
         if self._conn is not None:
             try:
                 self._conn.close()
@@ -65,7 +68,7 @@ class Http:
                 self._conn = None
 
 
-def node_urls(url):
+def node_urls(url: Union[str, Sequence[str]]) -> Tuple[str, ...]:
     """The node URLs ``url`` names: one URL, several separated by commas, or a list or tuple of them. Returns a
     tuple of distinct URLs without a trailing slash, in the order given."""
     if isinstance(url, str):
@@ -74,7 +77,7 @@ def node_urls(url):
         items = list(url)
     else:
         raise TypeError("losswatch: url must be a string or a list of strings, not %r" % (url,))
-    urls = []
+    urls: List[str] = []
     for item in items:
         if not isinstance(item, str):
             raise TypeError("losswatch: a node's url must be a string, not %r" % (item,))
@@ -91,7 +94,8 @@ class Nodes:
     """The server's nodes, one keep-alive connection each, used one at a time: requests go to the current node
     until the caller says it failed (``fail_over``), then to the next one, round-robin."""
 
-    def __init__(self, urls, token=None, timeout=5.0, quiet=False):
+    def __init__(self, urls: Sequence[str], token: Optional[str] = None, timeout: float = 5.0,
+                 quiet: bool = False) -> None:
         self.nodes = [Http(u, token, timeout) for u in urls]
         self.urls = tuple(n.url for n in self.nodes)
         self.index = 0
@@ -100,11 +104,11 @@ class Nodes:
         self._all_down = False   # a full round failed: failovers are logged at debug level until one answers
 
     @property
-    def url(self):
+    def url(self) -> str:
         """The node in use."""
         return self.nodes[self.index].url
 
-    def request(self, method, path, body=None):
+    def request(self, method: str, path: str, body: Optional[bytes] = None) -> Tuple[int, Any]:
         """The current node's ``Http.request``. An answer other than 404, 502, 503 or 504 counts as the node
         answering (the next failure starts a new round)."""
         status, answer = self.nodes[self.index].request(method, path, body)
@@ -116,7 +120,7 @@ class Nodes:
                           extra={"to_url": self.url})
         return status, answer
 
-    def fail_over(self, why, run_id=None):
+    def fail_over(self, why: str, run_id: Optional[str] = None) -> bool:
         """The current node failed (``why``): moves on to the next one, and logs it at warning level (at debug
         level once a full round failed, until a node answers again: no warning every 2 s while the whole
         cluster is down). Returns True once every node failed in a row: a full round, time to back off."""
@@ -138,12 +142,12 @@ class Nodes:
             return True
         return False
 
-    def _log(self, level, *args, **kwargs):
+    def _log(self, level: int, *args: Any, **kwargs: Any) -> None:
         """Logs to the ``losswatch`` logger; with ``quiet``, only where logging was set up (Python's last resort
         handler would print it on stderr)."""
         if not self.quiet or log.hasHandlers():
             log.log(level, *args, **kwargs)
 
-    def close(self):
+    def close(self) -> None:
         for n in self.nodes:
             n.close()

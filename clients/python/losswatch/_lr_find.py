@@ -1,8 +1,11 @@
 """``lr_find``: the learning-rate range test, streamed as a losswatch run. torch is never imported: only the
 model, optimizer and step function given are used."""
 
+from __future__ import annotations
+
 import copy
 import math
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _lr_range
 from ._watch import Watched, _set
@@ -10,8 +13,10 @@ from ._watch import Watched, _set
 DEFAULT_FINISH_TIMEOUT = 2.0
 
 
-def lr_find(model, optimizer, step_fn, start_lr=1e-7, end_lr=10, num_steps=100, mode="exp", smooth=0.98,
-            stop_factor=4, url=None, token=None, name=None, **options):
+def lr_find(model: Any, optimizer: Any, step_fn: Callable[[], Any], start_lr: float = 1e-7, end_lr: float = 10,
+            num_steps: int = 100, mode: str = "exp", smooth: float = 0.98, stop_factor: Optional[float] = 4,
+            url: Any = None, token: Optional[str] = None, name: Optional[str] = None,
+            **options: Any) -> Dict[str, Any]:
     """Runs the learning-rate range test and returns what it found; the model and the optimizer are left as they
     were (their ``state_dict()``s, and the parameters' gradients, are put back, also after an exception).
 
@@ -33,7 +38,7 @@ def lr_find(model, optimizer, step_fn, start_lr=1e-7, end_lr=10, num_steps=100, 
     points: ``steepest`` is PyTorch Lightning's (where the smoothed loss falls fastest), ``valley`` and
     ``minimum/10`` fastai's.
     """
-    from . import init   # here: the package imports this module
+    from . import LosswatchError, init   # here: the package imports this module
 
     num_steps = int(num_steps)
     lrs_planned = _lr_range.ramp(start_lr, end_lr, num_steps, mode)
@@ -48,9 +53,18 @@ def lr_find(model, optimizer, step_fn, start_lr=1e-7, end_lr=10, num_steps=100, 
         raise TypeError("losswatch: lr_find()'s step_fn must be a function returning the loss")
     watched = Watched(optimizer)
     options.setdefault("finish_timeout", DEFAULT_FINISH_TIMEOUT)
-    config = {"lr_range": {"start_lr": float(start_lr), "end_lr": float(end_lr), "num_steps": num_steps,
-                           "mode": mode, "smooth": float(smooth), "stop_factor": stop_factor}}
-    run = init(name=name or "lr range test", url=url, token=token, config=config, **options)
+    lr_range = {"start_lr": float(start_lr), "end_lr": float(end_lr), "num_steps": num_steps, "mode": mode,
+                "smooth": float(smooth), "stop_factor": stop_factor}
+    name = name or "lr range test"
+    try:
+        # the create body's lr_range makes the run a range test on the server: its panel, GET /api/lr-range/{id},
+        # no alerts or advice; optimizer (its type) labels it
+        run = init(name=name, url=url, token=token, optimizer=optimizer, _extra={"lr_range": lr_range}, **options)
+    except LosswatchError as e:
+        if "lr_range" not in str(e):
+            raise
+        # a server from before the range-test field: it knows a range test by its config
+        run = init(name=name, url=url, token=token, config={"lr_range": lr_range}, optimizer=optimizer, **options)
 
     lrs, losses, smoothed = [], [], []
     saved_model = copy.deepcopy(model.state_dict())
@@ -101,7 +115,7 @@ def lr_find(model, optimizer, step_fn, start_lr=1e-7, end_lr=10, num_steps=100, 
     return {"run": run.id, "lr": lrs, "loss": losses, "smoothed": smoothed, "suggestions": found}
 
 
-def _grads(model, optimizer):
+def _grads(model: Any, optimizer: Any) -> List[Tuple[Any, Any]]:
     """Each parameter (of the model and of the optimizer) with a copy of its gradient, or None."""
     params = {}
     for p in list(model.parameters()) + [p for g in optimizer.param_groups for p in g.get("params", ())]:
@@ -111,6 +125,6 @@ def _grads(model, optimizer):
     return list(params.values())
 
 
-def _put_grads(saved):
+def _put_grads(saved: List[Tuple[Any, Any]]) -> None:
     for p, g in saved:
         p.grad = g

@@ -7,6 +7,10 @@ plain IEEE double arithmetic in the order written, the first index on ties, Pyth
 indexing spelled out.
 """
 
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Tuple
+
 import math
 
 MODES = ("exp", "linear")
@@ -15,7 +19,7 @@ STEEPEST_SKIP_END = 1
 FASTAI_SKIP_END = 5
 
 
-def ramp(start, end, n, mode="exp"):
+def ramp(start: float, end: float, n: int, mode: str = "exp") -> List[float]:
     """The ``n`` learning rates of the test, ``start`` first.
 
     exp:    ``start * (end / start) ** (i / (n - 1))``
@@ -55,7 +59,7 @@ class Smoother:
     any language gets the same bits. A non-finite loss makes this and every later value non-finite.
     """
 
-    def __init__(self, beta):
+    def __init__(self, beta: float) -> None:
         beta = float(beta)
         if not 0 <= beta < 1:
             raise ValueError("losswatch: smooth must be in [0, 1), not %r" % beta)
@@ -63,20 +67,20 @@ class Smoother:
         self.avg = 0.0
         self.power = 1.0
 
-    def add(self, loss):
+    def add(self, loss: float) -> float:
         beta = self.beta
         self.avg = beta * self.avg + (1 - beta) * float(loss)
         self.power = self.power * beta
         return self.avg / (1 - self.power)
 
 
-def smooth(losses, beta):
+def smooth(losses: Sequence[float], beta: float) -> List[float]:
     """The smoothed values of ``losses`` (see ``Smoother``)."""
     s = Smoother(beta)
     return [s.add(x) for x in losses]
 
 
-def gradient(values):
+def gradient(values: Sequence[float]) -> List[float]:
     """numpy's and torch's ``gradient`` with unit spacing (edge order 1), for at least 2 values:
     ``g[0] = v[1] - v[0]``, ``g[-1] = v[-1] - v[-2]``, ``g[k] = (v[k+1] - v[k-1]) / 2``."""
     n = len(values)
@@ -90,7 +94,7 @@ def gradient(values):
     return g
 
 
-def _argmin(values):
+def _argmin(values: Sequence[float]) -> int:
     """The index of the smallest value, the first on ties (values without NaN)."""
     best = 0
     for k in range(1, len(values)):
@@ -99,7 +103,7 @@ def _argmin(values):
     return best
 
 
-def steepest(lrs, smoothed):
+def steepest(lrs: Sequence[float], smoothed: Sequence[float]) -> Optional[float]:
     """PyTorch Lightning's ``LearningRateFinder`` suggestion (skip_begin=10, skip_end=1): the lr where the
     smoothed loss falls fastest.
 
@@ -113,7 +117,7 @@ def steepest(lrs, smoothed):
     return lrs[_argmin(gradient(losses)) + STEEPEST_SKIP_BEGIN]
 
 
-def fastai_slice(lrs, smoothed, num_steps):
+def fastai_slice(lrs: Sequence[float], smoothed: Sequence[float], num_steps: int) -> Tuple[List[float], List[float]]:
     """What fastai's ``lr_find`` hands its suggestion functions: ``lrs[num_steps // 10 : -5]`` and the same of the
     smoothed losses (Python slicing: empty when fewer than ``num_steps // 10 + 6`` values), both cut before the
     first NaN loss (infinities stay)."""
@@ -126,7 +130,7 @@ def fastai_slice(lrs, smoothed, num_steps):
     return lrs, losses
 
 
-def valley(lrs, losses):
+def valley(lrs: Sequence[float], losses: Sequence[float]) -> Optional[float]:
     """fastai's ``valley`` on the fastai slice (``fastai_slice``): the longest valley (the longest strictly
     decreasing subsequence of the losses, ``lds[i]`` its length ending at i), and the lr ``int(L / 3) + int(L / 3 / 2)``
     indexes past its start, ``L = max_end - max_start`` (double divisions, truncated). Fewer than 2 losses: None.
@@ -153,7 +157,7 @@ def valley(lrs, losses):
     return lrs[idx]
 
 
-def minimum_div10(lrs, losses):
+def minimum_div10(lrs: Sequence[float], losses: Sequence[float]) -> Optional[float]:
     """fastai's ``minimum`` on the fastai slice: the lr of the smallest loss (the first on ties) divided by 10;
     None if the slice is empty."""
     if not losses:
@@ -161,7 +165,7 @@ def minimum_div10(lrs, losses):
     return lrs[_argmin(losses)] / 10
 
 
-def suggestions(lrs, smoothed, num_steps):
+def suggestions(lrs: Sequence[float], smoothed: Sequence[float], num_steps: int) -> Dict[str, Optional[float]]:
     """The three suggestions for a test of ``num_steps`` steps (as asked; it may have stopped earlier) that
     recorded these lrs and smoothed losses: ``{"steepest": .., "valley": .., "minimum/10": ..}``, each a float or
     None."""

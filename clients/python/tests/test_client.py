@@ -1,9 +1,10 @@
 """Unit tests of the client's parts that need no server: the wire format, log()'s checks, commands applied to an
-optimizer, the spool. Run: ``/usr/bin/python3 -m unittest discover -s clients/python/tests`` (PythonClientTest
-runs them in ``mvn verify``). The client against the real server: src/test/java/io/losswatch/web/PythonClientTest.
+optimizer, the spool. Run: ``/usr/bin/python3 -m unittest discover -s clients/python/tests`` (PythonScriptsIT
+runs them in ``mvn verify``). The client against the real server: src/test/java/io/losswatch/web/PythonScriptsIT.
 """
 
 import json
+import logging
 import math
 import os
 import shutil
@@ -64,6 +65,26 @@ def offline_run(**options):
     return losswatch.init(name="unit", url="http://127.0.0.1:%d" % closed_port(), quiet=True, **options)
 
 
+class DeviceScalar:
+    """Duck-typed like a CUDA tensor: not on the CPU; reading it (float) is what would wait for the device."""
+
+    is_cpu = False
+    is_cuda = True
+
+    def __init__(self, value):
+        self.value = value
+        self.reads = 0
+
+    def detach(self):
+        return self
+
+    def __float__(self):
+        self.reads += 1
+        if isinstance(self.value, list):
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return float(self.value)
+
+
 class FakeOptimizer:
     """Duck-typed like torch.optim: what watch() needs."""
 
@@ -105,14 +126,30 @@ class WireTest(unittest.TestCase):
         self.assertEqual(json.loads(_wire.append_body([], [])), {"step": [], "loss": []})
 
     def test_create_body(self):
-        body = json.loads(_wire.create_body("mlp", {"batch": 64, "eps": math.inf, "dev": object.__new__(Watched)},
-                                            {"type": "sgd", "lr": 0.1}, True))
+        body = json.loads(_wire.json_body(_wire.create_body(
+            "mlp", {"batch": 64, "eps": math.inf, "dev": object.__new__(Watched)}, {"type": "sgd", "lr": 0.1}, True,
+            tags=["a", "b"], notes="why")))
         self.assertEqual(body["source"], "external")
         self.assertEqual(body["config"]["batch"], 64)
         self.assertEqual(body["config"]["eps"], "Infinity")
         self.assertIsInstance(body["config"]["dev"], str)
         self.assertEqual(body["optimizer"], {"type": "sgd", "lr": 0.1})
         self.assertTrue(body["auto_lr"])
+        self.assertEqual((body["tags"], body["notes"]), (["a", "b"], "why"))
+
+    def test_tags_are_distinct_strings_the_group_last(self):
+        self.assertEqual(_wire.tag_list(["a", " b", "a"], "g"), ["a", "b", "g"])
+        self.assertEqual(_wire.tag_list(None), [])
+        for bad in ("a", [1], [""], 5):
+            with self.assertRaises(TypeError):
+                _wire.tag_list(bad)
+
+    def test_metric_names_as_people_write_them(self):
+        for good in ("train/loss", "val.acc", "a-b", "_x", "m" * 64, "A1"):
+            self.assertIsNone(_wire.metric_refusal(good, set()), good)
+        for bad in ("9lives", "", "m" * 65, "a b", "/x", ".x", "-x", "ü", 5, None):
+            self.assertIsNotNone(_wire.metric_refusal(bad, set()), bad)
+        self.assertIn("at most 64", _wire.metric_refusal("m65", {"m%d" % i for i in range(64)}))
 
     def test_optimizer_spec_from_an_optimizer(self):
         self.assertEqual(_wire.optimizer_spec(FakeOptimizer(0.5)), {"type": "fakeoptimizer", "lr": 0.5})
@@ -141,12 +178,49 @@ class LogTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.run.log(0, loss=1.0)
 
-    def test_metric_names_and_count(self):
-        with self.assertRaises(ValueError):
-            self.run.log(1, loss=1.0, **{"9lives": 1.0})
-        self.run.log(1, loss=1.0, **{"m%d" % i: float(i) for i in range(8)})
-        with self.assertRaises(ValueError):
-            self.run.log(2, loss=1.0, m9=1.0)
+    def test_a_metric_that_cannot_be_sent_is_left_out_said_once_and_log_never_raises(self):
+        with self.assertLogs("losswatch", logging.WARNING) as logs:
+            self.run.log(1, loss=1.0, metrics={"9lives": 1.0, "train/loss": 2.0})
+            self.run.log(2, loss=1.0, metrics={"9lives": 1.0}, **{"m%d" % i: float(i) for i in range(62)})
+            self.run.log(3, loss=1.0, m62=1.0, m63=3.0, m0=0.5)
+            self.run.log(4, loss=1.0, m63=3.0, m0="high")
+        records = pending(self.run)
+        self.assertEqual([r[0] for r in records], [1, 2, 3, 4], "every step is sent")
+        self.assertEqual(records[0][5], {"train/loss": 2.0})
+        self.assertEqual(len(records[1][5]), 62)
+        self.assertEqual(records[2][5], {"m62": 1.0, "m0": 0.5}, "the 65th metric is left out")
+        self.assertIsNone(records[3][5])
+        said = [r.getMessage() for r in logs.records if "metric" in r.getMessage() or "m0" in r.getMessage()]
+        self.assertEqual(len(said), 3, said)   # once each: 9lives, m63 past the limit, m0's value
+        self.assertIn("'9lives'", said[0])
+        self.assertIn("'m63'", said[1])
+        self.assertIn("at most 64", said[1])
+        self.assertIn("m0 must be a number", said[2])
+
+    def test_a_step_left_out_is_the_next_one(self):
+        self.run.log(loss=1.0)
+        self.run.log(7, loss=1.0)
+        self.run.log(loss=1.0)
+        self.assertEqual([r[0] for r in pending(self.run)], [1, 7, 8])
+        self.assertEqual(self.run.step, 8)
+
+    def test_a_device_tensor_is_read_by_the_sender_not_in_log(self):
+        t = DeviceScalar(0.25)
+        self.run.log(1, loss=t, lr=DeviceScalar(0.1), grad_norm=DeviceScalar(2.0), acc=DeviceScalar(0.5))
+        self.assertEqual(self.run._queue[0].__class__, list, "queued as it is: log() did not wait for the device")
+        self.assertEqual(t.reads, 0)
+        self.assertEqual(pending(self.run)[0][:4], (1, 0.25, 0.1, 2.0))
+        self.assertEqual(pending(self.run)[0][5], {"acc": 0.5})
+        self.assertEqual(t.reads, 1)
+
+    def test_a_device_value_that_is_not_one_number_goes_as_nan_said_once(self):
+        with self.assertLogs("losswatch", logging.WARNING) as logs:
+            self.run.log(1, loss=DeviceScalar([1.0, 2.0]))
+            records = pending(self.run)
+        self.assertTrue(math.isnan(records[0][1]))
+        said = [r.getMessage() for r in logs.records if "not one number" in r.getMessage()]
+        self.assertEqual(len(said), 1, said)
+        self.assertIn("loss at step 1 is not one number", said[0])
 
     def test_numbers_are_taken_as_floats(self):
         self.run.log(1, loss=1, lr=1, grad_norm=2, acc=1)

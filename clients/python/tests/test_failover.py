@@ -5,150 +5,22 @@ connections), to answer 503 for a while, or to answer 404 or 502. Run with the o
 ``/usr/bin/python3 -B -m unittest discover -s clients/python/tests``.
 """
 
-import json
 import logging
 import os
-import re
-import socket
+import shutil
 import sys
-import threading
+import tempfile
 import time
 import unittest
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
 
 import losswatch  # noqa: E402
+from fakeserver import RUN, FakeNode, closed_port_url  # noqa: E402
 from losswatch._http import node_urls  # noqa: E402
-
-RUN = "r1"
-STEPS = re.compile(r"/api/runs/([^/]+)/steps\Z")
-FINISH = re.compile(r"/api/runs/([^/]+)/finish\Z")
-
-
-def closed_port_url():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return "http://127.0.0.1:%d" % port
-
-
-class FakeNode:
-    """One node of a fake cluster, holding run r1 (or creating it)."""
-
-    def __init__(self, stored=()):
-        self.cond = threading.Condition()
-        self.stored = list(stored)   # the run's steps this node has, in order: the run's store as it sees it
-        self.had = list(stored)      # ... before the client sent it anything
-        self.received = []           # every step the client sent it, in order
-        self.duplicates = 0
-        self.creates = 0
-        self.acks = []
-        self.commands = []           # answered with every append until acknowledged
-        self.finished = None
-        self.die_at = None           # the node dies on the append that holds this step...
-        self.answer_then_die = True  # ... after answering it, or without answering (after on_death)
-        self.on_death = None
-        self.dead = False
-        self.busy = 0                # appends answered 503 before it serves the run (taking it over)
-        self.status = None           # every append answered with this status (404, 502)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.daemon_threads = True
-        self.server.node = self
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01},
-                                        daemon=True)
-        self._thread.start()
-        self._closed = False
-
-    def close(self):
-        """From now on connections are refused."""
-        with self.cond:
-            if self._closed:
-                return
-            self._closed = True
-        self.server.shutdown()
-        self.server.server_close()
-
-    def wait(self, predicate, timeout=5.0):
-        with self.cond:
-            if not self.cond.wait_for(lambda: predicate(self), timeout):
-                raise AssertionError("timed out waiting on the fake node %s" % self.url)
-
-    def last(self):
-        return self.stored[-1] if self.stored else 0
-
-    def handle(self, path, body):
-        """Returns (status, answer), or None to close the connection without answering."""
-        with self.cond:
-            try:
-                return self._handle(path, body)
-            finally:
-                self.cond.notify_all()
-
-    def _handle(self, path, body):
-        if self.dead:
-            return None
-        if path == "/api/runs":
-            self.creates += 1
-            return 201, {"id": RUN, "name": body.get("name"), "state": "running"}
-        m = STEPS.match(path)
-        if m:
-            if self.status is not None:
-                return self.status, {"error": "fake %d" % self.status}
-            if self.busy > 0:
-                self.busy -= 1
-                return 503, {"error": "busy: run %s is being taken over; send them again" % RUN}
-            steps = body["step"]
-            dup = 0
-            for s in steps:
-                self.received.append(s)
-                if s <= self.last():
-                    dup += 1
-                else:
-                    self.stored.append(s)
-            self.duplicates += dup
-            for a in body.get("acks", ()):
-                self.acks.append(a)
-                self.commands = [c for c in self.commands if c["id"] != a["id"]]
-            answer = {"accepted": len(steps) - dup, "duplicates": dup, "last_step": self.last(),
-                      "commands": list(self.commands)}
-            if self.die_at is not None and steps and steps[-1] >= self.die_at:
-                self.dead = True
-                threading.Thread(target=self.close, daemon=True).start()
-                if not self.answer_then_die:
-                    if self.on_death:
-                        self.on_death(self)
-                    return None
-            return 200, answer
-        m = FINISH.match(path)
-        if m:
-            self.finished = body["state"]
-            return 200, {"id": RUN, "state": body["state"], "step": self.last()}
-        return 404, {"error": "no route %s" % path}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(n).decode("utf-8")) if n else None
-        result = self.server.node.handle(self.path, body)
-        if result is None:
-            self.close_connection = True   # no answer: the client sees the connection closed
-            return
-        status, answer = result
-        data = json.dumps(answer).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 def failovers(logs):
@@ -159,10 +31,15 @@ def failovers(logs):
 class FailoverTest(unittest.TestCase):
     def setUp(self):
         self.nodes = []
+        self.runs = []
+        self.spool = tempfile.mkdtemp(prefix="losswatch-test-")
 
     def tearDown(self):
+        for r in self.runs:
+            r.finish(timeout=0.5)   # a test that failed half-way leaves no sender behind
         for n in self.nodes:
             n.close()
+        shutil.rmtree(self.spool, ignore_errors=True)
 
     def node(self, stored=()):
         n = FakeNode(stored)
@@ -174,7 +51,10 @@ class FailoverTest(unittest.TestCase):
         options.setdefault("flush_interval", 0.01)
         options.setdefault("poll_interval", 0.05)
         options.setdefault("finish_timeout", 5.0)
-        return losswatch.init(name="failover", url=url, quiet=True, **options)
+        options.setdefault("spool_dir", self.spool)
+        run = losswatch.init(name="failover", url=url, quiet=True, **options)
+        self.runs.append(run)
+        return run
 
     def assert_finished(self, run, node, steps):
         self.assertEqual(run._sender.unsent_at_exit, 0)
@@ -215,7 +95,7 @@ class FailoverTest(unittest.TestCase):
         self.assertEqual(failovers(logs), [(dead, n2.url)])
         self.assertEqual(opt.param_groups[0]["lr"], 0.01)
         self.assertEqual(n2.acks, [{"id": "c1", "step": 2}])
-        self.assertEqual(n2.creates, 1)
+        self.assertEqual(len(n2.creates), 1)
         self.assert_finished(run, n2, 50)
 
     def test_losswatch_url_with_several_nodes(self):
@@ -308,10 +188,11 @@ class FailoverTest(unittest.TestCase):
                 time.sleep(0.005)
             run.finish()
 
-    def test_a_409_ends_the_run_at_once(self):
+    def test_a_409_naming_an_ended_state_ends_the_run_at_once(self):
         n1 = self.node()
         n2 = self.node()
         n1.status = 409
+        n1.body = {"state": "finished"}
         run = self.run_on([n1.url, n2.url])
         run.log(1, loss=1.0)
         end = time.monotonic() + 5
@@ -319,6 +200,7 @@ class FailoverTest(unittest.TestCase):
             self.assertLess(time.monotonic(), end, "the run never ended")
             time.sleep(0.005)
         run.finish()
+        self.assertEqual(run.stop_reason, "finished")
         self.assertEqual(run.url, n1.url)
         self.assertEqual(n2.received, [])
 
@@ -327,15 +209,20 @@ class FailoverTest(unittest.TestCase):
         with self.assertLogs("losswatch", logging.DEBUG) as logs:
             run = self.run_on(urls, finish_timeout=0.1)
             end = time.monotonic() + 5
-            while run._sender.failures < 3:   # three more rounds in the background
+            while run._sender.failures < 1:
                 self.assertLess(time.monotonic(), end, "the sender did not retry")
                 time.sleep(0.005)
+            first_round = [r.getMessage() for r in logs.records if r.levelno == logging.WARNING]
+            while run._sender.failures < 4:   # three more rounds in the background
+                self.assertLess(time.monotonic(), end, "the sender did not retry")
+                time.sleep(0.005)
+            later = [r.getMessage() for r in logs.records if r.levelno == logging.WARNING]
             run.finish()
-        warnings = [r.getMessage() for r in logs.records if r.levelno == logging.WARNING]
-        # the first round's two failovers, then one line, then nothing above debug level
-        self.assertEqual(failovers(logs), [(urls[0], urls[1]), (urls[1], urls[0])])
-        self.assertEqual(len(warnings), 3, warnings)
-        self.assertIn("no node answers (%s, %s)" % tuple(urls), warnings[2])
+        # the first round's two failovers and one line, a line each from init and the sender; then nothing above
+        # debug level while it keeps trying
+        self.assertEqual(failovers(logs)[:2], [(urls[0], urls[1]), (urls[1], urls[0])])
+        self.assertEqual(later, first_round)
+        self.assertIn("no node answers (%s, %s)" % tuple(urls), first_round[2])
         self.assertGreaterEqual(sum(1 for r in logs.records if r.levelno == logging.DEBUG), 6)
         self.assertIsNone(run.id)
 

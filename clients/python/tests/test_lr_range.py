@@ -511,7 +511,10 @@ class Recorder(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
         srv.bodies.append((self.path, body))
         if self.path == "/api/runs":
-            self._answer(201, {"id": "r1", "state": "running"})
+            if srv.refuse_lr_range and "lr_range" in body:   # a server from before the range-test field
+                self._answer(400, {"error": "lr_range: unknown key for an external run spec", "field": "lr_range"})
+            else:
+                self._answer(201, {"id": "r1", "state": "running"})
         elif self.path.endswith("/steps"):
             steps = body.get("step", [])
             if steps:
@@ -545,6 +548,7 @@ class LrFindServerTest(unittest.TestCase):
         self.server.last = 0
         self.server.stop_after = None
         self.server.stop_acked = False
+        self.server.refuse_lr_range = False
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
 
@@ -573,8 +577,11 @@ class LrFindServerTest(unittest.TestCase):
         self.assertEqual(path, "/api/runs")
         self.assertEqual(create["name"], "bowl")
         self.assertEqual(create["source"], "external")
-        self.assertEqual(create["config"], {"lr_range": {"start_lr": 1e-4, "end_lr": 10.0, "num_steps": 100,
-                                                         "mode": "exp", "smooth": 0.98, "stop_factor": 4.0}})
+        # a range test to the server (protocol item 6), labelled with the optimizer's type
+        self.assertEqual(create["lr_range"], {"start_lr": 1e-4, "end_lr": 10.0, "num_steps": 100, "mode": "exp",
+                                              "smooth": 0.98, "stop_factor": 4.0})
+        self.assertEqual(create["optimizer"]["type"], "plainsgd")
+        self.assertNotIn("config", create)
         cols = self.steps()
         n = len(r["lr"])
         self.assertEqual(cols["step"], list(range(1, n + 1)))
@@ -585,6 +592,17 @@ class LrFindServerTest(unittest.TestCase):
         for g, loss in zip(cols["grad_norm"], r["loss"]):
             self.assertAlmostEqual(g, 2 * math.sqrt(loss), delta=1e-9 * g)
         self.assertEqual(self.server.bodies[-1], ("/api/runs/r1/finish", {"state": "finished"}))
+
+    def test_a_server_before_the_range_test_field_knows_it_by_its_config(self):
+        self.server.refuse_lr_range = True
+        model = Bowl(0.0)
+        opt = PlainSGD(model.parameters(), lr=0.05)
+        r = losswatch.lr_find(model, opt, model.step_fn, num_steps=20, url=self.url, quiet=True)
+        self.assertEqual(r["run"], "r1")
+        creates = [b for p, b in self.server.bodies if p == "/api/runs"]
+        self.assertEqual(2, len(creates))
+        self.assertEqual(creates[1]["config"]["lr_range"], creates[0]["lr_range"])
+        self.assertNotIn("lr_range", creates[1])
 
     def test_the_default_name_and_a_failure(self):
         model = Bowl(0.0)

@@ -1,4 +1,4 @@
-"""For PythonClientTest: a PyTorch regression with two param groups (lr 0.1 and 0.05) under a LambdaLR schedule
+"""For PythonScriptsIT: a PyTorch regression with two param groups (lr 0.1 and 0.05) under a LambdaLR schedule
 (lr × 100/(100 + epoch)), paced, logging every step through ``watch()``; it runs until the server stops it.
 Prints JSON lines: "created"; "lr" each time the optimizer's param groups and the scheduler's base_lrs changed
 other than by the schedule (a command); "stopped" with the step it stopped at.

@@ -1,4 +1,4 @@
-"""For PythonClientTest: logs steps with gaps, extra scalars, NaN and infinities, then a 4,096-step burst, finishes,
+"""For PythonScriptsIT: logs steps with gaps, extra scalars, NaN and infinities, then a 4,096-step burst, finishes,
 and prints what it logged as one JSON line (non-finite numbers as the server's strings) for the test to compare
 with the server's history.
 

@@ -32,12 +32,14 @@ public final class Main {
             --allow-host H            also answer requests whose Host is H (say, the name a proxy or
                                       Prometheus reaches this server by); repeatable
             --insecure                allow a non-loopback --host without a token
-            --cluster                 join a cluster of nodes (Hazelcast, TCP-IP join); README "A cluster"
+            --cluster                 join a cluster of nodes (Hazelcast, TCP-IP join); docs/cluster.md
             --cluster-name N          only nodes of this name join each other (losswatch; never dev)
             --cluster-host H          this node's address for the other members (127.0.0.1)
             --cluster-port P          its Hazelcast port, fixed (5701)
             --cluster-members L       host:port,... of the members
             --node-name N             this node's name, kept with the runs it owns (cluster-host-port)
+            --cluster-secret-file F   required with --cluster: the file holding the secret every node
+                                      shares (openssl rand -base64 32); or LOSSWATCH_CLUSTER_SECRET
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
                                       (trace --help)
         bench [--quick] [--only=X]    measure the live server (run it with java -Xmx2g); see BENCHMARKS.md

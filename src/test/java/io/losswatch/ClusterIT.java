@@ -40,10 +40,13 @@ class ClusterIT {
     Path jar = Path.of(System.getProperty("losswatch.jar", "target/losswatch.jar"));
     Path log = dir.resolve(name + ".log");
     Files.deleteIfExists(log);
+    Path secret = dir.resolve("cluster.secret");   // the nodes' shared secret, as an operator would hand it out
+    if (!Files.exists(secret)) Files.writeString(secret, java.util.UUID.randomUUID() + "-" + java.util.UUID.randomUUID() + "\n");
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
         "-jar", jar.toString(), "serve", "--port", Integer.toString(port), "--demo", "none",
         "--data-dir", dir.resolve("data").toString(), "--cluster", "--cluster-name", "it-" + dir.getFileName(),
-        "--cluster-port", Integer.toString(clusterPort), "--cluster-members", members, "--node-name", name)
+        "--cluster-port", Integer.toString(clusterPort), "--cluster-members", members, "--node-name", name,
+        "--cluster-secret-file", secret.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     return new Node(name, port, clusterPort, p, log);
   }
@@ -134,25 +137,28 @@ class ClusterIT {
       Node a = nodes.get(0);
       Node b = nodes.get(1);
       Node c = nodes.get(2);
+      // an external run, created on node 1 (the first URL), its script going on with node 2 when node 1 dies; it
+      // starts first, as a Python start takes seconds on a busy machine, in which the built-in run below would end
+      int scriptSteps = 20_000;
       int steps = 30_000;
-      String run = create(a.port, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":"
-          + steps + ",\"steps_per_second\":3000}");
-      String stays = create(a.port, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},"
-          + "\"steps\":1000000,\"steps_per_second\":100}");
-      waitUntil(() -> send(b.port, "GET", "/api/runs/" + run, null).statusCode() == 200, 20, "node 2 knows node 1's run");
-
-      Follower follower = new Follower();
-      WebSocket ws = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + b.port + "/ws"), follower)
-          .get(10, TimeUnit.SECONDS);
-      ws.sendText("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\"}", true).get(10, TimeUnit.SECONDS);
-
-      // an external run, created on node 1 (the first URL), its script going on with node 2 when node 1 dies
-      int scriptSteps = 8000;
+      String run;
+      String stays;
       try (Python script = Python.start(dir, "clients/python/tests/scripts/steady.py",
           "http://127.0.0.1:" + a.port + ",http://127.0.0.1:" + b.port, "--steps", Integer.toString(scriptSteps),
           "--pace", "1000")) {
         String external = (String) script.await("created", 60).get("id");
         script.await("progress", e -> ((Number) e.get("step")).intValue() >= 2500, 60);
+
+        run = create(a.port, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":"
+            + steps + ",\"steps_per_second\":3000}");
+        stays = create(a.port, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},"
+            + "\"steps\":1000000,\"steps_per_second\":100}");
+        waitUntil(() -> send(b.port, "GET", "/api/runs/" + run, null).statusCode() == 200, 20, "node 2 knows node 1's run");
+
+        Follower follower = new Follower();
+        WebSocket ws = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + b.port + "/ws"), follower)
+            .get(10, TimeUnit.SECONDS);
+        ws.sendText("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\"}", true).get(10, TimeUnit.SECONDS);
         waitUntil(() -> num(get(b.port, "/api/runs/" + run).get("step")) >= 3000, 30, "the run is going");
 
         a.process.destroyForcibly();   // SIGKILL

@@ -131,7 +131,7 @@ public final class Python implements AutoCloseable {
 
   /** The first event named so that matches, waiting for it; fails if the script ends first or time runs out. */
   public Map<String, Object> await(String event, Predicate<Map<String, Object>> p, long seconds) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Patience.seconds(seconds));
     while (true) {
       boolean ended = !process.isAlive();
       for (Map<String, Object> e : events()) {
@@ -149,7 +149,7 @@ public final class Python implements AutoCloseable {
 
   /** Waits for the script to end and fails unless it exits 0. */
   public void awaitSuccess(long seconds) throws Exception {
-    if (!process.waitFor(seconds, TimeUnit.SECONDS)) fail("the script did not end in " + seconds + " s:\n" + output());
+    if (!process.waitFor(Patience.seconds(seconds), TimeUnit.SECONDS)) fail("the script did not end in " + seconds + " s:\n" + output());
     if (process.exitValue() != 0) fail("the script exited " + process.exitValue() + ":\n" + output());
   }
 

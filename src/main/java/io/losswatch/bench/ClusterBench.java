@@ -52,6 +52,8 @@ final class ClusterBench {
   private static volatile long sink;   // what the codec loop computed: the JIT must not drop the calls
   private final BenchCommand bench;
   private final String cluster = "losswatch-bench-" + ProcessHandle.current().pid();   // no stray node joins
+  /** The bench's nodes' shared secret (issue 19: a cluster needs one), handed over in their environment. */
+  private final String secret = java.util.UUID.randomUUID() + "-" + java.util.UUID.randomUUID();
   private final List<Node> nodes = new ArrayList<>();
 
   ClusterBench(BenchCommand bench) {
@@ -202,8 +204,9 @@ final class ClusterBench {
     }
     synchronized (nodes) {
       nodes.add(n);
-      n.process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(n.dir.resolve("log").toFile())
-          .start();
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(n.dir.resolve("log").toFile());
+      pb.environment().put("LOSSWATCH_CLUSTER_SECRET", secret);
+      n.process = pb.start();
     }
   }
 

@@ -18,7 +18,7 @@ public final class ServeCommand {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     ServerConfig config;
     try {
-      config = ServerConfig.parse(args, System.getenv("LOSSWATCH_TOKEN"));
+      config = ServerConfig.parse(args, System.getenv("LOSSWATCH_TOKEN"), System.getenv("LOSSWATCH_CLUSTER_SECRET"));
     } catch (SpecException e) {
       err.println("serve: " + e.getMessage());
       return 2;

@@ -37,7 +37,7 @@ public final class TraceCommand {
         --spec run.json                                                                     a file holding it
         --curvature   two more columns, sharpness,stability: measured every curvature_every steps
                       (a spec option, 500 by default), NaN on the steps between
-      The RunSpec is the server's (see the README); its steps_per_second is ignored here;
+      The RunSpec is the server's (docs/runspec.md); its steps_per_second is ignored here;
       auto_lr is followed as the server follows it, so the trace equals the live run.
       An invalid spec prints one line naming the field to stderr and exits 2.
       """;

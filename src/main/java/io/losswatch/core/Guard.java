@@ -7,11 +7,11 @@ import java.util.Set;
 /**
  * A RunSpec's {@code guard}: when one of its triggers fires, the run goes back to a state at least {@code rewind}
  * steps before and goes on with its lr ×{@code lrFactor}; after {@code maxRewinds} rewinds, a trigger ends the run
- * as diverged. Triggers: {@code diverging} and {@code non_finite} (the diagnoser's verdicts) and {@code spike}
- * (a loss spike: {@code io.losswatch.core.policy.Spikes}).
+ * as diverged. Triggers: {@code diverging}, {@code non_finite} and {@code dead} (the diagnoser's verdicts) and
+ * {@code spike} (a loss spike: {@code io.losswatch.core.policy.Spikes}).
  */
 public record Guard(Set<String> on, int rewind, double lrFactor, int maxRewinds) {
-  public static final List<String> TRIGGERS = List.of("diverging", "non_finite", "spike");
+  public static final List<String> TRIGGERS = List.of("diverging", "non_finite", "spike", "dead");
   public static final int MAX_REWINDS = 10;
   /** Steps back at most: what a run keeps in memory reaches that far. */
   public static final int MAX_REWIND = 1000;

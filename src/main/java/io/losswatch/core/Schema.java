@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 /**
  * Every option a RunSpec takes, described by the readers themselves ({@link Options#describing}): the run's
  * own, and each optimizer's, schedule's and problem's by its type. {@code GET /api/schema} serves it (with the
- * range test's, the sweep's and the branch's), the page builds its forms from it, a test holds the README to it.
+ * range test's, the sweep's and the branch's), the page builds its forms from it, DocsTest holds docs/runspec.md to it.
  */
 public final class Schema {
   /** The run length a schedule is described with; its options that default to it say "the run's steps". */

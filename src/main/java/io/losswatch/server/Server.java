@@ -15,9 +15,11 @@ import io.losswatch.web.HttpVerticle;
 import io.losswatch.web.WebConfig;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.losswatch.train.Run;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -46,15 +48,17 @@ public final class Server {
         System.getProperty("io.netty.eventLoop.maxTaskProcessingQuantumMs", TASK_QUANTUM_MS));
   }
   private final Vertx vertx;
+  private final HazelcastClusterManager members;
   private final int port;
   private final List<HttpVerticle> http;
   private final RunManager manager;
   private final ServerMeters meters;
   private final RunStore store;
 
-  private Server(Vertx vertx, int port, List<HttpVerticle> http, RunManager manager, ServerMeters meters,
-      RunStore store) {
+  private Server(Vertx vertx, HazelcastClusterManager members, int port, List<HttpVerticle> http, RunManager manager,
+      ServerMeters meters, RunStore store) {
     this.vertx = vertx;
+    this.members = members;
     this.port = port;
     this.http = http;
     this.manager = manager;
@@ -67,8 +71,9 @@ public final class Server {
   }
 
   /**
-   * Starts with the given Vert.x options (tests lower the blocked-thread limits). With cluster settings, Vert.x
-   * joins the cluster first (Hazelcast; the event bus on the cluster host), and the node mirrors the others' runs.
+   * Starts with the given Vert.x options (tests lower the blocked-thread limits). With cluster settings, the node
+   * joins the cluster first (Hazelcast, each connection proving the cluster secret; the event bus on the cluster
+   * host, under TLS), and mirrors the others' runs.
    */
   public static Future<Server> start(ServerConfig config, VertxOptions options) {
     ServerMeters meters = new ServerMeters();
@@ -77,9 +82,36 @@ public final class Server {
         .withMetrics(new MicrometerMetricsFactory(meters.registry()));
     ClusterSettings cluster = config.cluster();
     if (cluster == null) return start(config, meters, builder.build(), null);
-    options.getEventBusOptions().setHost(cluster.host()).setClusterPublicHost(cluster.host()).setPort(0);
-    HazelcastClusterManager members = new HazelcastClusterManager(cluster.hazelcast());
-    return builder.withClusterManager(members).buildClustered().compose(vertx -> start(config, meters, vertx, members));
+    Future<HazelcastClusterManager> joined = joined(cluster);
+    try {
+      cluster.eventBus(options.getEventBusOptions());   // the TLS identity, built while Hazelcast joins
+    } catch (RuntimeException e) {
+      return joined.compose(Server::leave).transform(x -> Future.failedFuture(e));
+    }
+    return joined.compose(members -> builder.withClusterManager(members).buildClustered()
+        .recover(e -> leave(members).transform(x -> Future.failedFuture(e)))
+        .compose(vertx -> start(config, meters, vertx, members)));
+  }
+
+  /** This node's Hazelcast member, joined on a thread of its own (seconds); ours to shut down after Vert.x. */
+  private static Future<HazelcastClusterManager> joined(ClusterSettings cluster) {
+    Promise<HazelcastClusterManager> joined = Promise.promise();
+    Thread t = new Thread(() -> {
+      try {
+        joined.complete(cluster.join());
+      } catch (RuntimeException e) {
+        joined.fail(e);
+      }
+    }, "losswatch-cluster-join");
+    t.setDaemon(true);
+    t.start();
+    return joined.future();
+  }
+
+  /** Shuts this node's Hazelcast member down (Vert.x leaves one it was given running), off any event loop. */
+  private static Future<Void> leave(HazelcastClusterManager members) {
+    if (members == null) return Future.succeededFuture();
+    return Future.fromCompletionStage(CompletableFuture.runAsync(() -> members.getHazelcastInstance().shutdown()));
   }
 
   private static Future<Server> start(ServerConfig config, ServerMeters meters, Vertx vertx, HazelcastClusterManager members) {
@@ -104,8 +136,8 @@ public final class Server {
         .compose(x -> manager.adoptInterrupted())
         .compose(x -> members == null ? Future.succeededFuture() : vertx.deployVerticle(new ClusterVerticle(manager, members)))
         .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())
-        .<Server>map(x -> new Server(vertx, bound.port(), http, manager, meters, store))
-        .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
+        .<Server>map(x -> new Server(vertx, members, bound.port(), http, manager, meters, store))
+        .recover(e -> vertx.close().eventually(() -> leave(members)).transform(x -> Future.failedFuture(e)));
   }
 
   public int port() {
@@ -139,6 +171,7 @@ public final class Server {
         .compose(x -> Future.join(http.stream().map(HttpVerticle::goAway).toList()))
         .<Void>mapEmpty()
         .eventually(() -> vertx.close())
+        .eventually(() -> leave(members))
         .onComplete(x -> store.close());
   }
 

@@ -1,5 +1,6 @@
 package io.losswatch.server;
 
+import io.losswatch.cluster.ClusterSecret;
 import io.losswatch.cluster.ClusterSettings;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.web.Hosts;
@@ -35,6 +36,7 @@ import java.util.Locale;
  *   --cluster-port P         5701: Hazelcast's port on it (the event bus picks a free one)
  *   --cluster-members L      host:port,… of the other members (TCP-IP join)
  *   --node-name N            cluster-host-cluster-port: this node's name, kept by the runs it owns on disk
+ *   --cluster-secret-file F  required with --cluster (or LOSSWATCH_CLUSTER_SECRET): the secret every node holds
  * </pre>
  */
 public record ServerConfig(String host, int port, boolean demo, Path dataDir, long metricsRetentionMs,
@@ -89,6 +91,11 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
 
   /** Parses the flags above; a bad one, or an exposed host without a token, is a {@link SpecException}. */
   public static ServerConfig parse(String[] args, String envToken) {
+    return parse(args, envToken, null);
+  }
+
+  /** As {@link #parse(String[], String)}, with LOSSWATCH_CLUSTER_SECRET's value (used when no file is named). */
+  public static ServerConfig parse(String[] args, String envToken, String envClusterSecret) {
     Builder b = defaults().toBuilder();
     if (envToken != null && !envToken.isBlank()) b.token(envToken);
     boolean clustered = false;
@@ -98,6 +105,7 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
     int clusterPort = 5701;
     List<String> members = List.of();
     String node = null;
+    Path secretFile = null;
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       if (name.equals("--insecure")) {
@@ -157,14 +165,19 @@ public record ServerConfig(String host, int port, boolean demo, Path dataDir, lo
         case "--cluster-port" -> clusterPort = integer(name, value, 1, 65535);
         case "--cluster-members" -> members = value.isBlank() ? List.of() : List.of(value.trim().split("\\s*,\\s*"));
         case "--node-name" -> node = value;
+        case "--cluster-secret-file" -> secretFile = Path.of(value);
         default -> throw new SpecException(name, "unknown option");
       }
       if (name.startsWith("--cluster-") || name.equals("--node-name")) clusterFlag = name;
     }
     if (clusterFlag != null && !clustered) throw new SpecException(clusterFlag, "needs --cluster");
     if (clustered) {
+      // a file wins over the environment; never a flag with the secret itself, which any local user's ps shows
+      ClusterSecret secret = secretFile != null ? ClusterSecret.read(secretFile, "--cluster-secret-file")
+          : envClusterSecret != null && !envClusterSecret.isBlank()
+              ? ClusterSecret.of(envClusterSecret, "LOSSWATCH_CLUSTER_SECRET") : null;
       b.cluster(new ClusterSettings(clusterName, clusterHost, clusterPort, members,
-          node != null ? node : clusterHost.replace(':', '_') + "-" + clusterPort).check());
+          node != null ? node : clusterHost.replace(':', '_') + "-" + clusterPort, secret).check());
     }
     ServerConfig c = b.build();
     if (!c.loopback() && c.token == null && !c.insecure) {

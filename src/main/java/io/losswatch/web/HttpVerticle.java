@@ -3,6 +3,7 @@ package io.losswatch.web;
 import io.losswatch.train.RunManager;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -21,21 +22,9 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Router router = Router.router(vertx);
     HostPolicy hosts = HostPolicy.of(config.host(), config.allowedHosts());
     OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-    // first of all, for every route: the Host (RestApi's failure handler writes the refusal)
-    router.route().handler(ctx -> {
-      ApiError refused = hosts.check(ctx.request().headers().getAll(HttpHeaders.HOST), ctx.request().authority());
-      if (refused != null) ctx.fail(refused);
-      else ctx.next();
-    });
-    new RestApi(manager, origins, config.token(), config.maxSteps()).mount(router);
-    router.get("/metrics").handler(ctx -> vertx.executeBlocking(config.scrape(), false)
-        .onSuccess(text -> ctx.response()
-            .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(text))
-        .onFailure(ctx::fail));
-    StaticPage.mount(router);
+    Router router = router(vertx, manager, config, hosts, origins);
     gateway = new StreamGateway(vertx, manager.runs(), config);
     HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
         .webSocketHandshakeHandler(hs -> {
@@ -49,6 +38,27 @@ public final class HttpVerticle extends VerticleBase {
         .webSocketHandler(gateway::attach)
         .requestHandler(router);
     return gateway.start().compose(v -> server.listen());
+  }
+
+  /**
+   * Every HTTP route: the Host check first, the REST API, {@code /metrics}, the page. The WebSocket upgrade at
+   * {@code /ws} is the server's, before any of them. Built without listening, so {@code DocsTest} reads the routes.
+   */
+  static Router router(Vertx vertx, RunManager manager, WebConfig config, HostPolicy hosts, OriginPolicy origins) {
+    Router router = Router.router(vertx);
+    // first of all, for every route: the Host (RestApi's failure handler writes the refusal)
+    router.route().handler(ctx -> {
+      ApiError refused = hosts.check(ctx.request().headers().getAll(HttpHeaders.HOST), ctx.request().authority());
+      if (refused != null) ctx.fail(refused);
+      else ctx.next();
+    });
+    new RestApi(manager, origins, config.token(), config.maxSteps()).mount(router);
+    router.get("/metrics").handler(ctx -> vertx.executeBlocking(config.scrape(), false)
+        .onSuccess(text -> ctx.response()
+            .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(text))
+        .onFailure(ctx::fail));
+    StaticPage.mount(router);
+    return router;
   }
 
   /** Closes every WebSocket with 1001 (going away): the server is shutting down. */

@@ -42,7 +42,7 @@ final class RestApi {
   static final long MAX_STEP_COST = 20_000_000;
   private static final Logger LOG = Logger.getLogger(RestApi.class.getName());
   private static final String JSON = "application/json; charset=utf-8";
-  /** {@code GET /api/schema}: every option of a run spec, a range test, a sweep and a branch (see README). */
+  /** {@code GET /api/schema}: every option of a run spec, a range test, a sweep and a branch (docs/runspec.md). */
   static final String SCHEMA = Json.write(schema());
   private final RunManager manager;
   private final ChangeGuard guard;

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class ServeCommandTest {
   @Test
   void splitClusterSettingsStopTheStartWithStatus2() {
-    String[][] refused = {{"--cluster", "--cluster-port", "0"}, {"--cluster", "--cluster-name", "dev"}, {"--cluster-members", "10.0.0.1:5701"}};
+    String[][] refused = {{"--cluster", "--cluster-port", "0"}, {"--cluster", "--cluster-name", "dev"},
+        {"--cluster-members", "10.0.0.1:5701"}, {"--cluster"}, {"--cluster", "--cluster-secret-file", "/nonexistent"}};
     for (String[] args : refused) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -6,33 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.NetworkConfig;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Trainer;
 import io.losswatch.core.config.Json;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.core.diagnosis.Verdict;
 import io.losswatch.core.state.State;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.EventBusOptions;
-import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.spi.cluster.hazelcast.ConfigUtil;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 class WireCodecTest {
   /** A NaN with a payload: only raw bits tell it from the canonical one. */
@@ -115,76 +101,6 @@ class WireCodecTest {
     assertThrows(IllegalArgumentException.class, () -> Codecs.wire(StepBatch.class).decode(huge));
   }
 
-  /** Published from node A, one StepBatch and one RunSummary reach a consumer on node B intact. */
-  @Test
-  @Timeout(value = 90, unit = TimeUnit.SECONDS)
-  void crossesTwoClusteredNodes() throws Exception {
-    String cluster = "t-" + UUID.randomUUID();
-    List<Vertx> nodes = new ArrayList<>();
-    try {
-      Vertx a = await(node(cluster));
-      nodes.add(a);
-      Vertx b = await(node(cluster));
-      nodes.add(b);
-      Codecs.registerAll(a.eventBus());
-      Codecs.registerAll(b.eventBus());
-
-      List<Object> onB = new ArrayList<>();
-      List<Object> onA = new ArrayList<>();
-      CompletableFuture<Void> bothOnB = new CompletableFuture<>();
-      CompletableFuture<Void> bothOnA = new CompletableFuture<>();
-      MessageConsumer<Object> cb = b.eventBus().consumer("t.runs", m -> collect(onB, m.body(), bothOnB));
-      MessageConsumer<Object> ca = a.eventBus().consumer("t.runs", m -> collect(onA, m.body(), bothOnA));
-      await(Future.all(cb.completion(), ca.completion()));
-
-      StepBatch steps = batch("r1", 2, 10_000, true);
-      RunSummary summary = summary();
-      a.eventBus().publish("t.runs", steps);
-      a.eventBus().publish("t.runs", summary);
-      bothOnB.get(30, TimeUnit.SECONDS);
-      bothOnA.get(30, TimeUnit.SECONDS);
-
-      assertFieldsEqual(steps, onB.get(0));
-      assertFieldsEqual(summary, onB.get(1));
-      assertSame(steps, onA.get(0));   // the sender's own node: by reference
-      assertSame(summary, onA.get(1));
-    } finally {
-      for (Vertx v : nodes) v.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
-  }
-
-  private static synchronized void collect(List<Object> into, Object body, CompletableFuture<Void> done) {
-    into.add(body);
-    if (into.size() == 2) done.complete(null);
-  }
-
-  private static Future<Vertx> node(String cluster) {
-    return Vertx.builder()
-        .with(new VertxOptions().setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0)))
-        .withClusterManager(new HazelcastClusterManager(loopback(cluster)))
-        .buildClustered();
-  }
-
-  private static Config loopback(String cluster) {
-    Config hz = ConfigUtil.loadConfig();
-    hz.setClusterName(cluster);
-    hz.setProperty("hazelcast.phone.home.enabled", "false");
-    hz.setProperty("hazelcast.wait.seconds.before.join", "0");
-    hz.setProperty("hazelcast.shutdownhook.enabled", "false");
-    NetworkConfig net = hz.getNetworkConfig();
-    net.setPort(5701).setPortAutoIncrement(true);
-    net.getInterfaces().setEnabled(true).addInterface("127.0.0.1");
-    JoinConfig join = net.getJoin();
-    join.getMulticastConfig().setEnabled(false);
-    join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).addMember("127.0.0.1");
-    return hz;
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-  }
-
   /** Encodes after a prefix (Vert.x decodes at an offset), decodes, compares field by field; returns the copy. */
   @SuppressWarnings("unchecked")
   private static <T> T roundTrip(T value) {
@@ -198,7 +114,7 @@ class WireCodecTest {
   }
 
   /** Records component by component, doubles by raw bits, arrays and collections by content, specs by JSON. */
-  private static void assertFieldsEqual(Object want, Object got) {
+  static void assertFieldsEqual(Object want, Object got) {
     if (want == null || got == null) {
       assertSame(want, got);
     } else if (want instanceof Double d) {
@@ -236,7 +152,7 @@ class WireCodecTest {
   }
 
   /** {@code n} steps with NaN, infinities, signed zeros and an odd NaN among them; with metrics, two columns. */
-  private static StepBatch batch(String run, int cycle, int n, boolean metrics) {
+  static StepBatch batch(String run, int cycle, int n, boolean metrics) {
     StepBatch.Builder b = new StepBatch.Builder(Math.max(1, n));
     double[] odd = {Double.NaN, ODD_NAN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -0.0, Double.MIN_VALUE};
     for (int i = 0; i < n; i++) {
@@ -247,7 +163,7 @@ class WireCodecTest {
     return b.build(run, cycle);
   }
 
-  private static RunSummary summary() {
+  static RunSummary summary() {
     Map<String, Object> json = new LinkedHashMap<>(SPEC.json());
     return new RunSummary("r1", RunSpec.from(json).withName("branch"), RunState.PAUSED, 3, 1234, ODD_NAN, 0.01, Double.NaN,
         Double.NEGATIVE_INFINITY, 12.5, 1L, 2L,

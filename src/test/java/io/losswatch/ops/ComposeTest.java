@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * docker-compose.yml and the Dockerfile, without Docker: the services the configs name exist and publish the
@@ -34,6 +35,8 @@ class ComposeTest {
   private static final Map<String, Integer> NODES = Map.of("losswatch-1", 8081, "losswatch-2", 8082,
       "losswatch-3", 8083);
   private static final String CLUSTER_CONFIG = "prometheus-cluster.yml";
+  /** The compose secret the cluster's nodes share. */
+  private static final String SECRET = "losswatch-cluster-secret";
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{(\\w+)(?:(:?[-?])([^}]*))?}");
 
   private static Map<String, Object> compose() {
@@ -345,12 +348,51 @@ class ComposeTest {
         "the single node keeps its own data volume, apart from the cluster's");
   }
 
+  /** The value after {@code flag} in a command line, or null. */
+  private static String value(String[] command, String flag) {
+    for (int i = 0; i + 1 < command.length; i++) if (command[i].equals(flag)) return command[i + 1];
+    return null;
+  }
+
+  /** The command with its cluster secret file (inside the container) replaced by {@code file} on this machine. */
+  private static String[] withSecret(String[] command, Path file) {
+    String[] out = command.clone();
+    for (int i = 0; i + 1 < out.length; i++) if (out[i].equals("--cluster-secret-file")) out[i + 1] = file.toString();
+    return out;
+  }
+
+  /** Issue 19.19: the nodes read one secret from a file compose hands them, never from a command line. */
   @Test
-  void eachNodeJoinsTheOthers() {
+  void theNodesReadTheClustersSecretFromOneFile() {
+    Map<String, Object> secret = Ops.map(Ops.map(compose().get("secrets")).get(SECRET));
+    assertEquals("./cluster.secret", interpolate(String.valueOf(secret.get("file")), Map.of()),
+        "the secret's file, by default beside docker-compose.yml");
+    assertEquals("/elsewhere/s", interpolate(String.valueOf(secret.get("file")),
+        Map.of("LOSSWATCH_CLUSTER_SECRET_FILE", "/elsewhere/s")), "or where LOSSWATCH_CLUSTER_SECRET_FILE says");
+    assertTrue(Ops.read(Ops.repo().resolve(".gitignore")).lines().anyMatch("cluster.secret"::equals),
+        "cluster.secret is never committed");
+    for (String name : NODES.keySet()) {
+      Map<String, Object> node = service(name);
+      assertEquals(List.of(SECRET), strings(node.get("secrets")), name + " is handed the secret");
+      String[] command = strings(node.get("command")).toArray(String[]::new);
+      assertEquals("/run/secrets/" + SECRET, value(command, "--cluster-secret-file"), name + " reads it where compose puts it");
+      assertFalse(Ops.map(node.get("environment")).containsKey("LOSSWATCH_CLUSTER_SECRET"), name + ": not in its environment");
+    }
+    assertTrue(strings(service("losswatch").get("secrets")).isEmpty(), "the single node has no cluster secret");
+  }
+
+  @Test
+  void eachNodeJoinsTheOthers(@TempDir Path dir) throws Exception {
+    Path secretFile = dir.resolve("cluster.secret");
+    Files.writeString(secretFile, "a-cluster-secret-of-at-least-32-characters\n");
     Set<String> members = new HashSet<>();
     for (String name : NODES.keySet()) members.add(name + ":5701");
     for (String name : NODES.keySet()) {
-      String[] command = strings(service(name).get("command")).toArray(String[]::new);
+      String[] given = strings(service(name).get("command")).toArray(String[]::new);
+      SpecException noSecret = assertThrows(SpecException.class, () -> ServerConfig.parse(given, "from-the-environment"));
+      assertTrue(noSecret.getMessage().startsWith("--cluster-secret-file: cannot read /run/secrets/" + SECRET),
+          name + " without its secret file: " + noSecret.getMessage());
+      String[] command = withSecret(given, secretFile);
       ServerConfig c = ServerConfig.parse(command, "from-the-environment");   // throws on an unknown option
       assertEquals(8080, c.port(), name);
       assertEquals("0.0.0.0", c.host(), name);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The Grafana dashboards, read with the project's own JSON parser: well-formed, every panel on the Prometheus data
  * source the provisioning defines (uid "prometheus"), every variable a query uses defined, and the panels the
- * runs dashboard promises. RealPrometheusTest runs the queries themselves against a real Prometheus.
+ * runs dashboard promises. RealPrometheusIT runs the queries themselves against a real Prometheus.
  */
 class DashboardsTest {
 

@@ -14,8 +14,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** The flags that decide who can reach the server and change it. */
 class ServerConfigTest {
+  /** A cluster secret as LOSSWATCH_CLUSTER_SECRET could hold it. */
+  private static final String SECRET = "9f3c1b7a2e8d4f60b5a1c3e7d9f20486";
+
   private static ServerConfig parse(String... args) {
     return ServerConfig.parse(args, null);
+  }
+
+  private static ServerConfig clustered(String... args) {
+    return ServerConfig.parse(args, null, SECRET);
   }
 
   @Test
@@ -65,12 +72,12 @@ class ServerConfigTest {
 
   @Test
   void aClusterWithoutANameIsLosswatchNotHazelcastsDefault() {
-    assertEquals("losswatch", parse("--cluster").cluster().name());
+    assertEquals("losswatch", clustered("--cluster").cluster().name());
   }
 
   @Test
   void aClusterNodeNamesItsClusterAndListsItsMembers() {
-    var c = parse("--cluster", "--cluster-name", "team", "--cluster-port", "5801",
+    var c = clustered("--cluster", "--cluster-name", "team", "--cluster-port", "5801",
         "--cluster-members", "10.0.0.1:5801, 10.0.0.2:5801").cluster();
     assertEquals("team", c.name());
     assertEquals("127.0.0.1", c.host());
@@ -81,6 +88,47 @@ class ServerConfigTest {
     assertFalse(hz.getNetworkConfig().getJoin().getMulticastConfig().isEnabled(), "no multicast");
     assertFalse(hz.getNetworkConfig().isPortAutoIncrement(), "no wandering into a neighbour's port");
     assertEquals("5", hz.getProperty("hazelcast.max.no.heartbeat.seconds"));
+    // Hazelcast on this node's address only, each connection proving the secret first
+    assertEquals(List.of("127.0.0.1"), List.copyOf(hz.getNetworkConfig().getInterfaces().getInterfaces()));
+    assertEquals("false", hz.getProperty("hazelcast.socket.bind.any"));
+    assertTrue(hz.getNetworkConfig().getSocketInterceptorConfig().isEnabled(), "the join check");
+    // the event bus on that address under TLS, the other end's certificate required
+    var bus = c.eventBus(new io.vertx.core.eventbus.EventBusOptions());
+    assertEquals("127.0.0.1", bus.getHost());
+    assertTrue(bus.isSsl());
+    assertEquals(io.vertx.core.http.ClientAuth.REQUIRED, bus.getClientAuth());
+    assertEquals(java.util.Set.of("TLSv1.3"), bus.getEnabledSecureTransportProtocols());
+    assertFalse(bus.isTrustAll());
+  }
+
+  /** Issue 19.19: no cluster without a secret, from a file (or the environment), never too short to be guessed. */
+  @Test
+  void aClusterNodeNeedsTheClustersSecret(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    SpecException none = assertThrows(SpecException.class, () -> parse("--cluster"));
+    assertTrue(none.getMessage().startsWith("--cluster-secret-file: is required with --cluster (or LOSSWATCH_CLUSTER_SECRET)"),
+        none.getMessage());
+    assertThrows(SpecException.class, () -> ServerConfig.parse(new String[] {"--cluster"}, null, "  "),
+        "a blank LOSSWATCH_CLUSTER_SECRET is none");
+    SpecException shortEnv = assertThrows(SpecException.class, () -> ServerConfig.parse(new String[] {"--cluster"}, null, "abc"));
+    assertEquals("LOSSWATCH_CLUSTER_SECRET: the cluster secret must be at least 32 characters, got 3"
+        + " (make one with: openssl rand -base64 32)", shortEnv.getMessage());
+    java.nio.file.Path file = dir.resolve("cluster.secret");
+    java.nio.file.Files.writeString(file, "short\n");
+    SpecException shortFile = assertThrows(SpecException.class, () -> parse("--cluster", "--cluster-secret-file", file.toString()));
+    assertTrue(shortFile.getMessage().startsWith("--cluster-secret-file: the cluster secret must be at least 32"
+        + " characters, got 5"), shortFile.getMessage());
+    SpecException missing = assertThrows(SpecException.class,
+        () -> parse("--cluster", "--cluster-secret-file", dir.resolve("nothing").toString()));
+    assertTrue(missing.getMessage().startsWith("--cluster-secret-file: cannot read " + dir.resolve("nothing")),
+        missing.getMessage());
+    SpecException alone = assertThrows(SpecException.class, () -> parse("--cluster-secret-file", file.toString()));
+    assertEquals("--cluster-secret-file: needs --cluster", alone.getMessage());
+    // a file, its line end not part of the secret; it wins over the environment (here a secret too short to use)
+    java.nio.file.Files.writeString(file, SECRET + "\n");
+    ServerConfig c = ServerConfig.parse(new String[] {"--cluster", "--cluster-secret-file", file.toString()}, null, "abc");
+    assertTrue(c.cluster().secret() != null);
+    assertFalse(c.toString().contains(SECRET), "the secret is never printed: " + c);
+    assertFalse(clustered("--cluster").toString().contains(SECRET));
   }
 
   /** Settings under which two clusters could merge, or a node could join one it was not meant for, stop the start. */

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Which Host a request may name, without a server (the real server's answers: HostileRequestTest). */
+/** Which Host a request may name, without a server (the real server's answers: HostileRequestIT). */
 class HostPolicyTest {
   @Test
   void loopbackListenerAllowsLoopbackNamesAndTheAllowedHosts() {

@@ -3,6 +3,7 @@ package io.losswatch.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.losswatch.Patience;
 import io.losswatch.core.config.Json;
 import io.losswatch.server.Server;
 import io.losswatch.server.ServerConfig;
@@ -23,18 +24,15 @@ import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 /**
- * The real server on a free port, with the blocked-thread checker made strict (an event-loop task over
- * 100 ms is reported), plain JDK HTTP for REST, and Vert.x's WebSocket client for the stream.
+ * The real server on a free port, its event loops watched ({@link LoopWatch}: every task over
+ * {@link #REPORT_EVENT_LOOP_MS} is reported, and one that computed for half a second fails the test), plain JDK
+ * HTTP for REST, and Vert.x's WebSocket client for the stream.
  */
 final class TestServer implements AutoCloseable {
-  /** Slices take a few ms; a regression that runs a whole run in one go takes far longer than this. */
-  static final long MAX_EVENT_LOOP_MS = 500;
-  private static final Logger CHECKER = Logger.getLogger("io.vertx.core.impl.BlockedThreadChecker");
+  /** Slices take a few ms: a task on an event loop longer than this is reported (and judged by {@link LoopWatch}). */
+  static final long REPORT_EVENT_LOOP_MS = 200;
 
   static {
     // Netty registers a JFR event at its first large allocation in the JVM, which loads JFR's metadata: half a
@@ -51,22 +49,7 @@ final class TestServer implements AutoCloseable {
   final Vertx clientVertx = Vertx.vertx(new VertxOptions().setMaxEventLoopExecuteTime(60).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS));
   final WebSocketClient wsClient = clientVertx.createWebSocketClient();
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  final List<String> blocked = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final Handler checker = new Handler() {
-    @Override public void publish(LogRecord r) {
-      StringBuilder where = new StringBuilder(r.getMessage());
-      if (r.getThrown() != null) {
-        for (StackTraceElement e : r.getThrown().getStackTrace()) where.append("\n    at ").append(e);
-      }
-      blocked.add(where.toString());
-    }
-
-    @Override public void flush() {
-    }
-
-    @Override public void close() {
-    }
-  };
+  private final LoopWatch loops;
 
   TestServer() throws Exception {
     this(ServerConfig.defaults().forTest(0));
@@ -74,15 +57,14 @@ final class TestServer implements AutoCloseable {
 
   TestServer(ServerConfig config) throws Exception {
     VertxOptions options = new VertxOptions()
-        .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
-        .setBlockedThreadCheckInterval(20).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
-        .setWarningExceptionTime(MAX_EVENT_LOOP_MS).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
+        .setMaxEventLoopExecuteTime(REPORT_EVENT_LOOP_MS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+        .setBlockedThreadCheckInterval(20).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
     server = await(Server.start(config, options));
-    CHECKER.addHandler(checker);   // from here on: start-up's one-time class loading is not under test
+    loops = new LoopWatch(server.vertx());   // from here on: start-up's one-time class loading is not under test
   }
 
   static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return f.toCompletionStage().toCompletableFuture().get(Patience.seconds(30), TimeUnit.SECONDS);
   }
 
   int port() {
@@ -217,7 +199,7 @@ final class TestServer implements AutoCloseable {
      */
     @SuppressWarnings("unchecked")
     Map<String, Object> next(Predicate<Map<String, Object>> p, long seconds) throws InterruptedException {
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Patience.seconds(seconds));
       while (true) {
         Map<String, Object> m = expanded.poll();
         if (m == null) {
@@ -238,7 +220,7 @@ final class TestServer implements AutoCloseable {
 
     /** The next message as sent (frames whole) that matches, skipping others; fails after the timeout. */
     Map<String, Object> nextRaw(Predicate<Map<String, Object>> p, long seconds) throws InterruptedException {
-      return poll(p, System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds));
+      return poll(p, System.nanoTime() + TimeUnit.SECONDS.toNanos(Patience.seconds(seconds)));
     }
 
     @SuppressWarnings("unchecked")
@@ -287,8 +269,9 @@ final class TestServer implements AutoCloseable {
       await(server.close());
       await(clientVertx.close());
     } finally {
-      CHECKER.removeHandler(checker);
+      loops.close();
     }
-    assertTrue(blocked.isEmpty(), "an event loop was blocked: " + blocked);
+    assertTrue(loops.caused.isEmpty(), "an event loop computed for over " + LoopWatch.CPU_LIMIT_MS + " ms in one task: "
+        + loops.caused.subList(0, Math.min(3, loops.caused.size())));
   }
 }

@@ -17,7 +17,12 @@ public enum Verdict {
   /** The loss grows, or jumped far above its minimum. Cut it ÷10. */
   DIVERGING,
   /** A NaN or an infinity. */
-  NON_FINITE;
+  NON_FINITE,
+  /**
+   * After a blow-up (or from the start) the loss sits flat at the level of knowing nothing, its gradient collapsed:
+   * no lr change revives it. Rewind to before the blow-up, or start again lower.
+   */
+  DEAD;
 
   public String label() {
     return name().toLowerCase(Locale.ROOT);

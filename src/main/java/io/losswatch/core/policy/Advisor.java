@@ -3,17 +3,21 @@ package io.losswatch.core.policy;
 import io.losswatch.core.Trainer;
 import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.core.diagnosis.Diagnosis;
+import io.losswatch.core.diagnosis.FailedLrs;
 import io.losswatch.core.diagnosis.Verdict;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A built-in run's advice, proven before it is shown: when the diagnoser's verdict calls for an lr change, the
  * run forks {@link LookAhead} branches at ×10, ×1, ÷10 and ÷100 for {@link #HORIZON} steps, and the advice names
  * the factor whose branch really ends lower (by over {@link #MARGIN}) and stays finite, with the numbers; if none
- * beats ×1, the advice is to keep the lr, and a too_slow that no raise confirms is shown as converging.
+ * beats ×1, the advice is to keep the lr, and a too_slow that no raise confirms is shown as converging. A factor that
+ * would reach an lr the run failed at ({@link FailedLrs}) is not tried.
  *
- * <p>{@code auto_lr} applies proven advice only, never moves the lr past ×{@link #MAX_RAISE} or
- * ÷{@link #MAX_CUT} of the spec's, never raises within {@link #HORIZON} steps of a cut it made, and gives up after
- * {@link #MAX_REVERSALS} reversals. The server's run verticle and {@code trace} drive this same class, step for
+ * <p>{@code auto_lr} applies proven advice only, within {@link AutoLr}'s limits: never past ×{@link #MAX_RAISE} or
+ * ÷{@link #MAX_CUT} of the spec's lr, no raise within {@link #HORIZON} steps of a cut it made, none after
+ * {@link #MAX_REVERSALS} reversals, never to an lr the run failed at. The server's run verticle and {@code trace} drive this same class, step for
  * step, so a spec's trace equals its live run. Pure and single-threaded.
  */
 public final class Advisor {
@@ -26,9 +30,9 @@ public final class Advisor {
    * seldom, so proofs cost a run a few percent however long it goes.
    */
   static final int RENEW = 5 * HORIZON;
-  public static final double MAX_RAISE = 100;
-  public static final double MAX_CUT = 1e4;
-  public static final int MAX_REVERSALS = 3;
+  public static final double MAX_RAISE = AutoLr.MAX_RAISE;
+  public static final double MAX_CUT = AutoLr.MAX_CUT;
+  public static final int MAX_REVERSALS = AutoLr.MAX_REVERSALS;
 
   private final Diagnoser diagnoser;
   private final boolean auto;
@@ -39,14 +43,17 @@ public final class Advisor {
   private Diagnosis shownFor;    // shown() is cached for this diagnoser diagnosis
   private Diagnosis shown = Diagnosis.UNKNOWN;
   private double autoLr = Double.NaN;
-  // auto_lr's own record
-  private double scale = 1;
-  private long lastCut = Long.MIN_VALUE / 2;
-  private int lastDirection;
-  private int reversals;
+  private final AutoLr limits = new AutoLr();
 
-  /** What a look-ahead found, in words. */
-  private record Proof(double factor, double lr, String evidence) {
+  /**
+   * What a look-ahead found: the factor to apply ({@code 1}: keep the lr; NaN: no factor stays finite) and its lr, with
+   * the numbers in words.
+   */
+  public record Proof(double factor, double lr, String evidence) {
+    /** Whether it proves a change of the lr. */
+    public boolean changes() {
+      return Double.isFinite(factor) && factor != 1;
+    }
   }
 
   public Advisor(Diagnoser diagnoser, boolean auto) {
@@ -65,7 +72,7 @@ public final class Advisor {
         && t.stepsTaken() - provenAt < Math.max(RENEW, provenAt - d.sinceStep())) {
       return false;
     }
-    pending = new LookAhead(t, FACTORS, HORIZON);
+    pending = new LookAhead(t, allowed(FACTORS, t.nextLr(), diagnoser.failed()), HORIZON);
     provenFor = d;
     provenAt = t.stepsTaken();
     return true;
@@ -128,25 +135,30 @@ public final class Advisor {
   }
 
   private void decideAuto(Proof p, long step) {
-    int direction = p.factor > 1 ? 1 : -1;
-    if (reversals >= MAX_REVERSALS) return;
-    if (direction > 0 && step - lastCut < HORIZON) return;   // never undo a fresh cut
-    double next = scale * p.factor;
-    if (next > MAX_RAISE * (1 + 1e-9) || next < 1 / MAX_CUT * (1 - 1e-9)) return;
-    if (lastDirection != 0 && direction != lastDirection) reversals++;
-    lastDirection = direction;
-    if (direction < 0) lastCut = step;
-    scale = next;
-    autoLr = p.lr;
+    if (limits.take(p.factor, p.lr, step, diagnoser.failed())) autoLr = p.lr;
+  }
+
+  /** The factors whose lr from {@code lr} the run has not failed at (×1 always). */
+  static double[] allowed(double[] factors, double lr, FailedLrs failed) {
+    return java.util.Arrays.stream(factors).filter(f -> f == 1 || failed.allows(Diagnoser.nice(lr * f))).toArray();
   }
 
   private static Proof conclude(LookAhead la) {
+    return conclude(la.fromStep(), la.horizon(), la.outcomes());
+  }
+
+  /**
+   * The advice a look-ahead's branches prove, as a built-in run concludes it and a script's probe outcomes are
+   * concluded too: the finite branch that ends lowest, if it beats ×1's by over {@link #MARGIN} (or ×1 broke down);
+   * else keep the lr; NaN when every branch broke down. {@code outcomes} must hold ×1.
+   */
+  public static Proof conclude(long fromStep, int horizon, LookAhead.Outcome[] outcomes) {
     LookAhead.Outcome keep = null;
     LookAhead.Outcome best = null;
-    StringBuilder b = new StringBuilder("over the next " + la.horizon() + " steps from step " + la.fromStep() + ", the loss"
-        + " (mean of the last " + Math.max(1, la.horizon() / 10) + ") would be");
+    StringBuilder b = new StringBuilder("over the next " + horizon + " steps from step " + fromStep + ", the loss"
+        + " (mean of the last " + Math.max(1, horizon / 10) + ") would be");
     String sep = " ";
-    for (LookAhead.Outcome o : la.outcomes()) {
+    for (LookAhead.Outcome o : outcomes) {
       if (o.factor() == 1) keep = o;
       if (o.finite() && (best == null || o.endLoss() < best.endLoss())) best = o;
       b.append(sep).append(o.factor() >= 1 ? "×" + Diagnoser.fmt(o.factor()) : "÷" + Diagnoser.fmt(1 / o.factor())).append(' ')
@@ -156,5 +168,28 @@ public final class Advisor {
     if (best == null) return new Proof(Double.NaN, Double.NaN, b.toString());
     boolean better = best.factor() != 1 && (!keep.finite() || best.endLoss() < keep.endLoss() - MARGIN * Math.abs(keep.endLoss()));
     return better ? new Proof(best.factor(), best.lr(), b.toString()) : new Proof(1, keep.lr(), b.toString());
+  }
+
+  /**
+   * The ladder's next rungs: after ×10 won ({@code won}, with its branch {@code ten}), branches at higher factors
+   * ({@code higher}: ×100, ×1000, from the same state, the same steps) climb it while each ends lower than the rung
+   * below by over {@link #MARGIN} and stays finite; the proof names the highest rung that did.
+   */
+  public static Proof climb(Proof won, LookAhead.Outcome ten, LookAhead.Outcome[] higher) {
+    List<LookAhead.Outcome> rungs = new ArrayList<>(List.of(higher));
+    rungs.sort((x, y) -> Double.compare(x.factor(), y.factor()));
+    LookAhead.Outcome top = ten;
+    StringBuilder b = new StringBuilder(won.evidence()).append("; higher, from the same state:");
+    String sep = " ";
+    for (LookAhead.Outcome o : rungs) {
+      b.append(sep).append('×').append(Diagnoser.fmt(o.factor())).append(' ')
+          .append(o.finite() ? Diagnoser.fmt(o.endLoss()) : "∞ (diverges)");
+      sep = ", ";
+      if (top == null) continue;
+      boolean better = o.finite() && o.endLoss() < top.endLoss() - MARGIN * Math.abs(top.endLoss());
+      top = better ? o : null;   // a rung that does no better ends the climb
+      if (better) won = new Proof(o.factor(), o.lr(), "");
+    }
+    return new Proof(won.factor(), won.lr(), b.toString());
   }
 }

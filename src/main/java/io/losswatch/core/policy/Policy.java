@@ -32,6 +32,7 @@ public final class Policy {
   private final Guardian guardian;
   private final Snapshots snapshots = Guardian.snapshots();
   private final LrRange.Watch divergence;
+  private final Alerts alerts = new Alerts();
   private String trigger;
 
   /** For a run at {@code t}'s state (its first, or one restored), its guard having rewound {@code rewinds} times. */
@@ -47,7 +48,10 @@ public final class Policy {
   /** After the diagnoser took the step {@code t} just took ({@code before}: its verdict before that step). */
   public Next afterStep(Trainer t, Verdict before) {
     trigger = guardian.trigger(t, before, diagnoser.current().verdict());
-    if (trigger != null) return guardian.exhausted() ? Next.DIVERGED : Next.REWIND;
+    if (trigger != null) {
+      diagnoser.failed().add(t.stepsTaken(), t.lr(), "fired the guard (" + trigger + ")");
+      return guardian.exhausted() ? Next.DIVERGED : Next.REWIND;
+    }
     if (!Double.isFinite(t.loss()) || !Double.isFinite(t.gradNorm())) return Next.DIVERGED;
     // a range test ends once its smoothed loss has run away: it has found the top of the useful lrs
     if (t.stepsTaken() >= spec.steps() || divergence != null && divergence.diverged(t.loss())) return Next.FINISHED;
@@ -55,7 +59,7 @@ public final class Policy {
     return divergence == null && advisor.needsProof(t) ? Next.PROVE : Next.STEP;   // a range test takes no advice
   }
 
-  /** What fired the guard at the last step (diverging, non_finite, spike), or null. */
+  /** What fired the guard at the last step (diverging, non_finite, spike, dead), or null. */
   public String trigger() {
     return trigger;
   }
@@ -79,14 +83,29 @@ public final class Policy {
     return advisor.shown();
   }
 
-  /** The kept state a rewind from {@code step} goes back to (null: none). */
+  /** The kept state a rewind from {@code step} goes back to (before the run went wrong, if known), or the oldest. */
   public Snapshots.Snapshot rewindTarget(long step) {
-    return guardian.target(snapshots, step);
+    return guardian.target(snapshots, step, diagnoser.wentWrongAt());
   }
 
-  /** The trainer back at {@code to}, its lr ×{@code lr_factor}; the states kept after it go. */
+  /**
+   * The trainer back at {@code to}, its lr ×{@code lr_factor}; the states kept after it go, and the diagnoser forgets
+   * what the undone steps showed (but not the lrs the run failed at).
+   */
   public Trainer rewind(Trainer t, Snapshots.Snapshot to) {
-    return guardian.rewind(t, snapshots, to);
+    Trainer back = guardian.rewind(t, snapshots, to);
+    diagnoser.rewound();
+    return back;
+  }
+
+  /**
+   * The alert the run raises now, or null: diverging, non_finite and dead once per verdict episode (an lr change or
+   * applied advice raises no second one), too_slow once it held 200 steps; none while advice is being proven (it is
+   * told once proven) and none for a range test.
+   */
+  public String alert(long step) {
+    if (advisor.proving() || divergence != null) return null;
+    return alerts.next(diagnoser, shown(), step);
   }
 
   public int maxRewinds() {

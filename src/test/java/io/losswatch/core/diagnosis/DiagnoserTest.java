@@ -101,7 +101,8 @@ class DiagnoserTest {
     for (int s = 1; s <= 60; s++) d.observe(s, s % 2 == 0 ? 2 : 1, 0.5, 1, Double.NaN, Double.NaN);
     assertEquals(Verdict.OSCILLATING, d.current().verdict());
     assertTrue(d.current().evidence().matches("the loss alternated up and down 19 times in 20 steps \\(rule: ≥ 16\\)"
-        + " with no net progress \\(ratio 1(\\.0\\d*)? > 0\\.99\\)"), d.current().evidence());
+        + " with no net progress \\(ratio 1(\\.0\\d*)? > 0\\.99\\), regularly \\(lag-1 autocorrelation -(0\\.9\\d*|1) ≤ -0\\.8\\)"),
+        d.current().evidence());
   }
 
   @Test
@@ -285,5 +286,42 @@ class DiagnoserTest {
       if (i == 0 || ds.get(i).verdict() != ds.get(i - 1).verdict()) b.append(i + 1).append(':').append(ds.get(i).verdict().label()).append(' ');
     }
     return b.toString();
+  }
+
+  @Test
+  void anLrChangeKeepsTheEpisodeARewindStartsANewOne() {
+    // x² at lr 1.1 diverges; the lr is cut (the advice applied) and it still diverges: the same episode, no news
+    Diagnoser d = new Diagnoser();
+    List<Diagnoser.Change> changes = new ArrayList<>();
+    List<Diagnosis> ds = new ArrayList<>();
+    double x = 10;
+    for (int s = 1; s <= 120; s++) {
+      double lr = s <= 30 ? 1.1 : 1.05;
+      if (s == 31) d.lrChanged(31, 1.1, 1.05, false);
+      if (s == 80) d.rewound();
+      changes.add(d.observe(s, x * x, lr, 2 * Math.abs(x), Double.NaN, Double.NaN));
+      ds.add(d.current());
+      x *= 1 - 2 * lr;
+    }
+    assertEquals(Verdict.DIVERGING, d.current().verdict());
+    // diverging at 21 (news), again after the lr change at 31 (the same episode), and again after the rewind (news)
+    assertEquals(List.of(21L, 100L), java.util.stream.IntStream.range(0, changes.size())
+        .filter(i -> changes.get(i) == Diagnoser.Change.CHANGED).mapToObj(i -> i + 1L).toList());
+    assertEquals(2, d.episode());
+    assertEquals(Verdict.DIVERGING, ds.get(50).verdict(), "seen again at step 51, after the lr change");
+    assertEquals(0.105, ds.get(50).suggestedLr());
+    assertEquals(1.05, d.failed().ceiling(), "the memory outlives the rewind");
+  }
+
+  @Test
+  void theGuardFiresOnDeadAndGoesBackBeforeTheBlowUp() {
+    io.losswatch.core.policy.Guardian g = new io.losswatch.core.policy.Guardian(
+        new io.losswatch.core.Guard(java.util.Set.of("dead"), 50, 0.1, 3), 0);
+    assertEquals("dead", g.trigger(2.3, 0.1, Verdict.DIVERGING, Verdict.DEAD));
+    assertEquals(null, g.trigger(2.3, 0.1, Verdict.DEAD, Verdict.DEAD), "once, as it becomes dead");
+    assertEquals(null, g.trigger(2.3, 0.1, Verdict.CONVERGING, Verdict.DIVERGING), "not watched for");
+    assertEquals(8, g.targetStep(140, 9), "before the blow-up at step 9");
+    assertEquals(90, g.targetStep(140, -1), "rewind steps back");
+    assertEquals(0, g.targetStep(30, -1));
   }
 }

@@ -1,0 +1,383 @@
+package io.losswatch.web;
+
+import static io.losswatch.web.TestServer.nums;
+import static io.losswatch.web.TestServer.runState;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.losswatch.cluster.ClusterSecret;
+import io.losswatch.cluster.ClusterSettings;
+import io.losswatch.server.ServerConfig;
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import io.losswatch.event.Codecs;
+import io.losswatch.event.Events;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.core.spi.cluster.NodeInfo;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Two nodes of one cluster in one JVM, each a whole server: a run that node A trains is seen, streamed and
+ * commanded through node B, as if it were B's own; and nothing without the cluster's secret joins, reads or
+ * commands (issue 19.19).
+ */
+@Timeout(180)
+class InProcessClusterIT {
+  private static TestServer a;
+  private static TestServer b;
+  private static int pa;
+  private static String clusterName;
+
+  @BeforeAll
+  static void start() throws Exception {
+    String name = "t-" + UUID.randomUUID();
+    clusterName = name;
+    pa = freePort();
+    int pb = freePort();
+    List<String> members = List.of("127.0.0.1:" + pa, "127.0.0.1:" + pb);
+    a = new TestServer(node(name, "a", pa, members));
+    b = new TestServer(node(name, "b", pb, members));
+  }
+
+  /** The secret of the cluster under test, and another one. */
+  static final ClusterSecret SECRET = ClusterSecret.of("cluster-test-secret-" + UUID.randomUUID(), "test");
+  static final ClusterSecret WRONG = ClusterSecret.of("another-secret-" + UUID.randomUUID(), "test");
+
+  static ServerConfig node(String cluster, String node, int port, List<String> members) {
+    return node(cluster, node, port, members, SECRET);
+  }
+
+  static ServerConfig node(String cluster, String node, int port, List<String> members, ClusterSecret secret) {
+    return ServerConfig.defaults().forTest(0).toBuilder()
+        .cluster(settings(cluster, node, port, members, secret)).build();
+  }
+
+  static ClusterSettings settings(String cluster, String node, int port, List<String> members, ClusterSecret secret) {
+    return new ClusterSettings(cluster, "127.0.0.1", port, members, node, secret).check();
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (b != null) b.close();
+    if (a != null) a.close();
+  }
+
+  @Test
+  void aRunOnNodeAStreamsToAClientOnNodeBEveryStepExactlyOnce() throws Exception {
+    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":300000,"
+        + "\"steps_per_second\":100000}");
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B knows node A's run");
+    MetricsIT.waitUntil(() -> TestServer.num(b.get("/api/runs/" + run).json().get("step")) >= 50_000,
+        "node B sees the run go on");
+    try (TestServer.Client c = b.client()) {
+      c.send("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\"}");   // joined mid-run
+      long next = 1;
+      while (true) {
+        Map<String, Object> m = c.next(x -> run.equals(x.get("run")) && "steps".equals(x.get("type"))
+            || runState(run, "finished").test(x), 60);
+        if ("run".equals(m.get("type"))) break;
+        for (double s : nums(m.get("step"))) assertEquals(next++, (long) s, "every step once, in order");
+      }
+      assertEquals(300_001, next, "every step of the run, from node B");
+    }
+    Map<String, Object> onB = b.get("/api/runs/" + run + "/steps?from=1&to=300000").json();
+    assertEquals(300_000, nums(onB.get("step")).size(), "node B serves the history too");
+  }
+
+  @Test
+  void restOnNodeBPausesChangesTheLrOfAndDeletesARunOfNodeA() throws Exception {
+    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":1000000,"
+        + "\"steps_per_second\":1000}");
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B knows node A's run");
+    TestServer.Response paused = b.post("/api/runs/" + run + "/pause", null);
+    assertEquals(200, paused.status(), paused.body());
+    assertEquals("paused", a.get("/api/runs/" + run).json().get("state"), "node A's run paused from node B");
+    TestServer.Response lr = b.post("/api/runs/" + run + "/lr", "{\"lr\":0.01}");
+    assertEquals(200, lr.status(), lr.body());
+    List<?> changes = (List<?>) a.get("/api/runs/" + run).json().get("lr_changes");
+    assertEquals(0.01, TestServer.num(((Map<?, ?>) changes.get(changes.size() - 1)).get("to")), 1e-15,
+        "the lr set from node B");
+    assertEquals(404, b.post("/api/runs/nosuchrun/pause", null).status());
+    assertEquals(204, b.request("DELETE", "/api/runs/" + run, null).status());
+    MetricsIT.waitUntil(() -> a.get("/api/runs/" + run).status() == 404 && b.get("/api/runs/" + run).status() == 404,
+        "the run is gone from both nodes");
+    assertFalse(b.get("/api/runs").body().contains(run));
+    assertTrue(a.get("/health").status() == 200 && b.get("/health").status() == 200);
+  }
+
+  @Test
+  void eachNodesMetricsCarryTheRunsItOwns() throws Exception {
+    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":500}");
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
+        && "finished".equals(b.get("/api/runs/" + run).json().get("state")), "node B sees node A's run finish");
+    assertTrue(a.get("/metrics").body().contains("run=\"" + run + "\""), "node A exports its run");
+    assertFalse(b.get("/metrics").body().contains("run=\"" + run + "\""), "node B does not: one series per run");
+  }
+
+  @Test
+  void aClusterOfAnotherNameNeverMergesEvenWhenItListsTheSameMembers() throws Exception {
+    int px = freePort();
+    try (TestServer other = new TestServer(node("other-" + UUID.randomUUID(), "x", px,
+        List.of("127.0.0.1:" + pa, "127.0.0.1:" + px)))) {
+      String mine = other.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
+      String theirs = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
+      MetricsIT.waitUntil(() -> b.get("/api/runs/" + theirs).status() == 200, "the cluster itself works");
+      assertEquals(404, a.get("/api/runs/" + mine).status(), "the other cluster's run is not seen");
+      assertEquals(404, other.get("/api/runs/" + theirs).status(), "nor this cluster's there");
+    }
+  }
+
+  /** The Vert.x node ids a node's cluster manager lists: the members it shares the event bus with. */
+  private static List<String> members(TestServer node) {
+    return ((VertxInternal) node.server.vertx()).clusterManager().getNodes();
+  }
+
+  private static final String PACED = "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},"
+      + "\"steps\":1000000,\"steps_per_second\":1000}";
+
+  /**
+   * Issue 19.19: a process that knows the cluster's name and a member's address, but not its secret, joins
+   * nothing: it sees none of the cluster's runs, cannot command them, and the cluster's runs go on untouched.
+   */
+  @Test
+  void aNodeWithTheRightNameAndAWrongSecretJoinsNothing() throws Exception {
+    String theirs = a.create(PACED);
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + theirs).status() == 200, "the cluster itself works");
+    int px = freePort();
+    try (TestServer stranger = new TestServer(node(clusterName, "x", px,
+        List.of("127.0.0.1:" + pa, "127.0.0.1:" + px), WRONG))) {
+      assertEquals(1, members(stranger).size(), "the stranger is alone: " + members(stranger));
+      assertEquals(2, members(a).size(), "the cluster is still A and B: " + members(a));
+      String mine = stranger.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
+      // it reads nothing of the cluster: no run in its list, none by id, none on its stream
+      assertFalse(stranger.get("/api/runs").body().contains(theirs), "the stranger lists none of the cluster's runs");
+      assertEquals(404, stranger.get("/api/runs/" + theirs).status());
+      assertEquals(404, stranger.get("/api/runs/" + theirs + "/steps").status());
+      // it commands nothing: lr, pause, stop and delete of a run it knows the id of
+      assertEquals(404, stranger.post("/api/runs/" + theirs + "/lr", "{\"lr\":10}").status());
+      assertEquals(404, stranger.post("/api/runs/" + theirs + "/pause", null).status());
+      assertEquals(404, stranger.post("/api/runs/" + theirs + "/stop", null).status());
+      assertEquals(404, stranger.request("DELETE", "/api/runs/" + theirs, null).status());
+      // the cluster's run goes on untouched, and the stranger's run never reaches the cluster
+      Map<String, Object> run = a.get("/api/runs/" + theirs).json();
+      assertEquals("running", run.get("state"), "the cluster's run goes on");
+      assertTrue(((List<?>) run.get("lr_changes")).isEmpty(), "its lr never changed: " + run.get("lr_changes"));
+      assertEquals(200, b.get("/api/runs/" + theirs).status());
+      assertEquals(404, a.get("/api/runs/" + mine).status(), "the stranger's run is not in the cluster");
+      assertEquals(404, b.get("/api/runs/" + mine).status());
+      assertEquals(2, members(a).size(), "and nobody joined meanwhile: " + members(a));
+    }
+    assertEquals(204, a.request("DELETE", "/api/runs/" + theirs, null).status());
+  }
+
+  /**
+   * The secret guards Hazelcast's port against stock Hazelcast too: a member of the same cluster name, and a
+   * Hazelcast client (which could otherwise read and rewrite Vert.x's subscription map), get nowhere.
+   */
+  @Test
+  void stockHazelcastWithTheClustersNameNeitherJoinsNorConnects() throws Exception {
+    Config stock = new Config().setClusterName(clusterName);
+    stock.setProperty("hazelcast.phone.home.enabled", "false");
+    stock.setProperty("hazelcast.wait.seconds.before.join", "0");
+    stock.setProperty("hazelcast.max.join.seconds", "10");   // it tries, for 300 s by default
+    stock.getNetworkConfig().setPort(freePort()).setPortAutoIncrement(false).getInterfaces().setEnabled(true)
+        .addInterface("127.0.0.1");
+    stock.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
+    stock.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
+    stock.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1:" + pa);
+    // it meets the handshake where Hazelcast's protocol should be, so it never joins, and gives up
+    assertThrows(IllegalStateException.class, () -> Hazelcast.newHazelcastInstance(stock).shutdown(),
+        "a stock member of the cluster's name does not join");
+    assertEquals(2, members(a).size(), "the cluster is still A and B: " + members(a));
+    ClientConfig client = new ClientConfig().setClusterName(clusterName);
+    client.getNetworkConfig().addAddress("127.0.0.1:" + pa);
+    client.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(3_000);
+    assertThrows(IllegalStateException.class, () -> HazelcastClient.newHazelcastClient(client).shutdown(),
+        "a Hazelcast client with the cluster's name connects to nothing");
+  }
+
+  /**
+   * The event bus holds on its own: a member let into Hazelcast (as one on the network path could be) whose
+   * event bus lacks the cluster's certificate sends nothing a node takes, and is sent nothing: a node shows its
+   * certificate to, and sends to, only an end that shows the cluster's.
+   */
+  @Test
+  void aMemberWithoutTheClustersCertificateGetsNothingOverTheEventBus() throws Exception {
+    String run = a.create(PACED);
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "the cluster itself works");
+    int ph = freePort();
+    List<String> list = List.of("127.0.0.1:" + pa, "127.0.0.1:" + ph);
+    HazelcastClusterManager joined = settings(clusterName, "h", ph, list, SECRET).join();   // Hazelcast's key
+    VertxOptions options = new VertxOptions();
+    // another certificate, and as open as it gets: it takes any client and trusts any server
+    settings(clusterName, "h", ph, list, WRONG).eventBus(options.getEventBusOptions())
+        .setClientAuth(ClientAuth.NONE).setTrustAll(true);
+    Vertx h = TestServer.await(Vertx.builder().with(options).withClusterManager(joined).buildClustered());
+    try {
+      Codecs.registerAll(h.eventBus());
+      MetricsIT.waitUntil(() -> members(a).size() == 3, "it is in Hazelcast");
+      String nodeA = ((VertxInternal) a.server.vertx()).clusterManager().getNodeId();
+      List<Object> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+      TestServer.await(h.eventBus().consumer(Events.CLUSTER, m -> heard.add(m.body())).completion());
+      DeliveryOptions soon = new DeliveryOptions().setSendTimeout(5_000);
+      Future<Message<Object>> listed = h.eventBus().request(Events.node(nodeA, "runs"), "", soon);
+      Future<Message<Object>> deleted = h.eventBus().request(Events.node(nodeA, "delete"), run, soon);
+      assertThrows(Exception.class, () -> TestServer.await(listed), "node A's run list is not read");
+      assertThrows(Exception.class, () -> TestServer.await(deleted), "node A's run is not deleted");
+      double step = TestServer.num(a.get("/api/runs/" + run).json().get("step"));
+      MetricsIT.waitUntil(() -> TestServer.num(a.get("/api/runs/" + run).json().get("step")) > step + 500,
+          "node A publishes its run's batches meanwhile");
+      assertTrue(heard.isEmpty(), "none reached the member without the certificate: " + heard.size());
+      assertEquals("running", a.get("/api/runs/" + run).json().get("state"), "the run goes on, untouched");
+      assertEquals(200, b.get("/api/runs/" + run).status());
+    } finally {
+      TestServer.await(h.close());
+      joined.getHazelcastInstance().shutdown();
+    }
+    MetricsIT.waitUntil(() -> members(a).size() == 2, "it left");
+    assertEquals(204, a.request("DELETE", "/api/runs/" + run, null).status());
+  }
+
+  /**
+   * A node's event-bus port, which took any TCP client's frames before: plain TCP and TLS without the cluster's
+   * certificate are closed without a byte of the event bus; all a stranger gets is the certificate it is shown.
+   */
+  @Test
+  void theEventBusPortTakesNoConnectionWithoutTheClustersCertificate() throws Exception {
+    NodeInfo bus = ((VertxInternal) a.server.vertx()).clusterManager().getNodeInfo();
+    try (Socket plain = new Socket(bus.host(), bus.port())) {
+      plain.setSoTimeout(20_000);
+      OutputStream out = plain.getOutputStream();
+      out.write(new byte[] {0, 0, 0, 8, 1, 0, 0, 0, 0, 0, 0, 0});   // not TLS
+      out.flush();
+      assertEquals(-1, readOrEnd(plain), "plain TCP is closed");
+    }
+    SSLContext tls = SSLContext.getInstance("TLSv1.3");
+    X509Certificate[] shown = new X509Certificate[1];
+    tls.init(null, new TrustManager[] {new X509TrustManager() {
+      @Override public void checkClientTrusted(X509Certificate[] chain, String auth) {
+      }
+
+      @Override public void checkServerTrusted(X509Certificate[] chain, String auth) {
+        shown[0] = chain[0];
+      }
+
+      @Override public X509Certificate[] getAcceptedIssuers() {
+        return new X509Certificate[0];
+      }
+    }}, null);
+    try (SSLSocket noCertificate = (SSLSocket) tls.getSocketFactory().createSocket(bus.host(), bus.port())) {
+      noCertificate.setSoTimeout(20_000);
+      int got;
+      try {
+        noCertificate.startHandshake();   // TLS 1.3: the server refuses the client's missing certificate after this
+        noCertificate.getOutputStream().write(new byte[] {0, 0, 0, 1, 1});
+        got = readOrEnd(noCertificate);
+      } catch (IOException e) {
+        got = -1;
+      }
+      assertEquals(-1, got, "TLS without the cluster's certificate is closed");
+    }
+    assertEquals("CN=losswatch cluster " + clusterName, shown[0].getSubjectX500Principal().getName(),
+        "what a stranger learns: the certificate");
+  }
+
+  /** Hazelcast's port and the event bus' listen on the cluster host only: from another address of this machine, nothing. */
+  @Test
+  void theClusterPortsListenOnTheClusterHostOnly() throws Exception {
+    List<java.net.InetAddress> others = java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()).stream()
+        .flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
+        .filter(x -> x instanceof java.net.Inet4Address && !x.isLoopbackAddress()).toList();
+    org.junit.jupiter.api.Assumptions.assumeFalse(others.isEmpty(), "this machine has no address but loopback");
+    NodeInfo bus = ((VertxInternal) a.server.vertx()).clusterManager().getNodeInfo();
+    assertEquals("127.0.0.1", bus.host());
+    for (java.net.InetAddress other : others) {
+      for (int port : new int[] {pa, bus.port()}) {
+        try (Socket s = new Socket()) {
+          assertThrows(java.net.ConnectException.class, () -> s.connect(new java.net.InetSocketAddress(other, port), 5_000),
+              "nothing listens on " + other.getHostAddress() + ":" + port);
+        }
+      }
+    }
+    try (Socket s = new Socket("127.0.0.1", pa)) {
+      assertTrue(s.isConnected(), "while Hazelcast listens on the cluster host");
+    }
+  }
+
+  /** The next byte, or -1 at the end of the stream or when the other end resets or refuses. */
+  private static int readOrEnd(Socket s) throws IOException {
+    try {
+      return s.getInputStream().read();
+    } catch (java.net.SocketTimeoutException e) {
+      throw e;   // neither data nor a close: the test fails
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** Steps 1..n as an append's columns, with loss 1/step. */
+  private static String steps(int from, int to) {
+    StringBuilder st = new StringBuilder();
+    StringBuilder loss = new StringBuilder();
+    for (int i = from; i <= to; i++) {
+      st.append(i == from ? "" : ",").append(i);
+      loss.append(i == from ? "" : ",").append(1.0 / i);
+    }
+    return "{\"step\":[" + st + "],\"loss\":[" + loss + "]}";
+  }
+
+  @Test
+  void anExternalRunWhoseNodeLeftGoesOnWithAnotherNodeWithoutASharedDataFolder() throws Exception {
+    int pc = freePort();
+    String run;
+    try (TestServer c = new TestServer(node(clusterName, "c", pc, List.of("127.0.0.1:" + pa, "127.0.0.1:" + pc)))) {
+      run = c.create("{\"source\":\"external\",\"name\":\"script\"}");
+      assertEquals(200, c.post("/api/runs/" + run + "/steps", steps(1, 300)).status());
+      MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
+          && TestServer.num(b.get("/api/runs/" + run).json().get("step")) == 300, "node B mirrors node C's run");
+    }
+    MetricsIT.waitUntil(() -> "lost".equals(b.get("/api/runs/" + run).json().get("state")), "node C left: lost");
+    // the script resends from before what node B holds, and goes on: node B takes the run over
+    TestServer.Response r = b.post("/api/runs/" + run + "/steps", steps(251, 400));
+    assertEquals(200, r.status(), r.body());
+    assertEquals(50, TestServer.num(r.json().get("duplicates")), r.body());
+    Map<String, Object> h = b.get("/api/runs/" + run + "/steps").json();
+    List<Double> got = nums(h.get("step"));
+    assertEquals(400, got.size(), "every step once");
+    for (int i = 0; i < 400; i++) assertEquals(i + 1, got.get(i).longValue());
+    MetricsIT.waitUntil(() -> "running".equals(a.get("/api/runs/" + run).json().get("state")),
+        "node A sees node B own it");
+  }
+}
