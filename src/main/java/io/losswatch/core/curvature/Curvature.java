@@ -13,7 +13,9 @@ import io.losswatch.core.state.State;
  * the loss' own Hessian.
  *
  * <p>Measured by {@link Lanczos} on {@link Problem#hessianVector exact Hessian-vector products}, warm-started from the
- * last measurement's eigenvector (within 3e-8 of torch's Hessian's top eigenvalue on every golden case).
+ * last measurement's eigenvector (within 3e-8 of torch's Hessian's top eigenvalue on every golden case). A constant
+ * Hessian (x², the ellipse, least squares) is measured once: its sharpness is the same ever after, unless
+ * preconditioned.
  *
  * <p><b>The stability ratio</b> is lr·λ / threshold, the threshold being the optimizer's
  * ({@link Optimizer#stabilityThreshold()}): below 1 the step is stable along the sharpest direction, above 1 it
@@ -42,6 +44,9 @@ public final class Curvature {
   private final Lanczos.Operator plain = this::product;
   private final Lanczos.Operator withPreconditioner = this::preconditionedProduct;
   private double[] point;
+  /** A constant Hessian's sharpness once measured, else NaN; {@link #cached} while a measurement reuses it. */
+  private double constant = Double.NaN;
+  private boolean cached;
 
   public Curvature(Problem problem, Optimizer optimizer) {
     this.problem = problem;
@@ -75,6 +80,8 @@ public final class Curvature {
   /** {@link #measure} in parts: begins it (reading the optimizer's denominator now), without any product yet. */
   public void begin(double[] x) {
     point = x;
+    cached = !Double.isNaN(constant);
+    if (cached) return;
     if (preconditioned) {
       optimizer.denominator(scale);
       for (int i = 0; i < scale.length; i++) scale[i] = 1 / Math.sqrt(scale[i]);
@@ -84,17 +91,22 @@ public final class Curvature {
 
   /** Takes one Hessian-vector product; true when the measurement is done. */
   public boolean advance() {
-    return lanczos.advance();
+    if (cached) return true;
+    boolean done = lanczos.advance();
+    if (done && !preconditioned && problem.constantHessian() && Double.isFinite(lanczos.result())) {
+      constant = lanczos.result();
+    }
+    return done;
   }
 
   /** The sharpness, once {@link #advance()} said done. */
   public double result() {
-    return lanczos.result();
+    return cached ? constant : lanczos.result();
   }
 
   /** Hessian-vector products the last measurement took. */
   public int products() {
-    return lanczos.steps();
+    return cached ? 0 : lanczos.steps();
   }
 
   private void product(double[] v, double[] out) {
@@ -109,11 +121,12 @@ public final class Curvature {
 
   /** The warm start, so that a copy's next measurement equals this one's bit for bit. */
   public State state() {
-    return new State().put("vector", vector);
+    return new State().put("vector", vector).put("constant", constant);
   }
 
   /** Takes back a {@link #state()} of a measurer of the same problem and optimizer. */
   public void load(State s) {
     s.copy("vector", vector);
+    constant = s.number("constant");
   }
 }

@@ -53,4 +53,9 @@ public final class Ellipse implements Problem {
     hv[0] = 0.2 * v[0];
     hv[1] = 4 * v[1];
   }
+
+  @Override
+  public boolean constantHessian() {
+    return true;
+  }
 }

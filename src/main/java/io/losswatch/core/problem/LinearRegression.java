@@ -90,4 +90,9 @@ public final class LinearRegression implements Problem {
       hv[p] += g;
     }
   }
+
+  @Override
+  public boolean constantHessian() {
+    return true;
+  }
 }

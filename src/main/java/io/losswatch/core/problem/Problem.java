@@ -28,6 +28,11 @@ public interface Problem {
    */
   void hessianVector(double[] x, double[] v, double[] hv);
 
+  /** Whether the Hessian is the same at every point and on every sample (a quadratic loss): measured once, then. */
+  default boolean constantHessian() {
+    return false;
+  }
+
   /** Moves to the next minibatch; the trainer calls it once before each step. No-op for full-batch problems. */
   default void nextBatch() {
   }

@@ -88,4 +88,9 @@ public final class Quadratic implements Problem {
   public void hessianVector(double[] x, double[] v, double[] hv) {
     for (int i = 0; i < x0.length; i++) hv[i] = 2 * v[i];
   }
+
+  @Override
+  public boolean constantHessian() {
+    return true;
+  }
 }

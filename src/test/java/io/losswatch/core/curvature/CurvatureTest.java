@@ -9,7 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Schema;
 import io.losswatch.core.Trainer;
+import io.losswatch.core.config.Json;
+import io.losswatch.core.config.Options;
 import io.losswatch.core.config.SpecException;
+import io.losswatch.core.optim.Optimizers;
+import io.losswatch.core.problem.LinearRegression;
+import io.losswatch.core.problem.Problem;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -160,6 +165,31 @@ class CurvatureTest {
     Trainer resumed = new Trainer(run.spec(), cold.state());
     resumed.step();
     assertTrue(resumed.sharpness() > 0);
+  }
+
+  @Test
+  void aConstantHessianIsMeasuredOnceUnlessPreconditioned() {
+    Problem p = new LinearRegression.Config().create();
+    Curvature c = new Curvature(p, Optimizers.read(Options.of("optimizer", Json.parse("{\"type\":\"sgd\",\"lr\":0.1}")))
+        .create(p.dimension()));
+    double first = c.measure(p.initialParams());
+    assertTrue(c.products() > 1);
+    double[] elsewhere = p.initialParams();
+    elsewhere[0] = 3;
+    assertEquals(first, c.measure(elsewhere), 0.0);
+    assertEquals(0, c.products());
+    Curvature copy = new Curvature(p, Optimizers.read(Options.of("optimizer", Json.parse("{\"type\":\"sgd\",\"lr\":0.1}")))
+        .create(p.dimension()));
+    copy.load(c.state());
+    assertEquals(first, copy.measure(elsewhere), 0.0, "a copy takes the value with it, bit for bit");
+    // preconditioned, P changes from step to step: measured every time
+    Trainer adam = trainer("'problem':'ellipse','optimizer':{'type':'adam','lr':0.1},'steps':9,'curvature_every':3");
+    double[] seen = new double[3];
+    for (int i = 1; i <= 9; i++) {
+      adam.step();
+      if (i % 3 == 0) seen[i / 3 - 1] = adam.sharpness();
+    }
+    assertTrue(seen[0] != seen[1] && seen[1] != seen[2], java.util.Arrays.toString(seen));
   }
 
   @Test

@@ -84,6 +84,26 @@ class HessianCheckTest {
   }
 
   @Test
+  void aHessianSaidConstantIsTheSameEverywhere() {
+    SplittableRandom rng = new SplittableRandom(3);
+    for (Case c : cases()) {
+      Problem p = c.make().get();
+      int n = p.dimension();
+      double[] v = random(n, rng);
+      double[] a = new double[n];
+      double[] b = new double[n];
+      p.hessianVector(random(n, rng), v, a);
+      p.hessianVector(random(n, rng), v, b);
+      double scale = 0;
+      for (double d : a) scale = Math.max(scale, Math.abs(d));
+      double diff = 0;
+      for (int i = 0; i < n; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+      boolean same = diff <= 1e-12 * scale;
+      assertEquals(same, p.constantHessian(), c.name() + ": H·v moved by " + diff + " between two points");
+    }
+  }
+
+  @Test
   void aProductLeavesTheMinibatchWhereItWas() {
     Problem p = new Mlp.Config(8, 3, 64).create();
     p.nextBatch();
