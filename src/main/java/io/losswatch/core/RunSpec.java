@@ -54,9 +54,9 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
   /** What the trainer does per parameter and step beyond the problem's evaluation: norm, update, geometry. */
   static final long COST_PER_PARAMETER = 15;
   /**
-   * Steps between two curvature measurements by default. A measurement takes 5 to 20 Hessian-vector products (each
-   * 1 to 1.7 evaluations' worth), up to 25 steps' time on the mlp: at 500 it stays within 5% of a run's time
-   * (BENCHMARKS.md, "Curvature").
+   * Steps between two curvature measurements by default. A measurement takes up to 14 Hessian-vector products (the
+   * first; 4 to 9 after), each 0.8 to 1.6 evaluations' worth: at 500 within 5% of a run's time (BENCHMARKS.md,
+   * "Curvature").
    */
   public static final int DEFAULT_CURVATURE_EVERY = 500;
 
