@@ -5,7 +5,8 @@ Rerun by hand from the project root (needs PyTorch; written against torch 1.13, 
 
     /usr/bin/python3 src/test/python/make_golden.py
 
-It (re)writes src/test/resources/golden/<case>.csv and src/test/resources/golden/cases.json.
+It (re)writes src/test/resources/golden/<case>.csv and its cases' entries in src/test/resources/golden/cases.json
+(entries another script made, marked with its "script", are kept: make_golden_lrfree.py's, from the authors' code).
 The output is committed; CI does not run this script, it only runs
 src/test/java/io/losswatch/core/GoldenTest.java against the committed files.
 
@@ -355,8 +356,13 @@ def main():
         manifest.append({"name": name, "spec": spec})
         first, last = rows[0], rows[-1]
         print("%-36s loss %-12.5g -> %-12.5g lr %-10.4g -> %-10.4g" % (name, first[1], last[1], first[2], last[2]))
-    with open(os.path.join(OUT, "cases.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
+    path = os.path.join(OUT, "cases.json")
+    others = []
+    if os.path.exists(path):
+        with open(path) as f:
+            others = [e for e in json.load(f) if e.get("script", "make_golden.py") != "make_golden.py"]
+    with open(path, "w") as f:
+        json.dump(manifest + others, f, indent=1)
         f.write("\n")
     print("%d cases written to %s" % (len(manifest), OUT))
 

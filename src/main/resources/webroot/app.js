@@ -862,7 +862,7 @@
   function setupForm() {
     const f = $('#new-run');
     f.optimizer.addEventListener('change', () => {
-      f.lr.value = DEFAULT_LR[f.optimizer.value] || f.lr.value;
+      f.lr.value = DEFAULT_LR[f.optimizer.value] || schemaLr(f.optimizer.value) || f.lr.value;
       showOptions(f, 'optimizer');
     });
     f.problem.addEventListener('change', () => showOptions(f, 'problem'));
@@ -924,6 +924,12 @@
     buildFields($('.opts[data-section=lr]', sweep), 'lr', lr.options);
     buildFields($('.opts[data-section=early_stop]', sweep), 'early_stop', early.options, 'early stop ');
     if (base) fillFrom(f, base.spec);
+  }
+
+  /** An optimizer's own default lr from the schema (a learning-rate-free one's multiplier, 1), as text; '' if none. */
+  function schemaLr(type) {
+    const lr = schema && (schema.optimizers[type] || []).find(o => o.name === 'lr');
+    return lr && typeof lr.default === 'number' ? String(lr.default) : '';
   }
 
   /** The options of a section's chosen type (an optimizer's lr has its own field), empty, defaults as placeholders. */

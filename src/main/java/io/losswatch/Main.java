@@ -43,7 +43,8 @@ public final class Main {
         trace --spec <JSON or file>   run a RunSpec headless; print step,loss,lr,grad_norm as CSV
                                       (trace --help)
         bench [--quick] [--only=X]    measure the live server (run it with java -Xmx2g); see BENCHMARKS.md
-                                      (X: pipeline, history, ws-all, ws-live, ingest, metrics, sweep, cluster)
+                                      (X: pipeline, history, ws-all, ws-live, ingest, metrics, sweep, cluster,
+                                      lr-free: auto_lr against the learning-rate-free optimizers)
         help                          this text
       """;
 

@@ -1,7 +1,6 @@
 package io.losswatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,9 +14,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The layering, read from the sources' imports: a package may use only the floors below its own, never a
- * sibling on its floor, so there is no cycle and no component reaches into another's objects sideways. Peers
- * (store, metrics, web, alert, cluster) talk through events and request/reply on the event bus.
+ * The layering, read from the sources: a package may use only the floors below its own, never a sibling on its
+ * floor, so there is no cycle and no component reaches into another's objects sideways. Peers (store, metrics, web,
+ * alert, cluster) talk through typed events and request/reply on the event bus; the core is pure Java, its own
+ * packages layered the same way; a bus message is taken by its type, never asked what it is; and only {@code web}
+ * speaks HTTP.
  */
 class ArchitectureTest {
   private static final Path MAIN = Path.of("src/main/java/io/losswatch");
@@ -25,11 +26,23 @@ class ArchitectureTest {
       Map.entry("core", 0),
       Map.entry("event", 1),
       Map.entry("history", 2),
-      Map.entry("train", 3),
+      Map.entry("run", 3),
       Map.entry("store", 4), Map.entry("metrics", 4), Map.entry("web", 4), Map.entry("alert", 4), Map.entry("cluster", 4),
       Map.entry("server", 5),
       Map.entry("cli", 6), Map.entry("bench", 6), Map.entry("", 7));
+  /**
+   * Inside the core: configuration and exact state first; the optimizers, schedules and problems on them; then a
+   * run's spec and trainer (the core's own package), the diagnosis that reads runs, and the policy that acts on it.
+   */
+  private static final Map<String, Integer> CORE_FLOOR = Map.ofEntries(
+      Map.entry("config", 0), Map.entry("state", 0),
+      Map.entry("optim", 1), Map.entry("schedule", 1), Map.entry("problem", 1),
+      Map.entry("", 2),
+      Map.entry("diagnosis", 3),
+      Map.entry("policy", 4));
   private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.losswatch\\.([a-z]*)", Pattern.MULTILINE);
+  private static final Pattern CORE_IMPORT = Pattern.compile("^import (?:static )?io\\.losswatch\\.core\\.(?:([a-z]+)\\.)?[A-Z]",
+      Pattern.MULTILINE);
 
   @Test
   void everyPackageUsesOnlyTheFloorsBelowIt() throws IOException {
@@ -53,12 +66,74 @@ class ArchitectureTest {
   }
 
   @Test
+  void theCoresPackagesUseOnlyTheFloorsBelowThem() throws IOException {
+    List<String> wrong = new ArrayList<>();
+    for (Path file : sources()) {
+      if (!top(file).equals("core")) continue;
+      String pkg = corePackage(file);
+      Integer floor = CORE_FLOOR.get(pkg);
+      if (floor == null) {
+        wrong.add(file + ": core package " + pkg + " has no floor in this test");
+        continue;
+      }
+      Matcher m = CORE_IMPORT.matcher(Files.readString(file));
+      while (m.find()) {
+        String used = m.group(1) == null ? "" : m.group(1);
+        if (used.equals(pkg)) continue;
+        Integer below = CORE_FLOOR.get(used);
+        if (below == null || below >= floor) wrong.add(file + " (core." + pkg + ") uses core." + used);
+      }
+    }
+    assertEquals(List.of(), wrong);
+  }
+
+  @Test
   void theCoreIsPureJava() throws IOException {
+    List<String> wrong = new ArrayList<>();
     for (Path file : sources()) {
       if (!top(file).equals("core")) continue;
       String text = Files.readString(file);
-      assertTrue(!text.contains("io.vertx") && !text.contains("io.micrometer"), file + " names Vert.x or Micrometer");
+      if (text.contains("io.vertx") || text.contains("io.micrometer")) wrong.add(file + " names Vert.x or Micrometer");
     }
+    assertEquals(List.of(), wrong);
+  }
+
+  /**
+   * Bus messages are a sealed family taken through typed listeners and typed addresses: no consumer of {@code Object},
+   * no {@code instanceof} on a message's body or on an event type.
+   */
+  @Test
+  void noInstanceofDispatchOverBusMessages() throws IOException {
+    Pattern untyped = Pattern.compile("Message<Object>|<Object>(?:local)?[cC]onsumer|MessageConsumer<Object>"
+        + "|body\\(\\)\\s+instanceof|\\bbody\\s+instanceof|instanceof\\s+(?:StepBatch|RunSummary|Alert|Checkpoint|Rewound"
+        + "|Append|Appended|Finish|Fork|RunCommand|RunList|HistoryRead|Written|RunEvent)\\b");
+    List<String> wrong = new ArrayList<>();
+    for (Path file : sources()) {
+      List<String> lines = Files.readAllLines(file);
+      for (int i = 0; i < lines.size(); i++) {
+        if (untyped.matcher(lines.get(i)).find()) wrong.add(file + ":" + (i + 1) + ": " + lines.get(i).trim());
+      }
+    }
+    assertEquals(List.of(), wrong);
+  }
+
+  /**
+   * HTTP answers are {@code web}'s: elsewhere a refusal is a {@code RunRefusal} (a kind, not a status), and only it
+   * turns into a request/reply failure code (an HTTP client, such as the webhook's, may read the statuses it gets).
+   */
+  @Test
+  void noHttpStatusOutsideWeb() throws IOException {
+    Pattern status = Pattern.compile("\\.fail\\(\\s*[1-5]\\d\\d\\s*,|new ReplyException\\(|failureCode\\(\\)|setStatusCode");
+    List<String> wrong = new ArrayList<>();
+    for (Path file : sources()) {
+      String pkg = top(file);
+      if (pkg.equals("web") || pkg.equals("bench") || file.endsWith(Path.of("event", "RunRefusal.java"))) continue;
+      List<String> lines = Files.readAllLines(file);
+      for (int i = 0; i < lines.size(); i++) {
+        if (status.matcher(lines.get(i)).find()) wrong.add(file + ":" + (i + 1) + ": " + lines.get(i).trim());
+      }
+    }
+    assertEquals(List.of(), wrong);
   }
 
   private static List<Path> sources() throws IOException {
@@ -70,6 +145,12 @@ class ArchitectureTest {
   /** The package right under io.losswatch ("" for io.losswatch itself). */
   private static String top(Path file) {
     Path rel = MAIN.relativize(file);
+    return rel.getNameCount() == 1 ? "" : rel.getName(0).toString();
+  }
+
+  /** The package right under io.losswatch.core ("" for the core's own). */
+  private static String corePackage(Path file) {
+    Path rel = MAIN.resolve("core").relativize(file);
     return rel.getNameCount() == 1 ? "" : rel.getName(0).toString();
   }
 }

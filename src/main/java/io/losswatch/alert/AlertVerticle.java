@@ -4,10 +4,11 @@ import io.losswatch.core.config.Json;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.event.Alert;
 import io.losswatch.event.Events;
+import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
-import io.losswatch.train.Run;
-import io.losswatch.train.RunRegistry;
+import io.losswatch.run.Run;
+import io.losswatch.run.RunRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.HashMap;
@@ -35,8 +36,10 @@ public final class AlertVerticle extends VerticleBase {
     vertx.setPeriodic(Math.max(100, stallMs / 5), id -> checkStalls(System.currentTimeMillis()));
     if (webhookUrl == null) return Future.succeededFuture();
     Webhook webhook = new Webhook(vertx, webhookUrl);
-    return vertx.eventBus().localConsumer(Events.RUNS, m -> {
-      if (m.body() instanceof Alert a) webhook.send(a);
+    return Events.listen(vertx.eventBus(), Events.RUNS, new RunEvent.Listener() {
+      @Override public void alert(Alert a) {
+        webhook.send(a);
+      }
     }).completion();
   }
 
@@ -65,11 +68,11 @@ public final class AlertVerticle extends VerticleBase {
       if (at == null && now - s.updated() >= allowed) {
         stalledAt.put(run.id(), s.step());
         Diagnosis d = s.diagnosis();
-        vertx.eventBus().publish(Events.RUNS, new Alert(run.id(), s.name(), Alert.Kind.STALLED, s.step(),
+        Events.publish(vertx.eventBus(), new Alert(run.id(), s.name(), Alert.Kind.STALLED, s.step(),
             s.name() + ": stalled: running, yet no step for " + (now - s.updated()) / 1000 + " s after step "
                 + s.step() + " (" + (pace > 0 ? "paced at " + Json.format(pace) + " steps/s, " : "") + "it may take "
                 + Math.round(allowed / 100.0) / 10.0 + " s)" + (d.hasAdvice() ? ". Advice: " + d.advice() : ""),
-            Double.NaN, now), Events.LOCAL);
+            Double.NaN, now));
       }
     }
     stalledAt.keySet().retainAll(runs.local().stream().map(Run::id).toList());

@@ -6,7 +6,7 @@ import io.losswatch.core.config.Json;
 import io.losswatch.event.RunState;
 import io.losswatch.server.Server;
 import io.losswatch.server.ServerConfig;
-import io.losswatch.train.Run;
+import io.losswatch.run.Run;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
@@ -30,10 +30,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|ingest|metrics|sweep|cluster]}: the live
- * server's throughput, latency, scrape time and memory, measured in-process over loopback (the live-mode load comes
- * from a separate process; {@code cluster} runs its nodes as processes of their own), each figure beside its
- * target. Run it with {@code java -Xmx2g -jar target/losswatch.jar bench}; BENCHMARKS.md has the results.
+ * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|ingest|metrics|sweep|cluster|lr-free]}: the
+ * live server's throughput, latency, scrape time and memory, measured in-process over loopback (the live-mode load
+ * comes from a separate process; {@code cluster} runs its nodes as processes of their own), each figure beside its
+ * target; and {@code lr-free}, auto_lr against the learning-rate-free optimizers (pure computation). Run it with {@code java -Xmx2g -jar target/losswatch.jar bench}; BENCHMARKS.md has the results.
  */
 public final class BenchCommand {
   private static final String ROSENBROCK = "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\",\"lr\":0.001},\"steps\":%d%s}";
@@ -61,6 +61,7 @@ public final class BenchCommand {
       if (only.isEmpty() || only.equals("metrics")) b.metricsAndMemory();
       if (only.isEmpty() || only.equals("sweep")) b.sweep();
       if (only.isEmpty() || only.equals("cluster")) new ClusterBench(b).run();
+      if (only.isEmpty() || only.equals("lr-free")) new LrFreeBench(b).run();
       b.print();
       return 0;
     } catch (Exception e) {

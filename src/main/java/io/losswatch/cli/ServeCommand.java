@@ -25,7 +25,9 @@ public final class ServeCommand {
     }
     Server server;
     try {
-      server = Server.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      // joining a cluster waits for Hazelcast's members, which a busy machine makes slow: a hang is still cut off
+      long limit = config.cluster() == null ? 60 : 300;
+      server = Server.start(config).toCompletionStage().toCompletableFuture().get(limit, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       err.println("serve: cannot start on " + config.host() + ":" + config.port() + ": " + e.getCause().getMessage());
       return 1;

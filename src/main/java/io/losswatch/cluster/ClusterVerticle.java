@@ -5,17 +5,18 @@ import com.hazelcast.cluster.MembershipListener;
 import io.losswatch.event.Alert;
 import io.losswatch.event.Events;
 import io.losswatch.event.HistoryRead;
+import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunList;
+import io.losswatch.event.RunRefusal;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.train.Run;
-import io.losswatch.train.RunManager;
+import io.losswatch.run.Run;
+import io.losswatch.run.RunManager;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,13 +53,23 @@ public final class ClusterVerticle extends VerticleBase {
     ready.add(bus.<String>consumer(Events.node(me, "delete"),
         m -> answer(m, m.body(), run -> manager.delete(run).map("deleted"))).completion());
     ready.add(bus.<String>consumer(Events.node(me, "resume"), m -> answer(m, m.body(), manager::resume)).completion());
-    ready.add(bus.consumer(Events.CLUSTER, m -> {
+    ready.add(bus.<RunEvent>consumer(Events.CLUSTER, m -> {
       String from = m.headers().get("node");
       if (from != null && !from.equals(me)) mirrors.told(from, m.body());
     }).completion());
-    ready.add(bus.localConsumer(Events.RUNS, m -> {
-      Object body = m.body();
-      if (body instanceof StepBatch || body instanceof RunSummary || body instanceof Alert) bus.publish(Events.CLUSTER, body, fromMe);
+    // what other nodes mirror: batches, summaries and alerts (checkpoints and rewinds stay with the store here)
+    ready.add(Events.listen(bus, Events.RUNS, new RunEvent.Listener() {
+      @Override public void batch(StepBatch b) {
+        bus.publish(Events.CLUSTER, b, fromMe);
+      }
+
+      @Override public void summary(RunSummary s) {
+        bus.publish(Events.CLUSTER, s, fromMe);
+      }
+
+      @Override public void alert(Alert a) {
+        bus.publish(Events.CLUSTER, a, fromMe);
+      }
     }).completion());
     members.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
       @Override public void memberAdded(MembershipEvent e) {
@@ -97,10 +108,13 @@ public final class ClusterVerticle extends VerticleBase {
   private <T> void answer(Message<?> m, String id, Function<Run, Future<T>> action) {
     Optional<Run> run = manager.runs().get(id).filter(Run::local);
     if (run.isEmpty()) {
-      m.fail(404, "run " + id + " is not on this node");
+      RunRefusal.of(RunRefusal.Kind.NOT_FOUND, "run " + id + " is not on this node").fail(m);
       return;
     }
-    action.apply(run.get()).onSuccess(m::reply).onFailure(e -> m.fail(e instanceof ReplyException r ? r.failureCode() : 500,
-        e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+    action.apply(run.get()).onSuccess(m::reply).onFailure(e -> {
+      RunRefusal r = RunRefusal.of(e);
+      if (r != null) r.fail(m);
+      else m.fail(-1, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());   // a fault, not an answer
+    });
   }
 }

@@ -3,12 +3,13 @@ package io.losswatch.cluster;
 import io.losswatch.event.Alert;
 import io.losswatch.event.Events;
 import io.losswatch.event.HistoryRead;
+import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.history.RunHistory;
-import io.losswatch.train.Run;
-import io.losswatch.train.RunRegistry;
+import io.losswatch.run.Run;
+import io.losswatch.run.RunRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -49,10 +50,20 @@ final class Mirrors {
   }
 
   /** Something node {@code from} told about one of its runs. */
-  void told(String from, Object body) {
-    if (body instanceof StepBatch b) batch(b);
-    else if (body instanceof RunSummary s) summary(from, s);
-    else if (body instanceof Alert a && runs.get(a.run()).filter(r -> !r.local()).isPresent()) retell(a);
+  void told(String from, RunEvent event) {
+    event.tell(new RunEvent.Listener() {
+      @Override public void batch(StepBatch b) {
+        Mirrors.this.batch(b);
+      }
+
+      @Override public void summary(RunSummary s) {
+        Mirrors.this.summary(from, s);
+      }
+
+      @Override public void alert(Alert a) {
+        if (runs.get(a.run()).filter(r -> !r.local()).isPresent()) retell(a);
+      }
+    });
   }
 
   void summary(String from, RunSummary s) {
@@ -147,7 +158,7 @@ final class Mirrors {
     }
   }
 
-  private void retell(Object event) {
+  private void retell(RunEvent event) {
     bus.publish(Events.MIRRORED, event, Events.LOCAL);
   }
 

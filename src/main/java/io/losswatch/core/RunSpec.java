@@ -168,6 +168,14 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     return stopOnDivergence != null || external() && json.get("config") instanceof Map<?, ?> c && c.containsKey("lr_range");
   }
 
+  /**
+   * Whether the run's optimizer sets its own step size (Prodigy, D-Adaptation, Schedule-Free), so that no lr factor
+   * is advice for it: a built-in optimizer says so itself, an external run's is known by its type's name.
+   */
+  public boolean setsOwnStep() {
+    return external() ? Optimizers.setsOwnStep(optimizerType()) : optimizer.setsOwnStep();
+  }
+
   /** The optimizer's name, as given by an external run or built in. */
   @SuppressWarnings("unchecked")
   public String optimizerType() {

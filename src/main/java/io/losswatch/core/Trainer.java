@@ -9,8 +9,8 @@ import io.losswatch.core.state.State;
 /**
  * Runs a {@link RunSpec} one step at a time, the way a torch training loop does:
  * <pre>
- *   loss, grad = f(θ)            record (t, loss, lr used for this step, ‖grad‖₂)
- *   opt.step()
+ *   loss, grad = f(θ)            record (t, loss, ‖grad‖₂)
+ *   opt.step()                   record the lr this step used (Optimizer.stepLr: d·lr for D-Adaptation, …)
  *   every curvature_every steps: the sharpness at θ (this step's sample, the denominator opt.step used)
  *   sched.step()                 (plateau: sched.step(loss))
  * </pre>
@@ -155,11 +155,11 @@ public final class Trainer {
     double previousLoss = loss;
     loss = problem.evaluate(params, grad);
     gradNorm = norm(grad);
-    lr = optimizer.lr();
     // how much of the decrease the last update promised (first order: -g·Δ) it delivered
     efficiency = (previousLoss - loss) / predictedDecrease;
     System.arraycopy(params, 0, before, 0, params.length);
     optimizer.step(params, grad);
+    lr = optimizer.stepLr();   // after the step: a learning-rate-free optimizer sets its step as it takes it
     sharpness = threshold = stability = Double.NaN;
     if (curvature != null && (stepsTaken + 1) % spec.curvatureEvery() == 0) {
       threshold = optimizer.stabilityThreshold();   // before a schedule moves the momentum
@@ -281,6 +281,11 @@ public final class Trainer {
   /** The learning rate the next step will use. */
   public double nextLr() {
     return optimizer.lr();
+  }
+
+  /** The factor lr changes (a person's, auto_lr's, a rewind's) put on the schedule's lr: 1 while none was made. */
+  public double lrScale() {
+    return lrScale;
   }
 
   /** Training accuracy at the current parameters for classification problems, NaN otherwise. */

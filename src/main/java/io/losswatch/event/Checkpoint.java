@@ -7,5 +7,9 @@ import io.losswatch.core.state.State;
  * from it after a restart. Sent after the batch that holds {@code step}, on the same address, so the store has
  * the steps before it takes the checkpoint. The state is a copy no one changes.
  */
-public record Checkpoint(String run, long step, State state) {
+public record Checkpoint(String run, long step, State state) implements RunEvent {
+  @Override
+  public void tell(Listener to) {
+    to.checkpoint(this);
+  }
 }

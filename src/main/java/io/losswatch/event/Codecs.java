@@ -14,7 +14,7 @@ public final class Codecs {
       new WireCodec<>(RunCommand.class, Formats::runCommand, Formats::runCommand),
       new WireCodec<>(Alert.class, Formats::alert, Formats::alert),
       new WireCodec<>(Append.class, Formats::append, Formats::append),
-      new WireCodec<>(Appended.class, Formats::appended, Formats::appended),
+      new WireCodec<>(Appended.class, 2, Formats::appended, Formats::appended),   // v2: skipped, stop reasons, rewinds
       new WireCodec<>(Finish.class, Formats::finish, Formats::finish),
       new WireCodec<>(Fork.class, Formats::fork, Formats::fork),
       new WireCodec<>(RunList.class, Formats::runList, Formats::runList),

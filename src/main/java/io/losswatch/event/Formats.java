@@ -117,12 +117,14 @@ final class Formats {
   }
 
   static void appended(WireOut o, Appended a) {
-    o.i64(a.accepted()).i64(a.duplicates()).i64(a.lastStep())
-        .list(a.commands(), (out, c) -> out.str(c.id()).str(c.op()).f64(c.lr()).f64(c.factor()));
+    o.i64(a.accepted()).i64(a.duplicates()).i64(a.skipped()).i64(a.lastStep())
+        .list(a.commands(), (out, c) -> out.str(c.id()).str(c.op()).f64(c.lr()).f64(c.factor()).str(c.reason()).i64(c.toStep())
+            .i32(c.factors().length).doubles(c.factors()).i32(c.horizon()));
   }
 
   static Appended appended(WireIn in) {
-    return new Appended(in.i64(), in.i64(), in.i64(), in.list(i -> new Appended.Command(i.str(), i.str(), i.f64(), i.f64())));
+    return new Appended(in.i64(), in.i64(), in.i64(), in.i64(),
+        in.list(i -> new Appended.Command(i.str(), i.str(), i.f64(), i.f64(), i.str(), i.i64(), i.doubles(i.count()), i.i32())));
   }
 
   static void finish(WireOut o, Finish f) {

@@ -5,5 +5,9 @@ package io.losswatch.event;
  * after it ({@code abandoned}, the guard's {@code index}-th rewind) are kept apart. Sent once every step before
  * it is on disk, on the same address as the batches, so the store cuts the log before any later step comes.
  */
-public record Rewound(String run, int index, long to, StepBatch abandoned) {
+public record Rewound(String run, int index, long to, StepBatch abandoned) implements RunEvent {
+  @Override
+  public void tell(Listener to) {
+    to.rewound(this);
+  }
 }

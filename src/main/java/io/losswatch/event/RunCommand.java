@@ -2,7 +2,7 @@ package io.losswatch.event;
 
 /**
  * A request to a run's verticle; it replies with the run's new {@link RunSummary}, or for {@code BRANCH} with a
- * {@link Fork} of its state at {@code step} (-1: its current step), or fails with a status.
+ * {@link Fork} of its state at {@code step} (-1: its current step), or fails with a {@link RunRefusal}.
  */
 public record RunCommand(Kind kind, double lr, long step) {
   public enum Kind { SET_LR, APPLY_ADVICE, PAUSE, RESUME, STOP, BRANCH }

@@ -20,7 +20,7 @@ public enum RunState {
   /**
    * A run's whole life, in one table: the states each may go to. A state may be told again (a paused run's reason
    * changes); an ended demo run starts over (running); a run a restart interrupted runs again when resumed, or
-   * when its script appends again, and a script may also end it.
+   * when its script appends again, and a script (or a person) may also end it.
    */
   private static final Map<RunState, Set<RunState>> NEXT = new EnumMap<>(RunState.class);
 
@@ -28,12 +28,12 @@ public enum RunState {
     Set<RunState> ended = EnumSet.of(RUNNING);   // a demo run starting over
     NEXT.put(CREATED, EnumSet.of(RUNNING, STOPPED));
     NEXT.put(RUNNING, EnumSet.of(RUNNING, PAUSED, FINISHED, DIVERGED, FAILED, STOPPED));
-    NEXT.put(PAUSED, EnumSet.of(PAUSED, RUNNING, STOPPED));
+    NEXT.put(PAUSED, EnumSet.of(PAUSED, RUNNING, STOPPED, FINISHED, FAILED));   // a script may end its run paused
     NEXT.put(FINISHED, ended);
     NEXT.put(DIVERGED, ended);
     NEXT.put(FAILED, ended);
     NEXT.put(STOPPED, ended);
-    NEXT.put(INTERRUPTED, EnumSet.of(RUNNING, FINISHED, FAILED));
+    NEXT.put(INTERRUPTED, EnumSet.of(RUNNING, FINISHED, FAILED, STOPPED));
     NEXT.put(LOST, EnumSet.of(INTERRUPTED, RUNNING, FINISHED, FAILED));
     NEXT.put(DELETED, EnumSet.noneOf(RunState.class));
   }

@@ -23,7 +23,7 @@ import java.util.List;
  */
 public record RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
     double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis,
-    List<LrChange> lrChanges, String reason, String parent, long branchedAt, List<Rewind> rewinds) {
+    List<LrChange> lrChanges, String reason, String parent, long branchedAt, List<Rewind> rewinds) implements RunEvent {
   /** A run of its own, never rewound. */
   public RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
       double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis, List<LrChange> lrChanges,
@@ -38,6 +38,11 @@ public record RunSummary(String id, RunSpec spec, RunState state, int cycle, lon
   public static RunSummary created(String id, RunSpec spec, long now) {
     return new RunSummary(id, spec, RunState.CREATED, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, now, now,
         Diagnosis.UNKNOWN, List.of(), null);
+  }
+
+  @Override
+  public void tell(Listener to) {
+    to.summary(this);
   }
 
   public String name() {

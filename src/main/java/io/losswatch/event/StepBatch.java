@@ -15,10 +15,15 @@ import java.util.Map;
  *     a step has none; empty for built-in runs
  */
 public record StepBatch(String run, int cycle, long[] step, double[] loss, double[] lr, double[] gradNorm, long[] t,
-    Map<String, double[]> metrics) {
+    Map<String, double[]> metrics) implements RunEvent {
 
   public StepBatch(String run, int cycle, long[] step, double[] loss, double[] lr, double[] gradNorm, long[] t) {
     this(run, cycle, step, loss, lr, gradNorm, t, Map.of());
+  }
+
+  @Override
+  public void tell(Listener to) {
+    to.batch(this);
   }
 
   public int size() {

@@ -28,8 +28,13 @@ public final class WireCodec<T> implements MessageCodec<T, T> {
   private final Reader<T> reader;
 
   WireCodec(Class<T> type, Writer<T> writer, Reader<T> reader) {
+    this(type, 1, writer, reader);
+  }
+
+  /** {@code version}: its layout's, in its name. */
+  WireCodec(Class<T> type, int version, Writer<T> writer, Reader<T> reader) {
     this.type = type;
-    this.name = "losswatch-" + type.getSimpleName() + "-v1";
+    this.name = "losswatch-" + type.getSimpleName() + "-v" + version;
     this.writer = writer;
     this.reader = reader;
   }

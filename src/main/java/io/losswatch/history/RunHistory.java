@@ -91,7 +91,7 @@ public final class RunHistory {
     }
   }
 
-  /** The extra scalars' names this run has had, on disk or in memory (at most a few: the ingest caps them). */
+  /** The extra scalars' names this run has had, on disk or in memory (at most 64: a run takes no more). */
   public synchronized List<String> metrics() {
     if (log == null || extra.keySet().containsAll(log.metrics())) return List.copyOf(extra.keySet());
     List<String> all = new ArrayList<>(log.metrics());
@@ -110,6 +110,39 @@ public final class RunHistory {
   /** Steps taken but not yet on disk: what the run waits on beyond {@link #MAX_UNWRITTEN}. */
   public synchronized long unwritten() {
     return log == null ? 0 : first + n - persisted;
+  }
+
+  /** The records the history holds in all (on disk and in memory): the store holds them all once it persisted as many. */
+  public synchronized long records() {
+    return first + n;
+  }
+
+  /** The records the store has written. */
+  public synchronized long persisted() {
+    return persisted;
+  }
+
+  /**
+   * How many of {@code steps[0..count)} (increasing, none past the last step) the history holds. Memory tells for the
+   * steps it holds and those between them; a step older than memory counts as held.
+   */
+  public synchronized long held(long[] steps, int count) {
+    long held = 0;
+    for (int k = 0; k < count; k++) {
+      if (n == 0 || steps[k] < step[0]) {
+        held++;
+      } else {
+        int i = lowerBound(step, n, steps[k]);
+        if (i < n && step[i] == steps[k]) held++;
+      }
+    }
+    return held;
+  }
+
+  /** The lr at step {@code step} when memory holds that step, else NaN. */
+  public synchronized double lrAt(long step) {
+    int i = lowerBound(this.step, n, step);
+    return i < n && this.step[i] == step ? lr[i] : Double.NaN;
   }
 
   /** Lets go of the memory window once every step is on disk (the run ended): reads go to the log. */

@@ -73,8 +73,18 @@ public final class StepLog {
     }
   }
 
+  /**
+   * A metric's column file: {@code metric.<name>.f64}, its name's {@code /} written {@code %2F} (a name such as
+   * {@code train/loss} is one file, not a folder; names have no {@code %}, so the file names are read back exactly).
+   */
   private static Path metricFile(Path dir, String name) {
-    return dir.resolve("metric." + name + ".f64");
+    return dir.resolve("metric." + name.replace("/", "%2F") + ".f64");
+  }
+
+  /** The metric a column file holds, or null when the file is no metric's column. */
+  private static String metricName(String file) {
+    if (!file.startsWith("metric.") || !file.endsWith(".f64") || file.length() <= 11) return null;
+    return file.substring(7, file.length() - 4).replace("%2F", "/");
   }
 
   /** The extra scalars' columns, each made exactly {@code records} long: cut back, or NaN-filled where a kill left it short. */
@@ -82,8 +92,8 @@ public final class StepLog {
     List<String> names = new ArrayList<>();
     try (var files = Files.list(dir)) {
       for (Path f : files.sorted().toList()) {
-        String n = f.getFileName().toString();
-        if (n.startsWith("metric.") && n.endsWith(".f64")) names.add(n.substring(7, n.length() - 4));
+        String name = metricName(f.getFileName().toString());
+        if (name != null) names.add(name);
       }
     }
     for (String name : names) {

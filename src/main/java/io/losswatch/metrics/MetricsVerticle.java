@@ -2,6 +2,7 @@ package io.losswatch.metrics;
 
 import io.losswatch.event.Alert;
 import io.losswatch.event.Events;
+import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
@@ -39,13 +40,17 @@ public final class MetricsVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.eventBus().localConsumer(Events.RUNS, m -> {
-      if (m.body() instanceof StepBatch b) {
+    return Events.listen(vertx.eventBus(), Events.RUNS, new RunEvent.Listener() {
+      @Override public void batch(StepBatch b) {
         RunMeters r = meters.get(b.run());
         if (r != null) r.update(b);
-      } else if (m.body() instanceof RunSummary s) {
+      }
+
+      @Override public void summary(RunSummary s) {
         onRun(s);
-      } else if (m.body() instanceof Alert a) {
+      }
+
+      @Override public void alert(Alert a) {
         alerts.get(a.kind()).increment();
       }
     }).completion();

@@ -1,7 +1,7 @@
 package io.losswatch.metrics;
 
 import io.losswatch.event.RunState;
-import io.losswatch.train.RunRegistry;
+import io.losswatch.run.RunRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;

@@ -1,7 +1,7 @@
 package io.losswatch.server;
 
 import io.losswatch.core.RunSpec;
-import io.losswatch.train.RunManager;
+import io.losswatch.run.RunManager;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;

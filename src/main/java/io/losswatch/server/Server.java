@@ -8,15 +8,15 @@ import io.losswatch.metrics.MetricsVerticle;
 import io.losswatch.metrics.ServerMeters;
 import io.losswatch.store.RunStore;
 import io.losswatch.store.StoreVerticle;
-import io.losswatch.train.RunFiles;
-import io.losswatch.train.RunManager;
-import io.losswatch.train.RunRegistry;
+import io.losswatch.run.RunFiles;
+import io.losswatch.run.RunManager;
+import io.losswatch.run.RunRegistry;
 import io.losswatch.web.HttpVerticle;
 import io.losswatch.web.WebConfig;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.losswatch.train.Run;
+import io.losswatch.run.Run;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -35,7 +35,7 @@ public final class Server {
    * How long an event loop runs queued tasks before it looks at its sockets again. Netty 4.2's default is a
    * second, so with many unpaced runs re-queuing their slices (a sweep) every HTTP and WebSocket answer on a loop
    * waited up to a second; 100 ms is the least Netty takes. Read once, when Netty's event loop class loads: set
-   * before any Vert.x starts. (Runs that many also re-queue by timer: RunVerticle.wake.)
+   * before any Vert.x starts. (Runs that many also re-queue by timer: TrainerSource.wake.)
    */
   static final String TASK_QUANTUM_MS = "100";
 
@@ -157,11 +157,13 @@ public final class Server {
   }
 
   /**
-   * Shuts down gracefully (SIGTERM comes here): every run stops at a step boundary, the store writes what
-   * it still holds, WebSocket clients are closed with 1001 (going away), then Vert.x stops and the logs
-   * close. Runs cut off this way come back as {@code interrupted}.
+   * Shuts down gracefully (SIGTERM comes here): appends are refused first (503: a script keeps its steps and sends
+   * them to the server that comes back), then every run stops at a step boundary, the store writes what it still
+   * holds, WebSocket clients are closed with 1001 (going away), then Vert.x stops and the logs close. Runs cut off
+   * this way come back as {@code interrupted}.
    */
   public Future<Void> close() {
+    manager.close();   // appends are refused (send them again) from now on, before any run's verticle goes
     List<Future<?>> stopped = new ArrayList<>();
     for (Run run : manager.runs().unordered()) {
       if (run.deploymentId() != null) stopped.add(vertx.undeploy(run.deploymentId()).recover(e -> Future.succeededFuture()));

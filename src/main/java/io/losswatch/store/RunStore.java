@@ -1,6 +1,6 @@
 package io.losswatch.store;
 
-import io.losswatch.train.RunFiles;
+import io.losswatch.run.RunFiles;
 import io.losswatch.history.Columns;
 import io.losswatch.history.RunHistory;
 import io.losswatch.history.StepLog;

@@ -8,6 +8,7 @@ import io.losswatch.event.Events;
 import io.losswatch.event.LrChange;
 import io.losswatch.event.RunState;
 import io.losswatch.event.Rewound;
+import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.event.Written;
@@ -65,11 +66,22 @@ public final class StoreVerticle extends VerticleBase {
       }
     });
     vertx.setPeriodic(RETRY_MS, id -> retry());
-    return vertx.eventBus().localConsumer(Events.RUNS, m -> {
-      if (m.body() instanceof StepBatch b) write(b);
-      else if (m.body() instanceof RunSummary s) record(s);
-      else if (m.body() instanceof Checkpoint c) keep(c);
-      else if (m.body() instanceof Rewound r) rewind(r);
+    return Events.listen(vertx.eventBus(), Events.RUNS, new RunEvent.Listener() {
+      @Override public void batch(StepBatch b) {
+        write(b);
+      }
+
+      @Override public void summary(RunSummary s) {
+        record(s);
+      }
+
+      @Override public void checkpoint(Checkpoint c) {
+        keep(c);
+      }
+
+      @Override public void rewound(Rewound r) {
+        rewind(r);
+      }
     }).completion();
   }
 

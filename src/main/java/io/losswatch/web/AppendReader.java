@@ -6,6 +6,7 @@ import io.losswatch.core.config.JsonCursor;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.event.Append;
 import io.losswatch.event.StepBatch;
+import io.losswatch.run.Run;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,9 +23,12 @@ import java.util.regex.Pattern;
 final class AppendReader extends JsonCursor {
   /** Steps one append may carry at most (a script sends what piled up since its last one, a few thousand). */
   static final int MAX_STEPS = 10_000;
-  /** Extra scalars an append may carry at most, and the form of their names. */
-  static final int MAX_METRICS = 8;
-  static final Pattern METRIC_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
+  /**
+   * Extra scalars an append may carry at most (a run may have as many in all), and the form of their names: 1 to 64
+   * letters, digits and {@code _ . / -}, starting with a letter or {@code _} ({@code train/loss}, {@code val.acc}).
+   */
+  static final int MAX_METRICS = Run.MAX_METRICS;
+  static final Pattern METRIC_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_./-]{0,63}");
   private static final double MAX_INTEGER = 9.007199254740991E15;   // 2^53: exact as a JSON number
   private AppendReader(String s) {
     super(s);
@@ -183,8 +187,8 @@ final class AppendReader extends JsonCursor {
       ws();
       String name = string("metrics");
       if (!METRIC_NAME.matcher(name).matches()) {
-        throw new SpecException("metrics." + name, "a name is a letter or _ then letters, digits or _, at most 64, got "
-            + Json.write(name));
+        throw new SpecException("metrics." + name, "a name is a letter or _ then letters, digits, _ . / or -, at most 64"
+            + " in all, got " + Json.write(name));
       }
       if (out.containsKey(name)) throw new SpecException("metrics." + name, "duplicate key");
       if (out.size() == MAX_METRICS) throw new SpecException("metrics", "at most " + MAX_METRICS + " names");

@@ -1,6 +1,6 @@
 package io.losswatch.web;
 
-import io.losswatch.train.RunManager;
+import io.losswatch.run.RunManager;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;

@@ -6,9 +6,8 @@ import io.losswatch.event.Append;
 import io.losswatch.event.Appended;
 import io.losswatch.event.Finish;
 import io.losswatch.event.RunState;
-import io.losswatch.event.RunSummary;
-import io.losswatch.train.Run;
-import io.losswatch.train.RunManager;
+import io.losswatch.run.Run;
+import io.losswatch.run.RunManager;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -40,7 +39,7 @@ final class IngestApi {
     String body = RequestInput.text(ctx);
     if (body == null || body.isBlank()) throw new ApiError(400, "a JSON body is required", null);
     Append a = AppendReader.read(run.id(), body, System.currentTimeMillis());
-    manager.<Appended>ingest(run, a).onSuccess(r -> ok(ctx, answer(r))).onFailure(ctx::fail);
+    manager.append(run, a).onSuccess(r -> ok(ctx, answer(r))).onFailure(ctx::fail);
   }
 
   private void finish(RoutingContext ctx) {
@@ -50,7 +49,7 @@ final class IngestApi {
     String message = o.string("message", null);
     if (message != null && message.length() > 1000) throw o.fail("message", "at most 1000 characters, got " + message.length());
     o.done("a finish");
-    manager.<RunSummary>ingest(run, new Finish(state, message)).onSuccess(s -> ok(ctx, Wire.summary(s))).onFailure(ctx::fail);
+    manager.finish(run, new Finish(state, message)).onSuccess(s -> ok(ctx, Wire.summary(s))).onFailure(ctx::fail);
   }
 
   private Run run(RoutingContext ctx) {
@@ -60,18 +59,35 @@ final class IngestApi {
 
   private static String answer(Appended r) {
     StringBuilder b = new StringBuilder(128).append("{\"accepted\":").append(r.accepted()).append(",\"duplicates\":")
-        .append(r.duplicates()).append(",\"last_step\":").append(r.lastStep()).append(",\"commands\":[");
+        .append(r.duplicates()).append(",\"skipped\":").append(r.skipped()).append(",\"last_step\":").append(r.lastStep())
+        .append(",\"commands\":[");
     for (int i = 0; i < r.commands().size(); i++) {
       Appended.Command c = r.commands().get(i);
       b.append(i > 0 ? ",{\"id\":" : "{\"id\":");
       Json.quote(b, c.id());
       b.append(",\"op\":\"").append(c.op()).append('"');
-      if (c.op().equals("lr")) {
-        b.append(",\"lr\":");
-        Json.number(b, c.lr());
-        b.append(",\"factor\":");
-        if (Double.isNaN(c.factor())) b.append("null");
-        else Json.number(b, c.factor());
+      switch (c.op()) {
+        case "lr" -> {
+          b.append(",\"lr\":");
+          Json.number(b, c.lr());
+          b.append(",\"factor\":");
+          if (Double.isNaN(c.factor())) b.append("null");
+          else Json.number(b, c.factor());
+        }
+        case "stop" -> {
+          b.append(",\"reason\":");
+          Json.quote(b, c.reason());
+        }
+        case "rewind" -> {
+          b.append(",\"to_step\":").append(c.toStep()).append(",\"lr_factor\":");
+          Json.number(b, c.factor());
+        }
+        case "probe" -> {
+          b.append(",\"factors\":[");
+          for (int k = 0; k < c.factors().length; k++) Json.number(k > 0 ? b.append(',') : b, c.factors()[k]);
+          b.append("],\"horizon\":").append(c.horizon());
+        }
+        default -> { }
       }
       b.append('}');
     }

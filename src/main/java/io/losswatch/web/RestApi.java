@@ -7,12 +7,12 @@ import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.event.RunCommand;
+import io.losswatch.event.RunRefusal;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.train.Run;
-import io.losswatch.train.RunManager;
+import io.losswatch.run.Run;
+import io.losswatch.run.RunManager;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -276,17 +276,22 @@ final class RestApi {
     int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
     String message;
     String field = null;
+    String state = null;
     if (t instanceof ApiError e) {
       status = e.status;
       message = e.getMessage();
       field = e.field;
+      state = e.state;
     } else if (t instanceof SpecException e) {
       status = 400;
       message = e.getMessage();
       field = e.field();
-    } else if (t instanceof ReplyException e && e.failureCode() >= 400 && e.failureCode() < 600) {   // deliberate
-      status = e.failureCode();
+    } else if (RunRefusal.of(t) != null) {
+      ApiError e = ApiError.of(RunRefusal.of(t));
+      status = e.status;
       message = e.getMessage();
+      field = e.field;
+      state = e.state;
     } else {
       message = switch (status) {
         case 404 -> "no such resource: " + ctx.request().method() + " " + ctx.request().path();
@@ -303,6 +308,6 @@ final class RestApi {
       if (status >= 500) LOG.log(Level.WARNING, "failed " + ctx.request().method() + " " + ctx.request().path(), t);
     }
     if (ctx.response().ended()) return;
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Wire.error(message, field));
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Wire.error(message, field, state));
   }
 }

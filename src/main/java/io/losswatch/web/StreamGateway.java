@@ -2,11 +2,11 @@ package io.losswatch.web;
 
 import io.losswatch.event.Alert;
 import io.losswatch.event.Events;
+import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
-import io.losswatch.train.RunRegistry;
+import io.losswatch.run.RunRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.ArrayList;
@@ -47,22 +47,27 @@ final class StreamGateway {
       for (WsSession s : new ArrayList<>(sessions.values())) s.tick(now, written);
     });
     // this node's runs, and (in a cluster) the other nodes' as mirrored here: the same to a client
-    return Future.all(vertx.eventBus().localConsumer(Events.RUNS, this::onEvent).completion(),
-        vertx.eventBus().localConsumer(Events.MIRRORED, this::onEvent).completion());
-  }
+    RunEvent.Listener fanOut = new RunEvent.Listener() {
+      @Override public void batch(StepBatch b) {
+        if (sessions.isEmpty()) return;
+        Fanout f = new Fanout(b);
+        for (WsSession s : sessions.values()) s.onBatch(f);
+      }
 
-  private void onEvent(Message<Object> m) {
-    if (sessions.isEmpty()) return;
-    if (m.body() instanceof StepBatch b) {
-      Fanout f = new Fanout(b);
-      for (WsSession s : sessions.values()) s.onBatch(f);
-    } else if (m.body() instanceof RunSummary summary) {
-      String text = Wire.runMessage(summary);
-      for (WsSession s : sessions.values()) s.onRun(summary, text);
-    } else if (m.body() instanceof Alert alert) {
-      String text = Wire.alert(alert);
-      for (WsSession s : sessions.values()) s.onAlert(alert, text);
-    }
+      @Override public void summary(RunSummary summary) {
+        if (sessions.isEmpty()) return;
+        String text = Wire.runMessage(summary);
+        for (WsSession s : sessions.values()) s.onRun(summary, text);
+      }
+
+      @Override public void alert(Alert alert) {
+        if (sessions.isEmpty()) return;
+        String text = Wire.alert(alert);
+        for (WsSession s : sessions.values()) s.onAlert(alert, text);
+      }
+    };
+    return Future.all(Events.listen(vertx.eventBus(), Events.RUNS, fanOut).completion(),
+        Events.listen(vertx.eventBus(), Events.MIRRORED, fanOut).completion());
   }
 
   Future<Void> closeAll() {

@@ -183,11 +183,20 @@ final class Wire {
   }
 
   static String error(String message, String field) {
+    return error(message, field, null);
+  }
+
+  /** {@code state}: the state a run ended in, when that is why it refused (a 409 to an append). */
+  static String error(String message, String field, String state) {
     StringBuilder b = new StringBuilder(120).append("{\"error\":");
     Json.quote(b, message);
     if (field != null && !field.isEmpty()) {
       b.append(",\"field\":");
       Json.quote(b, field);
+    }
+    if (state != null) {
+      b.append(",\"state\":");
+      Json.quote(b, state);
     }
     return b.append('}').toString();
   }

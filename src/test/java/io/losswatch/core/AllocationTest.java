@@ -25,6 +25,11 @@ class AllocationTest {
       "'optimizer':'adam','schedule':{'type':'step','step_size':7},'problem':{'type':'mlp','hidden':8,'batch_size':32}",
       "'optimizer':{'type':'rmsprop','centered':true},'problem':{'type':'mlp','hidden':8,'batch_size':32},'curvature_every':3",
       "'optimizer':{'type':'sgd','lr':0.01,'momentum':0.9},'problem':'softmax','curvature_every':4",
+      "'optimizer':{'type':'prodigy','slice_p':3,'weight_decay':0.01},'schedule':{'type':'cosine','T_max':100}",
+      "'optimizer':{'type':'dadapt_adam','use_bias_correction':true},'problem':'logreg'",
+      "'optimizer':{'type':'dadapt_sgd','momentum':0.9},'problem':'softmax'",
+      "'optimizer':{'type':'schedulefree_adamw','inner_momentum':0.9,'warmup_steps':100}",
+      "'optimizer':{'type':'schedulefree_sgd','lr':0.001,'weight_decay':0.01}",
   })
   void stepsAllocateNothing(String body) {
     String problem = body.contains("'problem'") ? "" : ",'problem':'rosenbrock'";

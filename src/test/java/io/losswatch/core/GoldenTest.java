@@ -52,6 +52,7 @@ class GoldenTest {
     assertEquals(golden.length, spec.steps(), name + ": golden rows vs spec.steps");
     Trainer trainer = new Trainer(spec);
     StringBuilder report = new StringBuilder();
+    double[] worst = new double[COLUMNS.length];
     int mismatches = 0;
     for (int t = 1; t <= spec.steps(); t++) {
       trainer.step();
@@ -61,6 +62,7 @@ class GoldenTest {
       double[] got = {trainer.loss(), trainer.lr(), trainer.gradNorm()};
       for (int c = 0; c < COLUMNS.length; c++) {
         double want = row[c + 1];
+        if (Double.isFinite(want) && Double.isFinite(got[c])) worst[c] = Math.max(worst[c], relDiff(want, got[c]));
         if (close(want, got[c])) continue;
         if (mismatches++ < REPORT) {
           report.append(String.format("%n  %s step %d %s: torch %s, java %s (rel diff %.3g)", name, t,
@@ -68,6 +70,9 @@ class GoldenTest {
         }
       }
     }
+    // for the record: how close each case comes (the reports list it per case)
+    System.out.printf("golden %-48s max rel diff: loss %.1e, lr %.1e, grad_norm %.1e%n", name, worst[0], worst[1],
+        worst[2]);
     if (mismatches > 0) {
       fail(name + ": " + mismatches + " of " + 3 * spec.steps() + " values differ from torch beyond "
           + REL + " relative; first ones:" + report);

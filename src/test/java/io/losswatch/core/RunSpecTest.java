@@ -45,7 +45,7 @@ class RunSpecTest {
       "{'problem':'quadratic','optimizer':{'type':'sgd'},'steps':10}|optimizer.lr: is required",
       "{'problem':'quadratic','optimizer':{'type':'sgd','lr':'0.1'},'steps':10}|optimizer.lr: must be a number, got \"0.1\"",
       "{'problem':'quadratic','optimizer':{'type':'sgd','lr':1e400},'steps':10}|optimizer.lr: must be finite, got Infinity",
-      "{'problem':'quadratic','optimizer':{'type':'adamx'},'steps':10}|optimizer.type: must be one of sgd, adam, adamw, rmsprop, adagrad, got \"adamx\"",
+      "{'problem':'quadratic','optimizer':{'type':'adamx'},'steps':10}|optimizer.type: must be one of sgd, adam, adamw, rmsprop, adagrad, prodigy, dadapt_adam, dadapt_sgd, schedulefree_adamw, schedulefree_sgd, got \"adamx\"",
       "{'problem':'quadratic','optimizer':{'type':'adam','betaz':[0.9,0.9]},'steps':10}|optimizer.betaz: unknown key for adam",
       "{'problem':'quadratic','optimizer':{'type':'adam','betas':[0.9,0.9,0.9]},'steps':10}|optimizer.betas: must have 2 elements, got 3",
       "{'problem':'quadratic','optimizer':{'type':'adam','betas':[1,0.9]},'steps':10}|optimizer.betas[0]: must be in [0, 1), got 1",

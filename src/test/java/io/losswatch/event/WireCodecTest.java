@@ -59,9 +59,10 @@ class WireCodecTest {
     roundTrip(new Alert("r", null, Alert.Kind.STORAGE, 9, null, Double.POSITIVE_INFINITY, 0));
     roundTrip(new Append(batch("ext", 0, 5, true), List.of(new Append.Ack("c1", 3), new Append.Ack("c2", 4))));
     roundTrip(new Append(batch("ext", 0, 0, false), List.of()));
-    roundTrip(new Appended(5, 1, 9, List.of(new Appended.Command("c1", "lr", 0.1, Double.NaN),
-        new Appended.Command("c2", "pause", Double.NaN, Double.NaN))));
-    roundTrip(new Appended(0, 0, 0, List.of()));
+    roundTrip(new Appended(5, 1, 2, 9, List.of(Appended.Command.lr("c1", 0.1, Double.NaN),
+        Appended.Command.plain("c2", "pause"), Appended.Command.stop("c3", "diverged"),
+        Appended.Command.rewind("c4", 120, 0.1), Appended.Command.probe("c5", new double[] {10, 1, 0.1, 0.01}, 200))));
+    roundTrip(new Appended(0, 0, 0, 0, List.of()));
     roundTrip(new Finish(RunState.FAILED, "oom"));
     roundTrip(new Finish(RunState.FINISHED, null));
     roundTrip(new HistoryRead("r1", Long.MIN_VALUE, Integer.MAX_VALUE));

@@ -82,6 +82,7 @@ class ExternalRunIT extends SharedServer {
       all.next(runState(id, "finished"), 10);
       TestServer.Response late = server.post("/api/runs/" + id + "/steps", "{\"step\":[30],\"loss\":[1]}");
       assertEquals(409, late.status(), late.body());
+      assertEquals("finished", late.json().get("state"), "a 409 to an append names the state the run ended in");
     }
   }
 
@@ -172,7 +173,10 @@ class ExternalRunIT extends SharedServer {
     assertEquals(413, big.status(), big.body());
     assertEquals(404, server.post("/api/runs/nosuchrun/steps", "{\"step\":[1],\"loss\":[1]}").status());
     String builtin = server.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":5}");
-    assertEquals(409, server.post("/api/runs/" + builtin + "/steps", "{\"step\":[9],\"loss\":[1]}").status());
+    // a 409 to an append means the run ended (its body names the state): a built-in run never takes steps at all
+    TestServer.Response notScript = server.post("/api/runs/" + builtin + "/steps", "{\"step\":[9],\"loss\":[1]}");
+    assertEquals(400, notScript.status(), notScript.body());
+    assertEquals("id", notScript.json().get("field"));
     assertEquals(List.of(1.0), nums(server.get("/api/runs/" + id + "/steps").json().get("step")), "nothing stored");
     assertEquals(200, server.get("/health").status());
   }

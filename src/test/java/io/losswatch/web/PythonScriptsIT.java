@@ -199,17 +199,20 @@ class PythonScriptsIT {
       Map<String, Object> recorded = lrChanges(after).get(lrChanges(after).size() - 1);
       assertEquals(at, ((Number) recorded.get("step")).longValue(), "acknowledged at the step it took effect: "
           + recorded);
-      assertEquals(0.01, num(recorded.get("to")));
-      // the factor: relative to the lr the server last saw when the change was asked for
-      double factor = 0.01 / num(recorded.get("from"));
+      // one factor (0.01 over the lr the server last saw when the change was asked for) for both param groups and
+      // the LambdaLR's base_lrs
       List<Double> lrs = nums(change.get("lrs"));
       List<Double> base = nums(change.get("base_lrs"));
-      assertEquals(0.1 * factor, base.get(0), 1e-12, change.toString());
+      double factor = base.get(0) / 0.1;
       assertEquals(0.05 * factor, base.get(1), 1e-12, change.toString());
       // the schedule's output at that step (epoch at - 1), scaled, in both groups
       double scheduled = 100.0 / (100.0 + (at - 1));
       assertEquals(0.1 * factor * scheduled, lrs.get(0), 1e-12, change.toString());
       assertEquals(0.05 * factor * scheduled, lrs.get(1), 1e-12, change.toString());
+      // recorded with the lrs the script used, before and at that step (its schedule moved on since the change was
+      // asked for), not the 0.01 asked for
+      assertEquals(lrs.get(0), num(recorded.get("to")), 1e-15, recorded.toString());
+      assertEquals(0.1 * 100.0 / (100.0 + (at - 2)), num(recorded.get("from")), 1e-12, recorded.toString());
       // the trajectory: the schedule's output (100/(100 + epoch), epoch = step - 1), scaled from that step on
       Map<String, Object> h = steps(s, id);
       List<Double> steps = nums(h.get("step"));
@@ -309,7 +312,8 @@ class PythonScriptsIT {
         assertLossCameDown(s, id, at, "the example (" + alert.get("message") + ")");
         // the lr the optimizer ran with: the warm-up's, scaled by one factor from that step on (the warm-up
         // went on, to 5 × factor)
-        double factor = num(change.get("to")) / num(change.get("from"));
+        // recorded with the lr the script used at that step: the warm-up's there, scaled
+        double factor = num(change.get("to")) / (5.0 * Math.min(1.0, at / 300.0));
         Map<String, Object> h = steps(s, id);
         List<Double> steps = nums(h.get("step"));
         List<Double> lr = nums(h.get("lr"));

@@ -32,6 +32,16 @@ class SchemaIT extends SharedServer {
     assertEquals(Map.of("name", "lr", "kind", "number", "required", true, "must", "must be > 0"), without(lr, "default"));
     assertTrue(lr.containsKey("default") && lr.get("default") == null, "a required option has a null default: " + lr);
     assertEquals(1e-2, option(map(s.get("optimizers")).get("adamw"), "weight_decay").get("default"));
+    // the learning-rate-free ones: their authors' names and defaults, and what an absent option means where no value says it
+    Map<String, Object> optimizers = map(s.get("optimizers"));
+    assertEquals(1.0, option(optimizers.get("prodigy"), "lr").get("default"));
+    assertEquals("√beta2", option(optimizers.get("prodigy"), "beta3").get("default_text"));
+    assertEquals("inf", option(optimizers.get("dadapt_adam"), "growth_rate").get("default_text"));
+    assertEquals(false, option(optimizers.get("dadapt_adam"), "decouple").get("default"));
+    assertEquals(true, option(optimizers.get("prodigy"), "decouple").get("default"));
+    assertEquals(0.0025, option(optimizers.get("schedulefree_adamw"), "lr").get("default"));
+    assertEquals(0.9, option(optimizers.get("schedulefree_sgd"), "momentum").get("default"));
+    assertEquals(List.of("lr", "momentum", "weight_decay", "d0", "growth_rate"), names(optimizers.get("dadapt_sgd")));
     Map<String, Object> total = option(map(s.get("schedules")).get("onecycle"), "total_steps");
     assertEquals("the run's steps", total.get("default_text"));
     assertEquals(List.of("min", "max"), option(map(s.get("schedules")).get("plateau"), "mode").get("choices"));

@@ -109,11 +109,12 @@ public final class Diagnoser {
 
   /** A loss under this fraction of the run's largest is too small to be called diverging. */
   static final double BLOW_UP_FLOOR = 1e-3;
-  private static final String SELF_SMALLER = "its optimizer sets its own step, so no lr factor applies: make the step"
-      + " smaller (Prodigy, D-Adaptation: d_coef under 1, or growth_rate such as 1.02; schedule-free: a longer"
-      + " warmup), or let a guard rewind it";
-  private static final String SELF_LARGER = "its optimizer sets its own step, so no lr factor applies: make the step"
-      + " larger (Prodigy, D-Adaptation: d_coef over 1)";
+  /** The advice for an optimizer that sets its own step ({@link Setup#selfTuning}), by each one's own options. */
+  public static final String SELF_SMALLER = "its optimizer sets its own step, so no lr factor applies: make the step"
+      + " smaller (Prodigy: d_coef under 1; D-Adaptation: lr under 1; either: growth_rate such as 1.02;"
+      + " schedule-free: a lower lr or a longer warmup), or let a guard rewind it";
+  public static final String SELF_LARGER = "its optimizer sets its own step, so no lr factor applies: make the step"
+      + " larger (Prodigy: d_coef over 1; D-Adaptation: lr over 1; schedule-free: a higher lr)";
 
   private final Setup setup;
   private final FailedLrs failed = new FailedLrs();

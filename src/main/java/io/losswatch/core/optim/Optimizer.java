@@ -14,9 +14,18 @@ public interface Optimizer {
   /** One update of {@code params} from {@code grad}, as torch's {@code optimizer.step()}. */
   void step(double[] params, double[] grad);
 
+  /** The lr a scheduler or a person sets ({@code param_group['lr']}); for the learning-rate-free ones, a multiplier. */
   double lr();
 
   void setLr(double lr);
+
+  /**
+   * The step size the last {@link #step} took, as a run reports it: {@link #lr()} for torch's optimizers, the
+   * adapted d·lr for D-Adaptation and Prodigy, the warmed-up lr for Schedule-Free (what their papers plot).
+   */
+  default double stepLr() {
+    return lr();
+  }
 
   /**
    * Sets the momentum a one-cycle schedule cycles: SGD's and RMSprop's {@code momentum}, Adam's
@@ -53,7 +62,7 @@ public interface Optimizer {
 
   /** Validated hyperparameters, built once from a RunSpec; each {@link #create} call is a fresh optimizer. */
   interface Config {
-    /** The optimizer's name in a RunSpec: sgd, adam, adamw, rmsprop, adagrad. */
+    /** The optimizer's name in a RunSpec: one of {@link Optimizers#TYPES}. */
     String type();
 
     /** The initial learning rate. */
@@ -61,6 +70,14 @@ public interface Optimizer {
 
     /** Whether a one-cycle schedule can cycle this optimizer's momentum (torch: 'momentum' or 'betas'). */
     boolean hasMomentum();
+
+    /**
+     * Whether the optimizer sets its own step size (D-Adaptation, Prodigy, Schedule-Free): its lr is a multiplier of
+     * what it finds, so advice to move the lr ×10 or ÷10 is no advice for it.
+     */
+    default boolean setsOwnStep() {
+      return false;
+    }
 
     Optimizer create(int dimension);
   }

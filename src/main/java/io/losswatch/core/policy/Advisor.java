@@ -19,6 +19,10 @@ import java.util.List;
  * ÷{@link #MAX_CUT} of the spec's lr, no raise within {@link #HORIZON} steps of a cut it made, none after
  * {@link #MAX_REVERSALS} reversals, never to an lr the run failed at. The server's run verticle and {@code trace} drive this same class, step for
  * step, so a spec's trace equals its live run. Pure and single-threaded.
+ *
+ * <p>An optimizer that sets its own step ({@link io.losswatch.core.RunSpec#setsOwnStep}: Prodigy, D-Adaptation,
+ * Schedule-Free) takes no lr factor: its lr multiplies the step it finds, and the lr it reports is that step. So
+ * nothing is proven or applied for it, and the advice names what to change instead.
  */
 public final class Advisor {
   public static final int HORIZON = 200;
@@ -36,6 +40,7 @@ public final class Advisor {
 
   private final Diagnoser diagnoser;
   private final boolean auto;
+  private final boolean selfTuning;
   private LookAhead pending;
   private Diagnosis provenFor;   // the diagnoser's diagnosis the last proof was for
   private long provenAt;
@@ -57,8 +62,14 @@ public final class Advisor {
   }
 
   public Advisor(Diagnoser diagnoser, boolean auto) {
+    this(diagnoser, auto, false);
+  }
+
+  /** {@code selfTuning}: the run's optimizer sets its own step (no lr factor is advice for it, none is applied). */
+  public Advisor(Diagnoser diagnoser, boolean auto, boolean selfTuning) {
     this.diagnoser = diagnoser;
-    this.auto = auto;
+    this.auto = auto && !selfTuning;
+    this.selfTuning = selfTuning;
   }
 
   /**
@@ -67,7 +78,7 @@ public final class Advisor {
    */
   public boolean needsProof(Trainer t) {
     Diagnosis d = diagnoser.current();
-    if (!d.hasAdvice() || d.verdict() == Verdict.NON_FINITE || pending != null) return false;
+    if (selfTuning || !d.hasAdvice() || d.verdict() == Verdict.NON_FINITE || pending != null) return false;
     if (provenFor != null && provenFor.verdict() == d.verdict() && provenFor.sinceStep() == d.sinceStep()
         && t.stepsTaken() - provenAt < Math.max(RENEW, provenAt - d.sinceStep())) {
       return false;
@@ -99,6 +110,7 @@ public final class Advisor {
     Diagnosis d = diagnoser.current();
     if (d == shownFor) return shown;
     shownFor = d;
+    if (selfTuning) return shown = withoutLr(d);
     boolean holds = proof != null && provenFor != null && provenFor.verdict() == d.verdict()
         && provenFor.sinceStep() == d.sinceStep();
     if (!d.hasAdvice() || d.verdict() == Verdict.NON_FINITE) {
@@ -121,6 +133,16 @@ public final class Advisor {
       shown = new Diagnosis(v, advice, proof.lr, d.sinceStep(), d.evidence() + "; " + proof.evidence);
     }
     return shown;
+  }
+
+  /** A self-tuning optimizer's diagnosis: its verdict and evidence, with what to change instead of an lr. */
+  private static Diagnosis withoutLr(Diagnosis d) {
+    if (Double.isNaN(d.suggestedLr()) && Double.isNaN(d.retryLr())) return d;
+    String what = d.verdict() == Verdict.TOO_SLOW ? Diagnoser.SELF_LARGER : Diagnoser.SELF_SMALLER;
+    if (d.hasAdvice()) return new Diagnosis(d.verdict(), what, Double.NaN, d.sinceStep(), d.evidence());
+    String ended = d.advice() == null ? what : d.advice().replaceFirst("; to try again, start a new run with lr .*$",
+        "; to try again, " + what.substring(what.indexOf(": ") + 2));
+    return new Diagnosis(d.verdict(), ended, Double.NaN, d.sinceStep(), d.evidence());
   }
 
   /** The lr auto_lr sets before the next step, once (NaN: none). */

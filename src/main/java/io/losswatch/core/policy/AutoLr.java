@@ -9,7 +9,7 @@ import io.losswatch.core.diagnosis.FailedLrs;
  * business (proven advice, or advice safe by the diagnosis' rules). Pure.
  */
 public final class AutoLr {
-  public static final double MAX_RAISE = 100;
+  public static final double MAX_RAISE = 1e4;
   public static final double MAX_CUT = 1e4;
   public static final int MAX_REVERSALS = 3;
   /** No raise within this many steps of a cut. */

@@ -92,13 +92,18 @@ public final class Guardian {
     return rewinds;
   }
 
-  /** The trainer at {@code to}, with the lr ×{@code lr_factor}; the snapshots after it go. */
+  /**
+   * The trainer at {@code to}, with the lr that failed ×{@code lr_factor}; the snapshots after it go. The lr changes
+   * made since {@code to} stand, so a second rewind to the same snapshot cuts again instead of retrying the lr the first
+   * one did.
+   */
   public Trainer rewind(Trainer t, Snapshots kept, Snapshots.Snapshot to) {
     rewinds++;
     spikes.reset();
     kept.dropAfter(to.step());
     Trainer back = new Trainer(t.spec(), to.state());
-    back.setLr(Diagnoser.nice(back.nextLr() * guard.lrFactor()));
+    double since = t.lrScale() / back.lrScale();
+    back.setLr(Diagnoser.nice(back.nextLr() * since * guard.lrFactor()));
     return back;
   }
 

@@ -39,7 +39,7 @@ public final class Policy {
   public Policy(RunSpec spec, Diagnoser diagnoser, Trainer t, int rewinds) {
     this.spec = spec;
     this.diagnoser = diagnoser;
-    this.advisor = new Advisor(diagnoser, spec.autoLr());
+    this.advisor = new Advisor(diagnoser, spec.autoLr(), spec.setsOwnStep());
     this.guardian = new Guardian(spec.guard(), rewinds);
     this.divergence = spec.stopOnDivergence() == null ? null : spec.stopOnDivergence().watch();
     snapshots.add(t.stepsTaken(), t.state());

@@ -17,7 +17,12 @@ class SnapshotTest {
       "{\"type\":\"adam\",\"lr\":0.01,\"amsgrad\":true}",
       "{\"type\":\"adamw\",\"lr\":0.01,\"weight_decay\":0.1}",
       "{\"type\":\"rmsprop\",\"lr\":0.001,\"momentum\":0.9,\"centered\":true}",
-      "{\"type\":\"adagrad\",\"lr\":0.1,\"lr_decay\":0.01}");
+      "{\"type\":\"adagrad\",\"lr\":0.1,\"lr_decay\":0.01}",
+      "{\"type\":\"prodigy\",\"weight_decay\":0.01,\"slice_p\":2,\"use_bias_correction\":true}",
+      "{\"type\":\"dadapt_adam\",\"weight_decay\":0.01,\"growth_rate\":1.1}",
+      "{\"type\":\"dadapt_sgd\",\"momentum\":0.9,\"weight_decay\":0.001}",
+      "{\"type\":\"schedulefree_adamw\",\"warmup_steps\":50,\"weight_decay\":0.01,\"inner_momentum\":0.9}",
+      "{\"type\":\"schedulefree_sgd\",\"lr\":0.01,\"warmup_steps\":10,\"r\":1}");
   static final List<String> SCHEDULES = List.of(
       "{\"type\":\"constant\"}", "{\"type\":\"step\",\"step_size\":7}", "{\"type\":\"multistep\",\"milestones\":[10,30,30]}",
       "{\"type\":\"exponential\",\"gamma\":0.99}", "{\"type\":\"cosine\",\"T_max\":40}",
@@ -62,7 +67,7 @@ class SnapshotTest {
         }
       }
     }
-    assertEquals(7 * 6 * 9, cases);
+    assertEquals(PROBLEMS.size() * OPTIMIZERS.size() * SCHEDULES.size(), cases);
   }
 
   @Test

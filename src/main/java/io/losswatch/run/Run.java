@@ -1,4 +1,4 @@
-package io.losswatch.train;
+package io.losswatch.run;
 
 import io.losswatch.core.RunSpec;
 import io.losswatch.event.RunSummary;
@@ -10,6 +10,8 @@ import io.losswatch.history.RunHistory;
  * anyone may read it from any thread.
  */
 public final class Run {
+  /** The extra scalars (a script's metrics) a run may have in all: each is a column on disk. */
+  public static final int MAX_METRICS = 64;
   private final String id;
   private final RunSpec spec;
   private final boolean demo;

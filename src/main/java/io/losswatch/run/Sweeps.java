@@ -1,8 +1,8 @@
-package io.losswatch.train;
+package io.losswatch.run;
 
 import io.losswatch.core.RunSpec;
 import io.losswatch.event.Events;
-import io.losswatch.event.RunCommand;
+import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.vertx.core.Future;
@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Sweeps: one run per learning rate, in parallel verticles, grouped by a sweep id (each run's spec carries it),
@@ -31,13 +33,19 @@ public final class Sweeps {
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private final Vertx vertx;
-  private final RunManager manager;
+  private final RunRegistry runs;
+  /** Starts every spec, or none ({@link RunManager#launchAll}). */
+  private final Function<List<RunSpec>, Future<List<Run>>> launchAll;
+  /** Stops a run, as a person's /stop does. */
+  private final Consumer<Run> stop;
   /** Runs an early stop stopped, by sweep (in memory: after a restart a sweep is its runs alone). */
   private final Map<String, Set<String>> stopped = new ConcurrentHashMap<>();
 
-  public Sweeps(Vertx vertx, RunManager manager) {
+  Sweeps(Vertx vertx, RunRegistry runs, Function<List<RunSpec>, Future<List<Run>>> launchAll, Consumer<Run> stop) {
     this.vertx = vertx;
-    this.manager = manager;
+    this.runs = runs;
+    this.launchAll = launchAll;
+    this.stop = stop;
   }
 
   /** A new sweep's id, for its runs' specs: {@code s} and 8 letters or digits. */
@@ -48,30 +56,24 @@ public final class Sweeps {
     return b.toString();
   }
 
-  /** Starts every spec (each with the sweep's id); with an early stop, watches them. */
+  /**
+   * Starts every spec (each with the sweep's id), or none ({@link RunManager#launchAll}); with an early stop,
+   * watches them.
+   */
   public Future<List<Run>> launch(String sweep, List<RunSpec> specs, EarlyStop early) {
-    if (manager.runs().size() + specs.size() > manager.maxRuns()) {
-      return Future.failedFuture(new io.vertx.core.eventbus.ReplyException(io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE,
-          429, "too many runs: a sweep of " + specs.size() + " with " + manager.runs().size() + " of at most "
-          + manager.maxRuns() + " already"));
-    }
     stopped.put(sweep, ConcurrentHashMap.newKeySet());
     // the watch is in place before any run starts, so it sees each one's first step
-    Future<Void> watching = early == null ? Future.succeededFuture() : new Watch(sweep, specs.size(), early).start();
-    return watching.compose(x -> {
-      List<Future<Run>> started = new ArrayList<>();
-      for (RunSpec s : specs) started.add(manager.launch(s, false));
-      return Future.all(started);
-    }).map(all -> {
-      List<Run> runs = new ArrayList<>();
-      for (int i = 0; i < all.size(); i++) runs.add(all.resultAt(i));
-      return runs;
+    Watch watch = early == null ? null : new Watch(sweep, specs.size(), early);
+    Future<Void> watching = watch == null ? Future.succeededFuture() : watch.start();
+    return watching.compose(x -> launchAll.apply(specs)).onFailure(e -> {
+      stopped.remove(sweep);
+      if (watch != null) watch.consumer.unregister();
     });
   }
 
   /** The runs of a sweep, as the registry has them now. */
   public List<Run> runs(String sweep) {
-    return manager.runs().all().stream().filter(r -> sweep.equals(r.spec().sweep())).toList();
+    return runs.all().stream().filter(r -> sweep.equals(r.spec().sweep())).toList();
   }
 
   /** Whether the sweep's early stop stopped this run. */
@@ -88,7 +90,7 @@ public final class Sweeps {
     private final Map<String, double[]> atMilestone = new HashMap<>();
     private final Set<String> going = new HashSet<>();
     private int next;
-    private MessageConsumer<Object> consumer;
+    private MessageConsumer<RunEvent> consumer;
 
     Watch(String sweep, int runs, EarlyStop early) {
       this.sweep = sweep;
@@ -97,11 +99,15 @@ public final class Sweeps {
     }
 
     Future<Void> start() {
-      consumer = vertx.eventBus().localConsumer(Events.RUNS);
-      consumer.handler(m -> {
-        if (m.body() instanceof StepBatch b && going.contains(b.run())) {
+      consumer = Events.listen(vertx.eventBus(), Events.RUNS, new RunEvent.Listener() {
+        @Override public void batch(StepBatch b) {
+          if (!going.contains(b.run())) return;
           took(b);
-        } else if (m.body() instanceof RunSummary s && sweep.equals(s.spec().sweep())) {
+          decide();
+        }
+
+        @Override public void summary(RunSummary s) {
+          if (!sweep.equals(s.spec().sweep())) return;
           if (!atMilestone.containsKey(s.id())) {   // a run of the sweep, created
             double[] l = new double[early.at().length];
             Arrays.fill(l, Double.NaN);
@@ -109,10 +115,8 @@ public final class Sweeps {
             going.add(s.id());
           }
           if (!s.state().isLive()) going.remove(s.id());
-        } else {
-          return;
+          decide();
         }
-        decide();
       });
       return consumer.completion();
     }
@@ -139,7 +143,7 @@ public final class Sweeps {
         for (String id : ranked.subList(keep, ranked.size())) {
           going.remove(id);
           stopped.get(sweep).add(id);
-          manager.runs().get(id).ifPresent(r -> manager.command(r, RunCommand.of(RunCommand.Kind.STOP)));
+          Sweeps.this.runs.get(id).ifPresent(stop);
         }
       }
       if (going.isEmpty() || next >= early.at().length) consumer.unregister();

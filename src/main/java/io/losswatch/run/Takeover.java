@@ -1,15 +1,13 @@
-package io.losswatch.train;
+package io.losswatch.run;
 
-import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.event.Events;
+import io.losswatch.event.RunRefusal;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.history.StepLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;
@@ -43,27 +41,28 @@ final class Takeover {
    */
   Future<Void> interrupted() {
     List<Run> restored = runs.all();
-    return vertx.executeBlocking(() -> restored.stream().map(this::takeBack).filter(o -> o != null).toList(), false)
+    return vertx.executeBlocking(() -> restored.stream().map(this::takeBack).filter(a -> a.life() != null).toList(), false)
         .compose(adopted -> Future.all(adopted.stream()
-            .map(o -> vertx.deployVerticle(o).onSuccess(o.run::deploymentId)).toList())).mapEmpty();
+            .map(a -> vertx.deployVerticle(a.life()).onSuccess(a.run()::deploymentId)).toList())).mapEmpty();
   }
 
   /**
    * Rebuilds a restored run's diagnosis from its history (it blocks); an external run a stop interrupted gets its
-   * verticle back (returned, to deploy), any other run cannot change any more: its diagnosis says it ended.
+   * lifecycle back (to deploy), any other run cannot change any more: its diagnosis says it ended.
    */
-  private RunOwner takeBack(Run run) {
+  private Adopted takeBack(Run run) {
     RunState state = run.summary().state();
-    RunOwner owner = run.spec().external() && state == RunState.INTERRUPTED ? RunManager.owner(run, null) : null;
-    Diagnoser d = owner != null ? owner.diagnoser : new Diagnoser();
+    RunPolicy policy;
     try {
-      RunOwner.replay(d, run.history());
+      policy = RunPolicy.replayed(run.spec(), run.history());
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "cannot rebuild the diagnosis of run " + run.id() + ": " + e.getMessage());
+      policy = new RunPolicy(run.spec());
     }
-    if (owner == null) d.end(run.history().lastStep(), state.label());
-    run.summary(run.summary().withDiagnosis(d.current()));
-    return owner;
+    boolean script = run.spec().external() && state == RunState.INTERRUPTED;
+    if (!script) policy.end(run.history().lastStep(), state.label());
+    run.summary(run.summary().withDiagnosis(policy.shown()));
+    return new Adopted(run, script ? RunLifecycle.script(run, policy) : null);
   }
 
   /**
@@ -75,29 +74,29 @@ final class Takeover {
   Future<Run> adopt(Run mirror) {
     if (mirror.local()) return Future.succeededFuture(mirror);
     if (mirror.summary().state() != RunState.LOST) {
-      return Future.failedFuture(RunManager.conflict(mirror, "belongs to a node of the cluster that is up: ask that node"));
+      return Future.failedFuture(Forks.conflict(mirror, "belongs to a node of the cluster that is up: ask that node"));
     }
     if (!adopting.add(mirror.id())) {
-      return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 503,
-          "busy: run " + mirror.id() + " is being taken over by this node; send it again"));
+      return Future.failedFuture(RunRefusal.of(RunRefusal.Kind.UNAVAILABLE,
+          "run " + mirror.id() + " is being taken over by this node; send it again"));
     }
     return vertx.executeBlocking(() -> {
       RunFiles.Restored r = store.adopt(mirror.id());
       if (r == null && mirror.spec().external()) r = fromMirror(mirror);
-      if (r == null) throw RunManager.conflict(mirror, "was lost with its node, and its files are not in this node's data folder");
-      Run run = runs.restore(r);
-      return new Adopted(run, takeBack(run));
+      if (r == null) throw Forks.conflict(mirror, "was lost with its node, and its files are not in this node's data folder");
+      return takeBack(runs.restore(r));
     }, false).compose(a -> {
-      vertx.eventBus().publish(Events.RUNS, a.run().summary(), Events.LOCAL);
-      return a.owner() == null ? Future.succeededFuture(a.run())
-          : vertx.deployVerticle(a.owner()).map(d -> {
+      Events.publish(vertx.eventBus(), a.run().summary());
+      return a.life() == null ? Future.succeededFuture(a.run())
+          : vertx.deployVerticle(a.life()).map(d -> {
             a.run().deploymentId(d);
             return a.run();
           });
     }).onComplete(x -> adopting.remove(mirror.id()));
   }
 
-  private record Adopted(Run run, RunOwner owner) {
+  /** A run taken back, with the lifecycle to deploy for it (null: it cannot change any more). */
+  private record Adopted(Run run, RunLifecycle life) {
   }
 
   /**

@@ -1,4 +1,4 @@
-package io.losswatch.train;
+package io.losswatch.run;
 
 import io.losswatch.core.state.State;
 import io.losswatch.event.RunSummary;
