@@ -107,6 +107,28 @@ public final class TraceCommand {
     write(spec, w, false);
   }
 
+  /**
+   * The run's rows as the server's {@code steps.csv} of the same built-in run holds them: with the sharpness and
+   * stability columns when some step of the run was measured, without them otherwise.
+   */
+  public static String export(RunSpec spec) throws IOException {
+    java.io.StringWriter all = new java.io.StringWriter();
+    write(spec, all, true);
+    String csv = all.toString();
+    StringBuilder plain = new StringBuilder(csv.length());
+    for (String line : csv.split("\n")) {
+      if (line.startsWith("step,")) {
+        plain.append(TraceCsv.HEADER);
+        continue;
+      }
+      int stability = line.lastIndexOf(',');
+      int sharpness = line.lastIndexOf(',', stability - 1);
+      if (!line.substring(sharpness + 1, stability).equals("NaN")) return csv;   // a measured step
+      plain.append(line, 0, sharpness).append('\n');
+    }
+    return plain.toString();
+  }
+
   /** {@link #write(RunSpec, Writer)}, with the sharpness and stability columns if {@code curvature}. */
   public static void write(RunSpec spec, Writer w, boolean curvature) throws IOException {
     Trainer trainer = new Trainer(spec);

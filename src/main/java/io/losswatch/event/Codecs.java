@@ -9,11 +9,11 @@ import java.util.List;
  */
 public final class Codecs {
   private static final List<WireCodec<?>> WIRE = List.of(
-      new WireCodec<>(StepBatch.class, Formats::stepBatch, Formats::stepBatch),
-      new WireCodec<>(RunSummary.class, Formats::runSummary, Formats::runSummary),
+      new WireCodec<>(StepBatch.class, 2, Formats::stepBatch, Formats::stepBatch),   // v2: sharpness, stability
+      new WireCodec<>(RunSummary.class, 2, Formats::runSummary, Formats::runSummary),   // v2: curvature
       new WireCodec<>(RunCommand.class, Formats::runCommand, Formats::runCommand),
       new WireCodec<>(Alert.class, Formats::alert, Formats::alert),
-      new WireCodec<>(Append.class, Formats::append, Formats::append),
+      new WireCodec<>(Append.class, 2, Formats::append, Formats::append),   // v2: curvature
       new WireCodec<>(Appended.class, 2, Formats::appended, Formats::appended),   // v2: skipped, stop reasons, rewinds
       new WireCodec<>(Finish.class, Formats::finish, Formats::finish),
       new WireCodec<>(Fork.class, Formats::fork, Formats::fork),

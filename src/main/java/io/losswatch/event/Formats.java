@@ -19,7 +19,8 @@ final class Formats {
 
   /**
    * run, cycle, n, then the columns step, loss, lr, gradNorm and t (8 bytes a value each), then the metrics:
-   * how many, and each one's name and column. 40 bytes a step, 8 more per metric.
+   * how many, and each one's name and column; then whether the curvature columns follow (1 or 0), and if so
+   * sharpness and stability. 40 bytes a step, 8 more per metric, 16 more with the curvature.
    */
   static void stepBatch(WireOut o, StepBatch b) {
     int n = b.size();
@@ -30,13 +31,23 @@ final class Formats {
         .longs(b.step()).doubles(b.loss()).doubles(b.lr()).doubles(b.gradNorm()).longs(b.t())
         .i32(b.metrics().size());
     b.metrics().forEach((name, column) -> o.str(name).doubles(column));
+    o.i32(b.hasCurvature() ? 1 : 0);
+    if (b.hasCurvature()) o.doubles(b.sharpness()).doubles(b.stability());
   }
 
   static StepBatch stepBatch(WireIn in) {
     String run = in.str();
     int cycle = in.i32();
     int n = in.count();
-    return new StepBatch(run, cycle, in.longs(n), in.doubles(n), in.doubles(n), in.doubles(n), in.longs(n), metrics(in, n));
+    long[] step = in.longs(n);
+    double[] loss = in.doubles(n);
+    double[] lr = in.doubles(n);
+    double[] grad = in.doubles(n);
+    long[] t = in.longs(n);
+    Map<String, double[]> metrics = metrics(in, n);
+    boolean curvature = in.i32() == 1;
+    return new StepBatch(run, cycle, step, loss, lr, grad, t, metrics, curvature ? in.doubles(n) : null,
+        curvature ? in.doubles(n) : null);
   }
 
   private static Map<String, double[]> metrics(WireIn in, int n) {
@@ -54,13 +65,19 @@ final class Formats {
         .i64(s.created()).i64(s.updated());
     diagnosis(o, s.diagnosis());
     o.list(s.lrChanges(), Formats::lrChange).str(s.reason()).str(s.parent()).i64(s.branchedAt())
-        .list(s.rewinds(), Formats::rewind);
+        .list(s.rewinds(), Formats::rewind).i32(s.curvature() == null ? 0 : 1);
+    RunSummary.Curvature c = s.curvature();
+    if (c != null) o.i64(c.step()).f64(c.sharpness()).f64(c.threshold()).f64(c.stability()).i32(c.preconditioned() ? 1 : 0);
   }
 
   static RunSummary runSummary(WireIn in) {
     return new RunSummary(in.str(), spec(in.str()), in.name(RunState.class), in.i32(), in.i64(), in.f64(), in.f64(),
         in.f64(), in.f64(), in.f64(), in.i64(), in.i64(), diagnosis(in), in.list(Formats::lrChange), in.str(), in.str(),
-        in.i64(), in.list(Formats::rewind));
+        in.i64(), in.list(Formats::rewind), in.i32() == 1 ? curvature(in) : null);
+  }
+
+  private static RunSummary.Curvature curvature(WireIn in) {
+    return new RunSummary.Curvature(in.i64(), in.f64(), in.f64(), in.f64(), in.i32() == 1);
   }
 
   private static RunSpec spec(String json) {
@@ -109,11 +126,13 @@ final class Formats {
 
   static void append(WireOut o, Append a) {
     stepBatch(o, a.steps());
-    o.list(a.acks(), (out, k) -> out.str(k.id()).i64(k.step()));
+    o.list(a.acks(), (out, k) -> out.str(k.id()).i64(k.step())).i32(a.curvature() == null ? 0 : 1);
+    if (a.curvature() != null) o.i32(a.curvature().preconditioned() ? 1 : 0).f64(a.curvature().threshold());
   }
 
   static Append append(WireIn in) {
-    return new Append(stepBatch(in), in.list(i -> new Append.Ack(i.str(), i.i64())));
+    return new Append(stepBatch(in), in.list(i -> new Append.Ack(i.str(), i.i64())),
+        in.i32() == 1 ? new Append.Curvature(in.i32() == 1, in.f64()) : null);
   }
 
   static void appended(WireOut o, Appended a) {

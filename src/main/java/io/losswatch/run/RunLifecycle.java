@@ -85,6 +85,10 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
   private double lr;
   private double gradNorm;
   private double bestLoss;
+  /** The last curvature measurement (null: none yet), what the source's measure, and its threshold if it said. */
+  private RunSummary.Curvature curvature;
+  private boolean preconditioned;
+  private double threshold = Double.NaN;
   private long rateNanos = System.nanoTime();
   private long rateStep;
   private double rate;
@@ -106,6 +110,8 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
     lr = s.lr();
     gradNorm = s.gradNorm();
     bestLoss = s.bestLoss();
+    curvature = s.curvature();
+    if (curvature != null) preconditioned = curvature.preconditioned();
     rateStep = step;
     lrChanges.addAll(s.lrChanges());
     rewinds.addAll(s.rewinds());
@@ -185,6 +191,23 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
     rate = 0;
   }
 
+  @Override
+  public void curvature(boolean preconditioned, double threshold) {
+    this.preconditioned = preconditioned;
+    this.threshold = threshold;
+  }
+
+  /** The last measurement of {@code b}, if it has one, is the run's curvature now. */
+  private void measured(StepBatch b) {
+    int m = b.lastMeasured();
+    if (m < 0) return;
+    double sharpness = b.sharpness()[m];
+    double stability = b.stability()[m];
+    double t = threshold;
+    if (Double.isNaN(t) && stability != 0 && Double.isFinite(stability)) t = b.lr()[m] * sharpness / stability;
+    curvature = new RunSummary.Curvature(b.step()[m], sharpness, t, stability, preconditioned);
+  }
+
   /** Steps taken: into the history (before anyone hears of them, so whoever does finds them there), then told. */
   @Override
   public void took(StepBatch b) {
@@ -193,6 +216,7 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
       if (l < bestLoss || Double.isNaN(bestLoss)) bestLoss = l;
     }
     int last = b.size() - 1;
+    measured(b);
     position(b.lastStep(), b.loss()[last], b.lr()[last], b.gradNorm()[last], false);
     run.summary(summary(state));
     Events.publish(vertx.eventBus(), b);
@@ -380,7 +404,7 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
     RunSummary old = run.summary();
     return new RunSummary(run.id(), run.spec(), s, run.cycle(), step, loss, lr, gradNorm, bestLoss,
         s == RunState.RUNNING ? rate : 0, old.created(), System.currentTimeMillis(), policy.shown(),
-        List.copyOf(lrChanges), reason(s), old.parent(), old.branchedAt(), List.copyOf(rewinds));
+        List.copyOf(lrChanges), reason(s), old.parent(), old.branchedAt(), List.copyOf(rewinds), curvature);
   }
 
   /** The reason shown with the state: storage, while the run is paused for it; a failed script's message. */

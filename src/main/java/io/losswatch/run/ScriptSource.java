@@ -118,6 +118,7 @@ final class ScriptSource implements StepSource {
           + Run.MAX_METRICS + " metrics; it has " + names.size() + ", and this append adds " + added.size() + " more");
     }
     acknowledged(a);
+    if (a.curvature() != null) life.curvature(a.curvature().preconditioned(), a.curvature().threshold());
     long last = run.history().lastStep();
     int from = 0;
     while (from < b.size() && b.step()[from] <= last) from++;

@@ -47,6 +47,12 @@ interface StepSource {
     /** The run stands at {@code step} (a trainer that begins, or went back). */
     void position(long step, double loss, double lr, double gradNorm);
 
+    /**
+     * What the source's curvature columns measure: λ(P⁻¹H) when {@code preconditioned}, and the optimizer's stability
+     * threshold (NaN: read from each measurement, as lr × sharpness ÷ stability).
+     */
+    void curvature(boolean preconditioned, double threshold);
+
     /** Steps taken, the policy having seen each: stored and told. */
     void took(StepBatch b);
 

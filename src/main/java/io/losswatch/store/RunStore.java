@@ -158,6 +158,11 @@ public final class RunStore implements RunFiles {
           "why", r.why()));
     }
     m.put("rewinds", rewinds);
+    RunSummary.Curvature c = s.curvature();
+    if (c != null) {
+      m.put("curvature", Map.of("step", (double) c.step(), "sharpness", c.sharpness(), "threshold", c.threshold(),
+          "stability", c.stability(), "preconditioned", c.preconditioned()));
+    }
     writeAtomically(root.resolve(s.id()), "run.json", Json.write(m).getBytes(StandardCharsets.UTF_8), true);
   }
 
@@ -274,8 +279,13 @@ public final class RunStore implements RunFiles {
     }
     String parent = (String) m.get("parent");
     long branchedAt = parent == null ? 0 : ((Number) m.get("branched_at")).longValue();
+    RunSummary.Curvature curvature = null;
+    if (m.get("curvature") instanceof Map<?, ?> c) {
+      curvature = new RunSummary.Curvature(((Number) c.get("step")).longValue(), number(c.get("sharpness")),
+          number(c.get("threshold")), number(c.get("stability")), Boolean.TRUE.equals(c.get("preconditioned")));
+    }
     RunSummary s = new RunSummary(id, spec, state, 0, Math.max(branchedAt, log.lastStep()), loss, lr, grad, best, 0, created,
-        updated, Diagnosis.UNKNOWN, List.copyOf(changes), null, parent, branchedAt, List.copyOf(rewinds));
+        updated, Diagnosis.UNKNOWN, List.copyOf(changes), null, parent, branchedAt, List.copyOf(rewinds), curvature);
     return new Restored(s, log, abandoned(id));
   }
 

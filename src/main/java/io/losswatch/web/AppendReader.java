@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 
 /**
  * Reads an append's body straight into columns: a strict JSON reader for exactly this shape,
- * {@code {"step":[…],"loss":[…],"lr":[…],"grad_norm":[…],"t":[…],"metrics":{"name":[…]},"acks":[{"id","step"}]}},
+ * {@code {"step":[…],"loss":[…],"lr":[…],"grad_norm":[…],"t":[…],"sharpness":[…],"stability":[…],"metrics":{"name":[…]},
+ * "acks":[{"id","step"}],"curvature":{"preconditioned","threshold"}}},
  * with no tree of boxed numbers in between (an append carries tens of thousands of them). Everything is checked
  * before anything is stored; an error names the field and the value, or the offset of malformed JSON.
  */
@@ -57,10 +58,12 @@ final class AppendReader extends JsonCursor {
         if (fields.containsKey(key)) throw new SpecException(key, "duplicate key");
         fields.put(key, switch (key) {
           case "step", "t" -> numbers(key, true);
-          case "loss", "lr", "grad_norm" -> numbers(key, false);
+          case "loss", "lr", "grad_norm", "sharpness", "stability" -> numbers(key, false);
           case "metrics" -> metrics();
           case "acks" -> acks();
-          default -> throw new SpecException(key, "unknown key in an append (step, loss, lr, grad_norm, t, metrics, acks)");
+          case "curvature" -> curvature();
+          default -> throw new SpecException(key, "unknown key in an append (step, loss, lr, grad_norm, t, sharpness, "
+              + "stability, metrics, acks, curvature)");
         });
         ws();
         if (peek(',')) {
@@ -99,8 +102,71 @@ final class AppendReader extends JsonCursor {
     Map<String, double[]> metrics = (Map<String, double[]>) f.getOrDefault("metrics", Map.of());
     for (Map.Entry<String, double[]> e : metrics.entrySet()) length("metrics." + e.getKey(), e.getValue(), n);
     List<Append.Ack> acks = (List<Append.Ack>) f.getOrDefault("acks", List.of());
+    // the curvature's columns: kept when some step was measured (null elsewhere); one without the other is NaN
+    double[] sharpness = f.containsKey("sharpness") ? column(f, "sharpness", n) : null;
+    double[] stability = f.containsKey("stability") ? column(f, "stability", n) : null;
+    if (!measured(sharpness) && !measured(stability)) {
+      sharpness = stability = null;
+    } else {
+      if (sharpness == null) sharpness = column(f, "sharpness", n);
+      if (stability == null) stability = column(f, "stability", n);
+    }
     return new Append(new StepBatch(run, 0, steps, column(f, "loss", n), column(f, "lr", n), column(f, "grad_norm", n), t,
-        metrics), acks);
+        metrics, sharpness, stability), acks, (Append.Curvature) f.get("curvature"));
+  }
+
+  private static boolean measured(double[] column) {
+    if (column == null) return false;
+    for (double v : column) if (!Double.isNaN(v)) return true;
+    return false;
+  }
+
+  /** {@code {"preconditioned": bool, "threshold": x}}: what the script's sharpness is, and its optimizer's threshold. */
+  private Append.Curvature curvature() {
+    if (!peek('{')) throw new SpecException("curvature", "must be an object {\"preconditioned\":…,\"threshold\":…}");
+    i++;
+    Boolean preconditioned = null;
+    double threshold = Double.NaN;
+    ws();
+    if (!peek('}')) {
+      while (true) {
+        ws();
+        String key = string("curvature");
+        ws();
+        expect(':');
+        ws();
+        switch (key) {
+          case "preconditioned" -> {
+            if (s.startsWith("true", i)) {
+              preconditioned = true;
+              i += 4;
+            } else if (s.startsWith("false", i)) {
+              preconditioned = false;
+              i += 5;
+            } else {
+              throw new SpecException("curvature.preconditioned", "must be true or false, got "
+                  + s.substring(i, Math.min(s.length(), i + 20)));
+            }
+          }
+          case "threshold" -> {
+            threshold = value("curvature.threshold", 0, false);
+            if (!Double.isNaN(threshold) && !(threshold > 0 && threshold < Double.POSITIVE_INFINITY)) {
+              throw new SpecException("curvature.threshold", "must be a positive number or null, got " + Json.format(threshold));
+            }
+          }
+          default -> throw new SpecException("curvature." + key, "unknown key in curvature (preconditioned, threshold)");
+        }
+        ws();
+        if (peek(',')) {
+          i++;
+          continue;
+        }
+        break;
+      }
+    }
+    expect('}');
+    if (preconditioned == null) throw new SpecException("curvature.preconditioned", "is required: true or false");
+    return new Append.Curvature(preconditioned, threshold);
   }
 
   private static double[] column(Map<String, Object> f, String key, int n) {

@@ -67,9 +67,23 @@ final class Wire {
       field(b, "lr_after", r.lrAfter(), true);
       b.append(",\"why\":\"").append(r.why()).append("\"}");
     }
-    b.append(']');
+    b.append("],\"curvature\":");
+    curvature(b, s.curvature());
     b.append(",\"created\":\"").append(Instant.ofEpochMilli(s.created()))
         .append("\",\"updated\":\"").append(Instant.ofEpochMilli(s.updated())).append("\"}");
+  }
+
+  /** {@code {"step","sharpness","threshold","stability","preconditioned"}}, null before the first measurement. */
+  private static void curvature(StringBuilder b, RunSummary.Curvature c) {
+    if (c == null) {
+      b.append("null");
+      return;
+    }
+    b.append("{\"step\":").append(c.step());
+    field(b, "sharpness", c.sharpness(), !Double.isNaN(c.sharpness()));
+    field(b, "threshold", c.threshold(), !Double.isNaN(c.threshold()));
+    field(b, "stability", c.stability(), !Double.isNaN(c.stability()));
+    b.append(",\"preconditioned\":").append(c.preconditioned()).append('}');
   }
 
   private static void diagnosis(StringBuilder b, Diagnosis d) {
@@ -156,6 +170,8 @@ final class Wire {
     column(b, "grad_norm", batch.gradNorm(), from, to);
     b.append("],\"t\":[");
     for (int i = from; i < to; i++) (i > from ? b.append(',') : b).append(batch.t()[i]);
+    measured(b, "sharpness", batch.sharpness(), from, to);
+    measured(b, "stability", batch.stability(), from, to);
     b.append(']');
     if (batch.metrics().isEmpty()) return b;
     b.append(",\"metrics\":{");
@@ -172,6 +188,16 @@ final class Wire {
       b.append(']');
     }
     return b.append('}');
+  }
+
+  /** A curvature column: null where the step was not measured (NaN), and every value null when none was. */
+  private static void measured(StringBuilder b, String name, double[] v, int from, int to) {
+    b.append("],\"").append(name).append("\":[");
+    for (int i = from; i < to; i++) {
+      if (i > from) b.append(',');
+      if (v == null || Double.isNaN(v[i])) b.append("null");
+      else Json.number(b, v[i]);
+    }
   }
 
   private static void column(StringBuilder b, String name, double[] v, int from, int to) {
