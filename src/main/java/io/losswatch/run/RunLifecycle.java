@@ -89,6 +89,7 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
   private RunSummary.Curvature curvature;
   private boolean preconditioned;
   private double threshold = Double.NaN;
+  private boolean firstMeasured;
   private long rateNanos = System.nanoTime();
   private long rateStep;
   private double rate;
@@ -193,19 +194,27 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
 
   @Override
   public void curvature(boolean preconditioned, double threshold) {
+    boolean news = preconditioned != this.preconditioned || Double.compare(threshold, this.threshold) != 0;
     this.preconditioned = preconditioned;
     this.threshold = threshold;
+    if (news && curvature != null) {   // what the measurements are changed: say so (run.json keeps it)
+      curvature = new RunSummary.Curvature(curvature.step(), curvature.sharpness(),
+          Double.isNaN(threshold) ? curvature.threshold() : threshold, curvature.stability(), preconditioned);
+      publish();
+    }
   }
 
-  /** The last measurement of {@code b}, if it has one, is the run's curvature now. */
+  /** The last measurement of {@code b}, if it has one, is the run's curvature now (told at once if the first). */
   private void measured(StepBatch b) {
     int m = b.lastMeasured();
     if (m < 0) return;
+    boolean first = curvature == null;
     double sharpness = b.sharpness()[m];
     double stability = b.stability()[m];
     double t = threshold;
     if (Double.isNaN(t) && stability != 0 && Double.isFinite(stability)) t = b.lr()[m] * sharpness / stability;
     curvature = new RunSummary.Curvature(b.step()[m], sharpness, t, stability, preconditioned);
+    firstMeasured = first;
   }
 
   /** Steps taken: into the history (before anyone hears of them, so whoever does finds them there), then told. */
@@ -220,6 +229,10 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
     position(b.lastStep(), b.loss()[last], b.lr()[last], b.gradNorm()[last], false);
     run.summary(summary(state));
     Events.publish(vertx.eventBus(), b);
+    if (firstMeasured) {   // the first measurement: what it is goes to run.json (a restart reads the later ones' values from the log)
+      firstMeasured = false;
+      publish();
+    }
   }
 
   private void position(long step, double loss, double lr, double gradNorm, boolean afresh) {

@@ -279,14 +279,41 @@ public final class RunStore implements RunFiles {
     }
     String parent = (String) m.get("parent");
     long branchedAt = parent == null ? 0 : ((Number) m.get("branched_at")).longValue();
-    RunSummary.Curvature curvature = null;
-    if (m.get("curvature") instanceof Map<?, ?> c) {
-      curvature = new RunSummary.Curvature(((Number) c.get("step")).longValue(), number(c.get("sharpness")),
-          number(c.get("threshold")), number(c.get("stability")), Boolean.TRUE.equals(c.get("preconditioned")));
-    }
+    RunSummary.Curvature curvature = curvature(m.get("curvature") instanceof Map<?, ?> c ? c : null, log, spec);
     RunSummary s = new RunSummary(id, spec, state, 0, Math.max(branchedAt, log.lastStep()), loss, lr, grad, best, 0, created,
         updated, Diagnosis.UNKNOWN, List.copyOf(changes), null, parent, branchedAt, List.copyOf(rewinds), curvature);
     return new Restored(s, log, abandoned(id));
+  }
+
+  /** Records scanned back from a log's end for its last curvature measurement (measurements come every few hundred). */
+  private static final long CURVATURE_SCAN = 1 << 20;
+
+  /**
+   * A restored run's last curvature measurement: the log's (run.json is written on state changes, the log with every
+   * step), with what run.json says of it — whether it is preconditioned and, for a script's run, the threshold its
+   * script gave; a built-in run's is lr × sharpness ÷ stability, as measured. run.json's alone when the log's is
+   * further back than the scan.
+   */
+  private static RunSummary.Curvature curvature(Map<?, ?> saved, StepLog log, RunSpec spec) throws IOException {
+    RunSummary.Curvature c = saved == null ? null : new RunSummary.Curvature(((Number) saved.get("step")).longValue(),
+        number(saved.get("sharpness")), number(saved.get("threshold")), number(saved.get("stability")),
+        Boolean.TRUE.equals(saved.get("preconditioned")));
+    if (!log.curvature()) return c;
+    long n = log.count();
+    for (long hi = n; hi > 0 && n - hi < CURVATURE_SCAN; hi -= 8192) {
+      Columns cols = log.map(Math.max(0, hi - 8192), hi);
+      for (int i = cols.size() - 1; i >= 0; i--) {
+        double sharpness = cols.sharpness(i);
+        if (Double.isNaN(sharpness)) continue;
+        if (c != null && c.step() >= cols.step(i)) return c;
+        double stability = cols.stability(i);
+        boolean pre = c != null ? c.preconditioned() : !spec.external() && spec.optimizer().create(1).preconditioned();
+        double threshold = spec.external() && c != null ? c.threshold()
+            : stability != 0 && Double.isFinite(stability) ? cols.lr(i) * sharpness / stability : Double.NaN;
+        return new RunSummary.Curvature(cols.step(i), sharpness, threshold, stability, pre);
+      }
+    }
+    return c;
   }
 
   /** A double as {@link Json} writes it: a number, or "NaN", "Infinity", "-Infinity". */
