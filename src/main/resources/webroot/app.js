@@ -3,8 +3,10 @@
 'use strict';
 (() => {
   const SUBSCRIBE = { op: 'subscribe', runs: ['*'], mode: 'live', max_hz: 20 };
-  const KEYS = ['loss', 'lr', 'grad_norm'];
-  const SHORT = { loss: 'loss', lr: 'lr', grad_norm: 'grad' };
+  // stability (issue 23): lr × sharpness ÷ the optimizer's threshold, measured every curvature_every steps; a step
+  // not measured holds undefined, so the line goes from one measurement to the next
+  const KEYS = ['loss', 'lr', 'grad_norm', 'stability'];
+  const SHORT = { loss: 'loss', lr: 'lr', grad_norm: 'grad', stability: 'stability' };
   const MAX_POINTS = 4000;   // per run; beyond it thinned 2:1, each four points keeping their min and max loss
   const MAX_MARKS = 50;      // non-finite markers kept per run
   const MAX_DRAW_GAP_MS = 250;
@@ -23,7 +25,7 @@
   const $ = (sel, root = document) => root.querySelector(sel);
   const runs = new Map();          // id -> {summary, index, color, series, marks, last, row, entry, history}
   const hidden = new Set();        // ids the user unchecked (kept across reconnects): the one truth of what is drawn
-  const log = { loss: true, lr: false, grad_norm: true };
+  const log = { loss: true, lr: false, grad_norm: true, stability: true };
   const charts = {};               // key -> uPlot
   let chartRuns = [];              // the runs the charts were built for, in series order
   let hoverKey = null;             // the chart under the mouse
@@ -103,7 +105,7 @@
 
   // ---- runs and their series ----
   function emptySeries() {
-    return { step: [], loss: [], lr: [], grad_norm: [], t: [] };
+    return { step: [], loss: [], lr: [], grad_norm: [], stability: [], t: [] };
   }
 
   function addRun(summary) {
@@ -210,7 +212,9 @@
       const step = m.step[i];
       if (step <= last) continue;   // never out of order (uPlot needs ascending x)
       last = step;
-      const p = { loss: num(m.loss[i]), lr: num(m.lr[i]), grad_norm: num(m.grad_norm[i]) };
+      const st = m.stability ? m.stability[i] : null;   // null: not measured at this step
+      const p = { loss: num(m.loss[i]), lr: num(m.lr[i]), grad_norm: num(m.grad_norm[i]),
+        stability: st === null || st === undefined ? undefined : num(st) };
       for (const k of KEYS) s[k].push(p[k]);
       s.step.push(step);
       s.t.push(m.t[i]);
@@ -232,7 +236,7 @@
   }
 
   function markNonFinite(r, step, p) {
-    const bad = KEYS.filter(k => p[k] !== null && !Number.isFinite(p[k]));
+    const bad = KEYS.filter(k => p[k] !== null && p[k] !== undefined && !Number.isFinite(p[k]));
     if (!bad.length || r.marks.length >= MAX_MARKS) return;
     r.marks.push({ step, label: bad.map(k => `${SHORT[k]} ${fmt(p[k])}`).join(', ') });
   }
@@ -253,6 +257,11 @@
       }
       keep(Math.min(lo, hi));
       if (lo !== hi) keep(Math.max(lo, hi));
+      // the group's last stability measurement stays, on its last kept point, when thinning dropped its own
+      let m = -1;
+      for (let j = i; j < Math.min(i + 4, end); j++) if (s.stability[j] !== undefined) m = j;
+      const at = out.stability.length - 1;
+      if (m >= 0 && out.stability[at] === undefined) out.stability[at] = s.stability[m];
     }
     keep(end);
     for (const k of Object.keys(out)) s[k] = out[k];
@@ -560,7 +569,8 @@
           { size: 64, values: (u, vals) => vals.map(fmt), ...(log[key] ? { splits: logSplits, filter: (u, splits) => splits } : {}) }],
         series: [{}, ...drawn.map(r => ({ label: r.summary.name, stroke: r.color, width: 1.5,
           dash: r.summary.parent ? [6 * px, 4 * px] : [], points: { show: false } }))],
-        hooks: { draw: [u => drawMarks(u, drawn), ...(key === 'loss' ? [u => placeRewinds(u, drawn)] : [])],
+        hooks: { draw: [u => drawMarks(u, drawn), ...(key === 'loss' ? [u => placeRewinds(u, drawn)] : []),
+          ...(key === 'stability' ? [drawLimit] : [])],
           setCursor: [u => readout(u, key)] },
       }, [[]].concat(drawn.map(() => [])), el);
       const dot = document.createElement('div');
@@ -629,6 +639,27 @@
       empty.hidden = !empty.textContent;
     });
     if (hoverKey) readout(charts[hoverKey], hoverKey);   // the points under the mouse may have moved
+  }
+
+  /** The stability chart's limit: at 1 a step stops converging along the sharpest direction; above, it overshoots. */
+  function drawLimit(u) {
+    const y = u.valToPos(1, 'y', true), { left, top, width, height } = u.bbox, px = uPlot.pxRatio || 1;
+    if (!Number.isFinite(y) || y < top || y > top + height) return;
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.strokeStyle = '#667085';
+    ctx.setLineDash([6 * px, 4 * px]);
+    ctx.lineWidth = px;
+    ctx.beginPath();
+    ctx.moveTo(left, y);
+    ctx.lineTo(left + width, y);
+    ctx.stroke();
+    ctx.fillStyle = '#667085';
+    ctx.font = `${11 * px}px system-ui, sans-serif`;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'bottom';
+    ctx.fillText('1: the limit', left + 4 * px, y - 2 * px);
+    ctx.restore();
   }
 
   /** Red dashed lines where a drawn run had a non-finite value or diverged, labelled. */
