@@ -7,6 +7,7 @@ import io.losswatch.core.diagnosis.Verdict;
 import io.losswatch.core.state.State;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -68,16 +69,27 @@ final class Formats {
         .list(s.rewinds(), Formats::rewind).i32(s.curvature() == null ? 0 : 1);
     RunSummary.Curvature c = s.curvature();
     if (c != null) o.i64(c.step()).f64(c.sharpness()).f64(c.threshold()).f64(c.stability()).i32(c.preconditioned() ? 1 : 0);
+    o.list(s.script() == null ? List.of() : List.of(s.script()), Formats::scriptReport);
   }
 
   static RunSummary runSummary(WireIn in) {
     return new RunSummary(in.str(), spec(in.str()), in.name(RunState.class), in.i32(), in.i64(), in.f64(), in.f64(),
         in.f64(), in.f64(), in.f64(), in.i64(), in.i64(), diagnosis(in), in.list(Formats::lrChange), in.str(), in.str(),
-        in.i64(), in.list(Formats::rewind), in.i32() == 1 ? curvature(in) : null);
+        in.i64(), in.list(Formats::rewind), in.i32() == 1 ? curvature(in) : null,
+        in.list(Formats::scriptReport).stream().findFirst().orElse(null));
   }
 
   private static RunSummary.Curvature curvature(WireIn in) {
     return new RunSummary.Curvature(in.i64(), in.f64(), in.f64(), in.f64(), in.i32() == 1);
+  }
+
+  /** A script's report: its probes and auto_lr's scope (its curvature is the summary's own). */
+  static void scriptReport(WireOut o, ScriptReport r) {
+    o.i32(r.probes()).i64(r.probeSteps()).f64(r.probeSeconds()).f64(r.budget()).str(r.autoLr());
+  }
+
+  static ScriptReport scriptReport(WireIn in) {
+    return new ScriptReport(in.i32(), in.i64(), in.f64(), in.f64(), in.str());
   }
 
   private static RunSpec spec(String json) {
@@ -124,15 +136,24 @@ final class Formats {
     return new Alert(in.str(), in.str(), in.name(Alert.Kind.class), in.i64(), in.str(), in.f64(), in.i64());
   }
 
+  /** The steps, then each acknowledgement (a probe's outcomes with it), the cycle, and the curvature's facts if sent. */
   static void append(WireOut o, Append a) {
     stepBatch(o, a.steps());
-    o.list(a.acks(), (out, k) -> out.str(k.id()).i64(k.step())).i32(a.curvature() == null ? 0 : 1);
-    if (a.curvature() != null) o.i32(a.curvature().preconditioned() ? 1 : 0).f64(a.curvature().threshold());
+    o.list(a.acks(), (out, k) -> out.str(k.id()).i64(k.step()).str(k.error())
+        .list(k.outcomes(), (w, x) -> w.f64(x.factor()).f64(x.endLoss()).i32(x.finite() ? 1 : 0).str(x.error()))
+        .f64(k.seconds()).str(k.refused()));
+    o.i32(a.cycle()).i32(a.curvature() == null ? -1 : a.curvature().preconditioned() ? 1 : 0)
+        .f64(a.curvature() == null ? Double.NaN : a.curvature().threshold());
   }
 
   static Append append(WireIn in) {
-    return new Append(stepBatch(in), in.list(i -> new Append.Ack(i.str(), i.i64())),
-        in.i32() == 1 ? new Append.Curvature(in.i32() == 1, in.f64()) : null);
+    StepBatch steps = stepBatch(in);
+    List<Append.Ack> acks = in.list(i -> new Append.Ack(i.str(), i.i64(), i.str(),
+        i.list(x -> new Append.Outcome(x.f64(), x.f64(), x.i32() == 1, x.str())), i.f64(), i.str()));
+    int cycle = in.i32();
+    int preconditioned = in.i32();
+    double threshold = in.f64();
+    return new Append(steps, acks, cycle, preconditioned < 0 ? null : new Append.Curvature(preconditioned == 1, threshold));
   }
 
   static void appended(WireOut o, Appended a) {

@@ -43,7 +43,13 @@ public final class RunHistory {
   private int n;
   private long persisted;       // records on disk
   private int cycle;
+  /**
+   * The step a rewind went back to when memory kept none of the steps: the last step until the next is taken (the
+   * store cuts the log there after, so until then the log still ends at the undone steps).
+   */
+  private long wentBackTo = -1;
   private List<StepBatch> abandoned = List.of();
+  private final MetricStats stats = new MetricStats();
 
   /** A history whose older steps live in {@code log}; {@code null} keeps everything in memory. */
   public RunHistory(String run, StepLog log) {
@@ -53,6 +59,7 @@ public final class RunHistory {
       persisted = log.count();
       first = persisted;
     }
+    stats.reset(persisted == 0 ? 0 : lastStep());
   }
 
   public StepLog log() {
@@ -65,6 +72,7 @@ public final class RunHistory {
   }
 
   public synchronized void append(StepBatch b) {
+    if (b.size() > 0) wentBackTo = -1;
     if (n + b.size() > step.length) reallocate(0, n + b.size());
     System.arraycopy(b.step(), 0, step, n, b.size());
     System.arraycopy(b.loss(), 0, loss, n, b.size());
@@ -113,11 +121,15 @@ public final class RunHistory {
       if (v == null) Arrays.fill(e.getValue(), n, n + b.size(), Double.NaN);
       else System.arraycopy(v, 0, e.getValue(), n, b.size());
     }
+    for (var e : b.metrics().entrySet()) stats.add(e.getKey(), b.step(), e.getValue(), b.size());
   }
 
-  /** The extra scalars' names this run has had, on disk or in memory (at most 64: a run takes no more). */
+  /**
+   * The extra scalars' names this run has had, on disk or in memory (at most 64: a run takes no more), in the
+   * order they first came: the log's (which outlives a restart), then those memory has and the log not yet.
+   */
   public synchronized List<String> metrics() {
-    if (log == null || extra.keySet().containsAll(log.metrics())) return List.copyOf(extra.keySet());
+    if (log == null) return List.copyOf(extra.keySet());
     List<String> all = new ArrayList<>(log.metrics());
     for (String name : extra.keySet()) if (!all.contains(name)) all.add(name);
     return all;
@@ -200,6 +212,7 @@ public final class RunHistory {
     persisted = 0;
     n = 0;
     reallocate(0, 1024);
+    stats.reset(0);
   }
 
   private void reallocate(int drop, int capacity) {
@@ -235,24 +248,58 @@ public final class RunHistory {
   }
 
   /**
-   * Goes back to step {@code to}, which memory must reach: the steps after it leave the history (returned, and kept
-   * apart in {@link #abandoned()}), and a new cycle starts, so every reader takes the run as it now stands. Call
-   * it only when every step is on disk: the log is cut back to the same step after it.
+   * Goes back to step {@code to}: the steps after it leave the history (returned, with their extra scalars, and kept
+   * apart in {@link #abandoned()}), and cycle {@code newCycle} starts, so every reader takes the run as it now stands.
+   * Call it only when every step is on disk: the log is cut back to the same step after it. A step older than memory
+   * is found on disk (a script's rewind may go back further than the window).
    */
-  public synchronized StepBatch rewind(long to) {
+  public synchronized StepBatch rewind(long to, int newCycle) {
     int at = lowerBound(step, n, to + 1);
-    StepBatch.Builder b = new StepBatch.Builder(Math.max(1, n - at));
+    long cut = first + at;   // the records kept
+    Columns disk = Columns.EMPTY;
+    try {
+      if (at == 0 && log != null && first > 0) {
+        cut = log.find(to + 1, first);
+        disk = log.map(cut, first);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the log of run " + run, e);
+    }
+    StepBatch.Builder b = new StepBatch.Builder(Math.max(1, disk.size() + n - at));
+    for (int i = 0; i < disk.size(); i++) {
+      b.add(disk.step(i), disk.loss(i), disk.lr(i), disk.gradNorm(i), disk.t(i));
+      for (int k = 0; k < disk.metrics().size(); k++) metric(b, disk.metrics().get(k), disk.metric(k, i));
+      if (disk.curvature()) b.curvature(disk.sharpness(i), disk.stability(i));
+    }
     for (int i = at; i < n; i++) {
       b.add(step[i], loss[i], lr[i], gradNorm[i], t[i]);
+      for (Map.Entry<String, double[]> e : extra.entrySet()) metric(b, e.getKey(), e.getValue()[i]);
       if (sharpness != null) b.curvature(sharpness[i], stability[i]);
     }
     StepBatch gone = b.build(run, cycle);
-    n = at;
+    if (cut < first) {   // memory held none of what stays: it starts empty at the cut
+      first = cut;
+      n = 0;
+    } else {
+      n = at;
+    }
     persisted = Math.min(persisted, first + n);
-    cycle++;
+    wentBackTo = n == 0 ? to : -1;
+    cycle = newCycle;
+    stats.reset(lastStep());   // the extremes of what it undid are gone with it
     abandoned = new ArrayList<>(abandoned);
     abandoned.add(gone);
     return gone;
+  }
+
+  /** A step's extra scalar into a batch being built (a NaN leaves it out: the column reads NaN there all the same). */
+  private static void metric(StepBatch.Builder b, String name, double v) {
+    if (!Double.isNaN(v)) b.metric(name, v);
+  }
+
+  /** A restored run's cycle: one per rewind its log went through. */
+  public synchronized void cycle(int c) {
+    cycle = c;
   }
 
   /** The stretches rewinds took out, in order. */
@@ -267,7 +314,9 @@ public final class RunHistory {
 
   /** The last step, 0 when there is none. */
   public synchronized long lastStep() {
-    return n > 0 ? step[n - 1] : log == null ? 0 : log.lastStep();
+    if (n > 0) return step[n - 1];
+    if (log == null) return 0;
+    return wentBackTo >= 0 ? Math.min(wentBackTo, log.lastStep()) : log.lastStep();
   }
 
   /**
@@ -344,10 +393,8 @@ public final class RunHistory {
       size = n;
     }
     try {
-      // the records of the range: on disk below the window's start, in memory from it
-      long lo = size > 0 && from >= s[0] ? start + lowerBound(s, size, from) : log == null ? 0 : log.find(from, start);
-      long hi = size > 0 && to >= s[0] ? start + lowerBound(s, size, to == Long.MAX_VALUE ? to : to + 1)
-          : log == null ? 0 : log.find(to == Long.MAX_VALUE ? to : to + 1, start);
+      long lo = record(from, s, size, start);
+      long hi = to == Long.MAX_VALUE ? start + size : record(to + 1, s, size, start);
       if (hi - lo > limit) hi = lo + limit;
       if (hi <= lo) return new StepBatch.Builder(1).build(run, c);
       Columns memory = new ArrayColumns(s, l, r, g, time, size, List.copyOf(x.keySet()), x.values().toArray(new double[0][]),
@@ -361,6 +408,107 @@ public final class RunHistory {
     } catch (IOException e) {
       throw new UncheckedIOException("reading the log of run " + run, e);
     }
+  }
+
+  /**
+   * Each metric's finite values in steps {@code from}..{@code to}, every one, or thinned to at most
+   * {@code maxPoints} per metric when that is positive (each bucket's first, last, lowest and highest, as M4 does
+   * for the loss). Reads the disk: call it off the event loop.
+   */
+  public Map<String, MetricPoints> metricPoints(long from, long to, int maxPoints) {
+    Map<String, Sparse> out = new LinkedHashMap<>();
+    for (String m : metrics()) out.put(m, new Sparse());
+    long at = from;
+    while (at <= to && !out.isEmpty()) {
+      StepBatch b = read(at, to, 0, METRIC_CHUNK);
+      if (b.size() == 0) break;
+      for (var e : b.metrics().entrySet()) {
+        Sparse s = out.computeIfAbsent(e.getKey(), k -> new Sparse());
+        double[] v = e.getValue();
+        for (int i = 0; i < b.size(); i++) if (Double.isFinite(v[i])) s.add(b.step()[i], b.t()[i], v[i]);
+      }
+      at = b.lastStep() + 1;
+    }
+    Map<String, MetricPoints> result = new LinkedHashMap<>();
+    for (var e : out.entrySet()) result.put(e.getKey(), Downsample.m4(e.getValue().points(), maxPoints));
+    return result;
+  }
+
+  /**
+   * Each metric's last, lowest and highest finite value, by name: kept as steps come; what a restored run had
+   * before is read once from disk (so the first call may block: off the event loop).
+   */
+  public Map<String, MetricPoints.Stats> metricStats() {
+    long through;
+    synchronized (this) {
+      if (stats.known()) return stats.all();
+      through = stats.through();
+    }
+    Map<String, MetricPoints.Stats> before = new LinkedHashMap<>();
+    for (var e : metricPoints(1, through, 0).entrySet()) {
+      MetricPoints p = e.getValue();
+      if (p.size() == 0) continue;
+      double min = Double.POSITIVE_INFINITY;
+      double max = Double.NEGATIVE_INFINITY;
+      for (double v : p.value()) {
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+      before.put(e.getKey(), new MetricPoints.Stats(p.step()[p.size() - 1], p.value()[p.size() - 1], min, max));
+    }
+    synchronized (this) {
+      if (!stats.known() && stats.through() == through) stats.before(before);
+      return stats.known() ? stats.all() : before;
+    }
+  }
+
+  /** Steps read at once by {@link #metricPoints}. */
+  private static final int METRIC_CHUNK = 1 << 16;
+
+  /** A metric's points as they are found, growing. */
+  private static final class Sparse {
+    private long[] step = new long[64];
+    private long[] t = new long[64];
+    private double[] value = new double[64];
+    private int n;
+
+    void add(long s, long time, double v) {
+      if (n == step.length) {
+        step = Arrays.copyOf(step, n * 2);
+        t = Arrays.copyOf(t, n * 2);
+        value = Arrays.copyOf(value, n * 2);
+      }
+      step[n] = s;
+      t[n] = time;
+      value[n++] = v;
+    }
+
+    MetricPoints points() {
+      return new MetricPoints(Arrays.copyOf(step, n), Arrays.copyOf(t, n), Arrays.copyOf(value, n));
+    }
+  }
+
+  /** How many steps {@code from}..{@code to} (inclusive) holds: records, however sparse the steps. May read the disk. */
+  public long count(long from, long to) {
+    long[] s;
+    long start;
+    int size;
+    synchronized (this) {
+      s = step;
+      start = first;
+      size = n;
+    }
+    try {
+      return Math.max(0, (to == Long.MAX_VALUE ? start + size : record(to + 1, s, size, start)) - record(from, s, size, start));
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the log of run " + run, e);
+    }
+  }
+
+  /** The first record whose step is at least {@code step}: on disk below the window's start, in memory from it. */
+  private long record(long step, long[] s, int size, long start) throws IOException {
+    if (size > 0 && step >= s[0]) return start + lowerBound(s, size, step);
+    return log == null ? 0 : log.find(step, start);
   }
 
   /** The first index in {@code s[0..size)} whose step is at least {@code step} ({@code size} if none). */

@@ -1,7 +1,9 @@
 package io.losswatch.run;
 
+import io.losswatch.core.Description;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Trainer;
+import io.losswatch.core.config.Json;
 import io.losswatch.event.Append;
 import io.losswatch.event.Appended;
 import io.losswatch.event.Events;
@@ -24,6 +26,7 @@ import io.vertx.core.eventbus.ReplyFailure;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -151,7 +154,7 @@ public final class RunManager {
             if (!demo) release();   // registered (or not): runs.size() counts it from here on
           }
           Events.publish(vertx.eventBus(), run.summary());
-          RunLifecycle life = spec.external() ? RunLifecycle.script(run, new RunPolicy(spec))
+          RunLifecycle life = spec.external() ? RunLifecycle.script(run, new RunPolicy(spec), false)
               : RunLifecycle.builtIn(run, p.trainer, false);
           return vertx.deployVerticle(life).map(deployment -> {
             run.deploymentId(deployment);
@@ -245,12 +248,16 @@ public final class RunManager {
 
   /**
    * Resumes a run: a paused one by command; a built-in one a restart interrupted from its last checkpoint, exactly
-   * ({@link Forks#resume}), running before this is answered.
+   * ({@link Forks#resume}), running before this is answered; a script's run that a restart interrupted, or that ended
+   * (its script crashed, or finished and is started again: W&amp;B's {@code resume="allow"}), runs again, its diagnosis,
+   * the lrs it failed at and its guard's count replayed from its history, and numbers on from its last step.
    */
   public Future<RunSummary> resume(Run run) {
     if (run.summary().state() == RunState.LOST) return adopt(run).compose(this::resume);
     if (!run.local()) return toOwner(run, "resume");   // its node resumes it
-    if (run.spec().external() || run.summary().state() != RunState.INTERRUPTED) {
+    RunState state = run.summary().state();
+    if (run.spec().external() && !state.isLive() && state != RunState.INTERRUPTED) return resumeScript(run);
+    if (run.spec().external() || state != RunState.INTERRUPTED) {
       return command(run, RunCommand.of(RunCommand.Kind.RESUME));
     }
     if (!resuming.add(run.id())) return Future.failedFuture(Forks.conflict(run, "is being resumed already"));
@@ -259,6 +266,26 @@ public final class RunManager {
         .map(deployment -> {
           run.deploymentId(deployment);
           return run.summary();
+        })
+        .onComplete(x -> resuming.remove(run.id()));
+  }
+
+  /**
+   * A script's run that ended runs again: by its verticle, if it still has one (it is about to let go of it: try
+   * again), else by a new one, its policy replayed off the event loop.
+   */
+  private Future<RunSummary> resumeScript(Run run) {
+    if (!resuming.add(run.id())) return Future.failedFuture(Forks.conflict(run, "is being resumed already"));
+    return vertx.eventBus().<RunSummary>request(Events.commands(run.id()), RunCommand.of(RunCommand.Kind.RESUME))
+        .map(m -> m.body())
+        .recover(e -> {
+          if (!(e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS)) return Future.failedFuture(e);
+          return vertx.executeBlocking(() -> RunPolicy.replayed(run.spec(), run.history(), run.summary()), false)
+              .compose(policy -> vertx.deployVerticle(RunLifecycle.script(run, policy, true)))
+              .map(deployment -> {
+                run.deploymentId(deployment);
+                return run.summary();
+              });
         })
         .onComplete(x -> resuming.remove(run.id()));
   }
@@ -327,9 +354,34 @@ public final class RunManager {
     return deleteHere(run);
   }
 
+  /**
+   * Changes a run's tags and notes, in any state: its spec from now on, in run.json (the store writes the summary
+   * that says it) and in every summary. A live run's verticle tells it, so no summary of its older spec follows;
+   * one without (ended, interrupted) is told here. Another node's run: its node does it.
+   */
+  public Future<RunSummary> describe(Run run, Description d) {
+    if (!run.local()) {
+      Map<String, Object> change = new java.util.LinkedHashMap<>();
+      change.put("tags", d.tags());
+      change.put("notes", d.notes() == null ? "" : d.notes());
+      return toOwner(run, "describe", Json.write(Map.of("run", run.id(), "change", change)));
+    }
+    run.describe(d);
+    return command(run, RunCommand.of(RunCommand.Kind.DESCRIBE)).recover(e -> {
+      RunSummary s = run.summary().withSpec(run.spec(), System.currentTimeMillis());
+      run.summary(s);
+      Events.publish(vertx.eventBus(), s);
+      return Future.succeededFuture(s);
+    });
+  }
+
   /** Asks the node that owns {@code run} to do {@code what} with it; unavailable when that node does not answer. */
   private <T> Future<T> toOwner(Run run, String what) {
-    return vertx.eventBus().<T>request(Events.node(run.owner(), what), run.id()).map(m -> m.body())
+    return toOwner(run, what, run.id());
+  }
+
+  private <T> Future<T> toOwner(Run run, String what, String body) {
+    return vertx.eventBus().<T>request(Events.node(run.owner(), what), body).map(m -> m.body())
         .recover(e -> Future.failedFuture(e instanceof ReplyException r && r.failureType() != ReplyFailure.RECIPIENT_FAILURE
             ? RunRefusal.of(RunRefusal.Kind.UNAVAILABLE, "run " + run.id() + " is on another node of the cluster, which"
                 + " did not answer; try again")

@@ -19,8 +19,8 @@ import io.vertx.core.Vertx;
  * its loop (on the user's model) and acknowledges the step it took effect at. Every method runs on the run's event
  * loop.
  *
- * <p>The look-ahead that proves advice is a built-in run's policy's own for now (core's {@code Advisor} forks the
- * trainer); a script's run gets it as a {@code probe} command through a method here, once its policy asks for it.
+ * <p>The look-ahead that proves advice is a built-in run's policy's own (core's {@code Advisor} forks the trainer); a
+ * script's run asks its script for it as a {@code probe} command, as it asks for rewinds and lr changes.
  */
 interface StepSource {
   /** The lifecycle, as its source sees it: what a source asks of the run, and what it tells it. */
@@ -71,8 +71,11 @@ interface StepSource {
     /** The guard fired at step {@code at}: the lifecycle asks for the rewind once every step is on disk. */
     void rewindDue(long at, String why);
 
-    /** The source went back from step {@code at} to its state after step {@code to}. */
-    void rewound(long at, long to, double lrBefore, double lrAfter, String why);
+    /** The source went back from step {@code at} to its state after step {@code to}; the run's cycle is {@code cycle} now. */
+    void rewound(long at, long to, double lrBefore, double lrAfter, String why, int cycle);
+
+    /** The guard fired at step {@code at} and a script could not go back ({@code why}): the run goes on as it is. */
+    void notRewound(long at, String why);
 
     /** The guard fired once more than it may, at step {@code at}: the run is about to end diverged. */
     void guardEnded(long at, String why);

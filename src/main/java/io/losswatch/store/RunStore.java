@@ -280,9 +280,24 @@ public final class RunStore implements RunFiles {
     String parent = (String) m.get("parent");
     long branchedAt = parent == null ? 0 : ((Number) m.get("branched_at")).longValue();
     RunSummary.Curvature curvature = curvature(m.get("curvature") instanceof Map<?, ?> c ? c : null, log, spec);
-    RunSummary s = new RunSummary(id, spec, state, 0, Math.max(branchedAt, log.lastStep()), loss, lr, grad, best, 0, created,
-        updated, Diagnosis.UNKNOWN, List.copyOf(changes), null, parent, branchedAt, List.copyOf(rewinds), curvature);
-    return new Restored(s, log, abandoned(id));
+    List<StepBatch> abandoned = abandoned(id);
+    // a cycle per rewind its folder holds; a rewind cut short by a kill (its stretch kept apart, the log not yet cut
+    // back) is finished here, so the next cycle's steps never land behind the undone ones
+    if (!abandoned.isEmpty() && abandoned.get(abandoned.size() - 1).size() > 0) {
+      StepBatch last = abandoned.get(abandoned.size() - 1);
+      long r = log.find(last.firstStep(), log.count());
+      if (r < log.count()) {
+        Columns c = log.map(r, r + 1);
+        if (c.step(0) == last.firstStep() && c.t(0) == last.t()[0]
+            && Double.doubleToLongBits(c.loss(0)) == Double.doubleToLongBits(last.loss()[0])) {
+          log.cutAfter(last.firstStep() - 1);   // the log still holds the undone steps themselves
+        }
+      }
+    }
+    RunSummary s = new RunSummary(id, spec, state, abandoned.size(), Math.max(branchedAt, log.lastStep()), loss, lr, grad,
+        best, 0, created, updated, Diagnosis.UNKNOWN, List.copyOf(changes), null, parent, branchedAt, List.copyOf(rewinds),
+        curvature, null);
+    return new Restored(s, log, abandoned);
   }
 
   /** Records scanned back from a log's end for its last curvature measurement (measurements come every few hundred). */

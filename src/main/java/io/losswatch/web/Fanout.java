@@ -41,7 +41,7 @@ final class Fanout {
     String[] out = new String[n];
     for (int k = 0; k < n; k++) {
       int i = from + k * MAX_STEPS_PER_MESSAGE;
-      out[k] = Wire.steps(b, i, Math.min(b.size(), i + MAX_STEPS_PER_MESSAGE), true);
+      out[k] = Json.steps(b, i, Math.min(b.size(), i + MAX_STEPS_PER_MESSAGE), true);
     }
     return out;
   }

@@ -54,6 +54,6 @@ final class HistoryCache {
     LOADS.incrementAndGet();
     StepBatch b = history.read(1, last, POINTS);
     return new Overview(b.cycle(), b.size() == 0 ? 0 : b.lastStep(),
-        b.size() == 0 ? null : Wire.overview(b, b.size() < last));
+        b.size() == 0 ? null : Json.overview(b, b.size() < last));
   }
 }

@@ -58,6 +58,11 @@ final class LiveSubscription extends Subscription {
     forget(0);
   }
 
+  /** Whether a bucket waits to go out. */
+  boolean pending() {
+    return pending;
+  }
+
   private void forget(long through) {
     sentThrough = through;
     pending = false;
@@ -140,7 +145,7 @@ final class LiveSubscription extends Subscription {
       if (measured && step(3) == step(k)) measured = false;
       prev = step(k);
     }
-    return Wire.frameEntry(out.build(run, cycle));
+    return Json.frameEntry(out.build(run, cycle));
   }
 
   private void add(int slot, StepBatch.Builder out) {

@@ -59,8 +59,8 @@ class WireCodecTest {
     roundTrip(new Alert("r", null, Alert.Kind.STORAGE, 9, null, Double.POSITIVE_INFINITY, 0));
     roundTrip(new Append(batch("ext", 0, 5, true), List.of(new Append.Ack("c1", 3), new Append.Ack("c2", 4))));
     roundTrip(new Append(batch("ext", 0, 0, false), List.of()));
-    roundTrip(new Append(batch("ext", 0, 9, true), List.of(), new Append.Curvature(true, 38)));
-    roundTrip(new Append(batch("ext", 0, 9, true), List.of(), new Append.Curvature(false, Double.NaN)));
+    roundTrip(new Append(batch("ext", 0, 9, true), List.of(), 2, new Append.Curvature(true, 38)));
+    roundTrip(new Append(batch("ext", 0, 9, true), List.of(), -1, new Append.Curvature(false, Double.NaN)));
     roundTrip(new Appended(5, 1, 2, 9, List.of(Appended.Command.lr("c1", 0.1, Double.NaN),
         Appended.Command.plain("c2", "pause"), Appended.Command.stop("c3", "diverged"),
         Appended.Command.rewind("c4", 120, 0.1), Appended.Command.probe("c5", new double[] {10, 1, 0.1, 0.01}, 200))));
@@ -174,6 +174,6 @@ class WireCodecTest {
         new Diagnosis(Verdict.OSCILLATING, null, 0.001, 900, "bounces \u2191\u2193", ODD_NAN),
         List.of(new LrChange(10, 0.1, 0.01, "set"), new LrChange(20, 0.01, Double.NaN, null)), RunSummary.STORAGE,
         "parent", 1000, List.of(new Rewind(1100, 1000, 0.01, 0.001, "spike")),
-        new RunSummary.Curvature(1200, 5.7, 2, ODD_NAN, true));
+        new RunSummary.Curvature(1200, 5.7, 2, ODD_NAN, true), new ScriptReport(3, 600, 1.5, 0.1, "sets the lr"));
   }
 }
