@@ -356,21 +356,20 @@ final class Json {
     g.writeArrayFieldStart("t");
     for (int i = from; i < to; i++) g.writeNumber(batch.t()[i]);
     g.writeEndArray();
-    if (batch.hasCurvature()) {   // the run's own columns, as its steps carry them: null where not measured
-      measured(g, "sharpness", batch.sharpness(), from, to);
-      measured(g, "stability", batch.stability(), from, to);
-    }
+    // the curvature's columns, a built-in run's or a script's: null where not measured (every step, when none was)
+    measured(g, "sharpness", batch.sharpness(), from, to);
+    measured(g, "stability", batch.stability(), from, to);
     if (batch.metrics().isEmpty()) return;
     g.writeObjectFieldStart("metrics");
     for (var e : batch.metrics().entrySet()) column(g, e.getKey(), e.getValue(), from, to);
     g.writeEndObject();
   }
 
-  /** A curvature column: null where the step was not measured (NaN). */
+  /** A curvature column: null where the step was not measured (NaN), and every value null when none was (no column). */
   private static void measured(JsonGenerator g, String name, double[] v, int from, int to) throws IOException {
     g.writeArrayFieldStart(name);
     for (int i = from; i < to; i++) {
-      if (Double.isNaN(v[i])) g.writeNull();
+      if (v == null || Double.isNaN(v[i])) g.writeNull();
       else number(g, v[i]);
     }
     g.writeEndArray();
