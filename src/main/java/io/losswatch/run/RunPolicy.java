@@ -216,14 +216,13 @@ final class RunPolicy {
   }
 
   /**
-   * A script's run's report for its summary (null for a built-in run): its probes, what auto_lr may do, and the
-   * curvature's facts as its script last sent them ({@code curvature}, null: none yet).
+   * A script's run's report for its summary (null for a built-in run): its probes and what auto_lr may do.
    */
-  ScriptReport report(Append.Curvature curvature) {
+  ScriptReport report() {
     if (script == null) return null;
     RunSpec.Lookahead l = spec.rangeTest() ? null : spec.lookahead();
     return new ScriptReport(script.probes(), script.probeSteps(), script.probeSeconds(), l == null ? Double.NaN : l.budget(),
-        spec.rangeTest() ? "a range test takes no lr changes" : script.autoLrScope(), curvature);
+        spec.rangeTest() ? "a range test takes no lr changes" : script.autoLrScope());
   }
 
   /** For a script's run: news when the diagnosis to show is another than the one last told (or its text changed). */

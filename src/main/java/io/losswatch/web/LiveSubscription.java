@@ -10,7 +10,7 @@ import java.util.Map;
  * A {@code live} subscription: first the run's history as one overview (sent when the queue has room; its
  * text stays in the {@link HistoryCache}), then at most {@code max_hz} updates a second, each the bucket of
  * steps since the last: its minimum-loss, maximum-loss and last points, so a spike between two updates is
- * never hidden (NaN counts as the maximum). Buckets go out in the client's frames; while the client lags,
+ * never hidden (NaN counts as the maximum), and its last curvature measurement. Buckets go out in the client's frames; while the client lags,
  * a bucket keeps growing, so what the client reads next is the newest. A few hundred bytes, however far
  * behind the client is.
  */
@@ -24,9 +24,11 @@ final class LiveSubscription extends Subscription {
   private long lastSent;     // when the last bucket went out
   private long bucketFrom;   // the last step before the pending bucket: with the run, cycle and last step, it names it
   private boolean pending;
-  // the bucket: three points (min, max, last), each a batch (immutable, shared) and an index in it
-  private final StepBatch[] from = new StepBatch[3];
-  private final int[] at = new int[3];
+  // the bucket: three points (min, max, last) and the last measured one (slot 3, when there is one), each a batch
+  // (immutable, shared) and an index in it
+  private final StepBatch[] from = new StepBatch[4];
+  private final int[] at = new int[4];
+  private boolean measuredPending;
 
   LiveSubscription(String run, int cycle, double hz) {
     super(run, cycle);
@@ -64,6 +66,7 @@ final class LiveSubscription extends Subscription {
   private void forget(long through) {
     sentThrough = through;
     pending = false;
+    measuredPending = false;
   }
 
   @Override boolean stepsOut(long s) {
@@ -88,6 +91,11 @@ final class LiveSubscription extends Subscription {
     if (!pending || less(b.loss()[min], loss(0))) put(0, b, min);
     if (!pending || greater(b.loss()[max], loss(1))) put(1, b, max);
     put(2, b, b.size() - 1);
+    int m = b.lastMeasured();
+    if (m >= from) {
+      put(3, b, m);
+      measuredPending = true;
+    }
     pending = true;
     sentThrough = b.lastStep();
   }
@@ -104,6 +112,7 @@ final class LiveSubscription extends Subscription {
   String take(Map<Object, String> written, long now) {
     String entry = written.computeIfAbsent(new Bucket(run, cycle, bucketFrom, step(2)), k -> entry());
     pending = false;
+    measuredPending = false;
     lastSent = now;
     return entry;
   }
@@ -123,17 +132,28 @@ final class LiveSubscription extends Subscription {
     if (step(a) > step(b)) { int x = a; a = b; b = x; }
     if (step(b) > step(c)) { int x = b; b = c; c = x; }
     if (step(a) > step(b)) { int x = a; a = b; b = x; }
-    StepBatch.Builder out = new StepBatch.Builder(3);
+    StepBatch.Builder out = new StepBatch.Builder(4);
     long prev = -1;
+    boolean measured = measuredPending;
     for (int k : new int[] {a, b, c}) {
       if (step(k) == prev) continue;
-      StepBatch src = from[k];
-      int i = at[k];
-      out.add(src.step()[i], src.loss()[i], src.lr()[i], src.gradNorm()[i], src.t()[i]);
-      for (var e : src.metrics().entrySet()) out.metric(e.getKey(), e.getValue()[i]);
+      if (measured && step(3) < step(k)) {   // the measured point, in its place
+        add(3, out);
+        measured = false;
+      }
+      add(step(k) == (measured ? step(3) : -1) ? 3 : k, out);
+      if (measured && step(3) == step(k)) measured = false;
       prev = step(k);
     }
     return Json.frameEntry(out.build(run, cycle));
+  }
+
+  private void add(int slot, StepBatch.Builder out) {
+    StepBatch src = from[slot];
+    int i = at[slot];
+    out.add(src.step()[i], src.loss()[i], src.lr()[i], src.gradNorm()[i], src.t()[i]);
+    for (var e : src.metrics().entrySet()) out.metric(e.getKey(), e.getValue()[i]);
+    if (src.hasCurvature()) out.curvature(src.sharpness()[i], src.stability()[i]);
   }
 
   private long step(int slot) {

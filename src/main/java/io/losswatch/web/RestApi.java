@@ -187,23 +187,26 @@ final class RestApi {
   }
 
   /**
-   * The whole run in the trace CSV format (and an external run's extra scalars as more columns), streamed in
-   * chunks read and formatted off the event loop.
+   * The whole run in the trace CSV format (with {@code sharpness,stability} when some step was measured, as
+   * {@code trace --curvature} prints them, and an external run's extra scalars as more columns), streamed in chunks
+   * read and formatted off the event loop.
    */
   private void csv(RoutingContext ctx) {
     Run run = run(ctx);
     long last = run.history().lastStep();
     List<String> metrics = run.history().metrics();
+    boolean curvature = run.history().curvature();
     ctx.response().setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "text/csv; charset=utf-8")
         .putHeader("Content-Disposition", "attachment; filename=\"" + run.id() + ".csv\"");
-    StringBuilder header = new StringBuilder(TraceCsv.HEADER);
-    if (!metrics.isEmpty()) header.setLength(header.length() - 1);
+    StringBuilder header = new StringBuilder(curvature ? TraceCsv.CURVATURE_HEADER : TraceCsv.HEADER);
+    header.setLength(header.length() - 1);
     for (String m : metrics) header.append(',').append(m);
-    if (!metrics.isEmpty()) header.append('\n');
-    csvChunk(ctx, run, 1, last, metrics, header.toString());
+    header.append('\n');
+    csvChunk(ctx, run, 1, last, metrics, curvature, header.toString());
   }
 
-  private void csvChunk(RoutingContext ctx, Run run, long from, long last, List<String> metrics, String header) {
+  private void csvChunk(RoutingContext ctx, Run run, long from, long last, List<String> metrics, boolean curvature,
+      String header) {
     if (from > last) {
       ctx.response().end();
       return;
@@ -212,11 +215,14 @@ final class RestApi {
       StepBatch b = run.history().head(from, CSV_CHUNK);
       StringBuilder out = new StringBuilder(b.size() * 80 + 32).append(header);
       for (int i = 0; i < b.size() && b.step()[i] <= last; i++) {
-        if (metrics.isEmpty()) {
+        if (curvature) {
+          TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i],
+              b.hasCurvature() ? b.sharpness()[i] : Double.NaN, b.hasCurvature() ? b.stability()[i] : Double.NaN);
+        } else {
           TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i]);
-          continue;
         }
-        TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i]).setLength(out.length() - 1);
+        if (metrics.isEmpty()) continue;
+        out.setLength(out.length() - 1);
         for (String m : metrics) {
           double[] v = b.metrics().get(m);
           out.append(',').append(v == null ? Double.NaN : v[i]);
@@ -226,7 +232,7 @@ final class RestApi {
       return new Object[] {out.toString(), b.size() == 0 ? last + 1 : b.lastStep() + 1};
     }, true)
         .compose(chunk -> ctx.response().write((String) chunk[0]).map(chunk[1]))   // the client sets the pace
-        .onSuccess(next -> csvChunk(ctx, run, (Long) next, last, metrics, ""))
+        .onSuccess(next -> csvChunk(ctx, run, (Long) next, last, metrics, curvature, ""))
         .onFailure(e -> ctx.response().reset());
   }
 
