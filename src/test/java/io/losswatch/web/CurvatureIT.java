@@ -57,6 +57,21 @@ class CurvatureIT {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void aDivergingRunsDiagnosisQuotesItsStabilityOverTheLimit(@TempDir Path data) throws Exception {
+    // x² at lr 1.1: stability 1.1, the loss ×1.44 a step
+    try (TestServer s = new TestServer(ServerConfig.defaults().forTest(0).withDataDir(data))) {
+      String id = s.create("{\"name\":\"x2 over\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\","
+          + "\"lr\":1.1},\"steps\":60,\"curvature_every\":2}");
+      finished(s, id);
+      Map<String, Object> d = (Map<String, Object>) s.get("/api/runs/" + id).json().get("diagnosis");
+      assertEquals("diverging", d.get("verdict"), String.valueOf(d));
+      assertTrue(String.valueOf(d.get("evidence")).contains("; lr × sharpness = 1.1 × the limit: steps overshoot along the"
+          + " sharpest direction; ÷10 brings it to 0.11"), String.valueOf(d.get("evidence")));
+    }
+  }
+
+  @Test
   void aBuiltInRunsCurvatureIsInItsStepsSummaryCsvSocketAndMetricsAndSurvivesARestart(@TempDir Path data) throws Exception {
     ServerConfig config = ServerConfig.defaults().forTest(0).withDataDir(data);
     String id;
