@@ -330,6 +330,13 @@ final class RunPolicy {
     if (script != null) seen();
   }
 
+  /** A script's steps in flight when its run ended were kept, up to {@code step}: the end's text names it. */
+  void endedAt(long step) {
+    lastStep = Math.max(step, lastStep);
+    diagnoser.endedAt(lastStep);
+    if (script != null) seen();
+  }
+
   /** {@code v} as the diagnosis writes numbers, for texts about the lr. */
   static String fmt(double v) {
     return Diagnoser.fmt(v);

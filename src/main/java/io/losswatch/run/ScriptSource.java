@@ -176,6 +176,7 @@ final class ScriptSource implements StepSource {
           case STEP -> { }
         }
       }
+      if (!life.state().isLive()) policy.endedAt(fresh.lastStep());   // kept after the end: its text names them
       life.took(fresh);
       if (divergedAt >= 0) {
         // out of rewinds: the script is told to stop (reason diverged), and the run ends so once its steps are stored

@@ -289,9 +289,19 @@ public final class Diagnoser {
     if (ended) return;
     double retry = current.hasAdvice() ? current.suggestedLr() : current.retryLr();
     if (Double.isNaN(retry) && !failed.isEmpty() && !setup.selfTuning()) retry = nice(failed.cut(failed.ceiling()));
+    beforeEnd = current;
+    endedHow = how;
     current = current.ended(step, how, retry);
     ended = true;
   }
+
+  /** Steps the run took before it heard of its end were kept: the end's text names the last of them. */
+  public void endedAt(long step) {
+    if (ended && beforeEnd != null) current = beforeEnd.ended(step, endedHow, current.retryLr());
+  }
+
+  private Diagnosis beforeEnd;
+  private String endedHow;
 
   public boolean ended() {
     return ended;
