@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ._say import say
 
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B85"
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _ENDED = ("finished", "failed", "stopped", "diverged", "deleted", "lost")
 _HEADER = struct.Struct("<BBHIq")
 _BLOCK = struct.Struct("<IIqiHH")
@@ -138,7 +138,7 @@ class _Socket:
             head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
         else:
             head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
-        m = int.from_bytes(mask * ((n + 3) // 4), "little")   # XOR all at once: one big int, not a loop
+        m = int.from_bytes((mask * ((n + 3) // 4))[:n], "little")   # XOR all at once: one big int, not a loop
         body = (int.from_bytes(payload, "little") ^ m).to_bytes(n, "little") if n else b""
         self.sock.sendall(head + mask + body)
 
@@ -225,6 +225,8 @@ class Follow:
         self._cycle: Optional[int] = None
         self._next = from_step   # all mode: the next step due (a reconnect resumes there)
         self._ws: Optional[_Socket] = None
+        self._closed = False
+        self._overview = False   # live mode: the run's overview came
         self._it: Optional[Iterator[Steps]] = None
 
     def __iter__(self) -> "Follow":
@@ -242,9 +244,20 @@ class Follow:
         self.close()
 
     def close(self) -> None:
+        self._closed = True
         if self._ws is not None:
             self._ws.close()
             self._ws = None
+
+    def _ended(self) -> bool:
+        """Whether the run has ended and every step came (a summary follows the steps before it, but the one that
+        introduces the run comes first)."""
+        s = self.summary or {}
+        if s.get("state") not in _ENDED:
+            return False
+        if s.get("state") == "deleted" or not s.get("step"):
+            return True
+        return self._next > s["step"] if self.mode == "all" else self._overview
 
     def _connect(self) -> _Socket:
         ws = _Socket(self.url, self.token, self.timeout)
@@ -273,13 +286,18 @@ class Follow:
                                 self._cycle = s.cycle
                                 if len(s):
                                     self._next = s.step[-1] + 1
+                            elif s.overview:
+                                self._overview = True
                             yield s
+                        if self._ended():   # an ended run's summary comes first: its last steps end the iteration
+                            self.close()
+                            return
                     elif op == 1:
                         m = json.loads(data)
                         kind = m.get("type")
                         if kind == "run" and m["run"].get("id") == self.run:
                             self.summary = m["run"]
-                            if self.summary.get("state") in _ENDED:   # sent only after every step before it
+                            if self._ended():
                                 self.close()
                                 return
                         elif kind == "alert" and m.get("run") == self.run:
@@ -288,14 +306,15 @@ class Follow:
                             self.close()
                             raise ValueError("losswatch.follow: the server says: %s" % m.get("message"))
             except (OSError, _Closed) as e:
-                if self._ws is None:   # closed by the caller
+                if self._closed:   # by the caller
                     return
-                self._ws.close()
-                self._ws = None
+                if self._ws is not None:
+                    self._ws.close()
+                    self._ws = None
                 now = time.monotonic()
                 if failing_since is None:
                     failing_since = now
-                    say("losswatch.follow: %s; connecting again%s" % (
+                    say("%s; connecting again%s" % (
                         e, " from step %d" % self._next if self.mode == "all" else ""))
                 if now - failing_since > self.retry_for:
                     raise ConnectionError("losswatch.follow: no connection to %s for %.0f s: %s"

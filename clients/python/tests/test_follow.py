@@ -10,6 +10,7 @@ import os
 import struct
 import sys
 import threading
+import time
 import unittest
 import urllib.request
 
@@ -126,7 +127,7 @@ class RealServerTest(unittest.TestCase):
 
         def finish_when_read():
             done.wait(30)
-            call("POST", "/api/runs/%s/finish" % run, {})
+            call("POST", "/api/runs/%s/finish" % run, {"state": "finished"})
 
         threading.Thread(target=finish_when_read, daemon=True).start()
         for s in f:
@@ -139,6 +140,10 @@ class RealServerTest(unittest.TestCase):
     def test_live_mode_gives_the_overview_then_fresh_buckets(self):
         run = call("POST", "/api/runs", {"problem": "quadratic", "optimizer": {"type": "sgd", "lr": 0.001},
                                          "steps": 10000000, "steps_per_second": 2000})["id"]
+        deadline = time.monotonic() + 60
+        while call("GET", "/api/runs/" + run)["step"] < 100:   # a history to overview
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
         try:
             with losswatch.follow(run, mode="live", url=URL, max_hz=20) as f:
                 first = next(f)
