@@ -2,7 +2,9 @@
 // form to start runs. Plain JS, no build step. State changes mark things dirty; one requestAnimationFrame draws them.
 'use strict';
 (() => {
-  const SUBSCRIBE = { op: 'subscribe', runs: ['*'], mode: 'live', max_hz: 20 };
+  // steps come as binary columns (js/binary.mjs reads them): no number is parsed from text
+  const SUBSCRIBE = { op: 'subscribe', runs: ['*'], mode: 'live', max_hz: 20, format: 'binary' };
+  let decodeBinary = null;   // js/binary.mjs, loaded before the first connection
   const KEYS = ['loss', 'lr', 'grad_norm'];
   const SHORT = { loss: 'loss', lr: 'lr', grad_norm: 'grad' };
   const MAX_POINTS = 4000;   // per run; beyond it thinned 2:1, each four points keeping their min and max loss
@@ -814,6 +816,7 @@
   // ---- the WebSocket: subscribe to everything, reconnect with backoff, reload on reconnect ----
   function connect() {
     const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+    socket.binaryType = 'arraybuffer';
     ws = socket;
     setConn('connecting', 'connecting…');
     socket.onopen = () => {
@@ -822,7 +825,7 @@
       socket.send(JSON.stringify(SUBSCRIBE));
       setConn('live', 'live');
     };
-    socket.onmessage = ev => onMessage(JSON.parse(ev.data));
+    socket.onmessage = ev => onMessage(typeof ev.data === 'string' ? JSON.parse(ev.data) : decodeBinary(ev.data));
     socket.onclose = () => {
       if (ws !== socket) return;
       setConn('closed', `disconnected, retrying in ${(backoff / 1000).toFixed(1)} s`);
@@ -1586,5 +1589,8 @@
   window.addEventListener('resize', () => requestAnimationFrame(resize));
   setupForm();
   setupStudies();
-  connect();
+  import('./js/binary.mjs').then(m => {
+    decodeBinary = m.decodeBinary;
+    connect();
+  });
 })();
