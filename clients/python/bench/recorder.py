@@ -4,12 +4,14 @@ is created, unthrottled), then replaying the finished run from step 1.
 
     /usr/bin/python3 clients/python/bench/recorder.py http://127.0.0.1:8080 [--steps 1000000] [--format binary|json]
 
-Prints one JSON line per phase: {"phase", "format", "steps", "seconds", "steps_per_second", "messages", "bytes"}.
+Prints one JSON line per phase: {"phase", "format", "steps", "seconds", "steps_per_second", "messages", "bytes"}
+(and for the live phase "run_seconds": the run's own time from created to finished).
 The recorder decodes what it reads (json.loads, or the binary columns with losswatch's decoder), as a real one would.
 """
 
 import argparse
 import asyncio
+import datetime
 import json
 import os
 import sys
@@ -22,6 +24,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from losswatch._follow import decode  # noqa: E402
 
 ENDED = ("finished", "failed", "stopped", "diverged")
+
+
+def iso(s):
+    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 
 
 def call(url, method, path, body=None):
@@ -41,7 +47,7 @@ async def record(url, fmt, run, create=None):
             while "barrier" not in str(await ws.recv()):
                 pass
             run = create()
-        nxt, last, start, messages, size = 1, None, None, 0, 0
+        nxt, last, start, messages, size, took = 1, None, None, 0, 0, 0.0
         while last is None or nxt <= last:
             m = await ws.recv()
             size += len(m)
@@ -64,8 +70,9 @@ async def record(url, fmt, run, create=None):
                 messages += 1
             elif m.get("type") == "run" and m["run"]["id"] == run and m["run"]["state"] in ENDED:
                 last = m["run"]["step"]
+                took = iso(m["run"]["updated"]) - iso(m["run"]["created"])
         end = time.perf_counter()
-        return run, nxt - 1, end - start, messages, size
+        return run, nxt - 1, end - start, messages, size, took
 
 
 def main():
@@ -76,10 +83,13 @@ def main():
     a = p.parse_args()
     url = a.url.rstrip("/")
     spec = {"problem": "rosenbrock", "optimizer": {"type": "adam", "lr": 0.001}, "steps": a.steps}
-    run, n, secs, msgs, size = asyncio.run(record(url, a.format, None, lambda: call(url, "POST", "/api/runs", spec)["id"]))
+    run, n, secs, msgs, size, took = asyncio.run(record(url, a.format, None,
+                                                       lambda: call(url, "POST", "/api/runs", spec)["id"]))
+    # run_seconds: the run's own, created to finished: a recorder that keeps up takes about as long
     print(json.dumps({"phase": "live", "format": a.format, "steps": n, "seconds": round(secs, 3),
-                      "steps_per_second": round(n / secs), "messages": msgs, "bytes": size}), flush=True)
-    run, n, secs, msgs, size = asyncio.run(record(url, a.format, run))
+                      "steps_per_second": round(n / secs), "run_seconds": round(took, 3), "messages": msgs,
+                      "bytes": size}), flush=True)
+    run, n, secs, msgs, size, _ = asyncio.run(record(url, a.format, run))
     print(json.dumps({"phase": "replay", "format": a.format, "steps": n, "seconds": round(secs, 3),
                       "steps_per_second": round(n / secs), "messages": msgs, "bytes": size}), flush=True)
 
