@@ -2,6 +2,8 @@ package io.losswatch.cluster;
 
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
+import io.losswatch.core.Description;
+import io.losswatch.core.config.Json;
 import io.losswatch.event.Alert;
 import io.losswatch.event.Events;
 import io.losswatch.event.HistoryRead;
@@ -20,6 +22,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -53,6 +56,16 @@ public final class ClusterVerticle extends VerticleBase {
     ready.add(bus.<String>consumer(Events.node(me, "delete"),
         m -> answer(m, m.body(), run -> manager.delete(run).map("deleted"))).completion());
     ready.add(bus.<String>consumer(Events.node(me, "resume"), m -> answer(m, m.body(), manager::resume)).completion());
+    ready.add(bus.<String>consumer(Events.node(me, "describe"), m -> {   // {"run": id, "change": {"tags", "notes"}}
+      Map<?, ?> body = (Map<?, ?>) Json.parse(m.body());
+      answer(m, (String) body.get("run"), run -> {
+        try {   // the asking node checked the change; a refusal here still answers, never leaves it waiting
+          return manager.describe(run, Description.patch(body.get("change"), run.spec().description()));
+        } catch (RuntimeException e) {
+          return Future.failedFuture(e);
+        }
+      });
+    }).completion());
     ready.add(bus.<RunEvent>consumer(Events.CLUSTER, m -> {
       String from = m.headers().get("node");
       if (from != null && !from.equals(me)) mirrors.told(from, m.body());

@@ -38,11 +38,14 @@ import java.util.Map;
  * A spec is small: its {@code name} at most {@link #MAX_NAME} characters, the whole at most
  * {@link #MAX_BYTES} bytes as compact JSON, because every listing, summary and metric label repeats it.
  *
+ * <p>Either may carry {@code "tags": [...]} and {@code "notes": "..."} ({@link Description}): said of the run, changed
+ * later, never run; they count apart from the size limits.
+ *
  * @param json the description as given, for echoing back to whoever asks what a run is
  */
 public record RunSpec(String name, Problem.Config problem, Optimizer.Config optimizer, Schedule.Config schedule,
     int steps, double stepsPerSecond, boolean autoLr, Guard guard, LrRange.Stop stopOnDivergence, String sweep,
-    Map<String, Object> json) {
+    Description description, Map<String, Object> json) {
   /** Characters (code points) in a name at most. */
   public static final int MAX_NAME = 256;
   /** Bytes of a whole spec, as compact UTF-8 JSON, at most. */
@@ -59,7 +62,22 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     Map<String, Object> j = new java.util.LinkedHashMap<>(json);
     j.put("name", n);
     return new RunSpec(n, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stopOnDivergence, sweep,
-        java.util.Collections.unmodifiableMap(j));
+        description, java.util.Collections.unmodifiableMap(j));
+  }
+
+  /** The same spec with other tags and notes (a PATCH's). */
+  public RunSpec with(Description d) {
+    return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stopOnDivergence, sweep,
+        d, d.into(json));
+  }
+
+  public java.util.List<String> tags() {
+    return description.tags();
+  }
+
+  /** The notes, null for none. */
+  public String notes() {
+    return description.notes();
   }
 
   public static RunSpec parse(String text) {
@@ -85,7 +103,8 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
       throw o.fail("name", "at most " + MAX_NAME + " characters, got " + name.codePointCount(0, name.length()));
     }
     if (o.choice("source", "builtin", "builtin", "external").equals("external")) return external(o, name, tree);
-    int bytes = bytes(tree);
+    Description description = Description.read(o, Description.NONE);
+    int bytes = bytes(withoutDescription(tree));
     if (bytes > MAX_BYTES) {
       throw new SpecException("", "a run spec must be at most " + MAX_BYTES + " bytes as compact JSON, got " + bytes);
     }
@@ -115,7 +134,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
           + ", where the ramp starts), got " + Options.describe(r.endLr()));
     }
     return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stop, sweep,
-        (Map<String, Object>) tree);
+        description, (Map<String, Object>) tree);
   }
 
   @SuppressWarnings("unchecked")
@@ -133,16 +152,26 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
       if (optimizer.isEmpty() || optimizer.length() > 64) throw opt.fail("type", "1 to 64 characters, got " + optimizer.length());
       if (opt.has("lr")) opt.number("lr", v -> v > 0, "must be > 0");
     }
-    o.done("an external run spec (source, name, config, optimizer, auto_lr)");
-    int rest = bytes(tree) - (o.has("config") ? bytes(o.raw("config")) : 0);
+    Description description = Description.read(o, Description.NONE);
+    o.done("an external run spec (source, name, config, optimizer, auto_lr, tags, notes)");
+    int rest = bytes(withoutDescription(tree)) - (o.has("config") ? bytes(o.raw("config")) : 0);
     if (rest > MAX_BYTES) throw new SpecException("", "an external run spec without its config must be at most " + MAX_BYTES
         + " bytes as compact JSON, got " + rest);
     if (name == null) name = "external " + optimizer;
-    return new RunSpec(name, null, null, null, 0, 0, autoLr, null, null, null, (Map<String, Object>) tree);
+    return new RunSpec(name, null, null, null, 0, 0, autoLr, null, null, null, description, (Map<String, Object>) tree);
   }
 
   private static int bytes(Object tree) {
     return Json.write(tree).getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  /** The tree without its tags and notes, which have limits of their own. */
+  private static Object withoutDescription(Object tree) {
+    if (!(tree instanceof Map<?, ?> m) || !(m.containsKey("tags") || m.containsKey("notes"))) return tree;
+    Map<Object, Object> out = new java.util.LinkedHashMap<>(m);
+    out.remove("tags");
+    out.remove("notes");
+    return out;
   }
 
   /** Whether a script elsewhere trains the run, and this server only watches it. */

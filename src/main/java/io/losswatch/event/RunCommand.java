@@ -5,7 +5,8 @@ package io.losswatch.event;
  * {@link Fork} of its state at {@code step} (-1: its current step), or fails with a {@link RunRefusal}.
  */
 public record RunCommand(Kind kind, double lr, long step) {
-  public enum Kind { SET_LR, APPLY_ADVICE, PAUSE, RESUME, STOP, BRANCH }
+  /** {@code DESCRIBE}: the run's tags or notes changed ({@link io.losswatch.run.Run#describe}); tell everyone. */
+  public enum Kind { SET_LR, APPLY_ADVICE, PAUSE, RESUME, STOP, BRANCH, DESCRIBE }
 
   public static RunCommand of(Kind kind) {
     return new RunCommand(kind, Double.NaN, -1);

@@ -55,6 +55,12 @@ public record RunSummary(String id, RunSpec spec, RunState state, int cycle, lon
         lrChanges, reason, parent, branchedAt, rewinds);
   }
 
+  /** The same summary of a run whose spec changed (its tags or notes), at {@code now}. */
+  public RunSummary withSpec(RunSpec newSpec, long now) {
+    return new RunSummary(id, newSpec, state, cycle, step, loss, lr, gradNorm, bestLoss, stepsPerSecond, created, now,
+        diagnosis, lrChanges, reason, parent, branchedAt, rewinds);
+  }
+
   public RunSummary withState(RunState s, long now) {
     return new RunSummary(id, spec, s, cycle, step, loss, lr, gradNorm, bestLoss, 0, created, now, diagnosis,
         lrChanges, null, parent, branchedAt, rewinds);

@@ -101,4 +101,39 @@ public final class Downsample {
     List<String> metrics = src.metrics();
     for (int k = 0; k < metrics.size(); k++) out.metric(metrics.get(k), src.metric(k, i));
   }
+
+  /**
+   * One metric's points, every one, or at most {@code maxPoints} (≥ 4) if positive: per bucket its first, last,
+   * lowest and highest, in step order (its values are finite: no NaN to rank).
+   */
+  static MetricPoints m4(MetricPoints p, int maxPoints) {
+    int n = p.size();
+    if (maxPoints <= 0 || n <= maxPoints) return p;
+    int buckets = Math.max(1, maxPoints / 4);
+    long[] s = new long[maxPoints];
+    long[] t = new long[maxPoints];
+    double[] v = new double[maxPoints];
+    int k = 0;
+    int from = 0;
+    for (int b = 0; b < buckets; b++) {
+      int to = b == buckets - 1 ? n : (int) ((long) n * (b + 1) / buckets);
+      if (from >= to) continue;
+      int min = from;
+      int max = from;
+      for (int i = from + 1; i < to; i++) {
+        if (p.value()[i] < p.value()[min]) min = i;
+        if (p.value()[i] > p.value()[max]) max = i;
+      }
+      int[] keep = {from, min, max, to - 1};
+      java.util.Arrays.sort(keep);
+      for (int j = 0; j < 4; j++) {
+        if (j > 0 && keep[j] == keep[j - 1]) continue;
+        s[k] = p.step()[keep[j]];
+        t[k] = p.t()[keep[j]];
+        v[k++] = p.value()[keep[j]];
+      }
+      from = to;
+    }
+    return new MetricPoints(java.util.Arrays.copyOf(s, k), java.util.Arrays.copyOf(t, k), java.util.Arrays.copyOf(v, k));
+  }
 }

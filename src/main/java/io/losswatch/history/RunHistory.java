@@ -41,6 +41,7 @@ public final class RunHistory {
   private long persisted;       // records on disk
   private int cycle;
   private List<StepBatch> abandoned = List.of();
+  private final MetricStats stats = new MetricStats();
 
   /** A history whose older steps live in {@code log}; {@code null} keeps everything in memory. */
   public RunHistory(String run, StepLog log) {
@@ -50,6 +51,7 @@ public final class RunHistory {
       persisted = log.count();
       first = persisted;
     }
+    stats.reset(persisted == 0 ? 0 : lastStep());
   }
 
   public StepLog log() {
@@ -89,6 +91,7 @@ public final class RunHistory {
       if (v == null) Arrays.fill(e.getValue(), n, n + b.size(), Double.NaN);
       else System.arraycopy(v, 0, e.getValue(), n, b.size());
     }
+    for (var e : b.metrics().entrySet()) stats.add(e.getKey(), b.step(), e.getValue(), b.size());
   }
 
   /** The extra scalars' names this run has had, on disk or in memory (at most 64: a run takes no more). */
@@ -170,6 +173,7 @@ public final class RunHistory {
     persisted = 0;
     n = 0;
     reallocate(0, 1024);
+    stats.reset(0);
   }
 
   private void reallocate(int drop, int capacity) {
@@ -211,6 +215,7 @@ public final class RunHistory {
     n = at;
     persisted = Math.min(persisted, first + n);
     cycle++;
+    stats.reset(lastStep());   // the extremes of what it undid are gone with it
     abandoned = new ArrayList<>(abandoned);
     abandoned.add(gone);
     return gone;
@@ -316,6 +321,84 @@ public final class RunHistory {
       return Downsample.m4(run, all, 0, (int) (hi - lo), maxPoints, lo, blocks).withCycle(c);
     } catch (IOException e) {
       throw new UncheckedIOException("reading the log of run " + run, e);
+    }
+  }
+
+  /**
+   * Each metric's finite values in steps {@code from}..{@code to}, every one, or thinned to at most
+   * {@code maxPoints} per metric when that is positive (each bucket's first, last, lowest and highest, as M4 does
+   * for the loss). Reads the disk: call it off the event loop.
+   */
+  public Map<String, MetricPoints> metricPoints(long from, long to, int maxPoints) {
+    Map<String, Sparse> out = new LinkedHashMap<>();
+    for (String m : metrics()) out.put(m, new Sparse());
+    long at = from;
+    while (at <= to && !out.isEmpty()) {
+      StepBatch b = read(at, to, 0, METRIC_CHUNK);
+      if (b.size() == 0) break;
+      for (var e : b.metrics().entrySet()) {
+        Sparse s = out.computeIfAbsent(e.getKey(), k -> new Sparse());
+        double[] v = e.getValue();
+        for (int i = 0; i < b.size(); i++) if (Double.isFinite(v[i])) s.add(b.step()[i], b.t()[i], v[i]);
+      }
+      at = b.lastStep() + 1;
+    }
+    Map<String, MetricPoints> result = new LinkedHashMap<>();
+    for (var e : out.entrySet()) result.put(e.getKey(), Downsample.m4(e.getValue().points(), maxPoints));
+    return result;
+  }
+
+  /**
+   * Each metric's last, lowest and highest finite value, by name: kept as steps come; what a restored run had
+   * before is read once from disk (so the first call may block: off the event loop).
+   */
+  public Map<String, MetricPoints.Stats> metricStats() {
+    long through;
+    synchronized (this) {
+      if (stats.known()) return stats.all();
+      through = stats.through();
+    }
+    Map<String, MetricPoints.Stats> before = new LinkedHashMap<>();
+    for (var e : metricPoints(1, through, 0).entrySet()) {
+      MetricPoints p = e.getValue();
+      if (p.size() == 0) continue;
+      double min = Double.POSITIVE_INFINITY;
+      double max = Double.NEGATIVE_INFINITY;
+      for (double v : p.value()) {
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+      before.put(e.getKey(), new MetricPoints.Stats(p.step()[p.size() - 1], p.value()[p.size() - 1], min, max));
+    }
+    synchronized (this) {
+      if (!stats.known() && stats.through() == through) stats.before(before);
+      return stats.known() ? stats.all() : before;
+    }
+  }
+
+  /** Steps read at once by {@link #metricPoints}. */
+  private static final int METRIC_CHUNK = 1 << 16;
+
+  /** A metric's points as they are found, growing. */
+  private static final class Sparse {
+    private long[] step = new long[64];
+    private long[] t = new long[64];
+    private double[] value = new double[64];
+    private int n;
+
+    void add(long s, long time, double v) {
+      if (n == step.length) {
+        step = Arrays.copyOf(step, n * 2);
+        t = Arrays.copyOf(t, n * 2);
+        value = Arrays.copyOf(value, n * 2);
+      }
+      step[n] = s;
+      t[n] = time;
+      value[n++] = v;
+    }
+
+    MetricPoints points() {
+      return new MetricPoints(Arrays.copyOf(step, n), Arrays.copyOf(t, n), Arrays.copyOf(value, n));
     }
   }
 

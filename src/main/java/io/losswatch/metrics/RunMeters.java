@@ -34,6 +34,16 @@ final class RunMeters {
   volatile java.util.Map<String, Double> metrics = java.util.Map.of();
   /** {@code ,sweep="…"} for a run of a sweep, else null. */
   final String sweep;
+  /**
+   * {@code losswatch_run_info}'s labels after the run's own: its lr, its tags and up to {@link #INFO_CONFIG} of its
+   * config's values (a table of runs with their configs in Grafana). One series a run, its label values cut to
+   * {@link #INFO_VALUE} characters: bounded as the runs are (--max-metric-runs). A PATCH of the tags replaces it.
+   */
+  volatile String info;
+  private Object infoOf;   // the spec JSON the info was written from
+  /** Config values a run's info carries at most, and characters of each value. */
+  static final int INFO_CONFIG = 8;
+  static final int INFO_VALUE = 64;
 
   RunMeters(String run, RunSpec spec) {
     StringBuilder b = new StringBuilder(160);
@@ -45,6 +55,44 @@ final class RunMeters {
     labels = b.toString();   // left open: the diagnosis adds its verdict, the state its state
     pace = spec.stepsPerSecond();
     sweep = spec.sweep() == null ? null : label(new StringBuilder(","), "sweep", spec.sweep()).toString();
+    describe(spec);
+  }
+
+  /** The info labels from the spec (its lr, tags, config): written again only when the spec changed (tags, notes). */
+  private void describe(RunSpec spec) {
+    if (spec.json() == infoOf) return;
+    infoOf = spec.json();
+    StringBuilder b = new StringBuilder(160);
+    label(b.append(','), "lr", Double.isNaN(spec.lr()) ? "" : io.losswatch.core.config.Json.format(spec.lr()));
+    label(b.append(','), "tags", cut(String.join(",", spec.tags()), 4 * INFO_VALUE));
+    java.util.Map<String, String> config = new java.util.LinkedHashMap<>();
+    Object c = spec.external() ? spec.json().get("config") : spec.json();
+    flatten("", c, config);
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (var e : config.entrySet()) {
+      if (names.size() == INFO_CONFIG) break;
+      String name = "config_" + e.getKey().replaceAll("[^A-Za-z0-9_]", "_");
+      if (names.add(name)) label(b.append(','), name, cut(e.getValue(), INFO_VALUE));
+    }
+    info = b.toString();
+  }
+
+  /** The keys of a built-in spec that are labels already, or no config. */
+  private static final java.util.Set<String> NOT_CONFIG = java.util.Set.of("name", "source", "sweep", "tags", "notes", "problem",
+      "problem.type", "optimizer.type", "optimizer.lr", "schedule.type");
+
+  /** The scalars of a config by dotted path, in order; lists as their JSON text. */
+  private static void flatten(String prefix, Object v, java.util.Map<String, String> out) {
+    if (v instanceof java.util.Map<?, ?> m) {
+      for (var e : m.entrySet()) flatten(prefix.isEmpty() ? String.valueOf(e.getKey()) : prefix + "." + e.getKey(), e.getValue(), out);
+    } else if (!prefix.isEmpty() && v != null && !NOT_CONFIG.contains(prefix)) {
+      out.put(prefix, v instanceof Double d ? io.losswatch.core.config.Json.format(d)
+          : v instanceof java.util.List<?> ? io.losswatch.core.config.Json.write(v) : String.valueOf(v));
+    }
+  }
+
+  private static String cut(String s, int max) {
+    return s.codePointCount(0, s.length()) <= max ? s : s.substring(0, s.offsetByCodePoints(0, max - 1)) + "…";
   }
 
   void update(StepBatch b) {
@@ -79,6 +127,7 @@ final class RunMeters {
     }
     verdict = s.diagnosis().verdict();
     stateLabels = stateLabels(s.state(), s.reason());
+    describe(s.spec());
     updatedMs = Math.max(updatedMs, s.updated());
   }
 

@@ -51,6 +51,8 @@ final class RunSeries {
         m -> m.pace);
     gauge(b, "losswatch_run_updated_timestamp_seconds", "When the run last took a step or changed state",
         m -> m.updatedMs / 1000.0);
+    family(b, "losswatch_run_info", "1 for every run, labelled with its lr, tags and up to 8 config values", "gauge");
+    for (RunMeters m : runs.values()) b.append("losswatch_run_info").append(m.labels).append(m.info).append("} 1.0\n");
     boolean any = false;
     for (RunMeters m : runs.values()) {
       if (m.sweep == null) continue;

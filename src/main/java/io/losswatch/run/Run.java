@@ -13,7 +13,7 @@ public final class Run {
   /** The extra scalars (a script's metrics) a run may have in all: each is a column on disk. */
   public static final int MAX_METRICS = 64;
   private final String id;
-  private final RunSpec spec;
+  private volatile RunSpec spec;   // changes only in its tags and notes
   private final boolean demo;
   private final RunHistory history;
   private volatile RunSummary summary;
@@ -34,6 +34,14 @@ public final class Run {
 
   public RunSpec spec() {
     return spec;
+  }
+
+  /**
+   * Its tags and notes changed: the spec every later summary carries. Only {@link RunManager#describe} calls it,
+   * and then has the change told (by the run's verticle when it has one, so no older summary follows it).
+   */
+  void describe(io.losswatch.core.Description d) {
+    spec = spec.with(d);
   }
 
   /** Demo runs start over when they end, so a dashboard opened at any time shows motion. */

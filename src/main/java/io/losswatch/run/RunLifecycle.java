@@ -494,6 +494,7 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
         source.go();
       }
       case STOP -> stopByPerson();
+      case DESCRIBE -> publish();   // its spec's tags and notes changed: every summary from here on says so
       case BRANCH -> throw new IllegalArgumentException("a branch is answered with a fork");
     }
   }

@@ -1,7 +1,9 @@
 package io.losswatch.run;
 
+import io.losswatch.core.Description;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Trainer;
+import io.losswatch.core.config.Json;
 import io.losswatch.event.Append;
 import io.losswatch.event.Appended;
 import io.losswatch.event.Events;
@@ -24,6 +26,7 @@ import io.vertx.core.eventbus.ReplyFailure;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -327,9 +330,34 @@ public final class RunManager {
     return deleteHere(run);
   }
 
+  /**
+   * Changes a run's tags and notes, in any state: its spec from now on, in run.json (the store writes the summary
+   * that says it) and in every summary. A live run's verticle tells it, so no summary of its older spec follows;
+   * one without (ended, interrupted) is told here. Another node's run: its node does it.
+   */
+  public Future<RunSummary> describe(Run run, Description d) {
+    if (!run.local()) {
+      Map<String, Object> change = new java.util.LinkedHashMap<>();
+      change.put("tags", d.tags());
+      change.put("notes", d.notes() == null ? "" : d.notes());
+      return toOwner(run, "describe", Json.write(Map.of("run", run.id(), "change", change)));
+    }
+    run.describe(d);
+    return command(run, RunCommand.of(RunCommand.Kind.DESCRIBE)).recover(e -> {
+      RunSummary s = run.summary().withSpec(run.spec(), System.currentTimeMillis());
+      run.summary(s);
+      Events.publish(vertx.eventBus(), s);
+      return Future.succeededFuture(s);
+    });
+  }
+
   /** Asks the node that owns {@code run} to do {@code what} with it; unavailable when that node does not answer. */
   private <T> Future<T> toOwner(Run run, String what) {
-    return vertx.eventBus().<T>request(Events.node(run.owner(), what), run.id()).map(m -> m.body())
+    return toOwner(run, what, run.id());
+  }
+
+  private <T> Future<T> toOwner(Run run, String what, String body) {
+    return vertx.eventBus().<T>request(Events.node(run.owner(), what), body).map(m -> m.body())
         .recover(e -> Future.failedFuture(e instanceof ReplyException r && r.failureType() != ReplyFailure.RECIPIENT_FAILURE
             ? RunRefusal.of(RunRefusal.Kind.UNAVAILABLE, "run " + run.id() + " is on another node of the cluster, which"
                 + " did not answer; try again")

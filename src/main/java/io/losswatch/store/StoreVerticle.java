@@ -48,6 +48,7 @@ public final class StoreVerticle extends VerticleBase {
   private final java.util.concurrent.atomic.AtomicBoolean forcing = new java.util.concurrent.atomic.AtomicBoolean();
   private final Map<String, Checkpoint> waitingCheckpoints = new HashMap<>();
   private final Map<String, List<LrChange>> recordedChanges = new HashMap<>();
+  private final Map<String, Object> recordedSpecs = new HashMap<>();   // the spec JSON run.json has (tags, notes change)
 
   public StoreVerticle(RunStore store) {
     this.store = store;
@@ -170,6 +171,7 @@ public final class StoreVerticle extends VerticleBase {
       failing.remove(id);
       waitingCheckpoints.remove(id);
       recordedChanges.remove(id);
+      recordedSpecs.remove(id);
       unrecorded.remove(id);
       recorded.remove(id);
       try {
@@ -180,13 +182,15 @@ public final class StoreVerticle extends VerticleBase {
       return;
     }
     StepLog log = store.log(id);
-    // run.json follows the state and the lr changes (a resume goes on with them), not every step
+    // run.json follows the state, the lr changes (a resume goes on with them) and the tags and notes, not every step
     if (log == null || recorded.getOrDefault(id, RunState.CREATED) == s.state()
-        && recordedChanges.getOrDefault(id, s.lrChanges()).equals(s.lrChanges()) && !unrecorded.containsKey(id)) {
+        && recordedChanges.getOrDefault(id, s.lrChanges()).equals(s.lrChanges())
+        && recordedSpecs.getOrDefault(id, s.spec().json()) == s.spec().json() && !unrecorded.containsKey(id)) {
       return;
     }
     recorded.put(id, s.state());
     recordedChanges.put(id, s.lrChanges());
+    recordedSpecs.put(id, s.spec().json());
     // an ended run's last batch came before this summary: its log is complete, durable and closed
     if (!s.state().isLive() && !failing.containsKey(id)) close(log);
     if (writeMeta(s)) unrecorded.remove(id);

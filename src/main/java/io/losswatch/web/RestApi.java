@@ -1,5 +1,6 @@
 package io.losswatch.web;
 
+import io.losswatch.core.Description;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Schema;
 import io.losswatch.core.TraceCsv;
@@ -41,7 +42,7 @@ final class RestApi {
    */
   static final long MAX_STEP_COST = 20_000_000;
   private static final Logger LOG = Logger.getLogger(RestApi.class.getName());
-  private static final String JSON = "application/json; charset=utf-8";
+  static final String JSON = "application/json; charset=utf-8";
   /** {@code GET /api/schema}: every option of a run spec, a range test, a sweep and a branch (docs/runspec.md). */
   static final String SCHEMA = Json.write(schema());
   private final RunManager manager;
@@ -64,6 +65,9 @@ final class RestApi {
     router.get("/api/runs/:id").handler(this::get);
     router.get("/api/runs/:id/steps").handler(this::steps);
     router.get("/api/runs/:id/steps.csv").handler(this::csv);
+    router.get("/api/runs/:id/metrics").handler(this::metrics);
+    router.patch("/api/runs/:id").handler(this::describe);
+    new ExportApi(manager).mount(router);
     router.post("/api/runs/:id/lr").handler(this::setLr);
     router.post("/api/runs/:id/apply-advice").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.APPLY_ADVICE)));
     router.post("/api/runs/:id/pause").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.PAUSE)));
@@ -119,17 +123,45 @@ final class RestApi {
     return spec;
   }
 
+  /** Every summary, each with its metrics' last, lowest and highest values (a restored run's read once: off the loop). */
   private void list(RoutingContext ctx) {
-    StringBuilder b = new StringBuilder("[");
-    for (Run r : manager.runs().all()) {
-      if (b.length() > 1) b.append(',');
-      Wire.summary(b, r.summary());
-    }
-    ok(ctx, 200, b.append(']').toString());
+    List<Run> runs = List.copyOf(manager.runs().all());
+    ctx.vertx().executeBlocking(() -> {
+      StringBuilder b = new StringBuilder("[");
+      for (Run r : runs) {
+        if (b.length() > 1) b.append(',');
+        Wire.summary(b, r.summary(), r.history().metricStats());
+      }
+      return b.append(']').toString();
+    }, false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 
   private void get(RoutingContext ctx) {
-    ok(ctx, 200, Wire.summary(run(ctx).summary()));
+    Run run = run(ctx);
+    ctx.vertx().executeBlocking(() -> Wire.summary(run.summary(), run.history().metricStats()), false)
+        .onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
+  }
+
+  /** {@code PATCH /api/runs/{id}} {@code {"tags": [...], "notes": "..."}}, either or both: the run's, in any state. */
+  private void describe(RoutingContext ctx) {
+    Run run = run(ctx);
+    Description d = Description.patch(RequestInput.json(ctx), run.spec().description());
+    reply(ctx, manager.describe(run, d));
+  }
+
+  /**
+   * Each metric at the steps that logged it (a validation accuracy every 50 steps keeps all its points, which the
+   * loss-driven downsampling of {@code /steps} would drop): {@code ?from=&to=&max_points=} (per metric).
+   */
+  private void metrics(RoutingContext ctx) {
+    Run run = run(ctx);
+    long last = run.history().lastStep();
+    long from = RequestInput.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
+    long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
+    if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
+    int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
+    ctx.vertx().executeBlocking(() -> Wire.metricPoints(run.id(), last, run.history().metricPoints(from, Math.min(to, last),
+        maxPoints)), false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 
   private void steps(RoutingContext ctx) {

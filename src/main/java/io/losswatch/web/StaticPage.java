@@ -5,7 +5,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
 
 /**
- * The live page: {@code /} serves the files under {@code webroot/} on the classpath (index.html, app.js,
+ * The live page: {@code /} serves the files under {@code webroot/} on the classpath (index.html, js/*.mjs,
  * app.css), {@code /webjars/*} the WebJars (uPlot). Mounted after the REST API and {@code /metrics}, and never
  * under {@code /api}, {@code /metrics}, {@code /health} or {@code /ws}, so their own 404 and 405 answers stay
  * theirs; the WebSocket upgrade at {@code /ws} never reaches the router.

@@ -7,7 +7,9 @@ import io.losswatch.event.LrChange;
 import io.losswatch.event.Rewind;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
+import io.losswatch.history.MetricPoints;
 import java.time.Instant;
+import java.util.Map;
 
 /**
  * Every JSON the server sends, written in one place. Doubles print in round-trip form; non-finite ones as
@@ -25,6 +27,17 @@ final class Wire {
   }
 
   static void summary(StringBuilder b, RunSummary s) {
+    summary(b, s, null);
+  }
+
+  /** A REST summary: with each metric's last, lowest and highest value ({@code "metrics"}) when given. */
+  static String summary(RunSummary s, Map<String, MetricPoints.Stats> metrics) {
+    StringBuilder b = new StringBuilder(512);
+    summary(b, s, metrics);
+    return b.toString();
+  }
+
+  static void summary(StringBuilder b, RunSummary s, Map<String, MetricPoints.Stats> metrics) {
     boolean started = s.step() > 0;
     b.append("{\"id\":");
     Json.quote(b, s.id());
@@ -37,6 +50,11 @@ final class Wire {
     b.append(",\"state\":\"").append(s.state().label()).append("\",\"reason\":");
     if (s.reason() == null) b.append("null");
     else Json.quote(b, s.reason());
+    b.append(",\"tags\":");
+    Json.write(b, s.spec().tags());
+    b.append(",\"notes\":");
+    if (s.spec().notes() == null) b.append("null");
+    else Json.quote(b, s.spec().notes());
     b.append(",\"spec\":");
     Json.write(b, s.spec().json());
     b.append(",\"cycle\":").append(s.cycle()).append(",\"step\":").append(s.step());
@@ -68,6 +86,20 @@ final class Wire {
       b.append(",\"why\":\"").append(r.why()).append("\"}");
     }
     b.append(']');
+    if (metrics != null) {
+      b.append(",\"metrics\":{");
+      int k = 0;
+      for (var e : metrics.entrySet()) {
+        if (k++ > 0) b.append(',');
+        Json.quote(b, e.getKey());
+        b.append(":{\"step\":").append(e.getValue().step());
+        field(b, "last", e.getValue().last(), true);
+        field(b, "min", e.getValue().min(), true);
+        field(b, "max", e.getValue().max(), true);
+        b.append('}');
+      }
+      b.append('}');
+    }
     b.append(",\"created\":\"").append(Instant.ofEpochMilli(s.created()))
         .append("\",\"updated\":\"").append(Instant.ofEpochMilli(s.updated())).append("\"}");
   }
@@ -205,5 +237,28 @@ final class Wire {
     StringBuilder b = new StringBuilder(120).append("{\"type\":\"error\",\"message\":");
     Json.quote(b, message);
     return b.append('}').toString();
+  }
+
+  /** A run's metrics at the steps that logged them: {@code {"run", "last_step", "metrics": {name: {step, t, value}}}}. */
+  static String metricPoints(String run, long lastStep, Map<String, MetricPoints> metrics) {
+    int points = 0;
+    for (MetricPoints p : metrics.values()) points += p.size();
+    StringBuilder b = new StringBuilder(64 + points * 48).append("{\"run\":");
+    Json.quote(b, run);
+    b.append(",\"last_step\":").append(lastStep).append(",\"metrics\":{");
+    int k = 0;
+    for (var e : metrics.entrySet()) {
+      MetricPoints p = e.getValue();
+      if (k++ > 0) b.append(',');
+      Json.quote(b, e.getKey());
+      b.append(":{\"step\":[");
+      for (int i = 0; i < p.size(); i++) b.append(i > 0 ? "," : "").append(p.step()[i]);
+      b.append("],\"t\":[");
+      for (int i = 0; i < p.size(); i++) b.append(i > 0 ? "," : "").append(p.t()[i]);
+      b.append("],\"value\":[");
+      for (int i = 0; i < p.size(); i++) b.append(i > 0 ? "," : "").append(Json.format(p.value()[i]));
+      b.append("]}");
+    }
+    return b.append("}}").toString();
   }
 }

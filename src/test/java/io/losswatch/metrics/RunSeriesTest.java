@@ -68,4 +68,39 @@ class RunSeriesTest {
     m.update(paused);
     assertTrue(line(scrape(series), "losswatch_run_state").endsWith(",state=\"paused\"} 1.0"));
   }
+
+  /**
+   * One info series a run for a table of runs with their configs: its lr, tags and at most 8 config values, each
+   * cut to 64 characters; new tags replace it (no second series).
+   */
+  @Test
+  void aRunsInfoCarriesItsConfigBounded() {
+    StringBuilder config = new StringBuilder();
+    for (int i = 0; i < 12; i++) config.append(i > 0 ? "," : "").append("\"k").append(i).append("\":").append(i);
+    RunSpec spec = RunSpec.parse("{\"source\":\"external\",\"name\":\"mine\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.03},"
+        + "\"tags\":[\"a\",\"b\"],\"config\":{\"schedule\":\"cosine\",\"model.width\":\"" + "w".repeat(100) + "\","
+        + "\"nested\":{\"x/y\":[1,2]}," + config + "}}");
+    RunSeries series = new RunSeries();
+    RunMeters m = new RunMeters("r3", spec);
+    series.put("r3", m);
+    String info = line(scrape(series), "losswatch_run_info");
+    assertTrue(info.contains(",lr=\"0.03\",tags=\"a,b\",config_schedule=\"cosine\",config_model_width=\""
+        + "w".repeat(63) + "…\",config_nested_x_y=\"[1,2]\",config_k0=\"0\""), info);
+    assertEquals(8, info.split("config_", -1).length - 1, "at most 8 config values: " + info);
+    assertTrue(info.endsWith("} 1.0"), info);
+    RunSpec tagged = spec.with(io.losswatch.core.Description.patch(io.losswatch.core.config.Json.parse("{\"tags\":[\"c\"]}"),
+        spec.description()));
+    m.update(RunSummary.created("r3", tagged, 1_000));
+    String again = scrape(series);
+    assertEquals(1, again.lines().filter(l -> l.startsWith("losswatch_run_info{")).count());
+    assertTrue(line(again, "losswatch_run_info").contains(",tags=\"c\","), again);
+    String builtin = line(scrape(one(SPEC)), "losswatch_run_info");
+    assertTrue(builtin.contains(",lr=\"0.1\",tags=\"\",config_steps=\"5\",config_steps_per_second=\"20\""), builtin);
+  }
+
+  private static RunSeries one(RunSpec spec) {
+    RunSeries s = new RunSeries();
+    s.put("r", new RunMeters("r", spec));
+    return s;
+  }
 }

@@ -164,6 +164,21 @@ class DashboardsTest {
       }
     }
 
+    // every metric a script logs, by its name: a variable of the names and a panel repeated over it
+    Map<String, Object> metric = Ops.variables(d).stream().filter(v -> "metric".equals(v.get("name"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no metric variable"));
+    assertEquals("label_values(losswatch_metric{run=~\"$run\"}, metric)", Ops.variableQuery(metric));
+    assertEquals(Boolean.TRUE, metric.get("multi"), "metric: multi-select");
+    assertEquals(Boolean.TRUE, metric.get("includeAll"), "metric: include All");
+    Map<String, Object> byName = panel(d, "a metric by name", queries("losswatch_metric{").and(p -> "metric".equals(p.get("repeat"))));
+    assertEquals("timeseries", byName.get("type"));
+    assertTrue(Ops.exprs(byName).get(0).contains("metric=~\"$metric\""), "the repeated panel shows its own metric");
+    assertTrue(String.valueOf(byName.get("title")).contains("$metric"), "titled by its metric");
+    // a table of runs with their configs (losswatch_run_info's labels), beside their losses
+    Map<String, Object> configs = panel(d, "runs with their configs", queries("losswatch_run_info{").and(p -> "table".equals(p.get("type"))));
+    assertTrue(Ops.exprs(configs).stream().anyMatch(e -> e.contains("losswatch_loss{")), "the configs table has no loss");
+    panel(d, "each metric's latest value by run", queries("losswatch_metric{").and(p -> "table".equals(p.get("type"))));
+
     List<Map<String, Object>> alerts = Ops.prometheusAnnotations(d).stream()
         .filter(a -> String.valueOf(a.get("expr")).startsWith("ALERTS{")).toList();
     assertEquals(1, alerts.size(), "one annotation on Prometheus' ALERTS");

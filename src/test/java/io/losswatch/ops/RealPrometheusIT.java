@@ -113,6 +113,10 @@ class RealPrometheusIT {
           + (diagnosis ? "" : "; losswatch_run_diagnosis is not in /metrics, LosswatchDiagnosisDiverging not awaited"));
 
       checkPanels(lw, prom, diverging + "|" + converging + "|" + external, Set.of(diverging, converging, external));
+      // the runs-with-configs table reads the script's config and tags from losswatch_run_info's labels
+      Map<String, Object> info = Ops.map(Json.parse(get(prom + "/api/v1/query?query=" + enc("losswatch_run_info{run=\"" + external
+          + "\", tags=\"baseline\", config_schedule=\"cosine\", config_batch_size=\"64\", lr=\"\"}"))));
+      assertEquals(1, Ops.list(Ops.map(info.get("data")).get("result")).size(), "the external run's info: " + info);
       assertTrue(seenForGoodAfter(prom, converging).isEmpty(),
           "alerts for the converging lr=0.1 run: " + seenForGoodAfter(prom, converging));
     } finally {
@@ -219,7 +223,8 @@ class RealPrometheusIT {
 
   /** An external run with an extra scalar, as a script would append it. */
   private String externalRun(String lw) throws Exception {
-    String id = createRun(lw, "{\"source\":\"external\",\"name\":\"script\",\"optimizer\":{\"type\":\"adamw\"}}");
+    String id = createRun(lw, "{\"source\":\"external\",\"name\":\"script\",\"optimizer\":{\"type\":\"adamw\"},"
+        + "\"tags\":[\"baseline\"],\"config\":{\"lr\":0.001,\"schedule\":\"cosine\",\"batch_size\":64}}");
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(lw + "/api/runs/" + id + "/steps"))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
             "{\"step\":[1,2,3],\"loss\":[2.3,2.1,1.9],\"lr\":[0.001,0.001,0.001],\"grad_norm\":[1,0.9,0.8],"

@@ -110,7 +110,7 @@ class HostileRequestIT extends SharedServer {
       refused(server.raw("GET", "/metrics", List.of(h), null), 403, "Host");
       refused(server.raw("GET", "/health", List.of(h), null), 403, "Host");
       refused(server.raw("GET", "/", List.of(h), null), 403, "Host");
-      refused(server.raw("GET", "/app.js", List.of(h), null), 403, "Host");
+      refused(server.raw("GET", "/js/main.mjs", List.of(h), null), 403, "Host");
       assertEquals(403, server.handshake(List.of(h)), host);
     }
     assertEquals(runs, runCount(), "no run was created");

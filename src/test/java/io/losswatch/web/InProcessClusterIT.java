@@ -129,6 +129,11 @@ class InProcessClusterIT {
     List<?> changes = (List<?>) a.get("/api/runs/" + run).json().get("lr_changes");
     assertEquals(0.01, TestServer.num(((Map<?, ?>) changes.get(changes.size() - 1)).get("to")), 1e-15,
         "the lr set from node B");
+    TestServer.Response tagged = b.request("PATCH", "/api/runs/" + run, "{\"tags\":[\"from-b\"],\"notes\":\"set on node B\"}");
+    assertEquals(200, tagged.status(), tagged.body());
+    assertEquals(List.of("from-b"), a.get("/api/runs/" + run).json().get("tags"), "node A's run described from node B");
+    assertEquals("set on node B", a.get("/api/runs/" + run).json().get("notes"));
+    MetricsIT.waitUntil(() -> "set on node B".equals(b.get("/api/runs/" + run).json().get("notes")), "node B hears of it");
     assertEquals(404, b.post("/api/runs/nosuchrun/pause", null).status());
     assertEquals(204, b.request("DELETE", "/api/runs/" + run, null).status());
     MetricsIT.waitUntil(() -> a.get("/api/runs/" + run).status() == 404 && b.get("/api/runs/" + run).status() == 404,

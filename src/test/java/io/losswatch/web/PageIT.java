@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.losswatch.server.ServerConfig;
 import java.io.File;
@@ -17,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -26,11 +24,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -45,11 +40,6 @@ import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -62,8 +52,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PageIT {
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Path SCREENSHOTS = Path.of("target", "screenshots");
   private static final Duration WAIT = Duration.ofSeconds(30);
   /** Slow enough to watch, long enough never to end during the test. */
@@ -85,43 +73,24 @@ class PageIT {
 
   private TestServer server;
   private ServerConfig config;
+  private Chromium browser;
   private WebDriver driver;
   private WebDriverWait wait;
-  private Path profile;
   private String creeping;
   private String adam;
   private String diverging;
 
   @BeforeAll
   void start() throws Exception {
-    List<String> missing = new ArrayList<>();
-    for (Path p : List.of(CHROMIUM, CHROMEDRIVER)) if (!Files.isExecutable(p)) missing.add(p.toString());
-    if (!missing.isEmpty()) {
-      String why = "missing " + String.join(" and ", missing) + " (apt-get install chromium chromium-driver)";
-      if ("1".equals(System.getenv("LOSSWATCH_REQUIRE_BROWSER"))) fail("LOSSWATCH_REQUIRE_BROWSER=1 but " + why);
-      System.out.println("SKIPPED browser tests: " + why);
-      Assumptions.assumeTrue(false, "SKIPPED browser tests: " + why);
-    }
+    Chromium.require();
     Files.createDirectories(SCREENSHOTS);
     config = ServerConfig.defaults().forTest(0);
     server = new TestServer(config);
     creeping = server.create(CREEPING);
     adam = server.create(ADAM);
     diverging = server.create(DIVERGING);
-
-    profile = Files.createTempDirectory("losswatch-chromium-");
-    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toString());
-    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--window-size=" + WIDE + ",1000", "--user-data-dir=" + profile);
-    LoggingPreferences logs = new LoggingPreferences();
-    logs.enable(LogType.BROWSER, Level.ALL);
-    options.setCapability("goog:loggingPrefs", logs);
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-    driver = new ChromeDriver(service, options);
+    browser = Chromium.start(WIDE, 1000);
+    driver = browser.driver;
     wait = new WebDriverWait(driver, WAIT, Duration.ofMillis(50));
     driver.get(base());
   }
@@ -129,27 +98,16 @@ class PageIT {
   @AfterAll
   void stop() throws Exception {
     try {
-      if (driver != null) driver.quit();
+      if (browser != null) browser.close();
     } finally {
-      try {
-        if (server != null) server.close();
-      } finally {
-        if (profile != null) deleteTree(profile);
-      }
+      if (server != null) server.close();
     }
   }
 
   /** A script error on the page fails the test that caused it (failed requests are the server's answers). */
   @AfterEach
   void noScriptErrors() {
-    List<String> errors = new ArrayList<>();
-    for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
-      String m = e.getMessage();
-      if (e.getLevel().intValue() >= Level.SEVERE.intValue() && !m.contains("Failed to load resource")
-          && !m.contains("WebSocket connection")) {
-        errors.add(m);
-      }
-    }
+    List<String> errors = browser.scriptErrors();
     assertTrue(errors.isEmpty(), "script errors on the page: " + errors);
   }
 
@@ -484,7 +442,9 @@ class PageIT {
       double step = doubleJs(point + " return p.step", 0.01);
       double loss = doubleJs(point + " return p.loss", 0.01);
       wait.until(d -> doubleJs(point + " return p.step", 0.01) > step + 20 && doubleJs(point + " return p.loss", 0.01) < loss);
-      assertEquals("dot", js(point + " return p.mark", 0.01));
+      // a dot while it runs (read at once with its state: a loaded machine may reach the early stop meanwhile)
+      List<?> going = (List<?>) js(point + " return [p.state, p.mark]", 0.01);
+      assertEquals("running".equals(going.get(0)) ? "dot" : "hollow", going.get(1), "lr 0.01 " + going);
       // lr 1.5 diverges: a ×, at the top edge when its loss is not finite
       wait.until(d -> "x".equals(js(point + " return p.mark", 1.5)));
       assertEquals(Boolean.TRUE, js(point + " return Number.isFinite(p.loss) || (p.edge === 'top' && p.y < 12)", 1.5));
@@ -556,27 +516,46 @@ class PageIT {
     for (String id : List.of(creeping, adam)) {
       driver.findElement(By.cssSelector("#legend .entry[data-run='" + id + "']")).click();
     }
-    wait.until(d -> drawn().size() == 2 && drawn().containsAll(List.of(creeping, adam))
-        && longJs("return losswatch.points.loss") > 20);
-    WebElement over = driver.findElement(By.cssSelector("#chart-loss .u-over"));
+    // still means: both paused, every step up to the pause on the page, and drawn as the page holds them
+    wait.until(d -> Boolean.TRUE.equals(js("""
+        const u = losswatch.charts.loss;
+        return losswatch.drawn.length === 2 && [...arguments].every(id => {
+          const s = losswatch.series[id], r = losswatch.runs[id], k = losswatch.drawn.indexOf(id);
+          return r.state === 'paused' && s.step.length > 20 && s.step[s.step.length - 1] === r.step
+            && k >= 0 && u.data[k + 1][0].length === s.step.length && u.data[k + 1][0][s.step.length - 1] === r.step;
+        })""", creeping, adam)));
+    js("window.scrollTo(0, 0)");   // the chart and the heading in view: the mouse goes to viewport pixels
     WebElement readout = driver.findElement(By.id("readout"));
     try {
       for (String id : List.of(adam, creeping)) {
-        // a point of this run well apart (40 px) from the other's line
-        @SuppressWarnings("unchecked")
-        List<Number> at = (List<Number>) js("""
-            const [id, other] = arguments, u = losswatch.charts.loss, s = losswatch.series[id], o = losswatch.series[other];
-            const near = (steps, x) => steps.reduce((b, v, i) => Math.abs(v - x) < Math.abs(steps[b] - x) ? i : b, 0);
-            for (let f = 0.9; f > 0.1; f -= 0.05) {
-              const i = Math.floor(s.step.length * f), x = u.valToPos(s.step[i], 'x'), y = u.valToPos(s.loss[i], 'y');
-              const oy = u.valToPos(o.loss[near(o.step, s.step[i])], 'y');
-              if (Math.abs(oy - y) > 40 && y > 5 && y < u.over.clientHeight - 5) return [x, y, u.over.clientWidth, u.over.clientHeight];
+        // a point this run drew, the mouse on it (whole pixels of the viewport, as a mouse is), and no point of the
+        // other run within 25 px of the mouse: whichever way nearness is measured, this run is the nearest
+        Object point = js("""
+            const [id, other] = arguments, u = losswatch.charts.loss, rect = u.over.getBoundingClientRect();
+            const drawnPoints = run => {
+              const [xs, ys] = u.data[losswatch.drawn.indexOf(run) + 1];
+              return xs.map((x, i) => [u.valToPos(x, 'x'), ys[i] === null || ys[i] === undefined ? NaN : u.valToPos(ys[i], 'y')])
+                .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+            };
+            const mine = drawnPoints(id), theirs = drawnPoints(other);
+            const nearest = (pts, mx, my) => pts.reduce((b, [x, y]) => Math.min(b, Math.hypot(x - mx, y - my)), Infinity);
+            const stride = Math.max(1, Math.floor(mine.length / 200));
+            for (let i = mine.length - 1; i >= 0; i -= stride) {
+              const [px, py] = mine[i];
+              const cx = Math.round(rect.left + px), cy = Math.round(rect.top + py), mx = cx - rect.left, my = cy - rect.top;
+              if (mx < 5 || my < 5 || mx > rect.width - 5 || my > rect.height - 5) continue;
+              if (nearest(mine, mx, my) <= 1.5 && nearest(theirs, mx, my) > 25) return [cx, cy];
             }
-            return null""", id, id.equals(adam) ? creeping : adam);
-        assertNotNull(at, "a point of " + id + " away from the other line");
-        new Actions(driver).moveToElement(over, (int) Math.round(at.get(0).doubleValue() - at.get(2).doubleValue() / 2),
-            (int) Math.round(at.get(1).doubleValue() - at.get(3).doubleValue() / 2)).perform();
-        wait.until(d -> readout.isDisplayed() && id.equals(readout.getAttribute("data-run")));
+            const some = pts => pts.filter((p, i) => i % stride === 0).map(p => p.map(Math.round));
+            return JSON.stringify({ mine: some(mine), theirs: some(theirs) })""",
+            id, id.equals(adam) ? creeping : adam);
+        assertTrue(point instanceof List, "a point of " + id + " 25 px from the other line's points; drawn: " + point);
+        List<?> at = (List<?>) point;
+        new Actions(driver).moveToElement(driver.findElement(By.tagName("h1"))).perform();   // the last readout gone
+        wait.until(d -> !readout.isDisplayed());
+        new Actions(driver).moveToLocation(((Number) at.get(0)).intValue(), ((Number) at.get(1)).intValue()).perform();
+        wait.until(d -> readout.isDisplayed());
+        assertEquals(id, readout.getAttribute("data-run"), "the run under the mouse: " + readout.getText());
         String name = row(id).findElement(By.cssSelector(".label")).getText();
         String text = readout.getText();
         long step = Long.parseLong(readout.getAttribute("data-step"));
@@ -1003,6 +982,41 @@ class PageIT {
     assertEquals("running", server.get("/api/runs/" + id).json().get("state"));
   }
 
+  /**
+   * A script's 64 metrics, named as people name them (slashes, dots, dashes): every name offered, any one charted on
+   * a pick; a 65th is refused by the server, naming it, and the run keeps its 64.
+   */
+  @Test
+  @Order(23)
+  void sixtyFourMetricsNamedAsPeopleNameThemAreOfferedAndCharted() throws Exception {
+    String id = server.create("{\"source\":\"external\",\"name\":\"sixty-four metrics\"}");
+    StringBuilder metrics = new StringBuilder();
+    List<String> names = new ArrayList<>();
+    for (int k = 0; k < 64; k++) {
+      String name = (k % 2 == 0 ? "layers/" : "val.layer-") + k + "/grad.norm";
+      names.add(name);
+      metrics.append(k > 0 ? "," : "").append('"').append(name).append("\":[").append(k + 1).append(',').append(k + 2).append(']');
+    }
+    TestServer.Response r = server.post("/api/runs/" + id + "/steps", "{\"step\":[1,2],\"loss\":[1,0.5],\"metrics\":{" + metrics + "}}");
+    assertEquals(200, r.status(), r.body());
+    TestServer.Response more = server.post("/api/runs/" + id + "/steps", "{\"step\":[3],\"loss\":[0.4],\"metrics\":{\"extra/one\":[1]}}");
+    assertEquals(400, more.status(), more.body());
+    assertEquals("metrics.extra/one", more.json().get("field"), more.body());
+    try {
+      wait.until(d -> Boolean.TRUE.equals(js("return !!losswatch.metrics && arguments[0].every(n => losswatch.metrics.names.includes(n))",
+          names)));
+      String last = names.get(63);
+      assertEquals(64, driver.findElements(By.cssSelector("#metric-picker input")).stream()
+          .filter(b -> names.contains(b.getAttribute("value"))).count(), "every name offered");
+      driver.findElement(By.cssSelector("#metric-picker input[value='" + last + "']")).click();
+      WebElement chart = wait.until(d -> d.findElement(By.cssSelector("#metric-charts .chart[data-metric='" + last + "']")));
+      wait.until(d -> "2".equals(chart.getAttribute("data-points")));
+      assertEquals(last, chart.findElement(By.xpath("ancestor::div[contains(@class,'panel')]//h2")).getText());
+    } finally {
+      server.request("DELETE", "/api/runs/" + id, null);
+    }
+  }
+
   /** Charts with nothing to draw say so. */
   @Test
   @Order(30)
@@ -1162,11 +1176,5 @@ class PageIT {
   private void screenshot(String name) throws IOException {
     File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
     Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-    }
   }
 }

@@ -309,6 +309,11 @@ public final class Options {
   }
 
   /** When describing, notes an option and answers its entry (to add to); else null. */
+  /** Notes an optional option its reader reads by hand ({@link #raw}), for the description: its kind and its check. */
+  public void declare(String key, String kind, String must) {
+    note(key, kind, null, false, must);
+  }
+
   private Map<String, Object> note(String key, String kind, Object def, boolean required, String must) {
     String text = byDefault;
     byDefault = null;
