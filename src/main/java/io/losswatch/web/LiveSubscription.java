@@ -98,7 +98,8 @@ final class LiveSubscription extends Subscription {
    */
   String take(Map<Object, Object> written, long now) {
     Bucket key = new Bucket(run, cycle, bucketFrom, step(2));
-    String entry = (String) written.computeIfAbsent(new Text(key), k -> Wire.frameEntry(bucket(written, key)));
+    StepBatch bucket = bucket(written, key);   // not inside the computeIfAbsent below: a HashMap's may not nest
+    String entry = (String) written.computeIfAbsent(new Text(key), k -> Wire.frameEntry(bucket));
     pending = false;
     lastSent = now;
     return entry;
