@@ -1,4 +1,4 @@
-"""PyTorch side of BENCHMARKS.md: the same work as src/bench/java/io/losswatch/bench, timed in torch.
+"""PyTorch side of BENCHMARKS.md: the same work as src/bench/jmh/io/losswatch/bench, timed in torch.
 
     /usr/bin/python3 src/bench/python/torch_bench.py            # everything (about a minute)
     /usr/bin/python3 src/bench/python/torch_bench.py --json out.json

@@ -59,7 +59,7 @@ export async function fetchText(path) {
  * Resolves true once the user gave a token (to try), false if they cancelled; one question at a time. `refused`:
  * the token sent was wrong; `read`: the server wants it to read, not only to change runs.
  */
-function askToken(refused, read) {
+export function askToken(refused, read) {
   if (asked) return asked;
   const bar = $('#token-bar');
   $('.why', bar).textContent = refused

@@ -6,12 +6,12 @@ import { feedback, showAlert } from './alerts.mjs';
 import { onRun, onSteps, clearRuns } from './runs.mjs';
 import { clockSample, resetLag } from './lag.mjs';
 import { decodeBinary } from './binary.mjs';
+import { streamToken, askToken } from './api.mjs';
 
 const SUBSCRIBE = { op: 'subscribe', runs: ['*'], mode: 'live', max_hz: 20, format: 'binary' };
 let ws = null, backoff = 500;
 
 export function connect() {
-  // the seam for a server that wants its token to read: api.mjs's streamToken(), sent as its handshake asks
   const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
   socket.binaryType = 'arraybuffer';
   ws = socket;
@@ -19,12 +19,20 @@ export function connect() {
   socket.onopen = () => {
     backoff = 500;
     reset();
+    // a browser's WebSocket sends no Authorization header: the token (if any) goes first, as a message
+    const token = streamToken();
+    if (token) socket.send(JSON.stringify({ op: 'auth', token }));
     socket.send(JSON.stringify(SUBSCRIBE));
     setConn('live', 'live');
   };
   socket.onmessage = ev => onMessage(decode(ev.data));
-  socket.onclose = () => {
+  socket.onclose = async ev => {
     if (ws !== socket) return;
+    if (ev.code === 4401) {   // this server's reads need the token (or that one was wrong): ask, then again
+      setConn('closed', 'needs the token');
+      if (await askToken(Boolean(streamToken()), true)) connect();
+      return;
+    }
     setConn('closed', `disconnected, retrying in ${(backoff / 1000).toFixed(1)} s`);
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 10000);

@@ -10,8 +10,7 @@ import io.losswatch.core.policy.Policy;
 import io.losswatch.core.state.Snapshots;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -20,6 +19,12 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code losswatch trace --spec <inline JSON | path>}: runs a spec headless and prints
@@ -27,64 +32,56 @@ import java.util.ArrayDeque;
  * {@code --help} prints its usage. Anything wrong with the command line or the spec (missing, empty, unreadable,
  * invalid) prints one line to stderr naming what to give, nothing to stdout, and exits with status 2.
  */
-public final class TraceCommand {
-  static final String USAGE = """
-      usage: java -jar losswatch.jar trace --spec <JSON or file>
-
-      Runs one RunSpec headless and prints step,loss,lr,grad_norm as CSV, one row per step.
-        --spec '{"problem":"quadratic","optimizer":{"type":"sgd","lr":0.1},"steps":30}'   the spec itself
-        --spec run.json                                                                     a file holding it
-      The RunSpec is the server's (docs/runspec.md); its steps_per_second is ignored here;
-      auto_lr is followed as the server follows it, so the trace equals the live run.
-      An invalid spec prints one line naming the field to stderr and exits 2.
-      """;
+@Command(name = "trace", sortOptions = false,
+    synopsisHeading = "",
+    customSynopsis = "usage: java -jar losswatch.jar trace --spec <JSON or file>",
+    descriptionHeading = "%n",
+    description = {
+        "Runs one RunSpec headless and prints step,loss,lr,grad_norm as CSV, one row per step.",
+        "  --spec '{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":30}'   the spec itself",
+        "  --spec run.json                                                                     a file holding it",
+        "The RunSpec is the server's (docs/runspec.md); its steps_per_second is ignored here;",
+        "auto_lr is followed as the server follows it, so the trace equals the live run.",
+        "An invalid spec prints one line naming the field to stderr and exits 2."},
+    optionListHeading = "%noptions:%n")
+public final class TraceCommand implements Callable<Integer>, Cli.Hinted {
   /** What every complaint about --spec ends with. */
   private static final String GIVE = "give the RunSpec as inline JSON (--spec '{\"problem\": ...}') or the path of a "
       + "JSON file (--spec run.json); trace --help says more";
+  @Option(names = "--spec", paramLabel = "<JSON or file>", description = "the RunSpec: inline JSON, or a file's path")
+  String specArg;
+  @Mixin
+  Cli.Help help;
+  @Spec
+  CommandSpec self;
 
-  private TraceCommand() {
+  @Override
+  public String hint() {
+    return GIVE;
   }
 
-  public static int run(String[] args, PrintStream out, PrintStream err) {
-    String specArg = null;
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--help") || args[i].equals("-h")) {
-        out.print(USAGE);
-        return 0;
-      } else if (args[i].equals("--spec") && i + 1 < args.length) {
-        specArg = args[++i];
-      } else if (args[i].startsWith("--spec=")) {
-        specArg = args[i].substring("--spec=".length());
-      } else {
-        err.println(args[i].equals("--spec") ? "trace: --spec needs a value: " + GIVE
-            : "trace: unknown argument " + args[i] + ": " + GIVE);
-        return 2;
-      }
-    }
-    if (specArg == null) {
-      err.println("trace: --spec is required: " + GIVE);
-      return 2;
-    }
-    if (specArg.isBlank()) {
-      err.println("trace: --spec is empty: " + GIVE);
-      return 2;
-    }
+  @Override
+  public Integer call() {
+    if (specArg == null) return Cli.refuse(self, "--spec: is required; " + GIVE);
+    if (specArg.isBlank()) return Cli.refuse(self, "--spec: is empty; " + GIVE);
     RunSpec spec;
     try {
       spec = RunSpec.parse(readSpec(specArg));
     } catch (SpecException e) {
-      err.println("trace: invalid spec: " + e.getMessage());
-      return 2;
+      return Cli.refuse(self, "invalid spec: " + e.getMessage());
     } catch (IOException | InvalidPathException e) {
-      err.println("trace: cannot read the spec file " + specArg + " (" + why(e) + "): " + GIVE);
-      return 2;
+      return Cli.refuse(self, "cannot read the spec file " + specArg + " (" + why(e) + "); " + GIVE);
     }
+    PrintWriter out = self.commandLine().getOut();
     try {
-      Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
+      Writer w = new BufferedWriter(out, 1 << 16);
       write(spec, w);
       w.flush();
     } catch (IOException e) {
-      err.println("trace: cannot write: " + e.getMessage());
+      // a PrintWriter never throws: it keeps the error, asked below
+    }
+    if (out.checkError()) {
+      self.commandLine().getErr().println("trace: cannot write the trace (standard output closed?)");
       return 1;
     }
     return 0;

@@ -18,8 +18,6 @@ import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
 /**
@@ -45,13 +43,6 @@ public record ClusterSettings(String name, String host, int port, List<String> m
   static final int MAX_NO_HEARTBEAT_S = 5;
   /** The attribute by which Vert.x finds its node id on a Hazelcast member it did not start itself. */
   private static final String VERTX_NODE_ID = "__vertx.nodeId";
-  /** Hazelcast tells every join, partition move and connection attempt at INFO: warnings are what matter here. */
-  private static final Logger HAZELCAST = Logger.getLogger("com.hazelcast");
-
-  static {
-    HAZELCAST.setLevel(Level.WARNING);
-  }
-
   /** The settings, or a {@link SpecException} naming the flag that would let clusters merge or cannot work. */
   public ClusterSettings check() {
     if (name == null) {

@@ -16,7 +16,6 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -37,8 +36,6 @@ import java.util.logging.Logger;
  */
 final class SecretHandshake implements MemberSocketInterceptor {
   private static final Logger LOG = Logger.getLogger(SecretHandshake.class.getName());
-  /** Hazelcast logs each refused connection at WARNING with a stack trace; this class says it in one line. */
-  private static final Logger ACCEPTOR = Logger.getLogger("com.hazelcast.internal.server.tcp.TcpServerAcceptor");
   private static final byte[] MAGIC = "LWC1".getBytes(StandardCharsets.US_ASCII);
   private static final int NONCE = 32;
   private static final int MAC = 32;
@@ -46,10 +43,6 @@ final class SecretHandshake implements MemberSocketInterceptor {
   static final int TIMEOUT_MS = 5_000;
   /** Refusals are said once per this many ms at most, with how many there were. */
   private static final long QUIET_MS = 10_000;
-
-  static {
-    ACCEPTOR.setLevel(Level.SEVERE);
-  }
 
   private final byte[] key;
   private final SecureRandom random = new SecureRandom();

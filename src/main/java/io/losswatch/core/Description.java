@@ -41,12 +41,12 @@ public record Description(List<String> tags, String notes) {
   }
 
   /** A PATCH body, {@code {"tags": [...], "notes": "..."}}, either or both: the run's description after it. */
-  public static Description patch(Object body, Description now) {
-    if (!(body instanceof Map<?, ?> m) || m.isEmpty()) {
+  public static Description patch(Object json, Description now) {
+    if (!(json instanceof Map<?, ?> m) || m.isEmpty()) {
       throw new SpecException("", "a change of tags and notes: {\"tags\": [...], \"notes\": \"...\"}, got "
-          + Options.describe(body));
+          + Options.describe(json));
     }
-    Options o = Options.of("", body);
+    Options o = Options.of("", json);
     Description d = read(o, now);
     o.done("a change of tags and notes (tags, notes)");
     return d;

@@ -32,7 +32,9 @@ import java.util.Map;
  * <p>An external run, trained by a script elsewhere and only watched here, is
  * {@code {"source": "external", "name": …, "config": {…}, "optimizer": {"type": "adamw", "lr": 3e-4}, "auto_lr": …}}:
  * no problem, schedule or steps; its {@code config} (free-form, at most {@link #MAX_CONFIG_BYTES}) and
- * {@code optimizer} (a {@code type} and any values) are shown and labelled, not executed.
+ * {@code optimizer} (a {@code type} and any values) are shown and labelled, not executed. It may carry a
+ * {@code guard} (the same as a built-in run's: its script rewinds), {@code lookahead} ({@link Lookahead}: its script
+ * runs probes) or {@code lr_range} (it is the script's range test).
  * Hyperparameter keys are torch's keyword names. Any unknown key, wrong JSON type, non-finite or
  * out-of-range value, or missing required field is a {@link SpecException} naming the field and the value.
  * A spec is small: its {@code name} at most {@link #MAX_NAME} characters, the whole at most
@@ -133,6 +135,10 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
       throw new SpecException("schedule.end_lr", "must be above the optimizer's lr (" + Options.describe(optimizer.lr())
           + ", where the ramp starts), got " + Options.describe(r.endLr()));
     }
+    if (schedule instanceof LrRamp.Config r && !Double.isFinite(r.endLr() / optimizer.lr())) {   // every lr between: finite
+      throw new SpecException("schedule.end_lr", "the ramp from the optimizer's lr (" + Options.describe(optimizer.lr())
+          + ") overflows a double on its way: end_lr / lr must be finite, got " + Options.describe(r.endLr()));
+    }
     return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stop, sweep,
         description, (Map<String, Object>) tree);
   }
@@ -152,13 +158,87 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
       if (optimizer.isEmpty() || optimizer.length() > 64) throw opt.fail("type", "1 to 64 characters, got " + optimizer.length());
       if (opt.has("lr")) opt.number("lr", v -> v > 0, "must be > 0");
     }
+    Options g = o.section("guard");
+    Guard guard = g == null ? null : Guard.read(g);
+    Options l = o.section("lookahead");
+    if (l != null) Lookahead.read(l);
+    Options r = o.section("lr_range");
+    ExternalRange range = r == null ? null : ExternalRange.read(r);
+    if (range != null && (guard != null || autoLr || l != null)) {
+      throw o.fail(guard != null ? "guard" : autoLr ? "auto_lr" : "lookahead", "a range test raises its lr until the loss"
+          + " runs away, on purpose: it takes no guard, auto_lr or look-ahead");
+    }
     Description description = Description.read(o, Description.NONE);
-    o.done("an external run spec (source, name, config, optimizer, auto_lr, tags, notes)");
+    o.done("an external run spec (source, name, config, optimizer, auto_lr, guard, lookahead, lr_range, tags, notes)");
     int rest = bytes(withoutDescription(tree)) - (o.has("config") ? bytes(o.raw("config")) : 0);
     if (rest > MAX_BYTES) throw new SpecException("", "an external run spec without its config must be at most " + MAX_BYTES
         + " bytes as compact JSON, got " + rest);
-    if (name == null) name = "external " + optimizer;
-    return new RunSpec(name, null, null, null, 0, 0, autoLr, null, null, null, description, (Map<String, Object>) tree);
+    if (name == null) name = range != null ? "lr range test" : "external " + optimizer;
+    return new RunSpec(name, null, null, range == null ? null : range.ramp(), 0, 0, autoLr, guard,
+        range == null ? null : range.stop(), null, description, (Map<String, Object>) tree);
+  }
+
+  /**
+   * An external run's {@code "lookahead": {"horizon": 200, "budget": 0.1}}: its script can run look-ahead probes, each
+   * branch {@code horizon} steps, all of them together at most {@code budget} of the run's steps.
+   */
+  public record Lookahead(int horizon, double budget) {
+    public static final int MAX_HORIZON = 10_000;
+
+    static Lookahead read(Options o) {
+      int horizon = o.integer("horizon", 200, 1, MAX_HORIZON);
+      double budget = o.number("budget", 0.1, v -> v > 0 && v <= 1, "must be in (0, 1]");
+      o.done("lookahead (horizon, budget)");
+      return new Lookahead(horizon, budget);
+    }
+  }
+
+  /**
+   * A script's range test ({@code losswatch.lr_find}): {@code "lr_range": {"start_lr", "end_lr", "num_steps", "mode",
+   * "smooth", "stop_factor"}}, as the client ramps its lr; {@code stop_factor} null: it never stops early.
+   */
+  private record ExternalRange(LrRamp.Config ramp, LrRange.Stop stop) {
+    static ExternalRange read(Options o) {
+      double start = o.number("start_lr", 1e-7, v -> v > 0, "must be > 0");
+      double end = o.number("end_lr", 10, v -> v > start, "must be above start_lr (" + Json.format(start) + ")");
+      int n = o.integer("num_steps", 100, 1, 1_000_000);
+      boolean exp = o.choice("mode", "exp", "exp", "linear").equals("exp");
+      double smooth = o.number("smooth", 0.98, v -> v >= 0 && v < 1, "must be in [0, 1)");
+      double factor = o.raw("stop_factor") == null ? Double.POSITIVE_INFINITY
+          : o.number("stop_factor", 4, v -> v > 1, "must be > 1, or null (never stop early)");
+      o.done("lr_range (start_lr, end_lr, num_steps, mode, smooth, stop_factor)");
+      return new ExternalRange(new LrRamp.Config(end, n, exp), new LrRange.Stop(smooth, factor));
+    }
+  }
+
+  /** An external run's look-ahead (null: its script runs no probes; a built-in run proves its advice itself). */
+  public Lookahead lookahead() {
+    if (!external() || !(json.get("lookahead") instanceof Map<?, ?> m)) return null;
+    return Lookahead.read(Options.of("lookahead", m));
+  }
+
+  /**
+   * An external run's class count, when its config names one ({@code "num_classes"}, an integer of at least 2): its
+   * loss of knowing nothing is ln(num_classes); 0 when not said.
+   */
+  public int numClasses() {
+    if (external() && json.get("config") instanceof Map<?, ?> c && c.get("num_classes") instanceof Number k
+        && k.doubleValue() == Math.rint(k.doubleValue()) && k.doubleValue() >= 2 && k.doubleValue() <= 1e9) {
+      return (int) k.doubleValue();
+    }
+    return 0;
+  }
+
+  /** An external run's planned length, when its config says ({@code steps}, {@code total_steps}, {@code max_steps}); else 0. */
+  public long plannedSteps() {
+    if (!external() || !(json.get("config") instanceof Map<?, ?> c)) return 0;
+    for (String k : java.util.List.of("total_steps", "max_steps", "steps")) {
+      if (c.get(k) instanceof Number v && v.doubleValue() == Math.rint(v.doubleValue()) && v.doubleValue() >= 1
+          && v.doubleValue() <= 1e15) {
+        return (long) v.doubleValue();
+      }
+    }
+    return 0;
   }
 
   private static int bytes(Object tree) {
@@ -216,9 +296,9 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     return external() ? "external" : problem.type();
   }
 
-  /** The schedule's name; {@code external} for an external run (its script has whatever it has). */
+  /** The schedule's name; {@code external} for an external run (its script has whatever it has; a range test's ramp). */
   public String scheduleType() {
-    return external() ? "external" : schedule.type();
+    return external() ? schedule != null ? schedule.type() : "external" : schedule.type();
   }
 
   /**

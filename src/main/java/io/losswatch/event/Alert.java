@@ -12,6 +12,8 @@ public record Alert(String run, String name, Kind kind, long step, String messag
 
   public enum Kind {
     DIVERGING, NON_FINITE, TOO_SLOW, STALLED,
+    /** The run learns nothing any more (it sits at the loss of a guess, its gradient collapsed): no lr change revives it. */
+    DEAD,
     /** The run's steps cannot be written (a full disk): it is paused until they can. */
     STORAGE,
     /** The run's guard rolled it back past a blow-up (or, out of rewinds, let it end as diverged). */

@@ -10,14 +10,14 @@ import java.util.List;
 public final class Codecs {
   private static final List<WireCodec<?>> WIRE = List.of(
       new WireCodec<>(StepBatch.class, Formats::stepBatch, Formats::stepBatch),
-      new WireCodec<>(RunSummary.class, Formats::runSummary, Formats::runSummary),
+      new WireCodec<>(RunSummary.class, 2, Formats::runSummary, Formats::runSummary),   // v2: a script's report
       new WireCodec<>(RunCommand.class, Formats::runCommand, Formats::runCommand),
       new WireCodec<>(Alert.class, Formats::alert, Formats::alert),
-      new WireCodec<>(Append.class, Formats::append, Formats::append),
+      new WireCodec<>(Append.class, 2, Formats::append, Formats::append),   // v2: cycles, probes' outcomes, curvature
       new WireCodec<>(Appended.class, 2, Formats::appended, Formats::appended),   // v2: skipped, stop reasons, rewinds
       new WireCodec<>(Finish.class, Formats::finish, Formats::finish),
       new WireCodec<>(Fork.class, Formats::fork, Formats::fork),
-      new WireCodec<>(RunList.class, Formats::runList, Formats::runList),
+      new WireCodec<>(RunList.class, 2, Formats::runList, Formats::runList),   // v2: its summaries' v2
       new WireCodec<>(HistoryRead.class, Formats::historyRead, Formats::historyRead));
 
   /** Between a run and its own node's store: they never leave it. */

@@ -7,6 +7,7 @@ import io.losswatch.core.diagnosis.Verdict;
 import io.losswatch.core.state.State;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -54,13 +55,32 @@ final class Formats {
         .i64(s.created()).i64(s.updated());
     diagnosis(o, s.diagnosis());
     o.list(s.lrChanges(), Formats::lrChange).str(s.reason()).str(s.parent()).i64(s.branchedAt())
-        .list(s.rewinds(), Formats::rewind);
+        .list(s.rewinds(), Formats::rewind).list(s.script() == null ? List.of() : List.of(s.script()), Formats::scriptReport);
   }
 
   static RunSummary runSummary(WireIn in) {
     return new RunSummary(in.str(), spec(in.str()), in.name(RunState.class), in.i32(), in.i64(), in.f64(), in.f64(),
         in.f64(), in.f64(), in.f64(), in.i64(), in.i64(), diagnosis(in), in.list(Formats::lrChange), in.str(), in.str(),
-        in.i64(), in.list(Formats::rewind));
+        in.i64(), in.list(Formats::rewind), in.list(Formats::scriptReport).stream().findFirst().orElse(null));
+  }
+
+  /** A script's report: its probes, auto_lr's scope, and the curvature's facts (-1: none yet). */
+  static void scriptReport(WireOut o, ScriptReport r) {
+    Append.Curvature c = r.curvature();
+    o.i32(r.probes()).i64(r.probeSteps()).f64(r.probeSeconds()).f64(r.budget()).str(r.autoLr())
+        .i32(c == null ? -1 : c.preconditioned() ? 1 : 0).f64(c == null ? Double.NaN : c.threshold());
+  }
+
+  static ScriptReport scriptReport(WireIn in) {
+    int probes = in.i32();
+    long steps = in.i64();
+    double seconds = in.f64();
+    double budget = in.f64();
+    String autoLr = in.str();
+    int preconditioned = in.i32();
+    double threshold = in.f64();
+    return new ScriptReport(probes, steps, seconds, budget, autoLr,
+        preconditioned < 0 ? null : new Append.Curvature(preconditioned == 1, threshold));
   }
 
   private static RunSpec spec(String json) {
@@ -107,13 +127,24 @@ final class Formats {
     return new Alert(in.str(), in.str(), in.name(Alert.Kind.class), in.i64(), in.str(), in.f64(), in.i64());
   }
 
+  /** The steps, then each acknowledgement (a probe's outcomes with it), the cycle, and the curvature's facts if sent. */
   static void append(WireOut o, Append a) {
     stepBatch(o, a.steps());
-    o.list(a.acks(), (out, k) -> out.str(k.id()).i64(k.step()));
+    o.list(a.acks(), (out, k) -> out.str(k.id()).i64(k.step()).str(k.error())
+        .list(k.outcomes(), (w, x) -> w.f64(x.factor()).f64(x.endLoss()).i32(x.finite() ? 1 : 0).str(x.error()))
+        .f64(k.seconds()).str(k.refused()));
+    o.i32(a.cycle()).i32(a.curvature() == null ? -1 : a.curvature().preconditioned() ? 1 : 0)
+        .f64(a.curvature() == null ? Double.NaN : a.curvature().threshold());
   }
 
   static Append append(WireIn in) {
-    return new Append(stepBatch(in), in.list(i -> new Append.Ack(i.str(), i.i64())));
+    StepBatch steps = stepBatch(in);
+    List<Append.Ack> acks = in.list(i -> new Append.Ack(i.str(), i.i64(), i.str(),
+        i.list(x -> new Append.Outcome(x.f64(), x.f64(), x.i32() == 1, x.str())), i.f64(), i.str()));
+    int cycle = in.i32();
+    int preconditioned = in.i32();
+    double threshold = in.f64();
+    return new Append(steps, acks, cycle, preconditioned < 0 ? null : new Append.Curvature(preconditioned == 1, threshold));
   }
 
   static void appended(WireOut o, Appended a) {

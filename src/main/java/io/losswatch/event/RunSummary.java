@@ -20,10 +20,20 @@ import java.util.List;
  * @param parent the run this one was branched from, null for a run of its own
  * @param branchedAt the parent's step this run's state was taken after (its history starts after it); 0 without a parent
  * @param rewinds the guard's rollbacks, oldest first
+ * @param script a script's run's probes, auto_lr and curvature ({@link ScriptReport}); null for a built-in run
  */
 public record RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
     double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis,
-    List<LrChange> lrChanges, String reason, String parent, long branchedAt, List<Rewind> rewinds) implements RunEvent {
+    List<LrChange> lrChanges, String reason, String parent, long branchedAt, List<Rewind> rewinds, ScriptReport script)
+    implements RunEvent {
+  /** A run without a script's report (a built-in run's, or one read back before its policy tells it). */
+  public RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
+      double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis, List<LrChange> lrChanges,
+      String reason, String parent, long branchedAt, List<Rewind> rewinds) {
+    this(id, spec, state, cycle, step, loss, lr, gradNorm, bestLoss, stepsPerSecond, created, updated, diagnosis, lrChanges,
+        reason, parent, branchedAt, rewinds, null);
+  }
+
   /** A run of its own, never rewound. */
   public RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
       double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis, List<LrChange> lrChanges,
@@ -52,7 +62,7 @@ public record RunSummary(String id, RunSpec spec, RunState state, int cycle, lon
   /** The same summary with another diagnosis (rebuilt from a restored run's history). */
   public RunSummary withDiagnosis(Diagnosis d) {
     return new RunSummary(id, spec, state, cycle, step, loss, lr, gradNorm, bestLoss, stepsPerSecond, created, updated, d,
-        lrChanges, reason, parent, branchedAt, rewinds);
+        lrChanges, reason, parent, branchedAt, rewinds, script);
   }
 
   /** The same summary of a run whose spec changed (its tags or notes), at {@code now}. */
@@ -63,7 +73,7 @@ public record RunSummary(String id, RunSpec spec, RunState state, int cycle, lon
 
   public RunSummary withState(RunState s, long now) {
     return new RunSummary(id, spec, s, cycle, step, loss, lr, gradNorm, bestLoss, 0, created, now, diagnosis,
-        lrChanges, null, parent, branchedAt, rewinds);
+        lrChanges, null, parent, branchedAt, rewinds, script);
   }
 
   /** A new run branched from {@code parent} after its step {@code at}, with the lr change that makes it one. */

@@ -1,5 +1,6 @@
 package io.losswatch.history;
 
+import io.losswatch.event.Append;
 import io.losswatch.event.StepBatch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,6 +41,11 @@ public final class RunHistory {
   private int n;
   private long persisted;       // records on disk
   private int cycle;
+  /**
+   * The step a rewind went back to when memory kept none of the steps: the last step until the next is taken (the
+   * store cuts the log there after, so until then the log still ends at the undone steps).
+   */
+  private long wentBackTo = -1;
   private List<StepBatch> abandoned = List.of();
   private final MetricStats stats = new MetricStats();
 
@@ -64,6 +70,7 @@ public final class RunHistory {
   }
 
   public synchronized void append(StepBatch b) {
+    if (b.size() > 0) wentBackTo = -1;
     if (n + b.size() > step.length) reallocate(0, n + b.size());
     System.arraycopy(b.step(), 0, step, n, b.size());
     System.arraycopy(b.loss(), 0, loss, n, b.size());
@@ -91,12 +98,17 @@ public final class RunHistory {
       if (v == null) Arrays.fill(e.getValue(), n, n + b.size(), Double.NaN);
       else System.arraycopy(v, 0, e.getValue(), n, b.size());
     }
-    for (var e : b.metrics().entrySet()) stats.add(e.getKey(), b.step(), e.getValue(), b.size());
+    for (var e : b.metrics().entrySet()) {   // a script's curvature columns are the run's own, not its metrics
+      if (!Append.CURVATURE.contains(e.getKey())) stats.add(e.getKey(), b.step(), e.getValue(), b.size());
+    }
   }
 
-  /** The extra scalars' names this run has had, on disk or in memory (at most 64: a run takes no more). */
+  /**
+   * The extra scalars' names this run has had, on disk or in memory (at most 64: a run takes no more), in the
+   * order they first came: the log's (which outlives a restart), then those memory has and the log not yet.
+   */
   public synchronized List<String> metrics() {
-    if (log == null || extra.keySet().containsAll(log.metrics())) return List.copyOf(extra.keySet());
+    if (log == null) return List.copyOf(extra.keySet());
     List<String> all = new ArrayList<>(log.metrics());
     for (String name : extra.keySet()) if (!all.contains(name)) all.add(name);
     return all;
@@ -203,22 +215,56 @@ public final class RunHistory {
   }
 
   /**
-   * Goes back to step {@code to}, which memory must reach: the steps after it leave the history (returned, and kept
-   * apart in {@link #abandoned()}), and a new cycle starts, so every reader takes the run as it now stands. Call
-   * it only when every step is on disk: the log is cut back to the same step after it.
+   * Goes back to step {@code to}: the steps after it leave the history (returned, with their extra scalars, and kept
+   * apart in {@link #abandoned()}), and cycle {@code newCycle} starts, so every reader takes the run as it now stands.
+   * Call it only when every step is on disk: the log is cut back to the same step after it. A step older than memory
+   * is found on disk (a script's rewind may go back further than the window).
    */
-  public synchronized StepBatch rewind(long to) {
+  public synchronized StepBatch rewind(long to, int newCycle) {
     int at = lowerBound(step, n, to + 1);
-    StepBatch.Builder b = new StepBatch.Builder(Math.max(1, n - at));
-    for (int i = at; i < n; i++) b.add(step[i], loss[i], lr[i], gradNorm[i], t[i]);
+    long cut = first + at;   // the records kept
+    Columns disk = Columns.EMPTY;
+    try {
+      if (at == 0 && log != null && first > 0) {
+        cut = log.find(to + 1, first);
+        disk = log.map(cut, first);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the log of run " + run, e);
+    }
+    StepBatch.Builder b = new StepBatch.Builder(Math.max(1, disk.size() + n - at));
+    for (int i = 0; i < disk.size(); i++) {
+      b.add(disk.step(i), disk.loss(i), disk.lr(i), disk.gradNorm(i), disk.t(i));
+      for (int k = 0; k < disk.metrics().size(); k++) metric(b, disk.metrics().get(k), disk.metric(k, i));
+    }
+    for (int i = at; i < n; i++) {
+      b.add(step[i], loss[i], lr[i], gradNorm[i], t[i]);
+      for (Map.Entry<String, double[]> e : extra.entrySet()) metric(b, e.getKey(), e.getValue()[i]);
+    }
     StepBatch gone = b.build(run, cycle);
-    n = at;
+    if (cut < first) {   // memory held none of what stays: it starts empty at the cut
+      first = cut;
+      n = 0;
+    } else {
+      n = at;
+    }
     persisted = Math.min(persisted, first + n);
-    cycle++;
+    wentBackTo = n == 0 ? to : -1;
+    cycle = newCycle;
     stats.reset(lastStep());   // the extremes of what it undid are gone with it
     abandoned = new ArrayList<>(abandoned);
     abandoned.add(gone);
     return gone;
+  }
+
+  /** A step's extra scalar into a batch being built (a NaN leaves it out: the column reads NaN there all the same). */
+  private static void metric(StepBatch.Builder b, String name, double v) {
+    if (!Double.isNaN(v)) b.metric(name, v);
+  }
+
+  /** A restored run's cycle: one per rewind its log went through. */
+  public synchronized void cycle(int c) {
+    cycle = c;
   }
 
   /** The stretches rewinds took out, in order. */
@@ -233,7 +279,9 @@ public final class RunHistory {
 
   /** The last step, 0 when there is none. */
   public synchronized long lastStep() {
-    return n > 0 ? step[n - 1] : log == null ? 0 : log.lastStep();
+    if (n > 0) return step[n - 1];
+    if (log == null) return 0;
+    return wentBackTo >= 0 ? Math.min(wentBackTo, log.lastStep()) : log.lastStep();
   }
 
   /**
@@ -306,10 +354,8 @@ public final class RunHistory {
       size = n;
     }
     try {
-      // the records of the range: on disk below the window's start, in memory from it
-      long lo = size > 0 && from >= s[0] ? start + lowerBound(s, size, from) : log == null ? 0 : log.find(from, start);
-      long hi = size > 0 && to >= s[0] ? start + lowerBound(s, size, to == Long.MAX_VALUE ? to : to + 1)
-          : log == null ? 0 : log.find(to == Long.MAX_VALUE ? to : to + 1, start);
+      long lo = record(from, s, size, start);
+      long hi = to == Long.MAX_VALUE ? start + size : record(to + 1, s, size, start);
       if (hi - lo > limit) hi = lo + limit;
       if (hi <= lo) return new StepBatch.Builder(1).build(run, c);
       Columns memory = new ArrayColumns(s, l, r, g, time, size, List.copyOf(x.keySet()), x.values().toArray(new double[0][]));
@@ -400,6 +446,29 @@ public final class RunHistory {
     MetricPoints points() {
       return new MetricPoints(Arrays.copyOf(step, n), Arrays.copyOf(t, n), Arrays.copyOf(value, n));
     }
+  }
+
+  /** How many steps {@code from}..{@code to} (inclusive) holds: records, however sparse the steps. May read the disk. */
+  public long count(long from, long to) {
+    long[] s;
+    long start;
+    int size;
+    synchronized (this) {
+      s = step;
+      start = first;
+      size = n;
+    }
+    try {
+      return Math.max(0, (to == Long.MAX_VALUE ? start + size : record(to + 1, s, size, start)) - record(from, s, size, start));
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the log of run " + run, e);
+    }
+  }
+
+  /** The first record whose step is at least {@code step}: on disk below the window's start, in memory from it. */
+  private long record(long step, long[] s, int size, long start) throws IOException {
+    if (size > 0 && step >= s[0]) return start + lowerBound(s, size, step);
+    return log == null ? 0 : log.find(step, start);
   }
 
   /** The first index in {@code s[0..size)} whose step is at least {@code step} ({@code size} if none). */

@@ -6,8 +6,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +39,10 @@ public final class StepLog {
   /** Records per mapped region: a region must stay under 2 GiB, so a run of any length can be read. */
   private static final int REGION_SHIFT = 24;
   private static final int BUFFER_RECORDS = 8192;
+  /** The extra scalars' names, one a line, in the order they first came: a CSV's columns keep it across restarts. */
+  static final String ORDER = "metrics.txt";
+  /** A new column is NaN-filled under this suffix, and takes its name only once whole. */
+  private static final String NEW = ".new";
   private final Path dir;
   private volatile long count;
   private volatile long lastStep;
@@ -87,13 +93,25 @@ public final class StepLog {
     return file.substring(7, file.length() - 4).replace("%2F", "/");
   }
 
-  /** The extra scalars' columns, each made exactly {@code records} long: cut back, or NaN-filled where a kill left it short. */
+  /**
+   * The extra scalars' columns, each made exactly {@code records} long: cut back, or NaN-filled where a kill left it
+   * short. In the order they first came ({@link #ORDER}); a column it does not list (a log from before it) comes
+   * after, by name. A new column that a kill left half-filled is gone: it had no step of its own yet.
+   */
   private static List<String> repairMetrics(Path dir, long records) throws IOException {
     List<String> names = new ArrayList<>();
+    Path order = dir.resolve(ORDER);
+    if (Files.exists(order)) {
+      for (String n : Files.readAllLines(order, StandardCharsets.UTF_8)) {
+        if (!n.isEmpty() && !names.contains(n) && Files.exists(metricFile(dir, n))) names.add(n);
+      }
+    }
     try (var files = Files.list(dir)) {
       for (Path f : files.sorted().toList()) {
-        String name = metricName(f.getFileName().toString());
-        if (name != null) names.add(name);
+        String n = f.getFileName().toString();
+        String name = metricName(n);
+        if (name != null && !names.contains(name)) names.add(name);
+        if (n.startsWith("metric.") && n.endsWith(".f64" + NEW)) Files.delete(f);   // a new column a kill cut short
       }
     }
     for (String name : names) {
@@ -287,9 +305,9 @@ public final class StepLog {
     for (String name : names) {
       FileChannel ch = metricWriters.get(name);
       if (ch == null) {
+        if (!metrics.contains(name)) addColumn(name, names);
         ch = FileChannel.open(metricFile(dir, name), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         metricWriters.put(name, ch);
-        if (!metrics.contains(name)) nanFill(ch, 0, count);   // a new column: NaN for the steps before it
       }
       double[] v = b.metrics().get(name);
       if (v == null) {
@@ -302,6 +320,50 @@ public final class StepLog {
       for (long p = count * 8; buf.hasRemaining(); ) p += ch.write(buf, p);
     }
     if (names.size() != metrics.size()) metrics = List.copyOf(names);
+  }
+
+  /**
+   * Makes a new column: its name in {@link #ORDER} first, then NaN for every record before it, written aside and
+   * renamed once whole. So a full disk or a kill part-way leaves no column that reads 0.0 for the steps before it:
+   * the next try starts it over. {@code names}: every column, in order, this one among them.
+   */
+  private void addColumn(String name, List<String> names) throws IOException {
+    Path order = dir.resolve(ORDER);
+    List<String> listed = Files.exists(order) ? Files.readAllLines(order, StandardCharsets.UTF_8) : List.of();
+    if (!listed.contains(name)) {
+      List<String> all = new ArrayList<>(names.subList(0, names.indexOf(name) + 1));
+      for (String n : listed) if (!all.contains(n)) all.add(n);
+      replace(order, (String.join("\n", all) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    Path fresh = dir.resolve(metricFile(dir, name).getFileName() + NEW);
+    try (FileChannel ch = FileChannel.open(fresh, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      nanFill(ch, 0, count);
+      ch.force(false);
+      Files.move(fresh, metricFile(dir, name), StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      try {
+        Files.deleteIfExists(fresh);   // the space it took is the disk's again
+      } catch (IOException again) {
+        e.addSuppressed(again);
+      }
+      throw e;
+    }
+  }
+
+  /** Replaces {@code file} with {@code bytes} whole, durably: written aside, forced, renamed. */
+  private static void replace(Path file, byte[] bytes) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + NEW);
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer b = ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) ch.write(b);
+      ch.force(false);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** Makes every appended step durable (fsync); nothing to do when nothing was appended since the last time. */

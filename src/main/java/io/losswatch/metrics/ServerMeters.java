@@ -13,8 +13,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Filter;
-import java.util.logging.Logger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Everything /metrics shows, in three parts: the JVM's and Vert.x's series ({@link #registry()}, the bulk of a
@@ -24,26 +23,12 @@ import java.util.logging.Logger;
  * always fresh; and every run's series, always fresh.
  */
 public final class ServerMeters {
-  /**
-   * vertx-micrometer-metrics 5.0 registers the event bus' handler gauge again at every consumer, as it does a few
-   * other gauges of its own (vert-x3/vertx-micrometer-metrics#259); Micrometer then logs "This Gauge has been
-   * already registered (MeterId{name='vertx.eventbus.handlers'…})" at every start. The value is right (Vert.x keeps
-   * one counter per gauge and every registration reads it), so that line is dropped, for Vert.x's gauges only: a
-   * double registration of any other meter is still logged. Held here: the logging framework keeps loggers weakly.
-   */
-  private static final Logger MICROMETER = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
-  private static final String VERTX_GAUGE_AGAIN = "This Gauge has been already registered (MeterId{name='vertx.";
-
-  static {
-    Filter before = MICROMETER.getFilter();
-    MICROMETER.setFilter(r -> !(r.getMessage() != null && r.getMessage().startsWith(VERTX_GAUGE_AGAIN))
-        && (before == null || before.isLoggable(r)));
-  }
-
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final PrometheusMeterRegistry own = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger wsClients = new AtomicInteger();
   private final Counter wsDropped;
+  private final AtomicLong bodyBytes = new AtomicLong();
+  private final Counter bodiesBusy;
   private final RunSeries runSeries = new RunSeries();
   static final long PROCESS_SERIES_MAX_AGE_MS = 1000;
   private String processSeries;
@@ -60,6 +45,11 @@ public final class ServerMeters {
         .description("Open WebSocket connections").register(own);
     wsDropped = Counter.builder("losswatch.ws.dropped")
         .description("Messages not sent to slow WebSocket clients (conflated or replaced by a gap)")
+        .register(own);
+    Gauge.builder("losswatch.http.body.bytes", bodyBytes, AtomicLong::get)
+        .description("Request bodies being read now, as declared (bounded: beyond, 503 busy)").register(own);
+    bodiesBusy = Counter.builder("losswatch.http.busy")
+        .description("Requests refused 503 before their body was read: too many bodies being read at once")
         .register(own);
   }
 
@@ -105,5 +95,13 @@ public final class ServerMeters {
 
   public Counter wsDropped() {
     return wsDropped;
+  }
+
+  public AtomicLong bodyBytes() {
+    return bodyBytes;
+  }
+
+  public Counter bodiesBusy() {
+    return bodiesBusy;
   }
 }

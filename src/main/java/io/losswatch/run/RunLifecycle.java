@@ -3,9 +3,9 @@ package io.losswatch.run;
 import io.losswatch.core.Trainer;
 import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.core.diagnosis.Diagnosis;
-import io.losswatch.core.diagnosis.Verdict;
 import io.losswatch.core.state.State;
 import io.losswatch.event.Alert;
+import io.losswatch.event.Append;
 import io.losswatch.event.Checkpoint;
 import io.losswatch.event.Events;
 import io.losswatch.event.Fork;
@@ -28,8 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.logging.Filter;
-import java.util.logging.Logger;
 
 /**
  * One run's life, whatever its {@link StepSource}: its state ({@link RunState}'s table), its diagnosis, alerts and lr
@@ -50,20 +48,6 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
   static final long DEMO_RESTART_MS = 3000;
   /** The lr changes a summary carries, the newest. */
   static final int MAX_LR_CHANGES = 100;
-  /**
-   * The store's word can reach a run's {@code written} consumer as the run goes away (deleted, or the server
-   * stopping), and Vert.x then logs "Discarding message since the consumer is not registered" for each: a race
-   * with nothing lost (a gone run waits for nothing), so those lines are dropped; any other stays. Held here:
-   * the logging framework keeps loggers weakly.
-   */
-  private static final Logger CONSUMERS = Logger.getLogger("io.vertx.core.eventbus.impl.MessageConsumerImpl");
-
-  static {
-    Filter before = CONSUMERS.getFilter();
-    CONSUMERS.setFilter(r -> !(r.getMessage() != null && r.getMessage().startsWith("Discarding message since the consumer is"
-        + " not registered") && r.getMessage().endsWith(".written")) && (before == null || before.isLoggable(r)));
-  }
-
   private final Run run;
   private final RunPolicy policy;
   private final StepSource source;
@@ -89,8 +73,9 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
   private long rateStep;
   private double rate;
   private long refreshedNanos = System.nanoTime() - REFRESH_NANOS;
-  private long slowAlertedSince = -1;
   private long checkpointNanos;
+  /** How a script's run's script measures the sharpness, as it last said (null: not yet, or a built-in run). */
+  private Append.Curvature curvature;
   private long restartTimer = -1;
   /** A rewind the guard called for at this step (-1: none), done once every step is on disk, and why. */
   private long rewindAt = -1;
@@ -109,6 +94,7 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
     rateStep = step;
     lrChanges.addAll(s.lrChanges());
     rewinds.addAll(s.rewinds());
+    curvature = s.script() == null ? null : s.script().curvature();
     this.source = source.apply(this);
   }
 
@@ -121,9 +107,12 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
     return new RunLifecycle(run, policy, life -> new TrainerSource(life, run, policy, first, continued));
   }
 
-  /** A script's run, its diagnosis as {@code policy} has it (fresh, or rebuilt from its history after a restart). */
-  static RunLifecycle script(Run run, RunPolicy policy) {
-    return new RunLifecycle(run, policy, life -> new ScriptSource(life, run, policy));
+  /**
+   * A script's run, its diagnosis as {@code policy} has it (fresh, or rebuilt from its history after a restart);
+   * {@code resumed}: a person resumed it after it ended, and it runs again as it starts.
+   */
+  static RunLifecycle script(Run run, RunPolicy policy, boolean resumed) {
+    return new RunLifecycle(run, policy, life -> new ScriptSource(life, run, policy, resumed));
   }
 
   @Override
@@ -222,9 +211,9 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
   }
 
   /**
-   * After a batch of steps: the diagnosis if it changed (with its alerts; a built-in run's once its advice is
-   * proven), or its refreshed text (no alert; at most once per {@link #REFRESH_NANOS}), a lasting too_slow, and a
-   * checkpoint when one is due.
+   * After a batch of steps: the diagnosis if it changed (a built-in run's once its advice is proven), or its refreshed
+   * text (at most once per {@link #REFRESH_NANOS}), the alert it calls for (one per episode), and a checkpoint when
+   * one is due.
    */
   @Override
   public void observed() {
@@ -235,35 +224,36 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
       refreshedNanos = System.nanoTime();
       publish();
     }
-    Diagnosis d = policy.shown();
-    if (d.verdict() == Verdict.TOO_SLOW && slowAlertedSince != d.sinceStep() && !run.spec().rangeTest()
-        && step - d.sinceStep() >= RunPolicy.SLOW_STEPS) {
-      slowAlertedSince = d.sinceStep();
-      alert(Alert.Kind.TOO_SLOW, d);
-    }
+    raiseAlert();
     if (System.nanoTime() - checkpointNanos >= CHECKPOINT_NANOS) checkpoint();
   }
 
-  /** Tells everyone the diagnosis as it stands now, and raises the alerts it calls for. */
+  /** Tells everyone the diagnosis as it stands now, and raises the alert it calls for. */
   @Override
   public void announce() {
     policy.told();
     refreshedNanos = System.nanoTime();
-    Diagnosis d = policy.shown();
-    if (!run.spec().rangeTest()) {   // a range test blows its loss up on purpose
-      switch (d.verdict()) {
-        case DIVERGING -> alert(Alert.Kind.DIVERGING, d);
-        case NON_FINITE -> alert(Alert.Kind.NON_FINITE, d);
-        default -> { }
-      }
-    }
+    raiseAlert();
     publish();
   }
 
-  /** The lr changed from step {@code at} on: recorded, and the diagnosis starts afresh. */
+  /** The alert the diagnosis calls for now, if any: the policy says which, once per episode (none for a range test). */
+  private void raiseAlert() {
+    Alert.Kind kind = policy.alert(step);
+    if (kind != null) alert(kind, policy.shown());
+  }
+
+  @Override
+  public void curvature(Append.Curvature c) {
+    if (c.equals(curvature)) return;
+    curvature = c;
+    publish();
+  }
+
+  /** The lr changed from step {@code at} on: recorded, and the diagnosis looks afresh (its episode goes on). */
   @Override
   public void lrChanged(long at, double from, double to, String cause) {
-    policy.lrChanged();
+    policy.lrChanged(at, from, to, cause);
     lrChanges.add(new LrChange(at, from, to, cause));
     if (lrChanges.size() > MAX_LR_CHANGES) lrChanges.remove(0);
     checkpoint();   // a resume must not go on with the old lr
@@ -293,8 +283,8 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
    * reads the run as it now stands; the lr changes made after it are undone with its steps.
    */
   @Override
-  public void rewound(long at, long to, double lrBefore, double lrAfter, String why) {
-    StepBatch abandoned = run.history().rewind(to);
+  public void rewound(long at, long to, double lrBefore, double lrAfter, String why, int cycle) {
+    StepBatch abandoned = run.history().rewind(to, cycle);
     rewinds.add(new Rewind(at, to, lrBefore, lrAfter, why));
     Events.publish(vertx.eventBus(), new Rewound(run.id(), rewinds.size(), to, abandoned));
     lrChanges.removeIf(c -> c.step() > to);
@@ -302,6 +292,13 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
     alert(Alert.Kind.REWOUND, "rewound at step " + at + " (" + why + ") to step " + to + ", lr " + RunPolicy.fmt(lrBefore)
         + " → " + RunPolicy.fmt(lrAfter) + " (rewind " + rewinds.size() + " of " + policy.maxRewinds() + ")", lrAfter);
     publish();
+  }
+
+  /** The guard fired at step {@code at} and the script could not go back ({@code why}): said, and the run goes on. */
+  @Override
+  public void notRewound(long at, String why) {
+    alert(Alert.Kind.REWOUND, "not rewound: its guard fired at step " + at + " but the script could not go back (" + why
+        + "); the run goes on as it is", Double.NaN);
   }
 
   /** The guard fired once more than it may at step {@code at} ({@code why}): the run ends diverged, and says why. */
@@ -332,7 +329,6 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
         bestLoss = Double.NaN;
         policy.startOver();
         lrChanges.clear();
-        slowAlertedSince = -1;
         source.start();
       });
     }
@@ -380,7 +376,7 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
     RunSummary old = run.summary();
     return new RunSummary(run.id(), run.spec(), s, run.cycle(), step, loss, lr, gradNorm, bestLoss,
         s == RunState.RUNNING ? rate : 0, old.created(), System.currentTimeMillis(), policy.shown(),
-        List.copyOf(lrChanges), reason(s), old.parent(), old.branchedAt(), List.copyOf(rewinds));
+        List.copyOf(lrChanges), reason(s), old.parent(), old.branchedAt(), List.copyOf(rewinds), policy.report(curvature));
   }
 
   /** The reason shown with the state: storage, while the run is paused for it; a failed script's message. */
@@ -469,6 +465,10 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
         if (advice && !d.hasAdvice()) {
           throw RunRefusal.of(RunRefusal.Kind.CONFLICT, "run " + run.id() + " has no advice to apply (" + d.verdict().label() + ")");
         }
+        if (advice && !RunPolicy.settable(d.suggestedLr())) {   // as /lr would refuse it
+          throw RunRefusal.of(RunRefusal.Kind.CONFLICT, "run " + run.id() + " has no advice to apply: its suggested lr "
+              + d.suggestedLr() + " is no lr to set (an lr must be > 0)");
+        }
         source.setLr(advice ? d.suggestedLr() : c.lr(), advice ? "advice" : "set");
         announce();
       }
@@ -485,6 +485,14 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
         }
       }
       case RESUME -> {
+        if (run.spec().external() && state == RunState.INTERRUPTED) {   // a person takes it on before its script does
+          changeState(RunState.RUNNING);
+          return;
+        }
+        if (run.spec().external() && !state.isLive()) {
+          throw RunRefusal.of(RunRefusal.Kind.UNAVAILABLE, "run " + run.id() + " is " + state.label() + " and letting go of"
+              + " its steps now; resume it again in a moment");
+        }
         if (state != RunState.PAUSED || storageFault) {
           throw refusal(storageFault ? "cannot resume while its steps cannot be written (storage); it resumes by"
               + " itself once they are" : "cannot resume");

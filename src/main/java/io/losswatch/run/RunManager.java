@@ -154,7 +154,7 @@ public final class RunManager {
             if (!demo) release();   // registered (or not): runs.size() counts it from here on
           }
           Events.publish(vertx.eventBus(), run.summary());
-          RunLifecycle life = spec.external() ? RunLifecycle.script(run, new RunPolicy(spec))
+          RunLifecycle life = spec.external() ? RunLifecycle.script(run, new RunPolicy(spec), false)
               : RunLifecycle.builtIn(run, p.trainer, false);
           return vertx.deployVerticle(life).map(deployment -> {
             run.deploymentId(deployment);
@@ -248,12 +248,16 @@ public final class RunManager {
 
   /**
    * Resumes a run: a paused one by command; a built-in one a restart interrupted from its last checkpoint, exactly
-   * ({@link Forks#resume}), running before this is answered.
+   * ({@link Forks#resume}), running before this is answered; a script's run that a restart interrupted, or that ended
+   * (its script crashed, or finished and is started again: W&amp;B's {@code resume="allow"}), runs again, its diagnosis,
+   * the lrs it failed at and its guard's count replayed from its history, and numbers on from its last step.
    */
   public Future<RunSummary> resume(Run run) {
     if (run.summary().state() == RunState.LOST) return adopt(run).compose(this::resume);
     if (!run.local()) return toOwner(run, "resume");   // its node resumes it
-    if (run.spec().external() || run.summary().state() != RunState.INTERRUPTED) {
+    RunState state = run.summary().state();
+    if (run.spec().external() && !state.isLive() && state != RunState.INTERRUPTED) return resumeScript(run);
+    if (run.spec().external() || state != RunState.INTERRUPTED) {
       return command(run, RunCommand.of(RunCommand.Kind.RESUME));
     }
     if (!resuming.add(run.id())) return Future.failedFuture(Forks.conflict(run, "is being resumed already"));
@@ -262,6 +266,26 @@ public final class RunManager {
         .map(deployment -> {
           run.deploymentId(deployment);
           return run.summary();
+        })
+        .onComplete(x -> resuming.remove(run.id()));
+  }
+
+  /**
+   * A script's run that ended runs again: by its verticle, if it still has one (it is about to let go of it: try
+   * again), else by a new one, its policy replayed off the event loop.
+   */
+  private Future<RunSummary> resumeScript(Run run) {
+    if (!resuming.add(run.id())) return Future.failedFuture(Forks.conflict(run, "is being resumed already"));
+    return vertx.eventBus().<RunSummary>request(Events.commands(run.id()), RunCommand.of(RunCommand.Kind.RESUME))
+        .map(m -> m.body())
+        .recover(e -> {
+          if (!(e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS)) return Future.failedFuture(e);
+          return vertx.executeBlocking(() -> RunPolicy.replayed(run.spec(), run.history(), run.summary()), false)
+              .compose(policy -> vertx.deployVerticle(RunLifecycle.script(run, policy, true)))
+              .map(deployment -> {
+                run.deploymentId(deployment);
+                return run.summary();
+              });
         })
         .onComplete(x -> resuming.remove(run.id()));
   }

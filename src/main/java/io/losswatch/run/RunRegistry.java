@@ -31,6 +31,7 @@ public final class RunRegistry {
   public Run restore(RunFiles.Restored r) {
     RunHistory history = new RunHistory(r.summary().id(), r.log());
     history.abandoned(r.abandoned());
+    history.cycle(r.summary().cycle());
     Run run = new Run(r.summary().id(), r.summary().spec(), false, history, r.summary());
     runs.put(run.id(), run);
     return run;

@@ -8,7 +8,9 @@ import java.util.Map;
 /**
  * What a script's run told its script to do and has not yet heard back about. Each command repeats in every append's
  * answer until the script acknowledges it (with the step it took effect at); a newer lr replaces one not yet
- * acknowledged, a resume takes back a pause the script has not heard of, and a stop makes both moot.
+ * acknowledged, a resume takes back a pause the script has not heard of, and a stop makes both moot. Ids go on from
+ * {@code c1}; a run taken back after a restart starts again from there, and its script takes a command it has
+ * heard of (by id) for a new one only once the answers no longer carried it.
  */
 final class ScriptCommands {
   /** A command sent, with what the run needs to record it once acknowledged. */
@@ -42,6 +44,11 @@ final class ScriptCommands {
   /** Back to step {@code to} at the latest, lr ×{@code factor} of {@code lrBefore}; the guard fired at step {@code at} ({@code why}). */
   void rewind(long at, long to, double factor, double lrBefore, String why) {
     add(Appended.Command.rewind(next(), to, factor), lrBefore, why, at);
+  }
+
+  /** Run the lr ×each of {@code factors} for {@code horizon} steps from the exact state now, then come back. */
+  void probe(double[] factors, int horizon) {
+    add(Appended.Command.probe(next(), factors, horizon), Double.NaN, null, -1);
   }
 
   /** The command {@code id}, acknowledged now: null when unknown or acknowledged before. */

@@ -1,5 +1,6 @@
 package io.losswatch.run;
 
+import io.losswatch.core.diagnosis.FailedLrs;
 import io.losswatch.core.state.State;
 import io.losswatch.event.Append;
 import io.losswatch.event.Appended;
@@ -29,6 +30,13 @@ import java.util.List;
  * kept (the script keeps each step until then). While the run is a window ahead of the store, appends wait (a few;
  * more are refused as busy); while the store cannot write, they are refused as {@code storage} at once, those
  * waiting too, and the script sends them again.
+ *
+ * <p>Each step goes through the run's {@link io.losswatch.core.policy.ScriptPolicy}, whose decisions become commands:
+ * an lr (auto_lr), a {@code probe} (look-ahead on the script's model; its acknowledgement carries the branches'
+ * losses), a {@code rewind} (the guard), a {@code stop} with reason {@code diverged} (the guard out of rewinds). A
+ * guarded script's appends say their cycle: the first acknowledgement of an append of a new cycle is its rewind's, the
+ * step it went back to, and the run goes back there too (the steps after it kept apart, once every step before is on
+ * disk); an append of an older cycle (steps in flight from before the rewind) is dropped.
  */
 final class ScriptSource implements StepSource {
   /** Appends held while the store catches up; more are refused (busy) for the script to send again. */
@@ -44,17 +52,23 @@ final class ScriptSource implements StepSource {
   private final ArrayDeque<Taken> unanswered = new ArrayDeque<>();
   /** The lr the script uses now, as far as the run knows. */
   private double scriptLr;
+  /** Whether the script heard the stop the run sent it (a person's, or the guard's out of rewinds). */
   private boolean stopHeard;
+  /** Whether the guard ended the run (no more decisions for the steps still coming). */
+  private boolean guardEnded;
+  /** A run a person resumed after it ended: it runs again as its verticle starts. */
+  private final boolean resumed;
   /** Finishes answered once the run's last step is on disk and it took its end state (a script may ask twice). */
   private final List<Message<Finish>> finishing = new ArrayList<>();
 
   private record Taken(Message<Append> m, long accepted, long duplicates, long skipped, long lastStep, long records) {
   }
 
-  ScriptSource(Lifecycle life, Run run, RunPolicy policy) {
+  ScriptSource(Lifecycle life, Run run, RunPolicy policy, boolean resumed) {
     this.life = life;
     this.run = run;
     this.policy = policy;
+    this.resumed = resumed;
     double lr = run.summary().lr();
     scriptLr = Double.isNaN(lr) ? run.spec().lr() : lr;
   }
@@ -65,7 +79,7 @@ final class ScriptSource implements StepSource {
     var appends = bus.<Append>consumer(Events.append(run.id()), this::offer);
     var finishes = bus.<Finish>consumer(Events.finish(run.id()), this::finish);
     return Future.all(appends.completion(), finishes.completion()).onSuccess(v -> {
-      if (life.state() == RunState.CREATED) life.running();   // its script is running
+      if (life.state() == RunState.CREATED || resumed && !life.state().isLive()) life.running();   // its script is running
     });
   }
 
@@ -74,7 +88,7 @@ final class ScriptSource implements StepSource {
     RunRefusal no = refusal();
     if (no != null) {
       no.fail(m);
-    } else if (behind() || !waiting.isEmpty()) {
+    } else if (mustWait(m.body()) || !waiting.isEmpty()) {
       if (waiting.size() < MAX_WAITING) waiting.add(m);   // taken once the store caught up
       else RunRefusal.of(RunRefusal.Kind.BUSY, "busy: run " + run.id() + " is writing what it has; send this again later").fail(m);
     } else {
@@ -85,7 +99,7 @@ final class ScriptSource implements StepSource {
   /** Why the run takes no append now (it ended, or its store cannot write), or null. */
   private RunRefusal refusal() {
     RunState state = life.state();
-    if (!state.isLive() && state != RunState.INTERRUPTED && !(state == RunState.STOPPED && !stopHeard)) {
+    if (!state.isLive() && state != RunState.INTERRUPTED && !holding()) {
       return RunRefusal.isEnd(state) ? RunRefusal.ended(run.id(), state, "it takes no more steps") : life.refusal("it takes no steps");
     }
     return life.storageFault() ? storage() : null;
@@ -94,6 +108,14 @@ final class ScriptSource implements StepSource {
   /** Whether the run is a window ahead of its store: appends wait. */
   private boolean behind() {
     return run.history().unwritten() >= RunHistory.MAX_UNWRITTEN;
+  }
+
+  /**
+   * Whether {@code a} waits for the store: the run is a window ahead of it, or {@code a} begins a new cycle (a rewind)
+   * while steps before it are not yet on disk (the log is cut back with the history).
+   */
+  private boolean mustWait(Append a) {
+    return behind() || a.cycle() > run.cycle() && run.history().unwritten() > 0;
   }
 
   private void takeOrRefuse(Message<Append> m) {
@@ -105,19 +127,31 @@ final class ScriptSource implements StepSource {
   }
 
   /**
-   * Takes what the script applied and the steps it did not send before. The metrics' cap is checked here, as the
-   * append is taken, so appends waiting together cannot pass it together.
+   * Takes what the script applied and the steps it did not send before, each through the run's policy. The metrics'
+   * cap is checked here, as the append is taken, so appends waiting together cannot pass it together.
    */
   private void take(Message<Append> m) {
     Append a = m.body();
     StepBatch b = a.steps();
-    List<String> names = run.history().metrics();
-    List<String> added = b.metrics().keySet().stream().filter(n -> !names.contains(n)).toList();
+    if (a.cycle() >= 0 && a.cycle() < run.cycle()) {
+      stale(m, a);
+      return;
+    }
+    boolean rewound = a.cycle() > run.cycle();
+    if (rewound && a.acks().isEmpty()) {
+      throw RunRefusal.invalid("cycle", "an append of a new cycle (" + a.cycle() + "; the run is in cycle " + run.cycle()
+          + ") begins with the acknowledgement of the rewind that began it");
+    }
+    List<String> names = run.history().metrics().stream().filter(n -> !Append.CURVATURE.contains(n)).toList();
+    List<String> added = b.metrics().keySet().stream()
+        .filter(n -> !names.contains(n) && !Append.CURVATURE.contains(n)).toList();
     if (names.size() + added.size() > Run.MAX_METRICS) {
       throw RunRefusal.invalid("metrics." + added.get(Math.max(0, Run.MAX_METRICS - names.size())), "a run has at most "
           + Run.MAX_METRICS + " metrics; it has " + names.size() + ", and this append adds " + added.size() + " more");
     }
-    acknowledged(a);
+    if (rewound) rewind(a);
+    acknowledged(a, rewound ? 1 : 0);
+    if (a.curvature() != null) life.curvature(a.curvature());
     long last = run.history().lastStep();
     int from = 0;
     while (from < b.size() && b.step()[from] <= last) from++;
@@ -126,12 +160,30 @@ final class ScriptSource implements StepSource {
       StepBatch fresh = b.from(from);
       if (fresh.cycle() != run.cycle()) fresh = fresh.withCycle(run.cycle());
       if (life.state() == RunState.INTERRUPTED) life.running();   // its script came back
+      long divergedAt = -1;
       for (int i = 0; i < fresh.size(); i++) {
         if (!Double.isNaN(fresh.lr()[i])) scriptLr = fresh.lr()[i];
-        double auto = policy.afterScriptStep(fresh.step()[i], fresh.loss()[i], fresh.lr()[i], fresh.gradNorm()[i]);
-        if (!Double.isNaN(auto)) setLr(auto, "auto");
+        if (guardEnded || !life.state().isLive()) continue;   // steps in flight after the run ended: kept, not judged
+        long step = fresh.step()[i];
+        switch (policy.afterScriptStep(step, fresh.loss()[i], fresh.lr()[i], fresh.gradNorm()[i])) {
+          case PROBE -> commands.probe(policy.script().probeFactors(), policy.script().probeHorizon());
+          case SET_LR -> setLr(policy.script().autoLr(), "auto");
+          case REWIND -> commands.rewind(step, policy.script().rewindTo(), policy.script().rewindFactor(), scriptLr,
+              policy.trigger());
+          case DIVERGED -> {
+            guardEnded = true;
+            divergedAt = step;
+          }
+          case STEP -> { }
+        }
       }
       life.took(fresh);
+      if (divergedAt >= 0) {
+        // out of rewinds: the script is told to stop (reason diverged), and the run ends so once its steps are stored
+        life.guardEnded(divergedAt, policy.trigger());
+        commands.stop("diverged");
+        life.finish(RunState.DIVERGED, null);
+      }
     } else {
       life.touched();
     }
@@ -141,20 +193,73 @@ final class ScriptSource implements StepSource {
     if (stopHeard) life.retire();
   }
 
-  /** The commands the script carried out: an lr change is recorded at the step, and with the lr, the script says. */
-  private void acknowledged(Append a) {
-    StepBatch b = a.steps();
+  /**
+   * An append of a cycle before the run's: steps the script sent before it went back, now undone — dropped (none
+   * accepted); the commands it acknowledges are not asked again.
+   */
+  private void stale(Message<Append> m, Append a) {
     for (Append.Ack ack : a.acks()) {
+      ScriptCommands.Sent c = commands.acknowledged(ack.id());
+      if (c != null && c.command().op().equals("stop")) stopHeard = true;
+    }
+    life.touched();
+    RunHistory h = run.history();
+    answer(new Taken(m, 0, 0, a.steps().size(), h.lastStep(), h.records()));
+    if (stopHeard) life.retire();
+  }
+
+  /**
+   * The script went back (its rewind's acknowledgement begins the append of its new cycle): to the step it names,
+   * which the run goes back to as well — every step before is on disk, the log is cut back, the steps after it are
+   * kept apart — with the lr the script now reports (else the old one × the guard's factor). A rewind the run
+   * asked before a restart, whose command it no longer knows, is taken all the same: the cycle says it happened.
+   */
+  private void rewind(Append a) {
+    Append.Ack ack = a.acks().get(0);
+    long at = run.history().lastStep();
+    if (ack.step() > at) {
+      throw RunRefusal.invalid("acks[0].step", "a rewind goes back to a step the run has (its last is " + at + "), got "
+          + ack.step());
+    }
+    ScriptCommands.Sent sent = commands.acknowledged(ack.id());
+    String why = sent != null && sent.command().op().equals("rewind") && sent.cause() != null ? sent.cause() : "guard";
+    double factor = sent != null && sent.command().op().equals("rewind") ? sent.command().factor() : policy.rewindFactor();
+    StepBatch b = a.steps();
+    // the lr in force when the guard fired (the script reports the new lr at the step it applied the rewind)
+    double lrBefore = sent != null && FailedLrs.usable(sent.lrBefore()) ? sent.lrBefore() : scriptLr;
+    double lrAfter = b.size() > 0 && FailedLrs.usable(b.lr()[0]) ? b.lr()[0]
+        : FailedLrs.usable(lrBefore) && factor > 0 ? Double.parseDouble(String.format(java.util.Locale.ROOT, "%.12g", lrBefore * factor))
+        : lrBefore;
+    policy.scriptRewound(ack.step(), lrAfter);
+    scriptLr = lrAfter;
+    life.position(ack.step(), Double.NaN, lrAfter, Double.NaN);   // its numbers come with the steps of the new cycle
+    life.rewound(at, ack.step(), lrBefore, lrAfter, why, a.cycle());
+  }
+
+  /**
+   * The commands the script carried out (from the {@code skip}-th acknowledgement on): an lr change is recorded at the
+   * step, and with the lr, the script says; a probe's branches go to the policy; a rewind the script could not make
+   * (an error) leaves the run where it is.
+   */
+  private void acknowledged(Append a, int skip) {
+    StepBatch b = a.steps();
+    for (Append.Ack ack : a.acks().subList(Math.min(skip, a.acks().size()), a.acks().size())) {
       ScriptCommands.Sent c = commands.acknowledged(ack.id());
       if (c == null) continue;   // unknown, or acknowledged before
       switch (c.command().op()) {
         case "lr" -> {
+          if (ack.error() != null) continue;
           double before = reportedBefore(b, ack.step(), scriptLr);
           double now = reported(b, ack.step(), c.command().lr());
           scriptLr = now;
           life.lrChanged(ack.step(), before, now, c.cause());
         }
         case "stop" -> stopHeard = true;
+        case "probe" -> policy.probed(ack);
+        case "rewind" -> {   // not at the head of a new cycle: the script did not go back
+          policy.notRewound();
+          life.notRewound(c.at(), ack.error() != null ? ack.error() : "it began no new cycle");
+        }
         default -> { }   // pause and resume are heard as they are acknowledged
       }
     }
@@ -212,7 +317,7 @@ final class ScriptSource implements StepSource {
   public void go() {
     while (!waiting.isEmpty()) {
       RunRefusal no = refusal();
-      if (no == null && behind()) return;
+      if (no == null && mustWait(waiting.peek().body())) return;
       Message<Append> m = waiting.poll();
       if (no != null) no.fail(m);
       else takeOrRefuse(m);
@@ -230,14 +335,10 @@ final class ScriptSource implements StepSource {
     commands.lr(lr, scriptLr > 0 ? lr / scriptLr : Double.NaN, scriptLr, cause);
   }
 
-  /**
-   * The script goes back to its newest snapshot at or before step {@code to} and acknowledges the step it went back
-   * to. Nothing asks a script's run to rewind yet: issue 20's guard for scripts takes the acknowledgement (the log
-   * cut once stored, {@link RunLifecycle#rewound}, stale steps of the old cycle dropped).
-   */
+  /** A script's guard asks its script to rewind (a command, in {@link #take}); the lifecycle never does. */
   @Override
   public void rewind(long to, double lrFactor, String why) {
-    commands.rewind(run.history().lastStep(), to, lrFactor, scriptLr, why);
+    throw new IllegalStateException("a script's run rewinds at its script's acknowledgement");
   }
 
   @Override
@@ -261,10 +362,10 @@ final class ScriptSource implements StepSource {
     throw life.refusal("is trained elsewhere: it can't be branched here");
   }
 
-  /** A stopped run waits until its script heard it was stopped. */
+  /** A run the server stopped (a person, or its guard out of rewinds) waits until its script heard it. */
   @Override
   public boolean holding() {
-    return life.state() == RunState.STOPPED && !stopHeard;
+    return (life.state() == RunState.STOPPED || life.state() == RunState.DIVERGED) && !stopHeard;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.losswatch.run;
 
 import io.losswatch.core.state.State;
+import io.losswatch.event.Append;
 import io.losswatch.event.Fork;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
@@ -19,8 +20,8 @@ import io.vertx.core.Vertx;
  * its loop (on the user's model) and acknowledges the step it took effect at. Every method runs on the run's event
  * loop.
  *
- * <p>The look-ahead that proves advice is a built-in run's policy's own for now (core's {@code Advisor} forks the
- * trainer); a script's run gets it as a {@code probe} command through a method here, once its policy asks for it.
+ * <p>The look-ahead that proves advice is a built-in run's policy's own (core's {@code Advisor} forks the trainer); a
+ * script's run asks its script for it as a {@code probe} command, as it asks for rewinds and lr changes.
  */
 interface StepSource {
   /** The lifecycle, as its source sees it: what a source asks of the run, and what it tells it. */
@@ -59,14 +60,20 @@ interface StepSource {
     /** The diagnosis as it stands now, told (a built-in run's, once its advice is proven). */
     void announce();
 
+    /** A script said how it measures the sharpness it sends (told when it changes). */
+    void curvature(Append.Curvature c);
+
     /** The lr changed from step {@code at} on, as the source says it took effect. */
     void lrChanged(long at, double from, double to, String cause);
 
     /** The guard fired at step {@code at}: the lifecycle asks for the rewind once every step is on disk. */
     void rewindDue(long at, String why);
 
-    /** The source went back from step {@code at} to its state after step {@code to}. */
-    void rewound(long at, long to, double lrBefore, double lrAfter, String why);
+    /** The source went back from step {@code at} to its state after step {@code to}; the run's cycle is {@code cycle} now. */
+    void rewound(long at, long to, double lrBefore, double lrAfter, String why, int cycle);
+
+    /** The guard fired at step {@code at} and a script could not go back ({@code why}): the run goes on as it is. */
+    void notRewound(long at, String why);
 
     /** The guard fired once more than it may, at step {@code at}: the run is about to end diverged. */
     void guardEnded(long at, String why);

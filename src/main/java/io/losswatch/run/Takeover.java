@@ -54,7 +54,7 @@ final class Takeover {
     RunState state = run.summary().state();
     RunPolicy policy;
     try {
-      policy = RunPolicy.replayed(run.spec(), run.history());
+      policy = RunPolicy.replayed(run.spec(), run.history(), run.summary());
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "cannot rebuild the diagnosis of run " + run.id() + ": " + e.getMessage());
       policy = new RunPolicy(run.spec());
@@ -62,7 +62,7 @@ final class Takeover {
     boolean script = run.spec().external() && state == RunState.INTERRUPTED;
     if (!script) policy.end(run.history().lastStep(), state.label());
     run.summary(run.summary().withDiagnosis(policy.shown()));
-    return new Adopted(run, script ? RunLifecycle.script(run, policy) : null);
+    return new Adopted(run, script ? RunLifecycle.script(run, policy, false) : null);
   }
 
   /**

@@ -227,7 +227,7 @@ final class TrainerSource implements StepSource {
     double lrBefore = trainer.nextLr();
     trainer = policy.rewind(trainer, target);
     life.position(trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm());
-    life.rewound(at, target.step(), lrBefore, trainer.nextLr(), why);
+    life.rewound(at, target.step(), lrBefore, trainer.nextLr(), why, run.cycle() + 1);
   }
 
   /** Sets the lr from the next step on; the change counts from that step. */

@@ -41,6 +41,7 @@ public final class Server {
 
   static {
     configureNetty();
+    Logging.configure();
   }
 
   public static void configureNetty() {
@@ -76,6 +77,10 @@ public final class Server {
    * host, under TLS), and mirrors the others' runs.
    */
   public static Future<Server> start(ServerConfig config, VertxOptions options) {
+    // before anything is loaded: a second server on the same data folder must not touch the first one's files
+    if (config.port() != 0 && !free(config.host(), config.port())) {
+      return Future.failedFuture(new PortInUse(config.host(), config.port(), null));
+    }
     ServerMeters meters = new ServerMeters();
     VertxBuilder builder = Vertx.builder()
         .with(options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)))
@@ -125,19 +130,65 @@ public final class Server {
     ServerConfig bound = config.port() == 0 ? config.toBuilder().port(freePort(config.host())).build() : config;
     // one HTTP verticle per core, all on that port: Vert.x spreads the connections, so fan-out uses every core
     List<HttpVerticle> http = new ArrayList<>();
-    WebConfig web = new WebConfig(bound.host(), bound.port(), bound.allowedHosts(), bound.allowedOrigins(), bound.token(),
-        bound.maxSteps(), bound.maxClients(), meters::scrape, meters.wsClients(), meters.wsDropped());
+    WebConfig web = new WebConfig(bound.host(), bound.port(), bound.allowedHosts(), bound.allowedOrigins(), bound.token(), bound.publicRead(),
+        bound.maxSteps(), bound.maxClients(), meters::scrape, meters.wsClients(), meters.wsDropped(),
+        meters.bodyBytes(), meters.bodiesBusy());
     for (int i = 0; i < HTTP_INSTANCES; i++) http.add(new HttpVerticle(manager, web));
-    return vertx.deployVerticle(new MetricsVerticle(meters, config.metricsRetentionMs(), config.maxMetricRuns()))
+    Future<Server> started = vertx.deployVerticle(new MetricsVerticle(meters, config.metricsRetentionMs(), config.maxMetricRuns()))
         .compose(x -> vertx.deployVerticle(new StoreVerticle(store),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .compose(x -> vertx.deployVerticle(new AlertVerticle(runs, config.alertWebhook(), config.stallAfterMs())))
-        .compose(x -> Future.all(http.stream().map(vertx::deployVerticle).toList()))
+        // join, not all: Vert.x closes only once every instance's listen has settled (else it fails one twice)
+        .compose(x -> Future.join(http.stream().map(vertx::deployVerticle).toList()))
         .compose(x -> manager.adoptInterrupted())
         .compose(x -> members == null ? Future.succeededFuture() : vertx.deployVerticle(new ClusterVerticle(manager, members)))
         .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())
-        .<Server>map(x -> new Server(vertx, members, bound.port(), http, manager, meters, store))
-        .recover(e -> vertx.close().eventually(() -> leave(members)).transform(x -> Future.failedFuture(e)));
+        .<Server>map(x -> new Server(vertx, members, bound.port(), http, manager, meters, store));
+    // answered on no context: once Vert.x is closed its event loops take no more tasks (a listener there was lost)
+    Promise<Server> result = Promise.promise();
+    started.onComplete(ar -> {
+      if (ar.succeeded()) {
+        result.complete(ar.result());
+        return;
+      }
+      Throwable e = inUse(ar.cause()) ? new PortInUse(bound.host(), bound.port(), ar.cause()) : ar.cause();
+      vertx.close().eventually(() -> leave(members)).onComplete(x -> {
+        store.close();
+        result.fail(e);
+      });
+    });
+    return result.future();
+  }
+
+  /** Another program listens on the port this server was to take. */
+  public static final class PortInUse extends RuntimeException {
+    public final int port;
+
+    PortInUse(String host, int port, Throwable cause) {
+      super("port " + port + " is in use: another program (another losswatch?) listens on " + host + ":" + port
+          + "; stop it, or choose another --port", cause, false, false);
+      this.port = port;
+    }
+  }
+
+  /** Whether {@code e} says the address is taken (and not, say, that the host is not this machine's). */
+  private static boolean inUse(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains("Address already in use")) return true;
+    }
+    return false;
+  }
+
+  /** Whether nothing listens on {@code host:port} now (a probe: binding it and letting go at once). */
+  private static boolean free(String host, int port) {
+    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+      s.setReuseAddress(true);   // as the HTTP server binds: a port in TIME_WAIT is free
+      s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName(host), port), 1);
+      return true;
+    } catch (java.io.IOException e) {
+      if (inUse(e)) return false;
+      return true;   // an unknown host or the like: the HTTP server's own bind says what is wrong
+    }
   }
 
   public int port() {

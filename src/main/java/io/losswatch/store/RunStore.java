@@ -9,10 +9,12 @@ import io.losswatch.core.config.Json;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.core.state.State;
+import io.losswatch.event.Append;
 import io.losswatch.event.LrChange;
 import io.losswatch.event.Rewind;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
+import io.losswatch.event.ScriptReport;
 import io.losswatch.event.StepBatch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -158,6 +160,13 @@ public final class RunStore implements RunFiles {
           "why", r.why()));
     }
     m.put("rewinds", rewinds);
+    if (s.script() != null && s.script().curvature() != null) {
+      Append.Curvature c = s.script().curvature();
+      Map<String, Object> curvature = new LinkedHashMap<>();
+      curvature.put("preconditioned", c.preconditioned());
+      if (!Double.isNaN(c.threshold())) curvature.put("threshold", c.threshold());
+      m.put("curvature", curvature);
+    }
     writeAtomically(root.resolve(s.id()), "run.json", Json.write(m).getBytes(StandardCharsets.UTF_8), true);
   }
 
@@ -274,9 +283,29 @@ public final class RunStore implements RunFiles {
     }
     String parent = (String) m.get("parent");
     long branchedAt = parent == null ? 0 : ((Number) m.get("branched_at")).longValue();
-    RunSummary s = new RunSummary(id, spec, state, 0, Math.max(branchedAt, log.lastStep()), loss, lr, grad, best, 0, created,
-        updated, Diagnosis.UNKNOWN, List.copyOf(changes), null, parent, branchedAt, List.copyOf(rewinds));
-    return new Restored(s, log, abandoned(id));
+    ScriptReport script = null;
+    if (m.get("curvature") instanceof Map<?, ?> c) {
+      script = new ScriptReport(0, 0, 0, Double.NaN, null, new Append.Curvature(Boolean.TRUE.equals(c.get("preconditioned")),
+          c.get("threshold") == null ? Double.NaN : number(c.get("threshold"))));
+    }
+    List<StepBatch> abandoned = abandoned(id);
+    // a cycle per rewind its folder holds; a rewind cut short by a kill (its stretch kept apart, the log not yet cut
+    // back) is finished here, so the next cycle's steps never land behind the undone ones
+    if (!abandoned.isEmpty() && abandoned.get(abandoned.size() - 1).size() > 0) {
+      StepBatch last = abandoned.get(abandoned.size() - 1);
+      long r = log.find(last.firstStep(), log.count());
+      if (r < log.count()) {
+        Columns c = log.map(r, r + 1);
+        if (c.step(0) == last.firstStep() && c.t(0) == last.t()[0]
+            && Double.doubleToLongBits(c.loss(0)) == Double.doubleToLongBits(last.loss()[0])) {
+          log.cutAfter(last.firstStep() - 1);   // the log still holds the undone steps themselves
+        }
+      }
+    }
+    RunSummary s = new RunSummary(id, spec, state, abandoned.size(), Math.max(branchedAt, log.lastStep()), loss, lr, grad,
+        best, 0, created, updated, Diagnosis.UNKNOWN, List.copyOf(changes), null, parent, branchedAt, List.copyOf(rewinds),
+        script);
+    return new Restored(s, log, abandoned);
   }
 
   /** A double as {@link Json} writes it: a number, or "NaN", "Infinity", "-Infinity". */

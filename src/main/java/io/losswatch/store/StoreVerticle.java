@@ -3,6 +3,7 @@ package io.losswatch.store;
 import io.losswatch.history.Columns;
 import io.losswatch.history.RunHistory;
 import io.losswatch.history.StepLog;
+import io.losswatch.event.Append;
 import io.losswatch.event.Checkpoint;
 import io.losswatch.event.Events;
 import io.losswatch.event.LrChange;
@@ -48,6 +49,8 @@ public final class StoreVerticle extends VerticleBase {
   private final java.util.concurrent.atomic.AtomicBoolean forcing = new java.util.concurrent.atomic.AtomicBoolean();
   private final Map<String, Checkpoint> waitingCheckpoints = new HashMap<>();
   private final Map<String, List<LrChange>> recordedChanges = new HashMap<>();
+  /** How a script's run measures its curvature, as run.json says (it is sent only when it changes). */
+  private final Map<String, Append.Curvature> recordedCurvature = new HashMap<>();
   private final Map<String, Object> recordedSpecs = new HashMap<>();   // the spec JSON run.json has (tags, notes change)
 
   public StoreVerticle(RunStore store) {
@@ -171,6 +174,7 @@ public final class StoreVerticle extends VerticleBase {
       failing.remove(id);
       waitingCheckpoints.remove(id);
       recordedChanges.remove(id);
+      recordedCurvature.remove(id);
       recordedSpecs.remove(id);
       unrecorded.remove(id);
       recorded.remove(id);
@@ -182,15 +186,19 @@ public final class StoreVerticle extends VerticleBase {
       return;
     }
     StepLog log = store.log(id);
-    // run.json follows the state, the lr changes (a resume goes on with them) and the tags and notes, not every step
+    // run.json follows the state, the lr changes (a resume goes on with them), the tags and notes, and a script's
+    // curvature facts, not every step
+    Append.Curvature curvature = s.script() == null ? null : s.script().curvature();
     if (log == null || recorded.getOrDefault(id, RunState.CREATED) == s.state()
         && recordedChanges.getOrDefault(id, s.lrChanges()).equals(s.lrChanges())
-        && recordedSpecs.getOrDefault(id, s.spec().json()) == s.spec().json() && !unrecorded.containsKey(id)) {
+        && recordedSpecs.getOrDefault(id, s.spec().json()) == s.spec().json()
+        && java.util.Objects.equals(recordedCurvature.get(id), curvature) && !unrecorded.containsKey(id)) {
       return;
     }
     recorded.put(id, s.state());
     recordedChanges.put(id, s.lrChanges());
     recordedSpecs.put(id, s.spec().json());
+    if (curvature != null) recordedCurvature.put(id, curvature);
     // an ended run's last batch came before this summary: its log is complete, durable and closed
     if (!s.state().isLive() && !failing.containsKey(id)) close(log);
     if (writeMeta(s)) unrecorded.remove(id);

@@ -7,7 +7,20 @@ import java.util.Map;
 
 /** A request's {@code base} RunSpec, as the range test and sweeps derive their runs' specs from it. */
 final class BaseSpec {
+  /**
+   * The lrs a sweep or a range test may try: wide enough for any optimizer's useful range, narrow enough that a
+   * ramp or a grid between two of them stays finite and positive at every step.
+   */
+  static final double MIN_LR = 1e-12;
+  static final double MAX_LR = 1e6;
+  static final String LR_BOUNDS = "must be an lr in [1e-12, 1e6]";
+
   private BaseSpec() {
+  }
+
+  /** Whether {@code v} is within {@link #MIN_LR} and {@link #MAX_LR}. */
+  static boolean lr(double v) {
+    return v >= MIN_LR && v <= MAX_LR;
   }
 
   /** A copy of {@code base} (as JSON) with the optimizer's lr set to {@code lr}. */

@@ -62,7 +62,7 @@ final class Fanout {
 
   private static String text(StepBatch b, int from, int k) {
     int i = from + k * MAX_STEPS_PER_MESSAGE;
-    return Wire.steps(b, i, Math.min(b.size(), i + MAX_STEPS_PER_MESSAGE), true);
+    return Json.steps(b, i, Math.min(b.size(), i + MAX_STEPS_PER_MESSAGE), true);
   }
 
   private static Buffer binary(StepBatch b, int from, int k) {

@@ -58,6 +58,6 @@ final class HistoryCache {
     LOADS.incrementAndGet();
     StepBatch b = history.read(1, last, POINTS);
     if (b.size() == 0) return new Overview(b.cycle(), 0, null, null);
-    return new Overview(b.cycle(), b.lastStep(), Wire.overview(b, b.size() < last), BinaryWire.overview(b, b.size() < last));
+    return new Overview(b.cycle(), b.lastStep(), Json.overview(b, b.size() < last), BinaryWire.overview(b, b.size() < last));
   }
 }

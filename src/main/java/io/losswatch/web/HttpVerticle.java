@@ -24,15 +24,19 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     HostPolicy hosts = HostPolicy.of(config.host(), config.allowedHosts());
     OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
+    Token token = new Token(config.token(), config.publicRead());
     Router router = router(vertx, manager, config, hosts, origins);
-    gateway = new StreamGateway(vertx, manager.runs(), config);
-    HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+    gateway = new StreamGateway(vertx, manager.runs(), config, token);
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
+            .setIdleTimeout(BodyLimits.IDLE_SECONDS))
         .webSocketHandshakeHandler(hs -> {
           ApiError refused = hosts.check(hs.headers().getAll(HttpHeaders.HOST), hs.authority());
           if (refused != null) hs.reject(refused.status);
           else if (!StreamGateway.PATH.equals(hs.path())) hs.reject(404);
           else if (!origins.allows(hs.headers().get(HttpHeaders.ORIGIN), hs.headers().get(HttpHeaders.HOST))) hs.reject(403);
           else if (config.wsClients().get() >= config.maxClients()) hs.reject(503);   // over all instances
+          else if (token.guardsReads() && hs.headers().contains(HttpHeaders.AUTHORIZATION)
+              && !token.matches(Token.bearer(hs.headers().get(HttpHeaders.AUTHORIZATION)))) hs.reject(401);
           else hs.accept();
         })
         .webSocketHandler(gateway::attach)
@@ -46,13 +50,17 @@ public final class HttpVerticle extends VerticleBase {
    */
   static Router router(Vertx vertx, RunManager manager, WebConfig config, HostPolicy hosts, OriginPolicy origins) {
     Router router = Router.router(vertx);
-    // first of all, for every route: the Host (RestApi's failure handler writes the refusal)
+    BodyLimits bodies = new BodyLimits(config.bodyBytes(), config.bodiesBusy());
+    // first of all, for every route: a body's deadline, then the Host (RestApi's failure handler writes the refusal)
     router.route().handler(ctx -> {
+      bodies.deadline(ctx);
       ApiError refused = hosts.check(ctx.request().headers().getAll(HttpHeaders.HOST), ctx.request().authority());
       if (refused != null) ctx.fail(refused);
       else ctx.next();
     });
-    new RestApi(manager, origins, config.token(), config.maxSteps()).mount(router);
+    AccessGuard guard = new AccessGuard(origins, new Token(config.token(), config.publicRead()));
+    new RestApi(manager, guard, bodies, config.maxSteps()).mount(router);
+    router.get("/metrics").handler(guard);   // Prometheus sends the token as a bearer token
     router.get("/metrics").handler(ctx -> vertx.executeBlocking(config.scrape(), false)
         .onSuccess(text -> ctx.response()
             .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(text))

@@ -56,6 +56,11 @@ final class LiveSubscription extends Subscription {
     forget(0);
   }
 
+  /** Whether a bucket waits to go out. */
+  boolean pending() {
+    return pending;
+  }
+
   private void forget(long through) {
     sentThrough = through;
     pending = false;
@@ -99,7 +104,7 @@ final class LiveSubscription extends Subscription {
   String take(Map<Object, Object> written, long now) {
     Bucket key = new Bucket(run, cycle, bucketFrom, step(2));
     StepBatch bucket = bucket(written, key);   // not inside the computeIfAbsent below: a HashMap's may not nest
-    String entry = (String) written.computeIfAbsent(new Text(key), k -> Wire.frameEntry(bucket));
+    String entry = (String) written.computeIfAbsent(new Text(key), k -> Json.frameEntry(bucket));
     pending = false;
     lastSent = now;
     return entry;

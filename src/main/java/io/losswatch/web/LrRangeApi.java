@@ -2,8 +2,8 @@ package io.losswatch.web;
 
 import io.losswatch.core.LrRange;
 import io.losswatch.core.RunSpec;
-import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
+import io.losswatch.core.config.SpecException;
 import io.losswatch.core.schedule.LrRamp;
 import io.losswatch.event.RunState;
 import io.losswatch.event.StepBatch;
@@ -45,8 +45,12 @@ final class LrRangeApi {
   static Request read(Options o) {
     Map<String, Object> base = o.object("base", "run", "is required: the RunSpec to test, e.g. {\"problem\": \"logreg\", "
         + "\"optimizer\": {\"type\": \"sgd\"}}");
-    double start = o.number("start_lr", 1e-7, v -> v > 0 && Double.isFinite(v), "must be > 0");
-    double end = o.number("end_lr", 10, v -> v > 0 && Double.isFinite(v), "must be > 0");
+    if ("external".equals(base.get("source"))) {   // before the ramp is added to it: blame what was sent
+      throw new SpecException("base.source", "a range test trains a built-in run (a problem and an optimizer) here;"
+          + " a script tests its own model with lr_range in its run's create body, got \"external\"");
+    }
+    double start = o.number("start_lr", 1e-7, BaseSpec::lr, BaseSpec.LR_BOUNDS);
+    double end = o.number("end_lr", 10, BaseSpec::lr, BaseSpec.LR_BOUNDS);
     if (end <= start) throw o.fail("end_lr", "must be above start_lr (" + Options.describe(start) + "), got " + Options.describe(end));
     int n = o.integer("num_steps", 100, 2, MAX_STEPS);
     String mode = o.choice("mode", "exp", "exp", "linear");
@@ -103,7 +107,7 @@ final class LrRangeApi {
     out.put("loss", list(loss));
     out.put("smoothed", list(smoothed));
     out.put("suggestions", suggestions);
-    return Json.write(out);
+    return Json.tree(out);
   }
 
   private static Object orNull(double v) {

@@ -1,6 +1,5 @@
 package io.losswatch.web;
 
-import io.losswatch.core.config.Json;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.ByteBuffer;
@@ -56,7 +55,7 @@ final class RequestInput {
     String v = ctx.queryParams().get(name);
     if (v == null || v.isEmpty() || v.equals("false")) return false;
     if (v.equals("true")) return true;
-    throw new ApiError(400, name + ": must be true or false, got " + Json.write(v), name);
+    throw new ApiError(400, name + ": must be true or false, got " + Json.quote(v), name);
   }
 
   /** The query parameter {@code name} as an integer in [min, max], or {@code def} when absent. */
@@ -68,7 +67,7 @@ final class RequestInput {
       n = Long.parseLong(v.trim());
     } catch (NumberFormatException e) {
       if (v.trim().matches("\\+?[0-9]+")) throw new ApiError(400, name + ": at most " + max + ", got " + v.trim(), name);
-      throw new ApiError(400, name + ": must be an integer, got " + Json.write(v), name);
+      throw new ApiError(400, name + ": must be an integer, got " + Json.quote(v), name);
     }
     if (n < min) throw new ApiError(400, name + ": must be >= " + min + ", got " + n, name);
     if (n > max) throw new ApiError(400, name + ": at most " + max + ", got " + n, name);

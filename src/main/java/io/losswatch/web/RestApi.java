@@ -4,7 +4,6 @@ import io.losswatch.core.Description;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Schema;
 import io.losswatch.core.TraceCsv;
-import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.event.RunCommand;
@@ -44,21 +43,24 @@ final class RestApi {
   private static final Logger LOG = Logger.getLogger(RestApi.class.getName());
   static final String JSON = "application/json; charset=utf-8";
   /** {@code GET /api/schema}: every option of a run spec, a range test, a sweep and a branch (docs/runspec.md). */
-  static final String SCHEMA = Json.write(schema());
+  static final String SCHEMA = Json.tree(schema());
   private final RunManager manager;
-  private final ChangeGuard guard;
+  private final AccessGuard guard;
+  private final BodyLimits bodies;
   private final int maxSteps;
 
-  /** {@code token}: when set, every change must carry {@code Authorization: Bearer <token>}. */
-  RestApi(RunManager manager, OriginPolicy origins, String token, int maxSteps) {
+  /** {@code guard}: who may read and change ({@link AccessGuard}), first on every {@code /api/*} route. */
+  RestApi(RunManager manager, AccessGuard guard, BodyLimits bodies, int maxSteps) {
     this.manager = manager;
-    this.guard = new ChangeGuard(origins, token);
+    this.guard = guard;
+    this.bodies = bodies;
     this.maxSteps = maxSteps;
   }
 
   void mount(Router router) {
-    router.route("/api/*").handler(guard);
-    new IngestApi(manager).mount(router);   // its own body limit, before the one of every other route
+    router.route("/api/*").handler(guard);   // a bad head is refused before its body is read
+    new IngestApi(manager).mount(router, bodies);   // its own body limit, before the one of every other route
+    router.route("/api/*").handler(bodies::reserve);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.post("/api/runs").handler(this::create);
     router.get("/api/runs").handler(this::list);
@@ -86,7 +88,7 @@ final class RestApi {
     router.post("/api/runs/:id/stop").handler(ctx -> command(ctx, RunCommand.of(RunCommand.Kind.STOP)));
     router.delete("/api/runs/:id").handler(this::delete);
     router.get("/health").handler(ctx -> ok(ctx, 200,
-        "{\"status\":\"ok\",\"runs\":" + manager.runs().size() + "}"));
+        Json.health(manager.runs().size())));
     router.route().failureHandler(RestApi::failure);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
       router.errorHandler(status, RestApi::failure);
@@ -105,7 +107,7 @@ final class RestApi {
   private void create(RoutingContext ctx) {
     RunSpec spec = allowed(RunSpec.from(RequestInput.json(ctx)));
     manager.launch(spec, false)
-        .onSuccess(run -> ok(ctx, 201, Wire.summary(run.summary())))
+        .onSuccess(run -> ok(ctx, 201, Json.summary(run.summary())))
         .onFailure(ctx::fail);
   }
 
@@ -127,18 +129,17 @@ final class RestApi {
   private void list(RoutingContext ctx) {
     List<Run> runs = List.copyOf(manager.runs().all());
     ctx.vertx().executeBlocking(() -> {
-      StringBuilder b = new StringBuilder("[");
-      for (Run r : runs) {
-        if (b.length() > 1) b.append(',');
-        Wire.summary(b, r.summary(), r.history().metricStats());
-      }
-      return b.append(']').toString();
+      return Json.text(g -> {
+        g.writeStartArray();
+        for (Run r : runs) Json.summary(g, r.summary(), r.history().metricStats());
+        g.writeEndArray();
+      });
     }, false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 
   private void get(RoutingContext ctx) {
     Run run = run(ctx);
-    ctx.vertx().executeBlocking(() -> Wire.summary(run.summary(), run.history().metricStats()), false)
+    ctx.vertx().executeBlocking(() -> Json.summary(run.summary(), run.history().metricStats()), false)
         .onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 
@@ -160,7 +161,7 @@ final class RestApi {
     long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
     if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
     int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
-    ctx.vertx().executeBlocking(() -> Wire.metricPoints(run.id(), last, run.history().metricPoints(from, Math.min(to, last),
+    ctx.vertx().executeBlocking(() -> Json.metricPoints(run.id(), last, run.history().metricPoints(from, Math.min(to, last),
         maxPoints)), false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 
@@ -172,23 +173,16 @@ final class RestApi {
     if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
     int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
     boolean abandoned = RequestInput.bool(ctx, "abandoned");
-    if (maxPoints == 0 && Math.min(to, last) - from + 1 > MAX_EXACT_POINTS) {
-      throw new ApiError(400, "to: at most " + MAX_EXACT_POINTS + " steps in one answer without max_points; ask for a"
-          + " smaller range, set max_points, or fetch steps.csv", "to");
-    }
     // a range may reach back into the log on disk, and a long one makes a big body: off the event loop
     ctx.vertx().executeBlocking(() -> {
-      StepBatch b = run.history().read(from, to, maxPoints);
-      String json = Wire.steps(b, 0, b.size(), false);
-      if (!abandoned) return json;
-      // the stretches the guard's rewinds took out, each whole, with the rewind they belong to
-      StringBuilder all = new StringBuilder(json).deleteCharAt(json.length() - 1).append(",\"abandoned\":[");
-      List<StepBatch> gone = run.history().abandoned();
-      for (int i = 0; i < gone.size(); i++) {
-        String one = Wire.steps(gone.get(i), 0, gone.get(i).size(), false);
-        all.append(i > 0 ? ",{\"rewind\":" : "{\"rewind\":").append(i + 1).append(',').append(one, 1, one.length());
+      long records = maxPoints == 0 ? run.history().count(from, to) : 0;   // steps need not be consecutive
+      if (records > MAX_EXACT_POINTS) {
+        throw new ApiError(400, "to: " + from + ".." + to + " holds " + records + " steps, over the " + MAX_EXACT_POINTS
+            + " one answer may carry without max_points; ask for a smaller range, set max_points, or fetch steps.csv",
+            "to");
       }
-      return all.append("]}").toString();
+      StepBatch b = run.history().read(from, to, maxPoints);
+      return abandoned ? Json.steps(b, run.history().abandoned()) : Json.steps(b, 0, b.size(), false);
     }, false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 
@@ -265,7 +259,7 @@ final class RestApi {
     double lr = req.lr();
     String name = req.name();
     manager.branch(run, at, Double.isNaN(factor) ? 1 : factor, lr, name)
-        .onSuccess(b -> ok(ctx, 201, Wire.summary(b.summary())))
+        .onSuccess(b -> ok(ctx, 201, Json.summary(b.summary())))
         .onFailure(ctx::fail);
   }
 
@@ -290,7 +284,7 @@ final class RestApi {
   }
 
   private void reply(RoutingContext ctx, Future<RunSummary> f) {
-    f.onSuccess(s -> ok(ctx, 200, Wire.summary(s))).onFailure(ctx::fail);
+    f.onSuccess(s -> ok(ctx, 200, Json.summary(s))).onFailure(ctx::fail);
   }
 
   private Run run(RoutingContext ctx) {
@@ -300,6 +294,11 @@ final class RestApi {
 
   static void ok(RoutingContext ctx, int status, String json) {
     ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(json);
+  }
+
+  /** What a body over {@link #MAX_BODY_BYTES} is told. */
+  static String tooLarge() {
+    return "the body is over " + MAX_BODY_BYTES + " bytes (64 KiB), the most this request may carry";
   }
 
   /** Maps whatever went wrong to a status and the JSON error body. */
@@ -328,7 +327,7 @@ final class RestApi {
       message = switch (status) {
         case 404 -> "no such resource: " + ctx.request().method() + " " + ctx.request().path();
         case 405 -> "method " + ctx.request().method() + " not allowed on " + ctx.request().path();
-        case 413 -> "request body too large: at most " + MAX_BODY_BYTES + " bytes";
+        case 413 -> IngestApi.isAppend(ctx.request()) ? IngestApi.tooLarge() : tooLarge();
         case 415 -> "unsupported media type";
         case 400 -> "bad request";
         default -> "internal error";
@@ -340,6 +339,6 @@ final class RestApi {
       if (status >= 500) LOG.log(Level.WARNING, "failed " + ctx.request().method() + " " + ctx.request().path(), t);
     }
     if (ctx.response().ended()) return;
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Wire.error(message, field, state));
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Json.error(message, field, state));
   }
 }

@@ -8,6 +8,7 @@ import io.losswatch.event.StepBatch;
 import io.losswatch.run.RunRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,8 +28,12 @@ final class StreamGateway {
   private final WebConfig meters;
   private final HistoryCache histories;
   private final Map<ServerWebSocket, WsSession> sessions = new LinkedHashMap<>();
+  /** How long a client whose reads need the token may take to send it. */
+  static final long AUTH_MS = 10_000;
+  private final Token token;
 
-  StreamGateway(Vertx vertx, RunRegistry runs, WebConfig meters) {
+  StreamGateway(Vertx vertx, RunRegistry runs, WebConfig meters, Token token) {
+    this.token = token;
     this.vertx = vertx;
     this.runs = runs;
     this.meters = meters;
@@ -56,13 +61,13 @@ final class StreamGateway {
 
       @Override public void summary(RunSummary summary) {
         if (sessions.isEmpty()) return;
-        String text = Wire.runMessage(summary);
+        String text = Json.runMessage(summary);
         for (WsSession s : sessions.values()) s.onRun(summary, text);
       }
 
       @Override public void alert(Alert alert) {
         if (sessions.isEmpty()) return;
-        String text = Wire.alert(alert);
+        String text = Json.alert(alert);
         for (WsSession s : sessions.values()) s.onAlert(alert, text);
       }
     };
@@ -76,15 +81,23 @@ final class StreamGateway {
     return Future.join(closed).mapEmpty();
   }
 
-  /** Takes a freshly accepted socket; handlers are set synchronously, before any frame can arrive. */
+  /**
+   * Takes a freshly accepted socket; handlers are set synchronously, before any frame can arrive. One that did not
+   * show the token its reads need (its handshake's header was checked) has {@link #AUTH_MS} to send it.
+   */
   void attach(ServerWebSocket ws) {
-    WsSession session = new WsSession(vertx, ws, runs, histories, meters.wsDropped());
+    boolean shown = !token.guardsReads() || token.matches(Token.bearer(ws.headers().get(HttpHeaders.AUTHORIZATION)));
+    WsSession session = new WsSession(vertx, ws, runs, histories, meters.wsDropped(), token, shown);
+    long timer = shown ? -1 : vertx.setTimer(AUTH_MS, id -> {
+      if (!session.authenticated()) session.close(WsRequests.UNAUTHORIZED, "no token within " + AUTH_MS / 1000 + " s");
+    });
     sessions.put(ws, session);
     meters.wsClients().incrementAndGet();
     ws.textMessageHandler(new WsRequests(session)::onText);
-    ws.binaryMessageHandler(b -> session.notice(Wire.wsError("binary messages are not supported; send JSON text")));
+    ws.binaryMessageHandler(b -> session.notice(Json.wsError("binary messages are not supported; send JSON text")));
     ws.exceptionHandler(e -> ws.close());
     ws.closeHandler(v -> {
+      if (timer >= 0) vertx.cancelTimer(timer);
       if (sessions.remove(ws) != null) meters.wsClients().decrementAndGet();
       session.closed();
     });

@@ -41,7 +41,7 @@ abstract class Subscription {
     if (summary == null) return true;
     boolean deleted = summary.state() == RunState.DELETED;
     if (introduced && !deleted && !stepsOut(summary.step())) return false;
-    if (!out.send(summaryText != null ? summaryText : Wire.runMessage(summary))) return false;
+    if (!out.send(summaryText != null ? summaryText : Json.runMessage(summary))) return false;
     introduced = true;
     ended = deleted;
     summary = null;

@@ -1,7 +1,6 @@
 package io.losswatch.web;
 
 import io.losswatch.core.RunSpec;
-import io.losswatch.core.config.Json;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.event.RunSummary;
@@ -63,18 +62,11 @@ final class SweepApi {
     for (double lr : lrs) {
       Map<String, Object> spec = BaseSpec.withLr(b, lr);
       spec.put("sweep", sweep);
-      if (name != null) spec.put("name", name + " lr=" + Json.format(lr));
+      if (name != null) spec.put("name", name + " lr=" + Options.describe(lr));
       specs.add(allowed.apply(BaseSpec.parse(spec)));
     }
     manager.sweeps().launch(sweep, specs, early).onSuccess(runs -> {
-      StringBuilder out = new StringBuilder("{\"sweep\":");
-      Json.quote(out, sweep);
-      out.append(",\"runs\":[");
-      for (int i = 0; i < runs.size(); i++) {
-        if (i > 0) out.append(',');
-        Wire.summary(out, runs.get(i).summary());
-      }
-      RestApi.ok(ctx, 201, out.append("]}").toString());
+      RestApi.ok(ctx, 201, Json.sweep(sweep, runs.stream().map(Run::summary).toList()));
     }).onFailure(ctx::fail);
   }
 
@@ -83,11 +75,11 @@ final class SweepApi {
     Object lr = o.raw("lr");
     double[] out;
     if (lr instanceof List<?>) {
-      out = o.numbers("lr", null, -1, v -> v > 0 && Double.isFinite(v), "must be > 0");
+      out = o.numbers("lr", null, -1, BaseSpec::lr, BaseSpec.LR_BOUNDS);
     } else if (lr instanceof Map<?, ?> || o.describing()) {
-      Options g = o.section("lr", true, "a list of lrs (each > 0), or {from, to, factor} or {from, to, num}");
-      double from = g.number("from", v -> v > 0 && Double.isFinite(v), "must be > 0");
-      double to = g.number("to", v -> v > 0 && Double.isFinite(v), "must be > 0");
+      Options g = o.section("lr", true, "a list of lrs (each in [1e-12, 1e6]), or {from, to, factor} or {from, to, num}");
+      double from = g.number("from", BaseSpec::lr, BaseSpec.LR_BOUNDS);
+      double to = g.number("to", BaseSpec::lr, BaseSpec.LR_BOUNDS);
       if (to < from) throw g.fail("to", "must be at least from (" + Options.describe(from) + "), got " + Options.describe(to));
       if (!g.describing() && g.has("factor") == g.has("num")) {
         throw g.fail("factor", "give factor (a geometric step) or num (how many lrs), one of them");
@@ -101,7 +93,10 @@ final class SweepApi {
         out = l.stream().mapToDouble(Double::doubleValue).toArray();
       } else {
         out = new double[num];
-        for (int i = 0; i < num; i++) out[i] = Diagnoser.nice(num == 1 ? from : from * Math.pow(to / from, (double) i / (num - 1)));
+        for (int i = 0; i < num; i++) {   // evenly spaced in log: from·(to/from)^(i/(num−1)), exact at both ends
+          out[i] = Diagnoser.nice(i == 0 ? from : i == num - 1 ? to
+              : Math.exp(Math.log(from) + (Math.log(to) - Math.log(from)) * i / (num - 1)));
+        }
       }
       g.done("an lr grid (from, to, factor or num)");
     } else {
@@ -132,7 +127,7 @@ final class SweepApi {
     for (Run r : manager.runs().all()) if (r.spec().sweep() != null) counts.merge(r.spec().sweep(), 1, Integer::sum);
     List<Object> out = new ArrayList<>();
     counts.forEach((id, n) -> out.add(Map.of("sweep", id, "runs", (double) n)));
-    RestApi.ok(ctx, 200, Json.write(out));
+    RestApi.ok(ctx, 200, Json.tree(out));
   }
 
   /** The sweep's runs, best first: by the loss at their latest step (a non-finite one last), then by lr. */
@@ -142,9 +137,7 @@ final class SweepApi {
     List<RunSummary> runs = new ArrayList<>(manager.sweeps().runs(sweep).stream().map(Run::summary).toList());
     if (runs.isEmpty()) throw new ApiError(404, "no sweep " + sweep, null);
     runs.sort(Comparator.comparingDouble(SweepApi::rankLoss).thenComparingDouble(s -> s.spec().optimizer().lr()));
-    StringBuilder out = new StringBuilder("{\"sweep\":");
-    Json.quote(out, sweep);
-    out.append(",\"runs\":[");
+    List<Object> ranked = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
       RunSummary s = runs.get(i);
       Map<String, Object> m = new LinkedHashMap<>();
@@ -157,10 +150,12 @@ final class SweepApi {
       m.put("loss", s.loss());
       m.put("best_loss", s.bestLoss());
       m.put("early_stopped", manager.sweeps().earlyStopped(sweep, s.id()));
-      if (i > 0) out.append(',');
-      Json.write(out, m);
+      ranked.add(m);
     }
-    RestApi.ok(ctx, 200, out.append("]}").toString());
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("sweep", sweep);
+    out.put("runs", ranked);
+    RestApi.ok(ctx, 200, Json.tree(out));
   }
 
   private static double rankLoss(RunSummary s) {

@@ -1,6 +1,5 @@
 package io.losswatch.web;
 
-import io.losswatch.core.config.Json;
 import io.losswatch.event.Alert;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
@@ -22,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -43,8 +43,13 @@ final class WsSession {
   static final int MAX_NOTICES = 8;
   /** History reads one client may have under way; the others wait their turn. */
   static final int MAX_LOADING = 4;
+  /** Sessions' ticks, and the subscriptions they looked at: a tick's work, which tests read. */
+  static final AtomicLong TICKS = new AtomicLong();
+  static final AtomicLong VISITS = new AtomicLong();
 
   private final Vertx vertx;
+  private final Token token;
+  private boolean authenticated;   // it may subscribe: no token needed, or shown
   private final Outbound out;
   private final RunRegistry runs;
   private final HistoryCache histories;
@@ -52,22 +57,40 @@ final class WsSession {
   private final Map<String, Subscription> subs = new LinkedHashMap<>();
   /** The subscriptions with something waiting (a summary, a history, a chunk to read): the tick looks at these. */
   private final Set<Subscription> unsettled = new LinkedHashSet<>();
+  /** The live subscriptions with a bucket waiting: a frame looks at these, not at every run. */
+  private final Set<LiveSubscription> buckets = new LinkedHashSet<>();
   private final ArrayDeque<String> notices = new ArrayDeque<>();
   private Mode wildcard;   // non-null: runs created later are subscribed too
   private double wildcardHz;
+  private long wildcardFrom;
   private boolean wildcardBinary;
+  private Iterator<Run> backlog;   // the wildcard's runs not subscribed yet: see introduce()
   private int loading;
   private boolean framesHeld;   // the client lags: due frames are held back (counted once as dropped)
   private long every;            // the fastest live subscription's interval: frames are looked for on its boundaries
   private long looked;           // when they last were
 
-  WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped) {
+  WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, HistoryCache histories, Counter dropped, Token token,
+      boolean authenticated) {
+    this.token = token;
+    this.authenticated = authenticated;
     this.vertx = vertx;
     this.out = new Outbound(ws);
     out.onRoom(this::roomAgain);
     this.runs = runs;
     this.histories = histories;
     this.dropped = dropped;
+  }
+
+  /** Whether the client may subscribe: the server's reads need no token, or it showed it. */
+  boolean authenticated() {
+    return authenticated;
+  }
+
+  /** Takes the client's token: true when it is the server's, or none is needed. */
+  boolean authenticate(String given) {
+    authenticated |= !token.guardsReads() || token.matches(given);
+    return authenticated;
   }
 
   /**
@@ -79,11 +102,16 @@ final class WsSession {
       if (id.equals("*")) {
         wildcard = mode;
         wildcardHz = hz;
+        wildcardFrom = fromStep;
         wildcardBinary = binary;
-        for (Run r : runs.all()) add(r, mode, hz, fromStep, binary);
+        // the runs it follows take the new mode and rate now; the others come as the client reads, so a client
+        // that stops reading holds the few it had room for, not thousands
+        for (Subscription s : new ArrayList<>(subs.values())) runs.get(s.run).ifPresent(r -> add(r, mode, hz, fromStep, binary));
+        backlog = runs.all().iterator();
+        introduce();
       } else {
         Run r = runs.get(id).orElse(null);
-        if (r == null) notice(Wire.wsError("runs: no run with id " + Json.write(id)));
+        if (r == null) notice(Json.wsError("runs: no run with id " + Json.quote(id)));
         else add(r, mode, hz, fromStep, binary);
       }
     }
@@ -112,12 +140,30 @@ final class WsSession {
     return s;
   }
 
+  /**
+   * Subscribes the wildcard's next runs while the client has room for them and a history read to spare: what waits
+   * for the tick stays a handful, however many runs there are.
+   */
+  private void introduce() {
+    while (backlog != null && out.room() && loading < MAX_LOADING) {
+      if (!backlog.hasNext()) {
+        backlog = null;
+        return;
+      }
+      Run r = backlog.next();
+      VISITS.incrementAndGet();
+      if (!subs.containsKey(r.id()) && runs.get(r.id()).isPresent()) add(r, wildcard, wildcardHz, wildcardFrom, wildcardBinary);
+    }
+  }
+
   void unsubscribe(List<String> ids) {
     for (String id : ids) {
       if (id.equals("*")) {
         wildcard = null;
+        backlog = null;
         subs.clear();
         unsettled.clear();
+        buckets.clear();
       } else {
         unsettled.remove(subs.remove(id));
       }
@@ -129,14 +175,17 @@ final class WsSession {
     StepBatch b = f.batch;
     Subscription s = subs.get(b.run());
     if (s == null) {
-      Run run = wildcard == null ? null : runs.get(b.run()).orElse(null);
+      Run run = wildcard == null ? null : runs.get(b.run()).orElse(null);   // one the wildcard has yet to bring
       if (run == null) return;
-      s = add(run, wildcard, wildcardHz, 1, wildcardBinary);
+      s = add(run, wildcard, wildcardHz, wildcardFrom, wildcardBinary);
     }
     if (b.cycle() < s.cycle) return;   // a cycle the run has left
     if (b.cycle() > s.cycle) s.restart(b.cycle());   // a demo run started over (its message usually comes first)
     if (s instanceof LiveSubscription live) {
-      if (live.overview != LiveSubscription.Overview.DUE) live.accumulate(f);   // else the overview will hold it
+      if (live.overview != LiveSubscription.Overview.DUE) {   // else the overview will hold it
+        live.accumulate(f);
+        buckets.add(live);
+      }
     } else {
       advance(s, f);
     }
@@ -173,21 +222,35 @@ final class WsSession {
     return true;
   }
 
-  /** Called by the gateway every tick: the progress watch, what waits, the frame of due live buckets. */
+  /**
+   * Called by the gateway every tick: the progress watch, the frame of due live buckets, then what waits for room
+   * (notices, summaries, history reads, the wildcard's next runs). A client without room costs a few checks, however
+   * many runs it follows.
+   */
   void tick(long now, Map<Object, Object> written) {
+    TICKS.incrementAndGet();
     if (out.watch(now)) return;
     while (!notices.isEmpty() && out.send(notices.peek())) notices.poll();
     sendFrame(now, written);
-    for (Subscription s : new ArrayList<>(unsettled)) advance(s, null);
+    moveWaiting();
   }
 
   /** The queue has room again: what waited for it goes now, not at the next tick (a fast reader reads on). */
   private void roomAgain() {
     while (!notices.isEmpty() && out.send(notices.peek())) notices.poll();
-    for (Subscription s : new ArrayList<>(unsettled)) {
-      if (!out.room()) return;
-      advance(s, null);
+    moveWaiting();
+  }
+
+  /** What waits for room, as long as there is some: summaries, history reads, the wildcard's next runs. */
+  private void moveWaiting() {
+    if (!unsettled.isEmpty() && out.room()) {
+      for (Subscription s : new ArrayList<>(unsettled)) {
+        if (!out.room()) break;   // nothing of a subscription moves without room
+        VISITS.incrementAndGet();
+        advance(s, null);
+      }
     }
+    introduce();
   }
 
   /**
@@ -202,32 +265,47 @@ final class WsSession {
     // frames go when the wall clock enters a new interval of the fastest run: only then is one looked for
     if (every == Long.MAX_VALUE || now / every == looked / every) return;
     looked = now;
+    if (buckets.isEmpty()) return;
+    // a client that lags gets no frame: its buckets grow, and it reads the newest once it has caught up; unless a
+    // state change waits behind a bucket, which a client must not miss (and has room for)
+    if (!out.room()) {
+      holdFrames();
+      return;
+    }
     List<LiveSubscription> due = null;
-    for (Subscription s : subs.values()) {
-      if (s instanceof LiveSubscription live && live.overview == LiveSubscription.Overview.SENT && live.due(now)) {
+    for (Iterator<LiveSubscription> it = buckets.iterator(); it.hasNext(); ) {
+      LiveSubscription live = it.next();
+      VISITS.incrementAndGet();
+      if (subs.get(live.run) != live || !live.pending()) {
+        it.remove();   // unsubscribed, or its bucket was dropped (the overview is read again)
+      } else if (live.overview == LiveSubscription.Overview.SENT && live.due(now)) {
         if (due == null) due = new ArrayList<>();
         due.add(live);
       }
     }
     if (due == null) return;
-    // a client that lags gets no frame: its buckets grow, and it reads the newest once it has caught up; unless a
-    // state change waits behind a bucket, which a client must not miss
-    if (!out.fresh() && (!out.room() || due.stream().noneMatch(Subscription::summaryWaiting))) {
-      if (!framesHeld) dropped.increment();
-      framesHeld = true;
+    if (!out.fresh() && due.stream().noneMatch(Subscription::summaryWaiting)) {
+      holdFrames();
       return;
     }
     framesHeld = false;
     List<String> entries = new ArrayList<>(due.size());
-    List<StepBatch> buckets = new ArrayList<>(0);
+    List<StepBatch> batches = new ArrayList<>(0);
     for (LiveSubscription live : due) {
-      if (live.binary) buckets.add(live.takeBucket(written, now));
+      if (live.binary) batches.add(live.takeBucket(written, now));
       else entries.add(live.take(written, now));
+      buckets.remove(live);
     }
-    // entries are shared texts (buckets shared batches), so clients due the same buckets have equal lists: they
+    // entries are shared texts (batches shared batches), so clients due the same buckets have equal lists: they
     // share the frame too
-    if (!entries.isEmpty()) out.send((String) written.computeIfAbsent(entries, k -> Wire.frame(now, entries)));
-    if (!buckets.isEmpty()) out.send((Buffer) written.computeIfAbsent(buckets, k -> BinaryWire.frame(now, buckets)));
+    if (!entries.isEmpty()) out.send((String) written.computeIfAbsent(entries, k -> Json.frame(now, entries)));
+    if (!batches.isEmpty()) out.send((Buffer) written.computeIfAbsent(batches, k -> BinaryWire.frame(now, batches)));
+  }
+
+  /** Holds the due frames back, counted once as dropped while the client lags. */
+  private void holdFrames() {
+    if (!framesHeld) dropped.increment();
+    framesHeld = true;
   }
 
   private void advance(Subscription s, Fanout f) {
@@ -282,7 +360,7 @@ final class WsSession {
     if (ar.failed()) {
       if (runs.get(s.run).isEmpty()) return;   // deleted meanwhile: its deletion settles this subscription
       LOG.log(Level.WARNING, "cannot read the history of run " + s.run, ar.cause());
-      notice(Wire.wsError("cannot read the history of run " + s.run));
+      notice(Json.wsError("cannot read the history of run " + s.run));
     } else if (ar.result().cycle() != s.cycle || !(ar.result().message() == null || sendOverview(s, ar.result()))) {
       s.overviewDue();   // no room after all (or a demo run started over): read again later
       return;
@@ -361,7 +439,7 @@ final class WsSession {
       if (ar.failed()) {
         if (runs.get(s.run).isEmpty()) return;   // deleted meanwhile
         LOG.log(Level.WARNING, "cannot read the steps from " + from + " of run " + s.run, ar.cause());
-        notice(Wire.wsError("cannot read the history of run " + s.run + " from step " + from));
+        notice(Json.wsError("cannot read the history of run " + s.run + " from step " + from));
         return;   // the next tick tries again
       }
       Chunk c = ar.result();
@@ -378,7 +456,7 @@ final class WsSession {
     static Chunk read(RunHistory h, long from, boolean binary) {
       StepBatch b = h.head(from, binary ? BinaryWire.MAX_STEPS_PER_MESSAGE : ExactSubscription.CHUNK);
       if (b.size() == 0) return new Chunk(b.cycle(), null, from);
-      if (!binary) return new Chunk(b.cycle(), Wire.steps(b, 0, b.size(), true), b.lastStep() + 1);
+      if (!binary) return new Chunk(b.cycle(), Json.steps(b, 0, b.size(), true), b.lastStep() + 1);
       int n = Math.min(b.size(), BinaryWire.stepsPerMessage(b));   // fewer when the run has many metrics
       return new Chunk(b.cycle(), BinaryWire.steps(b, 0, n), b.step()[n - 1] + 1);
     }
@@ -402,8 +480,10 @@ final class WsSession {
 
   /** The connection is gone. */
   void closed() {
+    backlog = null;
     subs.clear();
     unsettled.clear();
+    buckets.clear();
     notices.clear();
   }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -17,8 +16,10 @@ class ServeCommandTest {
     for (String[] args : refused) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int status = ServeCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-          new PrintStream(err, true, StandardCharsets.UTF_8));
+      String[] line = new String[args.length + 1];
+      line[0] = "serve";
+      System.arraycopy(args, 0, line, 1, args.length);
+      int status = LosswatchCommand.run(line, Cli.writer(out), Cli.writer(err));
       String said = err.toString(StandardCharsets.UTF_8);
       assertEquals(2, status, said);
       assertTrue(said.startsWith("serve: --cluster-"), said);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +15,10 @@ class TraceCommandTest {
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int trace(String... args) {
-    return TraceCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
+    String[] line = new String[args.length + 1];
+    line[0] = "trace";
+    System.arraycopy(args, 0, line, 1, args.length);
+    return LosswatchCommand.run(line, Cli.writer(out), Cli.writer(err));
   }
 
   @Test
@@ -97,14 +98,16 @@ class TraceCommandTest {
 
   @Test
   void aMissingEmptyOrUnreadableSpecSaysWhatToGive(@TempDir Path dir) throws Exception {
-    refused("trace: --spec is empty: ", "--spec", "");
-    refused("trace: --spec is empty: ", "--spec=");
-    refused("trace: --spec is empty: ", "--spec", "  ");
-    refused("trace: --spec is required: ");
-    refused("trace: --spec needs a value: ", "--spec");
-    refused("trace: unknown argument --steps: ", "--steps", "3");
-    refused("trace: cannot read the spec file /nonexistent/run.json (no such file): ", "--spec",
+    refused("trace: --spec: is empty; ", "--spec", "");
+    refused("trace: --spec: is empty; ", "--spec=");
+    refused("trace: --spec: is empty; ", "--spec", "  ");
+    refused("trace: --spec: is required; ");
+    refused("trace: --spec: needs a value; ", "--spec");
+    refused("trace: --steps: unknown option; ", "--steps", "3");
+    refused("trace: --steps: unknown option; ", "--spec", "{}", "--steps=3");
+    refused("trace: extra: unexpected argument; ", "--spec", "{}", "extra");
+    refused("trace: cannot read the spec file /nonexistent/run.json (no such file); ", "--spec",
         "/nonexistent/run.json");
-    refused("trace: cannot read the spec file " + dir + " (a folder, not a file): ", "--spec", dir.toString());
+    refused("trace: cannot read the spec file " + dir + " (a folder, not a file); ", "--spec", dir.toString());
   }
 }

@@ -73,7 +73,7 @@ class MetricPointsTest {
     b.metric("val/acc", 99);
     h.append(b.build("r"));
     assertEquals(99, h.metricStats().get("val/acc").max());
-    h.rewind(200);
+    h.rewind(200, 1);
     assertEquals(0.9 * 200 / 1200.0, h.metricStats().get("val/acc").max());
     assertArrayEquals(new long[] {50, 100, 150, 200}, h.metricPoints(1, 1000, 0).get("val/acc").step());
   }

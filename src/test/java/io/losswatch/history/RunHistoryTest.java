@@ -53,6 +53,25 @@ class RunHistoryTest {
   }
 
   @Test
+  void countCountsRecordsNotTheSpanOfStepNumbers(@TempDir Path dir) throws Exception {
+    StepLog log = StepLog.open(dir);
+    RunHistory h = new RunHistory("r", log);
+    StepBatch.Builder b = new StepBatch.Builder(16);
+    for (long s = 1000; s <= 30_000_000; s += 1000) b.add(s, 1, 0.1, 1, 1_700_000_000_000L + s);   // 30,000 records
+    StepBatch sparse = b.build("r");
+    h.append(sparse);
+    log.append(sparse);
+    h.persisted(log.count());   // the older ones on disk, the newest in memory
+    assertTrue(h.memorySteps() < 30_000, "read across disk and memory: " + h.memorySteps());
+    assertEquals(30_000, h.count(1, Long.MAX_VALUE));
+    assertEquals(30_000, h.count(1000, 30_000_000));
+    assertEquals(1, h.count(1500, 2500));
+    assertEquals(0, h.count(1001, 1999));
+    assertEquals(4, h.count(29_997_000, 40_000_000));
+    log.closeWriter();
+  }
+
+  @Test
   void downsamplingKeepsFirstLastSpikeAndNaN(@TempDir Path dir) throws Exception {
     StepLog log = StepLog.open(dir);
     RunHistory h = new RunHistory("r", log);
@@ -200,5 +219,30 @@ class RunHistoryTest {
     java.nio.file.Files.delete(dir.resolve("loss.blocks"));
     StepBatch again = new RunHistory("r", StepLog.open(dir)).read(1, n, 2000);
     assertEquals(java.util.Arrays.toString(d.step()), java.util.Arrays.toString(again.step()));
+  }
+
+  /**
+   * A guard's rewind to step 0 leaves memory empty while the log still ends at the undone steps (the store cuts it
+   * after): the run's last step is the one it went back to, so the new cycle's steps 1, 2, … are taken, not dropped
+   * as steps the run already has (issue 20: a rewind to 0 lost the new cycle's first steps).
+   */
+  @Test
+  void aRewindToTheStartLeavesTheStepItWentBackToLast(@TempDir Path dir) throws Exception {
+    StepLog log = StepLog.open(dir);
+    RunHistory h = new RunHistory("r", log);
+    StepBatch b = steps(1, 43);
+    h.append(b);
+    log.append(b);
+    h.persisted(log.count());
+    StepBatch gone = h.rewind(0, 1);
+    assertEquals(43, gone.size());
+    assertEquals(43, log.lastStep(), "the store has not cut the log yet");
+    assertEquals(0, h.lastStep(), "the run went back to step 0");
+    log.cutAfter(0);
+    assertEquals(0, h.lastStep());
+    StepBatch again = steps(1, 7);
+    h.append(again);
+    assertEquals(7, h.lastStep());
+    log.closeWriter();
   }
 }

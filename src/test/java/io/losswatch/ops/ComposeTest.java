@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.losswatch.cli.ServeOptions;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.server.ServerConfig;
 import java.nio.file.Files;
@@ -198,6 +199,33 @@ class ComposeTest {
         "LOSSWATCH_TOKEN comes from the environment, required (${LOSSWATCH_TOKEN:?message}): " + token);
   }
 
+  /**
+   * With --token, /metrics needs it too: every Prometheus config scrapes the job losswatch with a bearer token read
+   * from the file compose mounts from the secret losswatch_token, which is the servers' own LOSSWATCH_TOKEN.
+   */
+  @Test
+  void prometheusScrapesWithTheServersToken() {
+    Map<String, Object> secrets = Ops.map(compose().get("secrets"));
+    Map<String, Object> secret = Ops.map(secrets.get("losswatch_token"));
+    assertEquals("LOSSWATCH_TOKEN", secret.get("environment"), "the secret is the servers' LOSSWATCH_TOKEN: " + secret);
+    assertTrue(strings(service("prometheus").get("secrets")).contains("losswatch_token"),
+        "Prometheus gets the secret, at /run/secrets/losswatch_token");
+    for (String config : List.of("prometheus.yml", CLUSTER_CONFIG)) {
+      Map<String, Object> prom = Ops.yaml(Ops.repo().resolve("dashboards/prometheus/" + config));
+      Map<String, Object> job = Ops.list(prom.get("scrape_configs")).stream()
+          .filter(j -> "losswatch".equals(j.get("job_name"))).findFirst().orElseThrow();
+      Map<String, Object> auth = Ops.map(job.get("authorization"));
+      assertEquals("/run/secrets/losswatch_token", auth.get("credentials_file"), config + ": " + job);
+      assertTrue(auth.get("type") == null || "Bearer".equals(auth.get("type")), config + ": a bearer token");
+    }
+    // every server of compose takes that variable
+    for (String name : Ops.map(compose().get("services")).keySet()) {
+      if (!name.startsWith("losswatch")) continue;
+      assertTrue(String.valueOf(Ops.map(service(name).get("environment")).get("LOSSWATCH_TOKEN"))
+          .startsWith("${LOSSWATCH_TOKEN:?"), name);
+    }
+  }
+
   @Test
   void servicesAreWhereTheConfigsLookForThem() {
     Map<String, Object> prom = Ops.yaml(Ops.repo().resolve("dashboards/prometheus/prometheus.yml"));
@@ -233,11 +261,11 @@ class ComposeTest {
   @Test
   void theServerAcceptsItsCommandLineGivenAToken() {
     String[] command = strings(service("losswatch").get("command")).toArray(String[]::new);
-    ServerConfig c = ServerConfig.parse(command, "from-the-environment");   // throws on an unknown option
+    ServerConfig c = ServeOptions.parse(command, "from-the-environment");   // throws on an unknown option
     assertEquals(8080, c.port());
     assertEquals("0.0.0.0", c.host());
     assertFalse(c.insecure(), "no --insecure");
-    assertThrows(SpecException.class, () -> ServerConfig.parse(command, null), "exposed: refused without a token");
+    assertThrows(SpecException.class, () -> ServeOptions.parse(command, null), "exposed: refused without a token");
     // Prometheus scrapes losswatch:8080: that Host must pass the server's Host check
     Map<String, Object> prom = Ops.yaml(Ops.repo().resolve("dashboards/prometheus/prometheus.yml"));
     for (Map<String, Object> job : Ops.list(prom.get("scrape_configs"))) {
@@ -255,11 +283,11 @@ class ComposeTest {
     List<String> args = new ArrayList<>();
     Matcher a = Pattern.compile("\"([^\"]*)\"").matcher(cmd.group(1));
     while (a.find()) args.add(a.group(1));
-    ServerConfig d = ServerConfig.parse(args.toArray(String[]::new), "from-the-environment");
+    ServerConfig d = ServeOptions.parse(args.toArray(String[]::new), "from-the-environment");
     assertEquals(8080, d.port());
     assertEquals("0.0.0.0", d.host());
     assertFalse(d.insecure(), "no --insecure in the Dockerfile");
-    assertThrows(SpecException.class, () -> ServerConfig.parse(args.toArray(String[]::new), null),
+    assertThrows(SpecException.class, () -> ServeOptions.parse(args.toArray(String[]::new), null),
         "the image refuses to start without LOSSWATCH_TOKEN");
     assertFalse(Ops.read(Ops.repo().resolve("Dockerfile")).contains("--insecure"));
     assertFalse(Ops.read(Ops.repo().resolve("docker-compose.yml")).contains("--insecure"));
@@ -389,16 +417,16 @@ class ComposeTest {
     for (String name : NODES.keySet()) members.add(name + ":5701");
     for (String name : NODES.keySet()) {
       String[] given = strings(service(name).get("command")).toArray(String[]::new);
-      SpecException noSecret = assertThrows(SpecException.class, () -> ServerConfig.parse(given, "from-the-environment"));
+      SpecException noSecret = assertThrows(SpecException.class, () -> ServeOptions.parse(given, "from-the-environment"));
       assertTrue(noSecret.getMessage().startsWith("--cluster-secret-file: cannot read /run/secrets/" + SECRET),
           name + " without its secret file: " + noSecret.getMessage());
       String[] command = withSecret(given, secretFile);
-      ServerConfig c = ServerConfig.parse(command, "from-the-environment");   // throws on an unknown option
+      ServerConfig c = ServeOptions.parse(command, "from-the-environment");   // throws on an unknown option
       assertEquals(8080, c.port(), name);
       assertEquals("0.0.0.0", c.host(), name);
       assertEquals(Path.of("/data"), c.dataDir(), name);
       assertFalse(c.insecure(), name + ": no --insecure");
-      assertThrows(SpecException.class, () -> ServerConfig.parse(command, null), name + ": refused without a token");
+      assertThrows(SpecException.class, () -> ServeOptions.parse(command, null), name + ": refused without a token");
       assertTrue(c.cluster() != null, name + " runs with --cluster");
       assertEquals("losswatch", c.cluster().name(), name + "'s --cluster-name");
       // the address the others reach it by: its service name
@@ -466,8 +494,8 @@ class ComposeTest {
     assertTrue(text.contains("mvn -B -q package -DskipTests"), "the build command");
     assertTrue(text.contains("FROM eclipse-temurin:17-jre"), "run stage");
     assertTrue(text.contains("EXPOSE 8080"), "EXPOSE 8080");
-    // the jar the shade plugin writes is the one copied
-    assertTrue(Ops.read(Ops.repo().resolve("pom.xml")).contains("<outputFile>${project.build.directory}/losswatch.jar</outputFile>"));
+    // the jar the shade plugin writes (over the project's own, named by finalName) is the one copied
+    assertTrue(Ops.read(Ops.repo().resolve("pom.xml")).contains("<finalName>losswatch</finalName>"));
     assertTrue(text.contains("target/losswatch.jar"), "copies target/losswatch.jar");
     Matcher copy = Pattern.compile("(?m)^COPY (?!--from)(\\S+) ").matcher(text);
     int copies = 0;

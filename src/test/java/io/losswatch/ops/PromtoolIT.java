@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -21,11 +23,36 @@ class PromtoolIT {
   private static final String PROMTOOL = "/usr/bin/promtool";
   private static final String AMTOOL = "/usr/bin/amtool";
 
+  /** Where compose mounts the servers' token for Prometheus (docker-compose.yml's secret losswatch_token). */
+  static final String TOKEN_FILE = "/run/secrets/losswatch_token";
+
+  /**
+   * {@code promtool check config} on a config of dashboards/prometheus, as compose runs it: beside its rule files,
+   * the token file it scrapes with where compose mounts it (promtool checks the file is there; here, a copy of the
+   * config names a temporary one instead).
+   */
+  private static String checkConfig(String name) throws Exception {
+    Path dir = Files.createTempDirectory("losswatch-promtool");
+    try {
+      Path token = Files.writeString(dir.resolve("losswatch_token"), "the-token\n");
+      String config = Ops.read(Ops.repo().resolve("dashboards/prometheus/" + name));
+      assertTrue(config.contains("credentials_file: " + TOKEN_FILE), name + " scrapes with the servers' token");
+      Files.writeString(dir.resolve(name), config.replace(TOKEN_FILE, token.toString()));
+      Files.copy(Ops.repo().resolve("dashboards/prometheus/alerts.yml"), dir.resolve("alerts.yml"));
+      return Ops.runOk(PROMTOOL, "check", "config", dir.resolve(name).toString());
+    } finally {
+      try (var files = Files.list(dir)) {
+        for (Path f : files.toList()) Files.delete(f);
+      }
+      Files.delete(dir);
+    }
+  }
+
   @Test
   void configLoads() throws Exception {
     Ops.requireTool(PROMTOOL, "PromtoolIT.configLoads");
     // check config also loads the rule files it names (alerts.yml, relative to the config)
-    String out = Ops.runOk(PROMTOOL, "check", "config", "dashboards/prometheus/prometheus.yml");
+    String out = checkConfig("prometheus.yml");
     assertTrue(out.contains("1 rule files found"), out);
   }
 
@@ -33,7 +60,7 @@ class PromtoolIT {
   void clusterConfigLoads() throws Exception {
     Ops.requireTool(PROMTOOL, "PromtoolIT.clusterConfigLoads");
     // docker-compose.yml's cluster profile: every node a target of the job losswatch, the same rules
-    String out = Ops.runOk(PROMTOOL, "check", "config", "dashboards/prometheus/prometheus-cluster.yml");
+    String out = checkConfig("prometheus-cluster.yml");
     assertTrue(out.contains("1 rule files found"), out);
   }
 
@@ -109,7 +136,7 @@ class PromtoolIT {
       assertTrue(rules.containsKey("LosswatchDiagnosis" + verdict), "no rule on the diagnosis " + verdict);
     }
     for (String n : List.of("LosswatchLossNaN", "LosswatchLossInfinite", "LosswatchLossExploding", "LosswatchLossFlat",
-        "LosswatchRunStalled", "LosswatchRunStorage")) {
+        "LosswatchRunStalled", "LosswatchRunStorage", "LosswatchRunDead")) {
       assertTrue(rules.containsKey(n), "no rule " + n);
     }
     for (Map.Entry<String, Map<String, Object>> e : rules.entrySet()) {

@@ -51,14 +51,28 @@ class RealPrometheusIT {
   private static final Pattern METRIC = Pattern.compile("\\b((?:losswatch|vertx|jvm|process|system)_[a-zA-Z0-9_]+)");
   private static final Pattern LABEL_VALUES = Pattern.compile("label_values\\((.*),\\s*(\\w+)\\)");
 
+  /** The server runs with --token, so /metrics needs it: Prometheus reads it from a file, as the docs say. */
+  private static final String TOKEN = "real-prometheus-token";
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private static Server secured() throws Exception {
+    return Server.start(ServerConfig.defaults().forTest(0).withToken(TOKEN)).toCompletionStage().toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
+  }
+
+  /** The token in a file, as Prometheus' credentials_file reads it; and /metrics refuses a scrape without it. */
+  private Path tokenFile(Path tmp, String lw) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(lw + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(401, r.statusCode(), "/metrics without the token: " + r.body());
+    return Files.writeString(tmp.resolve("losswatch-token"), TOKEN + "\n");
+  }
 
   @Test
   void alertsFireAndEveryPanelHasData() throws Exception {
     Ops.requireTool(PROMETHEUS, "RealPrometheusIT");
     Path tmp = Files.createTempDirectory("losswatch-prometheus");
-    Server server = Server.start(ServerConfig.defaults().forTest(0)).toCompletionStage().toCompletableFuture()
-        .get(30, TimeUnit.SECONDS);
+    Server server = secured();
     Process prometheus = null;
     try {
       System.gc();   // the GC panels read jvm_gc_pause_seconds, which exists once a collection happened
@@ -78,6 +92,8 @@ class RealPrometheusIT {
           "  - " + Ops.repo().resolve("dashboards/prometheus/alerts.yml"),
           "scrape_configs:",
           "  - job_name: losswatch",
+          "    authorization:",
+          "      credentials_file: " + tokenFile(tmp, lw),
           "    static_configs:",
           "      - targets: [\"127.0.0.1:" + server.port() + "\"]",
           ""));
@@ -226,7 +242,7 @@ class RealPrometheusIT {
     String id = createRun(lw, "{\"source\":\"external\",\"name\":\"script\",\"optimizer\":{\"type\":\"adamw\"},"
         + "\"tags\":[\"baseline\"],\"config\":{\"lr\":0.001,\"schedule\":\"cosine\",\"batch_size\":64}}");
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(lw + "/api/runs/" + id + "/steps"))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+        .header("Content-Type", "application/json").header("Authorization", "Bearer " + TOKEN).POST(HttpRequest.BodyPublishers.ofString(
             "{\"step\":[1,2,3],\"loss\":[2.3,2.1,1.9],\"lr\":[0.001,0.001,0.001],\"grad_norm\":[1,0.9,0.8],"
                 + "\"metrics\":{\"val_acc\":[0.1,0.2,0.3]}}")).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, r.statusCode(), r.body());
@@ -238,7 +254,7 @@ class RealPrometheusIT {
     String spec = lrOrSpec.startsWith("{") ? lrOrSpec : "{\"name\":\"lr=" + lrOrSpec + "\",\"problem\":\"quadratic\","
         + "\"optimizer\":{\"type\":\"sgd\",\"lr\":" + lrOrSpec + "},\"steps\":100000,\"steps_per_second\":20}";
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(lw + "/api/runs"))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(spec))
+        .header("Content-Type", "application/json").header("Authorization", "Bearer " + TOKEN).POST(HttpRequest.BodyPublishers.ofString(spec))
         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(201, r.statusCode(), r.body());
     return (String) Ops.map(Json.parse(r.body())).get("id");
@@ -262,8 +278,9 @@ class RealPrometheusIT {
   }
 
   private String get(String url) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    // the token too: Prometheus' and Alertmanager's APIs ignore it, the server's reads need it
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + TOKEN)
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) fail("GET " + url + " → " + r.statusCode() + ": " + r.body());
     return r.body();
   }
@@ -345,12 +362,12 @@ class RealPrometheusIT {
     Ops.requireTool(PROMETHEUS, "RealPrometheusIT (docs/operations.md snippet)");
     Ops.requireTool(ALERTMANAGER, "RealPrometheusIT (docs/operations.md snippet)");
     String snippet = docsSnippet();
-    for (String placeholder : List.of("/path/to/losswatch/", "trainer-host:8080", "alertmanager-host:9093")) {
+    for (String placeholder : List.of("/path/to/losswatch/", "trainer-host:8080", "alertmanager-host:9093",
+        "/path/to/losswatch-token")) {
       assertTrue(snippet.contains(placeholder), "docs/operations.md's snippet has no " + placeholder);
     }
     Path tmp = Files.createTempDirectory("losswatch-readme-prometheus");
-    Server server = Server.start(ServerConfig.defaults().forTest(0)).toCompletionStage().toCompletableFuture()
-        .get(30, TimeUnit.SECONDS);
+    Server server = secured();
     Process alertmanager = null;
     Process prometheus = null;
     try {
@@ -369,7 +386,8 @@ class RealPrometheusIT {
       int promPort = freePort();
       String prom = "http://127.0.0.1:" + promPort;
       Path log = tmp.resolve("prometheus.log");
-      String config = snippet.replace("/path/to/losswatch/", Ops.repo() + "/")
+      String config = snippet.replace("/path/to/losswatch-token", tokenFile(tmp, lw).toString())
+          .replace("/path/to/losswatch/", Ops.repo() + "/")
           .replace("trainer-host:8080", "127.0.0.1:" + server.port())
           .replace("alertmanager-host:9093", "127.0.0.1:" + amPort);
       long started = System.nanoTime();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.losswatch.cli.ServeOptions;
 import io.losswatch.core.config.SpecException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -18,11 +19,11 @@ class ServerConfigTest {
   private static final String SECRET = "9f3c1b7a2e8d4f60b5a1c3e7d9f20486";
 
   private static ServerConfig parse(String... args) {
-    return ServerConfig.parse(args, null);
+    return ServeOptions.parse(args, null);
   }
 
   private static ServerConfig clustered(String... args) {
-    return ServerConfig.parse(args, null, SECRET);
+    return ServeOptions.parse(args, null, SECRET);
   }
 
   @Test
@@ -31,10 +32,17 @@ class ServerConfigTest {
       SpecException e = assertThrows(SpecException.class, () -> parse(args));
       assertEquals("--token: must not be empty", e.getMessage());
     }
-    assertNull(ServerConfig.parse(new String[0], " ").token(), "LOSSWATCH_TOKEN blank: no token");
-    assertThrows(SpecException.class, () -> ServerConfig.parse(new String[] {"--host", "0.0.0.0"}, ""),
+    assertNull(ServeOptions.parse(new String[0], " ").token(), "LOSSWATCH_TOKEN blank: no token");
+    assertThrows(SpecException.class, () -> ServeOptions.parse(new String[] {"--host", "0.0.0.0"}, ""),
         "a blank LOSSWATCH_TOKEN does not expose a server");
     assertEquals("s", parse("--token", "s").token());
+  }
+
+  @Test
+  void publicReadIsAFlagOffByDefault() {
+    assertFalse(parse("--token", "t").publicRead(), "with a token, reads need it");
+    assertTrue(parse("--token", "t", "--public-read").publicRead());
+    assertTrue(parse("--public-read", "--token=t").publicRead());
   }
 
   @ParameterizedTest
@@ -107,9 +115,9 @@ class ServerConfigTest {
     SpecException none = assertThrows(SpecException.class, () -> parse("--cluster"));
     assertTrue(none.getMessage().startsWith("--cluster-secret-file: is required with --cluster (or LOSSWATCH_CLUSTER_SECRET)"),
         none.getMessage());
-    assertThrows(SpecException.class, () -> ServerConfig.parse(new String[] {"--cluster"}, null, "  "),
+    assertThrows(SpecException.class, () -> ServeOptions.parse(new String[] {"--cluster"}, null, "  "),
         "a blank LOSSWATCH_CLUSTER_SECRET is none");
-    SpecException shortEnv = assertThrows(SpecException.class, () -> ServerConfig.parse(new String[] {"--cluster"}, null, "abc"));
+    SpecException shortEnv = assertThrows(SpecException.class, () -> ServeOptions.parse(new String[] {"--cluster"}, null, "abc"));
     assertEquals("LOSSWATCH_CLUSTER_SECRET: the cluster secret must be at least 32 characters, got 3"
         + " (make one with: openssl rand -base64 32)", shortEnv.getMessage());
     java.nio.file.Path file = dir.resolve("cluster.secret");
@@ -125,7 +133,7 @@ class ServerConfigTest {
     assertEquals("--cluster-secret-file: needs --cluster", alone.getMessage());
     // a file, its line end not part of the secret; it wins over the environment (here a secret too short to use)
     java.nio.file.Files.writeString(file, SECRET + "\n");
-    ServerConfig c = ServerConfig.parse(new String[] {"--cluster", "--cluster-secret-file", file.toString()}, null, "abc");
+    ServerConfig c = ServeOptions.parse(new String[] {"--cluster", "--cluster-secret-file", file.toString()}, null, "abc");
     assertTrue(c.cluster().secret() != null);
     assertFalse(c.toString().contains(SECRET), "the secret is never printed: " + c);
     assertFalse(clustered("--cluster").toString().contains(SECRET));

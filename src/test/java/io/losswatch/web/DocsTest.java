@@ -66,7 +66,7 @@ class DocsTest {
   private static Set<String> routes() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      WebConfig config = new WebConfig("127.0.0.1", 0, List.of(), List.of(), null, 1, 1, () -> "", new AtomicInteger(), null);
+      WebConfig config = new WebConfig("127.0.0.1", 0, List.of(), List.of(), null, false, 1, 1, () -> "", new AtomicInteger(), null, new java.util.concurrent.atomic.AtomicLong(), null);
       Router router = HttpVerticle.router(vertx, null, config, HostPolicy.of("127.0.0.1", List.of()), new OriginPolicy(List.of()));
       Set<String> out = new TreeSet<>();
       for (Route r : router.getRoutes()) {

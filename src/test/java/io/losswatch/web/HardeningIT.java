@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.losswatch.cli.ServeOptions;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.server.ServerConfig;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -51,7 +52,7 @@ class HardeningIT {
   }
 
   @Test
-  void changesNeedTheTokenReadingDoesNot() throws Exception {
+  void changesNeedTheToken() throws Exception {
     try (TestServer server = new TestServer(ServerConfig.defaults().forTest(0).withToken("s3cret"))) {
       TestServer.Response r = server.post("/api/runs", SPEC);
       assertEquals(401, r.status());
@@ -63,18 +64,18 @@ class HardeningIT {
           .header("Authorization", "Bearer s3cret").header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(SPEC)).build();
       var created = server.http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString());
       assertEquals(201, created.statusCode());
-      assertEquals(200, server.get("/api/runs").status(), "reading needs no token");
+      assertEquals(401, server.get("/api/runs").status(), "reading needs the token too (ReadAccessIT)");
       assertEquals(401, server.request("DELETE", "/api/runs/whatever", null).status());
     }
   }
 
   @Test
   void anExposedHostNeedsATokenOrInsecure() {
-    SpecException e = assertThrows(SpecException.class, () -> ServerConfig.parse(new String[] {"--host", "0.0.0.0"}, null));
+    SpecException e = assertThrows(SpecException.class, () -> ServeOptions.parse(new String[] {"--host", "0.0.0.0"}, null));
     assertTrue(e.getMessage().contains("--token"), e.getMessage());
-    assertTrue(ServerConfig.parse(new String[] {"--host", "0.0.0.0", "--insecure"}, null).insecure());
-    assertEquals("t", ServerConfig.parse(new String[] {"--host", "0.0.0.0"}, "t").token(), "LOSSWATCH_TOKEN");
-    assertEquals("127.0.0.1", ServerConfig.parse(new String[0], null).host());
+    assertTrue(ServeOptions.parse(new String[] {"--host", "0.0.0.0", "--insecure"}, null).insecure());
+    assertEquals("t", ServeOptions.parse(new String[] {"--host", "0.0.0.0"}, "t").token(), "LOSSWATCH_TOKEN");
+    assertEquals("127.0.0.1", ServeOptions.parse(new String[0], null).host());
   }
 
   @Test

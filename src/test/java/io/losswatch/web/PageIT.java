@@ -2,6 +2,7 @@ package io.losswatch.web;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -1036,42 +1037,47 @@ class PageIT {
     }
   }
 
-  /** With --token, the first change asks for the token (a wrong one again), keeps it for the tab, and is done. */
+  /**
+   * With --token, reading needs it too: the page loads, asks for the token at its first read (a wrong one again),
+   * shows nothing of any run before it, then streams with it, changes with it, keeps it for the tab and never asks
+   * again, not after a reload either.
+   */
   @Test
   @Order(31)
   void withATokenThePageAsksForItOnceAndKeepsIt() throws Exception {
     String token = "page-test-token";
     try (TestServer secured = new TestServer(ServerConfig.defaults().forTest(0).withToken(token))) {
-      HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + secured.port() + "/api/runs"))
-          .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
-          .POST(HttpRequest.BodyPublishers.ofString(CREEPING)).build(), HttpResponse.BodyHandlers.ofString());
-      assertEquals(201, created.statusCode(), created.body());
-      String id = (String) ((Map<?, ?>) io.losswatch.core.config.Json.parse(created.body())).get("id");
+      secured.bearer = token;
+      String id = secured.create(CREEPING);
       driver.get("http://127.0.0.1:" + secured.port() + "/");
-      WebElement row = wait.until(d -> row(id));
-      waitForStepAbove(id, 0);
       WebElement bar = driver.findElement(By.id("token-bar"));
-      assertFalse(bar.isDisplayed());
-
-      row.findElement(By.cssSelector("button[data-act=pause]")).click();
       wait.until(d -> bar.isDisplayed());
       screenshot("31-token-asked");
+      assertNull(row(id), "nothing of a run before the token");
       type(bar, "token", "not the token");
       bar.findElement(By.cssSelector("button[type=submit]")).click();
       wait.until(d -> bar.isDisplayed() && bar.getText().contains("refused"));
+      assertNull(row(id), "nothing of a run with a wrong token");
       type(bar, "token", token);
       bar.findElement(By.cssSelector("button[type=submit]")).click();
-      wait.until(d -> "paused".equals(row(id).getAttribute("data-state")));
+      WebElement row = wait.until(d -> row(id));
+      waitForStepAbove(id, 0);
       assertFalse(bar.isDisplayed());
-      assertEquals("paused", secured.get("/api/runs/" + id).json().get("state"));
       assertEquals(token, js("return sessionStorage.getItem('losswatch.token')"));
 
+      row.findElement(By.cssSelector("button[data-act=pause]")).click();
+      wait.until(d -> "paused".equals(row(id).getAttribute("data-state")));
+      assertEquals("paused", secured.get("/api/runs/" + id).json().get("state"));
       WebElement resume = row(id).findElement(By.cssSelector("button[data-act=resume]"));
       wait.until(d -> resume.isDisplayed());
       resume.click();
       wait.until(d -> "running".equals(row(id).getAttribute("data-state")));
       assertFalse(bar.isDisplayed(), "asked once");
+
+      driver.navigate().refresh();   // the tab keeps it: a reload reads and streams without asking
+      wait.until(d -> row(id) != null);
+      waitForStepAbove(id, 0);
+      assertFalse(driver.findElement(By.id("token-bar")).isDisplayed(), "not asked after a reload");
     }
   }
 

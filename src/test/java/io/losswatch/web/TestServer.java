@@ -83,12 +83,16 @@ final class TestServer implements AutoCloseable {
     }
   }
 
+  /** When set, every request and WebSocket handshake of this test's carries {@code Authorization: Bearer <it>}. */
+  volatile String bearer;
+
   Response request(String method, String path, String body) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
         .timeout(Duration.ofSeconds(10));
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     // every change is typed JSON, even without a body, as the server requires
     if (!method.equals("GET") && !method.equals("HEAD")) b.header("Content-Type", "application/json");
+    if (bearer != null) b.header("Authorization", "Bearer " + bearer);
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     return new Response(r.statusCode(), r.body(), r.headers().firstValue("content-type").orElse(""));
   }
@@ -173,9 +177,16 @@ final class TestServer implements AutoCloseable {
     private final java.util.ArrayDeque<Map<String, Object>> expanded = new java.util.ArrayDeque<>();
 
     Client() throws Exception {
+      this(bearer == null ? null : "Bearer " + bearer);
+    }
+
+    /** A client whose handshake carries this {@code Authorization} header (null: none). */
+    Client(String authorization) throws Exception {
+      WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port()).setURI("/ws");
+      if (authorization != null) o.addHeader("Authorization", authorization);
       ws = await(wsClient.webSocket()
           .textMessageHandler(inbox::add)   // parsed on the test's thread, not the client's event loop
-          .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port()).setURI("/ws")));
+          .connect(o));
     }
 
     void send(String json) throws Exception {

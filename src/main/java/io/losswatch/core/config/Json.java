@@ -189,9 +189,12 @@ public final class Json extends JsonCursor {
     else b.append(Json.format(d));
   }
 
-  /** A double as a person typed it: {@code -1} rather than {@code -1.0}; shortest round-trip otherwise. */
+  /**
+   * A double as a person typed it: {@code -1} rather than {@code -1.0}, every integer up to 2^53 in digits (no
+   * {@code 9.007199254740992E15}); shortest round-trip otherwise.
+   */
   public static String format(double d) {
-    if (d == Math.rint(d) && Math.abs(d) < 1e15) return Long.toString((long) d);
+    if (d == Math.rint(d) && Math.abs(d) <= 0x1p53) return Long.toString((long) d);
     return Double.toString(d);
   }
 

@@ -2,8 +2,8 @@ package io.losswatch.core.config;
 
 /**
  * A position in a JSON text and the steps every strict reader of it takes: whitespace, one expected character, a
- * number's syntax, and an error that says where. {@link Json} reads values with it; a reader that takes one
- * shape straight into its own structures (the ingest's columns) extends it too.
+ * number's syntax, and an error that says where. {@link Json} reads values with it (the web layer reads appends
+ * with jackson's streaming parser instead: the core stays JDK-only).
  */
 public abstract class JsonCursor {
   protected final String s;

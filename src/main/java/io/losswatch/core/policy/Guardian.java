@@ -19,13 +19,19 @@ public final class Guardian {
   public static final long KEPT_BYTES = 32L << 20;
 
   private final Guard guard;
-  private final Spikes spikes = new Spikes();
+  private final Spikes spikes;
   private int rewinds;
 
   /** A guard that never fires when the spec has none; {@code done}: the rewinds it made before (a resumed run). */
   public Guardian(Guard guard, int done) {
+    this(guard, done, false);
+  }
+
+  /** {@code minibatch}: a script's run, whose noisy loss spikes only past every loss of the spike window. */
+  public Guardian(Guard guard, int done, boolean minibatch) {
     this.guard = guard;
     this.rewinds = done;
+    this.spikes = new Spikes(minibatch);
   }
 
   public static Snapshots snapshots() {

@@ -87,6 +87,7 @@ public final class ScriptPolicy {
   private long probeSteps;
   private double probeSeconds;
   private int probes;
+  private boolean refused;   // the client refused a probe: none is asked again
   // commands out
   private double autoLr = Double.NaN;
   private boolean autoProven;
@@ -105,7 +106,7 @@ public final class ScriptPolicy {
   public ScriptPolicy(Config config) {
     this.config = config;
     this.diagnoser = new Diagnoser(Diagnoser.Setup.script(config.numClasses(), config.selfTuning()));
-    this.guardian = new Guardian(config.guard(), 0);
+    this.guardian = new Guardian(config.guard(), 0, true);
   }
 
   /** The run's diagnoser (its verdict, episode, failed lrs, ladder). */
@@ -147,7 +148,7 @@ public final class ScriptPolicy {
   // ---------------------------------------------------------------- probes
 
   private boolean wantsProbe(long step) {
-    if (config.horizon() <= 0 || !FailedLrs.usable(lr)) return false;
+    if (config.horizon() <= 0 || refused || !FailedLrs.usable(lr)) return false;
     Diagnosis d = diagnoser.current();
     if (climbDue && holds(d)) {
       climbDue = false;
@@ -242,6 +243,17 @@ public final class ScriptPolicy {
     return other.endLoss() > keep.endLoss() + Advisor.MARGIN * Math.abs(keep.endLoss());
   }
 
+  /**
+   * The client ran none of the probe asked (over its own budget, no look-ahead given to it, no batches): it costs
+   * nothing, proves nothing, and no probe is asked again — the advice stays labelled unproven.
+   */
+  public void probeRefused() {
+    if (asked == null) return;
+    asked = null;
+    refused = true;
+    version++;
+  }
+
   /** Whether the last proof is for {@code d}'s verdict and stretch (no lr change since: that starts a new one). */
   private boolean holds(Diagnosis d) {
     return proof != null && provenFor != null && provenFor.verdict() == d.verdict() && provenFor.sinceStep() == d.sinceStep();
@@ -305,7 +317,7 @@ public final class ScriptPolicy {
     boolean proven = proof != null && proof.changes() && Math.abs(to / proof.lr() - 1) < 1e-6
         && ("auto".equals(cause) ? autoProven : holds(diagnoser.current()));
     diagnoser.lrChanged(step, from, to, proven);
-    if ("auto".equals(cause)) awaitingLr = false;
+    awaitingLr = false;   // any lr change the script made supersedes one auto_lr asked for and it never heard
     if (FailedLrs.usable(to)) lr = to;
     version++;
   }
@@ -347,10 +359,10 @@ public final class ScriptPolicy {
   /**
    * The client went back to {@code step} (its newest snapshot at or before the step asked) with the lr now {@code lr}:
    * the diagnosis starts a new cycle (forgetting the undone steps, not the lrs the run failed at), and auto_lr counts it
-   * as a cut.
+   * as a cut. Called once per rewind the client made (its caller knows a new cycle from a repeated acknowledgement),
+   * also for one asked before a restart.
    */
   public void rewound(long step, double lr) {
-    if (!awaitingRewind) return;
     awaitingRewind = false;
     guardian.rewound();
     diagnoser.rewound();
@@ -363,9 +375,51 @@ public final class ScriptPolicy {
     version++;
   }
 
+  /** The client could not go back as asked (no model watched, no snapshot that old): no rewind, the guard watches on. */
+  public void notRewound() {
+    awaitingRewind = false;
+    version++;
+  }
+
   /** Whether a rewind was asked and not yet acknowledged. */
   public boolean rewinding() {
     return awaitingRewind;
+  }
+
+  // ---------------------------------------------------------------- a run read back after a restart
+
+  /**
+   * One step of the run as its history holds it, replayed after a restart: the diagnosis and the memory of failed lrs
+   * take it, nothing is decided (its commands were decided then).
+   */
+  public void replay(long step, double loss, double lr, double gradNorm) {
+    steps++;
+    lastStep = step;
+    if (FailedLrs.usable(lr)) this.lr = lr;
+    diagnoser.observe(step, loss, lr, gradNorm, Double.NaN, Double.NaN);
+    version++;
+  }
+
+  /** An lr change the run's summary holds, replayed: auto_lr counts its own again (its limits outlive a restart). */
+  public void replayLrChange(long step, double from, double to, String cause) {
+    if ("auto".equals(cause) && FailedLrs.usable(from) && FailedLrs.usable(to)) {
+      auto.take(to / from, to, step, null);
+      lastAutoStep = step;
+    }
+    lrChanged(step, from, to, cause);
+  }
+
+  /**
+   * A rewind the run's summary holds, replayed after the steps it undid ({@code abandoned}, replayed before it): the lr
+   * that fired the guard ({@code lrBefore}, at step {@code at}) stays failed, the guard counts it.
+   */
+  public void replayRewind(long at, long to, double lrBefore, double lrAfter, String why) {
+    diagnoser.failed().add(at, lrBefore, "fired the guard (" + why + ")");
+    guardian.rewound();
+    diagnoser.rewound();
+    auto.cutElsewhere(rewindFactor(), to);
+    if (FailedLrs.usable(lrAfter)) this.lr = lrAfter;
+    version++;
   }
 
   // ---------------------------------------------------------------- what to show
@@ -424,6 +478,7 @@ public final class ScriptPolicy {
     }
     String why = asked != null ? "advice unproven yet: being checked by look-ahead on your model"
         : config.horizon() <= 0 ? "advice unproven: a probe would check it on your model (lookahead)"
+        : refused ? "advice unproven: the script refused the look-ahead probes"
         : affordable(FACTORS.length) ? "advice unproven yet: a look-ahead on your model checks it next"
         : "advice unproven: the look-ahead budget (" + Diagnoser.fmt(100 * config.budget()) + "% of the run's steps) is spent";
     return d.with(d.advice(), d.suggestedLr(), d.evidence() + " (" + why + ")");

@@ -1,5 +1,6 @@
 package io.losswatch.bench;
 
+import io.losswatch.cli.Cli;
 import io.losswatch.core.RunSpec;
 import io.losswatch.core.Trainer;
 import io.losswatch.core.config.Json;
@@ -13,7 +14,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,53 +24,99 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code losswatch bench [--quick] [--only=pipeline|history|ws-all|ws-live|ingest|metrics|sweep|cluster|lr-free]}: the
- * live server's throughput, latency, scrape time and memory, measured in-process over loopback (the live-mode load
- * comes from a separate process; {@code cluster} runs its nodes as processes of their own), each figure beside its
- * target; and {@code lr-free}, auto_lr against the learning-rate-free optimizers (pure computation). Run it with {@code java -Xmx2g -jar target/losswatch.jar bench}; BENCHMARKS.md has the results.
+ * {@code java -Xmx2g -jar target/losswatch-bench.jar [--quick] [--only=SECTION]}: the live server's throughput,
+ * latency, scrape time and memory, measured in-process over loopback (the live-mode load comes from a separate
+ * process; {@code cluster} runs its nodes as processes of their own), each figure beside its target; and
+ * {@code lr-free}, auto_lr against the learning-rate-free optimizers (pure computation). A jar of its own beside
+ * losswatch.jar, never part of it; BENCHMARKS.md has the results.
  */
-public final class BenchCommand {
+@Command(name = "bench", sortOptions = false,
+    synopsisHeading = "",
+    customSynopsis = "usage: java -Xmx2g -jar target/losswatch-bench.jar [--quick] [--only=SECTION]",
+    descriptionHeading = "%n",
+    description = {
+        "Measures the live server in this process, over loopback, and prints each figure beside its target",
+        "(BENCHMARKS.md has the results and how they were taken). A whole run takes several minutes."},
+    optionListHeading = "%noptions:%n")
+public final class BenchCommand implements Callable<Integer> {
+  /** The sections, in the order a whole run measures them. */
+  static final List<String> SECTIONS = List.of("pipeline", "history", "ws-all", "ws-live", "ingest", "metrics", "sweep",
+      "flood", "wildcard", "cluster", "lr-free");
   private static final String ROSENBROCK = "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\",\"lr\":0.001},\"steps\":%d%s}";
-  final boolean quick;
-  final PrintStream out;
+  @Option(names = "--quick", description = "smaller loads: a quick look, not figures to quote")
+  boolean quick;
+  @Option(names = "--only", paramLabel = "SECTION", completionCandidates = Sections.class,
+      description = "one section: ${COMPLETION-CANDIDATES}")
+  String only;
+  @Mixin
+  Cli.Help help;
+  @Spec
+  CommandSpec spec;
+  PrintWriter out;
   private final List<String[]> rows = new ArrayList<>();
   final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();   // as Prometheus
 
-  private BenchCommand(boolean quick, PrintStream out) {
-    this.quick = quick;
-    this.out = out;
+  /** The bench jar's entry point. */
+  public static void main(String[] args) {
+    Server.configureNetty();   // before anything loads Netty
+    System.exit(Cli.commandLine(new BenchCommand(), Cli.writer(System.out), Cli.writer(System.err)).execute(args));
   }
 
-  public static int run(String[] args, PrintStream out) {
-    BenchCommand b = new BenchCommand(Arrays.asList(args).contains("--quick"), out);
+  /** {@link #SECTIONS}, as picocli lists them in the usage. */
+  static final class Sections implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return SECTIONS.iterator();
+    }
+  }
+
+  @Override
+  public Integer call() {
+    if (only != null && !SECTIONS.contains(only)) {
+      return Cli.refuse(spec, "--only: must be one of " + String.join(", ", SECTIONS) + ", got " + only
+          + "; try --help");
+    }
+    out = spec.commandLine().getOut();
     try {
-      out.printf("losswatch bench%s: %d cores, max heap %d MiB, %s%n", b.quick ? " --quick" : "",
+      out.printf("losswatch bench%s: %d cores, max heap %d MiB, %s%n", quick ? " --quick" : "",
           Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20, java.time.Instant.now());
-      String only = args.length > 0 && args[args.length - 1].startsWith("--only=") ? args[args.length - 1].substring(7) : "";
-      if (only.isEmpty() || only.equals("pipeline")) b.pipeline();
-      if (only.isEmpty() || only.equals("history")) b.history();
-      if (only.isEmpty() || only.equals("ws-all")) b.webSocketAll();
-      if (only.isEmpty() || only.equals("ws-live")) b.webSocketLive();
-      if (only.isEmpty() || only.equals("ingest")) b.ingest();
-      if (only.isEmpty() || only.equals("metrics")) b.metricsAndMemory();
-      if (only.isEmpty() || only.equals("sweep")) b.sweep();
-      if (only.isEmpty() || only.equals("cluster")) new ClusterBench(b).run();
-      if (only.isEmpty() || only.equals("lr-free")) new LrFreeBench(b).run();
-      b.print();
+      if (runs("pipeline")) pipeline();
+      if (runs("history")) history();
+      if (runs("ws-all")) webSocketAll();
+      if (runs("ws-live")) webSocketLive();
+      if (runs("ingest")) ingest();
+      if (runs("metrics")) metricsAndMemory();
+      if (runs("sweep")) sweep();
+      if (runs("flood")) flood();
+      if (runs("wildcard")) wildcard();
+      if (runs("cluster")) new ClusterBench(this).run();
+      if (runs("lr-free")) new LrFreeBench(this).run();
+      print();
       return 0;
     } catch (Exception e) {
-      b.print();
+      print();
       out.println("bench failed: " + e);
       e.printStackTrace(out);
       return 1;
     }
+  }
+
+  private boolean runs(String section) {
+    return only == null || only.equals(section);
   }
 
   void row(String figure, String measured, String target, boolean met) {
@@ -459,6 +506,121 @@ public final class BenchCommand {
       row(connected + " idle subscribers in this heap", String.format("%d MiB used of %d MiB", during >> 20,
           Runtime.getRuntime().maxMemory() >> 20), "fit in 2 GiB", connected >= idle && Runtime.getRuntime().maxMemory() <= (2L << 30) + (64 << 20));
     } finally {
+      await(s.close());
+    }
+  }
+
+  /**
+   * Clients that subscribe to every run and never read (issue 19.5): 4,000 finished runs, 2,000 such clients (from
+   * the load generator, another process), and /health timed every 100 ms from when they connect until the server
+   * cut them off (a client that answers no ping for 10 s is cut).
+   */
+  private void wildcard() throws Exception {
+    out.println("stalled \"*\" subscribers");
+    int runs = quick ? 1000 : 4000;
+    int clients = quick ? 500 : 2000;
+    Server s = server(ServerConfig.defaults().toBuilder().maxRuns(runs + 10).maxClients(clients + 10));
+    try {
+      for (int i = 0; i < runs; i++) {
+        String id = create(s, "{\"source\":\"external\",\"name\":\"r" + i + "\"}");
+        post(s, "/api/runs/" + id + "/steps", "{\"step\":[1,2,3],\"loss\":[3,2,1]}");
+        post(s, "/api/runs/" + id + "/finish", "{\"state\":\"finished\"}");
+      }
+      List<Double> quiet = new ArrayList<>();   // the runs ended and retired, nobody subscribed: the baseline
+      for (int i = 0; i < 50; i++) {
+        long t = System.nanoTime();
+        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health")).build(),
+            HttpResponse.BodyHandlers.discarding());
+        quiet.add((System.nanoTime() - t) / 1e6);
+        Thread.sleep(100);
+      }
+      row("/health with " + runs + " runs, no subscriber", String.format("median %.1f ms, max %.0f ms",
+          pct(quiet, 50), pct(quiet, 100)), "reported", true);
+      List<Double> health = new ArrayList<>();
+      CompletableFuture<Map<?, ?>> gen = CompletableFuture.supplyAsync(() -> {
+        try {
+          return loadGenerator(s.port(), 0, 15, "live", false, clients, 0);
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      int peak = 0;
+      while (!gen.isDone()) {
+        long t = System.nanoTime();
+        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health")).build(),
+            HttpResponse.BodyHandlers.discarding());
+        health.add((System.nanoTime() - t) / 1e6);
+        peak = Math.max(peak, s.meters().wsClients().get());
+        Thread.sleep(100);
+      }
+      gen.get();
+      row("/health with " + clients + " stalled \"*\" subscribers and " + runs + " runs", String.format(
+          "median %.1f ms, p99 %.0f ms, max %.0f ms (%d probes, %d connected at most)", pct(health, 50), pct(health, 99),
+          pct(health, 100), health.size(), peak), "≤ 100 ms", pct(health, 99) <= 100);
+    } finally {
+      await(s.close());
+    }
+  }
+
+  /**
+   * Slow request bodies (issue 19.6): connections that each send an append's head declaring 4 MiB and then 4 MiB − 1
+   * of it, and hold. The heap they make the server keep (after GC, the bench's own sockets are a few KiB), and how
+   * long /health takes meanwhile, probed every 100 ms from another thread.
+   */
+  private void flood() throws Exception {
+    out.println("slow request bodies");
+    int n = quick ? 200 : 1000;
+    int declared = 4 * 1024 * 1024;
+    Server s = server(ServerConfig.defaults().toBuilder());
+    List<java.net.Socket> socks = new ArrayList<>();
+    List<Double> health = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicBoolean flooding = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread prober = new Thread(() -> {
+      while (flooding.get()) {
+        try {
+          long t = System.nanoTime();
+          http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health")).build(),
+              HttpResponse.BodyHandlers.discarding());
+          health.add((System.nanoTime() - t) / 1e6);
+          Thread.sleep(100);
+        } catch (Exception e) {
+          return;
+        }
+      }
+    });
+    try {
+      String id = create(s, "{\"source\":\"external\",\"name\":\"flood\"}");
+      long base = heapAfterGc();
+      prober.start();
+      byte[] chunk = new byte[64 * 1024];
+      Arrays.fill(chunk, (byte) ' ');
+      byte[] head = ("POST /api/runs/" + id + "/steps HTTP/1.1\r\nHost: 127.0.0.1:" + s.port() + "\r\nContent-Type: "
+          + "application/json\r\nContent-Length: " + declared + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+      int cut = 0;
+      long start = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        java.net.Socket k = new java.net.Socket("127.0.0.1", s.port());
+        socks.add(k);
+        try {
+          k.getOutputStream().write(head);
+          for (int sent = 0; sent < declared - 1; sent += chunk.length) {
+            k.getOutputStream().write(chunk, 0, Math.min(chunk.length, declared - 1 - sent));
+          }
+        } catch (java.io.IOException closed) {
+          cut++;   // the server closed it: its body's time was up
+        }
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      long held = heapAfterGc() - base;
+      flooding.set(false);
+      prober.join();
+      row(n + " connections sending 4 MiB − 1 of 4 MiB and holding: heap kept (after GC)",
+          String.format("%d MiB (%.0f s to send, %d cut off)", held >> 20, seconds, cut), "≤ 96 MiB", held <= 96L << 20);
+      row("  /health meanwhile, every 100 ms", String.format("median %.1f ms, max %.0f ms (%d probes)",
+          pct(health, 50), pct(health, 100), health.size()), "≤ 100 ms", pct(health, 100) <= 100);
+    } finally {
+      flooding.set(false);
+      for (java.net.Socket k : socks) k.close();
       await(s.close());
     }
   }

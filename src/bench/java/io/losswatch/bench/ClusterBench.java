@@ -34,7 +34,7 @@ import java.util.stream.Stream;
 /**
  * {@code bench --only=cluster}: the same loads as ws-all and ws-live with the runs on node A and the subscribers on
  * node B, beside the same on one node; the wire codec alone; and how soon a killed node's runs show as lost on
- * another. The nodes are {@code serve} processes of this jar on loopback (free ports, fresh data folders), and the
+ * another. The nodes are {@code serve} processes of losswatch.jar on loopback (free ports, fresh data folders), and the
  * subscribers are never in a node's process: all mode is this one, live mode the load generator's.
  */
 final class ClusterBench {
@@ -210,12 +210,13 @@ final class ClusterBench {
     }
   }
 
-  /** {@code java -jar} of this jar with the bench's documented 2 GiB heap (a class folder, as in tests: its Main). */
+  /**
+   * losswatch's own command line with the bench's documented 2 GiB heap: its Main on this class path (losswatch.jar,
+   * which the bench jar names, or the class folders in tests).
+   */
   private static List<String> losswatch() throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String self = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-    return self.endsWith(".jar") ? List.of(java, "-Xmx2g", "-jar", self)
-        : List.of(java, "-Xmx2g", "-cp", BenchCommand.classPath(), "io.losswatch.Main");
+    return List.of(java, "-Xmx2g", "-cp", BenchCommand.classPath(), "io.losswatch.Main");
   }
 
   /** Waits until the node answers (a clustered one has joined by then); its log's end if it exits instead. */

@@ -36,7 +36,7 @@ public final class LoadGenerator {
     int stalled = args.length > 5 ? Integer.parseInt(args[5]) : 0;
     int warmup = args.length > 6 ? Integer.parseInt(args[6]) : seconds >= 15 ? 5 : 1;
     Vertx vertx = Vertx.vertx();
-    WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(clients + 10)
+    WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(clients + stalled + 10)
         .setMaxMessageSize(1 << 22));
     Recorder newest = new Recorder();
     Recorder oldest = new Recorder();
@@ -60,11 +60,17 @@ public final class LoadGenerator {
       if (i % 200 == 199) Future.join(new ArrayList<>(connected)).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
     Future.join(new ArrayList<>(connected)).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    List<Future<WebSocket>> stalls = new ArrayList<>();
     for (int i = 0; i < stalled; i++) {   // subscribe, then never read again
       WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws");
-      ws.webSocket().connect(o).compose(s -> s.writeTextMessage(
+      stalls.add(ws.webSocket().connect(o).compose(s -> s.writeTextMessage(
           "{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"" + mode + "\",\"max_hz\":20}").map(s))
-          .onSuccess(WebSocket::pause);
+          .onSuccess(WebSocket::pause));
+      if (i % 200 == 199) Future.join(new ArrayList<>(stalls)).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+    if (stalled > 0) {
+      Future.join(new ArrayList<>(stalls)).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      System.err.println("stalled " + stalls.stream().filter(Future::succeeded).count() + " of " + stalled);
     }
     long failed = connected.stream().filter(Future::failed).count();
     System.err.println("connected " + (clients - failed) + " of " + clients);

@@ -2,15 +2,13 @@ package io.losswatch.web;
 
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Locale;
 
 /**
- * Who may change anything (every method but GET, HEAD and OPTIONS), checked in this order:
+ * Who may read ({@code /api/*} and {@code /metrics} by GET, HEAD or OPTIONS): with a token, whoever shows it, unless
+ * {@code --public-read}. Who may change anything (every other method), checked in this order:
  * <ol>
  *   <li>an {@code Origin}, when present, must pass the WebSocket's {@link OriginPolicy};</li>
  *   <li>the {@code Content-Type} must be {@code application/json}, even for a command without a body: a page on
@@ -18,23 +16,22 @@ import java.util.Locale;
  *       fetch) without the browser asking first, but never one of JSON type;</li>
  *   <li>when a token is set, {@code Authorization: Bearer <token>}.</li>
  * </ol>
- * Reading needs none of this.
+ * {@code /health} and the page's own files are outside: the page loads, then asks for the token.
  */
-final class ChangeGuard implements Handler<RoutingContext> {
+final class AccessGuard implements Handler<RoutingContext> {
   private final OriginPolicy origins;
-  private final byte[] token;
+  private final Token token;
 
-  /** {@code token}: when set, every change must carry {@code Authorization: Bearer <token>}. */
-  ChangeGuard(OriginPolicy origins, String token) {
+  AccessGuard(OriginPolicy origins, Token token) {
     this.origins = origins;
-    this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+    this.token = token;
   }
 
   @Override
   public void handle(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
-    HttpMethod m = req.method();
-    if (m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS) {
+    if (Token.reads(req)) {
+      if (token.guardsReads()) token.check(ctx, "read");
       ctx.next();
       return;
     }
@@ -49,15 +46,7 @@ final class ChangeGuard implements Handler<RoutingContext> {
           + " nothing for pause, resume, stop, apply-advice and DELETE), got "
           + (type == null ? "none" : quote(type)), "Content-Type");
     }
-    if (token != null) {
-      String h = req.getHeader(HttpHeaders.AUTHORIZATION);
-      byte[] given = h != null && h.startsWith("Bearer ") ? h.substring(7).trim().getBytes(StandardCharsets.UTF_8) : null;
-      if (given == null || !MessageDigest.isEqual(given, token)) {   // constant time: no timing oracle
-        ctx.response().putHeader("WWW-Authenticate", "Bearer");
-        throw new ApiError(401, given == null ? "this server needs a bearer token to change anything"
-            : "wrong bearer token", null);
-      }
-    }
+    if (token.guardsChanges()) token.check(ctx, "change");
     ctx.next();
   }
 
