@@ -4,6 +4,7 @@ import io.losswatch.event.StepBatch;
 import io.losswatch.history.RunHistory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,8 +22,11 @@ final class HistoryCache {
   /** Overviews computed, by every cache: tests read it. */
   static final AtomicLong LOADS = new AtomicLong();
 
-  /** A run's steps 1..{@code lastStep} of {@code cycle}, downsampled, as one message; null when it has none. */
-  record Overview(int cycle, long lastStep, String message) {
+  /**
+   * A run's steps 1..{@code lastStep} of {@code cycle}, downsampled, as one message, JSON and binary; null when it
+   * has none.
+   */
+  record Overview(int cycle, long lastStep, String message, Buffer binary) {
   }
 
   private final Vertx vertx;
@@ -38,7 +42,7 @@ final class HistoryCache {
 
   /** The overview of {@code run}'s steps up to {@code last} in {@code cycle}: cached, being read, or read now. */
   Future<Overview> get(String run, RunHistory history, int cycle, long last) {
-    if (last == 0) return Future.succeededFuture(new Overview(cycle, 0, null));
+    if (last == 0) return Future.succeededFuture(new Overview(cycle, 0, null, null));
     String key = run + ':' + cycle + ':' + last;
     Future<Overview> f = entries.get(key);
     if (f != null) return f;
@@ -53,7 +57,7 @@ final class HistoryCache {
   private static Overview load(RunHistory history, long last) {
     LOADS.incrementAndGet();
     StepBatch b = history.read(1, last, POINTS);
-    return new Overview(b.cycle(), b.size() == 0 ? 0 : b.lastStep(),
-        b.size() == 0 ? null : Json.overview(b, b.size() < last));
+    if (b.size() == 0) return new Overview(b.cycle(), 0, null, null);
+    return new Overview(b.cycle(), b.lastStep(), Json.overview(b, b.size() < last), BinaryWire.overview(b, b.size() < last));
   }
 }

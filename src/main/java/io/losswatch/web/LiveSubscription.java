@@ -109,23 +109,41 @@ final class LiveSubscription extends Subscription {
    * The pending bucket as a frame entry, which it leaves. Clients whose buckets cover the same steps of the
    * same run share one text: {@code written} keeps each one written this tick.
    */
-  String take(Map<Object, String> written, long now) {
-    String entry = written.computeIfAbsent(new Bucket(run, cycle, bucketFrom, step(2)), k -> entry());
+  String take(Map<Object, Object> written, long now) {
+    Bucket key = new Bucket(run, cycle, bucketFrom, step(2));
+    StepBatch bucket = bucket(written, key);   // not inside the computeIfAbsent below: a HashMap's may not nest
+    String entry = (String) written.computeIfAbsent(new Text(key), k -> Json.frameEntry(bucket));
     pending = false;
     measuredPending = false;
     lastSent = now;
     return entry;
   }
 
+  /** The pending bucket as a batch (for a binary frame), which it leaves; shared as {@link #take}'s text is. */
+  StepBatch takeBucket(Map<Object, Object> written, long now) {
+    StepBatch b = bucket(written, new Bucket(run, cycle, bucketFrom, step(2)));
+    pending = false;
+    lastSent = now;
+    return b;
+  }
+
+  private StepBatch bucket(Map<Object, Object> written, Bucket key) {
+    return (StepBatch) written.computeIfAbsent(key, k -> bucket());
+  }
+
   /** A pending bucket's name: the same steps of the same run make the same entry. */
   private record Bucket(String run, int cycle, long after, long last) {
+  }
+
+  /** The name of a bucket's JSON text. */
+  private record Text(Bucket bucket) {
   }
 
   @Override boolean settled() {
     return introduced() && overview == Overview.SENT && !summaryWaiting();
   }
 
-  private String entry() {
+  private StepBatch bucket() {
     int a = 0;
     int b = 1;
     int c = 2;
@@ -145,7 +163,7 @@ final class LiveSubscription extends Subscription {
       if (measured && step(3) == step(k)) measured = false;
       prev = step(k);
     }
-    return Json.frameEntry(out.build(run, cycle));
+    return out.build(run, cycle);
   }
 
   private void add(int slot, StepBatch.Builder out) {
