@@ -2,7 +2,7 @@
 // each message becomes the JSON message it stands for, its columns typed arrays, so the rest of the page reads
 // both alike. No number is parsed from text: a 1,000-step message is 32–40 kB of columns, not 70 kB of JSON.
 
-const STEP = 1, LOSS = 2, LR = 4, GRAD_NORM = 8, T = 16;
+const STEP = 1, LOSS = 2, LR = 4, GRAD_NORM = 8, T = 16, SHARPNESS = 32, STABILITY = 64;
 const OVERVIEW = 1, DOWNSAMPLED = 2;
 const utf8 = new TextDecoder();
 
@@ -49,6 +49,10 @@ export function decodeBinary(buf) {
       b.metrics = {};
       for (const name of names.slice(1)) b.metrics[name] = doubles();
     }
+    // the curvature's columns, as the JSON stream has them: null where a step was not measured
+    const sparse = () => Array.from(doubles(), x => (Number.isNaN(x) ? null : x));
+    if (columns & SHARPNESS) b.sharpness = sparse();
+    if (columns & STABILITY) b.stability = sparse();
     blocks.push(b);
     pos += size;
   }

@@ -18,9 +18,10 @@ import java.util.Map;
  * message:   u8 version (1) · u8 type (1 steps, 2 frame) · u16 flags (1 overview, 2 downsampled)
  *            · u32 blocks · i64 t (a frame's server epoch ms, else 0) · the blocks
  * block:     u32 bytes (this block's, a multiple of 8) · u32 n · i64 first step · i32 cycle
- *            · u16 columns (1 step, 2 loss, 4 lr, 8 grad_norm, 16 t) · u16 metrics
+ *            · u16 columns (1 step, 2 loss, 4 lr, 8 grad_norm, 16 t, 32 sharpness, 64 stability) · u16 metrics
  *            · the run id and each metric's name, each u16 length + UTF-8, zero-padded to a multiple of 8
  *            · the columns present, n × 8 bytes each: step i64 · loss, lr, grad_norm f64 · t i64 · each metric f64
+ *              · sharpness, stability f64 (NaN where not measured; last, so a reader that knows them not skips them)
  * </pre>
  *
  * The step column is left out when the steps are {@code first, first+1, …} (a built-in run, a script logging every
@@ -38,6 +39,8 @@ final class BinaryWire {
   static final int LR = 4;
   static final int GRAD_NORM = 8;
   static final int T = 16;
+  static final int SHARPNESS = 32;
+  static final int STABILITY = 64;
   static final int HEADER = 16;
   /** Steps per message at most, and bytes: under the 256 KiB a Vert.x client takes by default. */
   static final int MAX_STEPS_PER_MESSAGE = 4096;
@@ -48,7 +51,7 @@ final class BinaryWire {
 
   /** Steps per message for {@code b}: as many as fit {@link #MAX_MESSAGE_BYTES}, at most {@link #MAX_STEPS_PER_MESSAGE}. */
   static int stepsPerMessage(StepBatch b) {
-    return Math.max(1, Math.min(MAX_STEPS_PER_MESSAGE, (MAX_MESSAGE_BYTES - 1024) / (40 + 8 * b.metrics().size())));
+    return Math.max(1, Math.min(MAX_STEPS_PER_MESSAGE, (MAX_MESSAGE_BYTES - 1024) / (56 + 8 * b.metrics().size())));
   }
 
   /** The steps of {@code b} at indices [from, to) as one all-mode message. */
@@ -75,7 +78,7 @@ final class BinaryWire {
     Block {
       int nameBytes = 0;
       for (byte[] n : names) nameBytes += 2 + n.length;
-      int columns = (stepColumn ? 5 : 4) + b.metrics().size();
+      int columns = (stepColumn ? 5 : 4) + b.metrics().size() + (b.sharpness() != null ? 2 : 0);
       bytes = 24 + pad(nameBytes) + columns * 8 * (to - from);
     }
 
@@ -108,7 +111,8 @@ final class BinaryWire {
   private static void block(ByteBuffer o, Block k) {
     StepBatch b = k.b;
     int n = k.to - k.from;
-    int columns = LOSS | LR | GRAD_NORM | T | (k.stepColumn ? STEP : 0);
+    boolean curvature = b.sharpness() != null;
+    int columns = LOSS | LR | GRAD_NORM | T | (k.stepColumn ? STEP : 0) | (curvature ? SHARPNESS | STABILITY : 0);
     o.putInt(k.bytes).putInt(n).putLong(n == 0 ? 0 : b.step()[k.from]).putInt(b.cycle())
         .putShort((short) columns).putShort((short) b.metrics().size());
     int start = o.position();
@@ -120,6 +124,10 @@ final class BinaryWire {
     doubles(o, b.gradNorm(), k.from, n);
     longs(o, b.t(), k.from, n);
     for (Map.Entry<String, double[]> e : b.metrics().entrySet()) doubles(o, e.getValue(), k.from, n);
+    if (curvature) {
+      doubles(o, b.sharpness(), k.from, n);
+      doubles(o, b.stability(), k.from, n);
+    }
   }
 
   private static void doubles(ByteBuffer o, double[] v, int from, int n) {

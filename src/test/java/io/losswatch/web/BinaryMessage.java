@@ -56,6 +56,9 @@ record BinaryMessage(int version, int type, int flags, long t, List<Block> block
       }
       Map<String, double[]> metrics = new LinkedHashMap<>();
       for (String name : metricNames) metrics.put(name, doubles(in, n));
+      // the curvature's columns come last (NaN where a step was not measured): read as any reader that knows them
+      if ((columns & 32) != 0) metrics.put("sharpness", doubles(in, n));
+      if ((columns & 64) != 0) metrics.put("stability", doubles(in, n));
       if (in.position() != start + size) throw new AssertionError("block of " + size + " bytes read to " + (in.position() - start));
       blocks.add(new Block(run, cycle, first, stepColumn, step, loss, lr, grad, time, metrics));
     }
