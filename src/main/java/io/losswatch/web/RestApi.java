@@ -157,21 +157,29 @@ final class RestApi {
   private void metrics(RoutingContext ctx) {
     Run run = run(ctx);
     long last = run.history().lastStep();
-    long from = RequestInput.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
-    long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
-    if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
-    int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
+    Span q = Span.of(ctx, last);
+    long from = q.from(), to = q.to();
+    int maxPoints = q.maxPoints();
     ctx.vertx().executeBlocking(() -> Json.metricPoints(run.id(), last, run.history().metricPoints(from, Math.min(to, last),
         maxPoints)), false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
+  }
+
+  /** A read's {@code ?from=&to=&max_points=}: steps from..to (to defaults to the run's last), points at most (0: all). */
+  private record Span(long from, long to, int maxPoints) {
+    static Span of(RoutingContext ctx, long last) {
+      long from = RequestInput.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
+      long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
+      if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
+      return new Span(from, to, (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS));
+    }
   }
 
   private void steps(RoutingContext ctx) {
     Run run = run(ctx);
     long last = run.history().lastStep();
-    long from = RequestInput.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
-    long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
-    if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
-    int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
+    Span q = Span.of(ctx, last);
+    long from = q.from(), to = q.to();
+    int maxPoints = q.maxPoints();
     boolean abandoned = RequestInput.bool(ctx, "abandoned");
     // a range may reach back into the log on disk, and a long one makes a big body: off the event loop
     ctx.vertx().executeBlocking(() -> {
