@@ -42,6 +42,8 @@ that says what to do instead; ``finish()`` there does nothing (the parent owns t
 
 ``losswatch.lr_find(model, optimizer, step_fn)`` runs a learning-rate range test as a run of its own and returns
 the lrs, the losses and three suggested lrs, leaving the model and the optimizer as they were.
+``losswatch.follow(run_id, mode="all")`` iterates over a run's steps as the server streams them (every step once,
+in order, as columns of ``array.array``; the WebSocket's binary format): to record or analyse a run elsewhere.
 ``python3 -m losswatch sync PATH`` sends the steps a script left in a spool file (its server was away).
 """
 
@@ -60,6 +62,7 @@ import weakref
 from typing import Any, Deque, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from . import _wire
+from ._follow import Follow, Steps, follow
 from ._commands import DEFAULT_CURVATURE_EVERY, OPS as _LOOP_OPS, LoopControl
 from ._guard import guard_spec
 from ._http import Nodes, Unreachable, node_urls
@@ -70,7 +73,7 @@ from ._sender import LosswatchError, Sender
 from ._snapshots import DEFAULT_BYTES, DEFAULT_KEEP
 from ._watch import Watched
 
-__all__ = ["init", "Run", "LosswatchError", "lr_find", "Lookahead"]
+__all__ = ["init", "Run", "LosswatchError", "lr_find", "Lookahead", "follow", "Follow", "Steps"]
 __version__ = "0.2.0"
 
 DEFAULT_URL = "http://127.0.0.1:8080"

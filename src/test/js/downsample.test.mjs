@@ -41,3 +41,17 @@ test('merge: every step of either, the newer read where both have one, in order'
   assert.deepEqual(merge(a, b), { step: [1, 3, 4, 5, 6], t: [10, 31, 40, 50, 60], value: [1, 33, 4, 5, 6] });
   assert.deepEqual(merge({ step: [], t: [], value: [] }, a), a);
 });
+
+test('a sparse column keeps each four rows\' last measurement when thinning drops its row', () => {
+  const n = 4001, s = { step: [], loss: [], stability: [] };
+  for (let i = 1; i <= n; i++) {
+    s.step.push(i);
+    s.loss.push(1 + 0.01 * Math.sin(i));
+    s.stability.push(i % 7 === 0 ? i / 1000 : undefined);   // measured every 7 steps
+  }
+  bound(s, 1000, 'loss', ['stability']);
+  const kept = s.stability.filter(v => v !== undefined).length;
+  assert.ok(s.step.length <= 1000);
+  assert.ok(kept >= s.step.length / 8, `${kept} measurements of ${s.step.length} rows`);
+  assert.ok(s.stability.every(v => v === undefined || Math.abs(v * 1000 - Math.round(v * 1000)) < 1e-9), 'measured values only');
+});

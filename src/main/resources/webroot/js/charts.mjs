@@ -15,6 +15,7 @@ import { metricNames, shownMetrics, metricPanel, dropPanels } from './metric-pan
 import { load, save } from './prefs.mjs';
 
 const CORE_TITLE = Object.fromEntries(CORE.map(c => [c.key, c.title]));
+const LIMIT = Object.fromEntries(CORE.filter(c => c.limit !== undefined).map(c => [c.key, c.limit]));
 const X_LABEL = { step: 'step', time: 'wall time', relative: 'time since the run started', epoch: 'epoch',
   progress: 'progress: step ÷ the run\'s steps' };
 export const log = { ...Object.fromEntries(CORE.map(c => [c.key, c.log])), ...load('log', {}) };
@@ -92,7 +93,8 @@ export function buildCharts() {
       series: [{}, ...lines],
       hooks: {
         drawAxes: [u => drawBands(u, p)],
-        draw: [u => drawMarks(u, p), ...(key === 'loss' ? [u => placeMarks(u, p)] : [])],
+        draw: [u => drawMarks(u, p), ...(key === 'loss' ? [u => placeMarks(u, p)] : []),
+          ...(key in LIMIT ? [u => drawLimit(u, LIMIT[key])] : [])],
         setCursor: [u => readout(u, key)],
         setSelect: [u => zoomTo(u)],
       },
@@ -168,7 +170,7 @@ export function updateCharts() {
     $('.hidden-note', box).textContent = offChartNote(counts);
     const empty = $('.empty', p.el.parentElement);
     const noX = axis.mode === 'epoch' && p.curves.length && p.curves.every(c => !c.x.length) && anySteps;
-    const none = anySteps && !p.metric && !counts.drawn && p.curves.every(c => c.y.every(v => v === null || Number.isNaN(v)));
+    const none = anySteps && !p.metric && !counts.drawn && p.curves.every(c => c.y.every(v => v === null || v === undefined || Number.isNaN(v)));
     empty.textContent = !runs.size ? 'no runs yet: start one with the form'
       : !drawn.length ? 'no run drawn: check one in the legend or the table'
         : noX ? 'no drawn run logs an epoch (a metric named epoch)'
@@ -279,6 +281,26 @@ export function markOf(r) {
   return { step: nf.step, text: `${s.name}: ${nf.label} at step ${nf.step}${nf.count > 1 ? `, ${nf.count} non-finite values from there` : ''}` };
 }
 
+/** A chart's limit (the stability's 1: above it a step overshoots along the sharpest direction): a grey dashed line, labelled. */
+function drawLimit(u, at) {
+  const y = u.valToPos(at, 'y', true), { left, top, width, height } = u.bbox, px = pxRatio();
+  if (!Number.isFinite(y) || y < top || y > top + height) return;
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.strokeStyle = ctx.fillStyle = '#667085';
+  ctx.setLineDash([6 * px, 4 * px]);
+  ctx.lineWidth = px;
+  ctx.beginPath();
+  ctx.moveTo(left, y);
+  ctx.lineTo(left + width, y);
+  ctx.stroke();
+  ctx.font = `${11 * px}px system-ui, sans-serif`;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'bottom';
+  ctx.fillText(`${at}: the limit`, left + 4 * px, y - 2 * px);
+  ctx.restore();
+}
+
 /** A dashed red line where each drawn run first went non-finite or diverged: no text on the chart (the loss chart's marks say it). */
 function drawMarks(u, p) {
   if (p.groups || p.metric) return;
@@ -365,7 +387,7 @@ function readout(u, key) {
     $('b', box).textContent = r.summary.name;
     $('.at', box).textContent = `step ${step}${axis.mode === 'step' ? '' : ` · ${fmtX(axis.mode, c.x[i])}`}`;
     $('.vals', box).textContent = p.metric ? `${p.metric} ${fmt(c.y[i])}`
-      : KEYS.map(k => `${SHORT[k]} ${fmt(r.series[k][row])}`).join(' · ');
+      : KEYS.filter(k => r.series[k][row] !== undefined).map(k => `${SHORT[k]} ${fmt(r.series[k][row])}`).join(' · ');
     box.dataset.run = r.summary.id;
     box.dataset.step = step;
     delete box.dataset.group;

@@ -10,9 +10,10 @@ export const above = (a, b) => (Number.isNaN(a) && !Number.isNaN(b)) || (!bad(a)
 /**
  * Halves a table of equally long columns ({step: […], loss: […], …}, in place): of each four rows it keeps the one
  * with the lowest and the one with the highest value of column `by` (NaN counts highest), in order, so dips and
- * spikes survive; the last row stays.
+ * spikes survive; the last row stays. A `sparse` column (undefined where not measured) keeps each four rows' last
+ * measurement, on the last row kept of them when thinning dropped its own.
  */
-export function thin(s, by = 'loss') {
+export function thin(s, by = 'loss', sparse = []) {
   const keys = Object.keys(s).filter(k => Array.isArray(s[k]));
   const out = Object.fromEntries(keys.map(k => [k, []]));
   const keep = i => { for (const k of keys) out[k].push(s[k][i]); };
@@ -25,15 +26,21 @@ export function thin(s, by = 'loss') {
     }
     keep(Math.min(lo, hi));
     if (lo !== hi) keep(Math.max(lo, hi));
+    for (const k of sparse) {
+      let m = -1;
+      for (let j = i; j < Math.min(i + 4, end); j++) if (s[k][j] !== undefined) m = j;
+      const at = out[k].length - 1;
+      if (m >= 0 && out[k][at] === undefined) out[k][at] = s[k][m];
+    }
   }
   keep(end);
   for (const k of keys) s[k] = out[k];
   return s;
 }
 
-/** Thins `s` until column `by` has at most `max` rows. */
-export function bound(s, max, by = 'loss') {
-  while (s[by].length > max) thin(s, by);
+/** Thins `s` until column `by` has at most `max` rows (`sparse` columns as `thin` keeps them). */
+export function bound(s, max, by = 'loss', sparse = []) {
+  while (s[by].length > max) thin(s, by, sparse);
   return s;
 }
 

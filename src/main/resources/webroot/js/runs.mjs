@@ -12,15 +12,20 @@ import { clockSample, pending } from './lag.mjs';
 
 /**
  * The columns a run's steps carry, each with a chart of its own (a panel #chart-<key> in index.html): its title,
- * its name in a readout, whether its y axis is logarithmic by default. One place: a new column is a line here.
+ * its name in a readout, whether its y axis is logarithmic by default; `sparse`: measured every so many steps (a step
+ * without it holds undefined, so its line goes from one measurement to the next); `limit`: a dashed line drawn at
+ * that value. One place: a new column is a line here.
  */
 export const CORE = [
   { key: 'loss', title: 'loss', short: 'loss', log: true },
   { key: 'lr', title: 'lr', short: 'lr', log: true },   // log: a ×10 step at a small lr shows as one
   { key: 'grad_norm', title: 'gradient norm', short: 'grad', log: true },
+  // issue 23: lr × sharpness ÷ the optimizer's threshold, every curvature_every steps; above 1 a step overshoots
+  { key: 'stability', title: 'stability', short: 'stability', log: true, sparse: true, limit: 1 },
 ];
 export const KEYS = CORE.map(c => c.key);
 export const SHORT = Object.fromEntries(CORE.map(c => [c.key, c.short]));
+const SPARSE = CORE.filter(c => c.sparse).map(c => c.key);
 const MAX_POINTS = 4000;   // per run; beyond it thinned 2:1, each four points keeping their min and max loss
 const MAX_METRIC_POINTS = 2000;   // per run and metric, thinned as the loss is (by the metric's own value)
 const colors = palette();
@@ -137,7 +142,9 @@ export function onSteps(m, inFrame) {
     const step = m.step[i];
     if (step <= last) continue;   // never out of order (uPlot needs ascending x)
     last = step;
-    const p = Object.fromEntries(KEYS.map(k => [k, m[k] ? num(m[k][i]) : null]));   // a column not sent: null
+    // a column not sent: null; a sparse one's step not measured: undefined
+    const p = Object.fromEntries(KEYS.map(k => [k, !SPARSE.includes(k) ? (m[k] ? num(m[k][i]) : null)
+      : m[k] && m[k][i] !== null && m[k][i] !== undefined ? num(m[k][i]) : undefined]));
     for (const k of KEYS) s[k].push(p[k]);
     s.step.push(step);
     s.t.push(m.t[i]);
@@ -145,7 +152,7 @@ export function onSteps(m, inFrame) {
     r.last = { step, loss: p.loss, lr: p.lr, cycle: r.summary.cycle };
   }
   if (m.metrics) addMetrics(r, m.step, m.t, m.metrics);
-  bound(s, MAX_POINTS);
+  bound(s, MAX_POINTS, 'loss', SPARSE);
   r.rowDirty = true;
   dirty.view = true;   // its numbers in the table, and its place when sorted by one
   studyNews(r, r.summary.state);
@@ -165,7 +172,8 @@ export function onSteps(m, inFrame) {
  * gradient norm is one the run did not send (a script that measures no gradient norm): not marked; infinite, it is.
  */
 function markNonFinite(r, step, p) {
-  const bad = KEYS.filter(k => p[k] !== null && !Number.isFinite(p[k]) && (k === 'loss' || !Number.isNaN(p[k])));
+  const bad = KEYS.filter(k => p[k] !== null && p[k] !== undefined && !Number.isFinite(p[k])
+    && (k === 'loss' || !Number.isNaN(p[k])));
   if (!bad.length) return;
   if (r.nonFinite) { r.nonFinite.count++; return; }
   r.nonFinite = { step, label: bad.map(k => `${SHORT[k]} ${fmt(p[k])}`).join(', '), count: 1 };

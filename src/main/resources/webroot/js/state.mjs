@@ -12,7 +12,7 @@ export const hidden = new Set();
 export const dirty = { structure: true, charts: false, studies: false, view: true, viewNow: true, metrics: false, scatter: false };
 
 /**
- * What tests (and the curious) can read: series[id] = {step, loss, lr, grad_norm, t}, runs[id] = summary, the lag,
+ * What tests (and the curious) can read: series[id] = {step, loss, lr, grad_norm, stability, t}, runs[id] = summary, the lag,
  * points drawn per chart, the charts, the drawn run ids; receive(m) handles m as if the WebSocket had delivered it.
  */
 export const page = window.losswatch = { series: {}, runs: {}, lag: null, clockOffset: null, points: {}, drawMs: 0,

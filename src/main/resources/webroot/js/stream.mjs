@@ -1,17 +1,19 @@
 // The WebSocket: subscribe to every run, live; reconnect with backoff, reloading everything on reconnect. Each
-// message goes to its handler by type; decode() is where a binary frame (issue 25) will be read.
+// message goes to its handler by type. Steps come as binary columns (binary.mjs), everything else as JSON text.
 import { $ } from './dom.mjs';
 import { page, schedule, dirty } from './state.mjs';
 import { feedback, showAlert } from './alerts.mjs';
 import { onRun, onSteps, clearRuns } from './runs.mjs';
 import { clockSample, resetLag } from './lag.mjs';
+import { decodeBinary } from './binary.mjs';
 import { streamToken, askToken } from './api.mjs';
 
-const SUBSCRIBE = { op: 'subscribe', runs: ['*'], mode: 'live', max_hz: 20 };
+const SUBSCRIBE = { op: 'subscribe', runs: ['*'], mode: 'live', max_hz: 20, format: 'binary' };
 let ws = null, backoff = 500;
 
 export function connect() {
   const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+  socket.binaryType = 'arraybuffer';
   ws = socket;
   setConn('connecting', 'connecting…');
   socket.onopen = () => {
@@ -37,8 +39,8 @@ export function connect() {
   };
 }
 
-/** A message as the server sent it: JSON text (a binary frame's layout would be read here). */
-const decode = data => JSON.parse(data);
+/** A message as the server sent it: JSON text, or binary steps (read into the message they stand for). */
+const decode = data => (typeof data === 'string' ? JSON.parse(data) : decodeBinary(data));
 
 /** Live mode: one frame per tick, {t: sent, runs: [steps of each run with news]}; older servers: steps. */
 function onMessage(m) {

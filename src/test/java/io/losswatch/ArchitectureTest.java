@@ -33,15 +33,17 @@ class ArchitectureTest {
       Map.entry("server", 5),
       Map.entry("cli", 6), Map.entry("", 7), Map.entry("bench", 8));
   /**
-   * Inside the core: configuration and exact state first; the optimizers, schedules and problems on them; then a
-   * run's spec and trainer (the core's own package), the diagnosis that reads runs, and the policy that acts on it.
+   * Inside the core: configuration and exact state first; the optimizers, schedules and problems on them; the
+   * curvature measured on a problem through an optimizer's eyes; then a run's spec and trainer (the core's own
+   * package), the diagnosis that reads runs, and the policy that acts on it.
    */
   private static final Map<String, Integer> CORE_FLOOR = Map.ofEntries(
       Map.entry("config", 0), Map.entry("state", 0),
       Map.entry("optim", 1), Map.entry("schedule", 1), Map.entry("problem", 1),
-      Map.entry("", 2),
-      Map.entry("diagnosis", 3),
-      Map.entry("policy", 4));
+      Map.entry("curvature", 2),
+      Map.entry("", 3),
+      Map.entry("diagnosis", 4),
+      Map.entry("policy", 5));
   private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.losswatch\\.([a-z]*)", Pattern.MULTILINE);
   private static final Pattern CORE_IMPORT = Pattern.compile("^import (?:static )?io\\.losswatch\\.core\\.(?:([a-z]+)\\.)?[A-Z]",
       Pattern.MULTILINE);

@@ -107,10 +107,10 @@ class JarIT {
       String runs = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(page + "api/runs")).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString()).body();
       for (String name : List.of("textbook: sgd lr=0.001", "textbook: sgd lr=1.1", "rosenbrock: adam",
-          "rosenbrock: adagrad", "logreg: warmup_cosine")) {
+          "rosenbrock: adagrad", "logreg: warmup_cosine", "edge of stability: gd lr=0.4")) {
         assertTrue(runs.contains("\"name\":\"" + name + "\""), name + " in " + runs);
       }
-      assertEquals(12, runs.split("\"id\":").length - 1, "the gallery has twelve runs");
+      assertEquals(15, runs.split("\"id\":").length - 1, "the gallery has fifteen runs");
     } finally {
       p.destroy();
       assertTrue(p.waitFor(20, TimeUnit.SECONDS), "stops on SIGTERM");

@@ -175,21 +175,26 @@ public final class BenchCommand implements Callable<Integer> {
       double aloneNs = (System.nanoTime() - start) / (double) steps;
       row("monitoring cost per step (one run: publish, metrics, store)", String.format("%.3f µs (%.0f vs %.0f ns/step)",
           (aloneNs - rawNs) / 1000, aloneNs, rawNs), "≤ 1 µs", aloneNs - rawNs <= 1000);
-      int runs = Runtime.getRuntime().availableProcessors();
-      List<String> ids = new ArrayList<>();
-      start = System.nanoTime();
-      for (int i = 0; i < runs; i++) ids.add(create(s, String.format(ROSENBROCK, steps, "")));
-      waitFor(s, ids, RunState.FINISHED);
-      double trained = (System.nanoTime() - start) / 1e9;
-      while (ids.stream().map(id -> s.manager().runs().get(id).orElseThrow().history())
-          .anyMatch(h -> h.log().lastStep() < h.lastStep())) {
-        Thread.sleep(5);
+      // as many runs as cores, then 4 runs of 2M steps (issue 25's row)
+      int cores = Runtime.getRuntime().availableProcessors();
+      for (int runs : cores == 4 ? new int[] {4} : new int[] {cores, 4}) {
+        long each = runs == 4 && !quick ? 2_000_000 : steps;
+        List<String> ids = new ArrayList<>();
+        start = System.nanoTime();
+        for (int i = 0; i < runs; i++) ids.add(create(s, String.format(ROSENBROCK, each, "")));
+        waitFor(s, ids, RunState.FINISHED);
+        double trained = (System.nanoTime() - start) / 1e9;
+        while (ids.stream().map(id -> s.manager().runs().get(id).orElseThrow().history())
+            .anyMatch(h -> h.log().lastStep() < h.lastStep())) {
+          Thread.sleep(5);
+        }
+        double stored = (System.nanoTime() - start) / 1e9;
+        row("pipeline, " + runs + " unthrottled runs of " + each / 1_000_000 + "M steps, aggregate",
+            String.format("%.2f M steps/s", runs * each / trained / 1e6), runs == 4 ? "≥ 4 M steps/s" : "≥ 1 M steps/s",
+            runs * each / trained >= (runs == 4 ? 4e6 : 1e6));
+        row("  … until the store has written every step", String.format("%.2f M steps/s", runs * each / stored / 1e6),
+            "", true);
       }
-      double stored = (System.nanoTime() - start) / 1e9;
-      row("pipeline, " + runs + " unthrottled runs, aggregate", String.format("%.2f M steps/s", runs * steps / trained / 1e6),
-          "≥ 1 M steps/s", runs * steps / trained >= 1e6);
-      row("  … until the store has written every step", String.format("%.2f M steps/s", runs * steps / stored / 1e6),
-          "", true);
     } finally {
       await(s.close());
     }

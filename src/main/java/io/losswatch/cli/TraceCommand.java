@@ -27,8 +27,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code losswatch trace --spec <inline JSON | path>}: runs a spec headless and prints
- * {@code step,loss,lr,grad_norm} as CSV, every double in shortest round-trip form ({@link Double#toString}).
+ * {@code losswatch trace --spec <inline JSON | path> [--curvature]}: runs a spec headless and prints
+ * {@code step,loss,lr,grad_norm} (with {@code --curvature}, {@code ,sharpness,stability} too) as CSV, every double
+ * in shortest round-trip form ({@link Double#toString}).
  * {@code --help} prints its usage. Anything wrong with the command line or the spec (missing, empty, unreadable,
  * invalid) prints one line to stderr naming what to give, nothing to stdout, and exits with status 2.
  */
@@ -40,6 +41,8 @@ import picocli.CommandLine.Spec;
         "Runs one RunSpec headless and prints step,loss,lr,grad_norm as CSV, one row per step.",
         "  --spec '{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":30}'   the spec itself",
         "  --spec run.json                                                                     a file holding it",
+        "  --curvature   two more columns, sharpness,stability: measured every curvature_every steps",
+        "                (a spec option, 500 by default), NaN on the steps between",
         "The RunSpec is the server's (docs/runspec.md); its steps_per_second is ignored here;",
         "auto_lr is followed as the server follows it, so the trace equals the live run.",
         "An invalid spec prints one line naming the field to stderr and exits 2."},
@@ -50,6 +53,8 @@ public final class TraceCommand implements Callable<Integer>, Cli.Hinted {
       + "JSON file (--spec run.json); trace --help says more";
   @Option(names = "--spec", paramLabel = "<JSON or file>", description = "the RunSpec: inline JSON, or a file's path")
   String specArg;
+  @Option(names = "--curvature", description = "two more columns, sharpness,stability")
+  boolean curvature;
   @Mixin
   Cli.Help help;
   @Spec
@@ -75,7 +80,7 @@ public final class TraceCommand implements Callable<Integer>, Cli.Hinted {
     PrintWriter out = self.commandLine().getOut();
     try {
       Writer w = new BufferedWriter(out, 1 << 16);
-      write(spec, w);
+      write(spec, w, curvature);
       w.flush();
     } catch (IOException e) {
       // a PrintWriter never throws: it keeps the error, asked below
@@ -95,14 +100,41 @@ public final class TraceCommand implements Callable<Integer>, Cli.Hinted {
    * run ends at a non-finite loss its guard does not take.
    */
   public static void write(RunSpec spec, Writer w) throws IOException {
+    write(spec, w, false);
+  }
+
+  /**
+   * The run's rows as the server's {@code steps.csv} of the same built-in run holds them: with the sharpness and
+   * stability columns when some step of the run was measured, without them otherwise.
+   */
+  public static String export(RunSpec spec) throws IOException {
+    java.io.StringWriter all = new java.io.StringWriter();
+    write(spec, all, true);
+    String csv = all.toString();
+    StringBuilder plain = new StringBuilder(csv.length());
+    for (String line : csv.split("\n")) {
+      if (line.startsWith("step,")) {
+        plain.append(TraceCsv.HEADER);
+        continue;
+      }
+      int stability = line.lastIndexOf(',');
+      int sharpness = line.lastIndexOf(',', stability - 1);
+      if (!line.substring(sharpness + 1, stability).equals("NaN")) return csv;   // a measured step
+      plain.append(line, 0, sharpness).append('\n');
+    }
+    return plain.toString();
+  }
+
+  /** {@link #write(RunSpec, Writer)}, with the sharpness and stability columns if {@code curvature}. */
+  public static void write(RunSpec spec, Writer w, boolean curvature) throws IOException {
     Trainer trainer = new Trainer(spec);
-    w.write(TraceCsv.HEADER);
-    StringBuilder row = new StringBuilder(96);
+    w.write(curvature ? TraceCsv.CURVATURE_HEADER : TraceCsv.HEADER);
+    StringBuilder row = new StringBuilder(128);
     if (!spec.autoLr() && spec.guard() == null && spec.stopOnDivergence() == null) {
       for (int t = 0; t < spec.steps(); t++) {
         trainer.step();
         row.setLength(0);
-        w.append(TraceCsv.row(row, trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm()));
+        w.append(row(row, trainer, curvature));
       }
       return;
     }
@@ -112,7 +144,7 @@ public final class TraceCommand implements Callable<Integer>, Cli.Hinted {
     for (Policy.Next next = Policy.Next.STEP; next != Policy.Next.DIVERGED && next != Policy.Next.FINISHED; ) {
       trainer.step();
       row.setLength(0);
-      pending.addLast(TraceCsv.row(row, trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm()).toString());
+      pending.addLast(row(row, trainer, curvature).toString());
       Verdict before = diagnoser.current().verdict();
       diagnoser.observe(trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm(), trainer.updateCosine(),
           trainer.efficiency());
@@ -134,6 +166,11 @@ public final class TraceCommand implements Callable<Integer>, Cli.Hinted {
       while (!pending.isEmpty() && step(pending.peekFirst()) <= settled) w.write(pending.removeFirst());
     }
     for (String r : pending) w.write(r);
+  }
+
+  private static StringBuilder row(StringBuilder b, Trainer t, boolean curvature) {
+    return curvature ? TraceCsv.row(b, t.stepsTaken(), t.loss(), t.lr(), t.gradNorm(), t.sharpness(), t.stability())
+        : TraceCsv.row(b, t.stepsTaken(), t.loss(), t.lr(), t.gradNorm());
   }
 
   private static long step(String row) {

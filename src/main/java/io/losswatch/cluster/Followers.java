@@ -16,7 +16,8 @@ import java.util.Map;
 
 /**
  * The nodes that follow this node's runs, and what each gets: every batch of a run, or its live buckets (the
- * lowest-loss, highest-loss and last points since the last one) at the rate the node's clients watch it, and the
+ * lowest-loss, highest-loss and last points since the last one, and its last curvature measurement, as a client's
+ * live bucket has them) at the rate the node's clients watch it, and the
  * run's alerts. Nothing goes to a node for a run none of its clients follows. Runs on the cluster verticle's event
  * loop.
  */
@@ -100,10 +101,12 @@ final class Followers {
     final String node;
     final boolean every;
     final long intervalMs;
-    // the pending bucket: its lowest-loss, highest-loss and last points, each a batch (immutable, shared) and an index
-    private final StepBatch[] from = new StepBatch[3];
-    private final int[] at = new int[3];
+    // the pending bucket: its lowest-loss, highest-loss and last points, and its last measured one (slot 3, when
+    // there is one), each a batch (immutable, shared) and an index
+    private final StepBatch[] from = new StepBatch[4];
+    private final int[] at = new int[4];
     private boolean pending;
+    private boolean measured;
     private long sentSlot = -1;   // the interval the last bucket went for
     private long timer = -1;
 
@@ -124,6 +127,11 @@ final class Followers {
       if (!pending || less(b.loss()[min], loss(0))) put(0, b, min);
       if (!pending || greater(b.loss()[max], loss(1))) put(1, b, max);
       put(2, b, b.size() - 1);
+      int m = b.lastMeasured();
+      if (m >= 0) {
+        put(3, b, m);
+        measured = true;
+      }
       pending = true;
       if (timer >= 0) return;
       long now = System.currentTimeMillis();
@@ -143,19 +151,20 @@ final class Followers {
       sentSlot = (System.currentTimeMillis() + LEAD_MS) / intervalMs;
       pending = false;
       send(node, new Bucket(points()));
+      measured = false;
     }
 
     /** The bucket's points in step order, each once. */
     private StepBatch points() {
-      int[] order = {0, 1, 2};
-      for (int i = 1; i < 3; i++) {
+      int[] order = measured ? new int[] {0, 1, 2, 3} : new int[] {0, 1, 2};
+      for (int i = 1; i < order.length; i++) {
         for (int j = i; j > 0 && step(order[j]) < step(order[j - 1]); j--) {
           int x = order[j];
           order[j] = order[j - 1];
           order[j - 1] = x;
         }
       }
-      StepBatch.Builder out = new StepBatch.Builder(3);
+      StepBatch.Builder out = new StepBatch.Builder(4);
       long prev = Long.MIN_VALUE;
       for (int k : order) {
         if (step(k) == prev) continue;
@@ -163,6 +172,7 @@ final class Followers {
         int i = at[k];
         out.add(src.step()[i], src.loss()[i], src.lr()[i], src.gradNorm()[i], src.t()[i]);
         for (var e : src.metrics().entrySet()) out.metric(e.getKey(), e.getValue()[i]);
+        if (src.hasCurvature()) out.curvature(src.sharpness()[i], src.stability()[i]);
         prev = step(k);
       }
       return out.build(from[2].run(), from[2].cycle());

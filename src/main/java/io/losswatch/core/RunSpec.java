@@ -23,11 +23,13 @@ import java.util.Map;
  *  "optimizer": {"type": "adam", "lr": 0.01, "betas": [0.9, 0.99]},
  *  "schedule": {"type": "cosine", "T_max": 500, "eta_min": 0.0},
  *  "steps": 500,
- *  "steps_per_second": 20}
+ *  "steps_per_second": 20,
+ *  "curvature_every": 100}
  * </pre>
  * {@code steps_per_second} paces a run on the server (0 or absent: as fast as the machine goes) and
  * {@code auto_lr} lets it apply its proven advice by itself and {@code guard} rolls it back past a blow-up (the
- * headless trace does both the same way); trace ignores the pace.
+ * headless trace does both the same way); trace ignores the pace. {@code curvature_every} measures the sharpness
+ * and the stability ratio at every that many steps ({@link io.losswatch.core.curvature.Curvature}; 0: never).
  *
  * <p>An external run, trained by a script elsewhere and only watched here, is
  * {@code {"source": "external", "name": …, "config": {…}, "optimizer": {"type": "adamw", "lr": 3e-4}, "auto_lr": …}}:
@@ -47,7 +49,7 @@ import java.util.Map;
  */
 public record RunSpec(String name, Problem.Config problem, Optimizer.Config optimizer, Schedule.Config schedule,
     int steps, double stepsPerSecond, boolean autoLr, Guard guard, LrRange.Stop stopOnDivergence, String sweep,
-    Description description, Map<String, Object> json) {
+    int curvatureEvery, Description description, Map<String, Object> json) {
   /** Characters (code points) in a name at most. */
   public static final int MAX_NAME = 256;
   /** Bytes of a whole spec, as compact UTF-8 JSON, at most. */
@@ -56,6 +58,12 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
   public static final int MAX_CONFIG_BYTES = 4096;
   /** What the trainer does per parameter and step beyond the problem's evaluation: norm, update, geometry. */
   static final long COST_PER_PARAMETER = 15;
+  /**
+   * Steps between two curvature measurements by default. A measurement takes up to 14 Hessian-vector products (the
+   * first; 4 to 9 after), each 0.8 to 1.6 evaluations' worth: at 500 within 5% of a run's time (BENCHMARKS.md,
+   * "Curvature").
+   */
+  public static final int DEFAULT_CURVATURE_EVERY = 500;
 
   /** The same spec under another name (a branch's), cut to {@link #MAX_NAME} code points. */
   public RunSpec withName(String newName) {
@@ -64,13 +72,13 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     Map<String, Object> j = new java.util.LinkedHashMap<>(json);
     j.put("name", n);
     return new RunSpec(n, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stopOnDivergence, sweep,
-        description, java.util.Collections.unmodifiableMap(j));
+        curvatureEvery, description, java.util.Collections.unmodifiableMap(j));
   }
 
   /** The same spec with other tags and notes (a PATCH's). */
   public RunSpec with(Description d) {
     return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stopOnDivergence, sweep,
-        d, d.into(json));
+        curvatureEvery, d, d.into(json));
   }
 
   public java.util.List<String> tags() {
@@ -113,6 +121,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
     int steps = o.integer("steps", 1);
     double stepsPerSecond = o.number("steps_per_second", 0, v -> v >= 0, "must be >= 0");
     boolean autoLr = o.bool("auto_lr", false);
+    int curvatureEvery = o.integer("curvature_every", DEFAULT_CURVATURE_EVERY, 0);
     Options g = o.section("guard");
     Guard guard = g == null ? null : Guard.read(g);
     Options d = o.section("stop_on_divergence");
@@ -140,7 +149,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
           + ") overflows a double on its way: end_lr / lr must be finite, got " + Options.describe(r.endLr()));
     }
     return new RunSpec(name, problem, optimizer, schedule, steps, stepsPerSecond, autoLr, guard, stop, sweep,
-        description, (Map<String, Object>) tree);
+        curvatureEvery, description, (Map<String, Object>) tree);
   }
 
   @SuppressWarnings("unchecked")
@@ -175,7 +184,7 @@ public record RunSpec(String name, Problem.Config problem, Optimizer.Config opti
         + " bytes as compact JSON, got " + rest);
     if (name == null) name = range != null ? "lr range test" : "external " + optimizer;
     return new RunSpec(name, null, null, range == null ? null : range.ramp(), 0, 0, autoLr, guard,
-        range == null ? null : range.stop(), null, description, (Map<String, Object>) tree);
+        range == null ? null : range.stop(), null, 0, description, (Map<String, Object>) tree);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.losswatch.core;
 
+import io.losswatch.core.curvature.Curvature;
 import io.losswatch.core.optim.Optimizer;
 import io.losswatch.core.problem.Problem;
 import io.losswatch.core.schedule.Schedule;
@@ -10,11 +11,13 @@ import io.losswatch.core.state.State;
  * <pre>
  *   loss, grad = f(θ)            record (t, loss, ‖grad‖₂)
  *   opt.step()                   record the lr this step used (Optimizer.stepLr: d·lr for D-Adaptation, …)
+ *   every curvature_every steps: the sharpness at θ (this step's sample, the denominator opt.step used)
  *   sched.step()                 (plateau: sched.step(loss))
  * </pre>
- * The values recorded for the step just taken are read back with {@link #loss()}, {@link #lr()} and
- * {@link #gradNorm()}. A non-finite loss does not stop the trainer; callers decide. Not thread-safe, and
- * allocation-free per step.
+ * The values recorded for the step just taken are read back with {@link #loss()}, {@link #lr()},
+ * {@link #gradNorm()}, {@link #sharpness()} and {@link #stability()}. Measuring the curvature reads and changes
+ * nothing the trajectory depends on. A non-finite loss does not stop the trainer; callers decide. Not thread-safe,
+ * and allocation-free per step.
  */
 public final class Trainer {
   private final RunSpec spec;
@@ -34,8 +37,17 @@ public final class Trainer {
   private double updateCosine = Double.NaN;
   private double predictedDecrease = Double.NaN;
   private double efficiency = Double.NaN;
+  private final Curvature curvature;   // null when curvature_every is 0
+  private boolean measuring;           // a step taken but its curvature measurement not finished
+  private double sharpness = Double.NaN;
+  private double threshold = Double.NaN;
+  private double stability = Double.NaN;
 
   public Trainer(RunSpec spec) {
+    this(spec, spec.curvatureEvery() > 0);
+  }
+
+  private Trainer(RunSpec spec, boolean measure) {
     this.spec = spec;
     problem = spec.problem().create();
     params = problem.initialParams();
@@ -45,6 +57,7 @@ public final class Trainer {
     optimizer = spec.optimizer().create(params.length);
     baseLr = spec.optimizer().lr();
     schedule = spec.schedule().create(baseLr);
+    curvature = measure ? new Curvature(problem, optimizer) : null;
     applySchedule();
   }
 
@@ -59,16 +72,27 @@ public final class Trainer {
     return new Trainer(spec, state());
   }
 
+  /** A {@link #fork()} that measures no curvature: a what-if branch, whose losses alone are compared. */
+  public Trainer forkWithoutCurvature() {
+    Trainer t = new Trainer(spec, false);
+    t.load(state());
+    return t;
+  }
+
   /**
    * Everything the next step depends on, bit for bit: the parameters, the optimizer's, schedule's and problem's
-   * states (the minibatch order and its random state included), and what the last step measured.
+   * states (the minibatch order and its random state included), the curvature measurement's warm start, and what
+   * the last step measured. Not in the middle of a step ({@link #step(int)} answered false).
    */
   public State state() {
-    return new State().put("step", stepsTaken).put("params", params).put("before", before)
+    if (measuring) throw new IllegalStateException("a step is under way: finish it first");
+    State s = new State().put("step", stepsTaken).put("params", params).put("before", before)
         .put("last_update", lastUpdate).put("lr_scale", lrScale).put("loss", loss).put("lr", lr)
         .put("grad_norm", gradNorm).put("update_cosine", updateCosine).put("predicted_decrease", predictedDecrease)
         .put("efficiency", efficiency).put("optimizer", optimizer.state()).put("schedule", schedule.state())
-        .put("problem", problem.state());
+        .put("problem", problem.state())
+        .put("sharpness", sharpness).put("threshold", threshold).put("stability", stability);
+    return curvature == null ? s : s.put("curvature", curvature.state());
   }
 
   private void load(State s) {
@@ -86,14 +110,47 @@ public final class Trainer {
     optimizer.load(s.state("optimizer"));
     schedule.load(s.state("schedule"));
     problem.load(s.state("problem"));
+    // states saved before the curvature was measured have none of it
+    if (s.has("sharpness")) {
+      sharpness = s.number("sharpness");
+      threshold = s.number("threshold");
+      stability = s.number("stability");
+    }
+    if (curvature != null && s.has("curvature")) curvature.load(s.state("curvature"));
   }
 
   public RunSpec spec() {
     return spec;
   }
 
-  /** Takes one step. */
+  /** Takes one step, its curvature measurement included when due. */
   public void step() {
+    step(Integer.MAX_VALUE);
+  }
+
+  /**
+   * Takes one step with at most {@code products} Hessian-vector products of its curvature measurement (each 0.8 to
+   * 1.7 evaluations' worth), so that an event loop can spread a measurement over slices: false when the
+   * measurement is unfinished; then the next calls go on with it, and the step counts as taken (its values, its
+   * state) only once one answers true.
+   */
+  public boolean step(int products) {
+    if (products < 1) throw new IllegalArgumentException("products must be >= 1, got " + products);
+    if (!measuring) begin();
+    if (measuring) {
+      for (int k = 0; !curvature.advance(); k++) {
+        if (k + 1 >= products) return false;
+      }
+      measuring = false;
+      sharpness = curvature.result();
+      stability = lr * sharpness / threshold;
+    }
+    stepsTaken++;
+    return true;
+  }
+
+  /** Everything of a step but the curvature measurement, which it only begins when due. */
+  private void begin() {
     problem.nextBatch();
     double previousLoss = loss;
     loss = problem.evaluate(params, grad);
@@ -103,10 +160,15 @@ public final class Trainer {
     System.arraycopy(params, 0, before, 0, params.length);
     optimizer.step(params, grad);
     lr = optimizer.stepLr();   // after the step: a learning-rate-free optimizer sets its step as it takes it
+    sharpness = threshold = stability = Double.NaN;
+    if (curvature != null && (stepsTaken + 1) % spec.curvatureEvery() == 0) {
+      threshold = optimizer.stabilityThreshold();   // before a schedule moves the momentum
+      curvature.begin(before);   // the gradient's point, sample and the optimizer's denominator are this step's
+      measuring = true;
+    }
     measureUpdate();
     schedule.step(loss);
     applySchedule();
-    stepsTaken++;
   }
 
   /**
@@ -187,6 +249,33 @@ public final class Trainer {
    */
   public double efficiency() {
     return efficiency;
+  }
+
+  /**
+   * The sharpness where the last step took its gradient: the largest eigenvalue of the loss' Hessian over that
+   * step's sample, of P⁻¹H for an optimizer that {@link #preconditioned() preconditions} (see {@link Curvature}).
+   * NaN unless the last step was a measured one (every {@code curvature_every} steps) or the Hessian is not finite.
+   */
+  public double sharpness() {
+    return sharpness;
+  }
+
+  /**
+   * lr × {@link #sharpness()} / {@link #threshold()}: below 1 the last step was stable along the sharpest
+   * direction, above 1 it overshot it. NaN when not measured.
+   */
+  public double stability() {
+    return stability;
+  }
+
+  /** The optimizer's stability threshold on lr × sharpness at the last step; NaN when not measured. */
+  public double threshold() {
+    return threshold;
+  }
+
+  /** Whether {@link #sharpness()} is the preconditioned λ(P⁻¹H) (Adam, AdamW, RMSprop, Adagrad) rather than H's. */
+  public boolean preconditioned() {
+    return optimizer.preconditioned();
   }
 
   /** The learning rate the next step will use. */

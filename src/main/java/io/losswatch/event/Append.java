@@ -10,7 +10,7 @@ import java.util.List;
  * sent with this append). The reply is {@link Appended}.
  */
 public record Append(StepBatch steps, List<Ack> acks, int cycle, Curvature curvature) {
-  /** The curvature's columns, kept with the run's extra scalars under these names (they count as no metric). */
+  /** The curvature's columns' names in an append ({@link StepBatch#sharpness()}, {@link StepBatch#stability()}): no metric takes them. */
   public static final List<String> CURVATURE = List.of("sharpness", "stability");
 
   /** Steps and acknowledgements only (a script without a guard or curvature). */
@@ -38,8 +38,8 @@ public record Append(StepBatch steps, List<Ack> acks, int cycle, Curvature curva
   }
 
   /**
-   * How the script measures sharpness: {@code preconditioned} (the optimizer's preconditioner applied: Adam, RMSprop,
-   * Adagrad) and the {@code threshold} at which a step is unstable (NaN: none known).
+   * How the script measures sharpness: λ(P⁻¹H) when {@code preconditioned} (the optimizer's preconditioner applied:
+   * Adam, RMSprop, Adagrad), and the optimizer's stability {@code threshold} (NaN: not said).
    */
   public record Curvature(boolean preconditioned, double threshold) {
   }

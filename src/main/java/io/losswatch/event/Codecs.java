@@ -9,8 +9,8 @@ import java.util.List;
  */
 public final class Codecs {
   private static final List<WireCodec<?>> WIRE = List.of(
-      new WireCodec<>(StepBatch.class, Formats::stepBatch, Formats::stepBatch),
-      new WireCodec<>(RunSummary.class, 2, Formats::runSummary, Formats::runSummary),   // v2: a script's report
+      new WireCodec<>(StepBatch.class, 2, Formats::stepBatch, Formats::stepBatch),   // v2: sharpness, stability
+      new WireCodec<>(RunSummary.class, 2, Formats::runSummary, Formats::runSummary),   // v2: curvature, a script's report
       new WireCodec<>(RunCommand.class, Formats::runCommand, Formats::runCommand),
       new WireCodec<>(Alert.class, Formats::alert, Formats::alert),
       new WireCodec<>(Append.class, 2, Formats::append, Formats::append),   // v2: cycles, probes' outcomes, curvature

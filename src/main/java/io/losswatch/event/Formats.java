@@ -20,7 +20,8 @@ final class Formats {
 
   /**
    * run, cycle, n, then the columns step, loss, lr, gradNorm and t (8 bytes a value each), then the metrics:
-   * how many, and each one's name and column. 40 bytes a step, 8 more per metric.
+   * how many, and each one's name and column; then whether the curvature columns follow (1 or 0), and if so
+   * sharpness and stability. 40 bytes a step, 8 more per metric, 16 more with the curvature.
    */
   static void stepBatch(WireOut o, StepBatch b) {
     int n = b.size();
@@ -31,13 +32,23 @@ final class Formats {
         .longs(b.step()).doubles(b.loss()).doubles(b.lr()).doubles(b.gradNorm()).longs(b.t())
         .i32(b.metrics().size());
     b.metrics().forEach((name, column) -> o.str(name).doubles(column));
+    o.i32(b.hasCurvature() ? 1 : 0);
+    if (b.hasCurvature()) o.doubles(b.sharpness()).doubles(b.stability());
   }
 
   static StepBatch stepBatch(WireIn in) {
     String run = in.str();
     int cycle = in.i32();
     int n = in.count();
-    return new StepBatch(run, cycle, in.longs(n), in.doubles(n), in.doubles(n), in.doubles(n), in.longs(n), metrics(in, n));
+    long[] step = in.longs(n);
+    double[] loss = in.doubles(n);
+    double[] lr = in.doubles(n);
+    double[] grad = in.doubles(n);
+    long[] t = in.longs(n);
+    Map<String, double[]> metrics = metrics(in, n);
+    boolean curvature = in.i32() == 1;
+    return new StepBatch(run, cycle, step, loss, lr, grad, t, metrics, curvature ? in.doubles(n) : null,
+        curvature ? in.doubles(n) : null);
   }
 
   private static Map<String, double[]> metrics(WireIn in, int n) {
@@ -55,32 +66,30 @@ final class Formats {
         .i64(s.created()).i64(s.updated());
     diagnosis(o, s.diagnosis());
     o.list(s.lrChanges(), Formats::lrChange).str(s.reason()).str(s.parent()).i64(s.branchedAt())
-        .list(s.rewinds(), Formats::rewind).list(s.script() == null ? List.of() : List.of(s.script()), Formats::scriptReport);
+        .list(s.rewinds(), Formats::rewind).i32(s.curvature() == null ? 0 : 1);
+    RunSummary.Curvature c = s.curvature();
+    if (c != null) o.i64(c.step()).f64(c.sharpness()).f64(c.threshold()).f64(c.stability()).i32(c.preconditioned() ? 1 : 0);
+    o.list(s.script() == null ? List.of() : List.of(s.script()), Formats::scriptReport);
   }
 
   static RunSummary runSummary(WireIn in) {
     return new RunSummary(in.str(), spec(in.str()), in.name(RunState.class), in.i32(), in.i64(), in.f64(), in.f64(),
         in.f64(), in.f64(), in.f64(), in.i64(), in.i64(), diagnosis(in), in.list(Formats::lrChange), in.str(), in.str(),
-        in.i64(), in.list(Formats::rewind), in.list(Formats::scriptReport).stream().findFirst().orElse(null));
+        in.i64(), in.list(Formats::rewind), in.i32() == 1 ? curvature(in) : null,
+        in.list(Formats::scriptReport).stream().findFirst().orElse(null));
   }
 
-  /** A script's report: its probes, auto_lr's scope, and the curvature's facts (-1: none yet). */
+  private static RunSummary.Curvature curvature(WireIn in) {
+    return new RunSummary.Curvature(in.i64(), in.f64(), in.f64(), in.f64(), in.i32() == 1);
+  }
+
+  /** A script's report: its probes and auto_lr's scope (its curvature is the summary's own). */
   static void scriptReport(WireOut o, ScriptReport r) {
-    Append.Curvature c = r.curvature();
-    o.i32(r.probes()).i64(r.probeSteps()).f64(r.probeSeconds()).f64(r.budget()).str(r.autoLr())
-        .i32(c == null ? -1 : c.preconditioned() ? 1 : 0).f64(c == null ? Double.NaN : c.threshold());
+    o.i32(r.probes()).i64(r.probeSteps()).f64(r.probeSeconds()).f64(r.budget()).str(r.autoLr());
   }
 
   static ScriptReport scriptReport(WireIn in) {
-    int probes = in.i32();
-    long steps = in.i64();
-    double seconds = in.f64();
-    double budget = in.f64();
-    String autoLr = in.str();
-    int preconditioned = in.i32();
-    double threshold = in.f64();
-    return new ScriptReport(probes, steps, seconds, budget, autoLr,
-        preconditioned < 0 ? null : new Append.Curvature(preconditioned == 1, threshold));
+    return new ScriptReport(in.i32(), in.i64(), in.f64(), in.f64(), in.str());
   }
 
   /**

@@ -20,18 +20,27 @@ import java.util.List;
  * @param parent the run this one was branched from, null for a run of its own
  * @param branchedAt the parent's step this run's state was taken after (its history starts after it); 0 without a parent
  * @param rewinds the guard's rollbacks, oldest first
- * @param script a script's run's probes, auto_lr and curvature ({@link ScriptReport}); null for a built-in run
+ * @param curvature the last curvature measurement, null before the first (or when the run measures none)
+ * @param script a script's run's probes and auto_lr ({@link ScriptReport}); null for a built-in run
  */
 public record RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
     double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis,
-    List<LrChange> lrChanges, String reason, String parent, long branchedAt, List<Rewind> rewinds, ScriptReport script)
-    implements RunEvent {
-  /** A run without a script's report (a built-in run's, or one read back before its policy tells it). */
+    List<LrChange> lrChanges, String reason, String parent, long branchedAt, List<Rewind> rewinds, Curvature curvature,
+    ScriptReport script) implements RunEvent {
+  /**
+   * A curvature measurement: at {@code step}, the sharpness (the loss' Hessian's top eigenvalue, of P⁻¹H when
+   * {@code preconditioned}), the optimizer's stability threshold and lr × sharpness ÷ threshold (NaN when the
+   * threshold is unknown).
+   */
+  public record Curvature(long step, double sharpness, double threshold, double stability, boolean preconditioned) {
+  }
+
+  /** Without a curvature measurement or a script's report (a built-in run's before it measures). */
   public RunSummary(String id, RunSpec spec, RunState state, int cycle, long step, double loss, double lr, double gradNorm,
-      double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis, List<LrChange> lrChanges,
-      String reason, String parent, long branchedAt, List<Rewind> rewinds) {
+      double bestLoss, double stepsPerSecond, long created, long updated, Diagnosis diagnosis,
+      List<LrChange> lrChanges, String reason, String parent, long branchedAt, List<Rewind> rewinds) {
     this(id, spec, state, cycle, step, loss, lr, gradNorm, bestLoss, stepsPerSecond, created, updated, diagnosis, lrChanges,
-        reason, parent, branchedAt, rewinds, null);
+        reason, parent, branchedAt, rewinds, null, null);
   }
 
   /** A run of its own, never rewound. */
@@ -62,18 +71,18 @@ public record RunSummary(String id, RunSpec spec, RunState state, int cycle, lon
   /** The same summary with another diagnosis (rebuilt from a restored run's history). */
   public RunSummary withDiagnosis(Diagnosis d) {
     return new RunSummary(id, spec, state, cycle, step, loss, lr, gradNorm, bestLoss, stepsPerSecond, created, updated, d,
-        lrChanges, reason, parent, branchedAt, rewinds, script);
+        lrChanges, reason, parent, branchedAt, rewinds, curvature, script);
   }
 
   /** The same summary of a run whose spec changed (its tags or notes), at {@code now}. */
   public RunSummary withSpec(RunSpec newSpec, long now) {
     return new RunSummary(id, newSpec, state, cycle, step, loss, lr, gradNorm, bestLoss, stepsPerSecond, created, now,
-        diagnosis, lrChanges, reason, parent, branchedAt, rewinds);
+        diagnosis, lrChanges, reason, parent, branchedAt, rewinds, curvature, script);
   }
 
   public RunSummary withState(RunState s, long now) {
     return new RunSummary(id, spec, s, cycle, step, loss, lr, gradNorm, bestLoss, 0, created, now, diagnosis,
-        lrChanges, null, parent, branchedAt, rewinds, script);
+        lrChanges, null, parent, branchedAt, rewinds, curvature, script);
   }
 
   /** A new run branched from {@code parent} after its step {@code at}, with the lr change that makes it one. */

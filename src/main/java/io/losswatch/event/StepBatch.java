@@ -13,12 +13,32 @@ import java.util.Map;
  * @param t each step's wall-clock time, epoch milliseconds
  * @param metrics an external run's extra scalars by name (val_loss, acc, …), each a column like loss; NaN where
  *     a step has none; empty for built-in runs
+ * @param sharpness the curvature measured at each step (the Hessian's top eigenvalue, of P⁻¹H when preconditioned),
+ *     NaN where it was not measured; null when no step of the batch was (then {@code stability} is null too)
+ * @param stability lr × sharpness ÷ the optimizer's threshold, NaN where not measured (or the threshold is unknown)
  */
 public record StepBatch(String run, int cycle, long[] step, double[] loss, double[] lr, double[] gradNorm, long[] t,
-    Map<String, double[]> metrics) implements RunEvent {
+    Map<String, double[]> metrics, double[] sharpness, double[] stability) implements RunEvent {
 
   public StepBatch(String run, int cycle, long[] step, double[] loss, double[] lr, double[] gradNorm, long[] t) {
     this(run, cycle, step, loss, lr, gradNorm, t, Map.of());
+  }
+
+  public StepBatch(String run, int cycle, long[] step, double[] loss, double[] lr, double[] gradNorm, long[] t,
+      Map<String, double[]> metrics) {
+    this(run, cycle, step, loss, lr, gradNorm, t, metrics, null, null);
+  }
+
+  /** Whether the batch has the curvature columns (some step of it was measured). */
+  public boolean hasCurvature() {
+    return sharpness != null;
+  }
+
+  /** The index of the last step whose sharpness was measured, -1 when none was. */
+  public int lastMeasured() {
+    if (sharpness == null) return -1;
+    for (int i = sharpness.length - 1; i >= 0; i--) if (!Double.isNaN(sharpness[i])) return i;
+    return -1;
   }
 
   @Override
@@ -45,12 +65,14 @@ public record StepBatch(String run, int cycle, long[] step, double[] loss, doubl
     Map<String, double[]> m = new LinkedHashMap<>();
     metrics.forEach((name, column) -> m.put(name, Arrays.copyOfRange(column, i, n)));
     return new StepBatch(run, cycle, Arrays.copyOfRange(step, i, n), Arrays.copyOfRange(loss, i, n),
-        Arrays.copyOfRange(lr, i, n), Arrays.copyOfRange(gradNorm, i, n), Arrays.copyOfRange(t, i, n), m);
+        Arrays.copyOfRange(lr, i, n), Arrays.copyOfRange(gradNorm, i, n), Arrays.copyOfRange(t, i, n), m,
+        sharpness == null ? null : Arrays.copyOfRange(sharpness, i, n),
+        stability == null ? null : Arrays.copyOfRange(stability, i, n));
   }
 
   /** The same steps, labelled with another cycle. */
   public StepBatch withCycle(int c) {
-    return new StepBatch(run, c, step, loss, lr, gradNorm, t, metrics);
+    return new StepBatch(run, c, step, loss, lr, gradNorm, t, metrics, sharpness, stability);
   }
 
   /** Collects steps, then freezes them into a batch; reused across slices. */
@@ -61,6 +83,8 @@ public record StepBatch(String run, int cycle, long[] step, double[] loss, doubl
     private double[] gradNorm;
     private long[] t;
     private Map<String, double[]> metrics;   // null until a step has one
+    private double[] sharpness;              // null until a step is measured; then stability too
+    private double[] stability;
     private int n;
 
     public Builder(int capacity) {
@@ -92,6 +116,23 @@ public record StepBatch(String run, int cycle, long[] step, double[] loss, doubl
       column[n - 1] = value;
     }
 
+    /** Sets the curvature of the step added last (NaN: not measured; earlier steps without it read NaN). */
+    public void curvature(double s, double st) {
+      if (sharpness == null) {
+        if (Double.isNaN(s) && Double.isNaN(st)) return;
+        sharpness = nans(step.length);
+        stability = nans(step.length);
+      }
+      sharpness[n - 1] = s;
+      stability[n - 1] = st;
+    }
+
+    private static double[] nans(int length) {
+      double[] c = new double[length];
+      Arrays.fill(c, Double.NaN);
+      return c;
+    }
+
     public int size() {
       return n;
     }
@@ -110,9 +151,11 @@ public record StepBatch(String run, int cycle, long[] step, double[] loss, doubl
         m = java.util.Collections.unmodifiableMap(m);
       }
       StepBatch b = new StepBatch(run, cycle, Arrays.copyOf(step, n), Arrays.copyOf(loss, n), Arrays.copyOf(lr, n),
-          Arrays.copyOf(gradNorm, n), Arrays.copyOf(t, n), m);
+          Arrays.copyOf(gradNorm, n), Arrays.copyOf(t, n), m,
+          sharpness == null ? null : Arrays.copyOf(sharpness, n), stability == null ? null : Arrays.copyOf(stability, n));
       n = 0;
       metrics = null;
+      sharpness = stability = null;
       return b;
     }
 
@@ -123,6 +166,12 @@ public record StepBatch(String run, int cycle, long[] step, double[] loss, doubl
       lr = Arrays.copyOf(lr, c);
       gradNorm = Arrays.copyOf(gradNorm, c);
       t = Arrays.copyOf(t, c);
+      if (sharpness != null) {
+        sharpness = Arrays.copyOf(sharpness, c);
+        stability = Arrays.copyOf(stability, c);
+        Arrays.fill(sharpness, step.length / 2, c, Double.NaN);
+        Arrays.fill(stability, step.length / 2, c, Double.NaN);
+      }
       if (metrics != null) {
         for (Map.Entry<String, double[]> e : metrics.entrySet()) {
           double[] grown = Arrays.copyOf(e.getValue(), c);

@@ -50,4 +50,19 @@ public interface Columns {
   default double metric(int k, int i) {
     return Double.NaN;
   }
+
+  /** Whether the columns hold a curvature measurement anywhere (then {@link #sharpness} may be a number). */
+  default boolean curvature() {
+    return false;
+  }
+
+  /** The sharpness measured at index {@code i}, NaN where none was. */
+  default double sharpness(int i) {
+    return Double.NaN;
+  }
+
+  /** The stability at index {@code i}, NaN where not measured. */
+  default double stability(int i) {
+    return Double.NaN;
+  }
 }

@@ -8,6 +8,11 @@ import java.util.List;
  * points of minimum and maximum loss, in step order. Deterministic and spike-preserving: an outlier, a NaN
  * or an infinity always survives (NaN ranks above every number, so it is a bucket's maximum). It scans only
  * the loss column; the other columns are read for the points kept.
+ *
+ * <p>A run's curvature is measured every so many steps, so the four points would rarely be measured ones: where the
+ * columns hold a curvature, each bucket also keeps its last measured point (found walking back from its end, which
+ * takes at most the measurement interval's reads), and there are a fifth fewer buckets, so the count stays within
+ * the limit.
  */
 public final class Downsample {
   private Downsample() {
@@ -30,7 +35,8 @@ public final class Downsample {
       for (int i = lo; i < hi; i++) copy(src, i, out);
       return out.build(run);
     }
-    int buckets = Math.max(1, maxPoints / 4);
+    boolean measured = src.curvature();
+    int buckets = Math.max(1, maxPoints / (measured ? 5 : 4));
     boolean snap = blocks != null && n / buckets >= Blocks.SIZE;   // then snapped edges stay apart
     int from = lo;
     for (int b = 0; b < buckets; b++) {
@@ -41,18 +47,25 @@ public final class Downsample {
       if (from >= to) continue;
       long j0 = (record0 + from) / Blocks.SIZE;
       long j1 = (record0 + to) / Blocks.SIZE;
+      int m = measured ? lastMeasured(src, from, to) : -1;
       if (snap && (record0 + from) % Blocks.SIZE == 0 && (record0 + to) % Blocks.SIZE == 0 && j1 <= blocks.count()) {
-        fromBlocks(blocks, j0, j1, out);
+        fromBlocks(blocks, j0, j1, src, m, out);
       } else {
-        scan(src, from, to, out);
+        scan(src, from, to, m, out);
       }
       from = to;
     }
     return out.build(run);
   }
 
-  /** A bucket read step by step: its first, min-loss, max-loss and last points, in step order. */
-  private static void scan(Columns src, int from, int to, StepBatch.Builder out) {
+  /** The index of the last measured point in [from, to), -1 when there is none. */
+  private static int lastMeasured(Columns src, int from, int to) {
+    for (int i = to - 1; i >= from; i--) if (!Double.isNaN(src.sharpness(i))) return i;
+    return -1;
+  }
+
+  /** A bucket read step by step: its first, min-loss, max-loss and last points and measured point {@code m}, in step order. */
+  private static void scan(Columns src, int from, int to, int m, StepBatch.Builder out) {
     int min = from;
     int max = from;
     double minLoss = src.loss(from);
@@ -62,13 +75,16 @@ public final class Downsample {
       if (less(l, minLoss)) { min = i; minLoss = l; }
       if (greater(l, maxLoss)) { max = i; maxLoss = l; }
     }
-    int[] keep = {from, min, max, to - 1};
+    int[] keep = {from, min, max, to - 1, m < 0 ? from : m};
     java.util.Arrays.sort(keep);
-    for (int k = 0; k < 4; k++) if (k == 0 || keep[k] != keep[k - 1]) copy(src, keep[k], out);
+    for (int k = 0; k < keep.length; k++) if (k == 0 || keep[k] != keep[k - 1]) copy(src, keep[k], out);
   }
 
-  /** A bucket of whole blocks [j0, j1), read from their entries: the same four points a scan would keep. */
-  private static void fromBlocks(Blocks.View v, long j0, long j1, StepBatch.Builder out) {
+  /**
+   * A bucket of whole blocks [j0, j1), read from their entries: the same four points a scan would keep, with the
+   * measured point {@code m} of {@code src} in its place (or its values on the point of the same step).
+   */
+  private static void fromBlocks(Blocks.View v, long j0, long j1, Columns src, int m, StepBatch.Builder out) {
     long minJ = j0;
     long maxJ = j0;
     for (long j = j0 + 1; j < j1; j++) {
@@ -82,9 +98,19 @@ public final class Downsample {
       long j = p[0];
       int k = (int) p[1];
       if (v.step(j, k) == prev) continue;
+      if (m >= 0 && src.step(m) < v.step(j, k)) {
+        copy(src, m, out);
+        m = -1;
+      }
       prev = v.step(j, k);
+      if (m >= 0 && src.step(m) == prev) {
+        copy(src, m, out);
+        m = -1;
+        continue;
+      }
       out.add(prev, v.loss(j, k), v.lr(j, k), v.gradNorm(j, k), v.t(j, k));
     }
+    if (m >= 0 && src.step(m) > prev) copy(src, m, out);
   }
 
   /** Loss order with NaN above every number, so a NaN is kept as a bucket's maximum. */
@@ -100,6 +126,7 @@ public final class Downsample {
     out.add(src.step(i), src.loss(i), src.lr(i), src.gradNorm(i), src.t(i));
     List<String> metrics = src.metrics();
     for (int k = 0; k < metrics.size(); k++) out.metric(metrics.get(k), src.metric(k, i));
+    if (src.curvature()) out.curvature(src.sharpness(i), src.stability(i));
   }
 
   /**

@@ -1,6 +1,5 @@
 package io.losswatch.history;
 
-import io.losswatch.event.Append;
 import io.losswatch.event.HistoryRead;
 import io.losswatch.event.StepBatch;
 import java.io.IOException;
@@ -39,6 +38,9 @@ public final class RunHistory {
   private long[] t = NO_LONGS;
   /** An external run's extra scalars by name, columns as long as the others (NaN where a step has none). */
   private Map<String, double[]> extra = Map.of();
+  /** The curvature's columns, null until a step is measured (then NaN where one is not). */
+  private double[] sharpness;
+  private double[] stability;
   private int n;
   private long persisted;       // records on disk
   private int cycle;
@@ -79,7 +81,28 @@ public final class RunHistory {
     System.arraycopy(b.gradNorm(), 0, gradNorm, n, b.size());
     System.arraycopy(b.t(), 0, t, n, b.size());
     if (!b.metrics().isEmpty() || !extra.isEmpty()) appendMetrics(b);
+    if (b.hasCurvature() || sharpness != null) appendCurvature(b);
     n += b.size();
+  }
+
+  private void appendCurvature(StepBatch b) {
+    if (sharpness == null) {
+      sharpness = nans(step.length);
+      stability = nans(step.length);
+    }
+    if (b.hasCurvature()) {
+      System.arraycopy(b.sharpness(), 0, sharpness, n, b.size());
+      System.arraycopy(b.stability(), 0, stability, n, b.size());
+    } else {
+      Arrays.fill(sharpness, n, n + b.size(), Double.NaN);
+      Arrays.fill(stability, n, n + b.size(), Double.NaN);
+    }
+  }
+
+  private static double[] nans(int length) {
+    double[] c = new double[length];
+    Arrays.fill(c, Double.NaN);
+    return c;
   }
 
   private void appendMetrics(StepBatch b) {
@@ -99,9 +122,7 @@ public final class RunHistory {
       if (v == null) Arrays.fill(e.getValue(), n, n + b.size(), Double.NaN);
       else System.arraycopy(v, 0, e.getValue(), n, b.size());
     }
-    for (var e : b.metrics().entrySet()) {   // a script's curvature columns are the run's own, not its metrics
-      if (!Append.CURVATURE.contains(e.getKey())) stats.add(e.getKey(), b.step(), e.getValue(), b.size());
-    }
+    for (var e : b.metrics().entrySet()) stats.add(e.getKey(), b.step(), e.getValue(), b.size());
   }
 
   /**
@@ -113,6 +134,11 @@ public final class RunHistory {
     List<String> all = new ArrayList<>(log.metrics());
     for (String name : extra.keySet()) if (!all.contains(name)) all.add(name);
     return all;
+  }
+
+  /** Whether some step of the run had its curvature measured (on disk or in memory). */
+  public synchronized boolean curvature() {
+    return sharpness != null || (log != null && log.curvature());
   }
 
   /** The store has written the first {@code records} records: memory may let go of them beyond the window. */
@@ -172,6 +198,7 @@ public final class RunHistory {
     gradNorm = NO_DOUBLES;
     t = NO_LONGS;
     extra = Map.of();
+    sharpness = stability = null;
   }
 
   /** Forgets everything and starts the next cycle (a demo run starting over; demo runs have no log). */
@@ -201,6 +228,12 @@ public final class RunHistory {
       Map<String, double[]> moved = new LinkedHashMap<>();
       for (Map.Entry<String, double[]> e : extra.entrySet()) moved.put(e.getKey(), Arrays.copyOfRange(e.getValue(), drop, drop + c));
       extra = moved;
+    }
+    if (sharpness != null) {
+      sharpness = Arrays.copyOfRange(sharpness, drop, drop + c);
+      stability = Arrays.copyOfRange(stability, drop, drop + c);
+      Arrays.fill(sharpness, keep, c, Double.NaN);
+      Arrays.fill(stability, keep, c, Double.NaN);
     }
     first += drop;
     n = keep;
@@ -237,10 +270,12 @@ public final class RunHistory {
     for (int i = 0; i < disk.size(); i++) {
       b.add(disk.step(i), disk.loss(i), disk.lr(i), disk.gradNorm(i), disk.t(i));
       for (int k = 0; k < disk.metrics().size(); k++) metric(b, disk.metrics().get(k), disk.metric(k, i));
+      if (disk.curvature()) b.curvature(disk.sharpness(i), disk.stability(i));
     }
     for (int i = at; i < n; i++) {
       b.add(step[i], loss[i], lr[i], gradNorm[i], t[i]);
       for (Map.Entry<String, double[]> e : extra.entrySet()) metric(b, e.getKey(), e.getValue()[i]);
+      if (sharpness != null) b.curvature(sharpness[i], stability[i]);
     }
     StepBatch gone = b.build(run, cycle);
     if (cut < first) {   // memory held none of what stays: it starts empty at the cut
@@ -349,12 +384,16 @@ public final class RunHistory {
     double[] g;
     long[] time;
     Map<String, double[]> x;
+    double[] sh;
+    double[] st;
     long start;
     int size;
     int c;
     synchronized (this) {
       c = cycle;
       x = extra;
+      sh = sharpness;
+      st = stability;
       s = step;
       l = loss;
       r = lr;
@@ -368,7 +407,8 @@ public final class RunHistory {
       long hi = to == Long.MAX_VALUE ? start + size : record(to + 1, s, size, start);
       if (hi - lo > limit) hi = lo + limit;
       if (hi <= lo) return new StepBatch.Builder(1).build(run, c);
-      Columns memory = new ArrayColumns(s, l, r, g, time, size, List.copyOf(x.keySet()), x.values().toArray(new double[0][]));
+      Columns memory = new ArrayColumns(s, l, r, g, time, size, List.copyOf(x.keySet()), x.values().toArray(new double[0][]),
+          sh, st);
       if (lo >= start) return Downsample.m4(run, memory, (int) (lo - start), (int) (hi - start), maxPoints).withCycle(c);
       Columns disk = log.map(lo, Math.min(hi, start));
       Joined all = new Joined(disk, memory);
@@ -494,9 +534,21 @@ public final class RunHistory {
   }
 
   private record ArrayColumns(long[] s, double[] l, double[] r, double[] g, long[] time, int size, List<String> metrics,
-      double[][] extra) implements Columns {
+      double[][] extra, double[] sh, double[] st) implements Columns {
     @Override public double metric(int k, int i) {
       return extra[k][i];
+    }
+
+    @Override public boolean curvature() {
+      return sh != null;
+    }
+
+    @Override public double sharpness(int i) {
+      return sh == null ? Double.NaN : sh[i];
+    }
+
+    @Override public double stability(int i) {
+      return st == null ? Double.NaN : st[i];
     }
 
     @Override public long step(int i) {
@@ -537,6 +589,18 @@ public final class RunHistory {
       Columns c = i < a.size() ? a : b;
       int at = c.metrics().indexOf(metrics.get(k));
       return at < 0 ? Double.NaN : c.metric(at, i < a.size() ? i : i - a.size());
+    }
+
+    @Override public boolean curvature() {
+      return a.curvature() || b.curvature();
+    }
+
+    @Override public double sharpness(int i) {
+      return i < a.size() ? a.sharpness(i) : b.sharpness(i - a.size());
+    }
+
+    @Override public double stability(int i) {
+      return i < a.size() ? a.stability(i) : b.stability(i - a.size());
     }
 
     @Override public int size() {

@@ -21,7 +21,9 @@ import java.util.Map;
  * {@code loss.f64}, {@code lr.f64}, {@code grad_norm.f64}, {@code t.i64}), a record per step. Steps only grow,
  * but need not be consecutive (a training script may log every k steps). Columns keep range scans cheap:
  * downsampling reads the loss file alone, and {@link Blocks} spares it even that for long runs. An external run's
- * extra scalars (val_loss, acc, …) get a column each, {@code metric.<name>.f64}, NaN where a step has none.
+ * extra scalars (val_loss, acc, …) get a column each, {@code metric.<name>.f64}, NaN where a step has none; so does
+ * the curvature, {@code sharpness.f64} and {@code stability.f64}, from the first step measured on (NaN before it
+ * and between measurements): a run that measures none pays nothing for them.
  *
  * <p>The files only ever hold whole records shared by all columns: opening cuts a tail torn by a kill, or
  * zero-filled by a power cut (no step has time 0), and a failed append cuts back what it wrote. So a full disk
@@ -39,6 +41,8 @@ public final class StepLog {
   /** Records per mapped region: a region must stay under 2 GiB, so a run of any length can be read. */
   private static final int REGION_SHIFT = 24;
   private static final int BUFFER_RECORDS = 8192;
+  /** The curvature's columns, written once a step is measured. */
+  private static final String[] CURVATURE = {"sharpness.f64", "stability.f64"};
   /** The extra scalars' names, one a line, in the order they first came: a CSV's columns keep it across restarts. */
   static final String ORDER = "metrics.txt";
   /** A new column is NaN-filled under this suffix, and takes its name only once whole. */
@@ -49,12 +53,14 @@ public final class StepLog {
   private long forced;
   private Blocks partial;         // the block being filled: its extremes so far
   private volatile List<String> metrics;   // the extra scalars' names, in the order they came
+  private volatile boolean curvature;      // whether the curvature's columns exist
+  private FileChannel[] curvatureWriters;  // open with the writer, once they exist
   private FileChannel[] writer;   // the columns, then the blocks; null while closed
   private final Map<String, FileChannel> metricWriters = new HashMap<>();
   private ByteBuffer buffer;
   private final boolean view;     // another process's log, read as it stands: it takes no append
 
-  private StepLog(Path dir, long count, long lastStep, Blocks partial, List<String> metrics) {
+  private StepLog(Path dir, long count, long lastStep, Blocks partial, List<String> metrics, boolean curvature) {
     this.view = partial == null;
     this.dir = dir;
     this.count = count;
@@ -62,6 +68,7 @@ public final class StepLog {
     this.forced = count;
     this.partial = partial;
     this.metrics = metrics;
+    this.curvature = curvature;
   }
 
   /** Opens (creating if need be) the log in {@code dir}, cut back to its last whole, non-zero record. */
@@ -75,7 +82,8 @@ public final class StepLog {
       whole = lastNonZero(ch[T], whole);
       for (FileChannel c : ch) if (c.size() != whole * 8) c.truncate(whole * 8);
       long last = whole == 0 ? 0 : readLong(ch[STEP], whole - 1);
-      return new StepLog(dir, whole, last, repairBlocks(dir, ch, whole), repairMetrics(dir, whole));
+      return new StepLog(dir, whole, last, repairBlocks(dir, ch, whole), repairMetrics(dir, whole),
+          repairCurvature(dir, whole));
     } finally {
       close(ch);
     }
@@ -100,8 +108,11 @@ public final class StepLog {
           whole = Math.min(whole, Files.size(f) / 8);
         }
       }
+      boolean measured = Files.exists(dir.resolve(CURVATURE[0])) && Files.exists(dir.resolve(CURVATURE[1]));
+      if (measured) for (String file : CURVATURE) whole = Math.min(whole, Files.size(dir.resolve(file)) / 8);
       whole = lastNonZero(ch[T], whole);
-      return new StepLog(dir, whole, whole == 0 ? 0 : readLong(ch[STEP], whole - 1), null, List.copyOf(names));
+      return new StepLog(dir, whole, whole == 0 ? 0 : readLong(ch[STEP], whole - 1), null, List.copyOf(names),
+          measured);
     } finally {
       close(ch);
     }
@@ -149,6 +160,18 @@ public final class StepLog {
       }
     }
     return List.copyOf(names);
+  }
+
+  /** The curvature's columns, when they exist, made exactly {@code records} long as the metrics' are. */
+  private static boolean repairCurvature(Path dir, long records) throws IOException {
+    if (!Files.exists(dir.resolve(CURVATURE[0])) && !Files.exists(dir.resolve(CURVATURE[1]))) return false;
+    for (String file : CURVATURE) {
+      try (FileChannel ch = FileChannel.open(dir.resolve(file), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        if (ch.size() > records * 8) ch.truncate(records * 8);
+        else nanFill(ch, ch.size() / 8, records);
+      }
+    }
+    return true;
   }
 
   /** Writes NaN into records [{@code from}, {@code to}) of a column. */
@@ -308,11 +331,13 @@ public final class StepLog {
       records.flip();
       for (long p = blocksBefore * Blocks.RECORD; records.hasRemaining(); ) p += writer[FILES.length].write(records, p);
       appendMetrics(b, first);
+      appendCurvature(b, first);
     } catch (IOException e) {
       try {
         for (int c = 0; c < FILES.length; c++) writer[c].truncate(count * 8);
         writer[FILES.length].truncate(blocksBefore * Blocks.RECORD);
         for (FileChannel ch : metricWriters.values()) ch.truncate(count * 8);
+        if (curvatureWriters != null) for (FileChannel ch : curvatureWriters) ch.truncate(count * 8);
       } catch (IOException again) {
         e.addSuppressed(again);   // the next open cuts the torn tail all the same
       }
@@ -351,6 +376,42 @@ public final class StepLog {
     if (names.size() != metrics.size()) metrics = List.copyOf(names);
   }
 
+  /** Writes the batch's curvature from index {@code first} on (NaN where it has none), once some step was measured. */
+  private void appendCurvature(StepBatch b, int first) throws IOException {
+    if (!b.hasCurvature() && !curvature) return;
+    if (curvatureWriters == null) {
+      // new columns: NaN for the steps before them, as a new metric's (whole, or started over by the next try)
+      if (!curvature) for (String file : CURVATURE) nanColumn(dir.resolve(file));
+      FileChannel[] w = new FileChannel[CURVATURE.length];
+      try {
+        for (int c = 0; c < CURVATURE.length; c++) {
+          w[c] = FileChannel.open(dir.resolve(CURVATURE[c]), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        }
+      } catch (IOException e) {
+        close(w);
+        throw e;
+      }
+      curvatureWriters = w;
+      curvature = true;
+    }
+    for (int c = 0; c < CURVATURE.length; c++) {
+      double[] v = !b.hasCurvature() ? null : c == 0 ? b.sharpness() : b.stability();
+      if (v == null) {
+        nanFill(curvatureWriters[c], count, count + b.size() - first);
+        continue;
+      }
+      ByteBuffer buf = ByteBuffer.allocate((b.size() - first) * 8).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = first; i < b.size(); i++) buf.putDouble(v[i]);
+      buf.flip();
+      for (long p = count * 8; buf.hasRemaining(); ) p += curvatureWriters[c].write(buf, p);
+    }
+  }
+
+  /** Whether some step of the log had its curvature measured (the columns exist). */
+  public boolean curvature() {
+    return curvature;
+  }
+
   /**
    * Makes a new column: its name in {@link #ORDER} first, then NaN for every record before it, written aside and
    * renamed once whole. So a full disk or a kill part-way leaves no column that reads 0.0 for the steps before it:
@@ -364,12 +425,17 @@ public final class StepLog {
       for (String n : listed) if (!all.contains(n)) all.add(n);
       replace(order, (String.join("\n", all) + "\n").getBytes(StandardCharsets.UTF_8));
     }
-    Path fresh = dir.resolve(metricFile(dir, name).getFileName() + NEW);
+    nanColumn(metricFile(dir, name));
+  }
+
+  /** Makes {@code file} a column of NaN for every record so far: written aside, renamed once whole. */
+  private void nanColumn(Path file) throws IOException {
+    Path fresh = file.resolveSibling(file.getFileName() + NEW);
     try (FileChannel ch = FileChannel.open(fresh, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       nanFill(ch, 0, count);
       ch.force(false);
-      Files.move(fresh, metricFile(dir, name), StandardCopyOption.ATOMIC_MOVE);
+      Files.move(fresh, file, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       try {
         Files.deleteIfExists(fresh);   // the space it took is the disk's again
@@ -400,6 +466,7 @@ public final class StepLog {
     if (writer == null || forced == count) return;
     for (FileChannel c : writer) c.force(false);
     for (FileChannel c : metricWriters.values()) c.force(false);
+    if (curvatureWriters != null) for (FileChannel c : curvatureWriters) c.force(false);
     forced = count;
   }
 
@@ -423,6 +490,13 @@ public final class StepLog {
           m.truncate(records * 8);
         }
       }
+      if (curvature) {
+        for (String file : CURVATURE) {
+          try (FileChannel m = FileChannel.open(dir.resolve(file), StandardOpenOption.WRITE)) {
+            m.truncate(records * 8);
+          }
+        }
+      }
       partial = repairBlocks(dir, ch, records);
       lastStep = records == 0 ? 0 : readLong(ch[STEP], records - 1);
     } finally {
@@ -441,6 +515,8 @@ public final class StepLog {
       close(writer);
       close(metricWriters.values().toArray(new FileChannel[0]));
       metricWriters.clear();
+      if (curvatureWriters != null) close(curvatureWriters);
+      curvatureWriters = null;
       writer = null;
       buffer = null;
     }
@@ -461,11 +537,16 @@ public final class StepLog {
     int n = Math.toIntExact(to - from);
     if (n == 0) return Columns.EMPTY;
     List<String> names = metrics;
-    MappedByteBuffer[][] regions = new MappedByteBuffer[FILES.length + names.size()][];
+    boolean measured = curvature;
+    int curv = FILES.length + names.size();   // the curvature's regions, after the metrics'
+    MappedByteBuffer[][] regions = new MappedByteBuffer[curv + (measured ? CURVATURE.length : 0)][];
     FileChannel[] ch = new FileChannel[regions.length];
     try {
       System.arraycopy(channels(dir, StandardOpenOption.READ), 0, ch, 0, FILES.length);
       for (int k = 0; k < names.size(); k++) ch[FILES.length + k] = FileChannel.open(metricFile(dir, names.get(k)), StandardOpenOption.READ);
+      if (measured) {
+        for (int c = 0; c < CURVATURE.length; c++) ch[curv + c] = FileChannel.open(dir.resolve(CURVATURE[c]), StandardOpenOption.READ);
+      }
       for (int c = 0; c < regions.length; c++) {
         regions[c] = new MappedByteBuffer[((n - 1) >>> REGION_SHIFT) + 1];
         for (int r = 0; r < regions[c].length; r++) {
@@ -511,6 +592,18 @@ public final class StepLog {
 
       @Override public double metric(int k, int i) {
         return regions[FILES.length + k][i >>> REGION_SHIFT].getDouble((i & MASK) << 3);
+      }
+
+      @Override public boolean curvature() {
+        return measured;
+      }
+
+      @Override public double sharpness(int i) {
+        return measured ? regions[curv][i >>> REGION_SHIFT].getDouble((i & MASK) << 3) : Double.NaN;
+      }
+
+      @Override public double stability(int i) {
+        return measured ? regions[curv + 1][i >>> REGION_SHIFT].getDouble((i & MASK) << 3) : Double.NaN;
       }
     };
   }

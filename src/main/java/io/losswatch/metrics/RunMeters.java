@@ -11,7 +11,8 @@ import io.losswatch.event.StepBatch;
  * {@code losswatch_step}, the counter {@code losswatch_steps_total}, labelled name, optimizer, problem, run and
  * schedule; {@code losswatch_run_diagnosis{…, verdict}} and {@code losswatch_run_state{…, state[, reason]}}, 1 for
  * the current verdict and state only; {@code losswatch_run_cycle}, {@code losswatch_run_pace_steps_per_second} and
- * {@code losswatch_run_updated_timestamp_seconds}. One thread writes; the scrape reads the volatile fields.
+ * {@code losswatch_run_updated_timestamp_seconds}; {@code losswatch_sharpness} and {@code losswatch_stability}, the
+ * last curvature measurement, once the run has one. One thread writes; the scrape reads the volatile fields.
  * {@link RunSeries} writes them out.
  */
 final class RunMeters {
@@ -22,6 +23,9 @@ final class RunMeters {
   volatile double loss = Double.NaN;
   volatile double lr = Double.NaN;
   volatile double gradNorm = Double.NaN;
+  /** The last curvature measurement: NaN until there is one (then the run has the two series). */
+  volatile double sharpness = Double.NaN;
+  volatile double stability = Double.NaN;
   volatile long step;
   volatile long steps;
   volatile Verdict verdict = Verdict.UNKNOWN;
@@ -103,6 +107,11 @@ final class RunMeters {
     step = b.step()[last];
     steps += b.size();   // one writer: the metrics verticle
     updatedMs = Math.max(updatedMs, b.t()[last]);
+    int measured = b.lastMeasured();
+    if (measured >= 0) {
+      sharpness = b.sharpness()[measured];
+      stability = b.stability()[measured];
+    }
     if (!b.metrics().isEmpty()) {
       java.util.Map<String, Double> m = new java.util.TreeMap<>(metrics);
       for (var e : b.metrics().entrySet()) {
@@ -124,6 +133,10 @@ final class RunMeters {
       loss = lr = gradNorm = Double.NaN;
       step = 0;
       cycle = s.cycle();
+    }
+    if (s.curvature() != null && Double.isNaN(sharpness)) {   // a restored run's, until it measures again
+      sharpness = s.curvature().sharpness();
+      stability = s.curvature().stability();
     }
     verdict = s.diagnosis().verdict();
     stateLabels = stateLabels(s.state(), s.reason());

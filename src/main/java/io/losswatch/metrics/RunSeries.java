@@ -35,6 +35,10 @@ final class RunSeries {
     gauge(b, "losswatch_learning_rate", "Learning rate used by the latest step", m -> m.lr);
     gauge(b, "losswatch_grad_norm", "L2 norm of the latest step's gradient", m -> m.gradNorm);
     gauge(b, "losswatch_step", "Latest step number", m -> m.step);
+    measured(b, "losswatch_sharpness", "The loss' sharpness at the last curvature measurement: the Hessian's top "
+        + "eigenvalue (of the preconditioned Hessian for Adam, AdamW, RMSprop, Adagrad)", m -> m.sharpness);
+    measured(b, "losswatch_stability", "lr x sharpness / the optimizer's stability threshold at the last measurement: "
+        + "above 1 the steps overshoot along the sharpest direction", m -> m.stability);
     family(b, "losswatch_steps_total", "Optimizer steps taken", "counter");
     for (RunMeters m : runs.values()) sample(b, "losswatch_steps_total", m.labels, m.steps);
     family(b, "losswatch_run_diagnosis", "1 for the run's current verdict", "gauge");
@@ -73,6 +77,18 @@ final class RunSeries {
   private void gauge(StringBuilder b, String name, String help, ToDoubleFunction<RunMeters> value) {
     family(b, name, help, "gauge");
     for (RunMeters m : runs.values()) sample(b, name, m.labels, value.applyAsDouble(m));
+  }
+
+  /** A gauge whose runs have a sample once they measured one (not NaN): none before, so no series reads NaN. */
+  private void measured(StringBuilder b, String name, String help, ToDoubleFunction<RunMeters> value) {
+    boolean any = false;
+    for (RunMeters m : runs.values()) {
+      double v = value.applyAsDouble(m);
+      if (Double.isNaN(v)) continue;
+      if (!any) family(b, name, help, "gauge");
+      any = true;
+      sample(b, name, m.labels, v);
+    }
   }
 
   private static void family(StringBuilder b, String name, String help, String type) {

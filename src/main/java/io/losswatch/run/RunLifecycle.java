@@ -5,7 +5,6 @@ import io.losswatch.core.diagnosis.Diagnoser;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.core.state.State;
 import io.losswatch.event.Alert;
-import io.losswatch.event.Append;
 import io.losswatch.event.Checkpoint;
 import io.losswatch.event.Events;
 import io.losswatch.event.Fork;
@@ -69,13 +68,16 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
   private double lr;
   private double gradNorm;
   private double bestLoss;
+  /** The last curvature measurement (null: none yet), what the source's measure, and its threshold if it said. */
+  private RunSummary.Curvature curvature;
+  private boolean preconditioned;
+  private double threshold = Double.NaN;
+  private boolean firstMeasured;
   private long rateNanos = System.nanoTime();
   private long rateStep;
   private double rate;
   private long refreshedNanos = System.nanoTime() - REFRESH_NANOS;
   private long checkpointNanos;
-  /** How a script's run's script measures the sharpness, as it last said (null: not yet, or a built-in run). */
-  private Append.Curvature curvature;
   private long restartTimer = -1;
   /** A rewind the guard called for at this step (-1: none), done once every step is on disk, and why. */
   private long rewindAt = -1;
@@ -91,10 +93,11 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
     lr = s.lr();
     gradNorm = s.gradNorm();
     bestLoss = s.bestLoss();
+    curvature = s.curvature();
+    if (curvature != null) preconditioned = curvature.preconditioned();
     rateStep = step;
     lrChanges.addAll(s.lrChanges());
     rewinds.addAll(s.rewinds());
-    curvature = s.script() == null ? null : s.script().curvature();
     this.source = source.apply(this);
   }
 
@@ -174,6 +177,31 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
     rate = 0;
   }
 
+  @Override
+  public void curvature(boolean preconditioned, double threshold) {
+    boolean news = preconditioned != this.preconditioned || Double.compare(threshold, this.threshold) != 0;
+    this.preconditioned = preconditioned;
+    this.threshold = threshold;
+    if (news && curvature != null) {   // what the measurements are changed: say so (run.json keeps it)
+      curvature = new RunSummary.Curvature(curvature.step(), curvature.sharpness(),
+          Double.isNaN(threshold) ? curvature.threshold() : threshold, curvature.stability(), preconditioned);
+      publish();
+    }
+  }
+
+  /** The last measurement of {@code b}, if it has one, is the run's curvature now (told at once if the first). */
+  private void measured(StepBatch b) {
+    int m = b.lastMeasured();
+    if (m < 0) return;
+    boolean first = curvature == null;
+    double sharpness = b.sharpness()[m];
+    double stability = b.stability()[m];
+    double t = threshold;
+    if (Double.isNaN(t) && stability != 0 && Double.isFinite(stability)) t = b.lr()[m] * sharpness / stability;
+    curvature = new RunSummary.Curvature(b.step()[m], sharpness, t, stability, preconditioned);
+    firstMeasured = first;
+  }
+
   /** Steps taken: into the history (before anyone hears of them, so whoever does finds them there), then told. */
   @Override
   public void took(StepBatch b) {
@@ -182,9 +210,14 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
       if (l < bestLoss || Double.isNaN(bestLoss)) bestLoss = l;
     }
     int last = b.size() - 1;
+    measured(b);
     position(b.lastStep(), b.loss()[last], b.lr()[last], b.gradNorm()[last], false);
     run.summary(summary(state));
     Events.publish(vertx.eventBus(), b);
+    if (firstMeasured) {   // the first measurement: what it is goes to run.json (a restart reads the later ones' values from the log)
+      firstMeasured = false;
+      publish();
+    }
   }
 
   private void position(long step, double loss, double lr, double gradNorm, boolean afresh) {
@@ -241,13 +274,6 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
   private void raiseAlert() {
     Alert.Kind kind = policy.alert(step);
     if (kind != null) alert(kind, policy.shown());
-  }
-
-  @Override
-  public void curvature(Append.Curvature c) {
-    if (c.equals(curvature)) return;
-    curvature = c;
-    publish();
   }
 
   /** The lr changed from step {@code at} on: recorded, and the diagnosis looks afresh (its episode goes on). */
@@ -376,7 +402,8 @@ final class RunLifecycle extends VerticleBase implements StepSource.Lifecycle {
     RunSummary old = run.summary();
     return new RunSummary(run.id(), run.spec(), s, run.cycle(), step, loss, lr, gradNorm, bestLoss,
         s == RunState.RUNNING ? rate : 0, old.created(), System.currentTimeMillis(), policy.shown(),
-        List.copyOf(lrChanges), reason(s), old.parent(), old.branchedAt(), List.copyOf(rewinds), policy.report(curvature));
+        List.copyOf(lrChanges), reason(s), old.parent(), old.branchedAt(), List.copyOf(rewinds), curvature,
+        policy.report());
   }
 
   /** The reason shown with the state: storage, while the run is paused for it; a failed script's message. */

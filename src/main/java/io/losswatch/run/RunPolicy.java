@@ -93,12 +93,21 @@ final class RunPolicy {
       p.replay(b.from(from), changes);
       last = b.lastStep();
     }
+    // a built-in run's last measurement, if at the lr it ended at, goes on into its evidence
+    if (p.script == null && s.curvature() != null && s.curvature().step() >= changedAt(s)) {
+      p.diagnoser.curvature(s.curvature().stability());
+    }
     p.news = Diagnoser.Change.NONE;
     p.told = p.shown();
     return p;
   }
 
-  /** Replays the steps of {@code b}, and the lr changes of {@code changes} at them (taken from the list). */
+  /** The step of the run's last lr change (0: none). */
+  private static long changedAt(RunSummary s) {
+    return s.lrChanges().isEmpty() ? 0 : s.lrChanges().get(s.lrChanges().size() - 1).step();
+  }
+
+    /** Replays the steps of {@code b}, and the lr changes of {@code changes} at them (taken from the list). */
   private void replay(StepBatch b, List<LrChange> changes) {
     for (int i = 0; i < b.size(); i++) {
       long step = b.step()[i];
@@ -123,6 +132,7 @@ final class RunPolicy {
   /** The step {@code t} just took: what the run does next. */
   Next afterStep(Trainer t) {
     var before = diagnoser.current().verdict();
+    diagnoser.curvature(t.stability());   // NaN unless this step was measured: the latest measurement stays
     observe(t.stepsTaken(), t.loss(), t.lr(), t.gradNorm(), t.updateCosine(), t.efficiency());
     return switch (builtIn.afterStep(t, before)) {
       case STEP -> Next.STEP;
@@ -216,14 +226,13 @@ final class RunPolicy {
   }
 
   /**
-   * A script's run's report for its summary (null for a built-in run): its probes, what auto_lr may do, and the
-   * curvature's facts as its script last sent them ({@code curvature}, null: none yet).
+   * A script's run's report for its summary (null for a built-in run): its probes and what auto_lr may do.
    */
-  ScriptReport report(Append.Curvature curvature) {
+  ScriptReport report() {
     if (script == null) return null;
     RunSpec.Lookahead l = spec.rangeTest() ? null : spec.lookahead();
     return new ScriptReport(script.probes(), script.probeSteps(), script.probeSeconds(), l == null ? Double.NaN : l.budget(),
-        spec.rangeTest() ? "a range test takes no lr changes" : script.autoLrScope(), curvature);
+        spec.rangeTest() ? "a range test takes no lr changes" : script.autoLrScope());
   }
 
   /** For a script's run: news when the diagnosis to show is another than the one last told (or its text changed). */
@@ -318,6 +327,13 @@ final class RunPolicy {
     lastStep = Math.max(step, lastStep);
     if (script != null) script.end(lastStep, how);
     else diagnoser.end(lastStep, how);
+    if (script != null) seen();
+  }
+
+  /** A script's steps in flight when its run ended were kept, up to {@code step}: the end's text names it. */
+  void endedAt(long step) {
+    lastStep = Math.max(step, lastStep);
+    diagnoser.endedAt(lastStep);
     if (script != null) seen();
   }
 

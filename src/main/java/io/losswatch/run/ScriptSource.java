@@ -142,16 +142,15 @@ final class ScriptSource implements StepSource {
       throw RunRefusal.invalid("cycle", "an append of a new cycle (" + a.cycle() + "; the run is in cycle " + run.cycle()
           + ") begins with the acknowledgement of the rewind that began it");
     }
-    List<String> names = run.history().metrics().stream().filter(n -> !Append.CURVATURE.contains(n)).toList();
-    List<String> added = b.metrics().keySet().stream()
-        .filter(n -> !names.contains(n) && !Append.CURVATURE.contains(n)).toList();
+    List<String> names = run.history().metrics();
+    List<String> added = b.metrics().keySet().stream().filter(n -> !names.contains(n)).toList();
     if (names.size() + added.size() > Run.MAX_METRICS) {
       throw RunRefusal.invalid("metrics." + added.get(Math.max(0, Run.MAX_METRICS - names.size())), "a run has at most "
           + Run.MAX_METRICS + " metrics; it has " + names.size() + ", and this append adds " + added.size() + " more");
     }
     if (rewound) rewind(a);
     acknowledged(a, rewound ? 1 : 0);
-    if (a.curvature() != null) life.curvature(a.curvature());
+    if (a.curvature() != null) life.curvature(a.curvature().preconditioned(), a.curvature().threshold());
     long last = run.history().lastStep();
     int from = 0;
     while (from < b.size() && b.step()[from] <= last) from++;
@@ -177,6 +176,7 @@ final class ScriptSource implements StepSource {
           case STEP -> { }
         }
       }
+      if (!life.state().isLive()) policy.endedAt(fresh.lastStep());   // kept after the end: its text names them
       life.took(fresh);
       if (divergedAt >= 0) {
         // out of rewinds: the script is told to stop (reason diverged), and the run ends so once its steps are stored

@@ -1,7 +1,6 @@
 package io.losswatch.run;
 
 import io.losswatch.core.state.State;
-import io.losswatch.event.Append;
 import io.losswatch.event.Fork;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunState;
@@ -48,6 +47,12 @@ interface StepSource {
     /** The run stands at {@code step} (a trainer that begins, or went back). */
     void position(long step, double loss, double lr, double gradNorm);
 
+    /**
+     * What the source's curvature columns measure: λ(P⁻¹H) when {@code preconditioned}, and the optimizer's stability
+     * threshold (NaN: read from each measurement, as lr × sharpness ÷ stability).
+     */
+    void curvature(boolean preconditioned, double threshold);
+
     /** Steps taken, the policy having seen each: stored and told. */
     void took(StepBatch b);
 
@@ -59,9 +64,6 @@ interface StepSource {
 
     /** The diagnosis as it stands now, told (a built-in run's, once its advice is proven). */
     void announce();
-
-    /** A script said how it measures the sharpness it sends (told when it changes). */
-    void curvature(Append.Curvature c);
 
     /** The lr changed from step {@code at} on, as the source says it took effect. */
     void lrChanged(long at, double from, double to, String cause);

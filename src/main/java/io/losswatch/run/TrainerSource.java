@@ -88,6 +88,7 @@ final class TrainerSource implements StepSource {
       trainer = new Trainer(run.spec());   // datasets are cached by now
     }
     policy.begin(trainer, run.summary().rewinds().size());
+    life.curvature(trainer.preconditioned(), Double.NaN);   // a schedule may move the threshold: read per measurement
     life.position(trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm());
     life.checkpoint();   // from its first step on, a persisted run can be resumed
     life.running();
@@ -174,6 +175,7 @@ final class TrainerSource implements StepSource {
         now = System.nanoTime();
         batch.add(trainer.stepsTaken(), trainer.loss(), trainer.lr(), trainer.gradNorm(),
             startMillis + (now - start) / 1_000_000);
+        batch.curvature(trainer.sharpness(), trainer.stability());
         next = policy.afterStep(trainer);
       }
       switch (next) {

@@ -37,15 +37,33 @@ final class Demo {
     specs.add(spec("logreg: step", "logreg", sgd, object("type", "step", "step_size", 150, "gamma", 0.3), 600));
     specs.add(spec("logreg: cosine", "logreg", sgd, object("type", "cosine", "T_max", 600), 600));
     specs.add(spec("logreg: warmup_cosine", "logreg", sgd, object("type", "warmup_cosine", "warmup_steps", 60), 600));
+    // the edge of stability: full-batch gradient descent on a small digits mlp sharpens until its sharpness reaches
+    // 2/lr, then hovers there (stability ≈ 1) while the loss still falls (BENCHMARKS.md, "Curvature")
+    for (double lr : new double[] {0.35, 0.4, 0.6}) {
+      specs.add(spec("edge of stability: gd lr=" + Json.format(lr), object("type", "mlp", "hidden", 4),
+          object("type", "sgd", "lr", lr), null, EOS_STEPS, EOS_PACE, EOS_CURVATURE_EVERY));
+    }
     return specs;
   }
 
-  private static String spec(String name, String problem, Map<String, Object> optimizer, Map<String, Object> schedule,
+  static final int EOS_STEPS = 3000;
+  /** A minute a run: the sharpening of lr 0.4 reaches the edge about half way. */
+  static final double EOS_PACE = 50;
+  static final int EOS_CURVATURE_EVERY = 20;
+
+  private static String spec(String name, Object problem, Map<String, Object> optimizer, Map<String, Object> schedule,
       int steps) {
+    return spec(name, problem, optimizer, schedule, steps, PACE, 0);
+  }
+
+  /** A gallery spec; {@code curvatureEvery} 0 leaves the option out (the default). */
+  private static String spec(String name, Object problem, Map<String, Object> optimizer, Map<String, Object> schedule,
+      int steps, double pace, int curvatureEvery) {
     Map<String, Object> s = object("name", name, "problem", problem, "optimizer", optimizer);
     if (schedule != null) s.put("schedule", schedule);
     s.put("steps", steps);
-    s.put("steps_per_second", PACE);
+    s.put("steps_per_second", pace);
+    if (curvatureEvery != 0) s.put("curvature_every", curvatureEvery);
     return Json.write(s);
   }
 

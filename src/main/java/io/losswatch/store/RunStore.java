@@ -9,12 +9,10 @@ import io.losswatch.core.config.Json;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.core.state.State;
-import io.losswatch.event.Append;
 import io.losswatch.event.LrChange;
 import io.losswatch.event.Rewind;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
-import io.losswatch.event.ScriptReport;
 import io.losswatch.event.StepBatch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -160,12 +158,10 @@ public final class RunStore implements RunFiles {
           "why", r.why()));
     }
     m.put("rewinds", rewinds);
-    if (s.script() != null && s.script().curvature() != null) {
-      Append.Curvature c = s.script().curvature();
-      Map<String, Object> curvature = new LinkedHashMap<>();
-      curvature.put("preconditioned", c.preconditioned());
-      if (!Double.isNaN(c.threshold())) curvature.put("threshold", c.threshold());
-      m.put("curvature", curvature);
+    RunSummary.Curvature c = s.curvature();
+    if (c != null) {
+      m.put("curvature", Map.of("step", (double) c.step(), "sharpness", c.sharpness(), "threshold", c.threshold(),
+          "stability", c.stability(), "preconditioned", c.preconditioned()));
     }
     writeAtomically(root.resolve(s.id()), "run.json", Json.write(m).getBytes(StandardCharsets.UTF_8), true);
   }
@@ -296,11 +292,7 @@ public final class RunStore implements RunFiles {
     }
     String parent = (String) m.get("parent");
     long branchedAt = parent == null ? 0 : ((Number) m.get("branched_at")).longValue();
-    ScriptReport script = null;
-    if (m.get("curvature") instanceof Map<?, ?> c) {
-      script = new ScriptReport(0, 0, 0, Double.NaN, null, new Append.Curvature(Boolean.TRUE.equals(c.get("preconditioned")),
-          c.get("threshold") == null ? Double.NaN : number(c.get("threshold"))));
-    }
+    RunSummary.Curvature curvature = curvature(m.get("curvature") instanceof Map<?, ?> c ? c : null, log, spec);
     List<StepBatch> abandoned = abandoned(id);
     // a cycle per rewind its folder holds; a rewind cut short by a kill (its stretch kept apart, the log not yet cut
     // back) is finished here, so the next cycle's steps never land behind the undone ones
@@ -317,8 +309,39 @@ public final class RunStore implements RunFiles {
     }
     RunSummary s = new RunSummary(id, spec, state, abandoned.size(), Math.max(branchedAt, log.lastStep()), loss, lr, grad,
         best, 0, created, updated, Diagnosis.UNKNOWN, List.copyOf(changes), null, parent, branchedAt, List.copyOf(rewinds),
-        script);
+        curvature, null);
     return new Restored(s, log, abandoned);
+  }
+
+  /** Records scanned back from a log's end for its last curvature measurement (measurements come every few hundred). */
+  private static final long CURVATURE_SCAN = 1 << 20;
+
+  /**
+   * A restored run's last curvature measurement: the log's (run.json is written on state changes, the log with every
+   * step), with what run.json says of it — whether it is preconditioned and, for a script's run, the threshold its
+   * script gave; a built-in run's is lr × sharpness ÷ stability, as measured. run.json's alone when the log's is
+   * further back than the scan.
+   */
+  private static RunSummary.Curvature curvature(Map<?, ?> saved, StepLog log, RunSpec spec) throws IOException {
+    RunSummary.Curvature c = saved == null ? null : new RunSummary.Curvature(((Number) saved.get("step")).longValue(),
+        number(saved.get("sharpness")), number(saved.get("threshold")), number(saved.get("stability")),
+        Boolean.TRUE.equals(saved.get("preconditioned")));
+    if (!log.curvature()) return c;
+    long n = log.count();
+    for (long hi = n; hi > 0 && n - hi < CURVATURE_SCAN; hi -= 8192) {
+      Columns cols = log.map(Math.max(0, hi - 8192), hi);
+      for (int i = cols.size() - 1; i >= 0; i--) {
+        double sharpness = cols.sharpness(i);
+        if (Double.isNaN(sharpness)) continue;
+        if (c != null && c.step() >= cols.step(i)) return c;
+        double stability = cols.stability(i);
+        boolean pre = c != null ? c.preconditioned() : !spec.external() && spec.optimizer().create(1).preconditioned();
+        double threshold = spec.external() && c != null ? c.threshold()
+            : stability != 0 && Double.isFinite(stability) ? cols.lr(i) * sharpness / stability : Double.NaN;
+        return new RunSummary.Curvature(cols.step(i), sharpness, threshold, stability, pre);
+      }
+    }
+    return c;
   }
 
   /** A double as {@link Json} writes it: a number, or "NaN", "Infinity", "-Infinity". */

@@ -49,7 +49,7 @@ public final class StoreVerticle extends VerticleBase {
   private final java.util.concurrent.atomic.AtomicBoolean forcing = new java.util.concurrent.atomic.AtomicBoolean();
   private final Map<String, Checkpoint> waitingCheckpoints = new HashMap<>();
   private final Map<String, List<LrChange>> recordedChanges = new HashMap<>();
-  /** How a script's run measures its curvature, as run.json says (it is sent only when it changes). */
+  /** How a script's run measures its curvature, as run.json says (its script sends it only when it changes). */
   private final Map<String, Append.Curvature> recordedCurvature = new HashMap<>();
   private final Map<String, Object> recordedSpecs = new HashMap<>();   // the spec JSON run.json has (tags, notes change)
 
@@ -188,7 +188,8 @@ public final class StoreVerticle extends VerticleBase {
     StepLog log = store.log(id);
     // run.json follows the state, the lr changes (a resume goes on with them), the tags and notes, and a script's
     // curvature facts, not every step
-    Append.Curvature curvature = s.script() == null ? null : s.script().curvature();
+    RunSummary.Curvature c = s.curvature();
+    Append.Curvature curvature = s.script() == null || c == null ? null : new Append.Curvature(c.preconditioned(), c.threshold());
     if (log == null || recorded.getOrDefault(id, RunState.CREATED) == s.state()
         && recordedChanges.getOrDefault(id, s.lrChanges()).equals(s.lrChanges())
         && recordedSpecs.getOrDefault(id, s.spec().json()) == s.spec().json()

@@ -20,11 +20,11 @@ import java.util.regex.Pattern;
  * {@code {"step":[…],"loss":[…],"lr":[…],"grad_norm":[…],"t":[…],"metrics":{"name":[…]},"acks":[{"id","step"}]}},
  * with no tree of boxed numbers in between (an append carries tens of thousands of them). A guarded run's append says
  * its {@code "cycle"}; a script that measures curvature sends the columns {@code "sharpness"} and {@code "stability"}
- * (null where not measured, stored as the run's extra columns of those names) and, when they change,
- * {@code "curvature": {"preconditioned", "threshold"}}. An acknowledgement may say the script could not carry the
- * command out ({@code "error"}), and a probe's carries {@code "outcomes"}, {@code "seconds"} and, when it ran none,
- * {@code "refused"}. Everything is checked before anything is stored; an error names the field and the value, or the
- * offset of malformed JSON.
+ * (null where not measured; the steps' typed curvature columns, as a built-in run's, kept only when some step of the
+ * append was measured) and, when they change, {@code "curvature": {"preconditioned", "threshold"}}. An acknowledgement
+ * may say the script could not carry the command out ({@code "error"}), and a probe's carries {@code "outcomes"},
+ * {@code "seconds"} and, when it ran none, {@code "refused"}. Everything is checked before anything is stored; an
+ * error names the field and the value, or the offset of malformed JSON.
  */
 final class AppendReader extends JsonCursor {
   /** Steps one append may carry at most (a script sends what piled up since its last one, a few thousand). */
@@ -111,13 +111,9 @@ final class AppendReader extends JsonCursor {
     Map<String, double[]> metrics = (Map<String, double[]>) f.getOrDefault("metrics", Map.of());
     for (Map.Entry<String, double[]> e : metrics.entrySet()) length("metrics." + e.getKey(), e.getValue(), n);
     for (String c : Append.CURVATURE) {
-      if (!f.containsKey(c)) continue;
       if (metrics.containsKey(c)) {
         throw new SpecException("metrics." + c, "is the curvature's column of that name: name the metric otherwise");
       }
-      Map<String, double[]> with = new LinkedHashMap<>(metrics);
-      with.put(c, length(c, (double[]) f.get(c), n));
-      metrics = java.util.Collections.unmodifiableMap(with);
     }
     List<Append.Ack> acks = (List<Append.Ack>) f.getOrDefault("acks", List.of());
     if (f.get("cycle") instanceof Double c && c > Integer.MAX_VALUE) throw new SpecException("cycle", "too large: " + (long) (double) c);
@@ -128,8 +124,23 @@ final class AppendReader extends JsonCursor {
         throw new SpecException("lr[" + k + "]", "must be >= 0 (null or \"NaN\" when not known), got " + Json.format(lr[k]));
       }
     }
-    return new Append(new StepBatch(run, 0, steps, column(f, "loss", n), lr, column(f, "grad_norm", n), t, metrics), acks,
-        cycle, (Append.Curvature) f.get("curvature"));
+    // the curvature's columns: kept when some step was measured (null elsewhere); one without the other is NaN
+    double[] sharpness = f.containsKey("sharpness") ? column(f, "sharpness", n) : null;
+    double[] stability = f.containsKey("stability") ? column(f, "stability", n) : null;
+    if (!measured(sharpness) && !measured(stability)) {
+      sharpness = stability = null;
+    } else {
+      if (sharpness == null) sharpness = column(f, "sharpness", n);
+      if (stability == null) stability = column(f, "stability", n);
+    }
+    return new Append(new StepBatch(run, 0, steps, column(f, "loss", n), lr, column(f, "grad_norm", n), t, metrics,
+        sharpness, stability), acks, cycle, (Append.Curvature) f.get("curvature"));
+  }
+
+  private static boolean measured(double[] column) {
+    if (column == null) return false;
+    for (double v : column) if (!Double.isNaN(v)) return true;
+    return false;
   }
 
   /** {@code {"preconditioned": bool, "threshold": x}}: a threshold of null (or "Infinity") is none. */

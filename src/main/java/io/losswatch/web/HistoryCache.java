@@ -5,6 +5,7 @@ import io.losswatch.event.StepBatch;
 import io.losswatch.run.Run;
 import io.losswatch.run.Steps;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,8 +23,11 @@ final class HistoryCache {
   /** Overviews computed, by every cache: tests read it. */
   static final AtomicLong LOADS = new AtomicLong();
 
-  /** A run's steps 1..{@code lastStep} of {@code cycle}, downsampled, as one message; null when it has none. */
-  record Overview(int cycle, long lastStep, String message) {
+  /**
+   * A run's steps 1..{@code lastStep} of {@code cycle}, downsampled, as one message, JSON and binary; null when it
+   * has none.
+   */
+  record Overview(int cycle, long lastStep, String message, Buffer binary) {
   }
 
   private final Steps steps;
@@ -42,7 +46,7 @@ final class HistoryCache {
    * node's run's from that node).
    */
   Future<Overview> get(Run run, int cycle, long last) {
-    if (last == 0) return Future.succeededFuture(new Overview(cycle, 0, null));
+    if (last == 0) return Future.succeededFuture(new Overview(cycle, 0, null, null));
     String key = run.id() + ':' + cycle + ':' + last;
     Future<Overview> f = entries.get(key);
     if (f != null) return f;
@@ -56,7 +60,7 @@ final class HistoryCache {
 
   private static Overview overview(StepBatch b, long last) {
     LOADS.incrementAndGet();
-    return new Overview(b.cycle(), b.size() == 0 ? 0 : b.lastStep(),
-        b.size() == 0 ? null : Json.overview(b, b.size() < last));
+    if (b.size() == 0) return new Overview(b.cycle(), 0, null, null);
+    return new Overview(b.cycle(), b.lastStep(), Json.overview(b, b.size() < last), BinaryWire.overview(b, b.size() < last));
   }
 }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.io.SegmentedStringWriter;
 import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.event.Alert;
-import io.losswatch.event.Append;
 import io.losswatch.event.Appended;
 import io.losswatch.event.LrChange;
 import io.losswatch.event.Rewind;
@@ -181,6 +180,7 @@ final class Json {
       g.writeEndObject();
     }
     g.writeEndArray();
+    curvature(g, s.curvature());
     script(g, s.script());
     if (metrics != null) {
       g.writeObjectFieldStart("metrics");
@@ -200,9 +200,27 @@ final class Json {
   }
 
   /**
+   * {@code "curvature"}: the last measurement, {@code {"step","sharpness","threshold","stability","preconditioned"}}
+   * (a number not known is left out), null before the first. A script's run's threshold and preconditioning are its
+   * script's ({@code "curvature"} of its appends).
+   */
+  private static void curvature(JsonGenerator g, RunSummary.Curvature c) throws IOException {
+    if (c == null) {
+      g.writeNullField("curvature");
+      return;
+    }
+    g.writeObjectFieldStart("curvature");
+    g.writeNumberField("step", c.step());
+    number(g, "sharpness", c.sharpness(), !Double.isNaN(c.sharpness()));
+    number(g, "threshold", c.threshold(), !Double.isNaN(c.threshold()));
+    number(g, "stability", c.stability(), !Double.isNaN(c.stability()));
+    g.writeBooleanField("preconditioned", c.preconditioned());
+    g.writeEndObject();
+  }
+
+  /**
    * A script's run's report: {@code "lookahead"} (its probes' count, steps and seconds, and the budget; null without
-   * look-ahead), {@code "auto_lr_scope"} (what auto_lr may do, in words) and {@code "curvature"} (null before its script
-   * said how it measures it); a built-in run has none of the three.
+   * look-ahead) and {@code "auto_lr_scope"} (what auto_lr may do, in words); a built-in run has neither.
    */
   private static void script(JsonGenerator g, ScriptReport r) throws IOException {
     if (r == null) return;
@@ -217,14 +235,6 @@ final class Json {
       g.writeEndObject();
     }
     g.writeStringField("auto_lr_scope", r.autoLr());
-    if (r.curvature() == null) {
-      g.writeNullField("curvature");
-    } else {
-      g.writeObjectFieldStart("curvature");
-      g.writeBooleanField("preconditioned", r.curvature().preconditioned());
-      number(g, "threshold", r.curvature().threshold(), !Double.isNaN(r.curvature().threshold()));
-      g.writeEndObject();
-    }
   }
 
   private static void diagnosis(JsonGenerator g, Diagnosis d) throws IOException {
@@ -346,26 +356,23 @@ final class Json {
     g.writeArrayFieldStart("t");
     for (int i = from; i < to; i++) g.writeNumber(batch.t()[i]);
     g.writeEndArray();
+    // the curvature's columns, a built-in run's or a script's: null where not measured (every step, when none was)
+    measured(g, "sharpness", batch.sharpness(), from, to);
+    measured(g, "stability", batch.stability(), from, to);
     if (batch.metrics().isEmpty()) return;
-    // the curvature's columns are the run's own (null where not measured), not metrics
-    for (String c : Append.CURVATURE) {
-      double[] v = batch.metrics().get(c);
-      if (v == null) continue;
-      g.writeArrayFieldStart(c);
-      for (int i = from; i < to; i++) {
-        if (Double.isNaN(v[i])) g.writeNull();
-        else number(g, v[i]);
-      }
-      g.writeEndArray();
+    g.writeObjectFieldStart("metrics");
+    for (var e : batch.metrics().entrySet()) column(g, e.getKey(), e.getValue(), from, to);
+    g.writeEndObject();
+  }
+
+  /** A curvature column: null where the step was not measured (NaN), and every value null when none was (no column). */
+  private static void measured(JsonGenerator g, String name, double[] v, int from, int to) throws IOException {
+    g.writeArrayFieldStart(name);
+    for (int i = from; i < to; i++) {
+      if (v == null || Double.isNaN(v[i])) g.writeNull();
+      else number(g, v[i]);
     }
-    boolean first = true;
-    for (var e : batch.metrics().entrySet()) {
-      if (Append.CURVATURE.contains(e.getKey())) continue;
-      if (first) g.writeObjectFieldStart("metrics");
-      first = false;
-      column(g, e.getKey(), e.getValue(), from, to);
-    }
-    if (!first) g.writeEndObject();
+    g.writeEndArray();
   }
 
   private static void column(JsonGenerator g, String name, double[] v, int from, int to) throws IOException {

@@ -12,7 +12,7 @@ import java.util.Map;
  * A {@code live} subscription: first the run's history as one overview (sent when the queue has room; its
  * text stays in the {@link HistoryCache}), then at most {@code max_hz} updates a second, each the bucket of
  * steps since the last: its minimum-loss, maximum-loss and last points, so a spike between two updates is
- * never hidden (NaN counts as the maximum). Buckets go out in the client's frames; while the client lags,
+ * never hidden (NaN counts as the maximum), and its last curvature measurement. Buckets go out in the client's frames; while the client lags,
  * a bucket keeps growing, so what the client reads next is the newest. A few hundred bytes, however far
  * behind the client is.
  */
@@ -27,9 +27,11 @@ final class LiveSubscription extends Subscription {
   private long lastSent;     // when the last bucket went out
   private long bucketFrom;   // the last step before the pending bucket: with the run, cycle and last step, it names it
   private boolean pending;
-  // the bucket: three points (min, max, last), each a batch (immutable, shared) and an index in it
-  private final StepBatch[] from = new StepBatch[3];
-  private final int[] at = new int[3];
+  // the bucket: three points (min, max, last) and the last measured one (slot 3, when there is one), each a batch
+  // (immutable, shared) and an index in it
+  private final StepBatch[] from = new StepBatch[4];
+  private final int[] at = new int[4];
+  private boolean measuredPending;
 
   LiveSubscription(String run, int cycle, double hz) {
     super(run, cycle);
@@ -72,6 +74,7 @@ final class LiveSubscription extends Subscription {
   private void forget(long through) {
     sentThrough = through;
     pending = false;
+    measuredPending = false;
   }
 
   @Override boolean stepsOut(RunSummary s) {
@@ -96,6 +99,11 @@ final class LiveSubscription extends Subscription {
     if (!pending || less(b.loss()[min], loss(0))) put(0, b, min);
     if (!pending || greater(b.loss()[max], loss(1))) put(1, b, max);
     put(2, b, b.size() - 1);
+    int m = b.lastMeasured();
+    if (m >= from) {
+      put(3, b, m);
+      measuredPending = true;
+    }
     pending = true;
     sentThrough = b.lastStep();
   }
@@ -109,39 +117,70 @@ final class LiveSubscription extends Subscription {
    * The pending bucket as a frame entry, which it leaves. Clients whose buckets cover the same steps of the
    * same run share one text: {@code written} keeps each one written this tick.
    */
-  String take(Map<Object, String> written, long now) {
-    String entry = written.computeIfAbsent(new Bucket(run, cycle, bucketFrom, step(2)), k -> entry());
+  String take(Map<Object, Object> written, long now) {
+    Bucket key = new Bucket(run, cycle, bucketFrom, step(2));
+    StepBatch bucket = bucket(written, key);   // not inside the computeIfAbsent below: a HashMap's may not nest
+    String entry = (String) written.computeIfAbsent(new Text(key), k -> Json.frameEntry(bucket));
     pending = false;
+    measuredPending = false;
     lastSent = now;
     return entry;
+  }
+
+  /** The pending bucket as a batch (for a binary frame), which it leaves; shared as {@link #take}'s text is. */
+  StepBatch takeBucket(Map<Object, Object> written, long now) {
+    StepBatch b = bucket(written, new Bucket(run, cycle, bucketFrom, step(2)));
+    pending = false;
+    measuredPending = false;   // as take's: the next bucket's measurement is its own
+    lastSent = now;
+    return b;
+  }
+
+  private StepBatch bucket(Map<Object, Object> written, Bucket key) {
+    return (StepBatch) written.computeIfAbsent(key, k -> bucket());
   }
 
   /** A pending bucket's name: the same steps of the same run make the same entry. */
   private record Bucket(String run, int cycle, long after, long last) {
   }
 
+  /** The name of a bucket's JSON text. */
+  private record Text(Bucket bucket) {
+  }
+
   @Override boolean settled() {
     return introduced() && overview == Overview.SENT && !summaryWaiting();
   }
 
-  private String entry() {
+  private StepBatch bucket() {
     int a = 0;
     int b = 1;
     int c = 2;
     if (step(a) > step(b)) { int x = a; a = b; b = x; }
     if (step(b) > step(c)) { int x = b; b = c; c = x; }
     if (step(a) > step(b)) { int x = a; a = b; b = x; }
-    StepBatch.Builder out = new StepBatch.Builder(3);
+    StepBatch.Builder out = new StepBatch.Builder(4);
     long prev = -1;
+    boolean measured = measuredPending;
     for (int k : new int[] {a, b, c}) {
       if (step(k) == prev) continue;
-      StepBatch src = from[k];
-      int i = at[k];
-      out.add(src.step()[i], src.loss()[i], src.lr()[i], src.gradNorm()[i], src.t()[i]);
-      for (var e : src.metrics().entrySet()) out.metric(e.getKey(), e.getValue()[i]);
+      if (measured && step(3) < step(k)) {   // the measured point, in its place
+        add(3, out);
+        measured = false;
+      }
+      add(step(k) == (measured ? step(3) : -1) ? 3 : k, out);
+      if (measured && step(3) == step(k)) measured = false;
       prev = step(k);
     }
-    return Json.frameEntry(out.build(run, cycle));
+    return out.build(run, cycle);
+  }
+
+  private void add(int slot, StepBatch.Builder out) {
+    StepBatch src = from[slot];
+    int i = at[slot];
+    out.add(src.step()[i], src.loss()[i], src.lr()[i], src.gradNorm()[i], src.t()[i]);
+    for (var e : src.metrics().entrySet()) out.metric(e.getKey(), e.getValue()[i]);
+    if (src.hasCurvature()) out.curvature(src.sharpness()[i], src.stability()[i]);
   }
 
   private long step(int slot) {

@@ -14,8 +14,11 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>The queue counts what was handed to the socket and is not yet on the network (Vert.x's queue and Netty's
  * buffer together). {@link #send} writes only while fewer than {@link #QUEUE_BYTES} wait, so the queue never
- * exceeds its bound by more than one message. ({@code writeQueueFull()} would not do: it turns true only once
- * 16 messages wait behind Netty's buffer, whatever their size.)
+ * exceeds its bound by more than one message; the window holds several whole messages (a 1,000-step JSON message
+ * is about 70 kB, a binary one at most 192 KiB), and the moment a write brings the queue back under it the session
+ * is told ({@link #onRoom}), so a client that reads fast is never left waiting for the next tick. ({@code
+ * writeQueueFull()} would not do: it turns true only once 16 messages wait behind Netty's buffer, whatever their
+ * size.)
  *
  * <p>The bytes leaving the process say nothing of the client: the kernels' buffers take megabytes from a
  * client that never reads. So a ping with a random payload follows the data every {@link #PING_MS} (every
@@ -28,7 +31,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * timeout only once that frame is written.
  */
 final class Outbound {
-  static final int QUEUE_BYTES = 64 * 1024;
+  static final int QUEUE_BYTES = 256 * 1024;
   static final long STALL_MS = 10_000;
   static final long PING_MS = 100;
   static final long IDLE_PING_MS = 1000;
@@ -38,7 +41,9 @@ final class Outbound {
   static final long CLOSE_GRACE_MS = 1000;
   private static final int MAX_PINGS = (int) (STALL_MS / PING_MS) + 2;
   private final ServerWebSocket ws;
-  private long queued;        // chars handed to the socket, not yet on the network (the JSON is ASCII but for names)
+  private long queued;        // bytes handed to the socket, not yet on the network (text: chars; the JSON is ASCII but for names)
+  private Runnable onRoom = () -> { };
+  private boolean writing;    // inside send: a write completing at once must not call back into the session
   private final long[] pings = new long[MAX_PINGS];     // unanswered pings' payloads, oldest first (a ring)
   private final long[] pingedAt = new long[MAX_PINGS];
   private int oldest;
@@ -84,14 +89,35 @@ final class Outbound {
     return room() && lag() < LIVE_LAG_MS;
   }
 
+  /** {@code r} runs on the event loop each time a write brings the queue from full back under its bound. */
+  void onRoom(Runnable r) {
+    onRoom = r;
+  }
+
   /** Writes {@code text} if there is room; false (nothing written) otherwise. */
   boolean send(String text) {
     if (!room()) return false;
-    int n = text.length();
+    // completes on this event loop once written to the network, or failed when the connection goes
+    return sent(text.length(), ws.writeTextMessage(text));
+  }
+
+  /** Writes {@code bytes} as one binary message if there is room; false (nothing written) otherwise. */
+  boolean send(Buffer bytes) {
+    if (!room()) return false;
+    return sent(bytes.length(), ws.writeBinaryMessage(bytes));
+  }
+
+  private boolean sent(int n, Future<Void> written) {
     queued += n;
     sentSincePing = true;
-    // completes on this event loop once written to the network, or failed when the connection goes
-    ws.writeTextMessage(text).onComplete(ar -> queued -= n);
+    writing = true;
+    written.onComplete(ar -> {
+      boolean full = queued >= QUEUE_BYTES;
+      queued -= n;
+      // not from within a send (a write can complete at once): the session is in the middle of sending then
+      if (full && queued < QUEUE_BYTES && ar.succeeded() && !writing) onRoom.run();
+    });
+    writing = false;
     return true;
   }
 

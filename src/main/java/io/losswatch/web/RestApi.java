@@ -160,22 +160,29 @@ final class RestApi {
   private void metrics(RoutingContext ctx) {
     Run run = run(ctx);
     long last = run.history().lastStep();
-    long from = RequestInput.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
-    long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
-    if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
-    int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
+    Span q = Span.of(ctx, last);
+    long from = q.from(), to = q.to();
+    int maxPoints = q.maxPoints();
     ctx.vertx().executeBlocking(() -> Json.metricPoints(run.id(), last, run.history().metricPoints(from, Math.min(to, last),
         maxPoints)), false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 
+  /** A read's {@code ?from=&to=&max_points=}: steps from..to (to defaults to the run's last), points at most (0: all). */
+  private record Span(long from, long to, int maxPoints) {
+    static Span of(RoutingContext ctx, long last) {
+      long from = RequestInput.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
+      long to = RequestInput.integer(ctx, "to", Math.max(last, from), 1, Long.MAX_VALUE);
+      if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
+      return new Span(from, to, (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS));
+    }
+  }
+
   private void steps(RoutingContext ctx) {
     Run run = run(ctx);
-    long last = run.lastStep();
-    long from = RequestInput.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
     // another node's run may be further on than its last summary here said (a second old): all there is, by default
-    long to = RequestInput.integer(ctx, "to", run.local() ? Math.max(last, from) : Long.MAX_VALUE, 1, Long.MAX_VALUE);
-    if (to < from) throw new ApiError(400, "to: must be >= from (" + from + "), got " + to, "to");
-    int maxPoints = (int) RequestInput.integer(ctx, "max_points", 0, 4, MAX_POINTS);
+    Span q = Span.of(ctx, run.local() ? run.lastStep() : Long.MAX_VALUE);
+    long from = q.from(), to = q.to();
+    int maxPoints = q.maxPoints();
     boolean abandoned = RequestInput.bool(ctx, "abandoned");
     // a range may reach back into the log on disk (or be another node's), and a long one makes a big body: the read
     // and the writing go off the event loop. Steps need not be consecutive: the records are counted, not the steps
@@ -204,19 +211,26 @@ final class RestApi {
   }
 
   /**
-   * The whole run in the trace CSV format (and an external run's extra scalars as more columns, those it had at the
+   * The whole run in the trace CSV format (with {@code sharpness,stability} when some step was measured, as
+   * {@code trace --curvature} prints them, and an external run's extra scalars as more columns, those it had at the
    * first chunk), streamed in chunks read (another node's run's from that node) and formatted off the event loop.
    */
   private void csv(RoutingContext ctx) {
     Run run = run(ctx);
     long last = run.lastStep();
+    // another node's run: its summary (as of last) says whether a step up to there was measured, its first chunk
+    // which extra scalars it has
+    boolean curvature = run.local() ? run.history().curvature() : run.summary().curvature() != null;
     ctx.response().setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "text/csv; charset=utf-8")
         .putHeader("Content-Disposition", "attachment; filename=\"" + run.id() + ".csv\"");
-    csvChunk(ctx, run, 1, last, null);
+    csvChunk(ctx, run, 1, last, run.local() ? run.history().metrics() : null, curvature);
   }
 
-  /** Steps from {@code from} up to {@code last}; {@code metrics}: the columns, null before the first chunk (with the header). */
-  private void csvChunk(RoutingContext ctx, Run run, long from, long last, List<String> metrics) {
+  /**
+   * Steps from {@code from} up to {@code last} (from 1: with the header); {@code metrics}: the extra columns, null
+   * to take the first chunk's.
+   */
+  private void csvChunk(RoutingContext ctx, Run run, long from, long last, List<String> metrics, boolean curvature) {
     if (from > last) {
       ctx.response().end();
       return;
@@ -224,18 +238,21 @@ final class RestApi {
     manager.steps().read(run, HistoryRead.head(run.id(), from, CSV_CHUNK), b -> {
       List<String> columns = metrics != null ? metrics : List.copyOf(b.metrics().keySet());
       StringBuilder out = new StringBuilder(b.size() * 80 + 32);
-      if (metrics == null) {
-        out.append(TraceCsv.HEADER);
+      if (from == 1) {
+        out.append(curvature ? TraceCsv.CURVATURE_HEADER : TraceCsv.HEADER);
         if (!columns.isEmpty()) out.setLength(out.length() - 1);
         for (String m : columns) out.append(',').append(m);
         if (!columns.isEmpty()) out.append('\n');
       }
       for (int i = 0; i < b.size() && b.step()[i] <= last; i++) {
-        if (columns.isEmpty()) {
+        if (curvature) {
+          TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i],
+              b.hasCurvature() ? b.sharpness()[i] : Double.NaN, b.hasCurvature() ? b.stability()[i] : Double.NaN);
+        } else {
           TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i]);
-          continue;
         }
-        TraceCsv.row(out, b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i]).setLength(out.length() - 1);
+        if (columns.isEmpty()) continue;
+        out.setLength(out.length() - 1);
         for (String m : columns) {
           double[] v = b.metrics().get(m);
           out.append(',').append(v == null ? Double.NaN : v[i]);
@@ -245,7 +262,7 @@ final class RestApi {
       return new CsvChunk(out.toString(), b.size() == 0 ? last + 1 : b.lastStep() + 1, columns);
     })
         .compose(chunk -> ctx.response().write(chunk.text()).map(chunk))   // the client sets the pace
-        .onSuccess(chunk -> csvChunk(ctx, run, chunk.next(), last, chunk.metrics()))
+        .onSuccess(chunk -> csvChunk(ctx, run, chunk.next(), last, chunk.metrics(), curvature))
         .onFailure(e -> ctx.response().reset());
   }
 

@@ -52,7 +52,7 @@ final class StreamGateway {
     vertx.setPeriodic(TICK_MS - System.currentTimeMillis() % TICK_MS + 1, TICK_MS, id -> {
       if (sessions.isEmpty()) return;
       long now = System.currentTimeMillis();
-      Map<Object, String> written = new HashMap<>();
+      Map<Object, Object> written = new HashMap<>();
       for (WsSession s : new ArrayList<>(sessions.values())) s.tick(now, written);
     });
     // this node's runs, and (in a cluster) the other nodes' as they come here: the same to a client

@@ -13,6 +13,7 @@ abstract class Subscription {
   static final int MAX_HELD_ALERTS = 4;
   final String run;
   int cycle;                // the run's cycle this client's steps belong to
+  boolean binary;           // its steps go as binary messages ({@link BinaryWire}), not JSON
   private RunSummary summary;   // the newest state change not sent yet, or null
   private String summaryText;   // its message, when already written (shared by every session)
   private boolean introduced;   // the client got a summary of this run

@@ -66,8 +66,9 @@ final class WsRequests {
         }
         long fromStep = (long) o.number("from_step", 1, v -> v >= 1 && v == Math.rint(v) && v < 1e15,
             "must be an integer >= 1");
+        boolean binary = o.choice("format", "json", "json", "binary").equals("binary");
         o.done("a subscribe message");
-        if (limits.subscribe(now)) session.subscribe(ids, mode, hz, fromStep);
+        if (limits.subscribe(now)) session.subscribe(ids, mode, hz, fromStep, binary);
         else session.notice(Json.wsError(InboundLimits.subscribeRefusal()));
       } else {
         o.done("an unsubscribe message");

@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.Counter;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -65,6 +66,7 @@ final class WsSession {
   private Mode wildcard;   // non-null: runs created later are subscribed too
   private double wildcardHz;
   private long wildcardFrom;
+  private boolean wildcardBinary;
   private Iterator<Run> backlog;   // the wildcard's runs not subscribed yet: see introduce()
   private int loading;
   private boolean framesHeld;   // the client lags: due frames are held back (counted once as dropped)
@@ -77,6 +79,7 @@ final class WsSession {
     this.authenticated = authenticated;
     this.vertx = vertx;
     this.out = new Outbound(ws);
+    out.onRoom(this::roomAgain);
     this.runs = runs;
     this.steps = steps;
     this.histories = histories;
@@ -94,32 +97,37 @@ final class WsSession {
     return authenticated;
   }
 
-  /** Subscribes to runs ({@code "*"}: every run, and those created later); {@code fromStep} applies in all mode. */
-  void subscribe(List<String> ids, Mode mode, double hz, long fromStep) {
+  /**
+   * Subscribes to runs ({@code "*"}: every run, and those created later); {@code fromStep} applies in all mode;
+   * {@code binary}: their steps come as binary messages.
+   */
+  void subscribe(List<String> ids, Mode mode, double hz, long fromStep, boolean binary) {
     for (String id : ids) {
       if (id.equals("*")) {
         wildcard = mode;
         wildcardHz = hz;
         wildcardFrom = fromStep;
+        wildcardBinary = binary;
         // the runs it follows take the new mode and rate now; the others come as the client reads, so a client
         // that stops reading holds the few it had room for, not thousands
-        for (Subscription s : new ArrayList<>(subs.values())) runs.get(s.run).ifPresent(r -> add(r, mode, hz, fromStep));
+        for (Subscription s : new ArrayList<>(subs.values())) runs.get(s.run).ifPresent(r -> add(r, mode, hz, fromStep, binary));
         backlog = runs.all().iterator();
         introduce();
       } else {
         Run r = runs.get(id).orElse(null);
         if (r == null) notice(Json.wsError("runs: no run with id " + Json.quote(id)));
-        else add(r, mode, hz, fromStep);
+        else add(r, mode, hz, fromStep, binary);
       }
     }
   }
 
   /** Subscribes to one run: its summary first, then its history (an overview, or every step), then what comes. */
-  private Subscription add(Run run, Mode mode, double hz, long fromStep) {
+  private Subscription add(Run run, Mode mode, double hz, long fromStep, boolean binary) {
     Subscription s = subs.get(run.id());
     if (s instanceof LiveSubscription live && mode == Mode.LIVE) {
       Steps.Interest was = live.interest();
       live.rate(hz);
+      live.binary = binary;
       if (!was.equals(live.interest())) {   // the node follows the run at the fastest rate its clients ask
         steps.follow(run, live.interest());
         steps.unfollow(run.id(), was);
@@ -127,10 +135,14 @@ final class WsSession {
       every = 0;
       return s;
     }
-    if (s instanceof ExactSubscription && mode == Mode.ALL) return s;
+    if (s instanceof ExactSubscription && mode == Mode.ALL) {
+      s.binary = binary;   // from its next message on
+      return s;
+    }
     if (s != null) drop(s);
     s = mode == Mode.LIVE ? new LiveSubscription(run.id(), run.cycle(), hz)
         : new ExactSubscription(run.id(), run.cycle(), fromStep);
+    s.binary = binary;
     s.summary(run.summary(), null);
     subs.put(run.id(), s);
     follow(run, s);
@@ -177,7 +189,7 @@ final class WsSession {
       }
       Run r = backlog.next();
       VISITS.incrementAndGet();
-      if (!subs.containsKey(r.id()) && runs.get(r.id()).isPresent()) add(r, wildcard, wildcardHz, wildcardFrom);
+      if (!subs.containsKey(r.id()) && runs.get(r.id()).isPresent()) add(r, wildcard, wildcardHz, wildcardFrom, wildcardBinary);
     }
   }
 
@@ -201,7 +213,7 @@ final class WsSession {
     if (s == null) {
       Run run = wildcard == null ? null : runs.get(b.run()).orElse(null);   // one the wildcard has yet to bring
       if (run == null) return;
-      s = add(run, wildcard, wildcardHz, wildcardFrom);
+      s = add(run, wildcard, wildcardHz, wildcardFrom, wildcardBinary);
     }
     if (b.cycle() < s.cycle) return;   // a cycle the run has left
     if (b.cycle() > s.cycle) s.restart(b.cycle());   // a demo run started over (its message usually comes first)
@@ -229,7 +241,7 @@ final class WsSession {
     Subscription s = subs.get(summary.id());
     if (s == null) {
       Run run = wildcard == null || summary.state() != RunState.CREATED ? null : runs.get(summary.id()).orElse(null);
-      if (run != null) add(run, wildcard, wildcardHz, 1);
+      if (run != null) add(run, wildcard, wildcardHz, 1, wildcardBinary);
       return;
     }
     if (summary.state() == RunState.DELETED && !s.introduced()) {   // the client never heard of it
@@ -261,11 +273,22 @@ final class WsSession {
    * (notices, summaries, history reads, the wildcard's next runs). A client without room costs a few checks, however
    * many runs it follows.
    */
-  void tick(long now, Map<Object, String> written) {
+  void tick(long now, Map<Object, Object> written) {
     TICKS.incrementAndGet();
     if (out.watch(now)) return;
     while (!notices.isEmpty() && out.send(notices.peek())) notices.poll();
     sendFrame(now, written);
+    moveWaiting();
+  }
+
+  /** The queue has room again: what waited for it goes now, not at the next tick (a fast reader reads on). */
+  private void roomAgain() {
+    while (!notices.isEmpty() && out.send(notices.peek())) notices.poll();
+    moveWaiting();
+  }
+
+  /** What waits for room, as long as there is some: summaries, history reads, the wildcard's next runs. */
+  private void moveWaiting() {
     if (!unsettled.isEmpty() && out.room()) {
       for (Subscription s : new ArrayList<>(unsettled)) {
         if (!out.room()) break;   // nothing of a subscription moves without room
@@ -280,7 +303,7 @@ final class WsSession {
    * One message with every live bucket due now, if the client reads close behind; else the buckets keep
    * conflating. Clients due the same buckets share the frame's text ({@code written}, for this tick).
    */
-  private void sendFrame(long now, Map<Object, String> written) {
+  private void sendFrame(long now, Map<Object, Object> written) {
     if (every == 0) {   // subscriptions changed
       every = Long.MAX_VALUE;
       for (Subscription s : subs.values()) if (s instanceof LiveSubscription live) every = Math.min(every, live.intervalMs);
@@ -313,12 +336,16 @@ final class WsSession {
     }
     framesHeld = false;
     List<String> entries = new ArrayList<>(due.size());
+    List<StepBatch> batches = new ArrayList<>(0);
     for (LiveSubscription live : due) {
-      entries.add(live.take(written, now));
+      if (live.binary) batches.add(live.takeBucket(written, now));
+      else entries.add(live.take(written, now));
       buckets.remove(live);
     }
-    // entries are shared texts, so clients due the same buckets have equal lists: they share the frame too
-    out.send(written.computeIfAbsent(entries, k -> Json.frame(now, entries)));
+    // entries are shared texts (batches shared batches), so clients due the same buckets have equal lists: they
+    // share the frame too
+    if (!entries.isEmpty()) out.send((String) written.computeIfAbsent(entries, k -> Json.frame(now, entries)));
+    if (!batches.isEmpty()) out.send((Buffer) written.computeIfAbsent(batches, k -> BinaryWire.frame(now, batches)));
   }
 
   /** Holds the due frames back, counted once as dropped while the client lags. */
@@ -378,12 +405,16 @@ final class WsSession {
       if (runs.get(s.run).isEmpty()) return;   // deleted meanwhile: its deletion settles this subscription
       LOG.log(Level.WARNING, "cannot read the history of run " + s.run, ar.cause());
       notice(Json.wsError("cannot read the history of run " + s.run));
-    } else if (ar.result().cycle() != s.cycle || !(ar.result().message() == null || out.send(ar.result().message()))) {
+    } else if (ar.result().cycle() != s.cycle || !(ar.result().message() == null || sendOverview(s, ar.result()))) {
       s.overviewDue();   // no room after all (or a demo run started over): read again later
       return;
     }
     s.overview = LiveSubscription.Overview.SENT;
     advance(s, null);
+  }
+
+  private boolean sendOverview(LiveSubscription s, HistoryCache.Overview o) {
+    return s.binary ? out.send(o.binary()) : out.send(o.message());
   }
 
   /**
@@ -411,18 +442,22 @@ final class WsSession {
     return before >= 0 && before < next;
   }
 
-  /** Sends the batch's steps from the cursor on, as long as there is room; the rest is read later. */
+  /**
+   * Sends the batch's steps from the cursor on, as long as there is room; the rest is read later. A message is
+   * written only when it can go: what is formatted on the event loop is what one client's window takes.
+   */
   private void sendFrom(ExactSubscription s, Fanout f) {
     StepBatch b = f.batch;
     int i = 0;
     while (b.step()[i] < s.next) i++;
-    String[] messages = i == 0 ? f.messages() : Fanout.messages(b, i);
-    for (int k = 0; k < messages.length; k++) {
-      if (!out.send(messages[k])) {
+    int per = f.perMessage(s.binary);
+    int n = f.messages(i, s.binary);
+    for (int k = 0; k < n; k++) {
+      if (!out.room() || !(s.binary ? out.send(f.binary(i, k)) : out.send(f.text(i, k)))) {
         s.behind = true;
         return;
       }
-      s.next = b.step()[Math.min(b.size(), i + (k + 1) * Fanout.MAX_STEPS_PER_MESSAGE) - 1] + 1;
+      s.next = b.step()[Math.min(b.size(), i + (k + 1) * per) - 1] + 1;
     }
   }
 
@@ -444,7 +479,9 @@ final class WsSession {
     long from = s.next;
     s.reading = true;
     loading++;
-    steps.read(run, HistoryRead.head(run.id(), from, ExactSubscription.CHUNK), b -> Chunk.of(b, from)).onComplete(ar -> {
+    boolean binary = s.binary;
+    int count = binary ? BinaryWire.MAX_STEPS_PER_MESSAGE : ExactSubscription.CHUNK;
+    steps.read(run, HistoryRead.head(run.id(), from, count), b -> Chunk.of(b, from, binary)).onComplete(ar -> {
       loading--;
       s.reading = false;
       if (subs.get(s.run) != s) return;
@@ -463,10 +500,10 @@ final class WsSession {
       if (c.cycle() > s.cycle) {
         s.restart(c.cycle());   // another node's run started a new cycle before its summary came
       } else if (c.cycle() == s.cycle) {
-        if (c.text() == null) {   // nothing from the cursor on: caught up with what the history holds
+        if (c.message() == null) {   // nothing from the cursor on: caught up with what the history holds
           s.behind = false;
           s.drained = true;
-        } else if (out.send(c.text())) {
+        } else if (c.send(out)) {
           s.next = c.after();
         }
       }
@@ -475,13 +512,19 @@ final class WsSession {
   }
 
   /**
-   * The next steps of a run's history from a step on, as one all-mode message (null: there were none), written off
-   * the event loop; {@code after} is the step to read from next.
+   * The next steps of a run's history from a step on, as one all-mode message, text or binary (null: there were
+   * none), written off the event loop; {@code after} is the step to read from next.
    */
-  private record Chunk(int cycle, String text, long after) {
-    static Chunk of(StepBatch b, long from) {
-      return b.size() == 0 ? new Chunk(b.cycle(), null, from)
-          : new Chunk(b.cycle(), Json.steps(b, 0, b.size(), true), b.lastStep() + 1);
+  private record Chunk(int cycle, Object message, long after) {
+    static Chunk of(StepBatch b, long from, boolean binary) {
+      if (b.size() == 0) return new Chunk(b.cycle(), null, from);
+      if (!binary) return new Chunk(b.cycle(), Json.steps(b, 0, b.size(), true), b.lastStep() + 1);
+      int n = Math.min(b.size(), BinaryWire.stepsPerMessage(b));   // fewer when the run has many metrics
+      return new Chunk(b.cycle(), BinaryWire.steps(b, 0, n), b.step()[n - 1] + 1);
+    }
+
+    boolean send(Outbound out) {
+      return message instanceof Buffer bytes ? out.send(bytes) : out.send((String) message);
     }
   }
 

@@ -30,6 +30,20 @@ class TraceCommandTest {
   }
 
   @Test
+  void withCurvatureItPrintsSharpnessAndStabilityEveryCurvatureEverySteps() {
+    assertEquals(0, trace("--spec", "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.9},"
+        + "\"steps\":4,\"curvature_every\":2}", "--curvature"));
+    assertEquals("step,loss,lr,grad_norm,sharpness,stability\n1,100.0,0.9,20.0,NaN,NaN\n2,64.0,0.9,16.0,2.0,0.9\n"
+        + "3,40.96000000000001,0.9,12.8,NaN,NaN\n4,26.214400000000012,0.9,10.240000000000002,2.0,0.9\n",
+        out.toString(StandardCharsets.UTF_8));
+    out.reset();
+    // the same run without the flag: the same four columns as ever
+    assertEquals(0, trace("--spec", "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.9},"
+        + "\"steps\":2,\"curvature_every\":2}"));
+    assertEquals("step,loss,lr,grad_norm\n1,100.0,0.9,20.0\n2,64.0,0.9,16.0\n", out.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
   void nonFiniteValuesPrintAsJavaDoesAndDoNotStopTheTrace() {
     assertEquals(0, trace("--spec", "{\"problem\":{\"type\":\"quadratic\",\"x0\":[1e300]},"
         + "\"optimizer\":{\"type\":\"sgd\",\"lr\":3},\"steps\":16}"));

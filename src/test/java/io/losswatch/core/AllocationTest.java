@@ -6,7 +6,10 @@ import java.lang.management.ManagementFactory;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** A training step allocates nothing: optimizers, schedules and problems size their state up front. */
+/**
+ * A training step allocates nothing: optimizers, schedules and problems size their state up front, and a curvature
+ * measurement reuses its basis.
+ */
 class AllocationTest {
   private static final com.sun.management.ThreadMXBean THREADS =
       (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -20,6 +23,8 @@ class AllocationTest {
       "'optimizer':{'type':'adagrad','lr_decay':0.01},'schedule':{'type':'warmup_cosine','warmup_steps':100}",
       "'optimizer':'adam','schedule':{'type':'linear'},'problem':'logreg'",
       "'optimizer':'adam','schedule':{'type':'step','step_size':7},'problem':{'type':'mlp','hidden':8,'batch_size':32}",
+      "'optimizer':{'type':'rmsprop','centered':true},'problem':{'type':'mlp','hidden':8,'batch_size':32},'curvature_every':3",
+      "'optimizer':{'type':'sgd','lr':0.01,'momentum':0.9},'problem':'softmax','curvature_every':4",
       "'optimizer':{'type':'prodigy','slice_p':3,'weight_decay':0.01},'schedule':{'type':'cosine','T_max':100}",
       "'optimizer':{'type':'dadapt_adam','use_bias_correction':true},'problem':'logreg'",
       "'optimizer':{'type':'dadapt_sgd','momentum':0.9},'problem':'softmax'",

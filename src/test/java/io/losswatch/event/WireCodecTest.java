@@ -60,6 +60,8 @@ class WireCodecTest {
     roundTrip(new Alert("r", null, Alert.Kind.STORAGE, 9, null, Double.POSITIVE_INFINITY, 0));
     roundTrip(new Append(batch("ext", 0, 5, true), List.of(new Append.Ack("c1", 3), new Append.Ack("c2", 4))));
     roundTrip(new Append(batch("ext", 0, 0, false), List.of()));
+    roundTrip(new Append(batch("ext", 0, 9, true), List.of(), 2, new Append.Curvature(true, 38)));
+    roundTrip(new Append(batch("ext", 0, 9, true), List.of(), -1, new Append.Curvature(false, Double.NaN)));
     roundTrip(new Appended(5, 1, 2, 9, List.of(Appended.Command.lr("c1", 0.1, Double.NaN),
         Appended.Command.plain("c2", "pause"), Appended.Command.stop("c3", "diverged"),
         Appended.Command.rewind("c4", 120, 0.1), Appended.Command.probe("c5", new double[] {10, 1, 0.1, 0.01}, 200))));
@@ -94,7 +96,7 @@ class WireCodecTest {
 
   @Test
   void namesAndLocalTypes() {
-    assertEquals("losswatch-StepBatch-v1", Codecs.wire(StepBatch.class).name());
+    assertEquals("losswatch-StepBatch-v2", Codecs.wire(StepBatch.class).name());
     assertEquals(-1, Codecs.wire(StepBatch.class).systemCodecID());
     assertThrows(IllegalArgumentException.class, () -> Codecs.wire(Written.class));
   }
@@ -165,6 +167,7 @@ class WireCodecTest {
       b.add(i + 1, i % 7 == 0 ? odd[i % odd.length] : 1.0 / (i + 1), 1e-3 * i, -i, 1_700_000_000_000L + i);
       if (metrics && i % 3 == 0) b.metric("val_loss", i * 0.5);
       if (metrics) b.metric("acc \u03b1", i % 5 == 0 ? ODD_NAN : i / (double) n);
+      if (metrics && i % 4 == 3) b.curvature(i == 3 ? ODD_NAN : 2.0 * i, i == 7 ? Double.POSITIVE_INFINITY : -0.0);
     }
     return b.build(run, cycle);
   }
@@ -175,6 +178,7 @@ class WireCodecTest {
         Double.NEGATIVE_INFINITY, 12.5, 1L, 2L,
         new Diagnosis(Verdict.OSCILLATING, null, 0.001, 900, "bounces \u2191\u2193", ODD_NAN),
         List.of(new LrChange(10, 0.1, 0.01, "set"), new LrChange(20, 0.01, Double.NaN, null)), RunSummary.STORAGE,
-        "parent", 1000, List.of(new Rewind(1100, 1000, 0.01, 0.001, "spike")));
+        "parent", 1000, List.of(new Rewind(1100, 1000, 0.01, 0.001, "spike")),
+        new RunSummary.Curvature(1200, 5.7, 2, ODD_NAN, true), new ScriptReport(3, 600, 1.5, 0.1, "sets the lr"));
   }
 }

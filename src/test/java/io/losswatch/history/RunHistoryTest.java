@@ -221,6 +221,60 @@ class RunHistoryTest {
     assertEquals(java.util.Arrays.toString(d.step()), java.util.Arrays.toString(again.step()));
   }
 
+  /** Steps {@code from}..{@code to}, each {@code every}-th measured: sharpness = step, stability = step / 1000. */
+  static StepBatch measured(long from, long to, int every) {
+    StepBatch.Builder b = new StepBatch.Builder(16);
+    for (long s = from; s <= to; s++) {
+      b.add(s, 1.0 / s, 0.1, 1, 1_000 + s);
+      b.curvature(s % every == 0 ? s : Double.NaN, s % every == 0 ? s / 1000.0 : Double.NaN);
+    }
+    return b.build("r");
+  }
+
+  @Test
+  void curvatureColumnsStartAtTheFirstMeasurementAndSurviveDiskMemoryCutsAndReopening(@TempDir Path dir) throws Exception {
+    StepLog log = StepLog.open(dir);
+    RunHistory h = new RunHistory("r", log);
+    StepBatch before = steps(1, 100);   // nothing measured: no columns yet
+    h.append(before);
+    log.append(before);
+    assertTrue(!log.curvature() && !java.nio.file.Files.exists(dir.resolve("sharpness.f64")));
+    StepBatch after = measured(101, 10_000, 50);
+    h.append(after);
+    log.append(after);
+    h.persisted(log.count());
+    h.append(measured(10_001, 10_100, 50));   // in memory only
+    assertTrue(h.curvature() && log.curvature());
+    StepBatch all = h.read(1, 10_100, 0);
+    for (int i = 0; i < all.size(); i++) {
+      long s = all.step()[i];
+      boolean m = s > 100 && s % 50 == 0;
+      assertEquals(m ? s : Double.NaN, all.sharpness()[i], "step " + s);
+      assertEquals(m ? s / 1000.0 : Double.NaN, all.stability()[i], "step " + s);
+    }
+    // an overview of 100 points keeps each bucket's last measurement (20 buckets of 5 points)
+    StepBatch overview = h.read(1, 10_100, 100);
+    assertTrue(overview.size() <= 100, overview.size() + " points");
+    long kept = Arrays.stream(overview.sharpness()).filter(v -> !Double.isNaN(v)).count();
+    assertTrue(kept >= 19, kept + " measurements in the overview");
+    // a torn tail and a rewind cut every column alike; reopened, the columns are as long as the log
+    log.cutAfter(5_000);
+    log.closeWriter();
+    try (FileChannel ch = FileChannel.open(dir.resolve("sharpness.f64"), StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}), ch.size());
+    }
+    StepLog again = StepLog.open(dir);
+    assertEquals(5_000, again.count());
+    assertEquals(5_000L * 8, java.nio.file.Files.size(dir.resolve("sharpness.f64")));
+    Columns c = again.map(0, again.count());
+    assertTrue(c.curvature());
+    assertEquals(5_000.0, c.sharpness(4_999));
+    assertTrue(Double.isNaN(c.sharpness(4_998)) && Double.isNaN(c.sharpness(49)));
+    again.append(steps(5_001, 5_010));   // a batch without the columns: NaN in them
+    assertEquals(5_010L * 8, java.nio.file.Files.size(dir.resolve("stability.f64")));
+    again.closeWriter();
+  }
+
   /**
    * A guard's rewind to step 0 leaves memory empty while the log still ends at the undone steps (the store cuts it
    * after): the run's last step is the one it went back to, so the new cycle's steps 1, 2, … are taken, not dropped

@@ -136,12 +136,18 @@ class DashboardsTest {
     assertEquals("timeseries", panel(d, "the learning rate", queries("losswatch_learning_rate{")).get("type"));
     assertEquals("timeseries", panel(d, "the gradient norm", queries("losswatch_grad_norm{")).get("type"));
     panel(d, "steps/s", queries("rate(losswatch_steps_total{").and(p -> "timeseries".equals(p.get("type"))));
+    // issue 23: the stability ratio over time, with its limit drawn at 1
+    Map<String, Object> stability = panel(d, "the stability", queries("losswatch_stability{"));
+    assertEquals("timeseries", stability.get("type"));
+    Map<String, Object> defaults = Ops.map(Ops.map(stability.get("fieldConfig")).get("defaults"));
+    assertEquals("line", Ops.map(Ops.map(defaults.get("custom")).get("thresholdsStyle")).get("mode"), "the line at 1");
+    assertEquals(1.0, ((Map<?, ?>) ((List<?>) Ops.map(defaults.get("thresholds")).get("steps")).get(1)).get("value"));
     panel(d, "the diagnosis", queries("losswatch_run_diagnosis").and(p -> "state-timeline".equals(p.get("type"))));
     panel(d, "the runs' states", queries("losswatch_run_state").and(p -> "state-timeline".equals(p.get("type"))));
     // an ended run's series stay for --metrics-retention with their last values: the time series and the
     // diagnosis timeline show a run while it is running or paused only, so a line stops when its run ends
     for (String series : List.of("losswatch_loss{", "losswatch_learning_rate{", "losswatch_grad_norm{",
-        "losswatch_run_diagnosis{")) {
+        "losswatch_stability{", "losswatch_run_diagnosis{")) {
       for (Map<String, Object> p : Ops.panels(d)) {
         if (!"table".equals(p.get("type")) && Ops.exprs(p).stream().anyMatch(e -> e.contains(series))) {
           for (String e : Ops.exprs(p)) {

@@ -130,7 +130,7 @@ class DiagnosisApiIT {
     String spec = "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.0001},\"steps\":1500,"
         + "\"auto_lr\":true}";
     java.io.StringWriter trace = new java.io.StringWriter();
-    io.losswatch.cli.TraceCommand.write(io.losswatch.core.RunSpec.parse(spec), trace);
+    trace.write(io.losswatch.cli.TraceCommand.export(io.losswatch.core.RunSpec.parse(spec)));
     try (TestServer server = new TestServer(); TestServer.Client c = server.client()) {
       c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"live\"}");
       String id = server.create(spec);

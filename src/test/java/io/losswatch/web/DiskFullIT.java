@@ -93,7 +93,7 @@ class DiskFullIT {
     ServerConfig config = ServerConfig.defaults().forTest(0).withDataDir(data);
     String id;
     StringWriter trace = new StringWriter();
-    TraceCommand.write(RunSpec.parse(SPEC), trace);
+    trace.write(TraceCommand.export(RunSpec.parse(SPEC)));
     try (TestServer server = new TestServer(config); TestServer.Client c = server.client()) {
       c.subscribe("{\"op\":\"subscribe\",\"runs\":[\"*\"]}");
       id = server.create(SPEC);

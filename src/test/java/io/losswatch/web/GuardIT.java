@@ -27,8 +27,7 @@ class GuardIT {
 
   static String trace(String spec) throws Exception {
     StringWriter w = new StringWriter();
-    TraceCommand.write(RunSpec.parse(spec), w);
-    return w.toString();
+    return TraceCommand.export(RunSpec.parse(spec));
   }
 
   @Test

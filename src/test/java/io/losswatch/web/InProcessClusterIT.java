@@ -482,8 +482,12 @@ class InProcessClusterIT {
     try (TestServer c = new TestServer(node(clusterName, "c", pc, List.of("127.0.0.1:" + pa, "127.0.0.1:" + pc)))) {
       run = c.create("{\"source\":\"external\",\"name\":\"script\"}");
       assertEquals(200, c.post("/api/runs/" + run + "/steps", steps(1, 300)).status());
+      // its summary here (node B marks the run lost from it), and its steps read through node C: the two travel
+      // apart, so each is waited for, never the steps because the summary said so
       MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
-          && TestServer.num(b.get("/api/runs/" + run).json().get("step")) == 300, "node B lists node C's run");
+          && TestServer.num(b.get("/api/runs/" + run).json().get("step")) == 300
+          && nums(b.get("/api/runs/" + run + "/steps").json().get("step")).size() == 300,
+          "node B lists node C's run and reads its steps from node C");
     }
     MetricsIT.waitUntil(() -> "lost".equals(b.get("/api/runs/" + run).json().get("state")), "node C left: lost");
     // the script sends again what it still holds, and goes on: node B takes the run over

@@ -62,7 +62,13 @@ class JsonTest {
         new double[] {0.1, 0.1, 0.1}, new double[] {Double.NaN, Double.NaN, Double.POSITIVE_INFINITY}, new long[] {7, 8, 9},
         Map.of("val.acc", new double[] {0.5, 0.75, 1}));
     assertEquals("{\"step\":[2,3],\"loss\":[\"NaN\",0.25],\"lr\":[0.1,0.1],\"grad_norm\":[\"NaN\",\"Infinity\"],"
-        + "\"t\":[8,9],\"metrics\":{\"val.acc\":[0.75,1]}}", Json.steps(b, 1, 3, false));
+        + "\"t\":[8,9],\"sharpness\":[null,null],\"stability\":[null,null],\"metrics\":{\"val.acc\":[0.75,1]}}",
+        Json.steps(b, 1, 3, false));
+    // the curvature's columns, once: the steps' own (a script's as a built-in run's), null where not measured
+    StepBatch m = new StepBatch("r1", 0, new long[] {1, 2}, new double[] {1, 1}, new double[] {0.1, 0.1},
+        new double[] {1, 1}, new long[] {7, 8}, Map.of(), new double[] {Double.NaN, 20}, new double[] {Double.NaN, 1});
+    assertEquals("{\"step\":[1,2],\"loss\":[1,1],\"lr\":[0.1,0.1],\"grad_norm\":[1,1],\"t\":[7,8],"
+        + "\"sharpness\":[null,20],\"stability\":[null,1]}", Json.steps(m, 0, 2, false));
     assertTrue(Json.steps(b, 0, 1, true).startsWith("{\"type\":\"steps\",\"run\":\"r1\",\"cycle\":2,\"step\":[1],"));
     assertEquals("{\"type\":\"frame\",\"t\":5,\"runs\":[" + Json.frameEntry(b) + "," + Json.frameEntry(b) + "]}",
         Json.frame(5, List.of(Json.frameEntry(b), Json.frameEntry(b))));

@@ -46,7 +46,7 @@ class LrRangeApiIT {
       Map<String, Object> steps = c.next(m -> "steps".equals(m.get("type")) && id.equals(m.get("run")), 10);
       assertEquals(1.0, nums(steps.get("step")).get(0));
       StringWriter trace = new StringWriter();
-      TraceCommand.write(RunSpec.from(run.get("spec")), trace);
+      trace.write(TraceCommand.export(RunSpec.from(run.get("spec"))));
       assertEquals(trace.toString(), s.get("/api/runs/" + id + "/steps.csv").body());
       // its loss blew up on purpose: no alert says so
       assertTrue(s.get("/metrics").body().contains("losswatch_alerts_total{kind=\"diverging\"} 0.0"));

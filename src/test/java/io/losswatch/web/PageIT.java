@@ -1038,6 +1038,25 @@ class PageIT {
   }
 
   /**
+   * Issue 23: a run's stability draws on its own chart (the limit at 1): each live bucket keeps its last measurement,
+   * so at least one point per bucket that had one.
+   */
+  @Test
+  @Order(30)
+  void theStabilityChartDrawsEachMeasurement() throws Exception {
+    try (TestServer own = new TestServer(ServerConfig.defaults().forTest(0))) {
+      driver.get("http://127.0.0.1:" + own.port() + "/");
+      String id = own.create("{\"name\":\"x2 at 0.9\",\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\","
+          + "\"lr\":0.9},\"steps\":40,\"curvature_every\":4,\"steps_per_second\":40}");
+      wait.until(d -> Long.parseLong(driver.findElement(By.id("chart-stability")).getAttribute("data-points")) >= 3
+          && longJs("const s = losswatch.series[arguments[0]].step; return s[s.length - 1]", id) == 40);
+      assertEquals(0.9, ((Number) js("const s = losswatch.series[arguments[0]].stability; return s[s.length - 1]", id))
+          .doubleValue(), 1e-6);
+      screenshot("30-stability");
+    }
+  }
+
+  /**
    * With --token, reading needs it too: the page loads, asks for the token at its first read (a wrong one again),
    * shows nothing of any run before it, then streams with it, changes with it, keeps it for the tab and never asks
    * again, not after a reload either.
@@ -1135,7 +1154,7 @@ class PageIT {
 
   private void waitForPlaceholders(String text) {
     wait.until(d -> d.findElements(By.cssSelector(".chart-box .empty")).stream()
-        .filter(e -> e.isDisplayed() && e.getText().toLowerCase(Locale.ROOT).startsWith(text)).count() == 3);
+        .filter(e -> e.isDisplayed() && e.getText().toLowerCase(Locale.ROOT).startsWith(text)).count() == 4);   // loss, lr, gradient norm, stability
   }
 
   private String base() {

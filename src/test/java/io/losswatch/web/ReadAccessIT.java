@@ -61,7 +61,7 @@ class ReadAccessIT {
       for (String path : reads(id)) assertEquals(401, s.get(path).status(), path + " with a wrong token");
       s.bearer = null;
       assertEquals(200, s.get("/health").status(), "/health stays open");
-      for (String page : List.of("/", "/app.js", "/app.css")) assertEquals(200, s.get(page).status(), page);
+      for (String page : List.of("/", "/js/main.mjs", "/app.css")) assertEquals(200, s.get(page).status(), page);
     }
   }
 

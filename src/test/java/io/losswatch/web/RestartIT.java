@@ -57,7 +57,7 @@ class RestartIT {
 
       // the complete history, exactly: the CSV export equals what trace prints for the same spec
       StringWriter trace = new StringWriter();
-      TraceCommand.write(RunSpec.parse(FINISHING), trace);
+      trace.write(TraceCommand.export(RunSpec.parse(FINISHING)));
       TestServer.Response csv = server.get("/api/runs/" + done + "/steps.csv");
       assertEquals(200, csv.status());
       assertTrue(csv.contentType().startsWith("text/csv"));

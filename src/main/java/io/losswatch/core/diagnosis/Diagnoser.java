@@ -51,6 +51,11 @@ package io.losswatch.core.diagnosis;
  * An episode is a stretch of one verdict; an lr change ({@link #reset}) does not end it — the same verdict seen again
  * afterwards is the same episode, so applying advice raises no second alert — a rewind does. Once the run ended
  * ({@link #end}), the verdict stays, without advice.
+ *
+ * <p>Where the run's curvature was measured ({@link #curvature}), the evidence says what the stability ratio (lr ×
+ * sharpness ÷ the optimizer's limit) adds: an oscillating or diverging run over 1 overshoots along its sharpest
+ * direction; a too_slow run under {@link #ROOMY} has decades of lr before the limit (never up to an lr it failed at).
+ * Evidence only: the verdict and its advice are the same with or without it.
  */
 public final class Diagnoser {
   public static final int WINDOW = 20;
@@ -78,6 +83,8 @@ public final class Diagnoser {
   static final double PROMISE = 1;
   /** A step that takes this fraction of the loss is as large as advice to raise the lr aims for. */
   static final double FAST = 0.01;
+  /** A too_slow run's stability under this says how many decades of lr it has before the limit. */
+  static final double ROOMY = 0.1;
   /** The most decades of lr the evidence is ever said to support. */
   static final int MAX_DECADES = 4;
   /** An alternation this anti-correlated (lag 1) is regular, not noise. */
@@ -158,6 +165,8 @@ public final class Diagnoser {
   private int sinceBlowUp;
   private double rangeLr = Double.NaN;
   private int lastDecades = -1;
+  /** The latest stability measured at the current lr (lr × sharpness ÷ the optimizer's limit); NaN: none. */
+  private double stability = Double.NaN;
   private Diagnosis current = Diagnosis.UNKNOWN;
   private long describedAt;
   private double describedLr = Double.NaN;   // the suggestion last written
@@ -208,6 +217,21 @@ public final class Diagnoser {
     maxLr = 0;
     candidateCount = 0;
     predictedAt = -1;
+    stability = Double.NaN;   // measured at the old lr
+  }
+
+  /**
+   * A curvature measurement: {@code stability} = lr × sharpness ÷ the optimizer's stability limit, at the current lr
+   * (ignored unless finite and positive: not measured, or a limit unknown). The latest one is quoted in the evidence the
+   * next time it is written; an lr change forgets it.
+   */
+  public void curvature(double stability) {
+    if (stability > 0 && stability < Double.POSITIVE_INFINITY && !ended) this.stability = stability;
+  }
+
+  /** The latest stability measured at the current lr (NaN: none). */
+  public double stability() {
+    return stability;
   }
 
   /**
@@ -265,9 +289,19 @@ public final class Diagnoser {
     if (ended) return;
     double retry = current.hasAdvice() ? current.suggestedLr() : current.retryLr();
     if (Double.isNaN(retry) && !failed.isEmpty() && !setup.selfTuning()) retry = nice(failed.cut(failed.ceiling()));
+    beforeEnd = current;
+    endedHow = how;
     current = current.ended(step, how, retry);
     ended = true;
   }
+
+  /** Steps the run took before it heard of its end were kept: the end's text names the last of them. */
+  public void endedAt(long step) {
+    if (ended && beforeEnd != null) current = beforeEnd.ended(step, endedHow, current.retryLr());
+  }
+
+  private Diagnosis beforeEnd;
+  private String endedHow;
 
   public boolean ended() {
     return ended;
@@ -737,7 +771,7 @@ public final class Diagnoser {
   /** The verdict with its advice and evidence, in words: built when the diagnosis changes, or once a window. */
   private Diagnosis describe(Verdict v, long since, long step, double loss, double lr, double gradNorm) {
     double to = nice(suggestion(v, lr));
-    return switch (v) {
+    Diagnosis d = switch (v) {
       case DIVERGING -> byBlowUp ? blownUpDiagnosis(since, loss, lr, to) : diverging(since, step, loss, lr, to);
       case DEAD -> deadDiagnosis(since, lr);
       case OSCILLATING -> new Diagnosis(v, cutAdvice(to, lr), to, since, Double.isNaN(oscillationRule)
@@ -759,6 +793,34 @@ public final class Diagnoser {
           : Double.isFinite(perStep) ? "the loss improves " + fmt(100 * perStep) + "% per step"
           : "the loss went from " + fmt(then) + " to " + fmt(now) + " over the last " + WINDOW + " steps");
     };
+    String curvature = switch (v) {
+      case DIVERGING, OSCILLATING -> overshoot(lr, to);
+      case TOO_SLOW -> room(lr);
+      default -> "";
+    };
+    return curvature.isEmpty() ? d : d.with(d.advice(), d.suggestedLr(), d.evidence() + "; " + curvature);
+  }
+
+  /** An unstable run's measured stability over 1, and where its cut brings it ("": none measured, or not over 1). */
+  private String overshoot(double lr, double to) {
+    if (!(stability > 1)) return "";
+    return "lr × sharpness = " + fmt(stability) + " × the limit: steps overshoot along the sharpest direction"
+        + (FailedLrs.usable(to) && FailedLrs.usable(lr) && to < lr
+            ? "; ÷" + fmt(lr / to) + " brings it to " + fmt(stability * to / lr) : "");
+  }
+
+  /**
+   * A too_slow run's measured stability under {@link #ROOMY}: the decades of lr before the limit, floor(log10(1/s)),
+   * capped (as a raise is) half a decade under the lowest lr the run failed at ("": none measured, or not under it).
+   */
+  private String room(double lr) {
+    if (!(stability < ROOMY) || !FailedLrs.usable(lr)) return "";
+    int decades = (int) Math.floor(Math.log10(1 / stability) + 1e-9);
+    int room = decades;
+    while (room > 0 && !failed.allows(nice(lr * Math.pow(10, room)) / FailedLrs.MARGIN)) room--;
+    return "lr × sharpness = " + fmt(stability) + " × the limit: " + (room == 0 ? "no decade more lr"
+        : "room for about " + room + (room == 1 ? " decade" : " decades") + " more lr")
+        + (room < decades ? " (capped under " + failed.lowest() + ")" : "");
   }
 
   /** Diverging by the smoothed loss's growth, with the raw numbers beside it and, when it earned it, an overflow estimate. */

@@ -68,6 +68,23 @@ public final class Adagrad implements Optimizer {
     }
   }
 
+  /**
+   * Preconditioned gradient descent at the decayed lr_t = lr / (1 + (t−1)·lr_decay): lr_t·λ(P⁻¹H) &lt; 2, that is
+   * lr·λ(P⁻¹H) &lt; 2·(1 + (t−1)·lr_decay) (2 without lr_decay).
+   */
+  @Override public double stabilityThreshold() {
+    return 2 * (1 + (t - 1) * lrDecay);
+  }
+
+  @Override public boolean preconditioned() {
+    return true;
+  }
+
+  /** √s + ε: torch's {@code std}. */
+  @Override public void denominator(double[] out) {
+    for (int i = 0; i < out.length; i++) out[i] = Math.sqrt(sum[i]) + eps;
+  }
+
   @Override public double lr() {
     return lr;
   }

@@ -89,6 +89,25 @@ public final class Adam implements Optimizer {
     }
   }
 
+  /**
+   * A preconditioned heavy ball with μ = β1 and dampening β1: lr·λ(P⁻¹H) &lt; 2(1+β1)/(1−β1) (Cohen et al.,
+   * https://arxiv.org/abs/2207.14484; the bias correction 1/(1−β1^t), which fades within a few 1/(1−β1), left out).
+   */
+  @Override public double stabilityThreshold() {
+    return (2 + 2 * beta1) / (1 - beta1);
+  }
+
+  @Override public boolean preconditioned() {
+    return true;
+  }
+
+  /** √v̂ / √(1−β2^t) + ε, v̂ being max_exp_avg_sq under amsgrad, else exp_avg_sq: torch's {@code denom}. */
+  @Override public void denominator(double[] out) {
+    double biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
+    double[] second = amsgrad ? maxExpAvgSq : expAvgSq;
+    for (int i = 0; i < out.length; i++) out[i] = Math.sqrt(second[i]) / biasCorrection2Sqrt + eps;
+  }
+
   @Override public double lr() {
     return lr;
   }

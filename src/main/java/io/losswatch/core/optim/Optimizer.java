@@ -35,6 +35,25 @@ public interface Optimizer {
     throw new UnsupportedOperationException(getClass().getSimpleName() + " has no momentum");
   }
 
+  /**
+   * The stability threshold of the step just taken: the largest lr·λ at which it does not overshoot along a
+   * direction of curvature λ of a quadratic, with λ an eigenvalue of P⁻¹H when {@link #preconditioned()} (derived
+   * in {@link io.losswatch.core.curvature.Curvature}). NaN when not known.
+   */
+  default double stabilityThreshold() {
+    return Double.NaN;
+  }
+
+  /** Whether it divides the gradient per coordinate by a denominator P, so that P⁻¹H is the curvature it sees. */
+  default boolean preconditioned() {
+    return false;
+  }
+
+  /** Writes the denominator P its last step divided by, one per parameter (torch's {@code denom}). */
+  default void denominator(double[] out) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " does not precondition");
+  }
+
   /** Everything a step reads that a step changes, as torch's {@code optimizer.state_dict()}. */
   State state();
 

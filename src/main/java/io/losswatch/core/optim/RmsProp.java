@@ -84,6 +84,23 @@ public final class RmsProp implements Optimizer {
     }
   }
 
+  /** Preconditioned gradient descent, lr·λ(P⁻¹H) &lt; 2, or with momentum μ a heavy ball: &lt; 2(1+μ). */
+  @Override public double stabilityThreshold() {
+    return momentum >= 1 ? 0 : 2 * (1 + momentum);
+  }
+
+  @Override public boolean preconditioned() {
+    return true;
+  }
+
+  /** √s + ε, or centered √(s − a²) + ε: torch's {@code avg}. */
+  @Override public void denominator(double[] out) {
+    for (int i = 0; i < out.length; i++) {
+      double avg = centered ? Math.sqrt(squareAvg[i] + -1 * gradAvg[i] * gradAvg[i]) : Math.sqrt(squareAvg[i]);
+      out[i] = avg + eps;
+    }
+  }
+
   @Override public double lr() {
     return lr;
   }

@@ -74,6 +74,17 @@ public final class Sgd implements Optimizer {
     if (useMomentum) bufferStarted = true;
   }
 
+  /**
+   * On a quadratic: plain, lr·λ &lt; 2; heavy ball, lr·(1−τ)·λ &lt; 2(1+μ) for μ &lt; 1 (never stable from μ = 1);
+   * Nesterov, lr·λ &lt; (2+2μ)/(1+2μ).
+   */
+  @Override public double stabilityThreshold() {
+    if (momentum == 0) return 2;
+    if (nesterov) return (2 + 2 * momentum) / (1 + 2 * momentum);
+    if (momentum >= 1) return 0;
+    return 2 * (1 + momentum) / (1 - dampening);   // dampening 1: no feedback at all, an infinite threshold
+  }
+
   @Override public double lr() {
     return lr;
   }

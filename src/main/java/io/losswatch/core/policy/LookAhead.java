@@ -35,7 +35,7 @@ public final class LookAhead {
     tailSum = new double[factors.length];
     broken = new boolean[factors.length];
     for (int i = 0; i < factors.length; i++) {
-      branches[i] = from.fork();
+      branches[i] = from.forkWithoutCurvature();   // only its losses count
       lrs[i] = factors[i] == 1 ? from.nextLr() : Diagnoser.nice(from.nextLr() * factors[i]);   // 0.11, not 0.11000000000000001
       if (factors[i] != 1) branches[i].setLr(lrs[i]);
     }

@@ -429,6 +429,11 @@ public final class ScriptPolicy {
     diagnoser.end(step, how);
   }
 
+  /** Steps in flight when the run ended were kept, up to {@code step}. */
+  public void endedAt(long step) {
+    diagnoser.endedAt(step);
+  }
+
   /** The alert the run raises now (diverging, non_finite, dead once per episode; too_slow once it held 200 steps), or null. */
   public String alert(long step) {
     return alerts.next(diagnoser, shown(), step);

@@ -6,7 +6,7 @@ import java.util.Arrays;
 /**
  * Least squares on the diabetes data (442 × 10), features and target standardized (population std).
  * Parameters x = (w[10], b), starting at 0. f = mean_r (x_r·w + b − y_r)²; ∇_w = (2/n) Σ_r res_r x_r,
- * ∇_b = (2/n) Σ_r res_r. No options.
+ * ∇_b = (2/n) Σ_r res_r; the Hessian is constant, (2/n)·X̃ᵀX̃ with X̃ = [X 1]. No options.
  */
 public final class LinearRegression implements Problem {
   private static final class Data {
@@ -71,5 +71,28 @@ public final class LinearRegression implements Problem {
       grad[p] += g;
     }
     return sum / n;
+  }
+
+  /** (2/n) Σ_r (x̃_r·v) x̃_r, with x̃_r = (x_r, 1). */
+  @Override
+  public void hessianVector(double[] w, double[] v, double[] hv) {
+    int n = d.rows;
+    int p = d.cols;
+    double[] x = d.x;
+    Arrays.fill(hv, 0, p + 1, 0.0);
+    double scale = 2.0 / n;
+    for (int r = 0; r < n; r++) {
+      int o = r * p;
+      double dz = v[p];
+      for (int j = 0; j < p; j++) dz += x[o + j] * v[j];
+      double g = scale * dz;
+      for (int j = 0; j < p; j++) hv[j] += g * x[o + j];
+      hv[p] += g;
+    }
+  }
+
+  @Override
+  public boolean constantHessian() {
+    return true;
   }
 }

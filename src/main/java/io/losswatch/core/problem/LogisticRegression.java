@@ -6,7 +6,8 @@ import java.util.Arrays;
 /**
  * Logistic regression on breast_cancer (569 × 30, features standardized with population std, target 0/1).
  * Parameters (w[30], b), starting at 0; z_r = x_r·w + b. f = mean_r [max(z,0) − z·y + log1p(exp(−|z|))]
- * (binary cross-entropy with logits, stable); ∇_w = (1/n) Σ_r (σ(z_r) − y_r) x_r, ∇_b likewise. No options.
+ * (binary cross-entropy with logits, stable); ∇_w = (1/n) Σ_r (σ(z_r) − y_r) x_r, ∇_b likewise;
+ * ∇² = (1/n) Σ_r σ(z_r)·σ(−z_r) x̃_r x̃_rᵀ with x̃_r = (x_r, 1). No options.
  */
 public final class LogisticRegression implements Problem {
   private static final class Data {
@@ -68,6 +69,22 @@ public final class LogisticRegression implements Problem {
       grad[p] += g;
     }
     return sum / n;
+  }
+
+  @Override
+  public void hessianVector(double[] w, double[] v, double[] hv) {
+    int n = d.rows;
+    int p = d.cols;
+    Arrays.fill(hv, 0, p + 1, 0.0);
+    for (int r = 0; r < n; r++) {
+      double z = logit(w, r);
+      int o = r * p;
+      double dz = v[p];
+      for (int j = 0; j < p; j++) dz += d.x[o + j] * v[j];
+      double g = sigmoid(z) * sigmoid(-z) * dz / n;
+      for (int j = 0; j < p; j++) hv[j] += g * d.x[o + j];
+      hv[p] += g;
+    }
   }
 
   /** The fraction of rows with (z > 0) == (y == 1). */

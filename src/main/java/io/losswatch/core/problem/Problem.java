@@ -21,6 +21,18 @@ public interface Problem {
    */
   double evaluate(double[] x, double[] grad);
 
+  /**
+   * The Hessian of the loss at {@code x} over the current sample (the one {@link #evaluate} uses: for a minibatch
+   * problem, the current minibatch) times {@code v}, written into {@code hv}: exact, analytic (no finite
+   * differences), allocation-free, and changing nothing (the sample included). Non-finite where the loss is.
+   */
+  void hessianVector(double[] x, double[] v, double[] hv);
+
+  /** Whether the Hessian is the same at every point and on every sample (a quadratic loss): measured once, then. */
+  default boolean constantHessian() {
+    return false;
+  }
+
   /** Moves to the next minibatch; the trainer calls it once before each step. No-op for full-batch problems. */
   default void nextBatch() {
   }

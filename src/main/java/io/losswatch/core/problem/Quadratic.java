@@ -3,7 +3,7 @@ package io.losswatch.core.problem;
 import io.losswatch.core.config.Options;
 import java.util.Arrays;
 
-/** f(x) = Σ x_i², ∇f = 2x, starting at {@code x0} (option {@code x0}, default [10]). */
+/** f(x) = Σ x_i², ∇f = 2x, ∇²f = 2I, starting at {@code x0} (option {@code x0}, default [10]). */
 public final class Quadratic implements Problem {
   /** @param x0 the starting point: finite, non-empty (copied in and out) */
   public record Config(double[] x0) implements Problem.Config {
@@ -82,5 +82,15 @@ public final class Quadratic implements Problem {
       grad[i] = 2 * x[i];
     }
     return f;
+  }
+
+  @Override
+  public void hessianVector(double[] x, double[] v, double[] hv) {
+    for (int i = 0; i < x0.length; i++) hv[i] = 2 * v[i];
+  }
+
+  @Override
+  public boolean constantHessian() {
+    return true;
   }
 }

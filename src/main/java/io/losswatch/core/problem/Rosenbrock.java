@@ -4,7 +4,8 @@ import io.losswatch.core.config.Options;
 
 /**
  * f(x) = (1 − x1)² + 100·(x2 − x1²)², minimum 0 at (1, 1), starting at (−1.2, 1). No options.
- * ∇f = (−2(1 − x1) − 400·x1·(x2 − x1²), 200·(x2 − x1²)).
+ * ∇f = (−2(1 − x1) − 400·x1·(x2 − x1²), 200·(x2 − x1²));
+ * ∇²f = [[2 − 400·(x2 − x1²) + 800·x1², −400·x1], [−400·x1, 200]].
  */
 public final class Rosenbrock implements Problem {
   public record Config() implements Problem.Config {
@@ -53,5 +54,15 @@ public final class Rosenbrock implements Problem {
     grad[0] = -2 * (1 - x1) - 400 * x1 * (x2 - x1 * x1);
     grad[1] = 200 * (x2 - x1 * x1);
     return a * a + 100 * b * b;
+  }
+
+  @Override
+  public void hessianVector(double[] x, double[] v, double[] hv) {
+    double x1 = x[0];
+    double h11 = 2 - 400 * (x[1] - x1 * x1) + 800 * x1 * x1;
+    double h12 = -400 * x1;
+    double v0 = v[0];
+    hv[0] = h11 * v0 + h12 * v[1];
+    hv[1] = h12 * v0 + 200 * v[1];
   }
 }

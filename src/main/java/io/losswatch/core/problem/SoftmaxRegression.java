@@ -7,7 +7,8 @@ import java.util.Arrays;
  * Multinomial logistic regression on iris (150 × 4, features standardized with population std, 3 classes).
  * Parameters W (4×3 row-major, W[j*3 + k]) then b (3), starting at 0; logits z = xW + b.
  * f = mean_r [logsumexp(z_r) − z_r[y_r]] via a log-softmax that subtracts the row max;
- * ∂f/∂z_r = (softmax(z_r) − onehot(y_r)) / n. No options.
+ * ∂f/∂z_r = (softmax(z_r) − onehot(y_r)) / n; ∂²f/∂z_r² = (diag(p_r) − p_r p_rᵀ) / n with p_r = softmax(z_r).
+ * No options.
  */
 public final class SoftmaxRegression implements Problem {
   private static final int K = 3;
@@ -45,6 +46,7 @@ public final class SoftmaxRegression implements Problem {
 
   private final Dataset d = Data.D;
   private final double[] z = new double[K];
+  private final double[] dz = new double[K];
 
   @Override
   public int dimension() {
@@ -80,6 +82,39 @@ public final class SoftmaxRegression implements Problem {
       for (int k = 0; k < K; k++) grad[bo + k] += z[k];
     }
     return sum / n;
+  }
+
+  /** Per row: the direction's logits dz = x·V_W + v_b, then (diag(p) − ppᵀ)·dz / n back through x. */
+  @Override
+  public void hessianVector(double[] w, double[] v, double[] hv) {
+    int n = d.rows;
+    int p = d.cols;
+    int bo = p * K;
+    Arrays.fill(hv, 0, bo + K, 0.0);
+    for (int r = 0; r < n; r++) {
+      logits(w, r);
+      double m = Math.max(Math.max(z[0], z[1]), z[2]);
+      double s = 0;
+      for (int k = 0; k < K; k++) s += Math.exp(z[k] - m);
+      double lse = m + Math.log(s);
+      int o = r * p;
+      for (int k = 0; k < K; k++) dz[k] = v[bo + k];
+      for (int j = 0; j < p; j++) {
+        double xj = d.x[o + j];
+        for (int k = 0; k < K; k++) dz[k] += xj * v[j * K + k];
+      }
+      double pdz = 0;
+      for (int k = 0; k < K; k++) {
+        z[k] = Math.exp(z[k] - lse);   // z becomes p
+        pdz += z[k] * dz[k];
+      }
+      for (int k = 0; k < K; k++) dz[k] = z[k] * (dz[k] - pdz) / n;
+      for (int j = 0; j < p; j++) {
+        double xj = d.x[o + j];
+        for (int k = 0; k < K; k++) hv[j * K + k] += xj * dz[k];
+      }
+      for (int k = 0; k < K; k++) hv[bo + k] += dz[k];
+    }
   }
 
   /** The fraction of rows whose argmax logit (first on ties) is the label. */

@@ -48,6 +48,11 @@ public final class State {
     return this;
   }
 
+  /** Whether {@code key} is here: a key added later is absent from states saved before it. */
+  public boolean has(String key) {
+    return values.containsKey(key);
+  }
+
   public double number(String key) {
     return (Double) get(key);
   }
