@@ -27,12 +27,12 @@ class BinaryStreamIT extends SharedServer {
   private static final String FAST = "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},"
       + "\"steps\":%d%s}";
 
-  /** A WebSocket client keeping text messages parsed and binary ones read, in the order they came. */
-  final class Client implements AutoCloseable {
+  /** A WebSocket client of {@code server} keeping text messages parsed and binary ones read, in the order they came. */
+  static final class Client implements AutoCloseable {
     final WebSocket ws;
     final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
 
-    Client() throws Exception {
+    Client(TestServer server) throws Exception {
       ws = TestServer.await(server.wsClient.webSocket()
           .textMessageHandler(inbox::add)
           .binaryMessageHandler(b -> inbox.add(b.getBytes()))
@@ -116,7 +116,7 @@ class BinaryStreamIT extends SharedServer {
 
   @Test
   void allModeBinaryGetsEveryStepOnceWithTheValuesJsonCarriesToTheBit() throws Exception {
-    try (Client binary = new Client(); Client json = new Client()) {
+    try (Client binary = new Client(server); Client json = new Client(server)) {
       binary.send("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"all\",\"format\":\"binary\"}");
       json.send("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"mode\":\"all\"}");
       binary.send("{\"op\":\"barrier\"}");   // answered once the subscribe before it is in place
@@ -140,7 +140,7 @@ class BinaryStreamIT extends SharedServer {
     assertEquals(200, server.post("/api/runs/" + id + "/steps", "{\"step\":[1,2,5,10],\"loss\":[2.5,null,\"NaN\","
         + "\"Infinity\"],\"lr\":[0.001,0.001,0.001,\"Infinity\"],\"grad_norm\":[3,2,1,\"-Infinity\"],"
         + "\"metrics\":{\"val/acc\":[0.1,\"NaN\",0.3,0.4],\"tokens\":[1,2,3,4]}}").status());
-    try (Client c = new Client()) {   // joins late: reads the history
+    try (Client c = new Client(server)) {   // joins late: reads the history
       c.send("{\"op\":\"subscribe\",\"runs\":[\"" + id + "\"],\"mode\":\"all\",\"format\":\"binary\"}");
       assertTrue(isState(c.next(10), id, "running"), "the run's summary comes first, as JSON");
       BinaryMessage m = (BinaryMessage) c.next(10);
@@ -171,7 +171,7 @@ class BinaryStreamIT extends SharedServer {
     for (String run : List.of(a, b)) {
       MetricsIT.waitUntil(() -> TestServer.num(server.get("/api/runs/" + run).json().get("step")) >= 100);
     }
-    try (Client c = new Client()) {
+    try (Client c = new Client(server)) {
       c.send("{\"op\":\"subscribe\",\"runs\":[\"" + a + "\",\"" + b + "\"],\"format\":\"binary\",\"max_hz\":20}");
       List<String> overviews = new ArrayList<>();
       int frames = 0;
@@ -203,7 +203,7 @@ class BinaryStreamIT extends SharedServer {
 
   @Test
   void anUnknownFormatIsRefusedNamingTheField() throws Exception {
-    try (Client c = new Client()) {
+    try (Client c = new Client(server)) {
       c.send("{\"op\":\"subscribe\",\"runs\":[\"*\"],\"format\":\"msgpack\"}");
       Map<?, ?> e = (Map<?, ?>) c.next(10);
       assertEquals("error", e.get("type"));

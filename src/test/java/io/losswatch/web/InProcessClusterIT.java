@@ -116,6 +116,71 @@ class InProcessClusterIT {
     assertEquals(100_000, nums(onB.get("step")).size(), "node B serves the history too (read from A)");
   }
 
+  /**
+   * A binary subscriber on node B to a run node A trains with its curvature measured: in all mode every step once, in
+   * order, joined mid-run (the history read from A, then the batches A sends while B follows), each with its
+   * sharpness and stability where measured and NaN between; in live mode frames whose buckets keep their last
+   * measurement, as a client of node A gets them.
+   */
+  @Test
+  void aBinarySubscriberOnNodeBGetsNodeAsRunsStepsWithTheirCurvature() throws Exception {
+    // x² at lr 0.9: sharpness 2, stability 0.9, measured every 10th step
+    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.9},\"steps\":30000,"
+        + "\"steps_per_second\":3000,\"curvature_every\":10}");
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
+        && TestServer.num(b.get("/api/runs/" + run).json().get("step")) >= 3000, "node B sees node A's run go on");
+    try (BinaryStreamIT.Client all = new BinaryStreamIT.Client(b); BinaryStreamIT.Client live = new BinaryStreamIT.Client(b)) {
+      all.send("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\",\"format\":\"binary\"}");
+      live.send("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"max_hz\":20,\"format\":\"binary\"}");
+      long next = 1;
+      while (true) {
+        Object m = all.next(60);
+        if (m instanceof Map<?, ?> x && "run".equals(x.get("type")) && x.get("run") instanceof Map<?, ?> r
+            && run.equals(r.get("id")) && "finished".equals(r.get("state"))) {
+          assertEquals(TestServer.num(r.get("step")), next - 1, "the run finished after its last step, which came");
+          break;
+        }
+        if (!(m instanceof BinaryMessage x)) continue;   // its summaries
+        assertEquals(BinaryWire.STEPS, x.type());
+        for (BinaryMessage.Block k : x.blocks()) {
+          assertEquals(run, k.run());
+          double[] sharpness = k.metrics().get("sharpness");
+          double[] stability = k.metrics().get("stability");
+          for (int i = 0; i < k.step().length; i++) {
+            long step = k.step()[i];
+            assertEquals(next++, step, "every step once, in order");
+            boolean measured = step % 10 == 0;
+            // a message without a measured step may leave the columns out (NaN throughout)
+            double sh = sharpness == null ? Double.NaN : sharpness[i];
+            double st = stability == null ? Double.NaN : stability[i];
+            assertEquals(measured, !Double.isNaN(sh), "step " + step + "'s sharpness: " + sh);
+            assertEquals(measured, !Double.isNaN(st), "step " + step + "'s stability: " + st);
+            if (measured) {
+              assertEquals(2, sh, 1e-6, "step " + step);
+              assertEquals(0.9, st, 1e-6, "step " + step);
+            }
+          }
+        }
+      }
+      assertEquals(30_001, next, "every step of the run, from node B");
+      int measuredBuckets = 0;
+      while (measuredBuckets < 3) {   // a frame went by now: 20 a second, each bucket ~150 steps of the run
+        Object m = live.next(30);
+        if (!(m instanceof BinaryMessage x) || x.type() != BinaryWire.FRAME) continue;
+        for (BinaryMessage.Block k : x.blocks()) {
+          double[] sharpness = k.metrics().get("sharpness");
+          if (sharpness == null) continue;
+          for (int i = 0; i < k.step().length; i++) {
+            if (Double.isNaN(sharpness[i])) continue;
+            assertEquals(0, k.step()[i] % 10, "a bucket's measured point is a measured step: " + k.step()[i]);
+            assertEquals(2, sharpness[i], 1e-6);
+            measuredBuckets++;
+          }
+        }
+      }
+    }
+  }
+
   /** Bytes node {@code n}'s event bus read from other nodes on {@code address} (a family: Vert.x's own meter). */
   static double busBytesRead(TestServer n, String address) throws Exception {
     return MetricsIT.parse(n.get("/metrics").body()).stream()
