@@ -120,6 +120,23 @@ class Nodes:
                           extra={"to_url": self.url})
         return status, answer
 
+    def placed(self, created: Any) -> None:
+        """A cluster may create a run on a less busy node than the one asked (``created``, the answer, names it in
+        ``node.url``): when that node is one of ours, the run's requests go straight to it from now on. Otherwise
+        they keep going to the node asked, which passes appends and commands on to the run's node."""
+        node = created.get("node") if isinstance(created, dict) else None
+        url = node.get("url") if isinstance(node, dict) else None
+        if not isinstance(url, str):
+            return
+        url = url.rstrip("/")
+        for i, n in enumerate(self.nodes):
+            if n.url == url and i != self.index:
+                self._log(logging.INFO, "losswatch: the cluster placed the run on %s; it talks to that node now", url,
+                          extra={"from_url": self.url, "to_url": url})
+                self.index = i
+                self._failed = 0
+                return
+
     def fail_over(self, why: str, run_id: Optional[str] = None) -> bool:
         """The current node failed (``why``): moves on to the next one, and logs it at warning level (at debug
         level once a full round failed, until a node answers again: no warning every 2 s while the whole

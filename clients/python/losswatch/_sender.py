@@ -327,6 +327,7 @@ class Sender(threading.Thread):
         """The server created the run (``answer`` its summary)."""
         self.owner.id = answer["id"]
         self.owner.summary = answer
+        self.http.placed(answer)
         self.last_contact = time.monotonic()
         if self.spool is not None:
             self.spool.note(run=self.owner.id)

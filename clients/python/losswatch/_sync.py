@@ -142,6 +142,7 @@ def _run(nodes: Nodes, facts: Dict[str, Any]) -> Tuple[str, str, Optional[int]]:
     status, answer = _ask(nodes, "POST", "/api/runs", _wire.json_body(body))
     if status != 201 or not isinstance(answer, dict) or not answer.get("id"):
         raise SyncError("the server did not create the run: %s %s" % (status, _error(answer)))
+    nodes.placed(answer)
     return answer["id"], how, 0 if guarded else None
 
 

@@ -63,6 +63,7 @@ class FakeNode:
         self.patch_status = 200
         self.tags: List[str] = []
         self.refuse_create: Optional[Tuple[int, Dict[str, Any]]] = None   # the next create answered so, once
+        self.places_on: Optional[str] = None   # a create's answer says the run lives on the node at this URL
         self.max_metrics = 64
         self.plan: Deque[Any] = collections.deque()   # what the next appends get instead (see module doc)
         self.status: Optional[int] = None        # every append answered with this status (404, 502)
@@ -120,7 +121,10 @@ class FakeNode:
                 return answer
             self.creates.append(body)
             self.tags = list(body.get("tags", ()))
-            return 201, {"id": RUN, "name": body.get("name"), "state": "running", "step": 0}
+            created = {"id": RUN, "name": body.get("name"), "state": "running", "step": 0}
+            if self.places_on is not None:
+                created["node"] = {"name": "elsewhere", "url": self.places_on}
+            return 201, created
         m = STEPS.match(path)
         if m:
             if m.group(1) != RUN:

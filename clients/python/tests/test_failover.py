@@ -98,6 +98,28 @@ class FailoverTest(unittest.TestCase):
         self.assertEqual(len(n2.creates), 1)
         self.assert_finished(run, n2, 50)
 
+    def test_a_run_placed_on_another_of_its_nodes_talks_to_that_node(self):
+        asked, placed = self.node(), self.node()
+        asked.places_on = placed.url + "/"
+        run = self.run_on([asked.url, placed.url])
+        self.assertEqual(run.url, placed.url, "the node the cluster placed the run on")
+        for step in range(1, 51):
+            run.log(step, loss=1.0)
+        run.finish()
+        self.assertEqual(len(asked.creates), 1)
+        self.assertEqual(asked.received, [], "no step went through the node asked")
+        self.assert_finished(run, placed, 50)
+
+    def test_a_run_placed_on_a_node_it_was_not_given_goes_on_through_the_node_asked(self):
+        asked = self.node()
+        asked.places_on = "http://10.9.9.9:8080"   # the node's own address, which this client may not reach
+        run = self.run_on([asked.url])
+        self.assertEqual(run.url, asked.url)
+        for step in range(1, 21):
+            run.log(step, loss=1.0)
+        run.finish()
+        self.assert_finished(run, asked, 20)
+
     def test_losswatch_url_with_several_nodes(self):
         dead = closed_port_url()
         n2 = self.node()

@@ -81,8 +81,9 @@ class ClusterIT {
   }
 
   @SuppressWarnings("unchecked")
+  /** A run on the node at {@code port}, whatever the nodes' loads (this test is about where runs live). */
   private String create(int port, String spec) throws Exception {
-    HttpResponse<String> r = send(port, "POST", "/api/runs", spec);
+    HttpResponse<String> r = send(port, "POST", "/api/runs?here=true", spec);
     assertEquals(201, r.statusCode(), r.body());
     return (String) ((Map<String, Object>) Json.parse(r.body())).get("id");
   }

@@ -286,8 +286,9 @@ final class ClusterBench {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A run owned by node {@code n} ({@code ?here=true}: the rows measure what each owner sends, so none is placed). */
   private String create(Node n, String spec) throws Exception {
-    String body = bench.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.port + "/api/runs"))
+    String body = bench.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.port + "/api/runs?here=true"))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(spec)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
     return (String) ((Map<?, ?>) Json.parse(body)).get("id");
@@ -501,7 +502,7 @@ final class ClusterBench {
   /** Creates a run on {@code n}, asking again while the node answers 503 (busy); fails with any other answer. */
   private String created(Node n, String spec) throws Exception {
     for (int attempt = 0; ; attempt++) {
-      HttpResponse<String> r = bench.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.port + "/api/runs"))
+      HttpResponse<String> r = bench.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.port + "/api/runs?here=true"))
           .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(spec)).build(),
           HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() == 201) return (String) ((Map<?, ?>) Json.parse(r.body())).get("id");

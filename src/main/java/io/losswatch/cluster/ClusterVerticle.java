@@ -15,6 +15,8 @@ import io.losswatch.event.RunRefusal;
 import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
+import io.losswatch.core.RunSpec;
+import io.losswatch.run.Placement;
 import io.losswatch.run.Run;
 import io.losswatch.run.RunManager;
 import io.vertx.core.Future;
@@ -41,6 +43,7 @@ public final class ClusterVerticle extends VerticleBase {
   static final long TICK_MS = 100;
   private final RunManager manager;
   private final HazelcastClusterManager members;
+  private final Placement.Node self;
   private String me;
   private DeliveryOptions fromMe;
   private Mirrors mirrors;
@@ -48,9 +51,11 @@ public final class ClusterVerticle extends VerticleBase {
   private Followers followers;
   private Following following;
 
-  public ClusterVerticle(RunManager manager, HazelcastClusterManager members) {
+  /** {@code self}: this node as a client reaches it (a run placed here is said to live there). */
+  public ClusterVerticle(RunManager manager, HazelcastClusterManager members, Placement.Node self) {
     this.manager = manager;
     this.members = members;
+    this.self = self;
   }
 
   @Override
@@ -71,6 +76,21 @@ public final class ClusterVerticle extends VerticleBase {
       followers.follow(m.body());
       return Future.succeededFuture(run.summary());
     })).completion());
+    // a run another node placed here (it was busier): created as if asked here, answered with where it lives
+    ready.add(bus.<String>consumer(Events.node(me, "create"), m -> {
+      Future<Run> created;
+      try {
+        created = manager.launch(RunSpec.parse(m.body()), false);
+      } catch (RuntimeException e) {   // the asking node checked the spec: a refusal here still answers
+        created = Future.failedFuture(e);
+      }
+      created.onSuccess(run -> m.reply(run.summary(), new DeliveryOptions().addHeader("name", self.name())
+          .addHeader("url", self.url()))).onFailure(e -> {
+        RunRefusal r = RunRefusal.of(e);
+        if (r != null) r.fail(m);
+        else m.fail(-1, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+      });
+    }).completion());
     ready.add(bus.<String>consumer(Events.node(me, "delete"),
         m -> answer(m, m.body(), run -> manager.delete(run).map("deleted"))).completion());
     ready.add(bus.<String>consumer(Events.node(me, "resume"), m -> answer(m, m.body(), manager::resume)).completion());
@@ -134,7 +154,13 @@ public final class ClusterVerticle extends VerticleBase {
       }
     });
     manager.steps().peers(following);
+    manager.placement(new Placer(vertx, me, self, manager.runs(), members::getNodes));
     return Future.all(ready).compose(v -> discover()).onSuccess(v -> summaries.all(System.currentTimeMillis()));
+  }
+
+  /** A node's HTTP address from its cluster host (the address the others reach it at) and its HTTP port. */
+  public static String url(String host, int port) {
+    return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
   }
 
   /** Learns the runs of every node already in the cluster (one that does not answer yet announces them itself). */

@@ -48,6 +48,7 @@ public final class RunManager {
   private final Takeover takeover;
   private final Forks forks;
   private final Steps steps;
+  private volatile Placement placement = Placement.HERE;
   private volatile boolean closing;
 
   public RunManager(Vertx vertx, RunRegistry runs, RunFiles files, int maxRuns) {
@@ -127,6 +128,30 @@ public final class RunManager {
    * Starts a run; demo runs are kept in memory only, every other run is persisted (and counts against the cap:
    * {@link RunRefusal.Kind#TOO_MANY}; a run whose files cannot be created is {@link RunRefusal.Kind#NO_SPACE}).
    */
+  /** Where runs created through the API go, once this node joined a cluster. */
+  public void placement(Placement p) {
+    placement = p;
+  }
+
+  /** A run created through the API, and the node it lives on (null when alone). */
+  public record Created(Run run, Placement.Node node) {
+  }
+
+  /**
+   * Creates a run through the API: on this node, or, in a cluster, on a less busy node when the placement says so
+   * ({@code here}: on this node whatever the load). Another node that refuses or does not answer leaves the run
+   * here, so a creation is never lost to the placement.
+   */
+  public Future<Created> create(RunSpec spec, boolean here) {
+    Placement p = placement;
+    String node = here ? null : p.where();
+    if (node == null) return launch(spec, false).map(r -> new Created(r, p.self()));
+    return p.create(node, spec)
+        .map(placed -> new Created(runs.get(placed.summary().id()).orElseGet(() -> runs.mirror(placed.summary(), node)),
+            placed.node()))
+        .recover(e -> launch(spec, false).map(r -> new Created(r, p.self())));
+  }
+
   public Future<Run> launch(RunSpec spec, boolean demo) {
     if (!demo && !reserve(1)) return Future.failedFuture(tooMany(1));
     return start(spec, demo);

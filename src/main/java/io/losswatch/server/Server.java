@@ -3,6 +3,7 @@ package io.losswatch.server;
 import io.losswatch.alert.AlertVerticle;
 import io.losswatch.cluster.ClusterSettings;
 import io.losswatch.cluster.ClusterVerticle;
+import io.losswatch.run.Placement;
 import io.losswatch.event.Codecs;
 import io.losswatch.metrics.MetricsVerticle;
 import io.losswatch.metrics.ServerMeters;
@@ -145,7 +146,8 @@ public final class Server {
         // join, not all: Vert.x closes only once every instance's listen has settled (else it fails one twice)
         .compose(x -> Future.join(http.stream().map(vertx::deployVerticle).toList()))
         .compose(x -> manager.adoptInterrupted())
-        .compose(x -> members == null ? Future.succeededFuture() : vertx.deployVerticle(new ClusterVerticle(manager, members)))
+        .compose(x -> members == null ? Future.succeededFuture() : vertx.deployVerticle(new ClusterVerticle(manager, members,
+            new Placement.Node(config.cluster().node(), ClusterVerticle.url(config.cluster().host(), bound.port())))))
         .compose(x -> config.demo() ? Demo.launch(manager) : Future.succeededFuture())
         .<Server>map(x -> new Server(vertx, members, bound.port(), http, manager, meters, store));
     // answered on no context: once Vert.x is closed its event loops take no more tasks (a listener there was lost)

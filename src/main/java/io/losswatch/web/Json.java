@@ -1,5 +1,6 @@
 package io.losswatch.web;
 
+import io.losswatch.run.Placement;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -132,7 +133,20 @@ final class Json {
     return text(g -> summary(g, s, metrics));
   }
 
+  /**
+   * A created run's summary, and in a cluster the node it lives on ({@code "node": {"name", "url"}}: the creation
+   * may have placed it on a less busy node than the one asked).
+   */
+  static String created(RunSummary s, Placement.Node node) {
+    return text(g -> summary(g, s, null, node));
+  }
+
   static void summary(JsonGenerator g, RunSummary s, Map<String, MetricPoints.Stats> metrics) throws IOException {
+    summary(g, s, metrics, null);
+  }
+
+  private static void summary(JsonGenerator g, RunSummary s, Map<String, MetricPoints.Stats> metrics, Placement.Node node)
+      throws IOException {
     boolean started = s.step() > 0;
     g.writeStartObject();
     g.writeStringField("id", s.id());
@@ -196,6 +210,12 @@ final class Json {
     }
     g.writeStringField("created", Instant.ofEpochMilli(s.created()).toString());
     g.writeStringField("updated", Instant.ofEpochMilli(s.updated()).toString());
+    if (node != null) {
+      g.writeObjectFieldStart("node");
+      g.writeStringField("name", node.name());
+      g.writeStringField("url", node.url());
+      g.writeEndObject();
+    }
     g.writeEndObject();
   }
 

@@ -109,8 +109,9 @@ final class RestApi {
 
   private void create(RoutingContext ctx) {
     RunSpec spec = allowed(RunSpec.from(RequestInput.json(ctx)));
-    manager.launch(spec, false)
-        .onSuccess(run -> ok(ctx, 201, Json.summary(run.summary())))
+    // in a cluster a busy node may place it on a quieter one (?here=true keeps it on this one): the answer says where
+    manager.create(spec, RequestInput.bool(ctx, "here"))
+        .onSuccess(c -> ok(ctx, 201, Json.created(c.run().summary(), c.node())))
         .onFailure(ctx::fail);
   }
 

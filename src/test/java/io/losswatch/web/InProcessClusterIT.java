@@ -96,7 +96,7 @@ class InProcessClusterIT {
 
   @Test
   void aRunOnNodeAStreamsToAClientOnNodeBEveryStepExactlyOnce() throws Exception {
-    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":300000,"
+    String run = here(a, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":300000,"
         + "\"steps_per_second\":100000}");
     MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B knows node A's run");
     MetricsIT.waitUntil(() -> TestServer.num(b.get("/api/runs/" + run).json().get("step")) >= 50_000,
@@ -125,7 +125,7 @@ class InProcessClusterIT {
   @Test
   void aBinarySubscriberOnNodeBGetsNodeAsRunsStepsWithTheirCurvature() throws Exception {
     // x² at lr 0.9: sharpness 2, stability 0.9, measured every 10th step
-    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.9},\"steps\":30000,"
+    String run = here(a, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.9},\"steps\":30000,"
         + "\"steps_per_second\":3000,\"curvature_every\":10}");
     MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
         && TestServer.num(b.get("/api/runs/" + run).json().get("step")) >= 3000, "node B sees node A's run go on");
@@ -224,7 +224,7 @@ class InProcessClusterIT {
    */
   @Test
   void nodeBTakesInARunsStepsOnlyWhileOneOfItsClientsFollowsIt() throws Exception {
-    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},"
+    String run = here(a, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},"
         + "\"steps\":100000000,\"steps_per_second\":20000}");
     MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B lists node A's run");
     double idle = busBytesRead(b, STEPS);
@@ -275,7 +275,7 @@ class InProcessClusterIT {
   /** Issue 26: a script may append to any node; its steps reach the run's owner, and commands come back the same way. */
   @Test
   void aScriptsAppendsToAnyNodeReachItsRunsOwner() throws Exception {
-    String run = a.create("{\"source\":\"external\",\"name\":\"script\"}");
+    String run = here(a, "{\"source\":\"external\",\"name\":\"script\"}");
     MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B lists node A's run");
     TestServer.Response r = b.post("/api/runs/" + run + "/steps", steps(1, 200));
     assertEquals(200, r.status(), r.body());
@@ -291,7 +291,7 @@ class InProcessClusterIT {
 
   @Test
   void restOnNodeBPausesChangesTheLrOfAndDeletesARunOfNodeA() throws Exception {
-    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":1000000,"
+    String run = here(a, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":1000000,"
         + "\"steps_per_second\":1000}");
     MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "node B knows node A's run");
     TestServer.Response paused = b.post("/api/runs/" + run + "/pause", null);
@@ -317,7 +317,7 @@ class InProcessClusterIT {
 
   @Test
   void eachNodesMetricsCarryTheRunsItOwns() throws Exception {
-    String run = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":500}");
+    String run = here(a, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":500}");
     MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
         && "finished".equals(b.get("/api/runs/" + run).json().get("state")), "node B sees node A's run finish");
     assertTrue(a.get("/metrics").body().contains("run=\"" + run + "\""), "node A exports its run");
@@ -330,7 +330,7 @@ class InProcessClusterIT {
     try (TestServer other = new TestServer(node("other-" + UUID.randomUUID(), "x", px,
         List.of("127.0.0.1:" + pa, "127.0.0.1:" + px)))) {
       String mine = other.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
-      String theirs = a.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
+      String theirs = here(a, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1},\"steps\":10}");
       MetricsIT.waitUntil(() -> b.get("/api/runs/" + theirs).status() == 200, "the cluster itself works");
       assertEquals(404, a.get("/api/runs/" + mine).status(), "the other cluster's run is not seen");
       assertEquals(404, other.get("/api/runs/" + theirs).status(), "nor this cluster's there");
@@ -351,7 +351,7 @@ class InProcessClusterIT {
    */
   @Test
   void aNodeWithTheRightNameAndAWrongSecretJoinsNothing() throws Exception {
-    String theirs = a.create(PACED);
+    String theirs = here(a, PACED);
     MetricsIT.waitUntil(() -> b.get("/api/runs/" + theirs).status() == 200, "the cluster itself works");
     int px = freePort();
     try (TestServer stranger = new TestServer(node(clusterName, "x", px,
@@ -413,7 +413,7 @@ class InProcessClusterIT {
    */
   @Test
   void aMemberWithoutTheClustersCertificateGetsNothingOverTheEventBus() throws Exception {
-    String run = a.create(PACED);
+    String run = here(a, PACED);
     MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200, "the cluster itself works");
     int ph = freePort();
     List<String> list = List.of("127.0.0.1:" + pa, "127.0.0.1:" + ph);
@@ -525,6 +525,54 @@ class InProcessClusterIT {
     }
   }
 
+  /** Creates a run on node {@code n} whatever the nodes' loads (these tests are about where a run lives). */
+  private static String here(TestServer n, String spec) throws Exception {
+    TestServer.Response r = n.post("/api/runs?here=true", spec);
+    assertEquals(201, r.status(), r.body());
+    return (String) r.json().get("id");
+  }
+
+  /**
+   * A node with at least 2 more running runs than the least busy one places a new run there: the creation answers
+   * with the run and the node it lives on (its name and address), the run is listed on the node asked at once and
+   * owned by the other (its appends stored there, its series in that node's /metrics); {@code ?here=true} keeps a run
+   * where it is asked for, and nodes about as busy keep theirs.
+   */
+  @Test
+  void aBusyNodePlacesANewRunOnTheLeastBusyNode() throws Exception {
+    String name = "t-" + UUID.randomUUID();
+    int pp = freePort();
+    int pq = freePort();
+    List<String> members = List.of("127.0.0.1:" + pp, "127.0.0.1:" + pq);
+    try (TestServer p = new TestServer(node(name, "p", pp, members)); TestServer q = new TestServer(node(name, "q", pq, members))) {
+      String external = "{\"source\":\"external\",\"name\":\"script\"}";
+      for (int i = 0; i < 2; i++) {   // 0, then 1 more than node Q: node P keeps them
+        TestServer.Response r = p.post("/api/runs", external);
+        assertEquals(201, r.status(), r.body());
+        assertEquals("p", ((Map<?, ?>) r.json().get("node")).get("name"), r.body());
+      }
+      TestServer.Response placed = p.post("/api/runs", external);   // 2 more: node Q takes it
+      assertEquals(201, placed.status(), placed.body());
+      String run = (String) placed.json().get("id");
+      Map<?, ?> where = (Map<?, ?>) placed.json().get("node");
+      assertEquals("q", where.get("name"), placed.body());
+      assertEquals("http://127.0.0.1:" + q.port(), where.get("url"), placed.body());
+      assertEquals(200, p.get("/api/runs/" + run).status(), "listed on the node asked at once");
+      // the script goes on with either node: both store its steps on node Q
+      assertEquals(200, p.post("/api/runs/" + run + "/steps", steps(1, 10)).status());
+      assertEquals(200, q.post("/api/runs/" + run + "/steps", steps(11, 20)).status());
+      assertEquals(20, nums(q.get("/api/runs/" + run + "/steps").json().get("step")).size());
+      MetricsIT.waitUntil(() -> q.get("/metrics").body().contains("run=\"" + run + "\""), "node Q owns it: its series");
+      assertFalse(p.get("/metrics").body().contains("run=\"" + run + "\""), "not on node P");
+      // ?here=true keeps a run on the node asked, busy or not
+      TestServer.Response pinned = p.post("/api/runs?here=true", external);
+      assertEquals("p", ((Map<?, ?>) pinned.json().get("node")).get("name"), pinned.body());
+      // node P runs 3, node Q 1: the next goes to Q, and then they are about as busy (3 and 2): P keeps its own
+      assertEquals("q", ((Map<?, ?>) p.post("/api/runs", external).json().get("node")).get("name"));
+      assertEquals("p", ((Map<?, ?>) p.post("/api/runs", external).json().get("node")).get("name"));
+    }
+  }
+
   /** Steps 1..n as an append's columns, with loss 1/step. */
   private static String steps(int from, int to) {
     StringBuilder st = new StringBuilder();
@@ -545,7 +593,7 @@ class InProcessClusterIT {
     int pc = freePort();
     String run;
     try (TestServer c = new TestServer(node(clusterName, "c", pc, List.of("127.0.0.1:" + pa, "127.0.0.1:" + pc)))) {
-      run = c.create("{\"source\":\"external\",\"name\":\"script\"}");
+      run = here(c, "{\"source\":\"external\",\"name\":\"script\"}");
       assertEquals(200, c.post("/api/runs/" + run + "/steps", steps(1, 300)).status());
       // its summary here (node B marks the run lost from it), and its steps read through node C: the two travel
       // apart, so each is waited for, never the steps because the summary said so
