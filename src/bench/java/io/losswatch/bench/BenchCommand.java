@@ -195,6 +195,14 @@ public final class BenchCommand implements Callable<Integer> {
         row("  … until the store has written every step", String.format("%.2f M steps/s", runs * each / stored / 1e6),
             "", true);
       }
+      // the pacer (issue 25): a run asked for a pace gets it, up to 1M steps/s, over 3 s of steps
+      for (int pace : new int[] {300_000, 1_000_000}) {
+        long start3 = System.nanoTime();
+        waitFor(s, List.of(create(s, String.format(ROSENBROCK, 3L * pace, ",\"steps_per_second\":" + pace))), RunState.FINISHED);
+        double got = 3.0 * pace / ((System.nanoTime() - start3) / 1e9);
+        row("a run paced at " + pace / 1000 + "k steps/s, 3 s of steps", String.format("%.0fk steps/s (%.1f%%)",
+            got / 1000, 100 * got / pace), "within 5%", got >= 0.95 * pace);
+      }
     } finally {
       await(s.close());
     }

@@ -324,7 +324,6 @@ final class ClusterBench {
       Thread.sleep(200);
       long steps = bench.quick ? 200_000 : 1_000_000;
       if (!bench.quick) deliver(owner, viewer, tally, 200_000, "");
-      // the paced run is shorter: its pacer takes one slice (at most 4 ms) per 20 ms tick, about 70k/s here
       List<Delivered> measured = List.of(deliver(owner, viewer, tally, steps, ""),
           deliver(owner, viewer, tally, PACED_STEPS, PACE_300K));
       // closed first: with it open, the client's close took over 20 s

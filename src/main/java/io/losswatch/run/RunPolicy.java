@@ -93,8 +93,8 @@ final class RunPolicy {
       p.replay(b.from(from), changes);
       last = b.lastStep();
     }
-    // a built-in run's last measurement, if at the lr it ended at, goes on into its evidence
-    if (p.script == null && s.curvature() != null && s.curvature().step() >= changedAt(s)) {
+    // the run's last measurement, if at the lr it ended at, goes on into its evidence
+    if (s.curvature() != null && s.curvature().step() >= changedAt(s)) {
       p.diagnoser.curvature(s.curvature().stability());
     }
     p.news = Diagnoser.Change.NONE;
@@ -188,9 +188,13 @@ final class RunPolicy {
 
   // ---- a script's run's
 
-  /** One step a script sent: what its script must do before its next (a probe, an lr, a rewind), or the guard's end. */
-  ScriptPolicy.Next afterScriptStep(long step, double loss, double lr, double gradNorm) {
+  /**
+   * One step a script sent, with its stability if the script measured it there (NaN: not): what its script must do
+   * before its next (a probe, an lr, a rewind), or the guard's end.
+   */
+  ScriptPolicy.Next afterScriptStep(long step, double loss, double lr, double gradNorm, double stability) {
     lastStep = step;
+    diagnoser.curvature(stability);   // the latest measurement stays until the lr changes
     ScriptPolicy.Next next = script.observe(step, loss, lr, gradNorm);
     seen();
     return next;

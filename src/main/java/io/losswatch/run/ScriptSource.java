@@ -164,7 +164,8 @@ final class ScriptSource implements StepSource {
         if (!Double.isNaN(fresh.lr()[i])) scriptLr = fresh.lr()[i];
         if (guardEnded || !life.state().isLive()) continue;   // steps in flight after the run ended: kept, not judged
         long step = fresh.step()[i];
-        switch (policy.afterScriptStep(step, fresh.loss()[i], fresh.lr()[i], fresh.gradNorm()[i])) {
+        double stability = fresh.stability() == null ? Double.NaN : fresh.stability()[i];
+        switch (policy.afterScriptStep(step, fresh.loss()[i], fresh.lr()[i], fresh.gradNorm()[i], stability)) {
           case PROBE -> commands.probe(policy.script().probeFactors(), policy.script().probeHorizon());
           case SET_LR -> setLr(policy.script().autoLr(), "auto");
           case REWIND -> commands.rewind(step, policy.script().rewindTo(), policy.script().rewindFactor(), scriptLr,

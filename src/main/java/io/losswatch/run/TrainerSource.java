@@ -114,9 +114,13 @@ final class TrainerSource implements StepSource {
     // however its timer jitters
     paceNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(first) - TimeUnit.MILLISECONDS.toNanos(period) / 2;
     timer = vertx().setPeriodic(first, period, id -> {
-      long due = (long) ((System.nanoTime() - paceNanos) * stepsPerSecond / 1e9) - (trainer.stepsTaken() - paceStep);
-      if (due > 0) slice(due);
+      if (!sliceQueued && due() > 0) slice(due());
     });
+  }
+
+  /** The steps a paced run owes its pace now. */
+  private long due() {
+    return (long) ((System.nanoTime() - paceNanos) * stepsPerSecond / 1e9) - (trainer.stepsTaken() - paceStep);
   }
 
   @Override
@@ -131,9 +135,22 @@ final class TrainerSource implements StepSource {
     if (life.state() == RunState.RUNNING) wake();   // it may have waited for this word
   }
 
-  /** Queues the next slice of an unpaced run, unless one is queued already (there is one chain of slices). */
+  /**
+   * Queues the next slice, unless one is queued already (there is one chain of slices): an unpaced run's, or a paced
+   * one's that still owes steps after a slice (one slice takes at most {@link #MAX_BATCH} steps or
+   * {@link #SLICE_NANOS}: a pace above ~200k steps/s takes several per tick, yielding between them).
+   */
   private void wake() {
-    if (stepsPerSecond > 0 || sliceQueued) return;
+    if (sliceQueued) return;
+    if (stepsPerSecond > 0) {
+      if (timer == -1 || due() <= 0) return;
+      sliceQueued = true;
+      life.context().runOnContext(v -> {
+        sliceQueued = false;
+        if (timer != -1) slice(due());
+      });
+      return;
+    }
     sliceQueued = true;
     if (BUSY.get() > LOOPS) {
       // many unpaced runs (a sweep): a timer, not the task queue, so the loop drains its queue after each round

@@ -159,6 +159,26 @@ class CurvatureIT {
       assertTrue(s.get("/metrics").body().contains("losswatch_stability{name=\"script\",optimizer=\"adam\","
           + "problem=\"external\",run=\"" + id + "\",schedule=\"external\"} 0.1"));
     }
+    try (TestServer s = new TestServer(config)) {
+      // a script whose loss grows while it measures lr × sharpness at twice the limit: the evidence says so, as a
+      // built-in run's does
+      String grows = s.create("{\"source\":\"external\",\"name\":\"grows\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.1}}");
+      StringBuilder step = new StringBuilder(), loss = new StringBuilder(), lr = new StringBuilder(), st = new StringBuilder();
+      for (int i = 1; i <= 80; i++) {
+        String sep = i == 1 ? "" : ",";
+        step.append(sep).append(i);
+        loss.append(sep).append(Math.pow(1.1, i));
+        lr.append(sep).append(0.1);
+        st.append(sep).append(i % 10 == 0 ? "2.0" : "null");
+      }
+      TestServer.Response r = s.post("/api/runs/" + grows + "/steps", "{\"step\":[" + step + "],\"loss\":[" + loss
+          + "],\"lr\":[" + lr + "],\"sharpness\":[" + st.toString().replace("2.0", "40") + "],\"stability\":[" + st + "]}");
+      assertEquals(200, r.status(), r.body());
+      Map<?, ?> d = (Map<?, ?>) s.get("/api/runs/" + grows).json().get("diagnosis");
+      assertEquals("diverging", d.get("verdict"), String.valueOf(d));
+      assertTrue(String.valueOf(d.get("evidence")).contains("; lr × sharpness = 2 × the limit: steps overshoot along the"
+          + " sharpest direction"), String.valueOf(d));
+    }
     try (TestServer s = new TestServer(config)) {   // on disk: the log's columns and run.json's curvature
       Map<String, Object> steps = s.get("/api/runs/" + id + "/steps").json();
       assertEquals(java.util.Arrays.asList(null, null, 3800.0, null, null), steps.get("sharpness"));

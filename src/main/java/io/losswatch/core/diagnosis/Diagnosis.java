@@ -20,6 +20,14 @@ public record Diagnosis(Verdict verdict, String advice, double suggestedLr, long
     return !Double.isNaN(suggestedLr);
   }
 
+  /**
+   * Whether the verdict says the run trained well: an ended one is not told to try again (its retry lr stays, for
+   * "run again", which never reuses an lr it failed at, e.g. before a guard's rewind rescued it).
+   */
+  public boolean healthy() {
+    return verdict == Verdict.CONVERGING || verdict == Verdict.CONVERGED;
+  }
+
   /** The same diagnosis with other evidence and advice (a policy's proof or label on a diagnoser's verdict). */
   public Diagnosis with(String newAdvice, double newSuggestedLr, String newEvidence) {
     return new Diagnosis(verdict, newAdvice, newSuggestedLr, sinceStep, newEvidence, retryLr);
@@ -39,7 +47,7 @@ public record Diagnosis(Verdict verdict, String advice, double suggestedLr, long
     // a restart cut it off: a built-in run resumes from its snapshot, a script's run goes on when it appends
     String advice = how.equals("interrupted")
         ? "a restart interrupted the run at step " + step + ": resume it to go on (its advice is proven again as it runs)"
-        : "the run ended at step " + step + " (" + how + ")" + (Double.isNaN(retry) ? ""
+        : "the run ended at step " + step + " (" + how + ")" + (Double.isNaN(retry) || healthy() ? ""
             : "; to try again, start a new run with lr " + Diagnoser.fmt(retry));
     return new Diagnosis(verdict, advice, Double.NaN, sinceStep, evidence, retry);
   }

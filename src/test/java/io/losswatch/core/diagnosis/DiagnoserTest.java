@@ -179,6 +179,15 @@ class DiagnoserTest {
   }
 
   @Test
+  void aRunThatEndedTrainingWellIsNotToldToTryAgain() {
+    // a guard rescued it from a blow-up at 0.05 and it trained on: "run again" avoids 0.05, the text says nothing
+    Diagnosis ended = new Diagnosis(Verdict.CONVERGING, "keep the lr", Double.NaN, 300, "the loss falls")
+        .ended(3000, "finished", 0.005);
+    assertEquals("the run ended at step 3000 (finished)", ended.advice());
+    assertEquals(0.005, ended.retryLr());
+  }
+
+  @Test
   void anEndedRunKeepsItsVerdictWithoutAdvice() {
     Trainer t = new Trainer(RunSpec.parse(sgd(1.1)));
     Diagnoser d = new Diagnoser();
