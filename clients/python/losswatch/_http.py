@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import time
 import urllib.parse
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
@@ -13,6 +14,10 @@ log = logging.getLogger("losswatch")
 # answers that say the node cannot serve the run now (404: it does not know it, 502/504: it cannot reach the
 # node that owns it, 503: busy), as against answers about the request itself
 NODE_TROUBLE = (404, 502, 503, 504)
+
+# a connection unused this long is opened afresh: the server closes one idle for 60 s (proxies often sooner), and a
+# request sent that instant would meet the close
+IDLE_REOPEN_S = 30.0
 
 
 class Unreachable(Exception):
@@ -36,6 +41,7 @@ class Http:
         if token:
             self._headers["Authorization"] = "Bearer " + token
         self._conn: Optional[http.client.HTTPConnection] = None
+        self._used = 0.0
 
     def _connect(self) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
@@ -43,15 +49,24 @@ class Http:
 
     def request(self, method: str, path: str, body: Optional[bytes] = None) -> Tuple[int, Any]:
         """Returns ``(status, parsed JSON answer or None)``; raises Unreachable when no answer came."""
-        if self._conn is None:
-            self._conn = self._connect()
-        try:
-            self._conn.request(method, self._prefix + path, body=body, headers=self._headers)
-            resp = self._conn.getresponse()
-            data = resp.read()
-        except (OSError, http.client.HTTPException) as e:
+        if self._conn is not None and time.monotonic() - self._used > IDLE_REOPEN_S:
             self.close()
-            raise Unreachable("%s %s: %s" % (method, self.url + path, e or type(e).__name__)) from e
+        while True:
+            reused = self._conn is not None
+            if self._conn is None:
+                self._conn = self._connect()
+            try:
+                self._conn.request(method, self._prefix + path, body=body, headers=self._headers)
+                resp = self._conn.getresponse()
+                data = resp.read()
+                break
+            except (OSError, http.client.HTTPException) as e:
+                self.close()
+                # a kept-alive connection the server had closed takes nothing: sent again once on a new one
+                if reused and isinstance(e, (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)):
+                    continue
+                raise Unreachable("%s %s: %s" % (method, self.url + path, e or type(e).__name__)) from e
+        self._used = time.monotonic()
         if resp.will_close:
             self.close()
         try:

@@ -93,7 +93,14 @@ final class TestServer implements AutoCloseable {
     // every change is typed JSON, even without a body, as the server requires
     if (!method.equals("GET") && !method.equals("HEAD")) b.header("Content-Type", "application/json");
     if (bearer != null) b.header("Authorization", "Bearer " + bearer);
-    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r;
+    try {
+      r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException e) {
+      // a read that reused a connection the server closed as idle (60 s) that instant: asked again, as browsers do
+      if (!method.equals("GET") || e instanceof java.net.http.HttpTimeoutException) throw e;
+      r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
     return new Response(r.statusCode(), r.body(), r.headers().firstValue("content-type").orElse(""));
   }
 
