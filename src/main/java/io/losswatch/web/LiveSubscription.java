@@ -108,6 +108,30 @@ final class LiveSubscription extends Subscription {
     sentThrough = b.lastStep();
   }
 
+  /**
+   * The steps after {@code overviewLast} that the overview sent lacks and this client came in after ({@code tail},
+   * downsampled keeping its extremes): they join the pending bucket, whose steps all come after them.
+   */
+  void prepend(long overviewLast, StepBatch tail) {
+    int min = 0;
+    int max = 0;
+    for (int i = 1; i < tail.size(); i++) {
+      if (less(tail.loss()[i], tail.loss()[min])) min = i;
+      if (greater(tail.loss()[i], tail.loss()[max])) max = i;
+    }
+    if (!pending || less(tail.loss()[min], loss(0))) put(0, tail, min);
+    if (!pending || greater(tail.loss()[max], loss(1))) put(1, tail, max);
+    if (!pending) put(2, tail, tail.size() - 1);
+    int m = tail.lastMeasured();
+    if (m >= 0 && !measuredPending) {
+      put(3, tail, m);
+      measuredPending = true;
+    }
+    pending = true;
+    bucketFrom = overviewLast;
+    sentThrough = Math.max(sentThrough, tail.lastStep());
+  }
+
   /** Whether a bucket waits and its interval has come: the wall clock entered a new one since the last went out. */
   boolean due(long now) {
     return pending && now / intervalMs != lastSent / intervalMs;

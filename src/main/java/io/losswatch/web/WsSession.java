@@ -410,6 +410,10 @@ final class WsSession {
       return;
     }
     s.overview = LiveSubscription.Overview.SENT;
+    if (ar.succeeded() && ar.result().tail() != null) {   // a shared overview: the steps since it, as the first bucket
+      s.prepend(ar.result().lastStep(), ar.result().tail());
+      buckets.add(s);
+    }
     advance(s, null);
   }
 

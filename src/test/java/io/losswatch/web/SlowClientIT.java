@@ -181,4 +181,38 @@ class SlowClientIT {
       assertTrue(read >= 1 && read <= gateways, "read and written once per gateway, not per client: " + read);
     }
   }
+
+  @Test
+  void aRunningRunsOverviewIsSharedAndEachClientsFirstBucketTakesUpWhereItEnds() throws Exception {
+    try (TestServer server = new TestServer()) {
+      // x² under SGD falls at every step: a bucket's largest loss is its first step
+      String run = server.create("{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.0001},"
+          + "\"steps\":10000000,\"steps_per_second\":20000}");
+      MetricsIT.waitUntil(() -> TestServer.num(server.get("/api/runs/" + run).json().get("step")) >= 1000);
+      long loads = HistoryCache.LOADS.get();
+      long start = System.nanoTime();
+      List<TestServer.Client> clients = new ArrayList<>();
+      try {
+        for (int i = 0; i < 40; i++) {   // a reconnect storm, in small
+          TestServer.Client c = server.client();
+          clients.add(c);
+          c.send("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"live\",\"max_hz\":10}");
+        }
+        for (TestServer.Client c : clients) {
+          List<Double> overview = nums(c.next(m -> "steps".equals(m.get("type")) && run.equals(m.get("run"))
+              && !m.containsKey("frame"), 30).get("step"));
+          List<Double> bucket = nums(c.next(m -> "steps".equals(m.get("type")) && run.equals(m.get("run")), 30).get("step"));
+          assertEquals(overview.get(overview.size() - 1) + 1, bucket.get(0),
+              "the first bucket takes up right after the overview: no step between is lost");
+        }
+      } finally {
+        for (TestServer.Client c : clients) c.close();
+      }
+      // once a second per gateway (one HTTP verticle per core, each with its own cache), not once per client
+      long seconds = (System.nanoTime() - start) / 1_000_000_000L + 1;
+      long read = HistoryCache.LOADS.get() - loads;
+      long gateways = Math.max(1, Runtime.getRuntime().availableProcessors());
+      assertTrue(read <= gateways * seconds && read < 40, read + " overviews read for 40 clients in " + seconds + " s");
+    }
+  }
 }
