@@ -124,10 +124,6 @@ public final class RunManager {
     closing = true;
   }
 
-  /**
-   * Starts a run; demo runs are kept in memory only, every other run is persisted (and counts against the cap:
-   * {@link RunRefusal.Kind#TOO_MANY}; a run whose files cannot be created is {@link RunRefusal.Kind#NO_SPACE}).
-   */
   /** Where runs created through the API go, once this node joined a cluster. */
   public void placement(Placement p) {
     placement = p;
@@ -152,6 +148,10 @@ public final class RunManager {
         .recover(e -> launch(spec, false).map(r -> new Created(r, p.self())));
   }
 
+  /**
+   * Starts a run; demo runs are kept in memory only, every other run is persisted (and counts against the cap:
+   * {@link RunRefusal.Kind#TOO_MANY}; a run whose files cannot be created is {@link RunRefusal.Kind#NO_SPACE}).
+   */
   public Future<Run> launch(RunSpec spec, boolean demo) {
     if (!demo && !reserve(1)) return Future.failedFuture(tooMany(1));
     return start(spec, demo);
