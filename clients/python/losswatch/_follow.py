@@ -24,7 +24,7 @@ _HEADER = struct.Struct("<BBHIq")
 _BLOCK = struct.Struct("<IIqiHH")
 _STEPS, _FRAME = 1, 2
 _OVERVIEW, _DOWNSAMPLED = 1, 2
-_STEP, _LOSS, _LR, _GRAD_NORM, _T = 1, 2, 4, 8, 16
+_STEP, _LOSS, _LR, _GRAD_NORM, _T, _SHARPNESS, _STABILITY = 1, 2, 4, 8, 16, 32, 64
 _SWAP = sys.byteorder != "little"
 
 
@@ -33,18 +33,22 @@ class Steps:
     float64; NaN where a value is missing). ``t`` is each step's time in epoch milliseconds. ``metrics`` holds a
     script's extra scalars by name. In ``live`` mode ``overview`` is True for the run's history sent first (at most
     2,000 points of it, ``downsampled`` when some were left out) and ``sent`` is the server's clock (epoch ms) when
-    the frame went; later ones are each a bucket of at most three points (its min and max loss and its last)."""
+    the frame went; later ones are each a bucket of at most four points (its min and max loss, its last, and its last
+    curvature measurement). ``sharpness`` and ``stability`` are the run's curvature measurements (NaN where a step
+    was not measured), None until the run measured any."""
 
     __slots__ = ("run", "cycle", "step", "loss", "lr", "grad_norm", "t", "metrics", "overview", "downsampled",
-                 "sent")
+                 "sent", "sharpness", "stability")
 
     def __init__(self, run: str, cycle: int, step: "array.array[int]", loss: "array.array[float]",
                  lr: "array.array[float]", grad_norm: "array.array[float]", t: "array.array[int]",
                  metrics: Dict[str, "array.array[float]"], overview: bool = False, downsampled: bool = False,
-                 sent: Optional[int] = None) -> None:
+                 sent: Optional[int] = None, sharpness: "Optional[array.array[float]]" = None,
+                 stability: "Optional[array.array[float]]" = None) -> None:
         self.run, self.cycle, self.step, self.loss, self.lr = run, cycle, step, loss, lr
         self.grad_norm, self.t, self.metrics = grad_norm, t, metrics
         self.overview, self.downsampled, self.sent = overview, downsampled, sent
+        self.sharpness, self.stability = sharpness, stability
 
     def __len__(self) -> int:
         return len(self.step)
@@ -87,8 +91,10 @@ def decode(payload: Any) -> Tuple[int, int, int, List[Steps]]:
         grad_norm = column("d") if columns & _GRAD_NORM else array.array("d", [math.nan]) * n
         ts = column("q") if columns & _T else array.array("q", [0]) * n
         extra = {name: column("d") for name in names[1:]}
+        sharpness = column("d") if columns & _SHARPNESS else None
+        stability = column("d") if columns & _STABILITY else None
         out.append(Steps(names[0], cycle, step, loss, lr, grad_norm, ts, extra, bool(flags & _OVERVIEW),
-                         bool(flags & _DOWNSAMPLED), t if kind == _FRAME else None))
+                         bool(flags & _DOWNSAMPLED), t if kind == _FRAME else None, sharpness, stability))
         pos += size
     return kind, flags, t, out
 

@@ -28,10 +28,11 @@ def names(*ns):
     return raw + b"\0" * (-len(raw) % 8)
 
 
-def block(run, cycle, first, n, columns, cols, metrics=()):
+def block(run, cycle, first, n, columns, cols, metrics=(), curvature=()):
     """A run block as the docs lay it out, written here independently of the client's reader."""
     body = names(run, *[m for m, _ in metrics]) + b"".join(struct.pack("<%d%s" % (n, code), *v) for code, v in cols)
     body += b"".join(struct.pack("<%dd" % n, *v) for _, v in metrics)
+    body += b"".join(struct.pack("<%dd" % n, *v) for v in curvature)   # sharpness, stability: after the metrics
     return struct.pack("<IIqiHH", 24 + len(body), n, first, cycle, columns, len(metrics)) + body
 
 
@@ -62,6 +63,19 @@ class DecodeTest(unittest.TestCase):
         self.assertEqual(list(x.metrics), ["val/acc"])
         self.assertEqual(x.metrics["val/acc"][0], 0.5)
         self.assertEqual((y.run, y.cycle, list(y.step), y.loss[0], y.sent), ("run-é" * 5, 1, [3], 9.0, 1234567))
+
+    def test_sharpness_and_stability_come_after_the_metrics_where_measured(self):
+        nan = math.nan
+        msg = struct.pack("<BBHIq", 1, 1, 0, 1, 0) + block(
+            "r", 0, 1, 2, 2 | 4 | 8 | 16 | 32 | 64, [("d", [1, 2]), ("d", [0.1, 0.1]), ("d", [3, 4]), ("q", [5, 6])],
+            [("val_loss", [nan, 0.7])], [[nan, 40.0], [nan, 2.0]])
+        _, _, _, (s,) = _follow.decode(msg)
+        self.assertEqual(s.metrics["val_loss"][1], 0.7)
+        self.assertTrue(math.isnan(s.sharpness[0]) and math.isnan(s.stability[0]))
+        self.assertEqual((s.sharpness[1], s.stability[1]), (40.0, 2.0))
+        _, _, _, (plain,) = _follow.decode(struct.pack("<BBHIq", 1, 1, 0, 1, 0) + block(
+            "r", 0, 1, 1, 2 | 4 | 8 | 16, [("d", [1]), ("d", [0.1]), ("d", [3]), ("q", [5])]))
+        self.assertIsNone(plain.sharpness, "none until the run measured its curvature")
 
     def test_another_version_is_refused_plainly(self):
         with self.assertRaisesRegex(ValueError, "version 2"):
