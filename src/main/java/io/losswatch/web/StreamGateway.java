@@ -4,6 +4,7 @@ import io.losswatch.event.Alert;
 import io.losswatch.event.Bucket;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunEvent;
+import io.losswatch.event.RunState;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
 import io.losswatch.run.RunRegistry;
@@ -30,6 +31,7 @@ final class StreamGateway {
   private final Steps steps;
   private final WebConfig meters;
   private final HistoryCache histories;
+  private final SummaryTexts texts = new SummaryTexts();
   private final Map<ServerWebSocket, WsSession> sessions = new LinkedHashMap<>();
   /** How long a client whose reads need the token may take to send it. */
   static final long AUTH_MS = 10_000;
@@ -70,6 +72,7 @@ final class StreamGateway {
       }
 
       @Override public void summary(RunSummary summary) {
+        if (summary.state() == RunState.DELETED) texts.forget(summary.id());
         if (sessions.isEmpty()) return;
         String text = Json.runMessage(summary);
         for (WsSession s : sessions.values()) s.onRun(summary, text);
@@ -97,7 +100,7 @@ final class StreamGateway {
    */
   void attach(ServerWebSocket ws) {
     boolean shown = !token.guardsReads() || token.matches(Token.bearer(ws.headers().get(HttpHeaders.AUTHORIZATION)));
-    WsSession session = new WsSession(vertx, ws, runs, steps, histories, meters.wsDropped(), token, shown);
+    WsSession session = new WsSession(vertx, ws, runs, steps, histories, texts, meters.wsDropped(), token, shown);
     long timer = shown ? -1 : vertx.setTimer(AUTH_MS, id -> {
       if (!session.authenticated()) session.close(WsRequests.UNAUTHORIZED, "no token within " + AUTH_MS / 1000 + " s");
     });

@@ -56,6 +56,7 @@ final class WsSession {
   private final RunRegistry runs;
   private final Steps steps;
   private final HistoryCache histories;
+  private final SummaryTexts texts;
   private final Counter dropped;
   private final Map<String, Subscription> subs = new LinkedHashMap<>();
   /** The subscriptions with something waiting (a summary, a history, a chunk to read): the tick looks at these. */
@@ -73,8 +74,8 @@ final class WsSession {
   private long every;            // the fastest live subscription's interval: frames are looked for on its boundaries
   private long looked;           // when they last were
 
-  WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, Steps steps, HistoryCache histories, Counter dropped,
-      Token token, boolean authenticated) {
+  WsSession(Vertx vertx, ServerWebSocket ws, RunRegistry runs, Steps steps, HistoryCache histories, SummaryTexts texts,
+      Counter dropped, Token token, boolean authenticated) {
     this.token = token;
     this.authenticated = authenticated;
     this.vertx = vertx;
@@ -83,6 +84,7 @@ final class WsSession {
     this.runs = runs;
     this.steps = steps;
     this.histories = histories;
+    this.texts = texts;
     this.dropped = dropped;
   }
 
@@ -143,7 +145,7 @@ final class WsSession {
     s = mode == Mode.LIVE ? new LiveSubscription(run.id(), run.cycle(), hz)
         : new ExactSubscription(run.id(), run.cycle(), fromStep);
     s.binary = binary;
-    s.summary(run.summary(), null);
+    s.summary(run.summary(), texts.of(run.summary()));   // written once for every client
     subs.put(run.id(), s);
     follow(run, s);
     every = 0;
