@@ -10,17 +10,22 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** Every run the server knows, by id. Thread-safe; runs are listed oldest first. */
 public final class RunRegistry {
   private static final char[] ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
   private final ConcurrentHashMap<String, Run> runs = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
+  /** Counts changes to the set of runs (a change to a run is not one). */
+  private final AtomicLong changed = new AtomicLong();
+  private volatile Ordered ordered;
 
   /** A new run in state {@code created}, under an id from {@link #newId()}. */
   public Run add(RunSummary created, boolean demo, RunHistory history) {
     Run run = new Run(created.id(), created.spec(), demo, history, created);
     if (runs.putIfAbsent(run.id(), run) != null) throw new IllegalStateException("run id " + run.id() + " is taken");
+    changed.incrementAndGet();
     return run;
   }
 
@@ -34,6 +39,7 @@ public final class RunRegistry {
     history.cycle(r.summary().cycle());
     Run run = new Run(r.summary().id(), r.summary().spec(), false, history, r.summary());
     runs.put(run.id(), run);
+    changed.incrementAndGet();
     return run;
   }
 
@@ -42,6 +48,7 @@ public final class RunRegistry {
     Run run = new Run(summary.id(), summary.spec(), false, new RunHistory(summary.id(), null), summary);
     run.mirror(summary, owner);
     Run had = runs.putIfAbsent(run.id(), run);
+    changed.incrementAndGet();
     return had != null ? had : run;
   }
 
@@ -50,13 +57,28 @@ public final class RunRegistry {
   }
 
   public Optional<Run> remove(String id) {
-    return Optional.ofNullable(runs.remove(id));
+    Optional<Run> gone = Optional.ofNullable(runs.remove(id));
+    changed.incrementAndGet();
+    return gone;
   }
 
+  /**
+   * Every run, oldest first: sorted once per change of the set, not per call (every "*" subscriber asks, and a
+   * thousand of them reconnect at once after a restart).
+   */
   public List<Run> all() {
-    return runs.values().stream()
+    long version = changed.get();   // read before the map: a change after it makes the next call sort again
+    Ordered o = ordered;
+    if (o != null && o.version == version) return o.runs;
+    List<Run> sorted = runs.values().stream()
         .sorted(Comparator.comparingLong((Run r) -> r.summary().created()).thenComparing(Run::id))
         .toList();
+    ordered = new Ordered(version, sorted);
+    return sorted;
+  }
+
+  /** {@link #all()} as of version {@code version} of the set. */
+  private record Ordered(long version, List<Run> runs) {
   }
 
   public Collection<Run> unordered() {
