@@ -1,14 +1,12 @@
 package io.losswatch.cluster;
 
-import static io.losswatch.history.Downsample.greater;
-import static io.losswatch.history.Downsample.less;
-
 import io.losswatch.event.Alert;
 import io.losswatch.event.Bucket;
 import io.losswatch.event.Events;
 import io.losswatch.event.Follow;
 import io.losswatch.event.RunEvent;
 import io.losswatch.event.StepBatch;
+import io.losswatch.history.BucketPoints;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.util.HashMap;
@@ -101,12 +99,7 @@ final class Followers {
     final String node;
     final boolean every;
     final long intervalMs;
-    // the pending bucket: its lowest-loss, highest-loss and last points, and its last measured one (slot 3, when
-    // there is one), each a batch (immutable, shared) and an index
-    private final StepBatch[] from = new StepBatch[4];
-    private final int[] at = new int[4];
-    private boolean pending;
-    private boolean measured;
+    private final BucketPoints bucket = new BucketPoints();
     private long sentSlot = -1;   // the interval the last bucket went for
     private long timer = -1;
 
@@ -117,22 +110,8 @@ final class Followers {
     }
 
     void add(StepBatch b) {
-      if (pending && b.cycle() != from[2].cycle()) flush();   // a bucket is of one cycle
-      int min = 0;
-      int max = 0;
-      for (int i = 1; i < b.size(); i++) {
-        if (less(b.loss()[i], b.loss()[min])) min = i;
-        if (greater(b.loss()[i], b.loss()[max])) max = i;
-      }
-      if (!pending || less(b.loss()[min], loss(0))) put(0, b, min);
-      if (!pending || greater(b.loss()[max], loss(1))) put(1, b, max);
-      put(2, b, b.size() - 1);
-      int m = b.lastMeasured();
-      if (m >= 0) {
-        put(3, b, m);
-        measured = true;
-      }
-      pending = true;
+      if (bucket.pending() && b.cycle() != bucket.cycle()) flush();   // a bucket is of one cycle
+      bucket.add(b);
       if (timer >= 0) return;
       long now = System.currentTimeMillis();
       long slot = (now + LEAD_MS) / intervalMs;
@@ -147,53 +126,14 @@ final class Followers {
     }
 
     private void flush() {
-      if (!pending) return;
+      if (!bucket.pending()) return;
       sentSlot = (System.currentTimeMillis() + LEAD_MS) / intervalMs;
-      pending = false;
-      send(node, new Bucket(points()));
-      measured = false;
-    }
-
-    /** The bucket's points in step order, each once. */
-    private StepBatch points() {
-      int[] order = measured ? new int[] {0, 1, 2, 3} : new int[] {0, 1, 2};
-      for (int i = 1; i < order.length; i++) {
-        for (int j = i; j > 0 && step(order[j]) < step(order[j - 1]); j--) {
-          int x = order[j];
-          order[j] = order[j - 1];
-          order[j - 1] = x;
-        }
-      }
-      StepBatch.Builder out = new StepBatch.Builder(4);
-      long prev = Long.MIN_VALUE;
-      for (int k : order) {
-        if (step(k) == prev) continue;
-        StepBatch src = from[k];
-        int i = at[k];
-        out.add(src.step()[i], src.loss()[i], src.lr()[i], src.gradNorm()[i], src.t()[i]);
-        for (var e : src.metrics().entrySet()) out.metric(e.getKey(), e.getValue()[i]);
-        if (src.hasCurvature()) out.curvature(src.sharpness()[i], src.stability()[i]);
-        prev = step(k);
-      }
-      return out.build(from[2].run(), from[2].cycle());
+      send(node, new Bucket(bucket.take()));
     }
 
     void cancel() {
       if (timer >= 0) vertx.cancelTimer(timer);
       timer = -1;
-    }
-
-    private long step(int slot) {
-      return from[slot].step()[at[slot]];
-    }
-
-    private double loss(int slot) {
-      return from[slot].loss()[at[slot]];
-    }
-
-    private void put(int slot, StepBatch b, int i) {
-      from[slot] = b;
-      at[slot] = i;
     }
   }
 }

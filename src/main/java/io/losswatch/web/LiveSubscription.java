@@ -1,10 +1,8 @@
 package io.losswatch.web;
 
-import static io.losswatch.history.Downsample.greater;
-import static io.losswatch.history.Downsample.less;
-
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.StepBatch;
+import io.losswatch.history.BucketPoints;
 import io.losswatch.run.Steps;
 import java.util.Map;
 
@@ -26,12 +24,7 @@ final class LiveSubscription extends Subscription {
   private long sentThrough;  // the last step this client has, or has in its pending bucket
   private long lastSent;     // when the last bucket went out
   private long bucketFrom;   // the last step before the pending bucket: with the run, cycle and last step, it names it
-  private boolean pending;
-  // the bucket: three points (min, max, last) and the last measured one (slot 3, when there is one), each a batch
-  // (immutable, shared) and an index in it
-  private final StepBatch[] from = new StepBatch[4];
-  private final int[] at = new int[4];
-  private boolean measuredPending;
+  private final BucketPoints bucket = new BucketPoints();
 
   LiveSubscription(String run, int cycle, double hz) {
     super(run, cycle);
@@ -68,17 +61,16 @@ final class LiveSubscription extends Subscription {
 
   /** Whether a bucket waits to go out. */
   boolean pending() {
-    return pending;
+    return bucket.pending();
   }
 
   private void forget(long through) {
     sentThrough = through;
-    pending = false;
-    measuredPending = false;
+    bucket.clear();
   }
 
   @Override boolean stepsOut(RunSummary s) {
-    return overview == Overview.SENT && !pending;
+    return overview == Overview.SENT && !bucket.pending();
   }
 
   /** Adds the steps of {@code f} this client has not had to the pending bucket. */
@@ -87,24 +79,13 @@ final class LiveSubscription extends Subscription {
     if (b.lastStep() <= sentThrough) return;
     int from = 0;
     while (b.step()[from] <= sentThrough) from++;
-    int min = from == 0 ? f.min : from;
-    int max = from == 0 ? f.max : from;
-    if (from > 0) {
-      for (int i = from; i < b.size(); i++) {
-        if (less(b.loss()[i], b.loss()[min])) min = i;
-        if (greater(b.loss()[i], b.loss()[max])) max = i;
-      }
+    if (!bucket.pending()) bucketFrom = sentThrough;
+    if (from == 0) {
+      bucket.add(b, 0, f.min, f.max);
+    } else {
+      int[] ext = BucketPoints.extremes(b, from);
+      bucket.add(b, from, ext[0], ext[1]);
     }
-    if (!pending) bucketFrom = sentThrough;
-    if (!pending || less(b.loss()[min], loss(0))) put(0, b, min);
-    if (!pending || greater(b.loss()[max], loss(1))) put(1, b, max);
-    put(2, b, b.size() - 1);
-    int m = b.lastMeasured();
-    if (m >= from) {
-      put(3, b, m);
-      measuredPending = true;
-    }
-    pending = true;
     sentThrough = b.lastStep();
   }
 
@@ -113,28 +94,14 @@ final class LiveSubscription extends Subscription {
    * downsampled keeping its extremes): they join the pending bucket, whose steps all come after them.
    */
   void prepend(long overviewLast, StepBatch tail) {
-    int min = 0;
-    int max = 0;
-    for (int i = 1; i < tail.size(); i++) {
-      if (less(tail.loss()[i], tail.loss()[min])) min = i;
-      if (greater(tail.loss()[i], tail.loss()[max])) max = i;
-    }
-    if (!pending || less(tail.loss()[min], loss(0))) put(0, tail, min);
-    if (!pending || greater(tail.loss()[max], loss(1))) put(1, tail, max);
-    if (!pending) put(2, tail, tail.size() - 1);
-    int m = tail.lastMeasured();
-    if (m >= 0 && !measuredPending) {
-      put(3, tail, m);
-      measuredPending = true;
-    }
-    pending = true;
+    bucket.addBefore(tail);
     bucketFrom = overviewLast;
     sentThrough = Math.max(sentThrough, tail.lastStep());
   }
 
   /** Whether a bucket waits and its interval has come: the wall clock entered a new one since the last went out. */
   boolean due(long now) {
-    return pending && now / intervalMs != lastSent / intervalMs;
+    return bucket.pending() && now / intervalMs != lastSent / intervalMs;
   }
 
   /**
@@ -142,81 +109,32 @@ final class LiveSubscription extends Subscription {
    * same run share one text: {@code written} keeps each one written this tick.
    */
   String take(Map<Object, Object> written, long now) {
-    Bucket key = new Bucket(run, cycle, bucketFrom, step(2));
-    StepBatch bucket = bucket(written, key);   // not inside the computeIfAbsent below: a HashMap's may not nest
-    String entry = (String) written.computeIfAbsent(new Text(key), k -> Json.frameEntry(bucket));
-    pending = false;
-    measuredPending = false;
-    lastSent = now;
-    return entry;
+    Key key = key();
+    StepBatch points = takeBucket(written, now);   // not inside the computeIfAbsent below: a HashMap's may not nest
+    return (String) written.computeIfAbsent(new Text(key), k -> Json.frameEntry(points));
   }
 
   /** The pending bucket as a batch (for a binary frame), which it leaves; shared as {@link #take}'s text is. */
   StepBatch takeBucket(Map<Object, Object> written, long now) {
-    StepBatch b = bucket(written, new Bucket(run, cycle, bucketFrom, step(2)));
-    pending = false;
-    measuredPending = false;   // as take's: the next bucket's measurement is its own
+    StepBatch points = (StepBatch) written.computeIfAbsent(key(), k -> bucket.take());
+    bucket.clear();
     lastSent = now;
-    return b;
+    return points;
   }
 
-  private StepBatch bucket(Map<Object, Object> written, Bucket key) {
-    return (StepBatch) written.computeIfAbsent(key, k -> bucket());
+  /** The pending bucket's name: the same steps of the same run make the same points. */
+  private Key key() {
+    return new Key(run, cycle, bucketFrom, bucket.lastStep());
   }
 
-  /** A pending bucket's name: the same steps of the same run make the same entry. */
-  private record Bucket(String run, int cycle, long after, long last) {
+  private record Key(String run, int cycle, long after, long last) {
   }
 
   /** The name of a bucket's JSON text. */
-  private record Text(Bucket bucket) {
+  private record Text(Key bucket) {
   }
 
   @Override boolean settled() {
     return introduced() && overview == Overview.SENT && !summaryWaiting();
-  }
-
-  private StepBatch bucket() {
-    int a = 0;
-    int b = 1;
-    int c = 2;
-    if (step(a) > step(b)) { int x = a; a = b; b = x; }
-    if (step(b) > step(c)) { int x = b; b = c; c = x; }
-    if (step(a) > step(b)) { int x = a; a = b; b = x; }
-    StepBatch.Builder out = new StepBatch.Builder(4);
-    long prev = -1;
-    boolean measured = measuredPending;
-    for (int k : new int[] {a, b, c}) {
-      if (step(k) == prev) continue;
-      if (measured && step(3) < step(k)) {   // the measured point, in its place
-        add(3, out);
-        measured = false;
-      }
-      add(step(k) == (measured ? step(3) : -1) ? 3 : k, out);
-      if (measured && step(3) == step(k)) measured = false;
-      prev = step(k);
-    }
-    return out.build(run, cycle);
-  }
-
-  private void add(int slot, StepBatch.Builder out) {
-    StepBatch src = from[slot];
-    int i = at[slot];
-    out.add(src.step()[i], src.loss()[i], src.lr()[i], src.gradNorm()[i], src.t()[i]);
-    for (var e : src.metrics().entrySet()) out.metric(e.getKey(), e.getValue()[i]);
-    if (src.hasCurvature()) out.curvature(src.sharpness()[i], src.stability()[i]);
-  }
-
-  private long step(int slot) {
-    return from[slot].step()[at[slot]];
-  }
-
-  private double loss(int slot) {
-    return from[slot].loss()[at[slot]];
-  }
-
-  private void put(int slot, StepBatch b, int i) {
-    from[slot] = b;
-    at[slot] = i;
   }
 }
