@@ -179,6 +179,21 @@ class DiagnoserTest {
   }
 
   @Test
+  void numbersAreRoundedAsTheirExactBinaryValueIsEvenAtTies() {
+    java.util.Random r = new java.util.Random(7);
+    for (int i = 0; i < 100_000; i++) {
+      // ties at the rounded digit (x.5 decimals, whose binary value is a little under or over), and any number
+      double v = i % 2 == 0 ? (r.nextInt(200_000) + 0.5) / Math.pow(10, r.nextInt(12)) : Math.pow(10, r.nextDouble() * 24 - 12);
+      for (int digits : new int[] {3, 12}) {
+        java.math.BigDecimal exact = new java.math.BigDecimal(v).round(new java.math.MathContext(digits));
+        assertEquals(0, exact.compareTo(Diagnoser.rounded(v, digits)), v + " to " + digits + " digits");
+      }
+    }
+    assertEquals("0.123", Diagnoser.fmt(0.1235));   // 0.12349999… in binary
+    assertEquals("1", Diagnoser.fmt(1.005));        // 1.00499999…: 1.00
+  }
+
+  @Test
   void aRunThatEndedTrainingWellIsNotToldToTryAgain() {
     // a guard rescued it from a blow-up at 0.05 and it trained on: "run again" avoids 0.05, the text says nothing
     Diagnosis ended = new Diagnosis(Verdict.CONVERGING, "keep the lr", Double.NaN, 300, "the loss falls")
