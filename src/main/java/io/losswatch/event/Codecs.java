@@ -18,7 +18,7 @@ public final class Codecs {
       new WireCodec<>(Finish.class, Formats::finish, Formats::finish),
       new WireCodec<>(Fork.class, Formats::fork, Formats::fork),
       new WireCodec<>(RunList.class, 2, Formats::runList, Formats::runList),   // v2: its summaries' v2
-      new WireCodec<>(HistoryRead.class, 2, Formats::historyRead, Formats::historyRead),   // v2: ranges, downsampled, rewound stretches
+      new WireCodec<>(HistoryRead.class, 3, Formats::historyRead, Formats::historyRead),   // v3: ranges, downsampled, rewound stretches, metrics
       new WireCodec<>(Follow.class, Formats::follow, Formats::follow),
       new WireCodec<>(Bucket.class, Formats::bucket, Formats::bucket));
 

@@ -207,11 +207,11 @@ final class Formats {
   }
 
   static void historyRead(WireOut o, HistoryRead r) {
-    o.str(r.run()).i64(r.from()).i64(r.to()).i32(r.maxPoints()).i32(r.count()).i32(r.stretch());
+    o.str(r.run()).i64(r.from()).i64(r.to()).i32(r.maxPoints()).i32(r.count()).i32(r.stretch()).i32(r.metrics() ? 1 : 0);
   }
 
   static HistoryRead historyRead(WireIn in) {
-    return new HistoryRead(in.str(), in.i64(), in.i64(), in.i32(), in.i32(), in.i32());
+    return new HistoryRead(in.str(), in.i64(), in.i64(), in.i32(), in.i32(), in.i32(), in.i32() == 1);
   }
 
   static void follow(WireOut o, Follow f) {

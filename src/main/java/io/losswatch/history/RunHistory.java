@@ -346,6 +346,7 @@ public final class RunHistory {
 
   /** What {@code q} asks for (it may read the disk: call it off the event loop). */
   public StepBatch read(HistoryRead q) {
+    if (q.metrics()) return MetricPoints.join(run, cycle(), metricPoints(q.from(), q.to(), q.maxPoints()));
     if (q.stretch() > 0) {
       List<StepBatch> gone = abandoned();
       return q.stretch() <= gone.size() ? gone.get(q.stretch() - 1) : new StepBatch.Builder(1).build(run, cycle());

@@ -7,6 +7,7 @@ import io.losswatch.core.TraceCsv;
 import io.losswatch.core.config.Options;
 import io.losswatch.core.config.SpecException;
 import io.losswatch.event.HistoryRead;
+import io.losswatch.history.MetricPoints;
 import io.losswatch.event.RunCommand;
 import io.losswatch.event.RunRefusal;
 import io.losswatch.event.RunSummary;
@@ -160,12 +161,10 @@ final class RestApi {
    */
   private void metrics(RoutingContext ctx) {
     Run run = run(ctx);
-    long last = run.history().lastStep();
+    long last = run.lastStep();   // another node's: as its summary here says (its owner reads what it has)
     Span q = Span.of(ctx, last);
-    long from = q.from(), to = q.to();
-    int maxPoints = q.maxPoints();
-    ctx.vertx().executeBlocking(() -> Json.metricPoints(run.id(), last, run.history().metricPoints(from, Math.min(to, last),
-        maxPoints)), false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
+    manager.steps().read(run, HistoryRead.metrics(run.id(), q.from(), Math.min(q.to(), last), q.maxPoints()),
+        b -> Json.metricPoints(run.id(), last, MetricPoints.split(b))).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 
   /** A read's {@code ?from=&to=&max_points=}: steps from..to (to defaults to the run's last), points at most (0: all). */

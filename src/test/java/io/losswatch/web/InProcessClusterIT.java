@@ -290,6 +290,30 @@ class InProcessClusterIT {
   }
 
   @Test
+  void aRunsMetricPointsOnNodeBAreTheOwnersAsNodeAReadsThem() throws Exception {
+    String run = here(a, "{\"source\":\"external\",\"name\":\"metrics\"}");
+    StringBuilder st = new StringBuilder(), loss = new StringBuilder(), acc = new StringBuilder();
+    for (int i = 1; i <= 1000; i++) {
+      String sep = i == 1 ? "" : ",";
+      st.append(sep).append(i);
+      loss.append(sep).append(1.0 / i);
+      acc.append(sep).append(i % 50 == 0 ? String.valueOf(i == 500 ? 0.1 : 0.5 + i / 4000.0) : "null");
+    }
+    assertEquals(200, a.post("/api/runs/" + run + "/steps", "{\"step\":[" + st + "],\"loss\":[" + loss
+        + "],\"metrics\":{\"val/acc\":[" + acc + "]}}").status());
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
+        && TestServer.num(b.get("/api/runs/" + run).json().get("step")) == 1000, "node B has node A's run at step 1000");
+    for (String q : new String[] {"", "?from=901", "?max_points=8"}) {
+      Map<String, Object> owner = a.get("/api/runs/" + run + "/metrics" + q).json();
+      assertEquals(owner, b.get("/api/runs/" + run + "/metrics" + q).json(), "node B reads node A's metric points" + q);
+      assertTrue(((Map<?, ?>) owner.get("metrics")).containsKey("val/acc"), owner.toString());
+    }
+    assertEquals(20, nums(((Map<?, ?>) ((Map<?, ?>) b.get("/api/runs/" + run + "/metrics").json().get("metrics"))
+        .get("val/acc")).get("step")).size(), "every 50th of 1,000 steps");
+    assertEquals(204, b.request("DELETE", "/api/runs/" + run, null).status());
+  }
+
+  @Test
   void restOnNodeBPausesChangesTheLrOfAndDeletesARunOfNodeA() throws Exception {
     String run = here(a, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":1000000,"
         + "\"steps_per_second\":1000}");
