@@ -77,4 +77,24 @@ class MetricPointsTest {
     assertEquals(0.9 * 200 / 1200.0, h.metricStats().get("val/acc").max());
     assertArrayEquals(new long[] {50, 100, 150, 200}, h.metricPoints(1, 1000, 0).get("val/acc").step());
   }
+
+  @Test
+  void metricsJoinedIntoOneBatchSplitBackAsTheyWereEvenWithoutAPoint() {
+    MetricPoints acc = new MetricPoints(new long[] {50, 100}, new long[] {5, 10}, new double[] {0.5, 0.6});
+    MetricPoints loss = new MetricPoints(new long[] {100, 150}, new long[] {10, 15}, new double[] {2.0, 1.5});
+    MetricPoints none = new MetricPoints(new long[0], new long[0], new double[0]);
+    Map<String, MetricPoints> in = new java.util.LinkedHashMap<>();
+    in.put("val/acc", acc);
+    in.put("val_loss", loss);
+    in.put("never", none);
+    StepBatch b = MetricPoints.join("r", 2, in);
+    assertArrayEquals(new long[] {50, 100, 150}, b.step(), "the steps any metric has, once each, in order");
+    Map<String, MetricPoints> out = MetricPoints.split(b);
+    assertEquals(java.util.List.copyOf(in.keySet()), java.util.List.copyOf(out.keySet()));
+    for (var e : in.entrySet()) {
+      assertArrayEquals(e.getValue().step(), out.get(e.getKey()).step(), e.getKey());
+      assertArrayEquals(e.getValue().t(), out.get(e.getKey()).t(), e.getKey());
+      assertArrayEquals(e.getValue().value(), out.get(e.getKey()).value(), e.getKey());
+    }
+  }
 }
