@@ -18,11 +18,11 @@ class GradientCheckTest {
   private static final double H = 1e-6;
   private static final double TOL = 1e-6;
 
-  /** Every problem under test, with the spread of its random test point. */
-  private record Case(String name, Supplier<Problem> make, double spread) {
+  /** Every problem under test, with the spread of its random test point (HessianCheckTest checks the same). */
+  record Case(String name, Supplier<Problem> make, double spread) {
   }
 
-  private static List<Case> cases() {
+  static List<Case> cases() {
     return List.of(
         new Case("quadratic", () -> new Quadratic.Config(new double[] {10, -3, 0.5}).create(), 3),
         new Case("ellipse", () -> new Ellipse.Config().create(), 3),

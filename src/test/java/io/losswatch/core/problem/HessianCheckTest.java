@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
-import java.util.List;
 import java.util.SplittableRandom;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,29 +16,10 @@ class HessianCheckTest {
   private static final double H = 1e-5;
   private static final double TOL = 1e-6;
 
-  private record Case(String name, Supplier<Problem> make, double spread) {
-  }
-
-  private static List<Case> cases() {
-    return List.of(
-        new Case("quadratic", () -> new Quadratic.Config(new double[] {10, -3, 0.5}).create(), 3),
-        new Case("ellipse", () -> new Ellipse.Config().create(), 3),
-        new Case("rosenbrock", () -> new Rosenbrock.Config().create(), 1.5),
-        new Case("linreg", () -> new LinearRegression.Config().create(), 0.5),
-        new Case("logreg", () -> new LogisticRegression.Config().create(), 0.3),
-        new Case("softmax", () -> new SoftmaxRegression.Config().create(), 1),
-        new Case("mlp h8", () -> new Mlp.Config(8, 0, 0).create(), 0.3),
-        new Case("mlp h8 b64", () -> {
-          Problem p = new Mlp.Config(8, 3, 64).create();
-          for (int i = 0; i < 3; i++) p.nextBatch();
-          return p;
-        }, 0.3));
-  }
-
   @Test
   void productsMatchDifferencesOfTheGradient() {
     SplittableRandom rng = new SplittableRandom(7);
-    for (Case c : cases()) {
+    for (GradientCheckTest.Case c : GradientCheckTest.cases()) {
       Problem p = c.make().get();
       check(c.name() + " at start", p, p.initialParams(), rng);
       double[] x = new double[p.dimension()];
@@ -86,7 +65,7 @@ class HessianCheckTest {
   @Test
   void aHessianSaidConstantIsTheSameEverywhere() {
     SplittableRandom rng = new SplittableRandom(3);
-    for (Case c : cases()) {
+    for (GradientCheckTest.Case c : GradientCheckTest.cases()) {
       Problem p = c.make().get();
       int n = p.dimension();
       double[] v = random(n, rng);
