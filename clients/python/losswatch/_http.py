@@ -63,7 +63,7 @@ class Http:
             except (OSError, http.client.HTTPException) as e:
                 self.close()
                 # a kept-alive connection the server had closed takes nothing: sent again once on a new one
-                if reused and isinstance(e, (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)):
+                if reused and isinstance(e, (ConnectionResetError, BrokenPipeError)):   # RemoteDisconnected is one
                     continue
                 raise Unreachable("%s %s: %s" % (method, self.url + path, e or type(e).__name__)) from e
         self._used = time.monotonic()
