@@ -55,7 +55,13 @@ final class Following implements Peers {
    * The newest steps of each run followed here for every step, as they came: its owner's log may not hold them yet,
    * so once the owner is gone (SIGKILL) a read finds them here, after what the shared folder holds.
    */
-  private final Map<String, java.util.ArrayDeque<StepBatch>> tails = new ConcurrentHashMap<>();
+  private final Map<String, Tail> tails = new ConcurrentHashMap<>();
+
+  /** A run's newest batches, and how many steps they hold (guarded by itself). */
+  private static final class Tail {
+    final java.util.ArrayDeque<StepBatch> batches = new java.util.ArrayDeque<>();
+    int steps;
+  }
   /** Steps a tail keeps at most (a few seconds of a fast run; about 2.6 MB). */
   static final int TAIL = 1 << 16;
   private final String me;
@@ -214,19 +220,21 @@ final class Following implements Peers {
   }
 
   private void keep(StepBatch b) {
-    java.util.ArrayDeque<StepBatch> tail = tails.computeIfAbsent(b.run(), k -> new java.util.ArrayDeque<>());
+    Tail tail = tails.computeIfAbsent(b.run(), k -> new Tail());
     synchronized (tail) {
-      if (!tail.isEmpty() && tail.peekLast().cycle() != b.cycle()) tail.clear();
-      tail.addLast(b);
-      int n = 0;
-      for (StepBatch x : tail) n += x.size();
-      while (n - tail.peekFirst().size() >= TAIL) n -= tail.removeFirst().size();
+      if (!tail.batches.isEmpty() && tail.batches.peekLast().cycle() != b.cycle()) {
+        tail.batches.clear();
+        tail.steps = 0;
+      }
+      tail.batches.addLast(b);
+      tail.steps += b.size();
+      while (tail.steps - tail.batches.peekFirst().size() >= TAIL) tail.steps -= tail.batches.removeFirst().size();
     }
   }
 
   /** {@code f}, what the shared folder holds of what {@code q} asks, and then the steps that came here after it. */
   private StepBatch withTail(StepBatch f, HistoryRead q) {
-    java.util.ArrayDeque<StepBatch> tail = tails.get(q.run());
+    Tail tail = tails.get(q.run());
     if (tail == null || q.maxPoints() > 0 || q.stretch() > 0) return f;
     long after = f.size() > 0 ? f.lastStep() : q.from() - 1;
     StepBatch.Builder out = new StepBatch.Builder(Math.max(1, f.size()));
@@ -234,7 +242,7 @@ final class Following implements Peers {
     for (int i = 0; i < f.size(); i++) copy(f, i, out);
     long count = f.size();
     synchronized (tail) {
-      for (StepBatch b : tail) {
+      for (StepBatch b : tail.batches) {
         if (f.size() > 0 && b.cycle() != f.cycle()) continue;
         cycle = b.cycle();
         for (int i = 0; i < b.size() && count < q.count(); i++) {
