@@ -58,9 +58,20 @@ final class Following implements Peers {
   private final Map<String, Tail> tails = new ConcurrentHashMap<>();
 
   /** A run's newest batches, and how many steps they hold (guarded by itself). */
-  private static final class Tail {
-    final java.util.ArrayDeque<StepBatch> batches = new java.util.ArrayDeque<>();
-    int steps;
+  static final class Tail {
+    private final java.util.ArrayDeque<StepBatch> batches = new java.util.ArrayDeque<>();
+    private int steps;
+
+    /** Keeps {@code b}, the newest, and forgets the oldest beyond {@link #TAIL} steps, or all of another cycle. */
+    synchronized void add(StepBatch b) {
+      if (!batches.isEmpty() && batches.peekLast().cycle() != b.cycle()) {
+        batches.clear();
+        steps = 0;
+      }
+      batches.addLast(b);
+      steps += b.size();
+      while (steps - batches.peekFirst().size() >= TAIL) steps -= batches.removeFirst().size();
+    }
   }
   /** Steps a tail keeps at most (a few seconds of a fast run; about 2.6 MB). */
   static final int TAIL = 1 << 16;
@@ -220,26 +231,19 @@ final class Following implements Peers {
   }
 
   private void keep(StepBatch b) {
-    Tail tail = tails.computeIfAbsent(b.run(), k -> new Tail());
-    synchronized (tail) {
-      if (!tail.batches.isEmpty() && tail.batches.peekLast().cycle() != b.cycle()) {
-        tail.batches.clear();
-        tail.steps = 0;
-      }
-      tail.batches.addLast(b);
-      tail.steps += b.size();
-      while (tail.steps - tail.batches.peekFirst().size() >= TAIL) tail.steps -= tail.batches.removeFirst().size();
-    }
+    tails.computeIfAbsent(b.run(), k -> new Tail()).add(b);
   }
 
-  /** {@code f}, what the shared folder holds of what {@code q} asks, and then the steps that came here after it. */
-  private StepBatch withTail(StepBatch f, HistoryRead q) {
-    Tail tail = tails.get(q.run());
+  /**
+   * {@code f}, what the shared folder holds of what {@code q} asks, and then the steps of {@code tail} (null: none)
+   * that came here after it, each with every column it came with (metrics, curvature).
+   */
+  static StepBatch withTail(StepBatch f, HistoryRead q, Tail tail) {
     if (tail == null || q.maxPoints() > 0 || q.stretch() > 0) return f;
     long after = f.size() > 0 ? f.lastStep() : q.from() - 1;
     StepBatch.Builder out = new StepBatch.Builder(Math.max(1, f.size()));
     int cycle = f.cycle();
-    for (int i = 0; i < f.size(); i++) copy(f, i, out);
+    for (int i = 0; i < f.size(); i++) out.add(f, i);
     long count = f.size();
     synchronized (tail) {
       for (StepBatch b : tail.batches) {
@@ -247,18 +251,13 @@ final class Following implements Peers {
         cycle = b.cycle();
         for (int i = 0; i < b.size() && count < q.count(); i++) {
           if (b.step()[i] <= after || b.step()[i] > q.to()) continue;
-          copy(b, i, out);
+          out.add(b, i);
           after = b.step()[i];
           count++;
         }
       }
     }
     return count == f.size() ? f : out.build(q.run(), cycle);
-  }
-
-  private static void copy(StepBatch b, int i, StepBatch.Builder out) {
-    out.add(b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i], b.t()[i]);
-    for (var m : b.metrics().entrySet()) out.metric(m.getKey(), m.getValue()[i]);
   }
 
   /** How many runs of other nodes this node follows (tests, the bench). */
@@ -270,7 +269,7 @@ final class Following implements Peers {
     if (run.summary().state() == RunState.LOST) {   // its node left: the shared data folder, if the nodes share one
       return vertx.executeBlocking(() -> {
         RunHistory h = files.peek(run.id());
-        return withTail(h == null ? new StepBatch.Builder(1).build(run.id(), run.cycle()) : h.read(q), q);
+        return withTail(h == null ? new StepBatch.Builder(1).build(run.id(), run.cycle()) : h.read(q), q, tails.get(q.run()));
       }, false);
     }
     if (q.maxPoints() > 0 || q.stretch() > 0 || q.count() <= CHUNK) return ask(run, q);
@@ -310,16 +309,11 @@ final class Following implements Peers {
     return answer.future().recover(e -> run.summary().state() == RunState.LOST ? read(run, q) : Future.failedFuture(e));
   }
 
-  /** The chunks as one batch ({@code last}, the last answer, when there is at most one). */
-  private static StepBatch joined(List<StepBatch> parts, StepBatch last) {
+  /** The chunks as one batch, every column of each ({@code last}, the last answer, when there is at most one). */
+  static StepBatch joined(List<StepBatch> parts, StepBatch last) {
     if (parts.size() <= 1) return parts.isEmpty() ? last : parts.get(0);
     StepBatch.Builder out = new StepBatch.Builder(parts.stream().mapToInt(StepBatch::size).sum());
-    for (StepBatch b : parts) {
-      for (int i = 0; i < b.size(); i++) {
-        out.add(b.step()[i], b.loss()[i], b.lr()[i], b.gradNorm()[i], b.t()[i]);
-        for (var m : b.metrics().entrySet()) out.metric(m.getKey(), m.getValue()[i]);
-      }
-    }
+    for (StepBatch b : parts) for (int i = 0; i < b.size(); i++) out.add(b, i);
     return out.build(parts.get(0).run(), parts.get(0).cycle());
   }
 }

@@ -105,6 +105,13 @@ public record StepBatch(String run, int cycle, long[] step, double[] loss, doubl
       n++;
     }
 
+    /** Adds step {@code i} of {@code b} whole: its every column, its metrics and its curvature with it. */
+    public void add(StepBatch b, int i) {
+      add(b.step[i], b.loss[i], b.lr[i], b.gradNorm[i], b.t[i]);
+      for (var m : b.metrics.entrySet()) metric(m.getKey(), m.getValue()[i]);
+      if (b.hasCurvature()) curvature(b.sharpness[i], b.stability[i]);
+    }
+
     /** Sets extra scalar {@code name} of the step added last (earlier steps without it read NaN). */
     public void metric(String name, double value) {
       if (metrics == null) metrics = new LinkedHashMap<>();

@@ -96,11 +96,7 @@ public final class BucketPoints {
     long prev = Long.MIN_VALUE;
     for (int k : order) {
       if (step(k) == prev) continue;   // a step is in one batch only: the same point
-      StepBatch src = from[k];
-      int i = at[k];
-      out.add(src.step()[i], src.loss()[i], src.lr()[i], src.gradNorm()[i], src.t()[i]);
-      for (var e : src.metrics().entrySet()) out.metric(e.getKey(), e.getValue()[i]);
-      if (src.hasCurvature()) out.curvature(src.sharpness()[i], src.stability()[i]);
+      out.add(from[k], at[k]);
       prev = step(k);
     }
     StepBatch points = out.build(from[LAST].run(), from[LAST].cycle());

@@ -181,6 +181,25 @@ class InProcessClusterIT {
     }
   }
 
+  /**
+   * A read of node A's run on node B longer than one message between nodes (65,536 steps) comes in chunks, joined on
+   * B: the steps come with their curvature, as node A serves them.
+   */
+  @Test
+  void aLongReadOfNodeAsRunOnNodeBHasItsCurvatureAsNodeAServesIt() throws Exception {
+    String run = here(a, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.9},\"steps\":70000,"
+        + "\"curvature_every\":10}");
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
+        && "finished".equals(b.get("/api/runs/" + run).json().get("state")), "node B sees node A's run finish");
+    Map<String, Object> onA = a.get("/api/runs/" + run + "/steps").json();
+    Map<String, Object> onB = b.get("/api/runs/" + run + "/steps").json();
+    assertEquals(70_000, nums(onB.get("step")).size(), "every step, read from node A");
+    List<?> sharpness = (List<?>) onB.get("sharpness");
+    assertEquals(2, TestServer.num(sharpness.get(69_999)), 1e-6, "step 70,000 was measured: " + sharpness.get(69_999));
+    assertEquals(onA, onB, "node B serves the steps as node A does, their curvature with them");
+    assertEquals(204, a.request("DELETE", "/api/runs/" + run, null).status());
+  }
+
   /** Bytes node {@code n}'s event bus read from other nodes on {@code address} (a family: Vert.x's own meter). */
   static double busBytesRead(TestServer n, String address) throws Exception {
     return MetricsIT.parse(n.get("/metrics").body()).stream()
