@@ -6,6 +6,7 @@ import io.losswatch.core.Description;
 import io.losswatch.core.config.Json;
 import io.losswatch.event.Alert;
 import io.losswatch.event.Bucket;
+import io.losswatch.event.ClusterSummary;
 import io.losswatch.event.Events;
 import io.losswatch.event.Follow;
 import io.losswatch.event.HistoryRead;
@@ -64,12 +65,12 @@ public final class ClusterVerticle extends VerticleBase {
     fromMe = new DeliveryOptions().addHeader("node", me);
     EventBus bus = vertx.eventBus();
     following = new Following(vertx, context, me, manager.runs(), manager.files(),
-        e -> mirrors.retell(e), (node, s) -> mirrors.summary(node, s));
+        e -> mirrors.retell(e), (node, s) -> mirrors.summary(node, new ClusterSummary(s, null)));
     mirrors = new Mirrors(bus, manager.runs(), following::moved);
-    summaries = new Summaries(bus, manager.runs(), fromMe);
+    summaries = new Summaries(vertx, manager.runs(), fromMe);
     followers = new Followers(vertx, fromMe);
     List<Future<?>> ready = new ArrayList<>();
-    ready.add(bus.consumer(Events.node(me, "runs"), m -> m.reply(new RunList(summaries()))).completion());
+    ready.add(bus.consumer(Events.node(me, "runs"), m -> m.reply(new RunList(summaries.list()))).completion());
     ready.add(bus.<HistoryRead>consumer(Events.node(me, "history"), m -> answer(m, m.body().run(), run -> vertx
         .executeBlocking(() -> run.history().read(m.body()), false))).completion());
     ready.add(bus.<Follow>consumer(Events.node(me, "follow"), m -> answer(m, m.body().run(), run -> {
@@ -117,7 +118,7 @@ public final class ClusterVerticle extends VerticleBase {
         following.sent(m.headers().get("node"), a, a.run());
       }
     })).completion());
-    ready.add(bus.<RunSummary>consumer(Events.CLUSTER, m -> {
+    ready.add(bus.<ClusterSummary>consumer(Events.CLUSTER, m -> {
       String from = m.headers().get("node");
       if (from != null && !from.equals(me)) mirrors.summary(from, m.body());
     }).completion());
@@ -170,15 +171,11 @@ public final class ClusterVerticle extends VerticleBase {
       if (node.equals(me)) continue;
       asked.add(vertx.eventBus().<RunList>request(Events.node(node, "runs"), "")
           .onSuccess(m -> {
-            for (RunSummary s : m.body().runs()) mirrors.summary(node, s);
+            for (ClusterSummary s : m.body().runs()) mirrors.summary(node, s);
           })
           .recover(e -> Future.succeededFuture()));
     }
     return Future.all(asked);
-  }
-
-  private List<RunSummary> summaries() {
-    return manager.runs().local().stream().map(Run::summary).toList();
   }
 
   /** Answers a request about run {@code id} with what {@code action} makes of it: 404 when it is not this node's. */

@@ -1,5 +1,6 @@
 package io.losswatch.cluster;
 
+import io.losswatch.event.ClusterSummary;
 import io.losswatch.event.Events;
 import io.losswatch.event.RunEvent;
 import io.losswatch.event.RunState;
@@ -27,20 +28,22 @@ final class Mirrors {
     this.moved = moved;
   }
 
-  /** Node {@code from} tells the summary of one of its runs. */
-  void summary(String from, RunSummary s) {
+  /** Node {@code from} tells the summary of one of its runs (and its metrics' stats, when it knows them). */
+  void summary(String from, ClusterSummary c) {
+    RunSummary s = c.summary();
     Run run = runs.get(s.id()).orElse(null);
     if (run != null && run.local()) return;   // this node took it over: its old owner's news is stale
     if (s.state() == RunState.DELETED) {
       if (run != null) runs.remove(s.id());
     } else if (run == null) {
-      runs.mirror(s, from);
+      run = runs.mirror(s, from);
     } else {
       boolean elsewhere = !from.equals(run.owner());   // its node came back, or another took it over
       if (!elsewhere && s.updated() < run.summary().updated()) return;   // older than news already here
       run.mirror(s, from);
       if (elsewhere) moved.accept(run);
     }
+    if (run != null && c.metrics() != null) run.mirror(c.metrics());
     retell(s);
   }
 

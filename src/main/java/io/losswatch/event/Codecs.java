@@ -17,7 +17,8 @@ public final class Codecs {
       new WireCodec<>(Appended.class, 2, Formats::appended, Formats::appended),   // v2: skipped, stop reasons, rewinds
       new WireCodec<>(Finish.class, Formats::finish, Formats::finish),
       new WireCodec<>(Fork.class, Formats::fork, Formats::fork),
-      new WireCodec<>(RunList.class, 2, Formats::runList, Formats::runList),   // v2: its summaries' v2
+      new WireCodec<>(ClusterSummary.class, Formats::clusterSummary, Formats::clusterSummary),
+      new WireCodec<>(RunList.class, 3, Formats::runList, Formats::runList),   // v3: its summaries with their metrics' stats
       new WireCodec<>(HistoryRead.class, 3, Formats::historyRead, Formats::historyRead),   // v3: ranges, downsampled, rewound stretches, metrics
       new WireCodec<>(Follow.class, Formats::follow, Formats::follow),
       new WireCodec<>(Bucket.class, Formats::bucket, Formats::bucket));

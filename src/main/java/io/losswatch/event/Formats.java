@@ -198,12 +198,32 @@ final class Formats {
     return new Fork(State.fromBytes(in.bytes()), in.i64(), in.i64(), in.list(Formats::lrChange));
   }
 
+  /**
+   * The summary, then its metrics' stats: how many (-1: not known, so not told), and each one's name, step, last,
+   * lowest and highest value (36 bytes and the name a metric).
+   */
+  static void clusterSummary(WireOut o, ClusterSummary c) {
+    runSummary(o, c.summary());
+    Map<String, MetricSummary> m = c.metrics();
+    o.i32(m == null ? -1 : m.size());
+    if (m != null) m.forEach((name, s) -> o.str(name).i64(s.step()).f64(s.last()).f64(s.min()).f64(s.max()));
+  }
+
+  static ClusterSummary clusterSummary(WireIn in) {
+    RunSummary s = runSummary(in);
+    int n = in.i32();
+    if (n < 0) return new ClusterSummary(s, null);
+    Map<String, MetricSummary> m = new LinkedHashMap<>();   // in the owner's order, the order its list shows them in
+    for (int i = 0; i < n; i++) m.put(in.str(), new MetricSummary(in.i64(), in.f64(), in.f64(), in.f64()));
+    return new ClusterSummary(s, Collections.unmodifiableMap(m));
+  }
+
   static void runList(WireOut o, RunList l) {
-    o.list(l.runs(), Formats::runSummary);
+    o.list(l.runs(), Formats::clusterSummary);
   }
 
   static RunList runList(WireIn in) {
-    return new RunList(in.list(Formats::runSummary));
+    return new RunList(in.list(Formats::clusterSummary));
   }
 
   static void historyRead(WireOut o, HistoryRead r) {

@@ -67,12 +67,4 @@ public record MetricPoints(long[] step, long[] t, double[] value) {
     }
     return out;
   }
-
-  /** What a summary says of a metric: its last value (at its last step), its lowest and highest. */
-  public record Stats(long step, double last, double min, double max) {
-    /** These and a later stretch's together: its last, both extremes. */
-    public Stats then(Stats later) {
-      return later == null ? this : new Stats(later.step, later.last, Math.min(min, later.min), Math.max(max, later.max));
-    }
-  }
 }

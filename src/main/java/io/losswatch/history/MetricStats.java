@@ -1,5 +1,6 @@
 package io.losswatch.history;
 
+import io.losswatch.event.MetricSummary;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -9,9 +10,9 @@ import java.util.Map;
  * first asked ({@link RunHistory#metricStats()}), and joined in front.
  */
 final class MetricStats {
-  private final Map<String, MetricPoints.Stats> appended = new LinkedHashMap<>();
-  private Map<String, MetricPoints.Stats> before;   // the steps up to {@code through}: null until read
-  private long through;                             // the last step before the appended ones; 0: none before
+  private final Map<String, MetricSummary> appended = new LinkedHashMap<>();
+  private Map<String, MetricSummary> before;   // the steps up to {@code through}: null until read
+  private long through;                        // the last step before the appended ones; 0: none before
 
   /** Forgets everything: the steps up to {@code through} (0: none) are to be read when asked. */
   void reset(long through) {
@@ -28,23 +29,24 @@ final class MetricStats {
     return before != null;
   }
 
-  void before(Map<String, MetricPoints.Stats> read) {
-    before = Map.copyOf(read);
+  /** The stretch before, in the order its metrics first came. */
+  void before(Map<String, MetricSummary> read) {
+    before = new LinkedHashMap<>(read);
   }
 
   void add(String name, long[] step, double[] value, int count) {
     for (int i = 0; i < count; i++) {
       double v = value[i];
       if (!Double.isFinite(v)) continue;
-      MetricPoints.Stats s = appended.get(name);
-      appended.put(name, s == null ? new MetricPoints.Stats(step[i], v, v, v) : s.then(new MetricPoints.Stats(step[i], v, v, v)));
+      MetricSummary s = appended.get(name);
+      appended.put(name, s == null ? MetricSummary.of(step[i], v) : s.then(MetricSummary.of(step[i], v)));
     }
   }
 
   /** Before and appended together, by name in the order they first came. */
-  Map<String, MetricPoints.Stats> all() {
-    Map<String, MetricPoints.Stats> out = new LinkedHashMap<>(before);
-    for (var e : appended.entrySet()) out.merge(e.getKey(), e.getValue(), MetricPoints.Stats::then);
+  Map<String, MetricSummary> all() {
+    Map<String, MetricSummary> out = new LinkedHashMap<>(before);
+    for (var e : appended.entrySet()) out.merge(e.getKey(), e.getValue(), MetricSummary::then);
     return out;
   }
 }

@@ -1,6 +1,7 @@
 package io.losswatch.history;
 
 import io.losswatch.event.HistoryRead;
+import io.losswatch.event.MetricSummary;
 import io.losswatch.event.StepBatch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -449,28 +450,36 @@ public final class RunHistory {
    * Each metric's last, lowest and highest finite value, by name: kept as steps come; what a restored run had
    * before is read once from disk (so the first call may block: off the event loop).
    */
-  public Map<String, MetricPoints.Stats> metricStats() {
+  public Map<String, MetricSummary> metricStats() {
     long through;
     synchronized (this) {
       if (stats.known()) return stats.all();
       through = stats.through();
     }
-    Map<String, MetricPoints.Stats> before = new LinkedHashMap<>();
-    for (var e : metricPoints(1, through, 0).entrySet()) {
-      MetricPoints p = e.getValue();
-      if (p.size() == 0) continue;
-      double min = Double.POSITIVE_INFINITY;
-      double max = Double.NEGATIVE_INFINITY;
-      for (double v : p.value()) {
-        min = Math.min(min, v);
-        max = Math.max(max, v);
-      }
-      before.put(e.getKey(), new MetricPoints.Stats(p.step()[p.size() - 1], p.value()[p.size() - 1], min, max));
-    }
+    Map<String, MetricSummary> before = metricStats(through);
     synchronized (this) {
       if (!stats.known() && stats.through() == through) stats.before(before);
       return stats.known() ? stats.all() : before;
     }
+  }
+
+  /** {@link #metricStats()} if known without reading the disk, else null (a restored run's, until first read). */
+  public synchronized Map<String, MetricSummary> knownMetricStats() {
+    return stats.known() ? stats.all() : null;
+  }
+
+  /** The stats of steps 1..{@code through}, read a chunk at a time: nothing of the metrics' points is kept. */
+  private Map<String, MetricSummary> metricStats(long through) {
+    MetricStats read = new MetricStats();
+    read.reset(0);
+    if (metrics().isEmpty()) return read.all();
+    for (long at = 1; at <= through; ) {
+      StepBatch b = read(at, through, 0, METRIC_CHUNK);
+      if (b.size() == 0) break;
+      for (var e : b.metrics().entrySet()) read.add(e.getKey(), b.step(), e.getValue(), b.size());
+      at = b.lastStep() + 1;
+    }
+    return read.all();
   }
 
   /** Steps read at once by {@link #metricPoints}. */

@@ -1,8 +1,10 @@
 package io.losswatch.run;
 
 import io.losswatch.core.RunSpec;
+import io.losswatch.event.MetricSummary;
 import io.losswatch.event.RunSummary;
 import io.losswatch.history.RunHistory;
+import java.util.Map;
 
 /**
  * A run as the rest of the server sees it: its spec, its history, and its latest summary. The summary is an
@@ -19,6 +21,7 @@ public final class Run {
   private volatile RunSummary summary;
   private volatile String deploymentId;
   private volatile String owner;   // the node that owns it, when that is another node (null: this one)
+  private volatile Map<String, MetricSummary> toldMetrics = Map.of();   // another node's run's, as its owner told them
 
   Run(String id, RunSpec spec, boolean demo, RunHistory history, RunSummary summary) {
     this.id = id;
@@ -93,6 +96,19 @@ public final class Run {
   public void mirror(RunSummary s, String node) {
     summary = s;
     owner = node;
+  }
+
+  /** Another node's run's metrics' stats as its owner told them with its summary (immutable, in its order). */
+  public void mirror(Map<String, MetricSummary> metrics) {
+    toldMetrics = metrics;
+  }
+
+  /**
+   * Each metric's last, lowest and highest value, by name: this node's run's from its history (a restored run's
+   * first call reads its log: off the event loop), another node's as its owner last told them (a second old at most).
+   */
+  public Map<String, MetricSummary> metricStats() {
+    return local() ? history.metricStats() : toldMetrics;
   }
 
   public String deploymentId() {

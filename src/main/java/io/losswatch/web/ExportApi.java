@@ -78,7 +78,7 @@ final class ExportApi {
     Set<String> metricColumns = new LinkedHashSet<>();
     List<Long> last = new ArrayList<>();
     for (Run r : runs) {
-      summaries.add(io.losswatch.web.Json.summary(r.summary(), r.history().metricStats()));
+      summaries.add(io.losswatch.web.Json.summary(r.summary(), r.metricStats()));
       Map<String, Object> flat = new LinkedHashMap<>();
       flatten("", r.summary().spec().json(), flat);
       for (String k : List.of("name", "source", "tags", "notes")) flat.remove(k);

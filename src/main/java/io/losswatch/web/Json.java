@@ -10,6 +10,7 @@ import io.losswatch.core.diagnosis.Diagnosis;
 import io.losswatch.event.Alert;
 import io.losswatch.event.Appended;
 import io.losswatch.event.LrChange;
+import io.losswatch.event.MetricSummary;
 import io.losswatch.event.Rewind;
 import io.losswatch.event.RunSummary;
 import io.losswatch.event.ScriptReport;
@@ -129,7 +130,7 @@ final class Json {
   }
 
   /** A REST summary: with each metric's last, lowest and highest value ({@code "metrics"}) when given. */
-  static String summary(RunSummary s, Map<String, MetricPoints.Stats> metrics) {
+  static String summary(RunSummary s, Map<String, MetricSummary> metrics) {
     return text(g -> summary(g, s, metrics));
   }
 
@@ -141,11 +142,11 @@ final class Json {
     return text(g -> summary(g, s, null, node));
   }
 
-  static void summary(JsonGenerator g, RunSummary s, Map<String, MetricPoints.Stats> metrics) throws IOException {
+  static void summary(JsonGenerator g, RunSummary s, Map<String, MetricSummary> metrics) throws IOException {
     summary(g, s, metrics, null);
   }
 
-  private static void summary(JsonGenerator g, RunSummary s, Map<String, MetricPoints.Stats> metrics, Placement.Node node)
+  private static void summary(JsonGenerator g, RunSummary s, Map<String, MetricSummary> metrics, Placement.Node node)
       throws IOException {
     boolean started = s.step() > 0;
     g.writeStartObject();

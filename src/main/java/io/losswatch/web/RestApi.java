@@ -136,7 +136,7 @@ final class RestApi {
     ctx.vertx().executeBlocking(() -> {
       return Json.text(g -> {
         g.writeStartArray();
-        for (Run r : runs) Json.summary(g, r.summary(), r.history().metricStats());
+        for (Run r : runs) Json.summary(g, r.summary(), r.metricStats());
         g.writeEndArray();
       });
     }, false).onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
@@ -144,7 +144,7 @@ final class RestApi {
 
   private void get(RoutingContext ctx) {
     Run run = run(ctx);
-    ctx.vertx().executeBlocking(() -> Json.summary(run.summary(), run.history().metricStats()), false)
+    ctx.vertx().executeBlocking(() -> Json.summary(run.summary(), run.metricStats()), false)
         .onSuccess(json -> ok(ctx, 200, json)).onFailure(ctx::fail);
   }
 

@@ -41,7 +41,31 @@ class WireCodecTest {
     assertEquals(List.of(), roundTrip(fresh).lrChanges());
     roundTrip(summary());
     roundTrip(new RunList(List.of()));
-    roundTrip(new RunList(List.of(fresh, summary())));
+    roundTrip(new RunList(List.of(new ClusterSummary(fresh, Map.of()), new ClusterSummary(summary(), metrics()),
+        new ClusterSummary(summary(), null))));
+  }
+
+  /**
+   * A summary told to the other nodes: with its metrics' stats in the owner's order, every bit of them; with none
+   * yet; and unknown (null: the ones told before stand), which is not the same as none.
+   */
+  @Test
+  void clusterSummaryKeepsItsMetricsStatsInOrder() {
+    ClusterSummary told = roundTrip(new ClusterSummary(summary(), metrics()));
+    assertEquals(List.of("val/loss", "acc \u03b1", "a"), new ArrayList<>(told.metrics().keySet()));
+    assertEquals(Map.of(), roundTrip(new ClusterSummary(summary(), Map.of())).metrics());
+    assertNull(roundTrip(new ClusterSummary(RunSummary.created("r0", SPEC, 1), null)).metrics());
+    assertEquals("losswatch-ClusterSummary-v1", Codecs.wire(ClusterSummary.class).name());
+    assertEquals("losswatch-RunList-v3", Codecs.wire(RunList.class).name());
+  }
+
+  /** Three metrics' stats, not in name order, extremes and an odd NaN among them. */
+  static Map<String, MetricSummary> metrics() {
+    Map<String, MetricSummary> m = new LinkedHashMap<>();
+    m.put("val/loss", new MetricSummary(1200, 0.25, 0.125, 7.5));
+    m.put("acc \u03b1", new MetricSummary(1150, -0.0, -Double.MAX_VALUE, Double.MIN_VALUE));
+    m.put("a", MetricSummary.of(Long.MAX_VALUE, ODD_NAN));
+    return m;
   }
 
   @Test

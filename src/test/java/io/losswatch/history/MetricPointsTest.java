@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.losswatch.event.MetricSummary;
 import io.losswatch.event.StepBatch;
 import java.nio.file.Path;
 import java.util.Map;
@@ -49,8 +50,8 @@ class MetricPointsTest {
     assertTrue(dip, "the dip survives thinning");
     assertEquals(100_000, thin.step()[thin.size() - 1], "and the last");
 
-    MetricPoints.Stats st = h.metricStats().get("val/acc");
-    assertEquals(new MetricPoints.Stats(100_000, 0.9 * 100_000 / 101_000.0, 0.01, 0.9 * 100_000 / 101_000.0), st);
+    MetricSummary st = h.metricStats().get("val/acc");
+    assertEquals(new MetricSummary(100_000, 0.9 * 100_000 / 101_000.0, 0.01, 0.9 * 100_000 / 101_000.0), st);
     log.closeWriter();
 
     // restarted: what came before is read from disk once, what comes after joins it
@@ -59,8 +60,8 @@ class MetricPointsTest {
     StepBatch more = steps(100_001, 100_100);
     r.append(more);
     again.append(more);
-    Map<String, MetricPoints.Stats> after = r.metricStats();
-    assertEquals(new MetricPoints.Stats(100_100, 0.9 * 100_100 / 101_100.0, 0.01, 0.9 * 100_100 / 101_100.0), after.get("val/acc"));
+    Map<String, MetricSummary> after = r.metricStats();
+    assertEquals(new MetricSummary(100_100, 0.9 * 100_100 / 101_100.0, 0.01, 0.9 * 100_100 / 101_100.0), after.get("val/acc"));
     again.closeWriter();
   }
 

@@ -195,7 +195,9 @@ class InProcessClusterIT {
     Map<String, Object> onB = b.get("/api/runs/" + run + "/steps").json();
     assertEquals(70_000, nums(onB.get("step")).size(), "every step, read from node A");
     List<?> sharpness = (List<?>) onB.get("sharpness");
-    assertEquals(2, TestServer.num(sharpness.get(69_999)), 1e-6, "step 70,000 was measured: " + sharpness.get(69_999));
+    assertTrue(sharpness.get(69_999) instanceof Number, "step 70,000's sharpness, measured, read from node A: "
+        + sharpness.get(69_999));
+    assertEquals(2, TestServer.num(sharpness.get(69_999)), 1e-6);
     assertEquals(onA, onB, "node B serves the steps as node A does, their curvature with them");
     assertEquals(204, a.request("DELETE", "/api/runs/" + run, null).status());
   }
@@ -330,6 +332,81 @@ class InProcessClusterIT {
     assertEquals(20, nums(((Map<?, ?>) ((Map<?, ?>) b.get("/api/runs/" + run + "/metrics").json().get("metrics"))
         .get("val/acc")).get("step")).size(), "every 50th of 1,000 steps");
     assertEquals(204, b.request("DELETE", "/api/runs/" + run, null).status());
+  }
+
+  /**
+   * Steps {@code from..to} as an append: loss 1/step, "train/loss" every step (its lowest at step {@code low}), and
+   * "val/acc" every 50th (its highest at step {@code high}).
+   */
+  private static String withMetrics(int from, int to, int low, int high) {
+    StringBuilder st = new StringBuilder(), loss = new StringBuilder(), train = new StringBuilder(), acc = new StringBuilder();
+    for (int i = from; i <= to; i++) {
+      String sep = i == from ? "" : ",";
+      st.append(sep).append(i);
+      loss.append(sep).append(1.0 / i);
+      train.append(sep).append(i == low ? 0.001 : 1.0 + 1.0 / i);
+      acc.append(sep).append(i % 50 != 0 ? "null" : i == high ? "0.99" : String.valueOf(0.5 + i / 1e5));
+    }
+    return "{\"step\":[" + st + "],\"loss\":[" + loss + "],\"metrics\":{\"val/acc\":[" + acc + "],\"train/loss\":["
+        + train + "]}}";
+  }
+
+  /** Run {@code run}'s per-metric stats as node {@code n} serves them: by id, and in its list of runs. */
+  private static List<Object> metricStats(TestServer n, String run) throws Exception {
+    Object listed = n.get("/api/runs").list().stream().map(x -> (Map<?, ?>) x).filter(x -> run.equals(x.get("id")))
+        .findFirst().map(x -> x.get("metrics")).orElse(null);
+    return java.util.Arrays.asList(n.get("/api/runs/" + run).json().get("metrics"), listed);
+  }
+
+  /**
+   * Issue 26: a run's per-metric stats (each metric's last, lowest and highest value, and its last step) on node B, by
+   * id and in the list, are node A's, its owner's, within a summary's second: they come with its summaries, and follow
+   * the run as it goes on.
+   */
+  @Test
+  void aRunsMetricStatsOnNodeBAreTheOwnersAsTheRunGoesOn() throws Exception {
+    String run = here(a, "{\"source\":\"external\",\"name\":\"stats\"}");
+    assertEquals(200, a.post("/api/runs/" + run + "/steps", withMetrics(1, 1000, 300, 500)).status());
+    List<Object> owner = metricStats(a, run);
+    Map<?, ?> acc = (Map<?, ?>) ((Map<?, ?>) owner.get(0)).get("val/acc");
+    assertEquals(0.99, TestServer.num(acc.get("max")), "the owner's stats: " + owner);
+    assertEquals(owner.get(0), owner.get(1), "by id and in the list alike");
+    MetricsIT.waitUntil(() -> owner.equals(metricStats(b, run)), "node B serves node A's run's metric stats as A does: "
+        + owner);
+    assertEquals(List.of("val/acc", "train/loss"), new java.util.ArrayList<>(((Map<?, ?>) metricStats(b, run).get(0)).keySet()),
+        "in the order they first came, as on node A");
+    // the run goes on: a new lowest train/loss, and a last val/acc; node B follows
+    assertEquals(200, a.post("/api/runs/" + run + "/steps", withMetrics(1001, 1500, 1234, 0)).status());
+    List<Object> later = metricStats(a, run);
+    assertEquals(1500, TestServer.num(((Map<?, ?>) ((Map<?, ?>) later.get(0)).get("val/acc")).get("step")), later.toString());
+    MetricsIT.waitUntil(() -> later.equals(metricStats(b, run)), "node B follows the stats as the run goes on: " + later);
+    assertEquals(204, b.request("DELETE", "/api/runs/" + run, null).status());
+  }
+
+  /**
+   * A node that joins with runs read back from its data folder tells their metric stats too (read from their logs,
+   * off its event loop): node B lists them as the owner does.
+   */
+  @Test
+  void aRestoredRunsMetricStatsReachTheOtherNodes() throws Exception {
+    java.nio.file.Path dir;
+    String run;
+    ServerConfig single = ServerConfig.defaults().forTest(0);
+    try (TestServer alone = new TestServer(single)) {   // the run's steps on disk, as a node that went down left them
+      dir = single.dataDir();
+      run = alone.create("{\"source\":\"external\",\"name\":\"restored\"}");
+      assertEquals(200, alone.post("/api/runs/" + run + "/steps", withMetrics(1, 5000, 4000, 2500)).status());
+      assertEquals(200, alone.post("/api/runs/" + run + "/finish", "{\"state\":\"finished\"}").status());
+    }
+    int pc = freePort();
+    try (TestServer c = new TestServer(node(clusterName, "c", pc, List.of("127.0.0.1:" + pa, "127.0.0.1:" + pc))
+        .withDataDir(dir))) {
+      List<Object> owner = metricStats(c, run);
+      assertEquals(0.001, TestServer.num(((Map<?, ?>) ((Map<?, ?>) owner.get(0)).get("train/loss")).get("min")), owner.toString());
+      MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200 && owner.equals(metricStats(b, run)),
+          "node B serves the restored run's metric stats as its node does: " + owner);
+      assertEquals(204, c.request("DELETE", "/api/runs/" + run, null).status());
+    }
   }
 
   @Test
