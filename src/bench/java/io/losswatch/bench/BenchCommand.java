@@ -40,8 +40,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code java -Xmx2g -jar target/losswatch-bench.jar [--quick] [--only=SECTION]}: the live server's throughput,
  * latency, scrape time and memory, measured in-process over loopback (the live-mode load comes from a separate
- * process; {@code cluster} runs its nodes as processes of their own; {@code cluster-scale}, asked alone, its scale-out
- * rows), each figure beside its target; and
+ * process; {@code cluster} runs its nodes as processes of their own; {@code cluster-scale} and {@code cluster-catchup},
+ * asked alone, its scale-out and its catch-up rows), each figure beside its target; and
  * {@code lr-free}, auto_lr against the learning-rate-free optimizers (pure computation). A jar of its own beside
  * losswatch.jar, never part of it; BENCHMARKS.md has the results.
  */
@@ -54,9 +54,9 @@ import picocli.CommandLine.Spec;
         "(BENCHMARKS.md has the results and how they were taken). A whole run takes several minutes."},
     optionListHeading = "%noptions:%n")
 public final class BenchCommand implements Callable<Integer> {
-  /** The sections, in the order a whole run measures them ({@code cluster-scale} only when asked alone). */
+  /** The sections, in the order a whole run measures them ({@code cluster-scale}, {@code cluster-catchup} only when asked alone). */
   static final List<String> SECTIONS = List.of("pipeline", "history", "ws-all", "ws-live", "ingest", "metrics", "sweep",
-      "flood", "wildcard", "cluster", "cluster-scale", "lr-free");
+      "flood", "wildcard", "cluster", "cluster-scale", "cluster-catchup", "lr-free");
   private static final String ROSENBROCK = "{\"problem\":\"rosenbrock\",\"optimizer\":{\"type\":\"adam\",\"lr\":0.001},\"steps\":%d%s}";
   @Option(names = "--quick", description = "smaller loads: a quick look, not figures to quote")
   boolean quick;
@@ -106,6 +106,7 @@ public final class BenchCommand implements Callable<Integer> {
       if (runs("wildcard")) wildcard();
       if (runs("cluster")) new ClusterBench(this).run();
       if ("cluster-scale".equals(only)) new ClusterBench(this).run(true);   // the scale-out rows of cluster alone
+      if ("cluster-catchup".equals(only)) new ClusterBench(this).catchUpOnly();   // its catch-up rows alone
       if (runs("lr-free")) new LrFreeBench(this).run();
       print();
       return 0;

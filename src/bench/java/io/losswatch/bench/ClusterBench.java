@@ -101,6 +101,30 @@ final class ClusterBench {
     run(false);
   }
 
+  /** {@code --only=cluster-catchup}: a finished run's history streamed to an all-mode subscriber, on its node and on another. */
+  void catchUpOnly() throws Exception {
+    bench.out.println("cluster");
+    Thread hook = new Thread(this::closeAll);
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      Node a = new Node("a");
+      Node b = new Node("b");
+      start(a, List.of(a, b));
+      start(b, List.of(a, b));
+      ready(a);
+      ready(b);
+      catchUp(a, b);
+    } catch (Exception e) {
+      synchronized (nodes) {
+        for (Node n : nodes) bench.out.println("node " + n.name + ", the end of its log:\n" + tail(n));
+      }
+      throw e;
+    } finally {
+      closeAll();
+      Runtime.getRuntime().removeShutdownHook(hook);
+    }
+  }
+
   /** {@code scaleOnly} ({@code --only=cluster-scale}): the codec and the 3-node scale-out rows alone (issue 26). */
   void run(boolean scaleOnly) throws Exception {
     bench.out.println("cluster");
@@ -123,6 +147,7 @@ final class ClusterBench {
         List<Delivered> allAcross = allMode(a, b);
         Map<?, ?> liveAcross = live(a, b);
         rows(allAlone, allAcross, liveAlone, liveAcross);
+        catchUp(a, b);
       }
       Node c = new Node("c");
       start(c, List.of(a, b, c));
@@ -378,6 +403,25 @@ final class ClusterBench {
       this.steps = steps;
     }
 
+    /** A binary steps message (BinaryWire): each block's step count and first step. */
+    void add(io.vertx.core.buffer.Buffer b) {
+      if (b.getUnsignedByte(1) != 1) return;   // frames and overviews: not all mode's steps
+      if (first == 0) first = System.nanoTime();
+      int at = 16;
+      for (long k = b.getUnsignedIntLE(4); k > 0; k--) {
+        int n = b.getIntLE(at + 4);
+        long s0 = b.getLongLE(at + 8);
+        if (s0 != lastStep + 1) disorder++;
+        lastStep = s0 + n - 1;
+        received += n;
+        at += b.getIntLE(at);
+      }
+      if (lastStep == steps) {
+        end = System.nanoTime();
+        done.complete(null);
+      }
+    }
+
     void add(String text) {
       if (first == 0) first = System.nanoTime();
       int at = text.indexOf("\"step\":[") + 8;
@@ -389,6 +433,74 @@ final class ClusterBench {
         end = System.nanoTime();
         done.complete(null);
       }
+    }
+  }
+
+  /**
+   * A finished run's whole history to one all-mode subscriber from step 1, text and binary: a catching-up client reads
+   * it a chunk at a time, from its node's history, or, on another node, from the owner (a round trip a chunk).
+   */
+  private void catchUp(Node owner, Node viewer) throws Exception {
+    long steps = bench.quick ? 200_000 : 1_000_000;
+    String run = created(owner, String.format(RUN, steps, ""));
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (!"finished".equals(state(owner, run)) || !"finished".equals(state(viewer, run))) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("the run did not finish in 5 minutes");
+      Thread.sleep(100);
+    }
+    streamWhole(owner, owner, run, steps, false);   // warm-up: the history's file read once, the code paths compiled
+    streamWhole(owner, viewer, run, steps, false);
+    for (boolean binary : new boolean[] {false, true}) {
+      Delivered here = streamWhole(owner, owner, run, steps, binary);
+      Delivered across = streamWhole(owner, viewer, run, steps, binary);
+      bench.row(String.format("catch-up, %s: a finished %dk-step run from step 1 to 1 all subscriber: on its node | on"
+          + " another", binary ? "binary" : "text", steps / 1000),
+          String.format("%.2f s (%.0fk/s) | %.2f s (%.0fk/s)%s", steps / here.rate, here.rate / 1000, steps / across.rate,
+              across.rate / 1000, here.whole && across.whole ? ", every step" : ", STEPS MISSING"),
+          "every step", here.whole && across.whole);
+      bench.row("  … cores taken meanwhile: the node | A, B; the subscriber's process",
+          String.format("%.2f | %.2f, %.2f; %.2f | %.2f", here.ownerCores, across.ownerCores, across.viewerCores,
+              here.subscriberCores, across.subscriberCores), "reported", true);
+    }
+    bench.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + owner.port + "/api/runs/" + run)).DELETE()
+        .build(), HttpResponse.BodyHandlers.discarding());
+  }
+
+  /** One all-mode subscriber on {@code viewer} to finished run {@code run}, from step 1 until its last: steps a second. */
+  private Delivered streamWhole(Node owner, Node viewer, String run, long steps, boolean binary) throws Exception {
+    Vertx client = Vertx.vertx();
+    try {
+      Tally t = new Tally(steps);
+      // held until the end: Vert.x closes a client that is no longer referenced
+      io.vertx.core.http.WebSocketClient wsClient = client.createWebSocketClient(
+          new WebSocketClientOptions().setMaxMessageSize(1 << 22));
+      WebSocket ws = wsClient.webSocket()
+          .textMessageHandler(text -> {
+            if (text.startsWith("{\"type\":\"steps\"")) t.add(text);
+          })
+          .binaryMessageHandler(t::add)
+          .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(viewer.port).setURI("/ws"))
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      double[] cpu0 = {cpu(owner.process.toHandle()), cpu(viewer.process.toHandle()), cpu(ProcessHandle.current())};
+      long t0 = System.nanoTime();
+      t.first = t0;   // from the subscription: its first chunk's read is part of catching up
+      ws.writeTextMessage("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\""
+          + (binary ? ",\"format\":\"binary\"" : "") + "}");
+      try {
+        t.done.get(5, TimeUnit.MINUTES);
+      } catch (TimeoutException e) {
+        throw new IllegalStateException("subscriber on node " + viewer.name + ": " + t.received + " of " + steps
+            + " steps in 5 minutes");
+      }
+      double wall = (System.nanoTime() - t0) / 1e9;
+      Delivered d = new Delivered(t.received / ((t.end - t.first) / 1e9), t.received == steps && t.disorder == 0,
+          (cpu(owner.process.toHandle()) - cpu0[0]) / wall, (cpu(viewer.process.toHandle()) - cpu0[1]) / wall,
+          (cpu(ProcessHandle.current()) - cpu0[2]) / wall);
+      ws.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      wsClient.close();
+      return d;
+    } finally {
+      client.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
   }
 

@@ -138,7 +138,11 @@ public final class ClusterVerticle extends VerticleBase {
         followers.alert(a);
       }
     }).completion());
-    vertx.setPeriodic(TICK_MS, id -> summaries.tick(System.currentTimeMillis()));
+    vertx.setPeriodic(TICK_MS, id -> {
+      long now = System.currentTimeMillis();
+      summaries.tick(now);
+      following.tick(now);
+    });
     members.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
       @Override public void memberAdded(MembershipEvent e) {
         // a node that joins asks for the runs and announces its own

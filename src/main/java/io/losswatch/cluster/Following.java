@@ -56,6 +56,8 @@ final class Following implements Peers {
    * so once the owner is gone (SIGKILL) a read finds them here, after what the shared folder holds.
    */
   private final Map<String, Tail> tails = new ConcurrentHashMap<>();
+  /** Steps of other nodes' runs read ahead for the clients here that catch up with them. */
+  private final ReadAhead readAhead = new ReadAhead();
 
   /** A run's newest batches, and how many steps they hold (guarded by itself). */
   static final class Tail {
@@ -272,8 +274,23 @@ final class Following implements Peers {
         return withTail(h == null ? new StepBatch.Builder(1).build(run.id(), run.cycle()) : h.read(q), q, tails.get(q.run()));
       }, false);
     }
+    int ahead = ReadAhead.steps(run.metricStats().size());
+    if (ReadAhead.serves(q, ahead)) {   // a client catching up: the next reads take their steps from one round trip
+      long now = System.currentTimeMillis();
+      StepBatch held = readAhead.take(q, run.cycle(), now);
+      if (held != null) return Future.succeededFuture(held);
+      return ask(run, HistoryRead.head(q.run(), q.from(), ahead)).map(b -> {
+        readAhead.keep(b, now);
+        return ReadAhead.first(b, q);
+      });
+    }
     if (q.maxPoints() > 0 || q.stretch() > 0 || q.count() <= CHUNK) return ask(run, q);
     return chunks(run, q, q.from(), q.count(), new ArrayList<>());   // every step of a long range: a message a chunk
+  }
+
+  /** Forgets what was read ahead and is no longer read; called every tick. */
+  void tick(long now) {
+    readAhead.expire(now);
   }
 
   /** Reads every step {@code q} asks for from {@code from} on, {@code left} at most, a chunk a request, joined. */

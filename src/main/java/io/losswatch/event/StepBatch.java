@@ -60,14 +60,18 @@ public record StepBatch(String run, int cycle, long[] step, double[] loss, doubl
 
   /** The steps from index {@code i} on (this batch itself when {@code i} is 0). */
   public StepBatch from(int i) {
-    if (i == 0) return this;
-    int n = size();
+    return slice(i, size());
+  }
+
+  /** The steps at indices {@code i} to {@code j} (exclusive), every column of them (this batch itself when all). */
+  public StepBatch slice(int i, int j) {
+    if (i == 0 && j == size()) return this;
     Map<String, double[]> m = new LinkedHashMap<>();
-    metrics.forEach((name, column) -> m.put(name, Arrays.copyOfRange(column, i, n)));
-    return new StepBatch(run, cycle, Arrays.copyOfRange(step, i, n), Arrays.copyOfRange(loss, i, n),
-        Arrays.copyOfRange(lr, i, n), Arrays.copyOfRange(gradNorm, i, n), Arrays.copyOfRange(t, i, n), m,
-        sharpness == null ? null : Arrays.copyOfRange(sharpness, i, n),
-        stability == null ? null : Arrays.copyOfRange(stability, i, n));
+    metrics.forEach((name, column) -> m.put(name, Arrays.copyOfRange(column, i, j)));
+    return new StepBatch(run, cycle, Arrays.copyOfRange(step, i, j), Arrays.copyOfRange(loss, i, j),
+        Arrays.copyOfRange(lr, i, j), Arrays.copyOfRange(gradNorm, i, j), Arrays.copyOfRange(t, i, j), m,
+        sharpness == null ? null : Arrays.copyOfRange(sharpness, i, j),
+        stability == null ? null : Arrays.copyOfRange(stability, i, j));
   }
 
   /** The same steps, labelled with another cycle. */

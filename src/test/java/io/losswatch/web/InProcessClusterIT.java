@@ -202,6 +202,37 @@ class InProcessClusterIT {
     assertEquals(204, a.request("DELETE", "/api/runs/" + run, null).status());
   }
 
+  /**
+   * A client on node B catching up with node A's finished run from step 1 gets every step once, in order, and node A
+   * is asked for them a few times, not once per message: node B reads ahead (16,384 steps a round trip) and serves the
+   * client's next reads (1,000 steps a message) from what it read.
+   */
+  @Test
+  void aClientOnNodeBCatchingUpWithNodeAsRunIsServedFromAFewReadsOfNodeA() throws Exception {
+    String run = here(a, "{\"problem\":\"quadratic\",\"optimizer\":{\"type\":\"sgd\",\"lr\":0.001},\"steps\":100000}");
+    MetricsIT.waitUntil(() -> b.get("/api/runs/" + run).status() == 200
+        && "finished".equals(b.get("/api/runs/" + run).json().get("state")), "node B sees node A's run finish");
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    io.vertx.core.Handler<io.vertx.core.eventbus.DeliveryContext<Object>> count = d -> {
+      if (d.message().address().endsWith(".history")) asked.incrementAndGet();
+      d.next();
+    };
+    a.server.vertx().eventBus().addInboundInterceptor(count);
+    try (TestServer.Client c = b.client()) {
+      c.send("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\"}");
+      long next = 1;
+      while (next <= 100_000) {   // the run is introduced finished: its steps follow
+        Map<String, Object> m = c.next(x -> run.equals(x.get("run")) && "steps".equals(x.get("type")), 60);
+        for (double s : nums(m.get("step"))) assertEquals(next++, (long) s, "every step once, in order");
+      }
+      assertEquals(100_001, next, "every step of the run, from node B");
+    } finally {
+      a.server.vertx().eventBus().removeInboundInterceptor(count);
+    }
+    assertTrue(asked.get() <= 10, "100 messages of 1,000 steps from " + asked.get() + " reads of node A's history");
+    assertEquals(204, a.request("DELETE", "/api/runs/" + run, null).status());
+  }
+
   /** Bytes node {@code n}'s event bus read from other nodes on {@code address} (a family: Vert.x's own meter). */
   static double busBytesRead(TestServer n, String address) throws Exception {
     return MetricsIT.parse(n.get("/metrics").body()).stream()
