@@ -84,7 +84,8 @@ final class ExportApi {
       for (String k : List.of("name", "source", "tags", "notes")) flat.remove(k);
       configs.add(flat);
       configColumns.addAll(flat.keySet());
-      List<String> m = r.history().metrics();
+      // another node's run: the metrics its owner told of (each that has had a value), as it keeps none of its steps
+      List<String> m = r.local() ? r.history().metrics() : List.copyOf(r.metricStats().keySet());
       metrics.add(m);
       metricColumns.addAll(m);
       last.add(r.lastStep());   // another node's: as its summary says

@@ -411,6 +411,10 @@ class InProcessClusterIT {
     List<Object> later = metricStats(a, run);
     assertEquals(1500, TestServer.num(((Map<?, ?>) ((Map<?, ?>) later.get(0)).get("val/acc")).get("step")), later.toString());
     MetricsIT.waitUntil(() -> later.equals(metricStats(b, run)), "node B follows the stats as the run goes on: " + later);
+    String csv = a.get("/api/export?runs=" + run + "&format=csv").body();
+    assertTrue(csv.lines().findFirst().orElseThrow().endsWith(",val/acc,train/loss"), csv.lines().findFirst().orElseThrow());
+    assertEquals(csv, b.get("/api/export?runs=" + run + "&format=csv").body(), "node B exports the run as node A does,"
+        + " its metrics' columns with it");
     assertEquals(204, b.request("DELETE", "/api/runs/" + run, null).status());
   }
 
