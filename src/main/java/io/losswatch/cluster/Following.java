@@ -275,14 +275,8 @@ final class Following implements Peers {
       }, false);
     }
     int ahead = ReadAhead.steps(run.metricStats().size());
-    if (ReadAhead.serves(q, ahead)) {   // a client catching up: the next reads take their steps from one round trip
-      long now = System.currentTimeMillis();
-      StepBatch held = readAhead.take(q, run.cycle(), now);
-      if (held != null) return Future.succeededFuture(held);
-      return ask(run, HistoryRead.head(q.run(), q.from(), ahead)).map(b -> {
-        readAhead.keep(b, now);
-        return ReadAhead.first(b, q);
-      });
+    if (ReadAhead.serves(q, ahead)) {   // a client catching up: its reads take their steps from a few round trips
+      return readAhead.read(q, run.cycle(), ahead, r -> ask(run, r), System.currentTimeMillis());
     }
     if (q.maxPoints() > 0 || q.stretch() > 0 || q.count() <= CHUNK) return ask(run, q);
     return chunks(run, q, q.from(), q.count(), new ArrayList<>());   // every step of a long range: a message a chunk

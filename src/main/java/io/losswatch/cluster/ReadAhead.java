@@ -2,15 +2,20 @@ package io.losswatch.cluster;
 
 import io.losswatch.event.HistoryRead;
 import io.losswatch.event.StepBatch;
+import io.vertx.core.Future;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Other nodes' runs' steps read ahead for this node's clients that catch up with them. A client catching up reads a
  * message's worth of steps at a time (1,000 as JSON, 4,096 binary), and across nodes each read was a round trip to
- * the run's owner; such a read asks the owner for up to {@link #STEPS} steps instead, and the reads that follow take theirs
- * from here. Steps only grow within a cycle, so a chunk is good for its cycle as long as it is kept: at most
+ * the run's owner; such a read asks the owner for up to {@link #STEPS} steps instead, the reads that follow take theirs
+ * from here, and once a client is halfway through a chunk the next one is asked for, so it is here when the client
+ * gets there. Steps only grow within a cycle, so a chunk is good for its cycle as long as it is kept: at most
  * {@link #BYTES} in all (the least recently read go first), none unread for {@link #IDLE_MS}. Thread-safe.
  */
 final class ReadAhead {
@@ -27,15 +32,20 @@ final class ReadAhead {
   static final long IDLE_MS = 10_000;
 
   private final ArrayDeque<Chunk> chunks = new ArrayDeque<>();   // least recently read first
+  /** The chunks being read, by run and first step asked ("run step"). */
+  private final Map<String, Future<StepBatch>> reading = new HashMap<>();
   private long bytes;
 
   private static final class Chunk {
     final StepBatch steps;
+    final boolean full;   // as many steps as asked: the owner may have more after them
+    boolean followed;     // the chunk after it was asked for
     final long bytes;
     long readAt;
 
-    Chunk(StepBatch steps, long now) {
+    Chunk(StepBatch steps, boolean full, long now) {
       this.steps = steps;
+      this.full = full;
       this.bytes = (long) steps.size() * (40 + 8L * steps.metrics().size() + (steps.hasCurvature() ? 16 : 0));
       this.readAt = now;
     }
@@ -54,35 +64,67 @@ final class ReadAhead {
     return q.maxPoints() == 0 && q.stretch() == 0 && !q.metrics() && q.to() == Long.MAX_VALUE && q.count() < steps;
   }
 
-  /** What {@code q} asks of {@code chunk}, a read of at least as many steps from the same step on. */
-  static StepBatch first(StepBatch chunk, HistoryRead q) {
-    return chunk.slice(0, Math.min(chunk.size(), q.count()));
+  /**
+   * What {@code q} asks of run {@code q.run()}, in its cycle {@code cycle}: from a chunk kept here that holds its step
+   * {@code q.from()} (fewer steps than asked at the chunk's end: the next read goes on from there), else from the
+   * chunk of {@code steps} steps from there that {@code owner} reads (or is reading already).
+   */
+  Future<StepBatch> read(HistoryRead q, int cycle, int steps, Function<HistoryRead, Future<StepBatch>> owner, long now) {
+    Future<StepBatch> pending;
+    synchronized (this) {
+      Chunk c = holding(q.run(), cycle, q.from());
+      if (c != null) {
+        StepBatch b = c.steps;
+        int at = Arrays.binarySearch(b.step(), q.from());
+        if (at < 0) at = -at - 1;   // steps need not be consecutive: the first one after
+        int end = (int) Math.min(b.size(), at + (long) q.count());
+        c.readAt = now;
+        chunks.remove(c);
+        chunks.addLast(c);
+        // halfway through a full chunk: the next one is asked for now, to be here when this client gets there
+        if (c.full && !c.followed && end >= b.size() / 2) {
+          c.followed = true;
+          if (holding(q.run(), cycle, b.lastStep() + 1) == null) {
+            fetch(HistoryRead.head(q.run(), b.lastStep() + 1, steps), steps, owner, now);
+          }
+        }
+        return Future.succeededFuture(b.slice(at, end));
+      }
+      pending = fetch(HistoryRead.head(q.run(), q.from(), steps), steps, owner, now);
+    }
+    return pending.map(b -> b.slice(0, Math.min(b.size(), q.count())));
   }
 
-  /**
-   * What {@code q} asks of run {@code q.run()} in its cycle {@code cycle}, from a chunk kept here that holds its step
-   * {@code q.from()}: at most {@code q.count()} steps, fewer at the chunk's end (the next read goes on from there); null
-   * when no chunk holds it.
-   */
-  synchronized StepBatch take(HistoryRead q, int cycle, long now) {
+  /** Asks {@code owner} for chunk {@code r}, unless it is being read already, and keeps it once it comes. */
+  private Future<StepBatch> fetch(HistoryRead r, int steps, Function<HistoryRead, Future<StepBatch>> owner, long now) {
+    String key = r.run() + ' ' + r.from();
+    Future<StepBatch> had = reading.get(key);
+    if (had != null) return had;
+    Future<StepBatch> f = owner.apply(r);
+    reading.put(key, f);
+    f.onComplete(ar -> {
+      synchronized (this) {
+        reading.remove(key);
+        if (ar.succeeded()) keep(ar.result(), ar.result().size() >= steps, now);
+      }
+    });
+    return f;
+  }
+
+  /** The chunk of run {@code run} in cycle {@code cycle} that holds its step {@code step}, null if none. */
+  private Chunk holding(String run, int cycle, long step) {
     for (Iterator<Chunk> i = chunks.descendingIterator(); i.hasNext(); ) {
       Chunk c = i.next();
       StepBatch b = c.steps;
-      if (!b.run().equals(q.run()) || b.cycle() != cycle || q.from() < b.firstStep() || q.from() > b.lastStep()) continue;
-      int at = Arrays.binarySearch(b.step(), q.from());
-      if (at < 0) at = -at - 1;   // steps need not be consecutive: the first one after
-      i.remove();
-      c.readAt = now;
-      chunks.addLast(c);
-      return b.slice(at, (int) Math.min(b.size(), at + (long) q.count()));
+      if (b.run().equals(run) && b.cycle() == cycle && step >= b.firstStep() && step <= b.lastStep()) return c;
     }
     return null;
   }
 
-  /** Keeps {@code chunk}, a read ahead; the least recently read go beyond {@link #BYTES}. */
-  synchronized void keep(StepBatch chunk, long now) {
+  /** Keeps {@code chunk}; the least recently read go beyond {@link #BYTES}. */
+  private void keep(StepBatch chunk, boolean full, long now) {
     if (chunk.size() == 0) return;
-    Chunk c = new Chunk(chunk, now);
+    Chunk c = new Chunk(chunk, full, now);
     chunks.addLast(c);
     bytes += c.bytes;
     while (bytes > BYTES && chunks.size() > 1) bytes -= chunks.removeFirst().bytes;
