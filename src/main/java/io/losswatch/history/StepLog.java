@@ -605,6 +605,36 @@ public final class StepLog {
       @Override public double stability(int i) {
         return measured ? regions[curv + 1][i >>> REGION_SHIFT].getDouble((i & MASK) << 3) : Double.NaN;
       }
+
+      @Override public StepBatch slice(String run, int lo, int hi) {
+        double[][] extra = new double[names.size()][];
+        for (int k = 0; k < extra.length; k++) extra[k] = doubles(FILES.length + k, lo, hi);
+        return Columns.batch(run, longs(STEP, lo, hi), doubles(LOSS, lo, hi), doubles(1, lo, hi), doubles(2, lo, hi),
+            longs(T, lo, hi), names, extra, measured ? doubles(curv, lo, hi) : null, measured ? doubles(curv + 1, lo, hi) : null);
+      }
+
+      /** Column {@code c}'s records [lo, hi), copied in bulk region by region. */
+      private double[] doubles(int c, int lo, int hi) {
+        double[] out = new double[hi - lo];
+        for (int i = lo; i < hi; ) {
+          int end = Math.min(hi, ((i >>> REGION_SHIFT) + 1) << REGION_SHIFT);
+          regions[c][i >>> REGION_SHIFT].slice((i & MASK) << 3, (end - i) << 3).order(ByteOrder.LITTLE_ENDIAN)
+              .asDoubleBuffer().get(out, i - lo, end - i);
+          i = end;
+        }
+        return out;
+      }
+
+      private long[] longs(int c, int lo, int hi) {
+        long[] out = new long[hi - lo];
+        for (int i = lo; i < hi; ) {
+          int end = Math.min(hi, ((i >>> REGION_SHIFT) + 1) << REGION_SHIFT);
+          regions[c][i >>> REGION_SHIFT].slice((i & MASK) << 3, (end - i) << 3).order(ByteOrder.LITTLE_ENDIAN)
+              .asLongBuffer().get(out, i - lo, end - i);
+          i = end;
+        }
+        return out;
+      }
     };
   }
 
