@@ -586,13 +586,17 @@ public final class Diagnoser {
       double g = longGradMedian();
       return Double.isNaN(g) || blowUpGrad == 0 || g <= COLLAPSE * blowUpGrad;
     }
-    // without one, flat with its gradient faded, and either back most of the way to where it began …
-    double level = medianOfLast(longLoss, DEAD_WINDOW, longCount, DEAD_WINDOW);
+    // without one, flat with its gradient faded, and either back most of the way to where it began, or at the
+    // trivial level, its steps having promised to move it by all of it (the cheap tests first: every run gets here)
+    boolean relapse = learntBefore();
+    if (relapse ? now < relapsed() : now < TRIVIAL * trivial || now > (2 - TRIVIAL) * trivial
+        || longPromised.count() < DEAD_WINDOW || longPromised.sum() < PROMISE * TRIVIAL * trivial) {
+      return false;
+    }
     if (!(longGradMedian() <= FADED * runMaxGrad) || !flat()) return false;
-    if (learntBefore()) return level >= relapsed();
-    // … or at the trivial level, its steps having promised to move it by all of it
-    return now >= TRIVIAL * trivial && now <= (2 - TRIVIAL) * trivial && longPromised.count() == DEAD_WINDOW
-        && level >= TRIVIAL * trivial && level <= (2 - TRIVIAL) * trivial && longPromised.sum() >= PROMISE * level;
+    double level = medianOfLast(longLoss, DEAD_WINDOW, longCount, DEAD_WINDOW);
+    return relapse ? level >= relapsed()
+        : level >= TRIVIAL * trivial && level <= (2 - TRIVIAL) * trivial && longPromised.sum() >= PROMISE * level;
   }
 
   /** A run that had learnt and sits at or above this lost most of it ({@link #RELAPSE}). */
