@@ -1,6 +1,10 @@
 package io.losswatch.history;
 
 import io.losswatch.event.StepBatch;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /** A run of steps, read column by column: an in-memory batch, a mapped log, or both end to end. */
 public interface Columns {
@@ -44,8 +48,8 @@ public interface Columns {
   long t(int i);
 
   /** The extra scalars' names (an external run's val_loss, acc, …); none by default. */
-  default java.util.List<String> metrics() {
-    return java.util.List.of();
+  default List<String> metrics() {
+    return List.of();
   }
 
   /** Extra scalar {@code k} of {@link #metrics()} at index {@code i}. */
@@ -100,13 +104,13 @@ public interface Columns {
   }
 
   /** A batch of these columns; curvature columns with no step measured are left out, as {@link StepBatch} says. */
-  static StepBatch batch(String run, long[] s, double[] l, double[] r, double[] g, long[] time, java.util.List<String> names,
+  static StepBatch batch(String run, long[] s, double[] l, double[] r, double[] g, long[] time, List<String> names,
       double[][] extra, double[] sh, double[] st) {
-    java.util.Map<String, double[]> m = java.util.Map.of();
+    Map<String, double[]> m = Map.of();
     if (!names.isEmpty()) {
-      m = new java.util.LinkedHashMap<>();
+      m = new LinkedHashMap<>();
       for (int k = 0; k < names.size(); k++) m.put(names.get(k), extra[k]);
-      m = java.util.Collections.unmodifiableMap(m);
+      m = Collections.unmodifiableMap(m);
     }
     boolean measured = false;
     for (int i = 0; sh != null && i < sh.length && !measured; i++) measured = !Double.isNaN(sh[i]);

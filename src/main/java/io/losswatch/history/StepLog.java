@@ -616,24 +616,29 @@ public final class StepLog {
       /** Column {@code c}'s records [lo, hi), copied in bulk region by region. */
       private double[] doubles(int c, int lo, int hi) {
         double[] out = new double[hi - lo];
-        for (int i = lo; i < hi; ) {
-          int end = Math.min(hi, ((i >>> REGION_SHIFT) + 1) << REGION_SHIFT);
-          regions[c][i >>> REGION_SHIFT].slice((i & MASK) << 3, (end - i) << 3).order(ByteOrder.LITTLE_ENDIAN)
-              .asDoubleBuffer().get(out, i - lo, end - i);
-          i = end;
+        for (int i = lo, end; i < hi; i = end) {
+          end = regionEnd(i, hi);
+          bytes(c, i, end).asDoubleBuffer().get(out, i - lo, end - i);
         }
         return out;
       }
 
       private long[] longs(int c, int lo, int hi) {
         long[] out = new long[hi - lo];
-        for (int i = lo; i < hi; ) {
-          int end = Math.min(hi, ((i >>> REGION_SHIFT) + 1) << REGION_SHIFT);
-          regions[c][i >>> REGION_SHIFT].slice((i & MASK) << 3, (end - i) << 3).order(ByteOrder.LITTLE_ENDIAN)
-              .asLongBuffer().get(out, i - lo, end - i);
-          i = end;
+        for (int i = lo, end; i < hi; i = end) {
+          end = regionEnd(i, hi);
+          bytes(c, i, end).asLongBuffer().get(out, i - lo, end - i);
         }
         return out;
+      }
+
+      private int regionEnd(int i, int hi) {
+        return (int) Math.min(hi, ((long) (i >>> REGION_SHIFT) + 1) << REGION_SHIFT);
+      }
+
+      /** Column {@code c}'s records [i, end), within one region. */
+      private ByteBuffer bytes(int c, int i, int end) {
+        return regions[c][i >>> REGION_SHIFT].slice((i & MASK) << 3, (end - i) << 3).order(ByteOrder.LITTLE_ENDIAN);
       }
     };
   }
