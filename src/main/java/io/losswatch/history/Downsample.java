@@ -30,11 +30,8 @@ public final class Downsample {
    */
   static StepBatch m4(String run, Columns src, int lo, int hi, int maxPoints, long record0, Blocks.View blocks) {
     int n = hi - lo;
-    StepBatch.Builder out = new StepBatch.Builder(Math.max(1, maxPoints > 0 ? Math.min(n, maxPoints) : n));
-    if (maxPoints <= 0 || n <= maxPoints) {
-      for (int i = lo; i < hi; i++) copy(src, i, out);
-      return out.build(run);
-    }
+    if (maxPoints <= 0 || n <= maxPoints) return src.slice(run, lo, hi);
+    StepBatch.Builder out = new StepBatch.Builder(maxPoints);
     boolean measured = src.curvature();
     int buckets = Math.max(1, maxPoints / (measured ? 5 : 4));
     boolean snap = blocks != null && n / buckets >= Blocks.SIZE;   // then snapped edges stay apart

@@ -413,6 +413,7 @@ public final class RunHistory {
           sh, st);
       if (lo >= start) return Downsample.m4(run, memory, (int) (lo - start), (int) (hi - start), maxPoints).withCycle(c);
       Columns disk = log.map(lo, Math.min(hi, start));
+      if (hi <= start && maxPoints <= 0) return disk.slice(run, 0, (int) (hi - lo)).withCycle(c);
       Joined all = new Joined(disk, memory);
       // a long overview reads the blocks' summaries, not every step (they hold no extra scalars)
       Blocks.View blocks = maxPoints > 0 && all.metrics().isEmpty() ? log.blocks() : null;
@@ -559,6 +560,14 @@ public final class RunHistory {
 
     @Override public double stability(int i) {
       return st == null ? Double.NaN : st[i];
+    }
+
+    @Override public StepBatch slice(String run, int lo, int hi) {
+      double[][] x = new double[extra.length][];
+      for (int k = 0; k < x.length; k++) x[k] = Arrays.copyOfRange(extra[k], lo, hi);
+      return Columns.batch(run, Arrays.copyOfRange(s, lo, hi), Arrays.copyOfRange(l, lo, hi), Arrays.copyOfRange(r, lo, hi),
+          Arrays.copyOfRange(g, lo, hi), Arrays.copyOfRange(time, lo, hi), metrics, x,
+          sh == null ? null : Arrays.copyOfRange(sh, lo, hi), st == null ? null : Arrays.copyOfRange(st, lo, hi));
     }
 
     @Override public long step(int i) {

@@ -605,6 +605,41 @@ public final class StepLog {
       @Override public double stability(int i) {
         return measured ? regions[curv + 1][i >>> REGION_SHIFT].getDouble((i & MASK) << 3) : Double.NaN;
       }
+
+      @Override public StepBatch slice(String run, int lo, int hi) {
+        double[][] extra = new double[names.size()][];
+        for (int k = 0; k < extra.length; k++) extra[k] = doubles(FILES.length + k, lo, hi);
+        return Columns.batch(run, longs(STEP, lo, hi), doubles(LOSS, lo, hi), doubles(1, lo, hi), doubles(2, lo, hi),
+            longs(T, lo, hi), names, extra, measured ? doubles(curv, lo, hi) : null, measured ? doubles(curv + 1, lo, hi) : null);
+      }
+
+      /** Column {@code c}'s records [lo, hi), copied in bulk region by region. */
+      private double[] doubles(int c, int lo, int hi) {
+        double[] out = new double[hi - lo];
+        for (int i = lo, end; i < hi; i = end) {
+          end = regionEnd(i, hi);
+          bytes(c, i, end).asDoubleBuffer().get(out, i - lo, end - i);
+        }
+        return out;
+      }
+
+      private long[] longs(int c, int lo, int hi) {
+        long[] out = new long[hi - lo];
+        for (int i = lo, end; i < hi; i = end) {
+          end = regionEnd(i, hi);
+          bytes(c, i, end).asLongBuffer().get(out, i - lo, end - i);
+        }
+        return out;
+      }
+
+      private int regionEnd(int i, int hi) {
+        return (int) Math.min(hi, ((long) (i >>> REGION_SHIFT) + 1) << REGION_SHIFT);
+      }
+
+      /** Column {@code c}'s records [i, end), within one region. */
+      private ByteBuffer bytes(int c, int i, int end) {
+        return regions[c][i >>> REGION_SHIFT].slice((i & MASK) << 3, (end - i) << 3).order(ByteOrder.LITTLE_ENDIAN);
+      }
     };
   }
 

@@ -34,10 +34,13 @@ public final class HttpVerticle extends VerticleBase {
           if (refused != null) hs.reject(refused.status);
           else if (!StreamGateway.PATH.equals(hs.path())) hs.reject(404);
           else if (!origins.allows(hs.headers().get(HttpHeaders.ORIGIN), hs.headers().get(HttpHeaders.HOST))) hs.reject(403);
-          else if (config.wsClients().get() >= config.maxClients()) hs.reject(503);   // over all instances
           else if (token.guardsReads() && hs.headers().contains(HttpHeaders.AUTHORIZATION)
               && !token.matches(Token.bearer(hs.headers().get(HttpHeaders.AUTHORIZATION)))) hs.reject(401);
-          else hs.accept();
+          // a client's place is taken before its 101, over all instances, so a burst cannot pass the cap
+          else if (config.wsClients().incrementAndGet() > config.maxClients()) {
+            config.wsClients().decrementAndGet();
+            hs.reject(503);
+          } else hs.accept().onFailure(e -> config.wsClients().decrementAndGet());
         })
         .webSocketHandler(gateway::attach)
         .requestHandler(router);

@@ -99,13 +99,16 @@ final class StreamGateway {
    * show the token its reads need (its handshake's header was checked) has {@link #AUTH_MS} to send it.
    */
   void attach(ServerWebSocket ws) {
+    if (ws.isClosed()) {   // gone between its 101 and here: its place, taken at the handshake, is free again
+      meters.wsClients().decrementAndGet();
+      return;
+    }
     boolean shown = !token.guardsReads() || token.matches(Token.bearer(ws.headers().get(HttpHeaders.AUTHORIZATION)));
     WsSession session = new WsSession(vertx, ws, runs, steps, histories, texts, meters.wsDropped(), token, shown);
     long timer = shown ? -1 : vertx.setTimer(AUTH_MS, id -> {
       if (!session.authenticated()) session.close(WsRequests.UNAUTHORIZED, "no token within " + AUTH_MS / 1000 + " s");
     });
-    sessions.put(ws, session);
-    meters.wsClients().incrementAndGet();
+    sessions.put(ws, session);   // counted in wsClients since its handshake (HttpVerticle)
     ws.textMessageHandler(new WsRequests(session)::onText);
     ws.binaryMessageHandler(b -> session.notice(Json.wsError("binary messages are not supported; send JSON text")));
     ws.exceptionHandler(e -> ws.close());

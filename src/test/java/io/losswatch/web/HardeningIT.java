@@ -41,6 +41,25 @@ class HardeningIT {
   }
 
   @Test
+  void aBurstOfClientsNeverPassesTheCap() throws Exception {
+    try (TestServer server = new TestServer(ServerConfig.defaults().forTest(0).withLimits(2, 1000, 3))) {
+      // 40 handshakes at once: before a place was taken at the handshake, all passed the check before any was counted
+      WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(server.port()).setURI("/ws");
+      java.util.List<io.vertx.core.Future<WebSocket>> tries = new java.util.ArrayList<>();
+      for (int i = 0; i < 40; i++) tries.add(server.wsClient.connect(o));
+      TestServer.await(io.vertx.core.Future.join(tries).otherwiseEmpty());
+      java.util.List<WebSocket> open = tries.stream().filter(io.vertx.core.Future::succeeded).map(io.vertx.core.Future::result).toList();
+      for (var t : tries) {
+        if (t.failed()) assertEquals(503, ((UpgradeRejectedException) t.cause()).getStatus(), String.valueOf(t.cause()));
+      }
+      assertEquals(3, open.size(), "at most 3 clients, and 3 get in");
+      for (WebSocket ws : open) TestServer.await(ws.close());
+      MetricsIT.waitUntil(() -> server.server.meters().wsClients().get() == 0, "their places are free again");
+      assertEquals(101, rejectedStatus(server, null));
+    }
+  }
+
+  @Test
   void webSocketHandshakesCheckTheOrigin() throws Exception {
     try (TestServer server = new TestServer()) {
       assertEquals(403, rejectedStatus(server, "http://evil.example"));
@@ -97,8 +116,7 @@ class HardeningIT {
 
           // caps on clients, runs and steps (the 1009 one is gone: two are open now)
         try (TestServer.Client second = server.client(); TestServer.Client third = server.client()) {
-          // a client has its 101 before the server counts it: wait for the count, then ask for a fourth
-          MetricsIT.waitUntil(() -> server.server.meters().wsClients().get() == 3, "the server counts 3 clients");
+          // a client's place is taken at its handshake, before its 101: a fourth is refused at once
           assertEquals(503, rejectedStatus(server, "http://localhost"), "at most 3 clients");
         }
       }

@@ -20,8 +20,10 @@ package io.losswatch.core.diagnosis;
  *       {@link #TRIVIAL} of the trivial level, or back near where it was before);
  *   <li>dead: after a blow-up the raw loss sits, for {@link #DEAD_WINDOW} steps, at or above the trivial level with no
  *       net progress and its gradient norm collapsed (at most {@link #COLLAPSE} of the blow-up's; when known) — or,
- *       from the start, flat at the trivial level although its steps (Σ lr × grad norm²) promised to move it by the
- *       whole loss. No lr change revives it: the advice is to rewind, or to start again lower;
+ *       without one, flat with its gradient faded (at most {@link #FADED} of its largest): back {@link #RELAPSE} of
+ *       the way from its best loss to the trivial level after having learnt (ReLUs die one by one at too large an
+ *       lr), or, from the start, at the trivial level although its steps (Σ lr × grad norm²) promised to move it by
+ *       the whole loss. No lr change revives it: the advice is to rewind, or to start again lower;
  *   <li>converged, once the loss is at its floor: the gradient has all but vanished (at most 1e-4 of its
  *       largest), or the loss fell under 1e-12 of its first (or to 0) for a window — even while the updates still
  *       flip direction (x² at lr 0.9 shrinks as fast as at lr 0.1);
@@ -79,6 +81,8 @@ public final class Diagnoser {
   static final double FADED = 0.1;
   /** No net progress: the newer half of the dead window's raw losses is at most this much lower (median). */
   static final double FLAT = 0.02;
+  /** Dead after learning: back this fraction of the way from its best loss to the trivial level. */
+  static final double RELAPSE = 0.5;
   /** Dead from the start: its steps promised (Σ lr × grad norm²) at least this many times its loss. */
   static final double PROMISE = 1;
   /** A step that takes this fraction of the loss is as large as advice to raise the lr aims for. */
@@ -575,21 +579,34 @@ public final class Diagnoser {
   }
 
   private boolean reckonDead() {
-    if (current.verdict() == Verdict.DEAD) return blownUp || medianOfLast(raw, WINDOW + 1, n, Math.min(n, WINDOW)) >= TRIVIAL * trivial;
+    if (current.verdict() == Verdict.DEAD) return blownUp || medianOfLast(raw, WINDOW + 1, n, Math.min(n, WINDOW)) >= alive();
     if (longCount < DEAD_WINDOW) return false;
     if (blownUp) {
       if (sinceBlowUp < DEAD_WINDOW || !flat()) return false;
       double g = longGradMedian();
       return Double.isNaN(g) || blowUpGrad == 0 || g <= COLLAPSE * blowUpGrad;
     }
-    // without one: flat at the trivial level, its steps having promised to move it by all of it, its gradient faded
-    if (now < TRIVIAL * trivial || now > (2 - TRIVIAL) * trivial || longPromised.count() < DEAD_WINDOW
-        || longPromised.sum() < PROMISE * TRIVIAL * trivial) {
+    // without one, flat with its gradient faded, and either back most of the way to where it began, or at the
+    // trivial level, its steps having promised to move it by all of it (the cheap tests first: every run gets here)
+    boolean relapse = learntBefore();
+    if (relapse ? now < relapsed() : now < TRIVIAL * trivial || now > (2 - TRIVIAL) * trivial
+        || longPromised.count() < DEAD_WINDOW || longPromised.sum() < PROMISE * TRIVIAL * trivial) {
       return false;
     }
+    if (!(longGradMedian() <= FADED * runMaxGrad) || !flat()) return false;
     double level = medianOfLast(longLoss, DEAD_WINDOW, longCount, DEAD_WINDOW);
-    return level >= TRIVIAL * trivial && level <= (2 - TRIVIAL) * trivial && longPromised.sum() >= PROMISE * level
-        && longGradMedian() <= FADED * runMaxGrad && flat();
+    return relapse ? level >= relapsed()
+        : level >= TRIVIAL * trivial && level <= (2 - TRIVIAL) * trivial && longPromised.sum() >= PROMISE * level;
+  }
+
+  /** A run that had learnt and sits at or above this lost most of it ({@link #RELAPSE}). */
+  private double relapsed() {
+    return runMin + RELAPSE * (trivial - runMin);
+  }
+
+  /** A dead run learns again once its raw loss is back under this (one that had learnt: half way to its best). */
+  private double alive() {
+    return learntBefore() ? Math.min(runMin + RELAPSE / 2 * (trivial - runMin), TRIVIAL * trivial) : TRIVIAL * trivial;
   }
 
   /** No net progress over the dead window: the newer half's median raw loss is at most {@link #FLAT} lower. */
@@ -896,8 +913,8 @@ public final class Diagnoser {
             : "; its gradient norm (median " + fmt(g) + ") is " + fmt(g / blowUpGrad) + " of its " + fmt(blowUpGrad)
                 + " at the blow-up")
         : (learntBefore() ? "it lost what it had learnt (its loss was down to " + fmt(runMin) + " at step " + runMinStep
-            + ", smoothed): " : "") + still + ", although its steps promised to move it by Σ lr × grad norm² = "
-            + fmt(longPromised.sum()) + "; its gradient norm (median " + fmt(g) + ") is " + fmt(g / runMaxGrad)
+            + ", smoothed): " + still : still + ", although its steps promised to move it by Σ lr × grad norm² = "
+            + fmt(longPromised.sum())) + "; its gradient norm (median " + fmt(g) + ") is " + fmt(g / runMaxGrad)
             + " of its largest, " + fmt(runMaxGrad);
     String restart = setup.selfTuning() ? "a smaller step (d_coef under 1)" : "lr " + fmt(retry);
     String advice = "an lr change cannot revive it: rewind to before step " + k + " (a guard on \"dead\" does it) or start"

@@ -75,6 +75,25 @@ class ExternalDiagnosisTest {
   }
 
   @Test
+  void sgdAtLr0_5LearnsThenLosesItAllAndIsDead() {
+    // no blow-up: the loss falls to 0.79 by step 41, then creeps back to ln 10 over 1,200 steps while its gradient
+    // fades (and blows up at 1273; val_acc 0.11) — what a guard's first rewind from lr 5 met; it was "converging" to the end
+    Fed f = new Fed("sgd_lr0.5_momentum");
+    long dead = f.first(Verdict.DEAD);
+    assertTrue(dead > 0, f.timeline());
+    for (int i = (int) dead; i < f.ds.size(); i++) {
+      assertFalse(Set.of(Verdict.CONVERGING, Verdict.CONVERGED, Verdict.TOO_SLOW).contains(f.ds.get(i).verdict()),
+          "step " + (i + 1) + ": " + f.timeline());
+    }
+    Diagnosis d = f.at(dead);
+    assertTrue(d.evidence().startsWith("it lost what it had learnt"), d.evidence());
+    assertEquals(0.05, d.retryLr());
+    assertTrue(d.advice().startsWith("an lr change cannot revive it: rewind to before step 71 "), "its best: " + d.advice());
+    assertEquals(0.5, f.d.failed().ceiling());
+    System.out.println("sgd lr 0.5: dead at step " + dead + ": " + d);
+  }
+
+  @Test
   void adamAtLr1BlowsUpAndDiesAndIsNeverConverged() {
     // the issue's: 2.30 → thousands at step 2, dead after; at the end it was "converged (gradient norm fell to
     // 0.0000652 of its largest)"
