@@ -640,7 +640,7 @@ final class ClusterBench {
           })
           .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(b.port).setURI("/ws"))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      // from the run's step now: a catch-up across nodes reads 1,000 steps a round trip, slow on a loaded machine
+      // from the run's step now: these rows measure what follows, not the catch-up (cluster-catchup does)
       long target = step(a, run);
       t.lastStep = target - 1;
       ws.writeTextMessage("{\"op\":\"subscribe\",\"runs\":[\"" + run + "\"],\"mode\":\"all\",\"from_step\":"
