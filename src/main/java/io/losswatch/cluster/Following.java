@@ -276,7 +276,7 @@ final class Following implements Peers {
     }
     int ahead = ReadAhead.steps(run.metricStats().size());
     if (ReadAhead.serves(q, ahead)) {   // a client catching up: its reads take their steps from a few round trips
-      return readAhead.read(q, run.cycle(), ahead, r -> ask(run, r), System.currentTimeMillis());
+      return readAhead.read(q, run.cycle(), run.owner(), ahead, r -> ask(run, r), System.currentTimeMillis());
     }
     if (q.maxPoints() > 0 || q.stretch() > 0 || q.count() <= CHUNK) return ask(run, q);
     return chunks(run, q, q.from(), q.count(), new ArrayList<>());   // every step of a long range: a message a chunk

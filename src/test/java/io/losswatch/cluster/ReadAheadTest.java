@@ -29,6 +29,7 @@ class ReadAheadTest {
     final long last;
     final long every;
     int cycle;
+    String node = "a";   // the node that owns the run
     final List<Long> asked = new ArrayList<>();
     Promise<StepBatch> held;   // when set, the next read answers only once completed
 
@@ -53,7 +54,7 @@ class ReadAheadTest {
     }
 
     StepBatch read(ReadAhead ahead, long from, int count, long now) {
-      Future<StepBatch> f = ahead.read(HistoryRead.head(run, from, count), cycle, STEPS, this, now);
+      Future<StepBatch> f = ahead.read(HistoryRead.head(run, from, count), cycle, node, STEPS, this, now);
       assertTrue(f.succeeded(), "answered");
       return f.result();
     }
@@ -89,8 +90,8 @@ class ReadAheadTest {
     ReadAhead ahead = new ReadAhead();
     Owner owner = new Owner("r", 10_000, 1);
     owner.held = Promise.promise();
-    Future<StepBatch> first = ahead.read(HistoryRead.head("r", 1, 1000), 0, STEPS, owner, 0);
-    Future<StepBatch> again = ahead.read(HistoryRead.head("r", 1, 4096), 0, STEPS, owner, 0);   // another client
+    Future<StepBatch> first = ahead.read(HistoryRead.head("r", 1, 1000), 0, "a", STEPS, owner, 0);
+    Future<StepBatch> again = ahead.read(HistoryRead.head("r", 1, 4096), 0, "a", STEPS, owner, 0);   // another client
     assertFalse(first.isComplete());
     owner.held.complete();
     assertArrayEquals(range(1, 1000), first.result().step());
@@ -109,6 +110,16 @@ class ReadAheadTest {
     owner.cycle = 2;
     owner.read(ahead, 1, 1000, 0);
     owner.cycle = 3;   // the run started over, or rewound: its steps changed
+    owner.read(ahead, 1, 1000, 1);
+    assertEquals(List.of(1L, 1L), owner.asked);
+  }
+
+  @Test
+  void aChunkFromANodeThatNoLongerOwnsTheRunServesNoRead() {
+    ReadAhead ahead = new ReadAhead();
+    Owner owner = new Owner("r", 3000, 1);
+    owner.read(ahead, 1, 1000, 0);
+    owner.node = "c";   // node a left and c took the run over, or it went on afresh there: its steps may differ
     owner.read(ahead, 1, 1000, 1);
     assertEquals(List.of(1L, 1L), owner.asked);
   }
