@@ -103,10 +103,7 @@ final class ClusterBench {
 
   /** {@code --only=cluster-catchup}: a finished run's history streamed to an all-mode subscriber, on its node and on another. */
   void catchUpOnly() throws Exception {
-    bench.out.println("cluster");
-    Thread hook = new Thread(this::closeAll);
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
+    withNodes(() -> {
       Node a = new Node("a");
       Node b = new Node("b");
       start(a, List.of(a, b));
@@ -114,24 +111,13 @@ final class ClusterBench {
       ready(a);
       ready(b);
       catchUp(a, b);
-    } catch (Exception e) {
-      synchronized (nodes) {
-        for (Node n : nodes) bench.out.println("node " + n.name + ", the end of its log:\n" + tail(n));
-      }
-      throw e;
-    } finally {
-      closeAll();
-      Runtime.getRuntime().removeShutdownHook(hook);
-    }
+    });
   }
 
   /** {@code scaleOnly} ({@code --only=cluster-scale}): the codec and the 3-node scale-out rows alone (issue 26). */
   void run(boolean scaleOnly) throws Exception {
-    bench.out.println("cluster");
-    codec();
-    Thread hook = new Thread(this::closeAll);   // Ctrl-C as well: no node outlives the bench
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
+    withNodes(() -> {
+      codec();
       Node one = new Node("one");
       Node a = new Node("a");
       Node b = new Node("b");
@@ -154,6 +140,20 @@ final class ClusterBench {
       ready(c);
       scaleOut(List.of(a, b, c));
       if (!scaleOnly) failovers(a, b, c);
+    });
+  }
+
+  private interface Body {
+    void run() throws Exception;
+  }
+
+  /** Runs {@code body}; whatever happens, no node outlives it (Ctrl-C as well), and a failure prints their logs' ends. */
+  private void withNodes(Body body) throws Exception {
+    bench.out.println("cluster");
+    Thread hook = new Thread(this::closeAll);
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      body.run();
     } catch (Exception e) {
       synchronized (nodes) {
         for (Node n : nodes) bench.out.println("node " + n.name + ", the end of its log:\n" + tail(n));
