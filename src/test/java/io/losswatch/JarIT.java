@@ -78,7 +78,7 @@ class JarIT {
     Result bad = java(benchJar, "--only", "nope");
     assertEquals(2, bad.status, bad.out);
     assertEquals("bench: --only: must be one of pipeline, history, ws-all, ws-live, ingest, metrics, sweep, flood,"
-        + " wildcard, cluster, cluster-scale, lr-free, got nope; try --help\n", bad.err);
+        + " wildcard, cluster, cluster-scale, cluster-catchup, lr-free, got nope; try --help\n", bad.err);
   }
 
   @Test

@@ -159,6 +159,7 @@ public final class Diagnoser {
   /** The smallest smoothed loss since the last rewind, and its step. */
   private double runMin = Double.POSITIVE_INFINITY;
   private long runMinStep;
+  private long lrFrom = -1;   // the first step since the last lr change or rewind (-1: none yet)
   private double runMaxGrad;
   private boolean blownUp;
   private long blowUpStep;
@@ -209,6 +210,7 @@ public final class Diagnoser {
     if (ended) return;
     current = Diagnosis.UNKNOWN;
     describedLr = Double.NaN;
+    lrFrom = -1;
     n = 0;
     cosines.clear();
     efficiencies.clear();
@@ -360,12 +362,12 @@ public final class Diagnoser {
 
   /**
    * The step the run went wrong at, that a rewind must go back before (−1: none known): its blow-up while it has not
-   * learnt since; for a run dead without one, the step of its lowest loss if it had learnt before (it lost it since),
-   * else its first step.
+   * learnt since; for a run dead without one, the step its lr took effect at (its first, or its last lr change or
+   * rewind): a network that dies slowly at an lr loses units all along, so even its best step may be crippled.
    */
   public long wentWrongAt() {
     if (blownUp) return blowUpStep;
-    if (current.verdict() == Verdict.DEAD) return learntBefore() ? runMinStep : 1;
+    if (current.verdict() == Verdict.DEAD) return lrFrom;
     return -1;
   }
 
@@ -394,6 +396,7 @@ public final class Diagnoser {
       return set(step, nonFinite(step, loss, lr, gradNorm, already ? current.sinceStep() : step));
     }
     if (Double.isNaN(trivial)) trivial = setup.numClasses() >= 2 ? Math.log(setup.numClasses()) : loss;
+    if (lrFrom < 0) lrFrom = step;
     if (Double.isNaN(ewma)) firstLoss = loss;
     double minBefore = runMin;
     ewma = Double.isNaN(ewma) ? loss : ewma + ALPHA * (loss - ewma);
@@ -900,7 +903,7 @@ public final class Diagnoser {
 
   /** Dead: no lr change revives it; the retry lr is a decade under the lr it died at. */
   private Diagnosis deadDiagnosis(long since, double lr) {
-    long k = blownUp ? blowUpStep : learntBefore() ? runMinStep : 1;
+    long k = blownUp ? blowUpStep : lrFrom;
     double retry = setup.selfTuning() ? Double.NaN : nice(failed.cut(blownUp ? blowUpLr : lr));
     double level = medianOfLast(longLoss, DEAD_WINDOW, longCount, DEAD_WINDOW);
     int half = DEAD_WINDOW / 2;
@@ -917,8 +920,8 @@ public final class Diagnoser {
             + fmt(longPromised.sum())) + "; its gradient norm (median " + fmt(g) + ") is " + fmt(g / runMaxGrad)
             + " of its largest, " + fmt(runMaxGrad);
     String restart = setup.selfTuning() ? "a smaller step (d_coef under 1)" : "lr " + fmt(retry);
-    String advice = "an lr change cannot revive it: rewind to before step " + k + " (a guard on \"dead\" does it) or start"
-        + " again from before step " + k + " with " + restart;
+    String advice = "an lr change cannot revive it: rewind to before step " + k + (blownUp ? "" : " (where its lr took"
+        + " effect)") + " (a guard on \"dead\" does it) or start again from before step " + k + " with " + restart;
     return new Diagnosis(Verdict.DEAD, advice, Double.NaN, since, evidence, retry);
   }
 
