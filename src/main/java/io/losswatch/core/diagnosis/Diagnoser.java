@@ -362,13 +362,18 @@ public final class Diagnoser {
 
   /**
    * The step the run went wrong at, that a rewind must go back before (−1: none known): its blow-up while it has not
-   * learnt since; for a run dead without one, the step its lr took effect at (its first, or its last lr change or
-   * rewind): a network that dies slowly at an lr loses units all along, so even its best step may be crippled.
+   * learnt since; for a run dead without one that had learnt, the step its lr took effect at (its first, or its last
+   * lr change or rewind: a network that dies slowly at an lr loses units all along, so even its best step may be
+   * crippled); for one that never learnt, its first step.
    */
   public long wentWrongAt() {
     if (blownUp) return blowUpStep;
-    if (current.verdict() == Verdict.DEAD) return lrFrom;
+    if (current.verdict() == Verdict.DEAD) return deadFrom();
     return -1;
+  }
+
+  private long deadFrom() {
+    return blownUp ? blowUpStep : learntBefore() ? lrFrom : 1;
   }
 
   /** Whether the run had learnt more than a guess knows before it died. */
@@ -903,7 +908,7 @@ public final class Diagnoser {
 
   /** Dead: no lr change revives it; the retry lr is a decade under the lr it died at. */
   private Diagnosis deadDiagnosis(long since, double lr) {
-    long k = blownUp ? blowUpStep : lrFrom;
+    long k = deadFrom();
     double retry = setup.selfTuning() ? Double.NaN : nice(failed.cut(blownUp ? blowUpLr : lr));
     double level = medianOfLast(longLoss, DEAD_WINDOW, longCount, DEAD_WINDOW);
     int half = DEAD_WINDOW / 2;
@@ -920,8 +925,8 @@ public final class Diagnoser {
             + fmt(longPromised.sum())) + "; its gradient norm (median " + fmt(g) + ") is " + fmt(g / runMaxGrad)
             + " of its largest, " + fmt(runMaxGrad);
     String restart = setup.selfTuning() ? "a smaller step (d_coef under 1)" : "lr " + fmt(retry);
-    String advice = "an lr change cannot revive it: rewind to before step " + k + (blownUp ? "" : " (where its lr took"
-        + " effect)") + " (a guard on \"dead\" does it) or start again from before step " + k + " with " + restart;
+    String advice = "an lr change cannot revive it: rewind to before step " + k + (!blownUp && learntBefore() ? " (where its lr took"
+        + " effect)" : "") + " (a guard on \"dead\" does it) or start again from before step " + k + " with " + restart;
     return new Diagnosis(Verdict.DEAD, advice, Double.NaN, since, evidence, retry);
   }
 
