@@ -149,8 +149,10 @@ class ScriptRestartIT {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (!c.ok()) {
       assertNull(script.ended(), what + ", but the script's loop ended: " + script.ended());
-      assertTrue(System.nanoTime() < end, what + ": not within 120 s; last answers "
-          + script.answers().subList(Math.max(0, script.answers().size() - 3), script.answers().size()));
+      assertTrue(System.nanoTime() < end, () -> {   // one copy of the answers: the script adds to them meanwhile
+        List<?> a = script.answers();
+        return what + ": not within 120 s; last answers " + a.subList(Math.max(0, a.size() - 3), a.size());
+      });
       LockSupport.parkNanos(10_000_000);   // a poll, not a wait for time to pass: the loop ends on the condition
     }
   }
