@@ -16,7 +16,8 @@ package io.losswatch.core.diagnosis;
  *       left before the loss overflows when it grows steadily and such estimates have been right on the run so far
  *       (never for a script's run, whose float32 loss overflows long before a double would);
  *       and after a <em>blow-up</em> (a raw loss over ×{@link #BLOW_UP} the trivial level: ln(num_classes) for a
- *       classifier that says how many it has, else its first loss) until the loss learns again (its raw median under
+ *       classifier that says how many it has, else its first loss; for a classifier script, ×{@link #OVERSHOOT} in its
+ *       first steps: an {@link #OVERSHOOT}) until the loss learns again (its raw median under
  *       {@link #TRIVIAL} of the trivial level, or back near where it was before);
  *   <li>dead: after a blow-up the raw loss sits, for {@link #DEAD_WINDOW} steps, at or above the trivial level with no
  *       net progress and its gradient norm collapsed (at most {@link #COLLAPSE} of the blow-up's; when known) — or,
@@ -73,6 +74,13 @@ public final class Diagnoser {
   static final double LOSS_FLOOR = 1e-12;
   /** A raw loss this many times the trivial level is a blow-up. */
   static final double BLOW_UP = 10;
+  /**
+   * A classifier script's first steps (since it began, was rewound or had its lr changed) overshoot when a raw loss
+   * reaches this many times both a guess's (ln num_classes) and its own first: at init every batch scores about a
+   * guess's loss, so no batch explains it (Adam at lr 0.1 on the digits MLP: ×2.05–8 at step 2 over 30 batch orders,
+   * ending at val_acc 0.65–0.94 where lr 0.01 ends at 0.98; healthy lrs: at most ×1.63).
+   */
+  static final double OVERSHOOT = 2;
   /** A loss at or above this fraction of the trivial level has learnt nothing a guess does not know. */
   static final double TRIVIAL = 0.85;
   /** A dead run's gradient norm: at most this fraction of its largest at the blow-up … */
@@ -439,7 +447,7 @@ public final class Diagnoser {
       sinceBlowUp++;
       blowUpLoss = Math.max(blowUpLoss, loss);
       if (Double.isFinite(gradNorm)) blowUpGrad = Math.max(blowUpGrad, gradNorm);
-    } else if (trivial > 0 && loss >= BLOW_UP * trivial) {
+    } else if (trivial > 0 && (loss >= BLOW_UP * trivial || overshoots(loss))) {
       blownUp = true;
       blowUpStep = step;
       blowUpLr = lr;
@@ -528,7 +536,8 @@ public final class Diagnoser {
     eff = efficiencies.mean();
     perStep = 1 - Math.pow(ratio, 1.0 / WINDOW);   // relative improvement per step
     byBlowUp = false;
-    if (blownUp && sinceBlowUp % CHECK == 0 && recovered()) blownUp = false;   // it learns again: the blow-up is behind it
+    // it learns again: the blow-up is behind it (once told: an overshoot in the first steps is news even if they mend it)
+    if (blownUp && current.verdict() != Verdict.UNKNOWN && sinceBlowUp % CHECK == 0 && recovered()) blownUp = false;
     // near its floor a loss may bounce by any factor and still be nothing (Adam on rosenbrock leaps from 1e-30 to
     // 3e-4 and back, every few hundred steps): a blow-up must climb back to a thousandth of the run's largest loss
     boolean significant = now > BLOW_UP_FLOOR * peak;
@@ -605,6 +614,11 @@ public final class Diagnoser {
     double level = medianOfLast(longLoss, DEAD_WINDOW, longCount, DEAD_WINDOW);
     return relapse ? level >= relapsed()
         : level >= TRIVIAL * trivial && level <= (2 - TRIVIAL) * trivial && longPromised.sum() >= PROMISE * level;
+  }
+
+  /** Whether a classifier script's raw loss in its first steps is an {@link #OVERSHOOT}. */
+  private boolean overshoots(double loss) {
+    return setup.script() && setup.numClasses() >= 2 && n <= WINDOW && loss >= OVERSHOOT * Math.max(trivial, firstLoss);
   }
 
   /** A run that had learnt and sits at or above this lost most of it ({@link #RELAPSE}). */
@@ -898,7 +912,7 @@ public final class Diagnoser {
   /** Diverging after a blow-up the loss has not come back from. */
   private Diagnosis blownUpDiagnosis(long since, double loss, double lr, double to) {
     int k = (int) Math.min(Math.min(sinceBlowUp, WINDOW), n);
-    String evidence = blowUpText() + "; it has not learnt since: raw now " + fmt(loss) + ", median of its last " + k + " "
+    String evidence = blowUpText() + (recovered() ? "; it learns again since" : "; it has not learnt since") + ": raw now " + fmt(loss) + ", median of its last " + k + " "
         + fmt(medianOfLast(raw, WINDOW + 1, n, k)) + " (smoothed, an EWMA over " + WINDOW + " steps: " + fmt(now) + ")";
     if (!Double.isNaN(to) || setup.selfTuning()) return new Diagnosis(Verdict.DIVERGING, cutAdvice(to, lr), to, since, evidence);
     return new Diagnosis(Verdict.DIVERGING, FailedLrs.usable(lr) ? "wait: the lr was cut to " + fmt(lr) + " after the"
