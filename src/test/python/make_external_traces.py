@@ -106,6 +106,9 @@ CASES = [
     dict(name="sgd_lr0.05_momentum", optimizer="sgd", lr=0.05, momentum=0.9, steps=1500),
     dict(name="adam_lr1", optimizer="adam", lr=1.0, steps=1500),
     dict(name="adam_lr1_cut_at_23", optimizer="adam", lr=1.0, steps=1500, cuts={23: 0.1}),
+    # where a guard's rewind from SGD lr 5 to its start lands when it comes 60 batches late: lr 0.5 learns a little
+    # and loses most of it slowly
+    dict(name="sgd_lr0.5_momentum_skip60", optimizer="sgd", lr=0.5, momentum=0.9, steps=2500, skip=60),
     # the ladder: plain SGD from creeping to healthy, and past it
     dict(name="sgd_lr1e-5", optimizer="sgd", lr=1e-5, steps=3000),
     dict(name="sgd_lr1e-4", optimizer="sgd", lr=1e-4, steps=3000),
@@ -117,6 +120,8 @@ CASES = [
     # Adam below the lr that kills it (where a guard's rewinds ÷10 land)
     dict(name="adam_lr0.1", optimizer="adam", lr=0.1, steps=1500),
     dict(name="adam_lr0.01", optimizer="adam", lr=0.01, steps=1500),
+    # … and where one lands when Adam lr 1's rewind comes 40 batches late: it overfits to 0.001 and leaps ×10 on bad batches
+    dict(name="adam_lr0.01_skip40", optimizer="adam", lr=0.01, steps=2000, skip=40),
     dict(name="adam_lr1e-3", optimizer="adam", lr=1e-3, steps=2000),
     # healthy runs with schedules: no false alarms
     dict(name="sgd_momentum_cosine", optimizer="sgd", lr=0.05, momentum=0.9, steps=2500, schedule="cosine"),
@@ -156,6 +161,8 @@ def run(case):
     rows = []
     acc = float("nan")
     draw = batches(len(yt), seed=1)
+    for _ in range(case.get("skip", 0)):   # a guard's rewind to the start: the data stream moved on meanwhile
+        next(draw)
     for step in range(1, steps + 1):
         for at, factor in case.get("cuts", {}).items():
             if step == at:   # the user applied the advice: this step is the first at the new lr

@@ -96,6 +96,19 @@ class ExternalDiagnosisTest {
   }
 
   @Test
+  void sgdAtLr0_5ThatLosesTwoThirdsOfWhatItLearntIsDeadToo() {
+    // a guard's rewind from lr 5 that came 60 batches late: the loss falls to about 1, creeps back to 1.8 with its
+    // gradient faded (val_acc 0.31); losing half the way back to a guess's loss was the bar, and it was "converging"
+    // to the end (so was the CI guard run of this shape: val_acc 0.42)
+    Fed f = new Fed("sgd_lr0.5_momentum_skip60");
+    long dead = f.first(Verdict.DEAD);
+    assertTrue(dead > 0, f.timeline());
+    assertEquals(Verdict.DEAD, f.ds.get(f.ds.size() - 1).verdict(), f.timeline());
+    assertTrue(f.at(dead).evidence().startsWith("it lost what it had learnt"), f.at(dead).evidence());
+    assertEquals(0.05, f.at(dead).retryLr());
+  }
+
+  @Test
   void adamAtLr1BlowsUpAndDiesAndIsNeverConverged() {
     // the issue's: 2.30 → thousands at step 2, dead after; at the end it was "converged (gradient norm fell to
     // 0.0000652 of its largest)"
@@ -211,7 +224,7 @@ class ExternalDiagnosisTest {
 
   @Test
   void healthyRunsRaiseNoAlarm() {
-    for (String name : List.of("sgd_lr1e-2", "sgd_lr1e-1", "adam_lr1e-3", "adam_lr0.01", "sgd_lr0.05_momentum",
+    for (String name : List.of("sgd_lr1e-2", "sgd_lr1e-1", "adam_lr1e-3", "adam_lr0.01", "adam_lr0.01_skip40", "sgd_lr0.05_momentum",
         "sgd_momentum_cosine", "adam_step_decay", "sgd_warmup_cosine", "adam_warmup")) {
       Fed f = new Fed(name);
       for (Diagnosis x : f.ds) {
