@@ -4,7 +4,7 @@ optimizer.step()), ``init(guard=...)`` and ``watch(optimizer, model=model)``; op
 curvature. Prints JSON lines: "created" (the run's id), "rewound" (at, to, lr) for each rewind, and "done"
 (val_acc, the rewinds, the last lr, the run's step, whether the server stopped it and why).
 
-    guard.py URL [--optimizer adam|sgd] [--lr 1.0] [--steps 2000] [--lookahead] [--curvature-every N]
+    guard.py URL [--optimizer adam|sgd] [--lr 1.0] [--steps 2000] [--lookahead] [--curvature-every N] [--no-classes]
 """
 
 import argparse
@@ -29,6 +29,7 @@ p.add_argument("--lr", type=float, default=1.0)
 p.add_argument("--steps", type=int, default=2000)
 p.add_argument("--lookahead", action="store_true")
 p.add_argument("--curvature-every", type=int, default=0)
+p.add_argument("--no-classes", action="store_true", help="a config that does not name num_classes (as the README's)")
 args = p.parse_args()
 
 
@@ -55,7 +56,9 @@ def step_fn(batch):
     return loss
 
 
-config = {"model": "mlp 64-128-64-10 relu", "data": "digits", "batch": 64, "num_classes": 10}
+config = {"model": "mlp 64-128-64-10 relu", "data": "digits", "batch": 64}
+if not args.no_classes:
+    config["num_classes"] = 10
 run = losswatch.init(name="guard %s lr %g" % (args.optimizer, args.lr), url=args.url, config=config,
                      optimizer=optimizer, guard=GUARD, lookahead={"horizon": 50, "budget": 0.1} if args.lookahead else None)
 say("created", id=run.id)

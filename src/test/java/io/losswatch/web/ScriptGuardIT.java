@@ -11,6 +11,7 @@ import io.losswatch.Python;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,11 +35,12 @@ class ScriptGuardIT {
   }
 
   /** The script's run: rewound at least once and at most three times, every rewind kept and told, val_acc >= 0.9. */
-  private static void guardedToTheEnd(Path dir, String optimizer, String lr, double lrAfterFirst) throws Exception {
+  private static void guardedToTheEnd(Path dir, String optimizer, String lr, double lrAfterFirst, String... more)
+      throws Exception {
     Python.require(true, "the guard on a PyTorch script");
     try (TestServer s = new TestServer();
-         Python script = Python.start(dir, "clients/python/tests/scripts/guard.py", url(s), "--optimizer", optimizer,
-             "--lr", lr, "--steps", "3000")) {
+         Python script = Python.start(dir, "clients/python/tests/scripts/guard.py", Stream.concat(
+             Stream.of(url(s), "--optimizer", optimizer, "--lr", lr, "--steps", "3000"), Stream.of(more)).toArray(String[]::new))) {
       String id = (String) script.await("created", 60).get("id");
       Map<String, Object> done = script.await("done", 900);
       script.awaitSuccess(60);
@@ -79,6 +81,12 @@ class ScriptGuardIT {
   @Test
   void theGuardTakesAdamAtLr1PastItsBlowUpToValAcc0_9(@TempDir Path dir) throws Exception {
     guardedToTheEnd(dir, "adam", "1.0", 0.1);
+  }
+
+  @Test
+  void theGuardTakesAdamAtLr1ToValAcc0_9AlsoForAScriptThatNamesNoClasses(@TempDir Path dir) throws Exception {
+    // as the README's snippet: the trivial level is the first loss, and lr 0.1's leap is an overshoot once lr 1 failed
+    guardedToTheEnd(dir, "adam", "1.0", 0.1, "--no-classes");
   }
 
   @Test

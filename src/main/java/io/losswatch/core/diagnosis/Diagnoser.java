@@ -16,8 +16,8 @@ package io.losswatch.core.diagnosis;
  *       left before the loss overflows when it grows steadily and such estimates have been right on the run so far
  *       (never for a script's run, whose float32 loss overflows long before a double would);
  *       and after a <em>blow-up</em> (a raw loss over ×{@link #BLOW_UP} the trivial level: ln(num_classes) for a
- *       classifier that says how many it has, else its first loss; for a classifier script, ×{@link #OVERSHOOT} in its
- *       first steps: an {@link #OVERSHOOT}) until the loss learns again (its raw median under
+ *       classifier that says how many it has, else its first loss; for a script, ×{@link #OVERSHOOT} in its first steps:
+ *       an {@link #OVERSHOOT}) until the loss learns again (its raw median under
  *       {@link #TRIVIAL} of the trivial level, or back near where it was before);
  *   <li>dead: after a blow-up the raw loss sits, for {@link #DEAD_WINDOW} steps, at or above the trivial level with no
  *       net progress and its gradient norm collapsed (at most {@link #COLLAPSE} of the blow-up's; when known) — or,
@@ -75,13 +75,14 @@ public final class Diagnoser {
   /** A raw loss this many times the trivial level is a blow-up. */
   static final double BLOW_UP = 10;
   /**
-   * A classifier script's first steps (since it began, was rewound or had its lr changed) overshoot when a raw loss
-   * reaches this many times both a guess's (ln num_classes) and its own first: at init every batch scores about a
-   * guess's loss, so no batch explains it (Adam at lr 0.1 on the digits MLP: ×2.05–8 at step 2 over 30 batch orders,
-   * ending at val_acc 0.65–0.94 where lr 0.01 ends at 0.98; healthy lrs: at most ×1.63).
+   * A script's first steps (since it began, was rewound or had its lr changed) overshoot when a raw loss reaches this
+   * many times both its trivial level and its own first — for a classifier (whose every batch scores about a guess's
+   * loss at init, so no batch explains it), or for any run that failed at another lr before (a retry that leaps so
+   * is the same failure, milder). Adam at lr 0.1 on the digits MLP: ×2.05–8 at step 2 over 30 batch orders, ending
+   * at val_acc 0.65–0.94 where lr 0.01 ends at 0.98; healthy lrs: at most ×1.63.
    */
   static final double OVERSHOOT = 2;
-  /** A classifier script's smoothed loss under this fraction of a guess's is too small to be called diverging. */
+  /** A script's smoothed loss under this fraction of its trivial level is too small to be called diverging. */
   static final double QUIET = 0.1;
   /** A loss at or above this fraction of the trivial level has learnt nothing a guess does not know. */
   static final double TRIVIAL = 0.85;
@@ -542,9 +543,9 @@ public final class Diagnoser {
     if (blownUp && current.verdict() != Verdict.UNKNOWN && sinceBlowUp % CHECK == 0 && recovered()) blownUp = false;
     // near its floor a loss may bounce by any factor and still be nothing (Adam on rosenbrock leaps from 1e-30 to
     // 3e-4 and back, every few hundred steps): a blow-up must climb back to a thousandth of the run's largest loss
-    // — and a classifier script's under a tenth of a guess's is still a good classifier: an overfit net (Adam at lr
-    // 0.01 on the digits MLP, down to 0.003) leaps ×10 on its bad batches and is none the worse (val_acc 0.987)
-    boolean significant = now > BLOW_UP_FLOOR * peak && !(classifier() && now < QUIET * trivial);
+    // — and a script's under a tenth of its trivial level is still far from where it began: an overfit net (Adam at
+    // lr 0.01 on the digits MLP, down to 0.003) leaps ×10 on its bad batches and is none the worse (val_acc 0.987)
+    boolean significant = now > BLOW_UP_FLOOR * peak && !(setup.script() && now < QUIET * trivial);
     if (significant && ((ratio > 4 && ups.sum() >= 0.7 * WINDOW) || (minSmooth > 0 && now > 1000 * minSmooth)
         || (minSmooth > 0 && now > 10 * minSmooth && ratio > (current.verdict() == Verdict.DIVERGING ? 0.9 : 1.5)))) {
       // a smoothed loss still carrying a spike the raw loss has long left: told as the blow-up it is
@@ -620,14 +621,10 @@ public final class Diagnoser {
         : level >= TRIVIAL * trivial && level <= (2 - TRIVIAL) * trivial && longPromised.sum() >= PROMISE * level;
   }
 
-  /** Whether a classifier script's raw loss in its first steps is an {@link #OVERSHOOT}. */
+  /** Whether a script's raw loss in its first steps is an {@link #OVERSHOOT}. */
   private boolean overshoots(double loss) {
-    return classifier() && n <= WINDOW && loss >= OVERSHOOT * Math.max(trivial, firstLoss);
-  }
-
-  /** A script's classifier that says how many classes it has: its trivial level is a guess's loss. */
-  private boolean classifier() {
-    return setup.script() && setup.numClasses() >= 2;
+    return setup.script() && n <= WINDOW && (setup.numClasses() >= 2 || !failed.isEmpty())
+        && loss >= OVERSHOOT * Math.max(trivial, firstLoss);
   }
 
   /** A run that had learnt and sits at or above this lost most of it ({@link #RELAPSE}). */

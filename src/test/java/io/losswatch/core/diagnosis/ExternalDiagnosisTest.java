@@ -223,6 +223,23 @@ class ExternalDiagnosisTest {
   }
 
   @Test
+  void aRetryThatOvershootsAfterABlowUpIsCutAgainThoughTheScriptNamesNoClasses() {
+    // the guard's case for a script that never says num_classes: Adam at lr 1 blows up, is rewound to its start at 0.1
+    Diagnoser d = new Diagnoser(Diagnoser.Setup.script(0, false));
+    Trace blewUp = ExternalTraces.load("adam_lr1");
+    for (int i = 0; i < 25; i++) d.observe(blewUp.step()[i], blewUp.loss()[i], 1, blewUp.gradNorm()[i], Double.NaN, Double.NaN);
+    assertEquals(Verdict.DIVERGING, d.current().verdict());
+    d.rewound();
+    Trace retry = ExternalTraces.load("adam_lr0.1");
+    for (int i = 0; i < 21; i++) d.observe(retry.step()[i], retry.loss()[i], 0.1, retry.gradNorm()[i], Double.NaN, Double.NaN);
+    assertEquals(Verdict.DIVERGING, d.current().verdict(), d.current().toString());
+    assertEquals(0.01, d.current().suggestedLr());
+    // a first run at 0.1 that names no classes has failed nowhere: its leap alone is not called an overshoot
+    Fed fresh = new Fed("adam_lr0.1", Diagnoser.Setup.script(0, false), 0);
+    assertEquals(-1, fresh.first(Verdict.DIVERGING), fresh.timeline());
+  }
+
+  @Test
   void healthyRunsRaiseNoAlarm() {
     for (String name : List.of("sgd_lr1e-2", "sgd_lr1e-1", "adam_lr1e-3", "adam_lr0.01", "adam_lr0.01_skip40", "sgd_lr0.05_momentum",
         "sgd_momentum_cosine", "adam_step_decay", "sgd_warmup_cosine", "adam_warmup")) {
