@@ -77,9 +77,7 @@ public final class StepLog {
     numberSteps(dir);
     FileChannel[] ch = channels(dir, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     try {
-      long whole = Long.MAX_VALUE;
-      for (FileChannel c : ch) whole = Math.min(whole, c.size() / 8);
-      whole = lastNonZero(ch[T], whole);
+      long whole = whole(dir, ch);
       for (FileChannel c : ch) if (c.size() != whole * 8) c.truncate(whole * 8);
       long last = whole == 0 ? 0 : readLong(ch[STEP], whole - 1);
       return new StepLog(dir, whole, last, repairBlocks(dir, ch, whole), repairMetrics(dir, whole),
@@ -97,25 +95,37 @@ public final class StepLog {
   public static StepLog view(Path dir) throws IOException {
     FileChannel[] ch = channels(dir, StandardOpenOption.READ);
     try {
-      long whole = Long.MAX_VALUE;
-      for (FileChannel c : ch) whole = Math.min(whole, c.size() / 8);
+      long whole = whole(dir, ch);
       List<String> names = new ArrayList<>();
       try (var files = Files.list(dir)) {
         for (Path f : files.sorted().toList()) {
           String name = metricName(f.getFileName().toString());
-          if (name == null) continue;
-          names.add(name);
-          whole = Math.min(whole, Files.size(f) / 8);
+          if (name != null) names.add(name);
         }
       }
       boolean measured = Files.exists(dir.resolve(CURVATURE[0])) && Files.exists(dir.resolve(CURVATURE[1]));
-      if (measured) for (String file : CURVATURE) whole = Math.min(whole, Files.size(dir.resolve(file)) / 8);
-      whole = lastNonZero(ch[T], whole);
       return new StepLog(dir, whole, whole == 0 ? 0 : readLong(ch[STEP], whole - 1), null, List.copyOf(names),
           measured);
     } finally {
       close(ch);
     }
+  }
+
+  /**
+   * The whole records: those every column holds — the extra scalars' and the curvature's too, which an append
+   * writes after the others (a kill between them left a measured step's stability unwritten, and NaN-filling it
+   * lost the value) — up to the last whose time is not 0.
+   */
+  private static long whole(Path dir, FileChannel[] columns) throws IOException {
+    long whole = Long.MAX_VALUE;
+    for (FileChannel c : columns) whole = Math.min(whole, c.size() / 8);
+    try (var files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        String n = f.getFileName().toString();
+        if (metricName(n) != null || List.of(CURVATURE).contains(n)) whole = Math.min(whole, Files.size(f) / 8);
+      }
+    }
+    return lastNonZero(columns[T], whole);
   }
 
   /**
@@ -133,8 +143,7 @@ public final class StepLog {
   }
 
   /**
-   * The extra scalars' columns, each made exactly {@code records} long: cut back, or NaN-filled where a kill left it
-   * short. In the order they first came ({@link #ORDER}); a column it does not list (a log from before it) comes
+   * The extra scalars' columns, each cut back to exactly {@code records} long ({@link #whole} counted them). In the order they first came ({@link #ORDER}); a column it does not list (a log from before it) comes
    * after, by name. A new column that a kill left half-filled is gone: it had no step of its own yet.
    */
   private static List<String> repairMetrics(Path dir, long records) throws IOException {
@@ -155,14 +164,16 @@ public final class StepLog {
     }
     for (String name : names) {
       try (FileChannel ch = FileChannel.open(metricFile(dir, name), StandardOpenOption.WRITE)) {
-        if (ch.size() > records * 8) ch.truncate(records * 8);
-        else nanFill(ch, ch.size() / 8, records);
+        ch.truncate(records * 8);
       }
     }
     return List.copyOf(names);
   }
 
-  /** The curvature's columns, when they exist, made exactly {@code records} long as the metrics' are. */
+  /**
+   * The curvature's columns, when they exist, made exactly {@code records} long as the metrics' are (the second one
+   * NaN, when a kill came between making the first and it: nothing was measured into either yet).
+   */
   private static boolean repairCurvature(Path dir, long records) throws IOException {
     if (!Files.exists(dir.resolve(CURVATURE[0])) && !Files.exists(dir.resolve(CURVATURE[1]))) return false;
     for (String file : CURVATURE) {

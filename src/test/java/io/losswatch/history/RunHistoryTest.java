@@ -276,6 +276,34 @@ class RunHistoryTest {
   }
 
   /**
+   * An append writes the curvature after the other columns: a kill between them left a measured step's stability
+   * unwritten, and reopening NaN-filled it (DurabilityIT found step 312,000's stability NaN after a kill -9). The
+   * torn steps go (they are the unwritten window's), the values before them stay exact.
+   */
+  @Test
+  void aKillBetweenTheColumnsAndTheCurvatureCostsTheTornStepsNotAMeasurement(@TempDir Path dir) throws Exception {
+    StepLog log = StepLog.open(dir);
+    log.append(measured(1, 1_000, 50));
+    log.append(measured(1_001, 1_100, 50));
+    log.closeWriter();
+    try (FileChannel ch = FileChannel.open(dir.resolve("stability.f64"), StandardOpenOption.WRITE)) {
+      ch.truncate(1_000 * 8);   // the second batch's stability never written
+    }
+    StepLog again = StepLog.open(dir);
+    assertEquals(1_000, again.count());
+    assertEquals(1_000, again.lastStep());
+    Columns c = again.map(0, again.count());
+    assertEquals(1_000.0, c.sharpness(999));
+    assertEquals(1.0, c.stability(999));
+    for (String file : List.of("loss.f64", "sharpness.f64", "stability.f64")) {
+      assertEquals(1_000L * 8, java.nio.file.Files.size(dir.resolve(file)), file);
+    }
+    again.append(measured(1_001, 1_100, 50));   // and it goes on from there
+    assertEquals(1.1, again.map(0, again.count()).stability(1_099));
+    again.closeWriter();
+  }
+
+  /**
    * A guard's rewind to step 0 leaves memory empty while the log still ends at the undone steps (the store cuts it
    * after): the run's last step is the one it went back to, so the new cycle's steps 1, 2, … are taken, not dropped
    * as steps the run already has (issue 20: a rewind to 0 lost the new cycle's first steps).
