@@ -212,18 +212,23 @@ class PageIT {
   void aRowsControlsStandStillWhileItsNumbersChange() throws Exception {
     Set<String> numbers = new HashSet<>();
     Set<String> places = new HashSet<>();
+    Set<String> cells = new HashSet<>();   // each cell's width, to name the one that moved them
     wait.until(d -> {
       String[] seen = ((String) js("""
           const tr = document.querySelector(`#runs tbody tr[data-run='${arguments[0]}']`);
           const x = s => Math.round(tr.querySelector(s).getBoundingClientRect().left);
           return [tr.querySelector('.step').textContent, tr.querySelector('.loss').textContent,
-                  x('button[data-act=lr]'), x('button[data-factor="10"]'), x('button[data-act=delete]')].join(' ')""",
+                  x('button[data-act=lr]'), x('button[data-factor="10"]'), x('button[data-act=delete]'),
+                  [...document.querySelectorAll('#runs thead th')].map(th => th.textContent.trim() + ':'
+                      + Math.round(th.getBoundingClientRect().width)).join(',')].join(' ')""",
           adam)).split(" ");
       numbers.add(seen[0] + " " + seen[1]);
       places.add(seen[2] + " " + seen[3] + " " + seen[4]);
+      cells.add(seen[5]);
       return numbers.size() >= 20;
     });
-    assertEquals(1, places.size(), "the controls' x over 20 frames: " + places + "; the numbers: " + numbers);
+    assertEquals(1, places.size(), "the controls' x over 20 frames: " + places + "; the columns: " + cells
+        + "; the numbers: " + numbers);
   }
 
   /**

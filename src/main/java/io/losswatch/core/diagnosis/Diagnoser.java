@@ -16,9 +16,9 @@ package io.losswatch.core.diagnosis;
  *       left before the loss overflows when it grows steadily and such estimates have been right on the run so far
  *       (never for a script's run, whose float32 loss overflows long before a double would);
  *       and after a <em>blow-up</em> (a raw loss over ×{@link #BLOW_UP} the trivial level: ln(num_classes) for a
- *       classifier that says how many it has, else its first loss; for a script, ×{@link #OVERSHOOT} in its first steps:
- *       an {@link #OVERSHOOT}) until the loss learns again (its raw median under
- *       {@link #TRIVIAL} of the trivial level, or back near where it was before);
+ *       classifier that says how many it has, else its first loss; for a script, ×{@link #OVERSHOOT} in its first
+ *       steps: an {@link #OVERSHOOT}) until the loss learns again (its raw median under {@link #TRIVIAL} of the
+ *       trivial level, or back near where it was before);
  *   <li>dead: after a blow-up the raw loss sits, for {@link #DEAD_WINDOW} steps, at or above the trivial level with no
  *       net progress and its gradient norm collapsed (at most {@link #COLLAPSE} of the blow-up's; when known) — or,
  *       without one, flat with its gradient faded (at most {@link #FADED} of its largest): back {@link #RELAPSE} of
@@ -539,8 +539,9 @@ public final class Diagnoser {
     eff = efficiencies.mean();
     perStep = 1 - Math.pow(ratio, 1.0 / WINDOW);   // relative improvement per step
     byBlowUp = false;
-    // it learns again: the blow-up is behind it (once told: an overshoot in the first steps is news even if they mend it)
-    if (blownUp && current.verdict() != Verdict.UNKNOWN && sinceBlowUp % CHECK == 0 && recovered()) blownUp = false;
+    // it learns again: the blow-up is behind it — once told (an overshoot in the first steps is news though they mend it)
+    boolean told = current.verdict() != Verdict.UNKNOWN;
+    if (blownUp && told && sinceBlowUp % CHECK == 0 && recovered()) blownUp = false;
     // near its floor a loss may bounce by any factor and still be nothing (Adam on rosenbrock leaps from 1e-30 to
     // 3e-4 and back, every few hundred steps): a blow-up must climb back to a thousandth of the run's largest loss
     // — and a script's under a tenth of its trivial level is still far from where it began: an overfit net (Adam at
@@ -918,8 +919,8 @@ public final class Diagnoser {
   /** Diverging after a blow-up the loss has not come back from. */
   private Diagnosis blownUpDiagnosis(long since, double loss, double lr, double to) {
     int k = (int) Math.min(Math.min(sinceBlowUp, WINDOW), n);
-    String evidence = blowUpText() + (recovered() ? "; it learns again since" : "; it has not learnt since") + ": raw now " + fmt(loss) + ", median of its last " + k + " "
-        + fmt(medianOfLast(raw, WINDOW + 1, n, k)) + " (smoothed, an EWMA over " + WINDOW + " steps: " + fmt(now) + ")";
+    String evidence = blowUpText() + (recovered() ? "; it learns again since" : "; it has not learnt since")
+        + ": raw now " + fmt(loss) + ", median of its last " + k + " " + fmt(medianOfLast(raw, WINDOW + 1, n, k)) + " (smoothed, an EWMA over " + WINDOW + " steps: " + fmt(now) + ")";
     if (!Double.isNaN(to) || setup.selfTuning()) return new Diagnosis(Verdict.DIVERGING, cutAdvice(to, lr), to, since, evidence);
     return new Diagnosis(Verdict.DIVERGING, FailedLrs.usable(lr) ? "wait: the lr was cut to " + fmt(lr) + " after the"
         + " blow-up; if the loss does not come back under " + fmt(TRIVIAL * trivial) + ", the network died, and only a"
