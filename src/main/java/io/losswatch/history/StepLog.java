@@ -77,10 +77,11 @@ public final class StepLog {
     numberSteps(dir);
     FileChannel[] ch = channels(dir, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     try {
-      long whole = whole(dir, ch);
+      List<Path> files = files(dir);
+      long whole = whole(ch, files);
       for (FileChannel c : ch) if (c.size() != whole * 8) c.truncate(whole * 8);
       long last = whole == 0 ? 0 : readLong(ch[STEP], whole - 1);
-      return new StepLog(dir, whole, last, repairBlocks(dir, ch, whole), repairMetrics(dir, whole),
+      return new StepLog(dir, whole, last, repairBlocks(dir, ch, whole), repairMetrics(dir, files, whole),
           repairCurvature(dir, whole));
     } finally {
       close(ch);
@@ -95,13 +96,12 @@ public final class StepLog {
   public static StepLog view(Path dir) throws IOException {
     FileChannel[] ch = channels(dir, StandardOpenOption.READ);
     try {
-      long whole = whole(dir, ch);
+      List<Path> files = files(dir);
+      long whole = whole(ch, files);
       List<String> names = new ArrayList<>();
-      try (var files = Files.list(dir)) {
-        for (Path f : files.sorted().toList()) {
-          String name = metricName(f.getFileName().toString());
-          if (name != null) names.add(name);
-        }
+      for (Path f : files) {
+        String name = metricName(f.getFileName().toString());
+        if (name != null) names.add(name);
       }
       boolean measured = Files.exists(dir.resolve(CURVATURE[0])) && Files.exists(dir.resolve(CURVATURE[1]));
       return new StepLog(dir, whole, whole == 0 ? 0 : readLong(ch[STEP], whole - 1), null, List.copyOf(names),
@@ -116,16 +116,21 @@ public final class StepLog {
    * writes after the others (a kill between them left a measured step's stability unwritten, and NaN-filling it
    * lost the value) — up to the last whose time is not 0.
    */
-  private static long whole(Path dir, FileChannel[] columns) throws IOException {
+  private static long whole(FileChannel[] columns, List<Path> files) throws IOException {
     long whole = Long.MAX_VALUE;
     for (FileChannel c : columns) whole = Math.min(whole, c.size() / 8);
-    try (var files = Files.list(dir)) {
-      for (Path f : files.toList()) {
-        String n = f.getFileName().toString();
-        if (metricName(n) != null || List.of(CURVATURE).contains(n)) whole = Math.min(whole, Files.size(f) / 8);
-      }
+    for (Path f : files) {
+      String n = f.getFileName().toString();
+      if (metricName(n) != null || List.of(CURVATURE).contains(n)) whole = Math.min(whole, Files.size(f) / 8);
     }
     return lastNonZero(columns[T], whole);
+  }
+
+  /** The log's files, by name. */
+  private static List<Path> files(Path dir) throws IOException {
+    try (var files = Files.list(dir)) {
+      return files.sorted().toList();
+    }
   }
 
   /**
@@ -146,7 +151,7 @@ public final class StepLog {
    * The extra scalars' columns, each cut back to exactly {@code records} long ({@link #whole} counted them). In the order they first came ({@link #ORDER}); a column it does not list (a log from before it) comes
    * after, by name. A new column that a kill left half-filled is gone: it had no step of its own yet.
    */
-  private static List<String> repairMetrics(Path dir, long records) throws IOException {
+  private static List<String> repairMetrics(Path dir, List<Path> files, long records) throws IOException {
     List<String> names = new ArrayList<>();
     Path order = dir.resolve(ORDER);
     if (Files.exists(order)) {
@@ -154,13 +159,11 @@ public final class StepLog {
         if (!n.isEmpty() && !names.contains(n) && Files.exists(metricFile(dir, n))) names.add(n);
       }
     }
-    try (var files = Files.list(dir)) {
-      for (Path f : files.sorted().toList()) {
-        String n = f.getFileName().toString();
-        String name = metricName(n);
-        if (name != null && !names.contains(name)) names.add(name);
-        if (n.startsWith("metric.") && n.endsWith(".f64" + NEW)) Files.delete(f);   // a new column a kill cut short
-      }
+    for (Path f : files) {
+      String n = f.getFileName().toString();
+      String name = metricName(n);
+      if (name != null && !names.contains(name)) names.add(name);
+      if (n.startsWith("metric.") && n.endsWith(".f64" + NEW)) Files.delete(f);   // a new column a kill cut short
     }
     for (String name : names) {
       try (FileChannel ch = FileChannel.open(metricFile(dir, name), StandardOpenOption.WRITE)) {

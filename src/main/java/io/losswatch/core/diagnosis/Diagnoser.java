@@ -378,9 +378,7 @@ public final class Diagnoser {
    * crippled); for one that never learnt, its first step.
    */
   public long wentWrongAt() {
-    if (blownUp) return blowUpStep;
-    if (current.verdict() == Verdict.DEAD) return deadFrom();
-    return -1;
+    return blownUp || current.verdict() == Verdict.DEAD ? deadFrom() : -1;
   }
 
   private long deadFrom() {
